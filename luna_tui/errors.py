@@ -1,0 +1,104 @@
+"""Errors a person can hit, each with one sentence and an exit code.
+
+Every layer raises these; the edges (the CLI's `main`, the app's notifications) catch
+`LunaError` once and show `str(error)`. Nothing here may contain a secret: messages are
+shown on screen and may be pasted into bug reports.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_KEY = 3  # wrong passphrase, expired or revoked key, a key without the right
+EXIT_CORRUPT = 4  # a damaged vault or a failed integrity check
+EXIT_BUSY = 5  # another Luna process holds the vault longer than the busy timeout
+
+
+class LunaError(Exception):
+    """Base of every error meant for the user; `str()` is the sentence to show."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(LunaError):
+    exit_code = EXIT_USAGE
+
+
+class ValidationError(LunaError):
+    """Bad input to a form or command: a bad date, a blank name, an impossible value."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(LunaError):
+    pass
+
+
+class WeakPassphrase(LunaError):
+    pass
+
+
+class WrongPassphrase(LunaError):
+    exit_code = EXIT_KEY
+
+
+class KeyExpired(LunaError):
+    exit_code = EXIT_KEY
+
+
+class ReadOnlyKey(LunaError):
+    exit_code = EXIT_KEY
+
+
+class KeyRefused(LunaError):
+    """A key operation the key manager will not do (revoke the last owner key, ...)."""
+
+    exit_code = EXIT_KEY
+
+
+class VaultMissing(LunaError):
+    pass
+
+
+class VaultExists(LunaError):
+    pass
+
+
+class VaultCorrupt(LunaError):
+    exit_code = EXIT_CORRUPT
+
+
+class IntegrityFailure(LunaError):
+    exit_code = EXIT_CORRUPT
+
+
+class VaultBusy(LunaError):
+    exit_code = EXIT_BUSY
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "The vault is busy in another Luna process; nothing was changed. "
+            "Try again in a moment."
+        )
+
+
+class DiskFull(LunaError):
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message or "The disk is full, so nothing was saved. Free some space and try again."
+        )
+
+
+class ReadOnlyLocation(LunaError):
+    pass

@@ -1,0 +1,114 @@
+"""Where a vault lives on disk, and how its files are made private.
+
+`LUNA_HOME` comes from `--home`, else the `LUNA_HOME` environment variable, else the
+platform's user data folder. Every folder Luna makes is 0700 and every file 0600,
+whatever the umask: files are created with that mode and chmod-ed again, because an
+inherited umask or an existing file may say otherwise.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from luna_tui.errors import DiskFull, LunaError, ReadOnlyLocation
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    from_env = os.environ.get("LUNA_HOME")
+    if from_env:
+        return Path(from_env).expanduser().absolute()
+    import platformdirs  # deferred: only the path is needed, and only here
+
+    return Path(platformdirs.user_data_dir("luna", appauthor=False))
+
+
+@dataclass(frozen=True)
+class VaultLayout:
+    """The names of everything in one vault folder."""
+
+    home: Path
+
+    @property
+    def keys_db(self) -> Path:
+        return self.home / "keys.db"
+
+    @property
+    def main_db(self) -> Path:
+        return self.home / "luna.db"
+
+    @property
+    def stats_db(self) -> Path:
+        return self.home / "stats.db"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.home / "audit"
+
+    def audit_db(self, month: str) -> Path:
+        return self.audit_dir / f"{month}.db"
+
+    def audit_months(self) -> list[str]:
+        """Months with an audit file, oldest first (`2026-11`)."""
+        if not self.audit_dir.is_dir():
+            return []
+        return sorted(p.stem for p in self.audit_dir.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9].db"))
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.home / "attachments"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.home / "backups"
+
+    def exists(self) -> bool:
+        """A vault exists once its keys.db does: it is written last at creation."""
+        return self.keys_db.exists()
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Make `path` (and missing parents) and leave `path` itself 0700."""
+    try:
+        path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        os.chmod(path, PRIVATE_DIR_MODE)
+    except OSError as exc:
+        raise os_error_to_luna(exc, path) from exc
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty 0600 file, so SQLite (which copies the database file's mode to
+    its -wal and -shm files) never makes a world-readable one."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE)
+        os.close(fd)
+        os.chmod(path, PRIVATE_FILE_MODE)
+    except OSError as exc:
+        raise os_error_to_luna(exc, path) from exc
+
+
+def make_private(path: Path) -> None:
+    mode = PRIVATE_DIR_MODE if path.is_dir() else PRIVATE_FILE_MODE
+    try:
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise os_error_to_luna(exc, path) from exc
+
+
+def os_error_to_luna(exc: OSError, path: Path) -> LunaError:
+    """One sentence for the file-system errors a person can do something about."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull()
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return ReadOnlyLocation(
+            f"Luna can't write to {path.parent if path.suffix else path}: "
+            "the folder is read-only or not yours."
+        )
+    return LunaError(f"Luna could not use {path}: {exc.strerror or exc}.")
