@@ -1,0 +1,446 @@
+"""The key manager: who may open the vault, and with what.
+
+A vault has one master key (32 random bytes). Each key row wraps it under a key
+derived from that row's secret with Argon2id: the owner's passphrase, the printed
+recovery key, read-only keys for a caregiver. Unlocking derives, unwraps, and lets
+AES-GCM's tag be the passphrase check (there is no separate verifier to attack).
+Changing a passphrase re-wraps the master key only, so it costs the same for an empty
+vault and a ten-year one.
+
+Unlock order and cost: a generated key (recovery or access key) is found directly by
+its locator, a hash of the key (safe: 150 random bits cannot be guessed); a passphrase
+is tried against each passphrase row, owner rows first, one Argon2 run per row.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from luna_tui.clock import Clock, SystemClock, local_today, utc_timestamp
+from luna_tui.errors import KeyExpired, KeyRefused, ReadOnlyKey, VaultCorrupt, WrongPassphrase
+from luna_tui.home import VaultLayout
+from luna_tui.vault import keystore
+from luna_tui.vault.aead import InvalidSeal, open_sealed, seal
+from luna_tui.vault.generated_keys import canonical_form, looks_like_generated_key
+from luna_tui.vault.kdf import KdfParams, derive_key
+from luna_tui.vault.keystore import KeyRow, VaultRecord
+from luna_tui.vault.passphrase_policy import normalise
+from luna_tui.vault.subkeys import KEY_LABELS, derive_subkey, master_key_check
+
+OWNER = "owner"
+READ_ONLY = "read-only"
+ROLES = (OWNER, READ_ONLY)
+
+PASSPHRASE = "passphrase"
+RECOVERY = "recovery"
+ACCESS = "access"  # a generated key handed to someone else (a caregiver, a clinician)
+KINDS = (PASSPHRASE, RECOVERY, ACCESS)
+
+MAX_LABEL_LENGTH = 60
+
+
+@dataclass(frozen=True)
+class UnlockedKey:
+    """The result of an unlock: the master key and what the key that opened it may do."""
+
+    master_key: bytes
+    vault_id: str
+    locator: str
+    label: str
+    kind: str
+    role: str
+    expiry_date: dt.date | None
+
+    @property
+    def read_only(self) -> bool:
+        return self.role != OWNER
+
+    def __repr__(self) -> str:
+        return f"UnlockedKey(label={self.label!r}, role={self.role!r}, master_key=<redacted>)"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What `luna keys list` shows about one key."""
+
+    locator: str
+    label: str
+    kind: str
+    role: str
+    expiry_date: str | None
+    created_at: str
+    updated_at: str
+    last_used_at: str | None
+    intact: bool  # False when the row is damaged or was edited outside Luna
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expiry_date is not None and _parse_day(self.expiry_date) < today
+
+
+@dataclass(frozen=True)
+class FailedUnlock:
+    """Why an unlock failed, for the record kept until the next unlock."""
+
+    reason: str
+    locator: str | None
+
+
+def _parse_day(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def _canonical(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _aad(row: KeyRow, vault: VaultRecord) -> bytes:
+    """Every field that grants or shapes access, bound to the wrapped master key.
+
+    The vault's own id is used, not the row's copy, so a row pasted in from another
+    vault fails. Only last_used_at and the checksum stay outside: they change on every
+    unlock and grant nothing.
+    """
+    return _canonical(
+        {
+            "format": keystore.FORMAT_VERSION,
+            "vault": vault.database_id_hash,
+            "locator": row.key_locator_hash,
+            "label": base64.b64encode(row.display_name).decode("ascii"),
+            "kind": row.kind,
+            "kdf": row.kdf,
+            "acl": row.acl,
+            "expiry_date": row.expiry_date,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+    )
+
+
+def generated_key_locator(vault_id: str, canonical_key: str) -> str:
+    return hashlib.sha256(
+        b"luna/locator\0" + vault_id.encode("ascii") + b"\0" + canonical_key.encode("ascii")
+    ).hexdigest()
+
+
+class KeyManager:
+    def __init__(self, layout: VaultLayout, clock: Clock | None = None) -> None:
+        self.layout = layout
+        self.clock = clock or SystemClock()
+
+    # -- creation -----------------------------------------------------------------
+
+    def create_keys_file(
+        self, path: Path, passphrase: str, recovery_key: str, kdf: KdfParams
+    ) -> UnlockedKey:
+        """Make a master key and write keys.db at `path` with the owner's passphrase and
+        the recovery key. `passphrase` must already have passed the policy."""
+        import uuid
+
+        master_key = os.urandom(32)
+        now = utc_timestamp(self.clock.now())
+        vault = VaultRecord(
+            vault_id=str(uuid.uuid4()),
+            format_version=keystore.FORMAT_VERSION,
+            created_at=now,
+            master_key_check=master_key_check(master_key),
+        ).sealed()
+        owner = self._new_row(vault, master_key, OWNER, PASSPHRASE, "owner", passphrase, kdf, None)
+        recovery = self._new_row(
+            vault, master_key, OWNER, RECOVERY, "recovery key", recovery_key,
+            kdf.with_new_salt(), None,
+        )
+        keystore.create(path, vault, [owner, recovery])
+        return UnlockedKey(master_key, vault.vault_id, owner.key_locator_hash, "owner",
+                           PASSPHRASE, OWNER, None)
+
+    def _new_row(
+        self,
+        vault: VaultRecord,
+        master_key: bytes,
+        role: str,
+        kind: str,
+        label: str,
+        secret: str,
+        kdf: KdfParams,
+        expiry: dt.date | None,
+    ) -> KeyRow:
+        if kind == PASSPHRASE:
+            locator = os.urandom(32).hex()  # a hash of a passphrase would be a fast verifier
+        else:
+            canonical = canonical_form(secret)
+            if canonical is None:
+                raise ValueError("a generated key must be in its canonical form")
+            locator = generated_key_locator(vault.vault_id, canonical)
+            secret = canonical
+        now = utc_timestamp(self.clock.now())
+        row = KeyRow(
+            key_locator_hash=locator,
+            display_name=seal(
+                derive_subkey(master_key, KEY_LABELS), label.encode(), locator.encode()
+            ),
+            database_id_hash=vault.database_id_hash,
+            kind=kind,
+            kdf=kdf.to_json(),
+            wrapped_master_key=b"",
+            acl=json.dumps({"role": role}, sort_keys=True, separators=(",", ":")),
+            expiry_date=expiry.isoformat() if expiry else None,
+            created_at=now,
+            updated_at=now,
+            last_used_at=None,
+        )
+        return self._wrap(row, vault, master_key, secret, kdf)
+
+    def _wrap(self, row: KeyRow, vault: VaultRecord, master_key: bytes, secret: str,
+              kdf: KdfParams) -> KeyRow:
+        row = replace(row, kdf=kdf.to_json())
+        kek = derive_key(normalise(secret), kdf)
+        return replace(row, wrapped_master_key=seal(kek, master_key, _aad(row, vault))).sealed()
+
+    # -- unlocking ----------------------------------------------------------------
+
+    def unlock(self, secret: str) -> UnlockedKey:
+        """Open the vault with a passphrase, the recovery key or an access key."""
+        key_file = keystore.read(self.layout.keys_db)
+        vault = key_file.vault
+        secret = normalise(secret)
+        intact, damaged = self._usable_rows(key_file)
+
+        generated = canonical_form(secret)
+        candidates: list[KeyRow] = []
+        if generated is not None:
+            locator = generated_key_locator(vault.vault_id, generated)
+            candidates = [r for r in intact if r.key_locator_hash == locator]
+        if not candidates:
+            candidates = self._passphrase_candidates(intact)
+
+        for row in candidates:
+            params = KdfParams.from_json(row.kdf)
+            attempt = generated if row.kind != PASSPHRASE and generated else secret
+            kek = derive_key(attempt, params)
+            try:
+                master_key = open_sealed(kek, row.wrapped_master_key, _aad(row, vault))
+            except InvalidSeal:
+                continue
+            return self._accept(vault, row, master_key)
+
+        self._remember_failure(FailedUnlock("wrong passphrase", None))
+        if damaged:
+            raise VaultCorrupt(
+                "That passphrase did not open the vault, and keys.db has "
+                f"{len(damaged)} damaged key entr{'y' if len(damaged) == 1 else 'ies'}. "
+                "If the passphrase is right, restore keys.db from a backup."
+            )
+        if looks_like_generated_key(secret) and generated is None:
+            raise WrongPassphrase(
+                "That looks like a recovery key but has a typo in it; check each group."
+            )
+        raise WrongPassphrase("Wrong passphrase: it does not open this vault.")
+
+    def _usable_rows(self, key_file: keystore.KeyFile) -> tuple[list[KeyRow], list[KeyRow]]:
+        """Rows we may run Argon2 for, and damaged ones (refused before Argon2 runs)."""
+        intact, damaged = [], []
+        for row in key_file.rows:
+            try:
+                ok = (
+                    row.intact
+                    and row.database_id_hash == key_file.vault.database_id_hash
+                    and row.kind in KINDS
+                )
+                if ok:
+                    KdfParams.from_json(row.kdf)
+            except VaultCorrupt:
+                ok = False
+            (intact if ok else damaged).append(row)
+        if not intact:
+            raise VaultCorrupt(
+                "keys.db is damaged: none of its keys can be read. Restore it from a backup."
+            )
+        return intact, damaged
+
+    @staticmethod
+    def _passphrase_candidates(rows: list[KeyRow]) -> list[KeyRow]:
+        passphrases = [r for r in rows if r.kind == PASSPHRASE]
+        passphrases.sort(key=lambda r: r.last_used_at or "", reverse=True)
+        passphrases.sort(key=lambda r: r.role != OWNER)  # stable: owners first
+        return passphrases
+
+    def _accept(self, vault: VaultRecord, row: KeyRow, master_key: bytes) -> UnlockedKey:
+        if master_key_check(master_key) != vault.master_key_check:
+            raise VaultCorrupt(
+                "keys.db holds a key that belongs to a different vault; "
+                "the file was changed. Restore it from a backup."
+            )
+        label = self._open_label(master_key, row)
+        role = row.role
+        if role not in ROLES:
+            raise VaultCorrupt("keys.db gives this key a role Luna does not know.")
+        expiry = _parse_day(row.expiry_date) if row.expiry_date else None
+        if expiry is not None and expiry < local_today(self.clock):
+            self._remember_failure(FailedUnlock("key expired", row.key_locator_hash))
+            raise KeyExpired(
+                f"This key expired on {expiry.isoformat()}. Ask the vault's owner for a new one."
+            )
+        keystore.replace_key(
+            self.layout.keys_db, replace(row, last_used_at=utc_timestamp(self.clock.now()))
+        )
+        return UnlockedKey(master_key, vault.vault_id, row.key_locator_hash, label, row.kind,
+                           role, expiry)
+
+    @staticmethod
+    def _open_label(master_key: bytes, row: KeyRow) -> str:
+        try:
+            return open_sealed(
+                derive_subkey(master_key, KEY_LABELS), row.display_name,
+                row.key_locator_hash.encode(),
+            ).decode("utf-8")
+        except (InvalidSeal, UnicodeDecodeError):
+            return "(unreadable label)"
+
+    def _remember_failure(self, failure: FailedUnlock) -> None:
+        import socket
+
+        from luna_tui import __version__
+
+        keystore.record_failure(
+            self.layout.keys_db,
+            utc_timestamp(self.clock.now()),
+            failure.reason,
+            failure.locator,
+            host=socket.gethostname(),
+            client=f"luna {__version__}",
+        )
+
+    # -- managing keys (owner only) -----------------------------------------------
+
+    def list_keys(self, unlocked: UnlockedKey) -> list[KeyInfo]:
+        key_file = keystore.read(self.layout.keys_db)
+        infos = []
+        for row in key_file.rows:
+            intact = row.intact and row.database_id_hash == key_file.vault.database_id_hash
+            infos.append(
+                KeyInfo(
+                    locator=row.key_locator_hash,
+                    label=self._open_label(unlocked.master_key, row),
+                    kind=row.kind,
+                    role=row.role,
+                    expiry_date=row.expiry_date,
+                    created_at=row.created_at,
+                    updated_at=row.updated_at,
+                    last_used_at=row.last_used_at,
+                    intact=intact,
+                )
+            )
+        infos.sort(key=lambda k: (k.role != OWNER, k.kind != PASSPHRASE, k.created_at))
+        return infos
+
+    def add_key(
+        self,
+        unlocked: UnlockedKey,
+        *,
+        label: str,
+        role: str,
+        kind: str,
+        secret: str,
+        kdf: KdfParams,
+        expiry: dt.date | None = None,
+    ) -> KeyInfo:
+        self._require_owner(unlocked, "add a key")
+        label = self._check_label(unlocked, label)
+        if role not in ROLES or kind not in KINDS:
+            raise ValueError(f"unknown role or kind: {role}, {kind}")
+        if expiry is not None and expiry < local_today(self.clock):
+            raise KeyRefused(f"The expiry date {expiry.isoformat()} is already past.")
+        vault = keystore.read(self.layout.keys_db).vault
+        row = self._new_row(vault, unlocked.master_key, role, kind, label, secret, kdf, expiry)
+        keystore.insert_key(self.layout.keys_db, row)
+        return self._info(unlocked, row.key_locator_hash)
+
+    def change_secret(self, unlocked: UnlockedKey, label: str, new_secret: str,
+                      kdf: KdfParams) -> KeyInfo:
+        """Re-wrap the master key under a new secret for the key called `label`."""
+        self._require_owner(unlocked, "change a passphrase")
+        key_file = keystore.read(self.layout.keys_db)
+        row = self._find(unlocked, key_file, label)
+        old_locator = row.key_locator_hash
+        label = self._open_label(unlocked.master_key, row)
+        secret = new_secret
+        if row.kind != PASSPHRASE:
+            secret = canonical_form(new_secret) or ""
+            if not secret:
+                raise ValueError("a generated key must be well-formed")
+            # A generated key is found by its hash, so a new key means a new locator.
+            row = replace(row, key_locator_hash=generated_key_locator(unlocked.vault_id, secret))
+        label_key = derive_subkey(unlocked.master_key, KEY_LABELS)
+        row = replace(
+            row,
+            display_name=seal(label_key, label.encode(), row.key_locator_hash.encode()),
+            updated_at=utc_timestamp(self.clock.now()),
+        )
+        new_row = self._wrap(row, key_file.vault, unlocked.master_key, secret, kdf)
+        if new_row.key_locator_hash == old_locator:
+            keystore.replace_key(self.layout.keys_db, new_row)
+        else:
+            keystore.insert_key(self.layout.keys_db, new_row)
+            keystore.delete_key(self.layout.keys_db, old_locator)
+        return self._info(unlocked, new_row.key_locator_hash)
+
+    def revoke(self, unlocked: UnlockedKey, label: str) -> KeyInfo:
+        self._require_owner(unlocked, "revoke a key")
+        key_file = keystore.read(self.layout.keys_db)
+        row = self._find(unlocked, key_file, label)
+        others = [r for r in key_file.rows
+                  if r.intact and r.key_locator_hash != row.key_locator_hash]
+        if row.role == OWNER and not any(r.role == OWNER for r in others):
+            raise KeyRefused(
+                f"'{label}' is the last key that can change this vault; revoking it would "
+                "lock you out. Add another owner key first."
+            )
+        if row.role == OWNER and row.kind == PASSPHRASE and not any(
+            r.role == OWNER and r.kind == PASSPHRASE for r in others
+        ):
+            raise KeyRefused(
+                f"'{label}' is the only owner passphrase; revoking it would leave only the "
+                "recovery key. Change it with `luna passwd`, or add another passphrase first "
+                "(`luna keys add --label NAME`)."
+            )
+        info = self._info(unlocked, row.key_locator_hash)
+        keystore.delete_key(self.layout.keys_db, row.key_locator_hash)
+        return info
+
+    def _find(self, unlocked: UnlockedKey, key_file: keystore.KeyFile, label: str) -> KeyRow:
+        wanted = label.strip().casefold()
+        for row in key_file.rows:
+            if self._open_label(unlocked.master_key, row).casefold() == wanted:
+                return row
+        names = ", ".join(
+            f"'{self._open_label(unlocked.master_key, r)}'" for r in key_file.rows
+        )
+        raise KeyRefused(f"There is no key called '{label}'. Keys: {names}.")
+
+    def _info(self, unlocked: UnlockedKey, locator: str) -> KeyInfo:
+        return next(k for k in self.list_keys(unlocked) if k.locator == locator)
+
+    def _check_label(self, unlocked: UnlockedKey, label: str) -> str:
+        label = " ".join(label.split())
+        if not label:
+            raise KeyRefused("A key needs a label, such as --label caregiver.")
+        if len(label) > MAX_LABEL_LENGTH:
+            raise KeyRefused(f"A key label can be at most {MAX_LABEL_LENGTH} characters.")
+        taken = {k.label.casefold() for k in self.list_keys(unlocked)}
+        if label.casefold() in taken:
+            raise KeyRefused(f"There is already a key called '{label}'; pick another label.")
+        return label
+
+    @staticmethod
+    def _require_owner(unlocked: UnlockedKey, action: str) -> None:
+        if unlocked.read_only:
+            raise ReadOnlyKey(
+                f"This vault is open with the read-only key '{unlocked.label}', "
+                f"which cannot {action}."
+            )
