@@ -1,0 +1,75 @@
+"""The `luna` command: the app by default, sub-commands for scripts.
+
+This is the one place errors meet the person: a `LunaError` becomes its sentence on
+stderr and its exit code (0 ok, 1 error, 2 usage, 3 key, 4 corrupt, 5 busy); anything
+else becomes one sentence too, with the traceback only under LUNA_DEBUG=1. Command
+modules are imported only when their command runs, and none of them imports Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from luna_tui.cli.parsing import LunaArgumentParser, common_options
+from luna_tui.errors import EXIT_ERROR, LunaError
+
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from luna_tui import __version__
+    from luna_tui.cli import vault_commands
+
+    parser = LunaArgumentParser(
+        prog="luna",
+        description="Luna: an encrypted health journal for the terminal.",
+        parents=[common_options(top_level=True)],
+        epilog="Passphrases are never taken as arguments: Luna asks for them, or reads "
+        "LUNA_PASSPHRASE or --passphrase-file.",
+    )
+    parser.add_argument("--version", action="version", version=f"luna {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=LunaArgumentParser
+    )
+    common = common_options(top_level=False)
+    vault_commands.register(commands, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # Whatever the shell's umask, nothing Luna writes is readable by others.
+    os.umask(0o077)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(handler(args) or 0)
+    except LunaError as error:
+        print(f"luna: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("\nluna: cancelled.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `luna list | head`: the reader left; that is not an error of ours.
+        sys.stderr.close()
+        return 0
+    except Exception as error:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("LUNA_DEBUG"):
+            raise
+        print(
+            f"luna: something went wrong inside Luna ({type(error).__name__}). "
+            "Run it again with LUNA_DEBUG=1 to see the details for a bug report.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,30 @@
+"""argparse, as Luna's commands use it: usage errors exit 2 with one line, and the
+global options work before or after the sub-command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from luna_tui.errors import EXIT_USAGE
+
+
+class LunaArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"luna: {message}\n")
+
+
+def common_options(top_level: bool) -> argparse.ArgumentParser:
+    """--home and --passphrase-file, accepted before or after the sub-command.
+
+    On sub-commands their default is SUPPRESS, so an option given before the
+    sub-command is not overwritten by the sub-command's default.
+    """
+    default = None if top_level else argparse.SUPPRESS
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", metavar="DIR", default=default,
+                        help="the vault's folder (default: $LUNA_HOME, else your data folder)")
+    common.add_argument("--passphrase-file", metavar="FILE", default=default,
+                        help="read the passphrase from the first line of FILE (for scripts)")
+    return common

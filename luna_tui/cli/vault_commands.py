@@ -1,0 +1,276 @@
+"""`luna init`, `luna passwd`, `luna keys …` and `luna doctor`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from typing import TYPE_CHECKING
+
+from luna_tui.cli.parsing import LunaArgumentParser
+from luna_tui.errors import EXIT_CORRUPT, UsageError
+
+if TYPE_CHECKING:
+    from luna_tui.services.vault_session import VaultSession
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    init = commands.add_parser(
+        "init", parents=[common], help="create a new vault",
+        description="Create a new encrypted vault. Luna asks for a passphrase twice and "
+        "prints a recovery key once.",
+    )
+    init.add_argument("--kdf-seconds", type=float, default=None, metavar="S",
+                      help="how long one unlock's key derivation should take (default 0.5; "
+                      "never below Argon2id m=64 MiB, t=3)")
+    init.set_defaults(handler=cmd_init)
+
+    passwd = commands.add_parser(
+        "passwd", parents=[common], help="change a passphrase",
+        description="Change a passphrase. Only the wrapped master key is rewritten, so this "
+        "is instant whatever the vault's size. Unlocked with the recovery key, this resets "
+        "the owner's passphrase.",
+    )
+    passwd.add_argument("--label", help="which key to change (default: the one you unlock with)")
+    passwd.add_argument("--new-passphrase-file", metavar="FILE",
+                        help="read the new passphrase from FILE (or set LUNA_NEW_PASSPHRASE)")
+    passwd.set_defaults(handler=cmd_passwd)
+
+    keys = commands.add_parser("keys", parents=[common], help="list, add and revoke keys")
+    key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION",
+                                       parser_class=LunaArgumentParser)
+    keys.set_defaults(handler=lambda args: keys.print_help())
+
+    listing = key_commands.add_parser("list", parents=[common], help="show every key")
+    listing.set_defaults(handler=cmd_keys_list)
+
+    add = key_commands.add_parser(
+        "add", parents=[common], help="add a key (e.g. read-only for a caregiver)",
+        description="Add a key. Luna asks for its passphrase; leave it empty (or pass "
+        "--generate) and Luna makes a strong access key to hand over instead.",
+    )
+    add.add_argument("--label", required=True, help="a name for the key, e.g. caregiver")
+    add.add_argument("--read-only", action="store_true",
+                     help="the key can read everything and change nothing")
+    add.add_argument("--expires", metavar="YYYY-MM-DD", type=_expiry_date,
+                     help="the last day the key works")
+    add.add_argument("--generate", action="store_true",
+                     help="make a random access key instead of asking for a passphrase")
+    add.add_argument("--new-passphrase-file", metavar="FILE",
+                     help="read the new key's passphrase from FILE (or set LUNA_NEW_PASSPHRASE)")
+    add.set_defaults(handler=cmd_keys_add)
+
+    revoke = key_commands.add_parser("revoke", parents=[common], help="remove a key")
+    revoke.add_argument("label", metavar="NAME", help="the key's label (see `luna keys list`)")
+    revoke.set_defaults(handler=cmd_keys_revoke)
+
+    recovery = key_commands.add_parser(
+        "recovery", parents=[common], help="replace the recovery key",
+        description="Make a new recovery key and print it once; the old one stops working.",
+    )
+    recovery.set_defaults(handler=cmd_keys_recovery)
+
+    doctor = commands.add_parser(
+        "doctor", parents=[common], help="check the vault's integrity",
+        description="Check every database, the audit chain, keys.db and file permissions. "
+        "Exit 0 when all hold, 4 otherwise.",
+    )
+    doctor.set_defaults(handler=cmd_doctor)
+
+
+def _expiry_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2027-03-31"
+        ) from None
+
+
+def layout_from(args: argparse.Namespace):  # noqa: ANN201 - VaultLayout, imported lazily
+    from luna_tui.home import VaultLayout, resolve_home
+
+    return VaultLayout(resolve_home(getattr(args, "home", None)))
+
+
+def open_session(args: argparse.Namespace) -> VaultSession:
+    """Unlock the vault for one command, telling the person what they should know."""
+    from luna_tui.cli.secrets_input import read_passphrase
+    from luna_tui.services.vault_session import VaultSession, require_vault
+
+    layout = layout_from(args)
+    require_vault(layout)  # before asking for a passphrase there is no use for
+    session = VaultSession.open(layout, read_passphrase(args), client="cli")
+    if session.failed_unlocks:
+        count = len(session.failed_unlocks)
+        print(f"luna: note: {count} failed unlock attempt{'s' if count > 1 else ''} since the "
+              f"last unlock (the latest at {session.failed_unlocks[-1].created_at} UTC).",
+              file=sys.stderr)
+    for warning in session.warnings:
+        print(f"luna: warning: {warning}", file=sys.stderr)
+    return session
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from luna_tui.cli.secrets_input import PASSPHRASE_ENV, read_new_passphrase
+    from luna_tui.errors import VaultExists
+    from luna_tui.services.vault_setup import create_vault
+    from luna_tui.vault.generated_keys import grouped
+    from luna_tui.vault.kdf import DEFAULT_KDF_SECONDS
+
+    layout = layout_from(args)
+    if layout.exists():
+        raise VaultExists(
+            f"There is already a vault at {layout.home}. Use `luna passwd` to change its "
+            "passphrase, or --home to make a new vault somewhere else."
+        )
+    print(f"Creating a new Luna vault in {layout.home}")
+    print("Choose a passphrase: a few unrelated words are strong and easy to remember.")
+    passphrase = read_new_passphrase(args, env=PASSPHRASE_ENV, file_option="--passphrase-file",
+                                     prompt="Passphrase: ")
+    seconds = DEFAULT_KDF_SECONDS if args.kdf_seconds is None else args.kdf_seconds
+    print("Creating the vault (tuning the key derivation to this machine)…")
+    new = create_vault(layout, passphrase, kdf_seconds=seconds, client="cli")
+    new.session.close()
+    key = grouped(new.recovery_key).split()
+    print()
+    print("Your vault is ready. This is your RECOVERY KEY. Write it down now and keep it")
+    print("somewhere safe, away from this computer. It opens the vault like your passphrase,")
+    print("and Luna will not show it again:")
+    print()
+    print("    " + "  ".join(key[:4]))
+    print("    " + "  ".join(key[4:]))
+    print()
+    params = new.kdf
+    print(f"Key derivation: Argon2id, {params.memory_kib // 1024} MiB, {params.time_cost} passes, "
+          f"{params.parallelism} lanes.")
+    print("Next: `luna doctor` checks the vault; `luna keys list` shows its keys.")
+    return 0
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    from luna_tui.cli.secrets_input import NEW_PASSPHRASE_ENV, read_new_passphrase
+    from luna_tui.services.key_admin import KeyAdmin
+
+    with open_session(args) as session:
+        session.require_writable("change a passphrase")
+        new_passphrase = read_new_passphrase(args, env=NEW_PASSPHRASE_ENV,
+                                             file_option="--new-passphrase-file")
+        info = KeyAdmin(session).change_passphrase(new_passphrase, label=args.label)
+    print(f"The passphrase of '{info.label}' is changed. The old one no longer opens the vault.")
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from luna_tui.clock import local_today
+    from luna_tui.services.key_admin import KeyAdmin
+
+    with open_session(args) as session:
+        keys = KeyAdmin(session).list_keys()
+        today = local_today(session.clock)
+        current = session.key.locator
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("label", "kind", "role", "expires", "last used", "status"):
+        table.add_column(column, no_wrap=column != "label")
+    for key in keys:
+        status = "damaged" if not key.intact else "expired" if key.expired(today) else "ok"
+        label = key.label + (" (this one)" if key.locator == current else "")
+        last_used = (key.last_used_at or "never")[:16].replace("T", " ")
+        table.add_row(label, key.kind, key.role, key.expiry_date or "never", last_used, status)
+    Console().print(table)
+    return 0
+
+
+def cmd_keys_add(args: argparse.Namespace) -> int:
+    from luna_tui.services.key_admin import KeyAdmin
+    from luna_tui.vault.generated_keys import grouped
+
+    with open_session(args) as session:
+        session.require_writable("add a key")
+        passphrase = None if args.generate else _new_key_passphrase(args)
+        added = KeyAdmin(session).add_key(args.label, read_only=args.read_only,
+                                          passphrase=passphrase, expiry=args.expires)
+    info = added.info
+    rights = "read everything and change nothing" if args.read_only else "do everything"
+    until = f" until {info.expiry_date}" if info.expiry_date else ""
+    print(f"Added the key '{info.label}'. It can {rights}{until}.")
+    if added.generated_secret:
+        print("Hand over this access key (shown once); it opens the vault like a passphrase:")
+        print()
+        print("    " + grouped(added.generated_secret))
+    return 0
+
+
+def _new_key_passphrase(args: argparse.Namespace) -> str | None:
+    """The new key's passphrase, or None to generate an access key."""
+    import os
+
+    from luna_tui.cli.secrets_input import (
+        NEW_PASSPHRASE_ENV,
+        prompt_secret,
+        read_new_passphrase,
+        terminal_available,
+    )
+
+    if args.new_passphrase_file or os.environ.get(NEW_PASSPHRASE_ENV):
+        return read_new_passphrase(args, env=NEW_PASSPHRASE_ENV,
+                                   file_option="--new-passphrase-file")
+    if not terminal_available():
+        raise UsageError("Pass --generate for an access key, or give the new key's passphrase "
+                         "with LUNA_NEW_PASSPHRASE or --new-passphrase-file.")
+    first = prompt_secret("Passphrase for the new key (empty: Luna makes an access key): ")
+    if not first:
+        return None
+    from luna_tui.vault.passphrase_policy import check_new_passphrase
+
+    checked = check_new_passphrase(first)
+    if prompt_secret("Type it again: ") != first:
+        raise UsageError("The two passphrases did not match; no key was added.")
+    return checked
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from luna_tui.services.key_admin import KeyAdmin
+
+    with open_session(args) as session:
+        info = KeyAdmin(session).revoke(args.label)
+    print(f"Revoked '{info.label}': it no longer opens this vault. (A copy of keys.db made "
+          "before now still holds it; see README, Security.)")
+    return 0
+
+
+def cmd_keys_recovery(args: argparse.Namespace) -> int:
+    from luna_tui.services.key_admin import KeyAdmin
+    from luna_tui.vault.generated_keys import grouped
+
+    with open_session(args) as session:
+        new_key = KeyAdmin(session).replace_recovery_key()
+    key = grouped(new_key).split()
+    print("Your new RECOVERY KEY (the old one no longer works). Write it down now:")
+    print()
+    print("    " + "  ".join(key[:4]))
+    print("    " + "  ".join(key[4:]))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from luna_tui.services.doctor import run_checks
+
+    with open_session(args) as session:
+        findings = run_checks(session)
+    console = Console(highlight=False)
+    for finding in findings:
+        mark = "[green]✓[/]" if finding.ok else "[red]✗[/]"
+        console.print(f"{mark} [bold]{escape(finding.check)}[/]: {escape(finding.detail)}")
+    failed = [f for f in findings if not f.ok]
+    if failed:
+        console.print(f"\n{len(failed)} check(s) failed.")
+        return EXIT_CORRUPT
+    console.print("\nThe vault is healthy.")
+    return 0

@@ -1,0 +1,143 @@
+"""`luna doctor`: is the vault whole, and has anyone changed it behind Luna's back?
+
+Runs SQLite's integrity_check on every database, foreign_key_check on luna.db, checks
+each keys.db row against its checksum, walks the audit chain through every month, and
+checks that every file is 0600 and every folder 0700.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from luna_tui.home import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, VaultLayout
+from luna_tui.services.vault_session import VaultSession
+
+MAX_DETAILS = 5
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    detail: str
+
+
+def run_checks(session: VaultSession) -> list[Finding]:
+    findings = [check_keys_file(session.layout)]
+    findings += session.run(_database_checks, session)
+    findings.append(session.run(_audit_chain_check, session))
+    findings.append(check_permissions(session.layout))
+    return findings
+
+
+def check_keys_file(layout: VaultLayout) -> Finding:
+    from luna_tui.errors import LunaError
+    from luna_tui.vault import keystore
+
+    try:
+        conn = sqlite3.connect(f"file:{layout.keys_db}?mode=ro", uri=True)
+        try:
+            result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        finally:
+            conn.close()
+        key_file = keystore.read(layout.keys_db)
+    except (LunaError, sqlite3.Error) as exc:
+        return Finding("keys.db", False, str(exc))
+    if result != ["ok"]:
+        return Finding("keys.db", False, "; ".join(result[:MAX_DETAILS]))
+    damaged = [
+        f"{row.kind} key ({row.role})"
+        for row in key_file.rows
+        if not row.intact or row.database_id_hash != key_file.vault.database_id_hash
+    ]
+    if damaged:
+        return Finding("keys.db", False, "damaged or edited: " + ", ".join(damaged))
+    return Finding("keys.db", True, f"{len(key_file.rows)} keys, all intact")
+
+
+def _database_checks(session: VaultSession) -> list[Finding]:
+    from luna_tui.store.models.base import database
+
+    findings = []
+    for schema, name in (("main", "luna.db"), ("stats", "stats.db")):
+        findings.append(_integrity(name, lambda s=schema: [
+            r[0] for r in database.execute_sql(f"PRAGMA {s}.integrity_check")
+        ]))
+    problems = database.execute_sql("PRAGMA main.foreign_key_check").fetchall()
+    findings.append(
+        Finding("foreign keys", not problems,
+                "every reference resolves" if not problems else
+                "; ".join(f"{t} row {rowid} points at a missing {parent}"
+                          for t, rowid, parent, _ in problems[:MAX_DETAILS]))
+    )
+    for month in session.layout.audit_months():
+        path = session.layout.audit_db(month)
+        findings.append(_integrity(f"audit/{month}.db",
+                                   lambda p=path: _file_integrity(p, session.keys.audit_db)))
+    return findings
+
+
+def _integrity(name: str, run) -> Finding:  # noqa: ANN001 - a small local callable
+    from luna_tui.store.sqlite_errors import is_database_error
+
+    try:
+        result = run()
+    except Exception as exc:  # noqa: BLE001
+        if not is_database_error(exc):
+            raise
+        return Finding(name, False, f"can't be read: {exc}")
+    if result == ["ok"]:
+        return Finding(name, True, "integrity check passed")
+    return Finding(name, False, "; ".join(result[:MAX_DETAILS]))
+
+
+def _file_integrity(path: Path, key: bytes) -> list[str]:
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    from luna_tui.store.connection import raw_key_literal
+
+    conn = sqlcipher.connect(str(path), isolation_level=None)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f'PRAGMA key = "{raw_key_literal(key)}"')
+        return [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    finally:
+        conn.close()
+
+
+def _audit_chain_check(session: VaultSession) -> Finding:
+    from luna_tui.store.audit_chain import verify_chain
+    from luna_tui.store.models.vault_state import AuditHead
+
+    head = AuditHead.get_by_id(1)
+    layout = session.layout
+    files = [(m, layout.audit_db(m)) for m in layout.audit_months()]
+    report = verify_chain(files, session.keys.audit_db, session.keys.audit_mac, head.seq,
+                          head.mac)
+    if report.ok:
+        return Finding("audit chain", True,
+                       f"{report.rows} rows in {report.months} month(s), every link holds")
+    return Finding("audit chain", False, report.problem or "broken")
+
+
+def check_permissions(layout: VaultLayout) -> Finding:
+    loose = []
+    for path in [layout.home, *sorted(layout.home.rglob("*"))]:
+        try:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+        except OSError:
+            continue
+        wanted = PRIVATE_DIR_MODE if path.is_dir() else PRIVATE_FILE_MODE
+        if mode & ~wanted & 0o777:
+            loose.append(f"{path.relative_to(layout.home.parent)} is {mode:o}")
+    if loose:
+        more = f" (and {len(loose) - MAX_DETAILS} more)" if len(loose) > MAX_DETAILS else ""
+        return Finding(
+            "permissions", False,
+            "others can read: " + ", ".join(loose[:MAX_DETAILS]) + more
+            + f". Fix with: chmod -R go-rwx {layout.home}",
+        )
+    return Finding("permissions", True, "files 0600, folders 0700")

@@ -1,0 +1,116 @@
+"""Managing the keys of an open vault: passphrase changes, read-only keys, revocation.
+
+Each change to keys.db happens inside the vault's write transaction: two Luna
+processes can't interleave key changes, and the change and its audit row stand or
+fall together (keys.db commits first; if the audit commit then fails, the vault says
+so rather than pretending nothing happened).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from luna_tui.errors import KeyRefused
+from luna_tui.services.vault_session import VaultSession
+from luna_tui.vault.generated_keys import new_generated_key
+from luna_tui.vault.kdf import KdfParams, calibrate
+from luna_tui.vault.key_manager import (
+    ACCESS,
+    OWNER,
+    PASSPHRASE,
+    READ_ONLY,
+    RECOVERY,
+    KeyInfo,
+    KeyManager,
+)
+from luna_tui.vault.passphrase_policy import check_new_passphrase
+
+
+@dataclass(frozen=True)
+class AddedKey:
+    info: KeyInfo
+    generated_secret: str | None  # an access key Luna made; shown once
+
+
+class KeyAdmin:
+    def __init__(self, session: VaultSession, kdf: KdfParams | None = None) -> None:
+        """`kdf`: parameters for new wraps (tests pass cheap ones); else calibrated."""
+        self.session = session
+        self._manager = KeyManager(session.layout, session.clock)
+        self._kdf = kdf
+
+    def _params(self) -> KdfParams:
+        return self._kdf.with_new_salt() if self._kdf else calibrate()
+
+    def list_keys(self) -> list[KeyInfo]:
+        return self.session.run(self._manager.list_keys, self.session.key)
+
+    def change_passphrase(self, new_passphrase: str, label: str | None = None) -> KeyInfo:
+        """Re-wrap the master key under a new passphrase; the data is not touched."""
+        self.session.require_writable("change a passphrase")
+        new_passphrase = check_new_passphrase(new_passphrase)
+        label = label or self._default_passphrase_label()
+        params = self._params()
+        return self.session.run(self._change, label, new_passphrase, params, "key.passwd")
+
+    def _default_passphrase_label(self) -> str:
+        key = self.session.key
+        if key.kind == PASSPHRASE:
+            return key.label
+        owners = [k for k in self.list_keys() if k.kind == PASSPHRASE and k.role == OWNER]
+        if len(owners) == 1:
+            return owners[0].label  # unlocked with the recovery key: reset the passphrase
+        raise KeyRefused("Say which passphrase to change with --label NAME.")
+
+    def _change(self, label: str, secret: str, params: KdfParams, event: str) -> KeyInfo:
+        with self.session.writing("change a key") as tx:
+            info = self._manager.change_secret(self.session.key, label, secret, params)
+            tx.record(event, record_locator=info.locator, diff={"label": info.label})
+        return info
+
+    def replace_recovery_key(self) -> str:
+        """A new recovery key; the old one stops working. Returns the new key."""
+        self.session.require_writable("replace the recovery key")
+        recovery = [k for k in self.list_keys() if k.kind == RECOVERY]
+        new_key = new_generated_key()
+        params = self._params()
+        if recovery:
+            self.session.run(self._change, recovery[0].label, new_key, params, "key.recovery")
+        else:
+            self.session.run(self._add, "recovery key", OWNER, RECOVERY, new_key, params, None)
+        return new_key
+
+    def add_key(self, label: str, *, read_only: bool, passphrase: str | None = None,
+                expiry: dt.date | None = None) -> AddedKey:
+        """Add a key. With no passphrase, Luna generates an access key to hand over."""
+        self.session.require_writable("add a key")
+        role = READ_ONLY if read_only else OWNER
+        if passphrase is None:
+            kind, secret, generated = ACCESS, new_generated_key(), True
+        else:
+            kind, secret, generated = PASSPHRASE, check_new_passphrase(passphrase), False
+        params = self._params()
+        info = self.session.run(self._add, label, role, kind, secret, params, expiry)
+        return AddedKey(info, secret if generated else None)
+
+    def _add(self, label: str, role: str, kind: str, secret: str, params: KdfParams,
+             expiry: dt.date | None) -> KeyInfo:
+        with self.session.writing("add a key") as tx:
+            info = self._manager.add_key(self.session.key, label=label, role=role, kind=kind,
+                                         secret=secret, kdf=params, expiry=expiry)
+            tx.record("key.add", record_locator=info.locator,
+                      diff={"label": info.label, "role": role, "kind": kind,
+                            "expiry_date": info.expiry_date})
+        return info
+
+    def revoke(self, label: str) -> KeyInfo:
+        self.session.require_writable("revoke a key")
+        return self.session.run(self._revoke, label)
+
+    def _revoke(self, label: str) -> KeyInfo:
+        with self.session.writing("revoke a key") as tx:
+            info = self._manager.revoke(self.session.key, label)
+            tx.record("key.revoke", record_locator=info.locator,
+                      diff={"label": info.label, "role": info.role, "kind": info.kind})
+        return info

@@ -1,0 +1,369 @@
+"""An unlocked vault: the key that opened it, its DB thread and its one connection.
+
+Every service takes a `VaultSession`. Reads go through `run` (on the DB thread);
+writes go through `writing(...)`, which refuses read-only keys, opens an IMMEDIATE
+transaction and hands back a recorder, so a change and its audit row commit together.
+`close()` is the lock: it records the lock, closes the connection and drops the keys.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from luna_tui.clock import Clock, SystemClock, utc_timestamp
+from luna_tui.errors import LunaError, ReadOnlyKey, VaultBusy, VaultCorrupt, VaultMissing
+from luna_tui.home import VaultLayout, ensure_private_dir
+from luna_tui.vault import keystore
+from luna_tui.vault.key_manager import KeyManager, UnlockedKey
+from luna_tui.vault.subkeys import VaultKeys
+
+R = TypeVar("R")
+
+# One vault per process: the models are bound to one connection at a time.
+_open_session_lock = threading.Lock()
+_open_session: VaultSession | None = None
+
+
+def client_description(kind: str) -> str:
+    from luna_tui import __version__
+
+    term = os.environ.get("TERM_PROGRAM") or os.environ.get("TERM") or "no terminal"
+    return f"luna {__version__} {kind}; {term}"
+
+
+_SESSION_KEY = "session key"
+
+
+@dataclass
+class Recorder:
+    """Handed out inside a write transaction: writes the audit row for a change."""
+
+    chain: Any
+    key_locator: str
+    events: list[str] = field(default_factory=list)
+
+    def record(self, event_name: str, record_locator: str | None = None,
+               diff: dict[str, object] | None = None, *,
+               key_locator: str | None = _SESSION_KEY) -> int:
+        """Audit one event; by default it is the session's key that did it."""
+        self.events.append(event_name)
+        locator = self.key_locator if key_locator == _SESSION_KEY else key_locator
+        return self.chain.append(event_name, locator, record_locator, diff)
+
+
+class VaultSession:
+    def __init__(self, layout: VaultLayout, key: UnlockedKey, keys: VaultKeys, thread: Any,
+                 db: Any, chain: Any, clock: Clock) -> None:
+        self.layout = layout
+        self.key = key
+        self.keys = keys
+        self.clock = clock
+        self._thread = thread
+        self._db = db
+        self._chain = chain
+        self.closed = False
+        self.failed_unlocks: list[keystore.UnlockFailure] = []
+
+    # -- opening ------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, layout: VaultLayout, secret: str, *, clock: Clock | None = None,
+             client: str = "cli", busy_timeout: float | None = None) -> VaultSession:
+        """Unlock with a passphrase, recovery key or access key, and connect."""
+        require_vault(layout)
+        clock = clock or SystemClock()
+        unlocked = KeyManager(layout, clock).unlock(secret)
+        return cls.connect(layout, unlocked, clock=clock, client=client, busy_timeout=busy_timeout)
+
+    @classmethod
+    def connect(cls, layout: VaultLayout, unlocked: UnlockedKey, *, clock: Clock | None = None,
+                client: str = "cli", create: bool = False,
+                busy_timeout: float | None = None) -> VaultSession:
+        """Connect with a key already unlocked (the KDF has run)."""
+        from luna_tui.store.db_thread import DbThread
+
+        global _open_session
+        clock = clock or SystemClock()
+        keys = VaultKeys.from_master_key(unlocked.master_key)
+        with _open_session_lock:
+            if _open_session is not None and not _open_session.closed:
+                raise RuntimeError("another vault is already open in this process")
+            thread = DbThread()
+            try:
+                db, chain = thread.call(
+                    _open_databases, layout, keys, clock, client_description(client), create,
+                    busy_timeout,
+                )
+            except BaseException:
+                thread.shutdown()
+                raise
+            session = cls(layout, unlocked, keys, thread, db, chain, clock)
+            _open_session = session
+        try:
+            session.run(session._record_unlock)
+        except BaseException:
+            session._disconnect()
+            raise
+        return session
+
+    def _record_unlock(self) -> None:
+        from luna_tui.store.stats_counter import count_event
+
+        failures = keystore.pending_failures(self.layout.keys_db)
+        with self.transaction() as tx:
+            for failure in failures:
+                tx.record(
+                    "unlock.failed",
+                    diff={"attempted_at": failure.created_at, "reason": failure.reason,
+                          "host": failure.host, "client": failure.client},
+                    key_locator=failure.key_locator_hash,
+                )
+            tx.record("unlock", diff={"kind": self.key.kind, "role": self.key.role})
+            count_event(self.clock, "unlock")
+        if failures:
+            keystore.forget_failures(self.layout.keys_db, failures[-1].id)
+        self.failed_unlocks = failures
+
+    # -- who is this --------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        return self.key.read_only
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self._chain.warnings)
+
+    def require_writable(self, action: str = "change anything") -> None:
+        if self.read_only:
+            raise ReadOnlyKey(
+                f"This vault is open with the read-only key '{self.key.label}': it can read "
+                f"everything but cannot {action}."
+            )
+
+    # -- running database work ----------------------------------------------------
+
+    def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run `fn` on the DB thread and wait; database errors arrive as LunaErrors."""
+        return self.submit(fn, *args, **kwargs).result()
+
+    def submit(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> Future[R]:
+        if self.closed:
+            raise LunaError("The vault is locked; unlock it again to continue.")
+        return self._thread.submit(_translated, fn, args, kwargs)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Recorder]:
+        """An IMMEDIATE write transaction with its audit recorder (DB thread only).
+
+        Nested use becomes a savepoint of the outer transaction.
+        """
+        if not self._thread.is_current():
+            raise RuntimeError("transactions run on the DB thread; use session.run")
+        recorder = Recorder(self._chain, self.key.locator)
+        if self._db.in_transaction():
+            with self._db.atomic():
+                yield recorder
+            return
+        txn = self._begin_in_current_month()
+        try:
+            yield recorder
+        except BaseException as exc:
+            _end_transaction(txn, exc)
+            raise
+        _end_transaction(txn, None)
+
+    def _begin_in_current_month(self) -> Any:
+        # Attach the month's audit file first (ATTACH can't run in a transaction), then
+        # check under the lock that no other process has moved the chain past it.
+        for _ in range(5):
+            self._chain.ensure_month_attached()
+            txn = self._db.atomic()
+            txn.__enter__()
+            if self._chain.head_is_in_attached_month():
+                return txn
+            txn.__exit__(None, None, None)
+        raise VaultBusy("Another Luna process kept moving the audit log; try again.")
+
+    @contextmanager
+    def writing(self, action: str) -> Iterator[Recorder]:
+        """A data change: refused for read-only keys, audited, all or nothing."""
+        self.require_writable(action)
+        with self.transaction() as recorder:
+            yield recorder
+
+    # -- locking ------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Lock: record it, close the connection (checkpointing the WAL), drop the keys."""
+        if self.closed:
+            return
+        try:
+            self.run(self._record_lock)
+        except LunaError:
+            pass  # a busy or full vault must not stop the lock itself
+        finally:
+            self._disconnect()
+
+    def _record_lock(self) -> None:
+        with self.transaction() as tx:
+            tx.record("lock")
+
+    def _disconnect(self) -> None:
+        global _open_session
+        from luna_tui.store.models.base import unbind_database
+
+        try:
+            self._thread.call(_close_database, self._db)
+        finally:
+            self._thread.shutdown()
+            unbind_database()
+            self.closed = True
+            self.keys = None  # type: ignore[assignment]
+            self.key = _locked_key(self.key)
+            with _open_session_lock:
+                if _open_session is self:
+                    _open_session = None
+
+    def __enter__(self) -> VaultSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _end_transaction(txn: Any, error: BaseException | None) -> None:
+    """Commit (error None) or roll back, keeping the error that matters.
+
+    After SQLITE_FULL or an I/O error SQLite may already have rolled back by itself;
+    Peewee's own ROLLBACK then fails with "no transaction is active", which would hide
+    the full disk behind a message about transactions.
+    """
+    try:
+        if error is None:
+            txn.__exit__(None, None, None)
+        else:
+            txn.__exit__(type(error), error, error.__traceback__)
+    except Exception as end_error:
+        if "no transaction is active" not in str(end_error):
+            raise
+        cause = error or end_error.__context__
+        if cause is None:
+            raise
+        if cause is not error:
+            raise cause from None
+
+
+def _locked_key(key: UnlockedKey) -> UnlockedKey:
+    """What remains known after locking: who it was, not the master key."""
+    return UnlockedKey(b"", key.vault_id, key.locator, key.label, key.kind, key.role,
+                       key.expiry_date)
+
+
+def require_vault(layout: VaultLayout) -> None:
+    if layout.exists():
+        return
+    leftovers = [p.name for p in (layout.main_db, layout.stats_db) if p.exists()]
+    if leftovers:
+        raise VaultCorrupt(
+            f"{layout.home} holds vault files ({', '.join(leftovers)}) but no keys.db, so it "
+            "cannot be opened. Restore keys.db from a backup."
+        )
+    raise VaultMissing(f"There is no Luna vault at {layout.home}. Create one with `luna init`.")
+
+
+def _translated(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
+    from luna_tui.store.sqlite_errors import classify, is_database_error
+
+    try:
+        return fn(*args, **kwargs)
+    except LunaError:
+        raise
+    except Exception as exc:
+        if is_database_error(exc):
+            mapped = classify(exc)
+            if mapped is not None:
+                raise mapped from exc
+        raise
+
+
+def _open_databases(layout: VaultLayout, keys: VaultKeys, clock: Clock, client: str,
+                    create: bool, busy_timeout: float | None) -> tuple[Any, Any]:
+    """On the DB thread: connect, attach, check each file is readable, migrate."""
+    from luna_tui.store.audit_chain import AuditChain
+    from luna_tui.store.connection import busy_timeout_seconds, open_main
+    from luna_tui.store.models.base import bind_database, unbind_database
+
+    db = _opening(layout.main_db.name, open_main, layout.main_db, keys.main_db, create=create,
+                  busy_timeout=busy_timeout if busy_timeout is not None else busy_timeout_seconds())
+    try:
+        if not create and _opening(layout.main_db.name, db.table_count) == 0:
+            raise VaultCorrupt(f"{layout.main_db.name} holds no tables; restore it from a backup.")
+        stats_missing = not create and (
+            not layout.stats_db.exists() or layout.stats_db.stat().st_size == 0
+        )
+        _opening(layout.stats_db.name, db.attach_encrypted, layout.stats_db, "stats",
+                 keys.stats_db, create=True)
+        _opening(layout.stats_db.name, db.table_count, "stats")
+        bind_database(db)
+        _migrate_all(db, layout, keys, clock, create)
+        chain = AuditChain(db, layout, keys.audit_db, keys.audit_mac, clock,
+                           socket.gethostname(), client)
+        _opening("the current audit month", chain.ensure_month_attached)
+        if stats_missing:
+            chain.warnings.append("stats.db was missing and has been started afresh.")
+        return db, chain
+    except BaseException:
+        unbind_database()
+        db.close()
+        raise
+
+
+def _opening(what: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    """Run one opening step; a database error names the file it came from."""
+    from luna_tui.store.sqlite_errors import classify, is_database_error
+
+    try:
+        return fn(*args, **kwargs)
+    except LunaError:
+        raise
+    except Exception as exc:
+        if not is_database_error(exc):
+            raise
+        mapped = classify(exc, what)
+        if mapped is None or isinstance(mapped, VaultCorrupt):
+            raise VaultCorrupt(
+                f"{what} can't be read with this vault's key: it is damaged or truncated "
+                f"({exc}). The passphrase was right. Restore the file from a backup."
+            ) from exc
+        raise mapped from exc
+
+
+def _migrate_all(db: Any, layout: VaultLayout, keys: VaultKeys, clock: Clock,
+                 create: bool) -> None:
+    from luna_tui.store import migrate
+
+    for name, schema, key, path in (
+        (migrate.MAIN, "main", keys.main_db, layout.main_db),
+        (migrate.STATS, "stats", keys.stats_db, layout.stats_db),
+    ):
+        if not migrate.pending_migrations(db, name):
+            continue
+        if not create and migrate.applied_migrations(db, name):
+            stamp = utc_timestamp(clock.now()).replace(":", "").replace("-", "")[:15]
+            folder = layout.backups_dir / f"pre-migration-{stamp}"
+            ensure_private_dir(layout.backups_dir)
+            migrate.copy_before_migrating(db, schema, key, folder / path.name)
+        migrate.migrate(db, name)
+
+
+def _close_database(db: Any) -> None:
+    if not db.is_closed():
+        db.close()

@@ -1,0 +1,365 @@
+"""The key manager through the services: unlock, passwd, read-only and expired keys,
+revocation, and what a damaged or edited keys.db does."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import unicodedata
+
+import pytest
+
+from conftest import OTHER_PASSPHRASE, PASSPHRASE, cheap_kdf
+from helpers import keys_db_rows, update_key_row
+from luna_tui.errors import (
+    KeyExpired,
+    KeyRefused,
+    ReadOnlyKey,
+    VaultCorrupt,
+    VaultMissing,
+    WrongPassphrase,
+)
+from luna_tui.services.key_admin import KeyAdmin
+from luna_tui.services.vault_session import VaultSession
+from luna_tui.services.vault_setup import create_vault
+from luna_tui.store.models.audit import AuditEvent
+from luna_tui.vault import keystore
+from luna_tui.vault.generated_keys import grouped
+
+
+def open_with(layout, secret, clock=None) -> VaultSession:
+    return VaultSession.open(layout, secret, clock=clock)
+
+
+def owner_row(layout) -> dict:
+    return next(r for r in keys_db_rows(layout.keys_db) if r["kind"] == "passphrase")
+
+
+def audit_events(session) -> list[str]:
+    return session.run(lambda: [e.event_name for e in AuditEvent.select().order_by(AuditEvent.seq)])
+
+
+# -- unlocking -----------------------------------------------------------------------
+
+
+def test_a_new_vault_unlocks_with_its_passphrase_and_its_recovery_key(layout, new_vault):
+    new_vault.session.close()
+    with open_with(layout, PASSPHRASE) as session:
+        assert session.key.role == "owner" and session.key.kind == "passphrase"
+        assert not session.read_only
+    spoken = grouped(new_vault.recovery_key).lower().replace(" ", "-")
+    with open_with(layout, spoken) as session:
+        assert session.key.kind == "recovery" and session.key.role == "owner"
+
+
+def test_a_wrong_passphrase_is_refused_and_recorded_at_the_next_unlock(layout, new_vault):
+    new_vault.session.close()
+    with pytest.raises(WrongPassphrase, match="Wrong passphrase"):
+        open_with(layout, "not the passphrase at all")
+    with open_with(layout, PASSPHRASE) as session:
+        assert len(session.failed_unlocks) == 1
+        assert audit_events(session)[-2:] == ["unlock.failed", "unlock"]
+    with open_with(layout, PASSPHRASE) as session:
+        assert session.failed_unlocks == []
+
+
+def test_a_recovery_key_with_a_typo_says_so(layout, new_vault):
+    new_vault.session.close()
+    key = new_vault.recovery_key
+    typo = key[:3] + ("A" if key[3] != "A" else "B") + key[4:]
+    with pytest.raises(WrongPassphrase, match="typo"):
+        open_with(layout, typo)
+
+
+def test_nfc_and_nfd_forms_of_a_passphrase_open_the_same_vault(layout, clock):
+    composed = "crème brûlée à la façon de grand-mère"
+    created = create_vault(layout, unicodedata.normalize("NFD", composed), kdf=cheap_kdf(),
+                           clock=clock)
+    created.session.close()
+    with open_with(layout, composed) as session:
+        assert session.key.label == "owner"
+    with open_with(layout, unicodedata.normalize("NFD", composed)):
+        pass
+
+
+def test_no_vault_says_how_to_make_one(layout):
+    with pytest.raises(VaultMissing, match="luna init"):
+        open_with(layout, PASSPHRASE)
+
+
+# -- keys.db damaged or edited ------------------------------------------------------
+
+
+def _flip(value):
+    if isinstance(value, bytes):
+        return bytes([value[0] ^ 0x01]) + value[1:]
+    if value is None:
+        return "2099-01-01"
+    text = str(value)
+    middle = len(text) // 2
+    return text[:middle] + chr(ord(text[middle]) ^ 0x01) + text[middle + 1 :]
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["key_locator_hash", "display_name", "database_id_hash", "kind", "kdf",
+     "wrapped_master_key", "acl", "expiry_date", "created_at", "updated_at", "last_used_at",
+     "checksum"],
+)
+def test_a_bit_flipped_in_any_field_of_a_key_row_reads_as_damage_not_a_wrong_passphrase(
+    layout, new_vault, column
+):
+    new_vault.session.close()
+    with open_with(layout, PASSPHRASE):
+        pass  # so last_used_at is set
+    row = owner_row(layout)
+    update_key_row(layout.keys_db, row["key_locator_hash"], **{column: _flip(row[column])})
+    with pytest.raises(VaultCorrupt, match="damaged"):
+        open_with(layout, PASSPHRASE)
+
+
+def _rewrite_with_checksum(layout, locator, **changes):
+    """Edit a row the way an attacker would: change fields, fix up the checksum."""
+    rows = {r.key_locator_hash: r for r in keystore.read(layout.keys_db).rows}
+    from dataclasses import replace
+
+    edited = replace(rows[locator], **changes).sealed()
+    update_key_row(layout.keys_db, locator,
+                   **{k: v for k, v in edited.__dict__.items() if k != "key_locator_hash"})
+
+
+def test_editing_role_expiry_or_kdf_in_keys_db_makes_unlock_fail(layout, session):
+    added = KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE,
+                                      expiry=dt.date(2026, 12, 31))
+    session.close()
+    locator = added.info.locator
+    original = {r.key_locator_hash: r for r in keystore.read(layout.keys_db).rows}[locator]
+    kdf = json.loads(original.kdf)
+    for changes in (
+        {"acl": json.dumps({"role": "owner"}, separators=(",", ":"))},  # escalate
+        {"expiry_date": "2099-12-31"},  # extend
+        {"expiry_date": None},
+        {"kdf": json.dumps({**kdf, "t": kdf["t"] + 1}, sort_keys=True, separators=(",", ":"))},
+        {"created_at": "2020-01-01T00:00:00.000Z"},
+    ):
+        _rewrite_with_checksum(layout, locator, **changes)
+        with pytest.raises(WrongPassphrase):
+            open_with(layout, OTHER_PASSPHRASE)
+        _rewrite_with_checksum(layout, locator, **{k: getattr(original, k) for k in changes})
+    with open_with(layout, OTHER_PASSPHRASE) as reopened:
+        assert reopened.read_only
+
+
+def test_a_key_row_from_another_vault_does_not_open_this_one(layout, tmp_path, clock):
+    from luna_tui.home import VaultLayout
+
+    create_vault(layout, PASSPHRASE, kdf=cheap_kdf(), clock=clock).session.close()
+    other = VaultLayout(tmp_path / "other")
+    create_vault(other, OTHER_PASSPHRASE, kdf=cheap_kdf(), clock=clock).session.close()
+    foreign = owner_row(other)
+    foreign["database_id_hash"] = owner_row(layout)["database_id_hash"]
+    row = keystore.KeyRow(**{k: foreign[k] for k in foreign}).sealed()
+    keystore.insert_key(layout.keys_db, row)
+    with pytest.raises(WrongPassphrase):
+        open_with(layout, OTHER_PASSPHRASE)
+
+
+def test_absurd_kdf_parameters_are_refused_before_argon2_runs(layout, new_vault, monkeypatch):
+    new_vault.session.close()
+    row = owner_row(layout)
+    kdf = json.loads(row["kdf"])
+    kdf["m"] = 2**40
+    _rewrite_with_checksum(layout, row["key_locator_hash"],
+                           kdf=json.dumps(kdf, sort_keys=True, separators=(",", ":")))
+
+    def argon2_must_not_run(*args, **kwargs):
+        raise AssertionError("Argon2 ran with absurd parameters")
+
+    monkeypatch.setattr("argon2.low_level.hash_secret_raw", argon2_must_not_run)
+    with pytest.raises(VaultCorrupt):
+        open_with(layout, PASSPHRASE)
+
+
+@pytest.mark.parametrize("damage", ["zero-bytes", "truncated", "garbage"])
+def test_a_damaged_keys_db_is_reported_as_damage(layout, new_vault, damage):
+    new_vault.session.close()
+    data = layout.keys_db.read_bytes()
+    if damage == "zero-bytes":
+        layout.keys_db.write_bytes(b"")
+    elif damage == "truncated":
+        layout.keys_db.write_bytes(data[: len(data) // 3])
+    else:
+        layout.keys_db.write_bytes(b"\x00\x01 not sqlite " * 100)
+    with pytest.raises(VaultCorrupt):
+        open_with(layout, PASSPHRASE)
+
+
+def test_a_missing_keys_db_beside_the_databases_is_not_called_a_missing_vault(layout, new_vault):
+    new_vault.session.close()
+    layout.keys_db.unlink()
+    with pytest.raises(VaultCorrupt, match="no keys.db"):
+        open_with(layout, PASSPHRASE)
+
+
+# -- passwd -----------------------------------------------------------------------
+
+
+def test_passwd_rewraps_the_master_key_only(layout, session):
+    before = keys_db_rows(layout.keys_db)
+    vault_id = session.key.vault_id
+    main_db_bytes = layout.main_db.stat().st_size
+    KeyAdmin(session).change_passphrase(OTHER_PASSPHRASE)
+    events = audit_events(session)
+    session.close()
+    assert events[-1] == "key.passwd"
+    with pytest.raises(WrongPassphrase):
+        open_with(layout, PASSPHRASE)
+    with open_with(layout, OTHER_PASSPHRASE) as reopened:
+        assert reopened.key.vault_id == vault_id
+        assert "key.passwd" in audit_events(reopened)
+    after = keys_db_rows(layout.keys_db)
+    assert len(after) == len(before)
+    changed = [a for a, b in zip(after, before, strict=True)
+               if a["wrapped_master_key"] != b["wrapped_master_key"]]
+    assert len(changed) == 1
+    assert layout.main_db.stat().st_size >= main_db_bytes
+
+
+def test_the_recovery_key_can_reset_a_forgotten_passphrase(layout, new_vault):
+    new_vault.session.close()
+    with open_with(layout, new_vault.recovery_key) as session:
+        info = KeyAdmin(session).change_passphrase(OTHER_PASSPHRASE)
+        assert info.label == "owner"
+    with open_with(layout, OTHER_PASSPHRASE) as session:
+        assert session.key.label == "owner"
+
+
+def test_a_weak_new_passphrase_is_refused(session):
+    from luna_tui.errors import WeakPassphrase
+
+    with pytest.raises(WeakPassphrase):
+        KeyAdmin(session).change_passphrase("password1")
+
+
+def test_a_new_recovery_key_replaces_the_old_one(layout, new_vault):
+    new_key = KeyAdmin(new_vault.session).replace_recovery_key()
+    new_vault.session.close()
+    with pytest.raises(WrongPassphrase):
+        open_with(layout, new_vault.recovery_key)
+    with open_with(layout, new_key) as session:
+        assert session.key.kind == "recovery"
+
+
+# -- read-only and expiring keys ---------------------------------------------------
+
+
+def test_a_read_only_key_reads_but_every_change_is_refused(layout, session):
+    added = KeyAdmin(session).add_key("caregiver", read_only=True)
+    assert added.generated_secret
+    session.close()
+    with open_with(layout, added.generated_secret) as read_only:
+        assert read_only.read_only and read_only.key.label == "caregiver"
+        admin = KeyAdmin(read_only)
+        assert len(admin.list_keys()) == 3
+        with pytest.raises(ReadOnlyKey, match="read-only key 'caregiver'"):
+            admin.add_key("mine", read_only=False, passphrase=OTHER_PASSPHRASE)
+        with pytest.raises(ReadOnlyKey):
+            admin.change_passphrase(OTHER_PASSPHRASE)
+        with pytest.raises(ReadOnlyKey):
+            admin.revoke("owner")
+        with pytest.raises(ReadOnlyKey):
+            read_only.require_writable("save an entry")
+        assert audit_events(read_only)[-1] == "unlock"  # unlocks are audited all the same
+
+
+def test_an_expired_key_is_refused_with_its_date(layout, session, clock):
+    added = KeyAdmin(session).add_key("locum", read_only=True, passphrase=OTHER_PASSPHRASE,
+                                      expiry=dt.date(2026, 11, 30))
+    assert added.info.expiry_date == "2026-11-30"
+    session.close()
+    with open_with(layout, OTHER_PASSPHRASE, clock=clock):
+        pass
+    clock.advance(days=9)
+    with pytest.raises(KeyExpired, match="expired on 2026-11-30"):
+        open_with(layout, OTHER_PASSPHRASE, clock=clock)
+    with open_with(layout, PASSPHRASE, clock=clock) as owner:
+        assert [f.reason for f in owner.failed_unlocks] == ["key expired"]
+
+
+def test_a_key_cannot_be_added_already_expired(session):
+    with pytest.raises(KeyRefused, match="already past"):
+        KeyAdmin(session).add_key("late", read_only=True, expiry=dt.date(2020, 1, 1))
+
+
+def test_a_key_with_no_expiry_never_expires(layout, session, clock):
+    added = KeyAdmin(session).add_key("partner", read_only=True)
+    session.close()
+    clock.advance(days=3650)
+    with open_with(layout, added.generated_secret, clock=clock) as reopened:
+        assert reopened.key.expiry_date is None
+
+
+# -- revoking and listing --------------------------------------------------------------
+
+
+def test_a_revoked_key_no_longer_opens_the_vault(layout, session):
+    added = KeyAdmin(session).add_key("caregiver", read_only=True)
+    KeyAdmin(session).revoke("Caregiver")
+    assert audit_events(session)[-1] == "key.revoke"
+    session.close()
+    with pytest.raises(WrongPassphrase):
+        open_with(layout, added.generated_secret)
+    assert all(r["kind"] != "access" for r in keys_db_rows(layout.keys_db))
+
+
+def test_the_last_owner_passphrase_cannot_be_revoked(session):
+    admin = KeyAdmin(session)
+    with pytest.raises(KeyRefused, match="only owner passphrase"):
+        admin.revoke("owner")
+    admin.revoke("recovery key")
+    with pytest.raises(KeyRefused, match="last key"):
+        admin.revoke("owner")
+
+
+def test_labels_are_unique_and_unknown_labels_are_named(session):
+    admin = KeyAdmin(session)
+    admin.add_key("caregiver", read_only=True)
+    with pytest.raises(KeyRefused, match="already a key called"):
+        admin.add_key("CAREGIVER", read_only=True)
+    with pytest.raises(KeyRefused, match="no key called 'nurse'"):
+        admin.revoke("nurse")
+
+
+def test_key_labels_are_not_stored_in_the_clear(layout, session):
+    KeyAdmin(session).add_key("Dr Rivera, psychiatrist", read_only=True)
+    assert b"Rivera" not in layout.keys_db.read_bytes()
+    labels = {k.label for k in KeyAdmin(session).list_keys()}
+    assert labels == {"owner", "recovery key", "Dr Rivera, psychiatrist"}
+
+
+def test_key_rows_hold_no_fast_verifier_of_a_passphrase(layout, new_vault):
+    row = owner_row(layout)
+    digest = hashlib.sha256(PASSPHRASE.encode()).hexdigest()
+    assert digest not in json.dumps({k: (base64.b64encode(v).decode() if isinstance(v, bytes)
+                                         else v) for k, v in row.items()})
+    assert len(row["key_locator_hash"]) == 64
+
+
+def test_a_row_wrapping_some_other_master_key_is_called_tampering(layout, new_vault, clock):
+    """Anyone can read the vault id from keys.db and wrap a key of their own with the
+    right AAD; the master-key check stops that key posing as this vault's."""
+    import os
+
+    from luna_tui.vault.key_manager import KeyManager
+
+    new_vault.session.close()
+    vault = keystore.read(layout.keys_db).vault
+    impostor = KeyManager(layout, clock)._new_row(
+        vault, os.urandom(32), "owner", "passphrase", "impostor", OTHER_PASSPHRASE,
+        cheap_kdf(), None,
+    )
+    keystore.insert_key(layout.keys_db, impostor)
+    with pytest.raises(VaultCorrupt, match="different vault"):
+        open_with(layout, OTHER_PASSPHRASE)

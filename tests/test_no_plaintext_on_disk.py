@@ -1,0 +1,68 @@
+"""A canary written through the public API must never reach the disk in plaintext:
+not in any database, WAL, journal, temp file or keys.db, in UTF-8 or UTF-16."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import PASSPHRASE
+from luna_tui.errors import WrongPassphrase
+from luna_tui.services.key_admin import KeyAdmin
+from luna_tui.services.vault_session import VaultSession
+
+CANARY = "Canary-Zephyr-7Q4 sertraline dose"
+
+
+def encodings(text: str) -> list[bytes]:
+    return [text.encode(e) for e in ("utf-8", "utf-16-le", "utf-16-be")]
+
+
+def files_containing(root: Path, text: str) -> list[str]:
+    needles = encodings(text)
+    hits = []
+    for path in root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if any(n in data for n in needles):
+                hits.append(str(path.relative_to(root)))
+    return hits
+
+
+def assert_canary_absent(root: Path) -> None:
+    # The scan must be able to fail: a plain file holding the canary is found.
+    probe = root.parent / "probe.txt"
+    probe.write_text(CANARY, encoding="utf-16")
+    assert files_containing(root.parent, CANARY) == ["probe.txt"]
+    probe.unlink()
+    assert files_containing(root, CANARY) == []
+
+
+def test_the_canary_never_reaches_the_disk(layout, session):
+    KeyAdmin(session).add_key(CANARY, read_only=True)  # a key label
+
+    def write():
+        with session.writing("test") as tx:
+            tx.record("test.note", record_locator=CANARY, diff={"note": CANARY * 3})
+
+    session.run(write)
+    assert layout.main_db.with_name("luna.db-wal").exists()
+    assert_canary_absent(layout.home)  # after commit, with the WAL in place
+
+    from luna_tui.store.models.base import database
+
+    session.run(lambda: database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)"))
+    assert_canary_absent(layout.home)  # after a checkpoint
+    session.close()
+    assert_canary_absent(layout.home)  # after exit
+
+
+def test_a_passphrase_tried_at_unlock_is_not_kept(layout, session):
+    session.close()
+    try:
+        VaultSession.open(layout, CANARY)
+    except WrongPassphrase:
+        pass
+    with VaultSession.open(layout, PASSPHRASE):
+        pass
+    assert files_containing(layout.home, CANARY) == []
+    assert files_containing(layout.home, PASSPHRASE) == []
