@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from peewee import AutoField, ForeignKeyField, IntegerField
+from peewee import AutoField, CompositeKey, ForeignKeyField, IntegerField
 from playhouse.schema_diff import diff_models
 
 from luna_tui.store.schema_dump import schema_sql
@@ -47,11 +47,14 @@ def test_the_models_match_the_schema(session):
             if getattr(meta, "extension_module", None):
                 continue  # virtual tables
             columns = {c.name: c for c in database.get_columns(meta.table_name, meta.schema)}
+            composite = meta.primary_key.field_names if isinstance(
+                meta.primary_key, CompositeKey) else ()
             for field in meta.sorted_fields:
                 column = columns[field.column_name]
                 where = f"{meta.table_name}.{field.column_name}"
                 assert column.null == field.null, f"{where}: NULL differs"
-                assert column.primary_key == field.primary_key, f"{where}: primary key differs"
+                in_key = field.primary_key or field.name in composite
+                assert column.primary_key == in_key, f"{where}: primary key differs"
                 if isinstance(field, AutoField | IntegerField | ForeignKeyField):
                     assert column.data_type.upper() == "INTEGER" or isinstance(
                         field, ForeignKeyField

@@ -9,11 +9,8 @@ nothing.
 
 from __future__ import annotations
 
-import os
-from importlib.resources import files
 from pathlib import Path
-
-from playhouse.migrations import Runner
+from typing import Any
 
 from luna_tui.home import create_private_file, ensure_private_dir
 from luna_tui.store.connection import VaultDatabase, raw_key_literal
@@ -21,42 +18,65 @@ from luna_tui.store.connection import VaultDatabase, raw_key_literal
 MAIN = "main"
 AUDIT = "audit"
 STATS = "stats"
+HISTORY_TABLE = "schema_migration"  # playhouse.migrations' default
 
 
 def migrations_dir(database_name: str) -> Path:
-    return Path(os.fspath(files("luna_tui.migrations") / database_name))
+    import luna_tui.migrations
+
+    return Path(luna_tui.migrations.__path__[0]) / database_name
 
 
-class _AttachedRunner(Runner):
-    """A Runner whose history table lives in an attached schema.
+def _runner(db: VaultDatabase, database_name: str) -> Any:
+    # Imported only when a script must run: playhouse.migrations brings in Peewee's
+    # other migrators (Postgres, CockroachDB, …), which no vault opening needs.
+    from playhouse.migrations import Runner
 
-    Peewee's SqliteMigrator refuses `schema=`; Luna's scripts write schema-qualified
-    DDL themselves, so only the history table needs pointing at the schema.
-    """
+    class AttachedRunner(Runner):
+        """Keeps its history table in an attached schema. Peewee's SqliteMigrator
+        refuses `schema=`; Luna's scripts qualify their DDL themselves."""
 
-    def __init__(self, database: VaultDatabase, directory: str, schema: str) -> None:
-        super().__init__(database, directory)
-        self.schema = schema
-        self.History._meta.schema = schema
+        def __init__(self, database: VaultDatabase, directory: str, schema: str) -> None:
+            super().__init__(database, directory)
+            self.schema = schema
+            self.History._meta.schema = schema
 
-
-def _runner(db: VaultDatabase, database_name: str) -> Runner:
     directory = str(migrations_dir(database_name))
     if database_name == MAIN:
-        return Runner(db, directory)
-    return _AttachedRunner(db, directory, database_name)
+        return Runner(db, directory, table_name=HISTORY_TABLE)
+    return AttachedRunner(db, directory, database_name)
 
 
-def pending_migrations(db: VaultDatabase, database_name: str) -> list[str]:
-    return [m.name for m in _runner(db, database_name).status() if not m.applied and m.path]
+def script_names(database_name: str) -> list[str]:
+    """The scripts shipped for a database, in the runner's (numeric) order."""
+    names = [p.stem for p in migrations_dir(database_name).glob("[0-9]*.py")]
+    return sorted(names, key=lambda name: (int(name.split("_", 1)[0]), name))
 
 
 def applied_migrations(db: VaultDatabase, database_name: str) -> list[str]:
-    return [m.name for m in _runner(db, database_name).status() if m.applied]
+    schema = "main" if database_name == MAIN else database_name
+    exists = db.connection().execute(
+        f"SELECT 1 FROM {schema}.sqlite_master WHERE type = 'table' AND name = ?",
+        (HISTORY_TABLE,)).fetchone()
+    if not exists:
+        return []
+    rows = db.connection().execute(f"SELECT name FROM {schema}.{HISTORY_TABLE} ORDER BY id")
+    return [name for (name,) in rows]
+
+
+def pending_migrations(db: VaultDatabase, database_name: str) -> list[str]:
+    """Scripts not yet applied: a glob and one query, without loading the runner."""
+    applied = set(applied_migrations(db, database_name))
+    return [name for name in script_names(database_name) if name not in applied]
 
 
 def migrate(db: VaultDatabase, database_name: str, *, target: str | None = None) -> list[str]:
-    """Apply pending scripts (up to `target`); returns the names applied."""
+    """Apply pending scripts up to `target` (default: the last one this Luna ships);
+    returns the names applied."""
+    if target is None:
+        if not pending_migrations(db, database_name):
+            return []
+        target = script_names(database_name)[-1]
     return _runner(db, database_name).up(target)
 
 

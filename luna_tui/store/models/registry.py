@@ -1,9 +1,46 @@
-"""Every model of every database, for checks that look at them all (schema tests)."""
+"""Every model of every database, for checks that look at them all (schema tests,
+export, import)."""
 
 from __future__ import annotations
 
+from luna_tui.store.models.ai import (
+    ChatSession,
+    ConversationSummary,
+    Message,
+    Persona,
+    SemanticPin,
+)
+from luna_tui.store.models.appointments import Appointment
 from luna_tui.store.models.audit import AuditEvent
+from luna_tui.store.models.journal import JournalEntry, JournalEntryTag, JournalFts
+from luna_tui.store.models.medications import Medication, MedicationDose, MedicationEvent
+from luna_tui.store.models.patients import Patient
+from luna_tui.store.models.records import Attachment, MedicalRecord, RecordFts
 from luna_tui.store.models.stats import StatEvent
-from luna_tui.store.models.vault_state import AuditHead, Config
+from luna_tui.store.models.vault_state import AuditHead, Config, TermsAcceptance
+from luna_tui.store.models.vitals import Vital
 
-ALL_MODELS = [Config, AuditHead, AuditEvent, StatEvent]
+# The user's data in luna.db, parents before children: the order export writes and
+# import reads. Derived tables (tags rows, full-text indexes) are rebuilt, not copied.
+DATA_MODELS = [
+    Patient,
+    Persona,
+    ChatSession,
+    Message,
+    ConversationSummary,
+    SemanticPin,
+    Medication,
+    MedicationDose,
+    MedicationEvent,
+    Appointment,
+    JournalEntry,
+    Vital,
+    MedicalRecord,
+    Attachment,
+    TermsAcceptance,
+    Config,
+]
+DERIVED_MODELS = [JournalEntryTag, JournalFts, RecordFts]
+VAULT_STATE_MODELS = [AuditHead]
+ATTACHED_MODELS = [AuditEvent, StatEvent]
+ALL_MODELS = DATA_MODELS + DERIVED_MODELS + VAULT_STATE_MODELS + ATTACHED_MODELS

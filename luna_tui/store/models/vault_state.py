@@ -32,3 +32,19 @@ class AuditHead(BaseModel):
 
     class Meta:
         table_name = "audit_head"
+
+
+class TermsAcceptance(BaseModel):
+    """Acceptance of a notice, such as "Luna is not a medical device"."""
+
+    id = TextField(primary_key=True)
+    terms_key = TextField()
+    version = TextField()
+    text_sha256 = TextField()
+    accepted_at = TextField()
+    key_locator_hash = TextField(null=True)
+    created_at = TextField()
+    updated_at = TextField()
+
+    class Meta:
+        table_name = "terms"

@@ -1,0 +1,27 @@
+"""The people whose health Luna keeps: the owner, and anyone they care for."""
+
+from __future__ import annotations
+
+from peewee import IntegerField, TextField
+
+from luna_tui.store.models.base import BaseModel
+
+
+class Patient(BaseModel):
+    id = TextField(primary_key=True)
+    name = TextField()
+    date_of_birth = TextField(null=True)  # YYYY-MM-DD
+    relationship = TextField(null=True)  # "self" for the vault's owner
+    gender = TextField(null=True)
+    phone = TextField(null=True)
+    emergency_contact = TextField(null=True)
+    primary_doctor = TextField(null=True)
+    doctor_phone = TextField(null=True)
+    allergies = TextField(null=True)
+    notes = TextField(null=True)
+    active = IntegerField(default=1)
+    created_at = TextField()
+    updated_at = TextField()
+
+    class Meta:
+        table_name = "patients"

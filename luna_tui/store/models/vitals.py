@@ -1,0 +1,26 @@
+"""Vitals: one tall table, a row per reading, by kind (weight, blood pressure, …)."""
+
+from __future__ import annotations
+
+from peewee import FloatField, ForeignKeyField, TextField
+
+from luna_tui.store.models.base import BaseModel
+from luna_tui.store.models.patients import Patient
+
+
+class Vital(BaseModel):
+    id = TextField(primary_key=True)
+    patient = ForeignKeyField(Patient, column_name="patient_id", on_delete="CASCADE",
+                              index=False)  # led by the (patient, kind, time) index
+    kind = TextField()
+    value = FloatField()
+    value2 = FloatField(null=True)  # the diastolic of a blood pressure
+    unit = TextField()
+    measured_at = TextField()  # local YYYY-MM-DDTHH:MM
+    notes = TextField(null=True)
+    created_at = TextField()
+    updated_at = TextField()
+
+    class Meta:
+        table_name = "vitals"
+        indexes = ((("patient", "kind", "measured_at"), False),)
