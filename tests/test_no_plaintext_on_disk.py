@@ -66,3 +66,32 @@ def test_a_passphrase_tried_at_unlock_is_not_kept(layout, session):
         pass
     assert files_containing(layout.home, CANARY) == []
     assert files_containing(layout.home, PASSPHRASE) == []
+
+
+def test_health_data_never_reaches_the_disk_in_plaintext(layout, session):
+    from luna_tui.services.appointments import Appointments
+    from luna_tui.services.journal import EntryDraft, Journal
+    from luna_tui.services.medications import Medications
+    from luna_tui.services.patients import Patients
+    from luna_tui.services.settings import Settings
+    from luna_tui.services.vitals import Vitals
+
+    me = Settings(session).current_patient_id()
+    word = CANARY.split()[0].lower()  # also what the full-text index stores
+    Patients(session).update(me, name=CANARY, notes=CANARY, allergies=CANARY)
+    entry = Journal(session).create(me, EntryDraft(content=CANARY * 20, title=CANARY,
+                                                   tags=[word], emotions=[CANARY],
+                                                   prompt=None, mood=word[:30]))
+    Journal(session).update(entry.id, content=f"{CANARY} edited")
+    med = Medications(session).create(me, "Sertraline", "50 mg", "once daily",
+                                      notes=CANARY, side_effects=CANARY)
+    Medications(session).log_dose(med.id, "taken", notes=CANARY)
+    Appointments(session).create(me, "2026-12-01", reason=CANARY, preparation_notes=CANARY)
+    Vitals(session).record(me, "weight", 70, notes=CANARY)
+    assert_canary_absent(layout.home)
+    assert files_containing(layout.home, word) == []
+    deleted = Journal(session).create(me, EntryDraft(content="Zanzibarian deleted words"))
+    Journal(session).delete(deleted.id)
+    session.close()
+    assert_canary_absent(layout.home)
+    assert files_containing(layout.home, "Zanzibarian") == []

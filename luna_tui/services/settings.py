@@ -1,0 +1,110 @@
+"""Settings, kept in the encrypted `config` table (never in a plain file).
+
+Only the settings named here exist; each has a default and a check, so a typo or a bad
+value is a sentence, not a silent no-op. Secret settings (an AI API key) are written
+to the audit log as "changed", never by value, and left out of exports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from luna_tui.errors import ValidationError
+from luna_tui.services.base import DomainService, on_db_thread
+from luna_tui.store.models.patients import Patient
+from luna_tui.store.models.vault_state import Config
+
+
+@dataclass(frozen=True)
+class Setting:
+    default: Any
+    check: Callable[[Any], Any]
+    secret: bool = False
+    description: str = ""
+
+
+def _one_of(*choices: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in choices:
+            raise ValueError(f"choose one of: {', '.join(choices)}")
+        return text
+
+    return check
+
+
+def _whole_number(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        number = int(str(value).strip())
+        if not low <= number <= high:
+            raise ValueError(f"it must be between {low} and {high}")
+        return number
+
+    return check
+
+
+def _text(value: Any) -> str:
+    return str(value).strip()
+
+
+SETTINGS: dict[str, Setting] = {
+    "current_patient": Setting(None, _text, description="the patient the screens show"),
+    "journal.default_privacy": Setting(
+        "shared", _one_of("private", "shared"),
+        description="privacy of new entries: shared (with your therapist and the AI "
+        "companion) or private (never leaves the vault)"),
+    "auto_lock_minutes": Setting(5, _whole_number(1, 720),
+                                 description="minutes idle before the app locks"),
+    "theme": Setting("dark", _one_of("dark", "light"), description="the app's colours"),
+}
+
+
+class Settings(DomainService):
+    @on_db_thread
+    def get(self, name: str) -> Any:
+        setting = _known(name)
+        row = Config.get_or_none(Config.key == name)
+        return setting.default if row is None else json.loads(row.value)
+
+    @on_db_thread
+    def set(self, name: str, value: Any) -> Any:
+        setting = _known(name)
+        try:
+            value = setting.check(value)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(f"'{value}' is not a valid {name}: {exc}.", name) from None
+        with self.session.writing("change a setting") as tx:
+            row = Config.get_or_none(Config.key == name)
+            old = None if row is None else json.loads(row.value)
+            stamp = self.stamp()
+            encoded = json.dumps(value)
+            if row is None:
+                Config.create(key=name, value=encoded, created_at=stamp, updated_at=stamp)
+            else:
+                Config.update(value=encoded, updated_at=stamp).where(Config.key == name).execute()
+            shown = ["(secret)", "(secret)"] if setting.secret else [old, value]
+            tx.record("settings.set", record_locator=name, diff={name: shown})
+        return value
+
+    @on_db_thread
+    def current_patient_id(self) -> str:
+        """The current patient, or the first active one if that setting points nowhere."""
+        wanted = self.get("current_patient")
+        if wanted and Patient.select().where(Patient.id == wanted, Patient.active == 1).exists():
+            return wanted
+        fallback = (Patient.select(Patient.id).where(Patient.active == 1)
+                    .order_by(Patient.relationship != "self", Patient.created_at).first())
+        if fallback is None:
+            fallback = Patient.select(Patient.id).order_by(Patient.created_at).first()
+        if fallback is None:
+            raise ValidationError("There are no patients in this vault; add one first.")
+        return fallback.id
+
+
+def _known(name: str) -> Setting:
+    if name not in SETTINGS:
+        raise ValidationError(f"There is no setting called '{name}'.", name)
+    return SETTINGS[name]

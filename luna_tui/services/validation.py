@@ -1,0 +1,201 @@
+"""Reading what a person types: dates, times, numbers, names.
+
+Each parser accepts the forms people write (`2026-11-22`, `today`, `yesterday`;
+`08:10`, `8am`, `8:30 pm`) and raises ValidationError with a sentence naming the field
+and showing a form that works. Services call these; the UI and the CLI pass text through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from luna_tui.errors import ValidationError
+
+_RELATIVE_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1}
+_TIME_12H = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?$")
+_TIME_24H = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
+
+
+def parse_date(value: object, field: str, today: dt.date) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value or "").strip().lower()
+    if not text:
+        raise ValidationError(f"The {_label(field)} is missing; write it as YYYY-MM-DD.", field)
+    if text in _RELATIVE_DAYS:
+        return today + dt.timedelta(days=_RELATIVE_DAYS[text])
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"'{value}' is not a date; write the {_label(field)} as YYYY-MM-DD "
+            "(e.g. 2026-11-22), or today / yesterday.",
+            field,
+        ) from None
+
+
+def parse_optional_date(value: object, field: str, today: dt.date) -> dt.date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_date(value, field, today)
+
+
+def parse_time(value: object, field: str) -> str:
+    """A time of day as HH:MM (24-hour)."""
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    text = str(value or "").strip().lower().replace(" ", "")
+    hour = minute = None
+    if match := _TIME_24H.match(text):
+        hour, minute = int(match.group(1)), int(match.group(2))
+    elif match := _TIME_12H.match(text):
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        if not 1 <= hour <= 12:
+            hour = None
+        else:
+            hour = hour % 12 + (12 if match.group(3) == "p" else 0)
+    elif text.isdigit() and len(text) <= 2:
+        hour, minute = int(text), 0
+    if hour is None or minute is None or not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ValidationError(
+            f"'{value}' is not a time; write the {_label(field)} as HH:MM (e.g. 08:10) or 8am.",
+            field,
+        )
+    return f"{hour:02d}:{minute:02d}"
+
+
+def parse_optional_time(value: object, field: str) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_time(value, field)
+
+
+def parse_local_moment(value: object, field: str, now: dt.datetime) -> str:
+    """A local date and time as YYYY-MM-DDTHH:MM; a date alone means now's time."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M")
+    text = str(value or "").strip()
+    if not text:
+        return now.strftime("%Y-%m-%dT%H:%M")
+    date_part, _, time_part = text.replace(" ", "T", 1).partition("T")
+    day = parse_date(date_part, field, now.date())
+    hhmm = parse_time(time_part, field) if time_part else now.strftime("%H:%M")
+    return f"{day.isoformat()}T{hhmm}"
+
+
+def parse_number(value: object, field: str, *, low: float | None = None,
+                 high: float | None = None, unit: str = "") -> float:
+    if isinstance(value, bool):
+        raise ValidationError(f"The {_label(field)} must be a number.", field)
+    try:
+        number = float(value) if isinstance(value, int | float) else float(
+            str(value).strip().replace(",", ".")  # "72,5" from a comma-decimal keyboard
+        )
+    except ValueError:
+        raise ValidationError(f"'{value}' is not a number; the {_label(field)} must be one.",
+                              field) from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValidationError(f"The {_label(field)} must be a number.", field)
+    suffix = f" {unit}" if unit else ""
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise ValidationError(
+            f"A {_label(field)} of {_fmt(number)}{suffix} is not possible; "
+            f"it must be between {_fmt(low)} and {_fmt(high)}{suffix}.",
+            field,
+        )
+    return number
+
+
+def parse_optional_number(value: object, field: str, **bounds: float | str | None
+                          ) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_number(value, field, **bounds)  # type: ignore[arg-type]
+
+
+def parse_scale(value: object, field: str, low: int, high: int) -> int | None:
+    """A whole number on a scale (mood 1–10)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    number = parse_number(value, field)
+    if number != int(number) or not low <= number <= high:
+        raise ValidationError(
+            f"The {_label(field)} goes from {low} to {high}; {_fmt(number)} is off the scale.",
+            field,
+        )
+    return int(number)
+
+
+def required_text(value: object, field: str, *, max_length: int = 200) -> str:
+    text = " ".join(str(value or "").split())
+    if not text:
+        raise ValidationError(f"The {_label(field)} can't be blank.", field)
+    if len(text) > max_length:
+        raise ValidationError(
+            f"The {_label(field)} is too long ({len(text)} characters; at most {max_length}).",
+            field,
+        )
+    return text
+
+
+def optional_text(value: object, *, multiline: bool = False) -> str | None:
+    """Trimmed text, or None when empty. Single-line text has its spaces collapsed."""
+    if value is None:
+        return None
+    text = str(value).strip() if multiline else " ".join(str(value).split())
+    return text or None
+
+
+def choice(value: object, field: str, choices: tuple[str, ...], default: str | None = None
+           ) -> str:
+    text = str(value or "").strip().lower().replace(" ", "_").replace("-", "_")
+    if not text and default is not None:
+        return default
+    if text not in choices:
+        readable = ", ".join(c.replace("_", " ") for c in choices)
+        raise ValidationError(f"'{value}' is not a {_label(field)}; choose one of: {readable}.",
+                              field)
+    return text
+
+
+def clean_tags(values: object) -> list[str]:
+    """Tags as people write them (`#Sleep`, `knee pain`, `@work`): lower case, no
+    leading # or @, spaces become dashes, duplicates dropped, order kept."""
+    if values is None:
+        return []
+    items = re.split(r"[,\s]+", values) if isinstance(values, str) else list(values)
+    seen: dict[str, None] = {}
+    for item in items:
+        tag = str(item).strip().lstrip("#@").strip().lower()
+        tag = re.sub(r"\s+", "-", tag)
+        if tag:
+            if len(tag) > 40:
+                raise ValidationError(f"The tag '{tag[:20]}…' is too long (at most 40).", "tags")
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+def clean_words(values: object) -> list[str]:
+    """A list of short words (emotions): trimmed, lower case, duplicates dropped."""
+    if values is None:
+        return []
+    items = re.split(r"[,;]+", values) if isinstance(values, str) else list(values)
+    seen: dict[str, None] = {}
+    for item in items:
+        word = " ".join(str(item).split()).lower()
+        if word:
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def _label(field: str) -> str:
+    return field.replace("_", " ")
+
+
+def _fmt(number: float | None) -> str:
+    if number is None:
+        return "?"
+    return str(int(number)) if number == int(number) else f"{number:g}"
