@@ -21,7 +21,7 @@ EXIT_INTERRUPTED = 130
 
 def build_parser() -> argparse.ArgumentParser:
     from luna_tui import __version__
-    from luna_tui.cli import vault_commands
+    from luna_tui.cli import bench_command, journal_commands, vault_commands
 
     parser = LunaArgumentParser(
         prog="luna",
@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", parser_class=LunaArgumentParser
     )
     common = common_options(top_level=False)
+    journal_commands.register(commands, common)
     vault_commands.register(commands, common)
+    bench_command.register(commands, common)
     return parser
 
 

@@ -1,0 +1,367 @@
+"""`luna add`, `list`, `search`, `import` and `export`: the journal from the shell.
+
+Quick capture like jrnl, without its costs: the text never goes through an editor temp
+file, and every command reads only the rows it shows, so it takes as long with
+100,000 entries as with 1,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from luna_tui.cli.vault_commands import open_session
+from luna_tui.errors import LunaError, UsageError, ValidationError
+
+if TYPE_CHECKING:
+    from luna_tui.services.journal import Entry
+    from luna_tui.services.vault_session import VaultSession
+
+DEFAULT_COUNT = 20
+
+
+def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    add = commands.add_parser(
+        "add", parents=[common], help="write a journal entry",
+        description="Write a journal entry: TEXT, else what is piped in, else typed at a "
+        "prompt (finish with Ctrl-D). Nothing is ever written to an editor temp file.",
+    )
+    add.add_argument("text", nargs="*", metavar="TEXT", help="the entry's text")
+    add.add_argument("--title")
+    add.add_argument("--mood", metavar="WORD", help="a word for your mood, e.g. calm")
+    add.add_argument("--mood-scale", metavar="N", help="your mood from 1 (worst) to 10 (best)")
+    add.add_argument("--sleep", metavar="H", help="hours slept, e.g. 6.5")
+    add.add_argument("--tag", action="append", default=[], metavar="T",
+                     help="a tag (repeat for more)")
+    add.add_argument("--date", metavar="YYYY-MM-DD[THH:MM]",
+                     help="when it happened (default: now); also today, yesterday")
+    add.add_argument("--patient", metavar="NAME", help="whose journal (default: the current)")
+    add.add_argument("--private", action="store_true",
+                     help="keep it private: never shown to the AI companion or shared")
+    add.add_argument("--favorite", action="store_true", help="star it")
+    add.set_defaults(handler=cmd_add)
+
+    for name, help_text in (("list", "show the newest entries"),
+                            ("search", "find entries by their words")):
+        command = commands.add_parser(name, parents=[common], help=help_text)
+        if name == "search":
+            command.add_argument("query", nargs="+", metavar="QUERY",
+                                 help='words that must all appear; "quote" a phrase')
+        command.add_argument("-n", type=_positive, default=DEFAULT_COUNT, metavar="N",
+                             help=f"how many (default {DEFAULT_COUNT})")
+        command.add_argument("--json", action="store_true", help="print JSON")
+        command.add_argument("--patient", metavar="NAME")
+        command.set_defaults(handler=cmd_list if name == "list" else cmd_search)
+
+    importer = commands.add_parser(
+        "import", parents=[common], help="import a Luna or jrnl JSON export",
+        description="Import Luna's own JSON export (every table) or jrnl's "
+        "(`jrnl --format json`); the format is detected if not given.",
+    )
+    importer.add_argument("file", metavar="FILE")
+    importer.add_argument("--format", choices=("luna", "jrnl"))
+    importer.add_argument("--patient", metavar="NAME", help="whose journal jrnl entries join")
+    importer.set_defaults(handler=cmd_import)
+
+    exporter = commands.add_parser(
+        "export", parents=[common], help="export everything (JSON) or the journal (Markdown)",
+        description="json: every table, re-importable with `luna import`. md: the journal, "
+        "for reading. Exports are NOT encrypted.",
+    )
+    exporter.add_argument("--format", choices=("json", "md"), required=True)
+    exporter.add_argument("--out", metavar="FILE", help="write to FILE (default: stdout)")
+    exporter.set_defaults(handler=cmd_export)
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive whole number")
+    return number
+
+
+def resolve_patient(session: VaultSession, name: str | None) -> tuple[str, str]:
+    """(id, name) of --patient NAME, else of the current patient."""
+    from luna_tui.services.patients import Patients
+    from luna_tui.services.settings import Settings
+
+    patients = Patients(session)
+    if name:
+        patient = patients.find(name)
+    else:
+        patient = patients.get(Settings(session).current_patient_id())
+    return patient.id, patient.name
+
+
+# -- add ------------------------------------------------------------------------------
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    _check_add_options(args)
+    text = " ".join(args.text) if args.text else None
+    if text is None and not sys.stdin.isatty():
+        text = sys.stdin.read()
+    with open_session(args, warm=JOURNAL_MODULES) as session:
+        from luna_tui.services.journal import EntryDraft, Journal
+
+        session.require_writable("save an entry")
+        patient_id, patient_name = resolve_patient(session, args.patient)
+        typed = text is None
+        if typed:
+            text = _prompt_for_text()
+        date_part, _, time_part = (args.date or "").partition("T")
+        draft = EntryDraft(
+            content=text or "", title=args.title, mood=args.mood, mood_scale=args.mood_scale,
+            sleep_hours=args.sleep, tags=args.tag, entry_date=date_part or None,
+            # A date without a time: the time is unknown, not "now".
+            entry_time=time_part or ("" if date_part else None), favorite=args.favorite,
+            privacy_level="private" if args.private else None,
+        )
+        try:
+            entry = Journal(session).create(patient_id, draft)
+        except LunaError:
+            if typed and text and text.strip():
+                # What was typed is not lost: give it back before the error.
+                print("Your entry was not saved. Here it is, to copy:\n", file=sys.stderr)
+                print(text, file=sys.stderr)
+            raise
+    print(f"Saved to {patient_name}'s journal: {entry.entry_date} {entry.entry_time} "
+          f"\"{_short(entry.display_title, 60)}\"")
+    return 0
+
+
+def _check_add_options(args: argparse.Namespace) -> None:
+    """Bad dates and scales are reported before anyone types a passphrase or a text."""
+    import datetime as dt
+
+    from luna_tui.services.validation import (
+        parse_date,
+        parse_optional_number,
+        parse_scale,
+        parse_time,
+    )
+
+    today = dt.date.today()
+    if args.date:
+        date_part, _, time_part = args.date.partition("T")
+        parse_date(date_part, "date", today)
+        if time_part:
+            parse_time(time_part, "time")
+    parse_scale(args.mood_scale, "mood_scale", 1, 10)
+    parse_optional_number(args.sleep, "sleep_hours", low=0, high=24, unit="hours")
+
+
+def _prompt_for_text() -> str:
+    from luna_tui.cli.secrets_input import terminal_available
+
+    if not terminal_available():
+        raise UsageError("Give the entry as TEXT or pipe it in: luna add \"…\"")
+    print("Write your entry. Finish with Ctrl-D on an empty line (Ctrl-C cancels):",
+          file=sys.stderr)
+    lines = []
+    try:
+        while True:
+            lines.append(input())
+    except EOFError:
+        pass
+    text = "\n".join(lines)
+    if not text.strip():
+        raise ValidationError("The entry is empty; nothing was saved.", "content")
+    return text
+
+
+# -- list and search ----------------------------------------------------------------------
+
+
+JOURNAL_MODULES = ("luna_tui.services.journal", "luna_tui.services.patients",
+                   "luna_tui.services.settings")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with open_session(args, warm=JOURNAL_MODULES) as session:
+        from luna_tui.services.journal import Journal
+
+        patient_id, patient_name = resolve_patient(session, args.patient)
+        entries = Journal(session).page(patient_id, limit=args.n).entries
+    if args.json:
+        _print_json([entry_json(e, patient_name) for e in entries])
+    elif not entries:
+        print(f"{patient_name}'s journal is empty. Write the first entry with: luna add \"…\"")
+    else:
+        for entry in entries:
+            print(_entry_line(entry))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    query = " ".join(args.query)
+    with open_session(args, warm=JOURNAL_MODULES) as session:
+        from luna_tui.services.journal import MARK_END, MARK_START, Journal
+
+        patient_id, patient_name = resolve_patient(session, args.patient)
+        hits = Journal(session).search(patient_id, query, limit=args.n)
+    if args.json:
+        _print_json([
+            {**entry_json(h.entry, patient_name),
+             "snippet": h.snippet.replace(MARK_START, "").replace(MARK_END, ""),
+             "score": h.score}
+            for h in hits
+        ])
+        return 0
+    if not hits:
+        print(f"No entries match '{query}'.")
+        return 0
+    bold = sys.stdout.isatty()
+    for hit in hits:
+        print(_entry_line(hit.entry))
+        pieces = [f"\x1b[1;33m{text}\x1b[0m" if match and bold else text
+                  for text, match in hit.snippet_parts()]
+        print("    " + " ".join("".join(pieces).split()))
+    return 0
+
+
+def entry_json(entry: Entry, patient_name: str) -> dict[str, Any]:
+    return {
+        "id": entry.id, "patient": patient_name, "patient_id": entry.patient_id,
+        "entry_date": entry.entry_date, "entry_time": entry.entry_time, "title": entry.title,
+        "content": entry.content, "mood": entry.mood, "mood_scale": entry.mood_scale,
+        "sleep_hours": entry.sleep_hours, "emotions": list(entry.emotions),
+        "tags": list(entry.tags), "journal_type": entry.journal_type, "prompt": entry.prompt,
+        "favorite": entry.favorite, "privacy_level": entry.privacy_level,
+        "created_at": entry.created_at, "updated_at": entry.updated_at,
+    }
+
+
+def _entry_line(entry: Entry) -> str:
+    when = f"{entry.entry_date} {entry.entry_time or '     '}"
+    mood = ""
+    if entry.mood_scale or entry.mood:
+        mood = " ".join(p for p in (f"{entry.mood_scale}/10" if entry.mood_scale else "",
+                                    entry.mood or "") if p)
+    tags = " ".join(f"#{t}" for t in entry.tags)
+    star = "★" if entry.favorite else ""
+    parts = [when, _short(entry.display_title, 50).ljust(50), mood, tags, star]
+    return "  ".join(p for p in parts if p).rstrip()
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+# -- import and export ----------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from luna_tui.services.importing import Importer, read_import_file
+
+    document = read_import_file(Path(args.file).expanduser())
+    with open_session(args) as session:
+        session.require_writable("import data")
+        patient_id = resolve_patient(session, args.patient)[0] if args.patient else None
+        with _progress("Importing") as advance:
+            result = Importer(session).import_document(
+                document, format=args.format, patient_id=patient_id, progress=advance)
+    tables = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in result.counts.items() if n)
+    print(f"Imported {result.total} rows from a {result.format} export: {tables or 'nothing'}.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from luna_tui.services.exporting import Exporter
+
+    with open_session(args) as session:
+        exporter = Exporter(session)
+        if args.out is None:
+            if args.format == "json":
+                exporter.write_json(sys.stdout)
+            else:
+                exporter.write_markdown(sys.stdout)
+            return 0
+        total = sum(exporter.table_counts().values())
+        with _private_file(args.out) as out, _progress("Exporting", total) as advance:
+            if args.format == "json":
+                counts = exporter.write_json(out, progress=lambda done: advance(done, total))
+                rows = sum(counts.values())
+            else:
+                rows = exporter.write_markdown(out)
+    what = "rows" if args.format == "json" else "journal entries"
+    print(f"Wrote {rows} {what} to {args.out}. This file is NOT encrypted: keep it safe, "
+          "and delete it when you no longer need it.", file=sys.stderr)
+    return 0
+
+
+class _private_file:  # noqa: N801 - used as a context manager, like open()
+    """Write to a 0600 temp file beside the target; rename into place only when whole."""
+
+    def __init__(self, target: str) -> None:
+        from pathlib import Path
+
+        self.target = Path(target).expanduser()
+        self.temp = self.target.with_name(f".{self.target.name}.luna-tmp")
+
+    def __enter__(self):  # noqa: ANN204
+        from luna_tui.home import os_error_to_luna
+
+        try:
+            fd = os.open(self.temp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        except OSError as exc:
+            raise os_error_to_luna(exc, self.temp) from exc
+        self.handle = os.fdopen(fd, "w", encoding="utf-8")
+        return self.handle
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        from luna_tui.home import os_error_to_luna
+
+        try:
+            if exc_type is None:
+                self.handle.flush()
+                os.fsync(self.handle.fileno())
+            self.handle.close()
+            if exc_type is None:
+                os.replace(self.temp, self.target)
+        except OSError as error:
+            self.temp.unlink(missing_ok=True)
+            raise os_error_to_luna(error, self.target) from error
+        finally:
+            if exc_type is not None:
+                self.temp.unlink(missing_ok=True)
+
+
+class _progress:  # noqa: N801
+    """A progress bar on stderr when it is a terminal; silence otherwise."""
+
+    def __init__(self, label: str, total: int | None = None) -> None:
+        self.label, self.total, self.bar = label, total, None
+
+    def __enter__(self):  # noqa: ANN204
+        if not sys.stderr.isatty():
+            return lambda done, total=None: None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total)
+
+        def advance(done: int, total: int | None = None) -> None:
+            self.bar.update(task, completed=done, total=total or self.total)
+
+        return advance
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

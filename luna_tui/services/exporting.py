@@ -1,0 +1,146 @@
+"""Getting everything out: a full JSON export (re-importable into a new vault) and a
+Markdown journal for reading.
+
+Exports are plaintext by design: they are how a person takes their data elsewhere.
+They are written 0600, and the commands say they are not encrypted. Secret settings
+(an AI API key) are left out. Every export is audited (what, not the text).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+from luna_tui import __version__
+from luna_tui.services.base import DomainService, on_db_thread
+from luna_tui.services.settings import SETTINGS
+from luna_tui.store.models.registry import DATA_MODELS
+from luna_tui.store.models.vault_state import Config
+
+EXPORT_FORMAT = "luna-export"
+EXPORT_VERSION = 1
+# Integer keys that exist only so full-text indexes have a stable rowid; the importing
+# vault assigns its own.
+LOCAL_KEYS = {"journal_entries": "entry_no", "records": "record_no"}
+
+
+def _secret_config_keys() -> set[str]:
+    return {name for name, setting in SETTINGS.items() if setting.secret}
+
+
+class Exporter(DomainService):
+    @on_db_thread
+    def table_counts(self) -> dict[str, int]:
+        return {m._meta.table_name: m.select().count() for m in DATA_MODELS}
+
+    @on_db_thread
+    def write_json(self, out: IO[str], progress: Callable[[int], None] | None = None) -> dict[
+            str, int]:
+        """Write every table of luna.db as one JSON document, a row per line."""
+        from luna_tui.store import migrate
+        from luna_tui.store.models.base import database
+
+        header = {
+            "format": EXPORT_FORMAT,
+            "version": EXPORT_VERSION,
+            "app_version": __version__,
+            "exported_at": self.stamp(),
+            "vault_id": self.session.key.vault_id,
+            "schema": migrate.applied_migrations(database.obj, migrate.MAIN),
+        }
+        counts: dict[str, int] = {}
+        written = 0
+        out.write(json.dumps(header, ensure_ascii=False)[:-1] + ', "tables": {\n')
+        for index, model in enumerate(DATA_MODELS):
+            table = model._meta.table_name
+            out.write(("" if index == 0 else ",\n") + json.dumps(table) + ": [")
+            counts[table] = 0
+            for row_index, row in enumerate(self._rows(model)):
+                out.write(("\n" if row_index == 0 else ",\n") + json.dumps(row, ensure_ascii=False))
+                counts[table] += 1
+                written += 1
+                if progress and written % 1000 == 0:
+                    progress(written)
+            out.write("\n]" if counts[table] else "]")
+        out.write("\n}}\n")
+        if progress:
+            progress(written)
+        self._audit("export.json", counts)
+        return counts
+
+    def _rows(self, model: Any) -> Iterator[dict[str, Any]]:
+        table = model._meta.table_name
+        skip = LOCAL_KEYS.get(table)
+        columns = [f.column_name for f in model._meta.sorted_fields if f.column_name != skip]
+        query = model.select().order_by(*_export_order(model)).tuples().iterator()
+        secrets = _secret_config_keys() if model is Config else set()
+        names = [f.column_name for f in model._meta.sorted_fields]
+        for values in query:
+            row = dict(zip(names, values, strict=True))
+            if model is Config and row["key"] in secrets:
+                continue
+            yield {c: _json_value(model, c, row[c]) for c in columns}
+
+    @on_db_thread
+    def write_markdown(self, out: IO[str]) -> int:
+        """The journal of every patient, oldest entry first, as readable Markdown."""
+        from luna_tui.store.models.journal import JournalEntry
+        from luna_tui.store.models.patients import Patient
+
+        out.write(f"# Luna journal\n\nExported {self.local_now():%Y-%m-%d %H:%M}.\n")
+        count = 0
+        for patient in Patient.select().order_by(Patient.relationship != "self", Patient.name):
+            out.write(f"\n## {patient.name}\n")
+            entries = (JournalEntry.select().where(JournalEntry.patient == patient.id)
+                       .order_by(JournalEntry.entry_date, JournalEntry.entry_time,
+                                 JournalEntry.entry_no).iterator())
+            for entry in entries:
+                out.write(_markdown_entry(entry))
+                count += 1
+        self._audit("export.markdown", {"journal_entries": count})
+        return count
+
+    def _audit(self, event: str, counts: dict[str, int]) -> None:
+        # A read: allowed for read-only keys, but still on the record.
+        with self.session.transaction() as tx:
+            tx.record(event, diff={"rows": [None, counts]})
+
+
+def _export_order(model: Any) -> list[Any]:
+    meta = model._meta
+    if "created_at" in meta.fields:
+        return [meta.fields["created_at"], meta.primary_key] if meta.primary_key else [
+            meta.fields["created_at"]]
+    return [meta.primary_key] if meta.primary_key else []
+
+
+def _json_value(model: Any, column: str, value: Any) -> Any:
+    """JSON-array columns go out as arrays, not as strings holding JSON."""
+    field = model._meta.columns.get(column)
+    if field is not None and type(field).__name__ == "JsonListField" and isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def _markdown_entry(entry: Any) -> str:
+    when = f"{entry.entry_date} {entry.entry_time}".strip()
+    heading = f"### {when}" + (f" — {entry.title}" if entry.title else "")
+    details = []
+    if entry.mood and entry.mood_scale:
+        details.append(f"mood: {entry.mood} ({entry.mood_scale}/10)")
+    elif entry.mood or entry.mood_scale:
+        details.append(f"mood: {entry.mood or f'{entry.mood_scale}/10'}")
+    if entry.sleep_hours is not None:
+        details.append(f"sleep: {entry.sleep_hours:g} h")
+    if entry.emotions:
+        details.append("feeling: " + ", ".join(entry.emotions))
+    if entry.tags:
+        details.append(" ".join(f"#{t}" for t in entry.tags))
+    if entry.privacy_level == "private":
+        details.append("private")
+    if entry.favorite:
+        details.append("★")
+    meta = f"\n*{' · '.join(details)}*\n" if details else ""
+    prompt = f"\n> {entry.prompt}\n" if entry.prompt else ""
+    return f"\n{heading}\n{meta}{prompt}\n{entry.content.strip()}\n"
