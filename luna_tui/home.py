@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from luna_tui.errors import DiskFull, LunaError, ReadOnlyLocation
+from luna_tui.errors import DiskFull, LunaError, ReadOnlyLocation, VaultCorrupt, VaultMissing
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -72,6 +72,18 @@ class VaultLayout:
     def exists(self) -> bool:
         """A vault exists once its keys.db does: it is written last at creation."""
         return self.keys_db.exists()
+
+    def require_vault(self) -> None:
+        """Raise the right sentence when there is no vault here to open."""
+        if self.exists():
+            return
+        leftovers = [p.name for p in (self.main_db, self.stats_db) if p.exists()]
+        if leftovers:
+            raise VaultCorrupt(
+                f"{self.home} holds vault files ({', '.join(leftovers)}) but no keys.db, so "
+                "it cannot be opened. Restore keys.db from a backup."
+            )
+        raise VaultMissing(f"There is no Luna vault at {self.home}. Create one with `luna init`.")
 
 
 def ensure_private_dir(path: Path) -> None:

@@ -93,14 +93,43 @@ def layout_from(args: argparse.Namespace):  # noqa: ANN201 - VaultLayout, import
     return VaultLayout(resolve_home(getattr(args, "home", None)))
 
 
-def open_session(args: argparse.Namespace) -> VaultSession:
-    """Unlock the vault for one command, telling the person what they should know."""
+# What every unlocked command needs; imported while Argon2 runs (see open_session).
+SESSION_MODULES = (
+    "cryptography.hazmat.primitives.ciphers.aead",  # unwrapping, right after Argon2
+    "cryptography.hazmat.primitives.kdf.hkdf",
+    "luna_tui.services.vault_session",
+    "luna_tui.store.connection",
+    "luna_tui.store.migrate",
+    "luna_tui.store.audit_chain",
+    "luna_tui.store.stats_counter",
+    "luna_tui.store.models.registry",
+)
+
+
+def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = ()) -> VaultSession:
+    """Unlock the vault for one command, telling the person what they should know.
+
+    Argon2 releases the GIL, so while it derives the key in a worker thread, this thread
+    imports the modules the command will need (`warm`): on two cores, the imports cost
+    nothing on top of the key derivation.
+    """
+    import importlib
+    from concurrent.futures import ThreadPoolExecutor
+
     from luna_tui.cli.secrets_input import read_passphrase
-    from luna_tui.services.vault_session import VaultSession, require_vault
+    from luna_tui.vault.key_manager import KeyManager
 
     layout = layout_from(args)
-    require_vault(layout)  # before asking for a passphrase there is no use for
-    session = VaultSession.open(layout, read_passphrase(args), client="cli")
+    layout.require_vault()  # before asking for a passphrase there is no use for
+    secret = read_passphrase(args)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="luna-kdf") as pool:
+        unlocking = pool.submit(KeyManager(layout).unlock, secret)
+        for name in (*SESSION_MODULES, *warm):
+            importlib.import_module(name)
+        unlocked = unlocking.result()
+    from luna_tui.services.vault_session import VaultSession
+
+    session = VaultSession.connect(layout, unlocked, client="cli")
     if session.failed_unlocks:
         count = len(session.failed_unlocks)
         print(f"luna: note: {count} failed unlock attempt{'s' if count > 1 else ''} since the "

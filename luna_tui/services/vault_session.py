@@ -9,7 +9,6 @@ transaction and hands back a recorder, so a change and its audit row commit toge
 from __future__ import annotations
 
 import os
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from luna_tui.clock import Clock, SystemClock, utc_timestamp
-from luna_tui.errors import LunaError, ReadOnlyKey, VaultBusy, VaultCorrupt, VaultMissing
+from luna_tui.errors import LunaError, ReadOnlyKey, VaultBusy, VaultCorrupt
 from luna_tui.home import VaultLayout, ensure_private_dir
 from luna_tui.vault import keystore
 from luna_tui.vault.key_manager import KeyManager, UnlockedKey
@@ -29,6 +28,15 @@ R = TypeVar("R")
 # One vault per process: the models are bound to one connection at a time.
 _open_session_lock = threading.Lock()
 _open_session: VaultSession | None = None
+
+
+def host_name() -> str:
+    """This machine's name, for the audit log (os.uname avoids importing socket)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
 
 
 def client_description(kind: str) -> str:
@@ -77,7 +85,7 @@ class VaultSession:
     def open(cls, layout: VaultLayout, secret: str, *, clock: Clock | None = None,
              client: str = "cli", busy_timeout: float | None = None) -> VaultSession:
         """Unlock with a passphrase, recovery key or access key, and connect."""
-        require_vault(layout)
+        layout.require_vault()
         clock = clock or SystemClock()
         unlocked = KeyManager(layout, clock).unlock(secret)
         return cls.connect(layout, unlocked, clock=clock, client=client, busy_timeout=busy_timeout)
@@ -267,18 +275,6 @@ def _locked_key(key: UnlockedKey) -> UnlockedKey:
                        key.expiry_date)
 
 
-def require_vault(layout: VaultLayout) -> None:
-    if layout.exists():
-        return
-    leftovers = [p.name for p in (layout.main_db, layout.stats_db) if p.exists()]
-    if leftovers:
-        raise VaultCorrupt(
-            f"{layout.home} holds vault files ({', '.join(leftovers)}) but no keys.db, so it "
-            "cannot be opened. Restore keys.db from a backup."
-        )
-    raise VaultMissing(f"There is no Luna vault at {layout.home}. Create one with `luna init`.")
-
-
 def _translated(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
     from luna_tui.store.sqlite_errors import classify, is_database_error
 
@@ -314,8 +310,8 @@ def _open_databases(layout: VaultLayout, keys: VaultKeys, clock: Clock, client: 
         _opening(layout.stats_db.name, db.table_count, "stats")
         bind_database(db)
         _migrate_all(db, layout, keys, clock, create)
-        chain = AuditChain(db, layout, keys.audit_db, keys.audit_mac, clock,
-                           socket.gethostname(), client)
+        chain = AuditChain(db, layout, keys.audit_db, keys.audit_mac, clock, host_name(),
+                           client)
         _opening("the current audit month", chain.ensure_month_attached)
         if stats_missing:
             chain.warnings.append("stats.db was missing and has been started afresh.")

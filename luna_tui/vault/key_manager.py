@@ -303,7 +303,7 @@ class KeyManager:
             return "(unreadable label)"
 
     def _remember_failure(self, failure: FailedUnlock) -> None:
-        import socket
+        import platform
 
         from luna_tui import __version__
 
@@ -312,7 +312,7 @@ class KeyManager:
             utc_timestamp(self.clock.now()),
             failure.reason,
             failure.locator,
-            host=socket.gethostname(),
+            host=platform.node(),
             client=f"luna {__version__}",
         )
 

@@ -1,0 +1,202 @@
+"""`luna bench`: build synthetic vaults in a temp folder and measure DESIGN.md's budget.
+
+Timings are medians of several runs; whole commands are measured as processes, with
+the key derivation's own time subtracted, on a small vault and a large one, to show
+that a command costs the same at 1,000 entries as at 100,000.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from luna_tui.bench.synthetic import COMMON_WORD, RARE_WORD, Sizes, build
+
+PASSPHRASE = "benchmark vault passphrase words"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    name: str
+    value: float  # seconds, or MB for memory
+    target: float | None  # same unit; None when the budget names no target
+    unit: str = "ms"
+
+    @property
+    def ok(self) -> bool | None:
+        return None if self.target is None else self.value <= self.target
+
+    def shown(self, value: float) -> str:
+        if self.unit == "ms":
+            return f"{value * 1000:.1f} ms"
+        if self.unit == "s":
+            return f"{value:.2f} s"
+        return f"{value:.0f} {self.unit}"
+
+
+def _median(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def _make_vault(home: Path, sizes: Sizes, report: Callable[[str], None]) -> dict[str, float]:
+    from luna_tui.home import VaultLayout
+    from luna_tui.services.settings import Settings
+    from luna_tui.services.vault_setup import create_vault
+    from luna_tui.vault.kdf import floor_params
+
+    created = create_vault(VaultLayout(home), PASSPHRASE, kdf=floor_params())
+    with created.session as session:
+        patient_id = Settings(session).current_patient_id()
+        report(f"building {sizes.entries:,} entries and {sizes.messages:,} messages in {home.name}")
+        return build(session, patient_id, sizes)
+
+
+def _cli_time(home: Path, *args: str, runs: int = 7) -> tuple[float, int]:
+    """Median wall time of a whole `luna …` process, and its peak RSS (KB).
+
+    Measured as an installed Luna runs: with Python's bytecode cache (some sandboxes
+    turn it off with PYTHONDONTWRITEBYTECODE) and after one warm-up run.
+    """
+    env = {**os.environ, "LUNA_HOME": str(home), "LUNA_PASSPHRASE": PASSPHRASE}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "luna_tui", *args], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "luna_tui", *args], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return statistics.median(times), peak
+
+
+def run(sizes: Sizes, report: Callable[[str], None] = print, *, repeat: int = 7
+        ) -> list[Measurement]:
+    """Build the vaults and measure; `repeat` is how many runs each median takes."""
+    from luna_tui.home import VaultLayout
+    from luna_tui.services.journal import JournalCursor, JournalFilter
+    from luna_tui.services.vault_session import VaultSession
+    from luna_tui.vault import keystore
+    from luna_tui.vault.kdf import KdfParams, derive_key
+    from luna_tui.vault.key_manager import KeyManager
+
+    results: list[Measurement] = []
+    with tempfile.TemporaryDirectory(prefix="luna-bench-") as tmp:
+        small_home, large_home = Path(tmp) / "small", Path(tmp) / "large"
+        small = Sizes(entries=min(1000, sizes.entries), messages=min(10_000, sizes.messages),
+                      vitals=500, doses=200, years=sizes.years)
+        _make_vault(small_home, small, report)
+        timings = _make_vault(large_home, sizes, report)
+        results.append(Measurement(f"bulk import of {sizes.entries:,} entries",
+                                   timings["journal import"], 10.0 * sizes.entries / 100_000,
+                                   "s"))
+
+        layout = VaultLayout(large_home)
+        row = next(r for r in keystore.read(layout.keys_db).rows if r.kind == "passphrase")
+        params = KdfParams.from_json(row.kdf)
+        kdf = _median(lambda: derive_key(PASSPHRASE, params), runs=repeat)
+        results.append(Measurement(
+            f"key derivation (Argon2id m={params.memory_kib // 1024} MiB t={params.time_cost} "
+            f"p={params.parallelism})", kdf, None))
+
+        unlocked = KeyManager(layout).unlock(PASSPHRASE)
+        started = time.perf_counter()
+        session = VaultSession.connect(layout, unlocked, client="bench")
+        results.append(Measurement("open the vault after the key derivation",
+                                   time.perf_counter() - started, 0.100))
+        report("measuring queries")
+        with session:
+            results += _query_measurements(session, sizes, JournalCursor, JournalFilter,
+                                           repeat)
+
+        report("measuring whole commands (as processes)")
+        peak_kb = 0
+        for home, label in ((small_home, f"{small.entries:,}"), (large_home,
+                                                                  f"{sizes.entries:,}")):
+            for args in (("list",), ("search", COMMON_WORD), ("add", "bench entry")):
+                seconds, peak = _cli_time(home, *args, runs=repeat)
+                peak_kb = max(peak_kb, peak)
+                results.append(Measurement(
+                    f"`luna {' '.join(args)}` at {label} entries, minus the KDF",
+                    seconds - kdf, 0.150))
+        results.append(Measurement("peak RSS of those commands", peak_kb / 1024, 150, "MB"))
+    return results
+
+
+def _query_measurements(session, sizes: Sizes, cursor_type, filter_type,  # noqa: ANN001
+                        repeat: int) -> list[Measurement]:
+    import datetime as dt
+
+    from luna_tui.services.journal import EntryDraft, Journal
+    from luna_tui.services.medications import Medications
+    from luna_tui.services.settings import Settings
+    from luna_tui.store.models.journal import JournalEntry
+
+    journal = Journal(session)
+    patient = Settings(session).current_patient_id()
+    runs = 2 * repeat + 1
+    deep = session.run(lambda: JournalEntry.select().order_by(
+        JournalEntry.entry_date.desc(), JournalEntry.entry_time.desc(),
+        JournalEntry.entry_no.desc()).offset(int(sizes.entries * 0.95)).first())
+    deep_cursor = cursor_type(deep.entry_date, deep.entry_time, deep.entry_no) if deep else None
+    medication = Medications(session).list(patient)[0]
+    today = dt.date.today()
+    def timed(name: str, fn: Callable[[], object], target: float) -> Measurement:
+        return Measurement(name, _median(fn, runs), target)
+
+    results = [
+        timed("newest page of 50", lambda: journal.page(patient, limit=50), 0.020),
+        timed("a page of 50, 9.5 years back",
+              lambda: journal.page(patient, limit=50, after=deep_cursor), 0.020),
+        timed(f"search top 50, a word in every entry ('{COMMON_WORD}')",
+              lambda: journal.search(patient, COMMON_WORD), 0.050),
+        timed(f"search top 50, a rare word ('{RARE_WORD}')",
+              lambda: journal.search(patient, RARE_WORD), 0.050),
+        timed("search top 50, two common words", lambda: journal.search(patient, "walk park"),
+              0.050),
+        timed("page of 50 filtered by mood",
+              lambda: journal.page(patient, filter_type(mood="calm"), limit=50), 0.020),
+        timed("page of 50 filtered by tag",
+              lambda: journal.page(patient, filter_type(tag="garden"), limit=50), 0.020),
+        timed("mood trend, last 30 days",
+              lambda: journal.mood_series(patient, today - dt.timedelta(days=30), today), 0.020),
+        timed("adherence over a year",
+              lambda: Medications(session).adherence(medication.id,
+                                                     today - dt.timedelta(days=365), today),
+              0.050),
+        timed("save one entry",
+              lambda: journal.create(patient, EntryDraft(
+                  content="A benchmark entry about the garden.", mood="calm", mood_scale=6,
+                  tags=["garden"])), 0.010),
+    ]
+    return results
+
+
+def render(results: list[Measurement]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="luna bench", header_style="bold")
+    table.add_column("measure")
+    table.add_column("result", justify="right")
+    table.add_column("target", justify="right")
+    table.add_column("", justify="center")
+    for m in results:
+        verdict = {True: "[green]ok[/]", False: "[red]over[/]", None: ""}[m.ok]
+        target = "—" if m.target is None else f"≤ {m.shown(m.target)}"
+        table.add_row(m.name, m.shown(m.value), target, verdict)
+    Console().print(table)

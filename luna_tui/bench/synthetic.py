@@ -1,0 +1,169 @@
+"""A synthetic vault of ten years: journal entries, messages, vitals and doses.
+
+Deterministic (seeded), realistic in shape (about 1 KB per entry, moods and tags
+that repeat, sessions of a few hundred messages), and built with the same bulk paths
+a real import uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from luna_tui.services.journal import EntryDraft, Journal
+from luna_tui.services.vault_session import VaultSession
+
+WORDS = (
+    "slept woke tired calm anxious walk knee back pain headache appointment doctor "
+    "therapist call friend mother coffee tea rain sun park garden work meeting email "
+    "lunch dinner breakfast dose pill morning evening night heavy light better worse "
+    "energy focus breath stretch yoga bus train shop kitchen book music film quiet loud "
+    "hopeful grateful worried proud sad happy restless steady slow quick cold warm "
+    "nausea dizzy appetite sleep dream nap water bread soup fruit vegetables medicine "
+    "pharmacy refill blood pressure heart rate scale weight steps stairs laundry plans"
+).split()
+MOODS = ("calm", "tired", "anxious", "happy", "sad", "hopeful", "irritable", "steady")
+TAGS = ("sleep", "knee", "work", "family", "walk", "therapy", "meds", "headache",
+        "garden", "friends", "rain", "diet")
+# A word in every entry, and one in very few: search's worst and best cases.
+COMMON_WORD, RARE_WORD = "today", "zeppelin"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    entries: int = 100_000
+    messages: int = 1_000_000
+    vitals: int = 50_000
+    doses: int = 5_000
+    years: int = 10
+
+
+def _sentences(rng: random.Random, count: int = 3000) -> list[str]:
+    sentences = []
+    for _ in range(count):
+        words = rng.choices(WORDS, k=rng.randint(8, 18))
+        sentences.append(" ".join(words).capitalize() + ".")
+    return sentences
+
+
+def journal_drafts(sizes: Sizes, rng: random.Random) -> Iterator[EntryDraft]:
+    sentences = _sentences(rng)
+    start = dt.date.today() - dt.timedelta(days=365 * sizes.years)
+    span = 365 * sizes.years * 24 * 60
+    for index in range(sizes.entries):
+        minute = span * index // max(sizes.entries, 1)
+        moment = dt.datetime.combine(start, dt.time()) + dt.timedelta(minutes=minute)
+        body = " ".join(rng.choices(sentences, k=rng.randint(7, 11)))
+        body = f"{COMMON_WORD.capitalize()} {body}"
+        if index % 5000 == 0:
+            body += f" A {RARE_WORD} flew over the park."
+        yield EntryDraft(
+            content=body,
+            title=None if index % 3 else " ".join(rng.choices(WORDS, k=4)).capitalize(),
+            entry_date=moment.date().isoformat(),
+            entry_time=moment.strftime("%H:%M"),
+            mood=rng.choice(MOODS),
+            mood_scale=rng.randint(1, 10),
+            sleep_hours=round(rng.uniform(4, 9), 1),
+            tags=rng.sample(TAGS, k=rng.randint(0, 3)),
+            privacy_level="private" if index % 7 == 0 else "shared",
+            favorite=index % 50 == 0,
+        )
+
+
+def build(session: VaultSession, patient_id: str, sizes: Sizes, *, seed: int = 7,
+          progress: Callable[[str, float], None] | None = None) -> dict[str, float]:
+    """Fill the vault; returns seconds spent per part (the journal part is the bulk
+    import the budget measures)."""
+    import time
+
+    rng = random.Random(seed)
+    timings = {}
+    drafts = list(journal_drafts(sizes, rng))  # made first: the import is what is timed
+    started = time.perf_counter()
+    Journal(session).import_entries(patient_id, drafts, source="bench")
+    timings["journal import"] = time.perf_counter() - started
+    del drafts
+    if progress:
+        progress("journal", timings["journal import"])
+    for name, part in (("messages", _messages), ("vitals", _vitals), ("doses", _doses)):
+        started = time.perf_counter()
+        session.run(part, session, patient_id, sizes, rng)
+        timings[name] = time.perf_counter() - started
+        if progress:
+            progress(name, timings[name])
+    return timings
+
+
+def _messages(session: VaultSession, patient_id: str, sizes: Sizes, rng: random.Random) -> None:
+    from luna_tui.store.models.ai import ChatSession, Message
+
+    sentences = _sentences(rng, 500)
+    per_session = 400
+    stamp = "2026-01-01T00:00:00.000Z"
+    with session.writing("build a benchmark vault"):
+        sessions = max(1, -(-sizes.messages // per_session))  # ceiling division
+        session_ids = [f"bench-session-{i}" for i in range(sessions)]
+        ChatSession.insert_many(
+            [{"id": sid, "patient": patient_id, "persona": "persona-journal-companion",
+              "title": f"Session {i}", "session_type": "chat", "saved": 0,
+              "created_at": stamp, "updated_at": stamp} for i, sid in enumerate(session_ids)]
+        ).execute()
+        batch = []
+        for index in range(sizes.messages):
+            batch.append((session_ids[index // per_session],
+                           "user" if index % 2 == 0 else "assistant",
+                           " ".join(rng.choices(sentences, k=2)), stamp, stamp))
+            if len(batch) == 10_000:
+                Message.insert_many(batch, fields=[Message.session, Message.role,
+                                                   Message.content, Message.created_at,
+                                                   Message.updated_at]).execute()
+                batch = []
+        if batch:
+            Message.insert_many(batch, fields=[Message.session, Message.role, Message.content,
+                                               Message.created_at, Message.updated_at]).execute()
+
+
+def _vitals(session: VaultSession, patient_id: str, sizes: Sizes, rng: random.Random) -> None:
+    from luna_tui.store.models.vitals import Vital
+
+    start = dt.datetime.now() - dt.timedelta(days=365 * sizes.years)
+    step = dt.timedelta(days=365 * sizes.years) / max(sizes.vitals, 1)
+    kinds = (("weight", "kg", 70, 5), ("heart_rate", "bpm", 70, 10), ("glucose", "mmol/L", 6, 1))
+    rows = []
+    for index in range(sizes.vitals):
+        kind, unit, centre, spread = kinds[index % len(kinds)]
+        rows.append({"id": f"bench-vital-{index}", "patient": patient_id, "kind": kind,
+                     "value": round(rng.gauss(centre, spread), 1), "unit": unit,
+                     "measured_at": (start + step * index).strftime("%Y-%m-%dT%H:%M"),
+                     "created_at": "2026-01-01T00:00:00.000Z",
+                     "updated_at": "2026-01-01T00:00:00.000Z"})
+    with session.writing("build a benchmark vault"):
+        for begin in range(0, len(rows), 5000):
+            Vital.insert_many(rows[begin:begin + 5000]).execute()
+
+
+def _doses(session: VaultSession, patient_id: str, sizes: Sizes, rng: random.Random) -> None:
+    from luna_tui.services.medications import Medications
+    from luna_tui.store.models.medications import MedicationDose
+
+    days = sizes.doses // 2
+    first_day = dt.date.today() - dt.timedelta(days=days)
+    medication = Medications(session).create(patient_id, "Metformin", "500 mg", "twice daily",
+                                             start_date=first_day.isoformat())
+    rows = []
+    for index in range(sizes.doses):
+        day = first_day + dt.timedelta(days=index // 2)
+        slot = medication.schedule[index % 2]
+        status = rng.choices(("taken", "late", "missed", "skipped"), (85, 7, 6, 2))[0]
+        at = f"{day.isoformat()}T{slot}"
+        rows.append({"id": f"bench-dose-{index}", "medication": medication.id,
+                     "patient": patient_id, "scheduled_at": at,
+                     "taken_at": at if status in ("taken", "late") else None, "status": status,
+                     "created_at": "2026-01-01T00:00:00.000Z",
+                     "updated_at": "2026-01-01T00:00:00.000Z"})
+    with session.writing("build a benchmark vault"):
+        for begin in range(0, len(rows), 5000):
+            MedicationDose.insert_many(rows[begin:begin + 5000]).execute()
