@@ -8,7 +8,6 @@ that a command costs the same at 1,000 entries as at 100,000.
 from __future__ import annotations
 
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -80,8 +79,19 @@ def _cli_time(home: Path, *args: str, runs: int = 7) -> tuple[float, int]:
         subprocess.run([sys.executable, "-m", "luna_tui", *args], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - started)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return statistics.median(times), peak
+    return statistics.median(times), _peak_rss_kb(env, args)
+
+
+def _peak_rss_kb(env: dict[str, str], args: tuple[str, ...]) -> int:
+    """Peak RSS of one `luna` process, measured from a tiny launcher: a child forked
+    straight from this (large) process would report this process's memory as its own."""
+    launcher = ("import resource, subprocess, sys; "
+                "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, "
+                "stderr=subprocess.DEVNULL); "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    result = subprocess.run([sys.executable, "-c", launcher, sys.executable, "-m", "luna_tui",
+                             *args], env=env, check=True, capture_output=True, text=True)
+    return int(result.stdout.strip())
 
 
 def run(sizes: Sizes, report: Callable[[str], None] = print, *, repeat: int = 7
