@@ -86,11 +86,11 @@ class Exporter(DomainService):
     def write_markdown(self, out: IO[str]) -> int:
         """The journal of every patient, oldest entry first, as readable Markdown."""
         from luna_tui.store.models.journal import JournalEntry
-        from luna_tui.store.models.patients import Patient
+        from luna_tui.store.models.patients import Patient, owner_first
 
         out.write(f"# Luna journal\n\nExported {self.local_now():%Y-%m-%d %H:%M}.\n")
         count = 0
-        for patient in Patient.select().order_by(Patient.relationship != "self", Patient.name):
+        for patient in Patient.select().order_by(owner_first(), Patient.name):
             out.write(f"\n## {patient.name}\n")
             entries = (JournalEntry.select().where(JournalEntry.patient == patient.id)
                        .order_by(JournalEntry.entry_date, JournalEntry.entry_time,

@@ -17,7 +17,7 @@ from luna_tui.store.models.ai import ChatSession
 from luna_tui.store.models.appointments import Appointment
 from luna_tui.store.models.journal import JournalEntry
 from luna_tui.store.models.medications import Medication, MedicationDose
-from luna_tui.store.models.patients import Patient
+from luna_tui.store.models.patients import Patient, owner_first
 from luna_tui.store.models.records import MedicalRecord
 from luna_tui.store.models.vitals import Vital
 
@@ -89,7 +89,7 @@ class Patients(DomainService):
         query = Patient.select()
         if not include_archived:
             query = query.where(Patient.active == 1)
-        query = query.order_by(Patient.active.desc(), Patient.relationship != "self",
+        query = query.order_by(Patient.active.desc(), owner_first(),
                                Patient.name.collate("NOCASE"))
         return [view(p) for p in query]
 

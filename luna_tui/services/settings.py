@@ -14,7 +14,7 @@ from typing import Any
 
 from luna_tui.errors import ValidationError
 from luna_tui.services.base import DomainService, on_db_thread
-from luna_tui.store.models.patients import Patient
+from luna_tui.store.models.patients import Patient, owner_first
 from luna_tui.store.models.vault_state import Config
 
 
@@ -58,7 +58,6 @@ SETTINGS: dict[str, Setting] = {
         "companion) or private (never leaves the vault)"),
     "auto_lock_minutes": Setting(5, _whole_number(1, 720),
                                  description="minutes idle before the app locks"),
-    "theme": Setting("dark", _one_of("dark", "light"), description="the app's colours"),
 }
 
 
@@ -96,7 +95,7 @@ class Settings(DomainService):
         if wanted and Patient.select().where(Patient.id == wanted, Patient.active == 1).exists():
             return wanted
         fallback = (Patient.select(Patient.id).where(Patient.active == 1)
-                    .order_by(Patient.relationship != "self", Patient.created_at).first())
+                    .order_by(owner_first(), Patient.created_at).first())
         if fallback is None:
             fallback = Patient.select(Patient.id).order_by(Patient.created_at).first()
         if fallback is None:

@@ -207,6 +207,10 @@ class VaultSession:
         with self.transaction() as recorder:
             yield recorder
 
+    def data_version(self) -> int:
+        """A number that changes when another connection (another Luna process) commits."""
+        return self.run(lambda: int(self._db.execute_sql("PRAGMA data_version").fetchone()[0]))
+
     # -- locking ------------------------------------------------------------------
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peewee import IntegerField, TextField
+from peewee import IntegerField, TextField, fn
 
 from luna_tui.store.models.base import BaseModel
 
@@ -25,3 +25,10 @@ class Patient(BaseModel):
 
     class Meta:
         table_name = "patients"
+
+
+def owner_first():  # noqa: ANN201 - a Peewee expression
+    """Sort key: the vault's owner (relationship "self") before everyone else.
+    (A plain `relationship != 'self'` is NULL for a patient with no relationship, and
+    NULL would sort first.)"""
+    return fn.COALESCE(Patient.relationship, "") != "self"
