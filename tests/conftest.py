@@ -42,6 +42,7 @@ class FakeClock:
 def luna_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "luna-home"
     monkeypatch.setenv("LUNA_HOME", str(home))
+    monkeypatch.setenv("LUNA_CONFIG_DIR", str(tmp_path / "luna-config"))
     for name in ("LUNA_PASSPHRASE", "LUNA_NEW_PASSPHRASE", "LUNA_DEBUG", "LUNA_BUSY_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     return home

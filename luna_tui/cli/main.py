@@ -46,10 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 0
+    handler = getattr(args, "handler", None) or _run_app
     try:
         return int(handler(args) or 0)
     except LunaError as error:
@@ -71,6 +68,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    """`luna` with no command: the app (the welcome screen if there is no vault yet)."""
+    from luna_tui.home import VaultLayout, resolve_home
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        from luna_tui.errors import UsageError
+
+        raise UsageError("The app needs a terminal; for scripts, see `luna --help`.")
+    from luna_tui.ui.app import run_app
+
+    run_app(VaultLayout(resolve_home(args.home)))
+    return 0
 
 
 if __name__ == "__main__":

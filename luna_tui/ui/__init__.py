@@ -1,0 +1,1 @@
+"""The Textual app. Everything here may import Textual; nothing below it does."""

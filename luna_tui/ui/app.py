@@ -1,0 +1,316 @@
+"""The Luna app: unlock, then the places (dashboard, journal, patients), each a mode
+with its own screen stack, so hopping between them keeps where you were.
+
+Services are blocking and run on the vault's DB thread; the app awaits them from a
+thread (`call`), so the event loop keeps painting. Locking switches back to the unlock
+screen, removes every place (their screens and data go), clears notifications and
+closes the vault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from luna_tui.clock import Clock, SystemClock
+from luna_tui.errors import LunaError
+from luna_tui.home import VaultLayout
+from luna_tui.ui import preferences
+
+if TYPE_CHECKING:
+    from luna_tui.services.vault_session import VaultSession
+    from luna_tui.vault.kdf import KdfParams
+
+R = TypeVar("R")
+
+GATE = "gate"  # the mode of the unlock and welcome screens
+IDLE_CHECK_SECONDS = 1.0
+OUTSIDE_CHANGES_SECONDS = 2.0
+ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown,
+                   events.MouseScrollUp, events.Paste)
+# Actions that need an unlocked vault; while locked they are hidden from the footer.
+UNLOCKED_ACTIONS = {"go", "switch_patient", "lock", "new_entry", "search_journal"}
+
+
+class ServiceFailed(Exception):
+    """A service call failed and the person has been told why (a notification)."""
+
+
+def _places() -> dict[str, Callable[[], Screen]]:
+    """The places reachable by number keys, imported only once the vault is open."""
+    from luna_tui.ui.screens.dashboard import DashboardScreen
+    from luna_tui.ui.screens.journal import JournalScreen
+    from luna_tui.ui.screens.patients import PatientsScreen
+
+    return {"dashboard": DashboardScreen, "journal": JournalScreen, "patients": PatientsScreen}
+
+
+class LunaApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Luna"
+    MODES = {GATE: Screen}  # a blank base; the unlock or welcome screen goes on top
+    BINDINGS = [
+        Binding("1", "go('dashboard')", "Dashboard", id="go.dashboard"),
+        Binding("2", "go('journal')", "Journal", id="go.journal"),
+        Binding("8", "go('patients')", "Patients", id="go.patients"),
+        Binding("p", "switch_patient", "Patient", id="patient.switch"),
+        Binding("ctrl+l", "lock", "Lock", id="app.lock"),
+        Binding("question_mark", "show_keys", "Keys", id="app.keys"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    patient_name: reactive[str] = reactive("")
+    read_only: reactive[bool] = reactive(False)
+
+    def __init__(self, layout: VaultLayout, *, clock: Clock | None = None,
+                 new_vault_kdf: KdfParams | None = None,
+                 idle_check_seconds: float = IDLE_CHECK_SECONDS) -> None:
+        """`new_vault_kdf`: key-derivation parameters for a vault made in the welcome
+        screen (tests pass cheap ones); else they are calibrated to this machine.
+        `idle_check_seconds`: how often to check for auto-lock (tests check by hand)."""
+        super().__init__()
+        self.idle_check_seconds = idle_check_seconds
+        self.layout = layout
+        self.clock = clock or SystemClock()
+        self.new_vault_kdf = new_vault_kdf
+        self.session: VaultSession | None = None
+        self.patient_id: str | None = None
+        self.auto_lock_minutes = 5
+        self.last_activity = self.clock.now()
+        self._data_version: int | None = None
+        self._prefs = preferences.load()
+
+    # -- starting -----------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        self.theme = self._prefs.theme
+        if self._prefs.keymap:
+            self.set_keymap(self._prefs.keymap)
+        for problem in self._prefs.problems:
+            self.notify(problem, severity="warning", timeout=10)
+        self.set_interval(self.idle_check_seconds, self.lock_if_idle)
+        self.set_interval(OUTSIDE_CHANGES_SECONDS, self.check_outside_changes)
+        await self.switch_mode(GATE)
+        await self.push_screen(self._entry_screen())
+
+    def _entry_screen(self) -> Screen:
+        if self.layout.exists():
+            from luna_tui.ui.screens.unlock import UnlockScreen
+
+            return UnlockScreen()
+        from luna_tui.ui.screens.welcome import WelcomeScreen
+
+        return WelcomeScreen()
+
+    def watch_theme(self, theme: str) -> None:
+        if theme in (preferences.DARK, preferences.LIGHT):
+            preferences.save_theme(theme)
+
+    # -- the open vault --------------------------------------------------------------------
+
+    async def vault_opened(self, session: VaultSession) -> None:
+        """Called by the unlock and welcome screens once a session is open."""
+        from luna_tui.services.patients import Patients
+        from luna_tui.services.settings import Settings
+
+        def opening_state() -> tuple[int, str, str, int]:
+            # One trip to the DB thread for everything the frame needs.
+            settings = Settings(session)
+            patient_id = settings.current_patient_id()
+            return (settings.get("auto_lock_minutes"), patient_id,
+                    Patients(session).get(patient_id).name, session.data_version())
+
+        self.session = session
+        self.read_only = session.read_only
+        self.last_activity = self.clock.now()
+        (self.auto_lock_minutes, self.patient_id, self.patient_name,
+         self._data_version) = await self.call(session.run, opening_state)
+        for name, factory in _places().items():
+            self.add_mode(name, factory)
+        await self.switch_mode("dashboard")
+        self.refresh_bindings()
+        for failure in session.failed_unlocks[-1:]:
+            count = len(session.failed_unlocks)
+            self.notify(f"{count} failed unlock attempt{'s' if count > 1 else ''} since the "
+                        f"last unlock (the latest at {failure.created_at[:16].replace('T', ' ')}"
+                        " UTC).", severity="warning", timeout=10)
+        for warning in session.warnings:
+            self.notify(warning, severity="warning", timeout=10)
+
+    async def attempt(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run a blocking service call off the event loop; errors are the caller's to show
+        (a form shows a ValidationError under its field)."""
+        if self.session is None or self.session.closed:
+            raise ServiceFailed("the vault is locked")
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Like attempt, but a LunaError becomes a notification with its sentence, then
+        ServiceFailed for the caller to stop on."""
+        try:
+            return await self.attempt(fn, *args, **kwargs)
+        except LunaError as error:
+            self.notify(str(error), severity="error", timeout=10)
+            raise ServiceFailed(str(error)) from error
+
+    def writable(self, action: str) -> bool:
+        """False, after saying why, when the vault is open with a read-only key."""
+        if self.session is not None and self.session.read_only:
+            self.notify(f"This vault is open with the read-only key '{self.session.key.label}',"
+                        f" which cannot {action}.", severity="warning")
+            return False
+        return True
+
+    async def set_patient(self, patient_id: str) -> None:
+        from luna_tui.services.patients import Patients
+        from luna_tui.services.settings import Settings
+
+        session = self.session
+        if session is None:
+            return
+        patient = await self.call(Patients(session).get, patient_id)
+        if not session.read_only:
+            await self.call(Settings(session).set, "current_patient", patient_id)
+        self.patient_id = patient_id
+        self.patient_name = patient.name
+        await self.refresh_current_screen()
+
+    async def refresh_current_screen(self) -> None:
+        refresh = getattr(self.screen, "refresh_data", None)
+        if refresh is not None:
+            await refresh()
+
+    # -- locking ------------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, ACTIVITY_EVENTS):
+            self.last_activity = self.clock.now()
+        await super().on_event(event)
+
+    async def lock_if_idle(self) -> None:
+        """Lock once the person has been idle for the auto-lock time."""
+        if self.session is None:
+            return
+        idle = self.clock.now() - self.last_activity
+        if idle >= dt.timedelta(minutes=self.auto_lock_minutes):
+            await self.lock(f"Locked after {self.auto_lock_minutes} minutes without use.")
+
+    async def action_lock(self) -> None:
+        await self.lock("Locked.")
+
+    async def lock(self, reason: str) -> None:
+        """Hide everything, close the vault, then offer to unlock again."""
+        session, self.session = self.session, None
+        if session is None:
+            return
+        self.patient_id, self.patient_name, self.read_only = None, "", False
+        self.clear_notifications()
+        await self.switch_mode(GATE)
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()  # down to the blank base: nothing of the vault shows
+        for name in _places():
+            if name in self._modes:
+                await self.remove_mode(name)
+        await asyncio.to_thread(session.close)  # before anyone can unlock again
+        from luna_tui.ui.screens.unlock import UnlockScreen
+
+        await self.push_screen(UnlockScreen(message=reason))
+        self.refresh_bindings()
+
+    async def check_outside_changes(self) -> None:
+        """Another Luna process (a script's `luna add`) changed the vault: show it."""
+        session = self.session
+        if session is None:
+            return
+        try:
+            version = await asyncio.to_thread(session.data_version)
+        except LunaError:
+            return
+        if self._data_version is not None and version != self._data_version:
+            await self.refresh_current_screen()
+        self._data_version = version
+
+    async def action_quit(self) -> None:
+        await self._close_vault()
+        self.exit()
+
+    async def on_unmount(self) -> None:
+        await self._close_vault()  # however the app ends, the vault is locked
+
+    async def _close_vault(self) -> None:
+        session, self.session = self.session, None
+        if session is not None and not session.closed:
+            await asyncio.to_thread(session.close)
+
+    # -- moving around --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in UNLOCKED_ACTIONS:
+            return self.session is not None
+        return True
+
+    async def action_go(self, place: str) -> None:
+        if self.session is not None and place in self._modes:
+            await self.switch_mode(place)
+
+    async def action_new_entry(self) -> None:
+        if self.session is None or not self.writable("write an entry"):
+            return
+        await self.switch_mode("journal")
+        await self.screen.action_new()  # type: ignore[attr-defined]
+
+    async def action_search_journal(self) -> None:
+        if self.session is None:
+            return
+        await self.switch_mode("journal")
+        self.screen.action_search()  # type: ignore[attr-defined]
+
+    async def action_switch_patient(self) -> None:
+        from luna_tui.services.patients import Patients
+        from luna_tui.ui.screens.dialogs import PatientPicker
+
+        if self.session is None:
+            return
+        patients = await self.call(Patients(self.session).list)
+
+        async def chosen(patient_id: str | None) -> None:
+            if patient_id and patient_id != self.patient_id:
+                await self.set_patient(patient_id)
+
+        self.push_screen(PatientPicker(patients, self.patient_id), chosen)
+
+    def action_show_keys(self) -> None:
+        from luna_tui.ui.screens.dialogs import KeysScreen
+
+        if not isinstance(self.screen, KeysScreen):
+            self.push_screen(KeysScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        if self.session is not None:
+            yield SystemCommand("Dashboard", "Today at a glance", lambda: self.run_action(
+                "go('dashboard')"))
+            yield SystemCommand("Journal", "Your entries", lambda: self.run_action(
+                "go('journal')"))
+            yield SystemCommand("Patients", "The people whose health you keep",
+                                lambda: self.run_action("go('patients')"))
+            yield SystemCommand("New entry", "Write a journal entry", self.action_new_entry)
+            yield SystemCommand("Search the journal", "Find entries by their words",
+                                self.action_search_journal)
+            yield SystemCommand("Switch patient", "Choose whose journal you see",
+                                self.action_switch_patient)
+            yield SystemCommand("Lock", "Lock the vault now", self.action_lock)
+        yield SystemCommand("Keys", "Every key of this screen", self.action_show_keys)
+        yield SystemCommand("Theme", "Dark or light", self.action_change_theme)
+        yield SystemCommand("Quit", "Lock and leave Luna", self.action_quit)
+
+
+def run_app(layout: VaultLayout) -> None:
+    LunaApp(layout).run()

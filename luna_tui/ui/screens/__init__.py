@@ -1,0 +1,1 @@
+"""Full screens: unlock, welcome, the places, editors, dialogs."""

@@ -1,0 +1,139 @@
+"""Today at a glance for the current patient: doses, next appointments, the mood of the
+last 30 days and the latest entries. Every panel says what to do when it is empty."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Label, Sparkline, Static
+
+from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.widgets.top_bar import TopBar
+
+LATEST_ENTRIES = 6
+NEXT_APPOINTMENTS = 4
+MOOD_DAYS = 30
+
+
+class DashboardScreen(PlaceScreen):
+    BINDINGS = [
+        Binding("n", "app.new_entry", "New entry", id="dashboard.new_entry"),
+        Binding("slash", "app.search_journal", "Search", id="dashboard.search"),
+        Binding("r", "reload", "Refresh", id="dashboard.refresh", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Dashboard")
+        yield Label("", id="today", classes="heading")
+        with Horizontal(id="dashboard-top"):
+            with Vertical(id="doses", classes="panel"):
+                yield Static(id="doses-body")
+            with Vertical(id="appointments", classes="panel"):
+                yield Static(id="appointments-body")
+        with Vertical(id="mood", classes="panel"):
+            yield Sparkline([], id="mood-line")
+            yield Static(id="mood-body")
+        with Vertical(id="latest", classes="panel"):
+            yield Static(id="latest-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#doses").border_title = "Today's doses"
+        self.query_one("#appointments").border_title = "Next appointments"
+        self.query_one("#mood").border_title = f"Mood, last {MOOD_DAYS} days"
+        self.query_one("#latest").border_title = "Latest entries"
+
+    async def action_reload(self) -> None:
+        await self.refresh_data()
+
+    async def refresh_data(self) -> None:
+        from luna_tui.services.appointments import Appointments
+        from luna_tui.services.journal import Journal
+        from luna_tui.services.medications import Medications
+
+        app, session = self.luna, self.session
+        patient = app.patient_id
+        if patient is None:
+            return
+        today = app.clock.now().astimezone().date()
+        self.query_one("#today", Label).update(today.strftime("%A %-d %B %Y"))
+        def gather() -> tuple:
+            # One trip to the DB thread for the whole dashboard.
+            journal = Journal(session)
+            return (Medications(session).day_slots(patient, today),
+                    Appointments(session).upcoming(patient, limit=NEXT_APPOINTMENTS),
+                    journal.mood_series(patient, today - dt.timedelta(days=MOOD_DAYS - 1),
+                                        today),
+                    journal.page(patient, limit=LATEST_ENTRIES))
+
+        try:
+            slots, upcoming, moods, latest = await app.call(session.run, gather)
+        except ServiceFailed:
+            return
+        self._show_doses(slots)
+        self._show_appointments(upcoming.appointments)
+        self._show_mood(moods)
+        self._show_latest(latest.entries)
+
+    def _show_doses(self, slots: list) -> None:
+        body = Text()
+        if not slots:
+            body.append("No medications scheduled today.", style="dim")
+        for slot in slots:
+            taken = slot.dose is not None and slot.dose.status in ("taken", "late")
+            mark = {"taken": "✔", "late": "✔", "missed": "✘", "skipped": "–"}.get(
+                slot.dose.status if slot.dose else "", "○")
+            style = "green" if taken else ("red" if mark == "✘" else "")
+            body.append(f"{mark} ", style=style)
+            body.append(f"{slot.medication.name} {slot.medication.dosage}".ljust(28))
+            body.append(f"{slot.scheduled_at[-5:]}\n", style="dim")
+        self.query_one("#doses-body", Static).update(body)
+
+    def _show_appointments(self, appointments: list) -> None:
+        body = Text()
+        if not appointments:
+            body.append("No upcoming appointments.", style="dim")
+        for appointment in appointments:
+            day = dt.date.fromisoformat(appointment.appointment_date)
+            when = day.strftime("%a %d %b") + (
+                f" {appointment.appointment_time}" if appointment.appointment_time else "")
+            body.append(f"{when:<17}", style="bold")
+            body.append(f"{appointment.provider_name or appointment.reason or ''}\n")
+        self.query_one("#appointments-body", Static).update(body)
+
+    def _show_mood(self, moods: list[tuple[str, float]]) -> None:
+        line = self.query_one("#mood-line", Sparkline)
+        body = self.query_one("#mood-body", Static)
+        if not moods:
+            line.data = []
+            line.display = False
+            body.update(Text("No mood recorded yet: give an entry a 1–10 scale (n).",
+                             style="dim"))
+            return
+        line.display = True
+        line.data = [value for _, value in moods]
+        average = sum(line.data) / len(line.data)
+        body.update(Text(f"average {average:.1f} / 10 over {len(moods)} days with a mood",
+                         style="dim"))
+
+    def _show_latest(self, entries: list) -> None:
+        body = Text()
+        if not entries:
+            body.append("Your journal is empty. Press n to write the first entry.", style="dim")
+        for entry in entries:
+            when = dt.date.fromisoformat(entry.entry_date).strftime("%d %b")
+            body.append(f"{when} {entry.entry_time or '     '}  ", style="dim")
+            title = entry.display_title
+            body.append(f"{title[:38]:<40}")
+            if entry.mood_scale:
+                body.append(f"{entry.mood_scale}/10  ")
+            body.append(" ".join(f"#{t}" for t in entry.tags[:3]), style="cyan")
+            if entry.favorite:
+                body.append("  ★", style="yellow")
+            body.append("\n")
+        self.query_one("#latest-body", Static).update(body)

@@ -1,0 +1,133 @@
+"""Reading one entry: the text rendered as Markdown, its details on the right."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Static
+
+from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.widgets.top_bar import TopBar
+
+if TYPE_CHECKING:
+    from luna_tui.services.journal import Entry
+    from luna_tui.ui.app import LunaApp
+
+
+def details(entry: Entry) -> Text:
+    lines = Text()
+
+    def line(label: str, value: object) -> None:
+        if value not in (None, "", ()):
+            lines.append(f"{label}\n", style="dim")
+            lines.append(f"{value}\n\n")
+
+    day = dt.date.fromisoformat(entry.entry_date).strftime("%A %d %B %Y")
+    line("when", f"{day} {entry.entry_time}".strip())
+    mood = " · ".join(p for p in (entry.mood, f"{entry.mood_scale}/10" if entry.mood_scale
+                                  else None) if p)
+    line("mood", mood)
+    line("sleep", f"{entry.sleep_hours:g} hours" if entry.sleep_hours is not None else None)
+    line("feeling", ", ".join(entry.emotions))
+    line("tags", " ".join(f"#{t}" for t in entry.tags))
+    line("type", entry.journal_type.replace("_", " "))
+    line("prompt", entry.prompt)
+    line("privacy", "private" if entry.privacy_level == "private" else "shared with therapist")
+    line("favorite", "★" if entry.favorite else None)
+    return lines
+
+
+class EntryReaderScreen(Screen[bool]):
+    """Dismisses with True when the entry changed (so the list reloads)."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="reader.back"),
+        Binding("e", "edit", "Edit", id="reader.edit"),
+        Binding("f", "favorite", "Favorite", id="reader.favorite"),
+        Binding("x", "delete", "Delete", id="reader.delete"),
+    ]
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__()
+        self.entry = entry
+        self.changed = False
+
+    @property
+    def luna(self) -> LunaApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Journal")
+        with Horizontal(id="reader"):
+            with VerticalScroll(id="reader-text"):
+                yield Static(self.entry.title or "", id="reader-title", classes="heading")
+                yield Markdown(self.entry.content, id="reader-body")
+            yield Static(details(self.entry), id="reader-details", classes="panel")
+        yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit", "favorite", "delete") and self.luna.read_only:
+            return None
+        return True
+
+    def _show(self, entry: Entry) -> None:
+        self.entry = entry
+        self.query_one("#reader-title", Static).update(entry.title or "")
+        self.query_one("#reader-body", Markdown).update(entry.content)
+        self.query_one("#reader-details", Static).update(details(entry))
+
+    def action_back(self) -> None:
+        self.dismiss(self.changed)
+
+    async def action_edit(self) -> None:
+        from luna_tui.ui.screens.entry_editor import EntryEditorScreen
+
+        if not self.luna.writable("change an entry"):
+            return
+
+        def edited(entry: Entry | None) -> None:
+            if entry is not None:
+                self.changed = True
+                self._show(entry)
+
+        await self.app.push_screen(EntryEditorScreen(self.entry), edited)
+
+    async def action_favorite(self) -> None:
+        from luna_tui.services.journal import Journal
+
+        if not self.luna.writable("change an entry") or self.luna.session is None:
+            return
+        try:
+            entry = await self.luna.call(Journal(self.luna.session).toggle_favorite,
+                                         self.entry.id)
+        except ServiceFailed:
+            return
+        self.changed = True
+        self._show(entry)
+
+    async def action_delete(self) -> None:
+        from luna_tui.services.journal import Journal
+        from luna_tui.ui.screens.dialogs import ConfirmDialog
+
+        if not self.luna.writable("delete an entry"):
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if not yes or self.luna.session is None:
+                return
+            try:
+                await self.luna.call(Journal(self.luna.session).delete, self.entry.id)
+            except ServiceFailed:
+                return
+            self.notify("Entry deleted.")
+            self.dismiss(True)
+
+        await self.app.push_screen(ConfirmDialog(
+            f"Delete this entry of {self.entry.entry_date}?",
+            "It is removed from the journal and from search, for good.", "Delete"), answered)

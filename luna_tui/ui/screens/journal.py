@@ -1,0 +1,397 @@
+"""The journal: every entry, newest first, a page at a time as you scroll; `/` searches
+as you type; ctrl+f filters by mood, tag, favorite, type, privacy and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Select
+
+from luna_tui.errors import ValidationError
+from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.widgets.list_table import ListTable
+from luna_tui.ui.widgets.top_bar import TopBar
+
+if TYPE_CHECKING:
+    from luna_tui.services.journal import Entry, JournalCursor, JournalFilter, SearchHit
+
+PAGE_SIZE = 50
+LOAD_AHEAD = 10  # fetch the next page when the cursor is this close to the end
+SEARCH_DELAY = 0.25  # seconds of quiet typing before a search runs
+WRITE_ACTIONS = {"new", "edit", "favorite", "delete"}
+ENTRY_COLUMN = 2
+TYPES = [("free", "free"), ("prompted", "prompted"), ("mood check", "mood_check")]
+PRIVACY = [("shared with therapist", "shared"), ("private", "private")]
+
+
+def entry_row(entry: Entry, snippet: Text | None = None) -> tuple:
+    when = dt.date.fromisoformat(entry.entry_date).strftime("%a %d %b %Y")
+    title = Text(entry.display_title[:60])
+    if snippet is not None:
+        title = Text.assemble(title, ("  ", ""), snippet)
+    mood = " ".join(p for p in (f"{entry.mood_scale}/10" if entry.mood_scale else "",
+                                entry.mood or "") if p)
+    tags = Text(" ".join(f"#{t}" for t in entry.tags), style="cyan")
+    star = Text("★", style="yellow") if entry.favorite else ""
+    return when, entry.entry_time, title, mood, tags, star
+
+
+def snippet_text(hit: SearchHit) -> Text:
+    text = Text(style="dim")
+    for piece, matched in hit.snippet_parts():
+        piece = " ".join(piece.split())
+        text.append(piece + " ", style="bold reverse" if matched else "dim")
+    return text
+
+
+class JournalScreen(PlaceScreen):
+    BINDINGS = [
+        Binding("n", "new", "New", id="journal.new"),
+        Binding("e", "edit", "Edit", id="journal.edit"),
+        Binding("f", "favorite", "Favorite", id="journal.favorite"),
+        Binding("x", "delete", "Delete", id="journal.delete"),
+        Binding("slash", "search", "Search", id="journal.search"),
+        Binding("ctrl+f", "filters", "Filters", id="journal.filters"),
+        Binding("escape", "clear", "Clear", id="journal.clear", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[str, Entry] = {}
+        self.next_cursor: JournalCursor | None = None
+        self.loading_more = False
+        self.searching = ""
+        self._search_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Journal")
+        yield Input(id="search", placeholder="Search: words that must all appear; "
+                    '"quote" a phrase · Escape to close')
+        yield Horizontal(id="filters")  # filled the first time ctrl+f opens it
+        yield Label("", id="journal-status", classes="muted")
+        yield ListTable(id="entries")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#entries", DataTable)
+        self.column_keys = table.add_columns("Date", "Time", "Entry", "Mood", "Tags", "★")
+        self.watch(table, "scroll_y", self._scrolled, init=False)
+        self.query_one("#search").display = False
+        self.query_one("#filters").display = False
+        table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS and self.luna.read_only:
+            return None  # shown, greyed: the key's rights, not the screen, forbid it
+        return True
+
+    # -- loading ------------------------------------------------------------------------
+
+    async def refresh_data(self) -> None:
+        if self.searching:
+            await self._search(self.searching)
+        else:
+            await self._load_first_page()
+        if self.query("#filter-mood"):
+            await self._refresh_filter_choices()
+
+    async def _load_first_page(self) -> None:
+        from luna_tui.services.journal import Journal
+
+        patient = self.luna.patient_id
+        if patient is None:
+            return
+        try:
+            page = await self.luna.call(Journal(self.session).page, patient, self._filters(),
+                                        limit=PAGE_SIZE)
+        except (ServiceFailed, ValidationError):
+            return
+        table = self.query_one("#entries", DataTable)
+        table.clear()
+        self.entries.clear()
+        self._add(page.entries)
+        self.next_cursor = page.next_cursor
+        self._status_for_list()
+
+    async def _load_more(self) -> None:
+        from luna_tui.services.journal import Journal
+
+        if self.loading_more or self.next_cursor is None or self.searching:
+            return
+        self.loading_more = True
+        try:
+            page = await self.luna.call(Journal(self.session).page, self.luna.patient_id,
+                                        self._filters(), limit=PAGE_SIZE,
+                                        after=self.next_cursor)
+            self._add(page.entries)
+            self.next_cursor = page.next_cursor
+            self._status_for_list()
+        except (ServiceFailed, ValidationError):
+            pass
+        finally:
+            self.loading_more = False
+
+    def _add(self, entries: list[Entry], snippets: dict[str, Text] | None = None) -> None:
+        table = self.query_one("#entries", DataTable)
+        for entry in entries:
+            if entry.id in self.entries:
+                continue
+            self.entries[entry.id] = entry
+            table.add_row(*entry_row(entry, (snippets or {}).get(entry.id)), key=entry.id)
+
+    def _status_for_list(self) -> None:
+        count = len(self.entries)
+        more = " · more as you scroll" if self.next_cursor else ""
+        if count == 0:
+            text = ("No entries match these filters." if self._filters_active()
+                    else "Your journal is empty. Press n to write the first entry.")
+        else:
+            text = f"{count} entr{'y' if count == 1 else 'ies'} shown{more}"
+        self.query_one("#journal-status", Label).update(text)
+
+    @on(DataTable.RowHighlighted, "#entries")
+    async def near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= event.data_table.row_count - LOAD_AHEAD:
+            await self._load_more()
+
+    async def _scrolled(self, scroll_y: float) -> None:
+        """Scrolling (mouse, End, Page Down) near the bottom loads the next page too."""
+        table = self.query_one("#entries", DataTable)
+        if scroll_y >= table.max_scroll_y - LOAD_AHEAD:
+            await self._load_more()
+
+    # -- search ---------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        field = self.query_one("#search", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#search")
+    def search_soon(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        text = event.value.strip()
+        self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self.run_search(text))
+
+    @on(Input.Submitted, "#search")
+    def search_now(self, event: Input.Submitted) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self.run_search(event.value.strip())
+        self.query_one("#entries", DataTable).focus()
+
+    @work(exclusive=True, group="search", exit_on_error=False)
+    async def run_search(self, text: str) -> None:
+        self.searching = text
+        if text:
+            await self._search(text)
+        else:
+            await self._load_first_page()
+
+    async def _search(self, text: str) -> None:
+        from luna_tui.services.journal import Journal
+
+        try:
+            hits = await self.luna.call(Journal(self.session).search, self.luna.patient_id,
+                                        text, limit=PAGE_SIZE, prefix_last=True)
+        except ServiceFailed:
+            return
+        if text != self.searching:
+            return  # a newer search has started
+        table = self.query_one("#entries", DataTable)
+        table.clear()
+        self.entries.clear()
+        self.next_cursor = None
+        self._add([h.entry for h in hits], {h.entry.id: snippet_text(h) for h in hits})
+        found = len(hits)
+        self.query_one("#journal-status", Label).update(
+            f"{found} entr{'y' if found == 1 else 'ies'} match “{text}”, best first"
+            if found else f"No entries match “{text}”.")
+
+    async def action_clear(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.display:
+            search.value = ""
+            search.display = False
+            self.searching = ""
+            await self._load_first_page()
+        elif self.query_one("#filters").display:
+            self.query_one("#filters").display = False
+        self.query_one("#entries", DataTable).focus()
+
+    # -- filters -----------------------------------------------------------------------------
+
+    async def action_filters(self) -> None:
+        bar = self.query_one("#filters")
+        if not bar.children:
+            # Built on first use: four Selects cost a first paint most visits never need.
+            await bar.mount_all([
+                Select([], prompt="any mood", id="filter-mood"),
+                Select([], prompt="any tag", id="filter-tag"),
+                Select(TYPES, prompt="any type", id="filter-type"),
+                Select(PRIVACY, prompt="any privacy", id="filter-privacy"),
+                Checkbox("★ only", id="filter-favorite"),
+                Input(placeholder="from YYYY-MM-DD", id="filter-from"),
+                Input(placeholder="to YYYY-MM-DD", id="filter-to"),
+            ])
+            await self._refresh_filter_choices()
+        bar.display = not bar.display
+        if bar.display:
+            self.query_one("#filter-mood", Select).focus()
+        else:
+            self.query_one("#entries", DataTable).focus()
+
+    async def _refresh_filter_choices(self) -> None:
+        from luna_tui.services.journal import Journal
+
+        patient = self.luna.patient_id
+        try:
+            moods = await self.luna.call(Journal(self.session).moods, patient)
+            tags = await self.luna.call(Journal(self.session).tag_counts, patient)
+        except ServiceFailed:
+            return
+        mood_select = self.query_one("#filter-mood", Select)
+        tag_select = self.query_one("#filter-tag", Select)
+        mood_value, tag_value = mood_select.value, tag_select.value
+        mood_select.set_options([(m, m) for m in moods])
+        tag_select.set_options([(f"#{t} ({n})", t) for t, n in tags])
+        if mood_value in moods:
+            mood_select.value = mood_value
+        if tag_value in {t for t, _ in tags}:
+            tag_select.value = tag_value
+
+    def _filters(self) -> JournalFilter:
+        from luna_tui.services.journal import JournalFilter
+        from luna_tui.services.validation import parse_optional_date
+
+        if not self.query("#filter-mood"):
+            return JournalFilter()  # the filter bar was never opened
+
+        def chosen(select_id: str) -> str | None:
+            value = self.query_one(select_id, Select).value
+            return None if value is Select.NULL else str(value)
+
+        today = self.luna.clock.now().astimezone().date()
+        return JournalFilter(
+            mood=chosen("#filter-mood"), tag=chosen("#filter-tag"),
+            journal_type=chosen("#filter-type"), privacy_level=chosen("#filter-privacy"),
+            favorites_only=self.query_one("#filter-favorite", Checkbox).value,
+            date_from=parse_optional_date(self.query_one("#filter-from", Input).value,
+                                          "from date", today),
+            date_to=parse_optional_date(self.query_one("#filter-to", Input).value,
+                                        "to date", today),
+        )
+
+    def _filters_active(self) -> bool:
+        try:
+            filters = self._filters()
+        except ValidationError:
+            return True
+        return any([filters.mood, filters.tag, filters.journal_type, filters.privacy_level,
+                    filters.favorites_only, filters.date_from, filters.date_to])
+
+    @on(Select.Changed)
+    @on(Checkbox.Changed, "#filter-favorite")
+    async def filters_changed(self) -> None:
+        await self._load_first_page()
+
+    @on(Input.Submitted, "#filter-from, #filter-to")
+    async def dates_changed(self) -> None:
+        try:
+            self._filters()
+        except ValidationError as error:
+            self.notify(str(error), severity="error")
+            return
+        await self._load_first_page()
+
+    # -- acting on entries -------------------------------------------------------------------
+
+    def _selected(self) -> Entry | None:
+        table = self.query_one("#entries", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return self.entries.get(str(key.value))
+
+    @on(DataTable.RowSelected, "#entries")
+    def open_entry(self) -> None:
+        from luna_tui.ui.screens.entry_reader import EntryReaderScreen
+
+        entry = self._selected()
+        if entry is not None:
+            self.app.push_screen(EntryReaderScreen(entry), self._after_change)
+
+    async def action_new(self) -> None:
+        from luna_tui.ui.screens.entry_editor import EntryEditorScreen
+
+        if self.luna.writable("write an entry"):
+            await self.app.push_screen(EntryEditorScreen(None), self._after_change)
+
+    async def action_edit(self) -> None:
+        from luna_tui.ui.screens.entry_editor import EntryEditorScreen
+
+        entry = self._selected()
+        if entry is not None and self.luna.writable("change an entry"):
+            await self.app.push_screen(EntryEditorScreen(entry), self._after_change)
+
+    async def action_favorite(self) -> None:
+        from luna_tui.services.journal import Journal
+
+        entry = self._selected()
+        if entry is None or not self.luna.writable("change an entry"):
+            return
+        try:
+            changed = await self.luna.call(Journal(self.session).toggle_favorite, entry.id)
+        except ServiceFailed:
+            return
+        self._replace_row(changed)
+
+    async def action_delete(self) -> None:
+        from luna_tui.ui.screens.dialogs import ConfirmDialog
+
+        entry = self._selected()
+        if entry is None or not self.luna.writable("delete an entry"):
+            return
+        question = f"Delete the entry of {entry.entry_date} “{entry.display_title[:40]}”?"
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self._delete(entry.id)
+
+        await self.app.push_screen(
+            ConfirmDialog(question, "It is removed from the journal and from search, for good.",
+                          "Delete"), answered)
+
+    async def _delete(self, entry_id: str) -> None:
+        from luna_tui.services.journal import Journal
+
+        try:
+            await self.luna.call(Journal(self.session).delete, entry_id)
+        except ServiceFailed:
+            return
+        table = self.query_one("#entries", DataTable)
+        table.remove_row(entry_id)
+        self.entries.pop(entry_id, None)
+        self.notify("Entry deleted.")
+        self._status_for_list()
+
+    def _replace_row(self, entry: Entry) -> None:
+        table = self.query_one("#entries", DataTable)
+        self.entries[entry.id] = entry
+        for index, (column, value) in enumerate(zip(self.column_keys, entry_row(entry),
+                                                    strict=True)):
+            if index != ENTRY_COLUMN or not self.searching:  # keep a search's snippet
+                table.update_cell(entry.id, column, value)
+
+    async def _after_change(self, changed: object) -> None:
+        if changed:
+            await self.refresh_data()

@@ -1,0 +1,263 @@
+"""Patients: the owner and the people a caregiver looks after. Enter makes one current;
+n adds, e edits, a archives (or restores), x deletes — saying what goes with them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, TextArea
+
+from luna_tui.errors import LunaError, ValidationError
+from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.widgets.field import Field, FieldColumn, clear_errors, show_field_error
+from luna_tui.ui.widgets.list_table import ListTable
+from luna_tui.ui.widgets.top_bar import TopBar
+
+if TYPE_CHECKING:
+    from luna_tui.services.patients import PatientView
+    from luna_tui.ui.app import LunaApp
+
+WRITE_ACTIONS = {"new", "edit", "archive", "delete"}
+
+
+class PatientsScreen(PlaceScreen):
+    BINDINGS = [
+        Binding("n", "new", "Add", id="patients.new"),
+        Binding("e", "edit", "Edit", id="patients.edit"),
+        Binding("a", "archive", "Archive/restore", id="patients.archive"),
+        Binding("x", "delete", "Delete", id="patients.delete"),
+        Binding("h", "toggle_archived", "Show archived", id="patients.archived"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.patients: dict[str, PatientView] = {}
+        self.show_archived = False
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Patients")
+        yield Label("Enter makes a patient current: every screen then shows their data.",
+                    id="patients-hint", classes="muted")
+        yield ListTable(id="patients")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#patients", DataTable).add_columns(
+            "", "Name", "Age", "Relationship", "Doctor", "Status")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS and self.luna.read_only:
+            return None
+        return True
+
+    async def refresh_data(self) -> None:
+        from luna_tui.services.patients import Patients
+
+        try:
+            patients = await self.luna.call(Patients(self.session).list,
+                                            include_archived=self.show_archived)
+        except ServiceFailed:
+            return
+        today = self.luna.clock.now().astimezone().date()
+        table = self.query_one("#patients", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        self.patients = {p.id: p for p in patients}
+        for patient in patients:
+            current = Text("●", style="green") if patient.id == self.luna.patient_id else ""
+            age = patient.age(today)
+            table.add_row(current, patient.name, "" if age is None else str(age),
+                          patient.relationship or "", patient.primary_doctor or "",
+                          "active" if patient.active else Text("archived", style="dim"),
+                          key=patient.id)
+        if patients:
+            table.move_cursor(row=min(cursor, len(patients) - 1))
+
+    def _selected(self) -> PatientView | None:
+        table = self.query_one("#patients", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return self.patients.get(str(key.value))
+
+    @on(DataTable.RowSelected, "#patients")
+    async def make_current(self) -> None:
+        patient = self._selected()
+        if patient is None:
+            return
+        if not patient.active:
+            self.notify(f"{patient.name} is archived; restore them first (a).")
+            return
+        await self.luna.set_patient(patient.id)
+        self.notify(f"Now showing {patient.name}.")
+
+    async def action_toggle_archived(self) -> None:
+        self.show_archived = not self.show_archived
+        await self.refresh_data()
+
+    async def action_new(self) -> None:
+        if self.luna.writable("add a patient"):
+            await self.app.push_screen(PatientFormScreen(None), self._after_form)
+
+    async def action_edit(self) -> None:
+        patient = self._selected()
+        if patient is not None and self.luna.writable("change a patient"):
+            await self.app.push_screen(PatientFormScreen(patient), self._after_form)
+
+    async def _after_form(self, saved: PatientView | None) -> None:
+        if saved is None:
+            return
+        if saved.id == self.luna.patient_id:
+            self.luna.patient_name = saved.name
+        await self.refresh_data()
+
+    async def action_archive(self) -> None:
+        from luna_tui.services.patients import Patients
+
+        patient = self._selected()
+        if patient is None or not self.luna.writable("archive a patient"):
+            return
+        if patient.id == self.luna.patient_id and patient.active:
+            self.notify("Switch to another patient (p) before archiving the current one.")
+            return
+        try:
+            await self.luna.call(Patients(self.session).set_archived, patient.id,
+                                 patient.active)
+        except ServiceFailed:
+            return
+        self.notify(f"{patient.name} {'archived' if patient.active else 'restored'}.")
+        await self.refresh_data()
+
+    async def action_delete(self) -> None:
+        from luna_tui.services.patients import Patients
+        from luna_tui.ui.screens.dialogs import ConfirmDialog
+
+        patient = self._selected()
+        if patient is None or not self.luna.writable("delete a patient"):
+            return
+        if patient.id == self.luna.patient_id:
+            self.notify("Switch to another patient (p) before deleting the current one.")
+            return
+        try:
+            impact = await self.luna.call(Patients(self.session).deletion_impact, patient.id)
+        except ServiceFailed:
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                await self.luna.call(Patients(self.session).delete, patient.id)
+            except ServiceFailed:
+                return
+            self.notify(f"{patient.name} and everything of theirs deleted.")
+            await self.refresh_data()
+
+        await self.app.push_screen(ConfirmDialog(
+            f"Delete {patient.name} and everything of theirs?",
+            f"This also deletes {impact.sentence()}. It cannot be undone; archive (a) keeps "
+            "it all instead.", "Delete everything"), answered)
+
+
+class PatientFormScreen(Screen["PatientView | None"]):
+    BINDINGS = [
+        Binding("ctrl+s,f2", "save", "Save", id="patient_form.save", priority=True),
+        Binding("escape", "leave", "Back", id="patient_form.leave"),
+    ]
+
+    FIELDS = (("name", "name"), ("date_of_birth", "date of birth (YYYY-MM-DD)"),
+              ("relationship", "relationship (self, mother, …)"), ("gender", "gender"),
+              ("phone", "phone"), ("emergency_contact", "emergency contact"),
+              ("primary_doctor", "doctor"), ("doctor_phone", "doctor's phone"),
+              ("allergies", "allergies"))
+
+    def __init__(self, patient: PatientView | None) -> None:
+        super().__init__()
+        self.patient = patient
+        self._initial: dict[str, str] = {}
+
+    @property
+    def luna(self) -> LunaApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        patient = self.patient
+        yield TopBar("Patients · " + (patient.name if patient else "new patient"))
+        with Horizontal(id="patient-form"), FieldColumn(classes="form-column"):
+            for name, label in self.FIELDS:
+                value = getattr(patient, name) if patient else ""
+                yield Field(label, Input(value or "", id=name, compact=True))
+            yield Label("", id="age", classes="muted")
+            notes = TextArea((patient.notes or "") if patient else "", id="notes")
+            yield Field("notes", notes)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._initial = self._values()
+        self._show_age()
+        self.query_one("#name", Input).focus()
+
+    def _values(self) -> dict[str, str]:
+        values = {name: self.query_one(f"#{name}", Input).value for name, _ in self.FIELDS}
+        values["notes"] = self.query_one("#notes", TextArea).text
+        return values
+
+    @on(Input.Changed, "#date_of_birth")
+    def _show_age(self) -> None:
+        import datetime as dt
+
+        text = self.query_one("#date_of_birth", Input).value.strip()
+        label = self.query_one("#age", Label)
+        try:
+            born = dt.date.fromisoformat(text)
+        except ValueError:
+            label.update("")
+            return
+        today = self.luna.clock.now().astimezone().date()
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        label.update(f"age {age}" if age >= 0 else "")
+
+    async def action_save(self) -> None:
+        from luna_tui.services.patients import Patients
+
+        if not self.luna.writable("save a patient") or self.luna.session is None:
+            return
+        clear_errors(self)
+        values = self._values()
+        patients = Patients(self.luna.session)
+        try:
+            if self.patient is None:
+                saved = await self.luna.attempt(patients.create, **values)
+            else:
+                saved = await self.luna.attempt(patients.update, self.patient.id, **values)
+        except ValidationError as error:
+            if not (error.field and show_field_error(self, error.field, str(error))):
+                self.notify(str(error), severity="error")
+            return
+        except (LunaError, ServiceFailed) as error:
+            self.notify(str(error), severity="error", timeout=10)
+            return
+        self.notify(f"{saved.name} saved.")
+        self.dismiss(saved)
+
+    async def action_leave(self) -> None:
+        from luna_tui.ui.screens.dialogs import ConfirmDialog
+
+        if self._values() == self._initial:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        await self.app.push_screen(ConfirmDialog("Leave without saving?",
+                                                 "Your changes will be lost.", "Discard"),
+                                   answered)

@@ -1,0 +1,45 @@
+"""What every place (dashboard, journal, patients) shares: the top bar, the footer, and
+refreshing its data when it comes back into view or the vault changes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from luna_tui.services.vault_session import VaultSession
+    from luna_tui.ui.app import LunaApp
+
+
+class PlaceScreen(Screen):
+    _refresh_queued = False
+
+    @property
+    def luna(self) -> LunaApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def session(self) -> VaultSession:
+        session = self.luna.session
+        if session is None:
+            raise RuntimeError("a place is showing while the vault is locked")
+        return session
+
+    def on_screen_resume(self) -> None:
+        # A new mode's first screen is resumed twice in a row; load its data once.
+        if not self._refresh_queued:
+            self._refresh_queued = True
+            self.call_later(self._refresh_after_resume)
+
+    async def _refresh_after_resume(self) -> None:
+        from luna_tui.ui.app import ServiceFailed
+
+        self._refresh_queued = False
+        try:
+            await self.refresh_data()
+        except ServiceFailed:
+            pass  # the person has been told why
+
+    async def refresh_data(self) -> None:
+        """Load what the screen shows; subclasses fill it in."""

@@ -1,0 +1,105 @@
+"""The unlock screen: a passphrase (or the recovery key, or an access key) opens the vault.
+
+The key derivation runs in a thread worker while the screen says "Unlocking…"; a wrong
+passphrase says so and lets the person try again. While the screen waits for typing,
+another thread imports the places, so the dashboard appears right after the KDF.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static
+
+from luna_tui.errors import LunaError
+
+WARM_MODULES = (
+    "argon2.low_level",
+    "cryptography.hazmat.primitives.ciphers.aead",
+    "cryptography.hazmat.primitives.kdf.hkdf",
+    "luna_tui.services.vault_session",
+    "luna_tui.services.journal",
+    "luna_tui.services.patients",
+    "luna_tui.services.settings",
+    "luna_tui.services.medications",
+    "luna_tui.services.appointments",
+    "luna_tui.ui.screens.dashboard",
+    "luna_tui.ui.screens.journal",
+    "luna_tui.ui.screens.patients",
+    "luna_tui.ui.screens.dialogs",
+)
+
+
+def _warm_imports() -> None:
+    import importlib
+
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+
+
+class UnlockScreen(Screen):
+    def __init__(self, message: str = "") -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="unlock-box", classes="card"):
+            yield Static("Luna", id="app-name")
+            yield Label("Unlock your vault", classes="heading")
+            yield Label(str(self.app.layout.home), id="vault-path", classes="muted")  # type: ignore[attr-defined]
+            yield Input(password=True, id="passphrase",
+                        placeholder="Passphrase or recovery key, then Enter")
+            yield Label(self.message, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#passphrase", Input).focus()
+        # After the first paint: imports hold the GIL and would delay it.
+        self.call_after_refresh(
+            threading.Thread(target=_warm_imports, name="luna-warm", daemon=True).start)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        secret = event.value
+        if not secret:
+            self._say("Type your passphrase (or recovery key), then Enter.")
+            return
+        event.input.value = ""
+        event.input.disabled = True
+        self._say("Unlocking…")
+        self.unlock(secret)
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def unlock(self, secret: str) -> None:
+        from luna_tui.services.vault_session import VaultSession
+
+        app = self.app
+        try:
+            session = VaultSession.open(app.layout, secret, clock=app.clock,  # type: ignore[attr-defined]
+                                        client="tui")
+        except LunaError as error:
+            app.call_from_thread(self._failed, str(error))
+            return
+        app.call_from_thread(self._opened, session)
+
+    def _failed(self, message: str) -> None:
+        self._say(message, error=True)
+        field = self.query_one("#passphrase", Input)
+        field.disabled = False
+        field.focus()
+
+    async def _opened(self, session: object) -> None:
+        from luna_tui.ui.app import ServiceFailed
+
+        try:
+            await self.app.vault_opened(session)  # type: ignore[attr-defined]
+        except ServiceFailed:
+            self._failed("The vault opened but could not be read; see the message above.")
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#status", Label)
+        status.update(text)
+        status.set_class(error, "error")

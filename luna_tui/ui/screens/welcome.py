@@ -1,0 +1,140 @@
+"""First run: make a vault. A passphrase twice with a strength hint as you type, the
+"not a medical device" notice accepted, then the recovery key shown once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
+
+from luna_tui.errors import LunaError
+from luna_tui.services.terms import NOTICE_TEXT
+
+if TYPE_CHECKING:
+    from luna_tui.services.vault_setup import NewVault
+
+
+class WelcomeScreen(Screen):
+    BINDINGS = [Binding("ctrl+s,f2", "create", "Create vault", id="welcome.create")]
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="welcome-box", classes="card"):
+            yield Static("Welcome to Luna", id="app-name")
+            yield Label("A private health journal. Everything stays encrypted in "
+                        f"{self.app.layout.home}.", classes="muted")  # type: ignore[attr-defined]
+            yield Label("Choose a passphrase: a few unrelated words are strong and easy to "
+                        "remember.", classes="heading")
+            yield Input(password=True, id="passphrase", placeholder="Passphrase")
+            yield Label("", id="strength")
+            yield Input(password=True, id="again", placeholder="The same passphrase again")
+            yield Label(NOTICE_TEXT, id="notice-text", classes="muted")
+            yield Checkbox("I understand: Luna is not a medical device", id="notice")
+            yield Button("Create my vault", id="create", variant="primary")
+            yield Label("", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#passphrase", Input).focus()
+
+    @on(Input.Changed, "#passphrase")
+    def show_strength(self, event: Input.Changed) -> None:
+        from luna_tui.vault.passphrase_policy import estimate
+
+        strength = estimate(event.value)
+        label = self.query_one("#strength", Label)
+        if not event.value:
+            label.update("")
+            return
+        bar = "■" * (strength.score + 1) + "□" * (4 - strength.score)
+        advice = f" — {strength.advice}" if strength.advice else ""
+        label.update(f"{bar} {strength.label}{advice}")
+        label.set_class(not strength.acceptable, "error")
+
+    @on(Input.Submitted, "#passphrase")
+    def next_field(self) -> None:
+        self.query_one("#again", Input).focus()
+
+    @on(Input.Submitted, "#again")
+    @on(Button.Pressed, "#create")
+    def action_create(self) -> None:
+        passphrase = self.query_one("#passphrase", Input).value
+        again = self.query_one("#again", Input).value
+        if passphrase != again:
+            self._say("The two passphrases are not the same; type them again.", error=True)
+            self.query_one("#again", Input).value = ""
+            self.query_one("#again", Input).focus()
+            return
+        if not self.query_one("#notice", Checkbox).value:
+            self._say("Please read the notice and tick it: Luna is not a medical device.",
+                      error=True)
+            self.query_one("#notice", Checkbox).focus()
+            return
+        self._say("Creating your vault (tuning the key derivation to this computer)…")
+        self.query_one("#create", Button).disabled = True
+        self.create(passphrase)
+
+    @work(thread=True, exclusive=True, group="create", exit_on_error=False)
+    def create(self, passphrase: str) -> None:
+        from luna_tui.services.terms import Terms
+        from luna_tui.services.vault_setup import create_vault
+
+        app = self.app
+        try:
+            new = create_vault(app.layout, passphrase, kdf=app.new_vault_kdf,  # type: ignore[attr-defined]
+                               clock=app.clock, client="tui")  # type: ignore[attr-defined]
+            Terms(new.session).accept()
+        except LunaError as error:
+            app.call_from_thread(self._failed, str(error))
+            return
+        app.call_from_thread(self._created, new)
+
+    def _failed(self, message: str) -> None:
+        self._say(message, error=True)
+        self.query_one("#create", Button).disabled = False
+        self.query_one("#passphrase", Input).focus()
+
+    def _created(self, new: NewVault) -> None:
+        self.app.push_screen(RecoveryKeyScreen(new))
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#status", Label)
+        status.update(text)
+        status.set_class(error, "error")
+
+
+class RecoveryKeyScreen(Screen):
+    """The recovery key, shown once, until the person says they have written it down."""
+
+    def __init__(self, new: NewVault) -> None:
+        super().__init__()
+        self.new = new
+
+    def compose(self) -> ComposeResult:
+        from luna_tui.vault.generated_keys import grouped
+
+        groups = grouped(self.new.recovery_key).split()
+        with Center(), Vertical(id="recovery-box", classes="card"):
+            yield Static("Your recovery key", id="app-name")
+            yield Label("Write it down now and keep it somewhere safe, away from this "
+                        "computer. It opens the vault like your passphrase — use it if you "
+                        "forget the passphrase. Luna will not show it again.")
+            yield Static("  ".join(groups[:4]) + "\n" + "  ".join(groups[4:]), id="recovery-key")
+            yield Checkbox("I have written it down", id="written")
+            yield Button("Continue", id="continue", variant="primary", disabled=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#written", Checkbox).focus()
+
+    @on(Checkbox.Changed, "#written")
+    def allow_continue(self, event: Checkbox.Changed) -> None:
+        self.query_one("#continue", Button).disabled = not event.value
+
+    @on(Button.Pressed, "#continue")
+    async def continue_to_vault(self) -> None:
+        await self.app.vault_opened(self.new.session)  # type: ignore[attr-defined]

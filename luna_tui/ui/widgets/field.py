@@ -1,0 +1,52 @@
+"""A form field: its label above, the input, and the line where its error appears."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Label
+
+
+class FieldColumn(VerticalScroll, can_focus=False):
+    """A column of fields that scrolls but is never a tab stop of its own: Tab goes from
+    field to field, not to the container around them."""
+
+
+class Field(Vertical):
+    DEFAULT_CSS = """
+    Field { height: auto; margin-bottom: 0; }
+    Field .field-label { color: $text-muted; }
+    Field .field-error { color: $error; height: auto; width: 100%; display: none; }
+    Field .field-error.shown { display: block; }
+    """
+
+    def __init__(self, label: str, widget: Widget) -> None:
+        super().__init__(classes="field")
+        self.label_text = label
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.label_text, classes="field-label")
+        yield self.widget
+        yield Label("", id=f"error-{self.widget.id}", classes="field-error")
+
+    def show_error(self, message: str) -> None:
+        label = self.query_one(".field-error", Label)
+        label.update(message)
+        label.set_class(bool(message), "shown")
+
+
+def clear_errors(screen: Widget) -> None:
+    for field in screen.query(Field):
+        field.show_error("")
+
+
+def show_field_error(screen: Widget, field_id: str, message: str) -> bool:
+    """Show `message` under the field whose input is `field_id`; False if there is none."""
+    for field in screen.query(Field):
+        if field.widget.id == field_id:
+            field.show_error(message)
+            field.widget.focus()
+            return True
+    return False

@@ -1,0 +1,37 @@
+"""The bar at the top of every place: where you are, whose data, and the key's rights."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+
+class TopBar(Horizontal):
+    DEFAULT_CSS = """
+    TopBar { height: 1; background: $panel; padding: 0 1; }
+    TopBar #where { width: 1fr; text-style: bold; }
+    TopBar #badge { color: $warning; text-style: bold; margin-right: 2; }
+    TopBar #lock-hint { color: $text-muted; }
+    """
+
+    def __init__(self, place: str) -> None:
+        super().__init__()
+        self.place = place
+
+    def compose(self) -> ComposeResult:
+        yield Label(id="where")
+        yield Label(id="badge")
+        yield Label(id="lock-hint")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "patient_name", self._refresh_labels)
+        self.watch(self.app, "read_only", self._refresh_labels)
+
+    def _refresh_labels(self, _value: object = None) -> None:
+        app = self.app
+        patient = getattr(app, "patient_name", "") or "…"
+        self.query_one("#where", Label).update(f"Luna · {self.place} · {patient} ▾ (p)")
+        self.query_one("#badge", Label).update("read-only" if app.read_only else "")
+        minutes = getattr(app, "auto_lock_minutes", 5)
+        self.query_one("#lock-hint", Label).update(f"locks after {minutes} min idle · ctrl+l")

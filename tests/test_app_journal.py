@@ -1,0 +1,231 @@
+"""The journal in the app: write, find, filter, edit, delete, scroll, switch patient —
+by keyboard, checking the screen and then the vault."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Select
+
+from app_helpers import (
+    SIZE,
+    make_app,
+    notifications,
+    screen_text,
+    settle,
+    table_rows,
+    type_text,
+    unlock,
+)
+from conftest import PASSPHRASE
+from luna_tui.services.journal import EntryDraft, Journal, JournalFilter
+from luna_tui.services.patients import Patients
+from luna_tui.services.settings import Settings
+from luna_tui.services.vault_session import VaultSession
+
+
+def entries_in_vault(layout, **filters):
+    with VaultSession.open(layout, PASSPHRASE) as session:
+        me = Settings(session).current_patient_id()
+        return Journal(session).page(me, JournalFilter(**filters), limit=500).entries
+
+
+@pytest.fixture
+def closed_vault(layout, session):
+    """A vault with a few entries, closed, as the app finds it."""
+    me = Settings(session).current_patient_id()
+    journal = Journal(session)
+    journal.create(me, EntryDraft(content="Quiet walk by the river", mood="calm",
+                                  mood_scale=7, tags=["walk"], entry_date="2026-11-20",
+                                  entry_time="18:00"))
+    journal.create(me, EntryDraft(content="Busy day, headache by noon", mood="tense",
+                                  mood_scale=4, tags=["work"], entry_date="2026-11-21",
+                                  entry_time="21:00"))
+    session.close()
+    return layout
+
+
+async def open_journal(pilot) -> None:
+    await unlock(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+
+
+async def test_write_an_entry_with_the_keyboard(layout, session):
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        assert "Your journal is empty" in screen_text(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_text(pilot, "Slept badly, knee sore.")
+        await pilot.press("tab")  # title
+        await type_text(pilot, "Bad night")
+        await pilot.press("tab", "tab", "tab")  # date, time, mood word
+        await type_text(pilot, "tired")
+        await pilot.press("tab", "tab")  # mood scale, sleep
+        await type_text(pilot, "5.5")
+        await pilot.press("tab", "tab")  # feeling, tags
+        await type_text(pilot, "#sleep #knee")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "JournalScreen"
+        rows = table_rows(pilot, "#entries")
+        assert len(rows) == 1 and rows[0][2] == "Bad night"
+        assert rows[0][4] == "#sleep #knee"
+    [entry] = entries_in_vault(layout)
+    assert (entry.title, entry.content, entry.mood, entry.sleep_hours, entry.tags) == (
+        "Bad night", "Slept badly, knee sore.", "tired", 5.5, ("sleep", "knee"))
+
+
+async def test_a_bad_value_is_shown_under_its_field_and_nothing_is_saved(layout, session):
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_text(pilot, "Some words")
+        await pilot.press("tab", "tab", "tab")  # title, date, time (its text selected)
+        await type_text(pilot, "25:99")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "EntryEditorScreen"
+        assert "entry time as HH:MM" in screen_text(pilot)
+    assert entries_in_vault(layout) == []
+
+
+async def test_find_an_entry_by_search_as_you_type(closed_vault):
+    app = make_app(closed_vault)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        assert len(table_rows(pilot, "#entries")) == 2
+        await pilot.press("slash")
+        await type_text(pilot, "head")
+        await pilot.pause(0.4)  # the search waits for a pause in typing
+        await settle(pilot)
+        rows = table_rows(pilot, "#entries")
+        assert len(rows) == 1 and "Busy day" in rows[0][2]
+        assert "1 entry match" in screen_text(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(table_rows(pilot, "#entries")) == 2
+
+
+async def test_filter_by_mood(closed_vault):
+    app = make_app(closed_vault)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        app.screen.query_one("#filter-mood", Select).value = "calm"
+        await settle(pilot)
+        rows = table_rows(pilot, "#entries")
+        assert len(rows) == 1 and "river" in rows[0][2]
+        app.screen.query_one("#filter-mood", Select).clear()
+        await settle(pilot)
+        assert len(table_rows(pilot, "#entries")) == 2
+
+
+async def test_edit_favorite_and_delete_an_entry(closed_vault):
+    app = make_app(closed_vault)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        await pilot.press("e")  # the newest: "Busy day"
+        await settle(pilot)
+        await pilot.press("tab")
+        await type_text(pilot, "Headache")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert table_rows(pilot, "#entries")[0][2] == "Headache"
+        assert table_rows(pilot, "#entries")[0][5] == "★"
+        await pilot.press("down", "x")
+        await settle(pilot)
+        assert "Delete the entry of 2026-11-20" in screen_text(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert len(table_rows(pilot, "#entries")) == 1
+    entries = entries_in_vault(closed_vault)
+    assert [(e.title, e.favorite) for e in entries] == [("Headache", True)]
+
+
+async def test_reading_an_entry_renders_it(closed_vault):
+    app = make_app(closed_vault)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(pilot)
+        assert "Busy day, headache by noon" in text and "tense · 4/10" in text
+        assert "#work" in text and "shared with therapist" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "JournalScreen"
+
+
+async def test_leaving_the_editor_with_changes_asks_first(closed_vault):
+    app = make_app(closed_vault)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("escape")  # nothing typed: leaves at once
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "JournalScreen"
+        await pilot.press("n")
+        await settle(pilot)
+        await type_text(pilot, "Half a thought")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Leave without saving?" in screen_text(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "EntryEditorScreen"
+        await pilot.press("escape", "y")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "JournalScreen"
+    assert len(entries_in_vault(closed_vault)) == 2
+
+
+async def test_the_list_loads_pages_as_you_scroll(layout, session):
+    me = Settings(session).current_patient_id()
+    Journal(session).import_entries(me, [EntryDraft(content=f"entry {i}",
+                                                    entry_date="2026-10-01")
+                                         for i in range(130)], source="test")
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        table = app.screen.query_one("#entries", DataTable)
+        assert table.row_count == 50  # one page, not every row
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.row_count == 100
+        await pilot.press("end")
+        await settle(pilot)
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.row_count == 130
+        assert "130 entries shown" in screen_text(pilot)
+
+
+async def test_switching_patient_shows_their_journal(closed_vault):
+    with VaultSession.open(closed_vault, PASSPHRASE) as session:
+        mum = Patients(session).create("Mum")
+        Journal(session).create(mum.id, EntryDraft(content="Mum's physio day"))
+    app = make_app(closed_vault)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert "Show whose data?" in screen_text(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        text = screen_text(pilot)
+        assert "Mum" in text.splitlines()[0]  # the top bar
+        assert [r[2] for r in table_rows(pilot, "#entries")] == ["Mum's physio day"]
+        assert not notifications(pilot) or "error" not in " ".join(notifications(pilot))
+    with VaultSession.open(closed_vault, PASSPHRASE) as session:
+        assert Settings(session).current_patient_id() == mum.id
