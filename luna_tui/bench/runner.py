@@ -144,6 +144,21 @@ def run(sizes: Sizes, report: Callable[[str], None] = print, *, repeat: int = 7
                     f"`luna {' '.join(args)}` at {label} entries, minus the KDF",
                     seconds - kdf, 0.150))
         results.append(Measurement("peak RSS of those commands", peak_kb / 1024, 150, "MB"))
+
+        report("measuring the app (in a pseudo-terminal)")
+        from luna_tui.bench import app_timing
+
+        app = app_timing.run_app(large_home, PASSPHRASE, Path(tmp) / "config",
+                                 runs=max(1, min(repeat, 3)))
+        results.append(Measurement("`luna` spawn → unlock screen painted",
+                                   app.spawn_to_unlock, 0.250))
+        results.append(Measurement("passphrase → dashboard painted, minus the KDF",
+                                   app.unlock_to_dashboard - kdf, 0.100))
+        results.append(Measurement(f"journal at {sizes.entries:,}: `2` → first page painted",
+                                   app.journal_first_page, 0.100))
+        results.append(Measurement(f"journal at {sizes.entries:,}: End → next page painted",
+                                   app.journal_next_page, 0.050))
+        results.append(Measurement("peak RSS of the app", app.peak_rss_kb / 1024, 150, "MB"))
     return results
 
 

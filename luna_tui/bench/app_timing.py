@@ -1,0 +1,139 @@
+"""Timing the app as a person meets it.
+
+Start-up is measured from outside: a real `luna` in a pseudo-terminal, watched until the
+unlock screen's words appear, then fed the passphrase and watched until the dashboard's
+do. The journal list is measured inside, with Textual's Pilot: time to the first page,
+then per page while scrolling to the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[PX^_].*?\x1b\\|\x1b\][^\x07]*\x07|\x1b.")
+UNLOCK_MARK = "Unlock your vault"
+DASHBOARD_MARK = "Today's doses"
+JOURNAL_MARK = "50 entries shown"
+END_KEY = b"\x1b[F"
+
+
+@dataclass(frozen=True)
+class AppTimes:
+    spawn_to_unlock: float  # `luna` started → the unlock screen painted
+    unlock_to_dashboard: float  # passphrase sent → the dashboard painted
+    journal_first_page: float  # `2` pressed → the journal's first page painted
+    journal_next_page: float  # End pressed → the next page painted (median)
+    peak_rss_kb: int
+
+
+def _wait_for(fd: int, text: str, timeout: float = 30.0) -> float:
+    """Read the terminal until `text` shows; returns when it did (perf_counter)."""
+    import select
+
+    deadline = time.perf_counter() + timeout
+    seen = b""
+    while time.perf_counter() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            seen = (seen + chunk)[-200_000:]
+            if text in ANSI.sub(b"", seen).decode("utf-8", "replace"):
+                return time.perf_counter()
+    raise TimeoutError(f"the app never showed {text!r}")
+
+
+def _drain_until_exit(fd: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Keep reading the terminal while the app quits: a full terminal buffer would block
+    its last writes, and it would never exit."""
+    import select
+
+    deadline = time.perf_counter() + timeout
+    while process.poll() is None and time.perf_counter() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                break
+    process.wait(timeout=5)
+
+
+def _peak_rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_app_once(home: Path, passphrase: str, config_dir: Path, pages: int) -> AppTimes:
+    """Drive a real `luna` in a pseudo-terminal the way a person would, timing each step
+    from the key sent to the words painted."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = {**os.environ, "LUNA_HOME": str(home), "LUNA_CONFIG_DIR": str(config_dir),
+           "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("LUNA_PASSPHRASE", None)
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "luna_tui"], stdin=slave, stdout=slave,
+                               stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    try:
+        spawn = _wait_for(master, UNLOCK_MARK) - started
+        time.sleep(0.3)  # a person reads the screen before typing
+        sent = _send(master, passphrase.encode() + b"\r")
+        unlock = _wait_for(master, DASHBOARD_MARK) - sent
+        time.sleep(0.3)
+        sent = _send(master, b"2")
+        first = _wait_for(master, JOURNAL_MARK) - sent
+        per_page = []
+        for page in range(2, pages + 2):
+            time.sleep(0.2)
+            sent = _send(master, END_KEY)
+            per_page.append(_wait_for(master, f"{page * 50} entries shown") - sent)
+        peak = _peak_rss_kb(process.pid)
+        os.write(master, b"\x11")  # ctrl+q
+        _drain_until_exit(master, process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    return AppTimes(spawn, unlock, first, statistics.median(per_page), peak)
+
+
+def _send(fd: int, data: bytes) -> float:
+    os.write(fd, data)
+    return time.perf_counter()
+
+
+def run_app(home: Path, passphrase: str, config_dir: Path, runs: int, pages: int = 5
+            ) -> AppTimes:
+    """Medians over `runs`, after one warm-up run (an installed Luna has its bytecode
+    cached)."""
+    run_app_once(home, passphrase, config_dir, pages)
+    results = [run_app_once(home, passphrase, config_dir, pages) for _ in range(runs)]
+
+    def median(name: str) -> float:
+        return statistics.median(getattr(r, name) for r in results)
+
+    return AppTimes(median("spawn_to_unlock"), median("unlock_to_dashboard"),
+                    median("journal_first_page"), median("journal_next_page"),
+                    max(r.peak_rss_kb for r in results))
