@@ -100,6 +100,8 @@ async def test_find_an_entry_by_search_as_you_type(closed_vault):
     async with app.run_test(size=SIZE) as pilot:
         await open_journal(pilot)
         assert len(table_rows(pilot, "#entries")) == 2
+        text = screen_text(pilot)  # columns as wide as their contents, not their headers
+        assert "Sat 21 Nov 2026" in text and "Busy day, headache by noon" in text
         await pilot.press("slash")
         await type_text(pilot, "head")
         await pilot.pause(0.4)  # the search waits for a pause in typing

@@ -215,6 +215,7 @@ async def test_the_theme_is_remembered(layout, session, tmp_path):
 
 @pytest.mark.slow
 async def test_changes_from_another_process_appear(layout, session):
+    import asyncio
     import os
     import subprocess
     import sys
@@ -226,8 +227,9 @@ async def test_changes_from_another_process_appear(layout, session):
         await pilot.press("2")
         await settle(pilot)
         env = {**os.environ, "LUNA_PASSPHRASE": PASSPHRASE, "LUNA_HOME": str(layout.home)}
-        subprocess.run([sys.executable, "-m", "luna_tui", "add", "Written from a script"],
-                       env=env, check=True, capture_output=True)
+        await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "luna_tui", "add", "Written from a script"],
+            env=env, check=True, capture_output=True)
         await app.check_outside_changes()
         await settle(pilot)
         assert "Written from a script" in screen_text(pilot)

@@ -32,16 +32,27 @@ TYPES = [("free", "free"), ("prompted", "prompted"), ("mood check", "mood_check"
 PRIVACY = [("shared with therapist", "shared"), ("private", "private")]
 
 
+ENTRY_WIDTH = 44  # characters: with the other columns, a row fits 100 columns
+
+
 def entry_row(entry: Entry, snippet: Text | None = None) -> tuple:
     when = dt.date.fromisoformat(entry.entry_date).strftime("%a %d %b %Y")
-    title = Text(entry.display_title[:60])
+    title = Text(_clip(entry.display_title))
     if snippet is not None:
-        title = Text.assemble(title, ("  ", ""), snippet)
+        # A search shows where the words matched; an untitled entry's first line would
+        # only repeat the snippet.
+        title = Text.assemble((entry.title + " · ", "bold"), snippet) if entry.title else snippet
+        title.truncate(ENTRY_WIDTH, overflow="ellipsis")
     mood = " ".join(p for p in (f"{entry.mood_scale}/10" if entry.mood_scale else "",
                                 entry.mood or "") if p)
     tags = Text(" ".join(f"#{t}" for t in entry.tags), style="cyan")
     star = Text("★", style="yellow") if entry.favorite else ""
     return when, entry.entry_time, title, mood, tags, star
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= ENTRY_WIDTH else text[: ENTRY_WIDTH - 1] + "…"
 
 
 def snippet_text(hit: SearchHit) -> Text:
@@ -214,7 +225,7 @@ class JournalScreen(PlaceScreen):
         self._add([h.entry for h in hits], {h.entry.id: snippet_text(h) for h in hits})
         found = len(hits)
         self.query_one("#journal-status", Label).update(
-            f"{found} entr{'y' if found == 1 else 'ies'} match “{text}”, best first"
+            f"{found} entr{'y matches' if found == 1 else 'ies match'} “{text}”, best first"
             if found else f"No entries match “{text}”.")
 
     async def action_clear(self) -> None:

@@ -13,8 +13,6 @@ if TYPE_CHECKING:
 
 
 class PlaceScreen(Screen):
-    _refresh_queued = False
-
     @property
     def luna(self) -> LunaApp:
         return self.app  # type: ignore[return-value]
@@ -26,16 +24,11 @@ class PlaceScreen(Screen):
             raise RuntimeError("a place is showing while the vault is locked")
         return session
 
-    def on_screen_resume(self) -> None:
-        # A new mode's first screen is resumed twice in a row; load its data once.
-        if not self._refresh_queued:
-            self._refresh_queued = True
-            self.call_later(self._refresh_after_resume)
-
-    async def _refresh_after_resume(self) -> None:
+    async def on_screen_resume(self) -> None:
+        # Loaded in the resume handler itself: loaded later (call_later), a DataTable
+        # filled before its first layout keeps the widths of its headers.
         from luna_tui.ui.app import ServiceFailed
 
-        self._refresh_queued = False
         try:
             await self.refresh_data()
         except ServiceFailed:
