@@ -188,3 +188,17 @@ def test_an_unexpected_error_is_one_sentence_without_a_traceback(capsys, monkeyp
     assert result.code == 1
     assert "something went wrong inside Luna (ValueError)" in result.err
     assert "Traceback" not in result.err and "internal detail" not in result.err
+
+
+def test_settings_are_listed_shown_and_changed(capsys, session, monkeypatch):
+    session.close()
+    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
+    listed = run_cli(capsys, "settings")
+    assert listed.code == 0 and "auto_lock_minutes = 5" in listed.out
+    changed = run_cli(capsys, "settings", "auto_lock_minutes", "15")
+    assert changed.code == 0 and "auto_lock_minutes = 15" in changed.out
+    assert run_cli(capsys, "settings", "auto_lock_minutes").out.strip() == "15"
+    bad = run_cli(capsys, "settings", "auto_lock_minutes", "0")
+    assert bad.code == 1 and "between 1 and 720" in bad.err
+    unknown = run_cli(capsys, "settings", "colour", "blue")
+    assert unknown.code == 1 and "no setting called 'colour'" in unknown.err

@@ -21,7 +21,7 @@ EXIT_INTERRUPTED = 130
 
 def build_parser() -> argparse.ArgumentParser:
     from luna_tui import __version__
-    from luna_tui.cli import bench_command, journal_commands, vault_commands
+    from luna_tui.cli import bench_command, journal_commands, settings_command, vault_commands
 
     parser = LunaArgumentParser(
         prog="luna",
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_options(top_level=False)
     journal_commands.register(commands, common)
     vault_commands.register(commands, common)
+    settings_command.register(commands, common)
     bench_command.register(commands, common)
     return parser
 
