@@ -66,6 +66,19 @@ class KeyRefused(LunaError):
     exit_code = EXIT_KEY
 
 
+class KeyChangeNotAudited(LunaError):
+    """keys.db changed but the audit row could not be committed after it.
+
+    The two files can't share one transaction, so this is said rather than hidden.
+    `new_secret` is a generated key (recovery or access key) that already works and
+    must still be shown to the person once.
+    """
+
+    def __init__(self, message: str, new_secret: str | None = None) -> None:
+        super().__init__(message)
+        self.new_secret = new_secret
+
+
 class VaultMissing(LunaError):
     pass
 

@@ -363,3 +363,74 @@ def test_a_row_wrapping_some_other_master_key_is_called_tampering(layout, new_va
     keystore.insert_key(layout.keys_db, impostor)
     with pytest.raises(VaultCorrupt, match="different vault"):
         open_with(layout, OTHER_PASSPHRASE)
+
+
+def test_an_unlock_never_undoes_a_passphrase_change_made_meanwhile(layout, session):
+    """Unlock reads a row, runs Argon2, then records last_used_at; a passwd committed in
+    between must survive."""
+    stale = next(r for r in keystore.read(layout.keys_db).rows if r.kind == "passphrase")
+    KeyAdmin(session).change_passphrase(OTHER_PASSPHRASE)
+    session.close()
+    keystore.touch_last_used(layout.keys_db, stale, "2026-11-22T10:00:00.000Z")
+    with pytest.raises(WrongPassphrase):
+        open_with(layout, PASSPHRASE)
+    with open_with(layout, OTHER_PASSPHRASE):
+        pass
+
+
+def test_a_key_change_whose_audit_row_fails_says_it_happened_and_shows_the_key(
+        layout, session, monkeypatch):
+    """keys.db commits before the audit row: if that row fails, the new key still works,
+    and the person is told so and shown it rather than told that nothing changed."""
+    from luna_tui.errors import DiskFull, KeyChangeNotAudited
+    from luna_tui.services.vault_session import Recorder
+
+    def full_disk(*args, **kwargs):
+        raise DiskFull()
+
+    monkeypatch.setattr(Recorder, "record", full_disk)
+    with pytest.raises(KeyChangeNotAudited, match="change was made") as raised:
+        KeyAdmin(session).replace_recovery_key()
+    new_key = raised.value.new_secret
+    assert new_key
+    monkeypatch.undo()
+    session.close()
+    with open_with(layout, new_key) as reopened:
+        assert reopened.key.kind == "recovery"
+
+
+def test_a_refused_key_change_is_not_reported_as_made(session):
+    with pytest.raises(KeyRefused):
+        KeyAdmin(session).revoke("no such key")
+
+
+def test_a_replaced_recovery_key_leaves_exactly_one(layout, session):
+    KeyAdmin(session).replace_recovery_key()
+    assert [r["kind"] for r in keys_db_rows(layout.keys_db)].count("recovery") == 1
+
+
+def test_an_edited_role_can_not_be_laundered_by_the_owner(layout, session):
+    """Someone without a key edits a caregiver's row into an owner's (fixing the checksum).
+    The owner's tools show it altered and refuse to re-wrap it."""
+    added = KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
+    _rewrite_with_checksum(layout, added.info.locator,
+                           acl=json.dumps({"role": "owner"}, separators=(",", ":")))
+    keys = {k.locator: k for k in KeyAdmin(session).list_keys()}
+    assert not keys[added.info.locator].intact
+    assert keys[added.info.locator].label == "(altered key)"
+    with pytest.raises(KeyRefused, match="no key called 'caregiver'"):
+        KeyAdmin(session).change_passphrase("brand new words for a key", label="caregiver")
+
+
+def test_a_vault_folder_with_url_characters_in_its_name_works(tmp_path, clock):
+    from luna_tui.home import VaultLayout
+
+    odd = VaultLayout(tmp_path / "my #1 vault?%20")
+    create_vault(odd, PASSPHRASE, kdf=cheap_kdf(), clock=clock).session.close()
+    with open_with(odd, PASSPHRASE) as session:
+        assert session.key.label == "owner"
+
+
+def test_a_generated_key_is_not_changed_like_a_passphrase(session):
+    with pytest.raises(KeyRefused, match="luna keys recovery"):
+        KeyAdmin(session).change_passphrase(OTHER_PASSPHRASE, label="recovery key")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from luna_tui.cli.parsing import LunaArgumentParser
@@ -220,8 +222,9 @@ def cmd_keys_add(args: argparse.Namespace) -> int:
     with open_session(args) as session:
         session.require_writable("add a key")
         passphrase = None if args.generate else _new_key_passphrase(args)
-        added = KeyAdmin(session).add_key(args.label, read_only=args.read_only,
-                                          passphrase=passphrase, expiry=args.expires)
+        with _showing_generated_key("access key"):
+            added = KeyAdmin(session).add_key(args.label, read_only=args.read_only,
+                                              passphrase=passphrase, expiry=args.expires)
     info = added.info
     rights = "read everything and change nothing" if args.read_only else "do everything"
     until = f" until {info.expiry_date}" if info.expiry_date else ""
@@ -275,7 +278,7 @@ def cmd_keys_recovery(args: argparse.Namespace) -> int:
     from luna_tui.services.key_admin import KeyAdmin
     from luna_tui.vault.generated_keys import grouped
 
-    with open_session(args) as session:
+    with open_session(args) as session, _showing_generated_key("recovery key"):
         new_key = KeyAdmin(session).replace_recovery_key()
     key = grouped(new_key).split()
     print("Your new RECOVERY KEY (the old one no longer works). Write it down now:")
@@ -283,6 +286,23 @@ def cmd_keys_recovery(args: argparse.Namespace) -> int:
     print("    " + "  ".join(key[:4]))
     print("    " + "  ".join(key[4:]))
     return 0
+
+
+@contextlib.contextmanager
+def _showing_generated_key(what: str) -> Iterator[None]:
+    """A generated key that already works is shown even if its audit row failed."""
+    from luna_tui.errors import KeyChangeNotAudited
+    from luna_tui.vault.generated_keys import grouped
+
+    try:
+        yield
+    except KeyChangeNotAudited as exc:
+        if exc.new_secret:
+            print(f"Your new {what} works now; write it down (shown once):")
+            print()
+            print("    " + grouped(exc.new_secret))
+            print()
+        raise
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

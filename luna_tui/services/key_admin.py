@@ -9,9 +9,11 @@ so rather than pretending nothing happened).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from luna_tui.errors import KeyRefused
+from luna_tui.errors import KeyChangeNotAudited, KeyRefused
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.vault.generated_keys import new_generated_key
 from luna_tui.vault.kdf import KdfParams, calibrate
@@ -63,11 +65,39 @@ class KeyAdmin:
             return owners[0].label  # unlocked with the recovery key: reset the passphrase
         raise KeyRefused("Say which passphrase to change with --label NAME.")
 
-    def _change(self, label: str, secret: str, params: KdfParams, event: str) -> KeyInfo:
-        with self.session.writing("change a key") as tx:
-            info = self._manager.change_secret(self.session.key, label, secret, params)
-            tx.record(event, record_locator=info.locator, diff={"label": info.label})
-        return info
+    def _change(self, label: str, secret: str, params: KdfParams, event: str,
+                generated: str | None = None) -> KeyInfo:
+        return self._audited(
+            "change a key",
+            lambda: self._manager.change_secret(self.session.key, label, secret, params),
+            lambda info: (event, {"label": info.label}),
+            generated,
+        )
+
+    def _audited(self, what: str, change: Callable[[], KeyInfo],
+                 describe: Callable[[KeyInfo], tuple[str, dict[str, Any]]],
+                 generated: str | None) -> KeyInfo:
+        """Change keys.db and write its audit row in the vault's write transaction.
+
+        keys.db commits inside `change`; if the audit row then fails to commit, the
+        key change has still happened, and the person is told so (with any generated
+        key, which already works) instead of a message that suggests nothing changed.
+        """
+        changed: KeyInfo | None = None
+        try:
+            with self.session.writing(what) as tx:
+                changed = change()
+                event, diff = describe(changed)
+                tx.record(event, record_locator=changed.locator, diff=diff)
+        except Exception as exc:  # whatever failed after keys.db committed
+            if changed is None:
+                raise
+            raise KeyChangeNotAudited(
+                f"The key change was made, but its audit entry could not be saved ({exc}). "
+                "Run `luna doctor`; the change itself stands.",
+                new_secret=generated,
+            ) from exc
+        return changed
 
     def replace_recovery_key(self) -> str:
         """A new recovery key; the old one stops working. Returns the new key."""
@@ -76,9 +106,11 @@ class KeyAdmin:
         new_key = new_generated_key()
         params = self._params()
         if recovery:
-            self.session.run(self._change, recovery[0].label, new_key, params, "key.recovery")
+            self.session.run(self._change, recovery[0].label, new_key, params, "key.recovery",
+                             new_key)
         else:
-            self.session.run(self._add, "recovery key", OWNER, RECOVERY, new_key, params, None)
+            self.session.run(self._add, "recovery key", OWNER, RECOVERY, new_key, params, None,
+                             new_key)
         return new_key
 
     def add_key(self, label: str, *, read_only: bool, passphrase: str | None = None,
@@ -91,26 +123,30 @@ class KeyAdmin:
         else:
             kind, secret, generated = PASSPHRASE, check_new_passphrase(passphrase), False
         params = self._params()
-        info = self.session.run(self._add, label, role, kind, secret, params, expiry)
+        info = self.session.run(self._add, label, role, kind, secret, params, expiry,
+                                secret if generated else None)
         return AddedKey(info, secret if generated else None)
 
     def _add(self, label: str, role: str, kind: str, secret: str, params: KdfParams,
-             expiry: dt.date | None) -> KeyInfo:
-        with self.session.writing("add a key") as tx:
-            info = self._manager.add_key(self.session.key, label=label, role=role, kind=kind,
-                                         secret=secret, kdf=params, expiry=expiry)
-            tx.record("key.add", record_locator=info.locator,
-                      diff={"label": info.label, "role": role, "kind": kind,
-                            "expiry_date": info.expiry_date})
-        return info
+             expiry: dt.date | None, generated: str | None = None) -> KeyInfo:
+        return self._audited(
+            "add a key",
+            lambda: self._manager.add_key(self.session.key, label=label, role=role, kind=kind,
+                                          secret=secret, kdf=params, expiry=expiry),
+            lambda info: ("key.add", {"label": info.label, "role": role, "kind": kind,
+                                      "expiry_date": info.expiry_date}),
+            generated,
+        )
 
     def revoke(self, label: str) -> KeyInfo:
         self.session.require_writable("revoke a key")
         return self.session.run(self._revoke, label)
 
     def _revoke(self, label: str) -> KeyInfo:
-        with self.session.writing("revoke a key") as tx:
-            info = self._manager.revoke(self.session.key, label)
-            tx.record("key.revoke", record_locator=info.locator,
-                      diff={"label": info.label, "role": info.role, "kind": info.kind})
-        return info
+        return self._audited(
+            "revoke a key",
+            lambda: self._manager.revoke(self.session.key, label),
+            lambda info: ("key.revoke", {"label": info.label, "role": info.role,
+                                         "kind": info.kind}),
+            None,
+        )

@@ -3,7 +3,8 @@
 Thirty Crockford base32 characters (150 random bits) and two check characters, shown as
 eight groups of four: `K7QF 2M9D XW3R 8PTA HN4C 0ZQ6 RB1E 5YV9`. Crockford's alphabet
 has no I, L, O or U, ignores case, and reads I/L as 1 and O as 0, so a key read aloud
-over the phone survives. The check characters catch a typo before Argon2 runs.
+over the phone survives. The check characters tell a key with a typo from a passphrase,
+so the person hears "typo" rather than "wrong passphrase".
 """
 
 from __future__ import annotations

@@ -122,6 +122,12 @@ def _aad(row: KeyRow, vault: VaultRecord) -> bytes:
     )
 
 
+def _label_aad(locator: str, kind: str, acl: str, expiry_date: str | None) -> bytes:
+    """The label's seal binds the fields that grant access, so the owner can tell an
+    edited row (a caregiver's key turned into an owner's) from a genuine one."""
+    return _canonical({"locator": locator, "kind": kind, "acl": acl, "expiry_date": expiry_date})
+
+
 def generated_key_locator(vault_id: str, canonical_key: str) -> str:
     return hashlib.sha256(
         b"luna/locator\0" + vault_id.encode("ascii") + b"\0" + canonical_key.encode("ascii")
@@ -179,17 +185,18 @@ class KeyManager:
             locator = generated_key_locator(vault.vault_id, canonical)
             secret = canonical
         now = utc_timestamp(self.clock.now())
+        acl = json.dumps({"role": role}, sort_keys=True, separators=(",", ":"))
+        expiry_text = expiry.isoformat() if expiry else None
         row = KeyRow(
             key_locator_hash=locator,
-            display_name=seal(
-                derive_subkey(master_key, KEY_LABELS), label.encode(), locator.encode()
-            ),
+            display_name=seal(derive_subkey(master_key, KEY_LABELS), label.encode(),
+                              _label_aad(locator, kind, acl, expiry_text)),
             database_id_hash=vault.database_id_hash,
             kind=kind,
             kdf=kdf.to_json(),
             wrapped_master_key=b"",
-            acl=json.dumps({"role": role}, sort_keys=True, separators=(",", ":")),
-            expiry_date=expiry.isoformat() if expiry else None,
+            acl=acl,
+            expiry_date=expiry_text,
             created_at=now,
             updated_at=now,
             last_used_at=None,
@@ -277,6 +284,9 @@ class KeyManager:
                 "the file was changed. Restore it from a backup."
             )
         label = self._open_label(master_key, row)
+        if label is None:
+            raise VaultCorrupt("keys.db: the key you unlocked with was changed outside Luna; "
+                               "restore keys.db from a backup.")
         role = row.role
         if role not in ROLES:
             raise VaultCorrupt("keys.db gives this key a role Luna does not know.")
@@ -286,21 +296,21 @@ class KeyManager:
             raise KeyExpired(
                 f"This key expired on {expiry.isoformat()}. Ask the vault's owner for a new one."
             )
-        keystore.replace_key(
-            self.layout.keys_db, replace(row, last_used_at=utc_timestamp(self.clock.now()))
-        )
+        keystore.touch_last_used(self.layout.keys_db, row, utc_timestamp(self.clock.now()))
         return UnlockedKey(master_key, vault.vault_id, row.key_locator_hash, label, row.kind,
                            role, expiry)
 
     @staticmethod
-    def _open_label(master_key: bytes, row: KeyRow) -> str:
+    def _open_label(master_key: bytes, row: KeyRow) -> str | None:
+        """The key's label, or None when the row's access fields were edited outside
+        Luna (or the row is not this vault's)."""
         try:
             return open_sealed(
                 derive_subkey(master_key, KEY_LABELS), row.display_name,
-                row.key_locator_hash.encode(),
+                _label_aad(row.key_locator_hash, row.kind, row.acl, row.expiry_date),
             ).decode("utf-8")
         except (InvalidSeal, UnicodeDecodeError):
-            return "(unreadable label)"
+            return None
 
     def _remember_failure(self, failure: FailedUnlock) -> None:
         import platform
@@ -322,11 +332,13 @@ class KeyManager:
         key_file = keystore.read(self.layout.keys_db)
         infos = []
         for row in key_file.rows:
-            intact = row.intact and row.database_id_hash == key_file.vault.database_id_hash
+            label = self._open_label(unlocked.master_key, row)
+            intact = (row.intact and label is not None
+                      and row.database_id_hash == key_file.vault.database_id_hash)
             infos.append(
                 KeyInfo(
                     locator=row.key_locator_hash,
-                    label=self._open_label(unlocked.master_key, row),
+                    label=label if label is not None else "(altered key)",
                     kind=row.kind,
                     role=row.role,
                     expiry_date=row.expiry_date,
@@ -368,26 +380,28 @@ class KeyManager:
         key_file = keystore.read(self.layout.keys_db)
         row = self._find(unlocked, key_file, label)
         old_locator = row.key_locator_hash
-        label = self._open_label(unlocked.master_key, row)
+        label = self._open_label(unlocked.master_key, row) or label
         secret = new_secret
         if row.kind != PASSPHRASE:
             secret = canonical_form(new_secret) or ""
             if not secret:
-                raise ValueError("a generated key must be well-formed")
+                raise KeyRefused(
+                    f"'{label}' is a generated key; Luna makes its replacement (for the "
+                    "recovery key: `luna keys recovery`). Revoke and re-add an access key.")
             # A generated key is found by its hash, so a new key means a new locator.
             row = replace(row, key_locator_hash=generated_key_locator(unlocked.vault_id, secret))
         label_key = derive_subkey(unlocked.master_key, KEY_LABELS)
         row = replace(
             row,
-            display_name=seal(label_key, label.encode(), row.key_locator_hash.encode()),
+            display_name=seal(label_key, label.encode(), _label_aad(
+                row.key_locator_hash, row.kind, row.acl, row.expiry_date)),
             updated_at=utc_timestamp(self.clock.now()),
         )
         new_row = self._wrap(row, key_file.vault, unlocked.master_key, secret, kdf)
         if new_row.key_locator_hash == old_locator:
             keystore.replace_key(self.layout.keys_db, new_row)
         else:
-            keystore.insert_key(self.layout.keys_db, new_row)
-            keystore.delete_key(self.layout.keys_db, old_locator)
+            keystore.swap_key(self.layout.keys_db, old_locator, new_row)
         return self._info(unlocked, new_row.key_locator_hash)
 
     def revoke(self, unlocked: UnlockedKey, label: str) -> KeyInfo:
@@ -414,13 +428,13 @@ class KeyManager:
         return info
 
     def _find(self, unlocked: UnlockedKey, key_file: keystore.KeyFile, label: str) -> KeyRow:
+        """The intact key called `label`; a row edited outside Luna is never acted on."""
         wanted = label.strip().casefold()
-        for row in key_file.rows:
-            if self._open_label(unlocked.master_key, row).casefold() == wanted:
+        labels = [(row, self._open_label(unlocked.master_key, row)) for row in key_file.rows]
+        for row, name in labels:
+            if name is not None and name.casefold() == wanted:
                 return row
-        names = ", ".join(
-            f"'{self._open_label(unlocked.master_key, r)}'" for r in key_file.rows
-        )
+        names = ", ".join(f"'{name}'" for _, name in labels if name is not None)
         raise KeyRefused(f"There is no key called '{label}'. Keys: {names}.")
 
     def _info(self, unlocked: UnlockedKey, locator: str) -> KeyInfo:
@@ -432,7 +446,7 @@ class KeyManager:
             raise KeyRefused("A key needs a label, such as --label caregiver.")
         if len(label) > MAX_LABEL_LENGTH:
             raise KeyRefused(f"A key label can be at most {MAX_LABEL_LENGTH} characters.")
-        taken = {k.label.casefold() for k in self.list_keys(unlocked)}
+        taken = {k.label.casefold() for k in self.list_keys(unlocked) if k.intact}
         if label.casefold() in taken:
             raise KeyRefused(f"There is already a key called '{label}'; pick another label.")
         return label

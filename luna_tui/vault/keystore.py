@@ -3,9 +3,10 @@
 It holds, per key, the master key wrapped under that key (AES-GCM), the Argon2id
 parameters, the role and expiry (all bound into the wrap's AAD), and the key's label
 sealed under a sub-key of the master key, so nobody learns "Dr Rivera" from the file.
-In the clear: how many keys, their kinds and roles, expiry dates and timestamps, and
-the times of failed unlock attempts (moved into the encrypted audit log at the next
-unlock).
+The label's seal also binds the key's kind, role and expiry, so an owner can check every
+row, not only the one they unlock with. In the clear: how many keys, their kinds and
+roles, expiry dates and timestamps, and the times and host name of failed unlock
+attempts (moved into the encrypted audit log at the next unlock).
 
 Each row also carries an unkeyed SHA-256 checksum of its fields. It cannot stop an
 attacker (the AAD does that); it lets Luna say "keys.db is damaged" for a flipped bit
@@ -153,12 +154,14 @@ def _connect(path: Path, *, create: bool = False) -> Iterator[sqlite3.Connection
     if create:
         create_private_file(path)
     try:
-        uri = f"file:{path}?mode=rw"
+        uri = f"{path.absolute().as_uri()}?mode=rw"  # percent-encodes '#', '?', '%'
         conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None)
     except sqlite3.Error as exc:
         raise _classify(exc, path) from exc
     try:
-        conn.execute("PRAGMA secure_delete = ON")  # a revoked key's wrapped copy is overwritten
+        # Freed pages are zeroed in the file. (A changed or revoked key's old wrap can still
+        # sit in the rollback journal's freed disk blocks: see README, Security.)
+        conn.execute("PRAGMA secure_delete = ON")
         conn.execute("PRAGMA synchronous = FULL")  # key changes are rare and must survive a crash
         yield conn
     except sqlite3.Error as exc:
@@ -250,6 +253,25 @@ def replace_key(path: Path, row: KeyRow) -> None:
         )
         if cursor.rowcount != 1:
             raise VaultCorrupt(f"{path.name} changed while Luna was updating it; try again.")
+
+
+def touch_last_used(path: Path, row: KeyRow, when: str) -> None:
+    """Record an unlock on `row`, unless the row changed since it was read (a passphrase
+    changed meanwhile must not be overwritten with the old wrap)."""
+    touched = replace(row, last_used_at=when).sealed()
+    with _connect(path) as conn, _transaction(conn):
+        conn.execute(
+            "UPDATE keys SET last_used_at = ?, checksum = ? "
+            "WHERE key_locator_hash = ? AND checksum = ?",
+            (when, touched.checksum, row.key_locator_hash, row.checksum),
+        )
+
+
+def swap_key(path: Path, old_locator: str, new_row: KeyRow) -> None:
+    """Replace one key by another in one transaction: never both valid, never neither."""
+    with _connect(path) as conn, _transaction(conn):
+        conn.execute("DELETE FROM keys WHERE key_locator_hash = ?", (old_locator,))
+        _insert(conn, "keys", asdict(new_row.sealed()))
 
 
 def delete_key(path: Path, locator: str) -> None:
