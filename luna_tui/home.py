@@ -102,6 +102,8 @@ def create_private_file(path: Path) -> None:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE)
         os.close(fd)
         os.chmod(path, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        raise  # the caller decides: a race to make the same file is not an error for all
     except OSError as exc:
         raise os_error_to_luna(exc, path) from exc
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 
 import pytest
 
@@ -70,10 +71,51 @@ def test_a_full_disk_during_init_leaves_no_vault_and_no_staging(layout, monkeypa
     with pytest.raises(DiskFull, match="nothing was saved"):
         create_vault(layout, PASSPHRASE, kdf=cheap_kdf())
     assert not layout.exists()
-    assert list(layout.home.iterdir()) == []
+    assert not layout.home.exists() or list(layout.home.iterdir()) == []
+    assert [p.name for p in layout.home.parent.iterdir() if "luna-init" in p.name] == []
 
 
-def test_a_crash_mid_init_leaves_a_staging_folder_that_the_next_init_clears(layout, monkeypatch):
+def test_init_into_a_folder_that_already_holds_other_files_keeps_them(layout):
+    layout.home.mkdir(parents=True)
+    (layout.home / "notes.txt").write_text("mine")
+    create_vault(layout, PASSPHRASE, kdf=cheap_kdf()).session.close()
+    assert (layout.home / "notes.txt").read_text() == "mine"
+    assert layout.exists()
+    assert not [p for p in layout.home.iterdir() if "luna-init" in p.name]
+
+
+def test_init_leaves_the_mode_of_the_folder_above_the_vault_alone(layout):
+    layout.home.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(layout.home.parent, 0o755)
+    create_vault(layout, PASSPHRASE, kdf=cheap_kdf()).session.close()
+    assert stat.S_IMODE(layout.home.parent.stat().st_mode) == 0o755
+    assert stat.S_IMODE(layout.home.stat().st_mode) == 0o700
+
+
+def test_init_refuses_to_write_over_parts_of_a_vault_that_lost_its_keys_db(layout):
+
+    layout.home.mkdir(parents=True)
+    layout.stats_db.write_bytes(b"old stats")
+    with pytest.raises(VaultExists, match="parts of a vault"):
+        create_vault(layout, PASSPHRASE, kdf=cheap_kdf())
+    assert layout.stats_db.read_bytes() == b"old stats"
+
+
+def test_init_clears_old_crashed_staging_folders_but_not_fresh_ones(layout):
+    layout.home.parent.mkdir(parents=True, exist_ok=True)
+    old = layout.home.parent / f".{layout.home.name}.luna-init-0ld0ld00"
+    fresh = layout.home.parent / f".{layout.home.name}.luna-init-fresh000"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "keys.db").write_bytes(b"half made")
+    long_ago = time.time() - 2 * 3600
+    os.utime(old, (long_ago, long_ago))
+    create_vault(layout, PASSPHRASE, kdf=cheap_kdf()).session.close()
+    assert not old.exists()
+    assert fresh.exists()
+
+
+def test_a_crash_mid_init_leaves_no_vault_and_the_next_init_works(layout, monkeypatch):
     from luna_tui.services import vault_setup
 
     def crash(*args, **kwargs):

@@ -1,19 +1,24 @@
 """Creating a vault (`luna init`, the app's welcome screen).
 
-Everything is built in a staging folder inside LUNA_HOME and moved into place with
-keys.db last: a vault exists once keys.db does, so a crash or a full disk half-way
-leaves either no vault or a whole one, never a keys.db without its databases.
+Everything is built in a staging folder and moved into place at the end. When the
+vault folder is missing or empty (the usual case) the staging folder sits beside it
+and one rename makes the whole vault appear at once. Otherwise it sits inside the
+folder and its files move in with keys.db last: a vault exists once keys.db does,
+so a crash half-way never leaves a keys.db without its databases.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from luna_tui.clock import Clock, SystemClock
-from luna_tui.errors import VaultExists
-from luna_tui.home import VaultLayout, ensure_private_dir
+from luna_tui.errors import LunaError, VaultExists
+from luna_tui.home import VaultLayout, ensure_private_dir, os_error_to_luna
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.vault.generated_keys import new_generated_key
 from luna_tui.vault.kdf import DEFAULT_KDF_SECONDS, KdfParams, calibrate
@@ -26,8 +31,12 @@ STAGING_PREFIX = ".luna-init-"
 @dataclass
 class NewVault:
     session: VaultSession
-    recovery_key: str  # shown once, never stored in the clear
-    kdf: KdfParams
+    recovery_key: str = field(repr=False)  # shown once; never in a repr or a traceback
+    kdf: KdfParams = field(repr=False)
+
+
+# A staging folder this old belongs to a `luna init` that crashed, not to one running now.
+STALE_STAGING_SECONDS = 3600
 
 
 def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None = None,
@@ -35,17 +44,11 @@ def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None 
                  client: str = "cli") -> NewVault:
     """Make a new vault and return it open (owner key), with its recovery key."""
     clock = clock or SystemClock()
-    if layout.exists() or layout.main_db.exists():
-        raise VaultExists(
-            f"There is already a vault at {layout.home}. Use `luna passwd` to change its "
-            "passphrase, or --home to make a new vault somewhere else."
-        )
+    _refuse_existing_vault(layout)
     passphrase = check_new_passphrase(passphrase)
-    ensure_private_dir(layout.home)
     _remove_stale_staging(layout)
     kdf = kdf or calibrate(kdf_seconds)
-    staging = VaultLayout(layout.home / f"{STAGING_PREFIX}{uuid.uuid4().hex[:8]}")
-    ensure_private_dir(staging.home)
+    staging = _make_staging_folder(layout)
     try:
         recovery_key = new_generated_key()
         unlocked = KeyManager(staging, clock).create_keys_file(
@@ -63,19 +66,98 @@ def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None 
     return NewVault(session, recovery_key, kdf)
 
 
+def _refuse_existing_vault(layout: VaultLayout) -> None:
+    if layout.exists():
+        raise VaultExists(
+            f"There is already a vault at {layout.home}. Use `luna passwd` to change its "
+            "passphrase, or --home to make a new vault somewhere else."
+        )
+    parts = [p.name for p in (layout.main_db, layout.stats_db) if p.exists()]
+    if layout.audit_months():
+        parts.append(layout.audit_dir.name)
+    if parts:
+        # Never write over the data of a vault whose keys.db went missing.
+        raise VaultExists(
+            f"{layout.home} holds parts of a vault ({', '.join(parts)}) but no keys.db. "
+            "Restore keys.db from a backup, or move that folder away to start afresh."
+        )
+
+
+def _home_is_empty(layout: VaultLayout) -> bool:
+    try:
+        return not any(layout.home.iterdir())
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        raise os_error_to_luna(exc, layout.home) from exc
+
+
+def _make_staging_folder(layout: VaultLayout) -> VaultLayout:
+    """Beside the vault folder if that is missing or empty (and its parent writable),
+    else inside it."""
+    tag = f"{STAGING_PREFIX}{uuid.uuid4().hex[:8]}"
+    if _home_is_empty(layout):
+        beside = layout.home.parent / f".{layout.home.name}{tag}"
+        try:
+            # The parent is the person's folder: made if missing, its mode left alone.
+            layout.home.parent.mkdir(parents=True, exist_ok=True)
+            ensure_private_dir(beside)
+            return VaultLayout(beside)
+        except (OSError, LunaError):
+            pass  # e.g. a vault folder made for us inside a folder we may not write
+    ensure_private_dir(layout.home)
+    inside = layout.home / tag
+    ensure_private_dir(inside)
+    return VaultLayout(inside)
+
+
 def _record_creation(session: VaultSession) -> None:
     with session.writing("create a vault") as tx:
         tx.record("vault.create", diff={"kdf": "argon2id"})
 
 
 def _move_into_place(staging: VaultLayout, layout: VaultLayout) -> None:
-    for entry in sorted(staging.home.iterdir()):
-        if entry.name != staging.keys_db.name:
-            entry.replace(layout.home / entry.name)
-    staging.keys_db.replace(layout.keys_db)  # last: from here on, the vault exists
+    try:
+        if staging.home.parent == layout.home.parent:
+            # rename(2) replaces a missing or empty folder in one step.
+            os.replace(staging.home, layout.home)
+        else:
+            for entry in sorted(staging.home.iterdir()):
+                if entry.name != staging.keys_db.name:
+                    entry.replace(layout.home / entry.name)
+            staging.keys_db.replace(layout.keys_db)  # last: from here on, the vault exists
+        _fsync_folder(layout.home.parent)
+        _fsync_folder(layout.home)
+    except OSError as exc:
+        raise os_error_to_luna(exc, layout.home) from exc
+
+
+def _fsync_folder(path: Path) -> None:
+    """Make the renames survive a power cut (POSIX; a no-op where folders can't be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a folder; the rename still happened
+    finally:
+        os.close(fd)
 
 
 def _remove_stale_staging(layout: VaultLayout) -> None:
-    """A staging folder left by a crashed `luna init` never holds a usable vault."""
-    for stale in layout.home.glob(f"{STAGING_PREFIX}*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    """Staging folders of a crashed `luna init` never hold a usable vault. Ones younger
+    than an hour are left alone: another `luna init` may be using them right now."""
+    cutoff = time.time() - STALE_STAGING_SECONDS
+    places = ((layout.home, f"{STAGING_PREFIX}*"),
+              (layout.home.parent, f".{layout.home.name}{STAGING_PREFIX}*"))
+    for folder, pattern in places:
+        if not folder.is_dir():
+            continue
+        for stale in folder.glob(pattern):
+            try:
+                if stale.is_dir() and stale.stat().st_mtime < cutoff:
+                    shutil.rmtree(stale, ignore_errors=True)
+            except OSError:
+                continue
