@@ -195,3 +195,31 @@ def test_a_full_disk_mid_transaction_leaves_nothing_half_written(session):
     bulk = AuditEvent.select().where(AuditEvent.event_name == "bulk")
     assert session.run(bulk.count) == 0
     assert chain_finding(session).ok
+
+
+def _chain_inputs(session, layout):
+    files = [(m, layout.audit_db(m)) for m in layout.audit_months()]
+    return files, session.keys.audit_db, session.keys.audit_mac
+
+
+def test_rows_another_luna_appends_during_doctor_are_not_called_tampering(session, layout):
+    """Doctor reads the head, then another process appends before the walk ends."""
+    from luna_tui.store.audit_chain import verify_chain
+
+    head = session.run(lambda: AuditHead.get_by_id(1))
+    write_events(session, 2)  # the "other process"
+    newest = session.run(lambda: AuditHead.get_by_id(1).seq)
+    report = verify_chain(*_chain_inputs(session, layout), head.seq, head.mac,
+                          current_head_seq=lambda: newest)
+    assert report.ok, report.problem
+
+
+def test_rows_after_a_head_that_stays_behind_are_reported(session, layout):
+    """luna.db put back to an older copy: the log has rows the vault never recorded."""
+    from luna_tui.store.audit_chain import verify_chain
+
+    head = session.run(lambda: AuditHead.get_by_id(1))
+    write_events(session, 2)
+    report = verify_chain(*_chain_inputs(session, layout), head.seq, head.mac,
+                          current_head_seq=lambda: head.seq)
+    assert "never recorded" in (report.problem or "")

@@ -159,8 +159,22 @@ class VaultSession:
     # -- running database work ----------------------------------------------------
 
     def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """Run `fn` on the DB thread and wait; database errors arrive as LunaErrors."""
-        return self.submit(fn, *args, **kwargs).result()
+        """Run `fn` on the DB thread and wait; database errors arrive as LunaErrors.
+
+        Ctrl-C interrupts the running statement, so its transaction rolls back and the
+        interrupt reaches the caller; if the work had already finished, it is returned,
+        because it was done (a "cancelled" that wasn't would mislead).
+        """
+        future = self.submit(fn, *args, **kwargs)
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            if self._db is not None:
+                self._db.interrupt()
+            try:
+                return future.result()
+            except Exception:  # noqa: BLE001 - stopped part-way: rolled back
+                raise KeyboardInterrupt from None
 
     def submit(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> Future[R]:
         if self.closed:
@@ -195,7 +209,12 @@ class VaultSession:
             self._chain.ensure_month_attached()
             txn = self._db.atomic()
             txn.__enter__()
-            if self._chain.head_is_in_attached_month():
+            try:
+                current = self._chain.head_is_in_attached_month()
+            except BaseException as error:
+                _end_transaction(txn, error)  # never leave the write lock held
+                raise
+            if current:
                 return txn
             txn.__exit__(None, None, None)
         raise VaultBusy("Another Luna process kept moving the audit log; try again.")
@@ -209,7 +228,8 @@ class VaultSession:
 
     def data_version(self) -> int:
         """A number that changes when another connection (another Luna process) commits."""
-        return self.run(lambda: int(self._db.execute_sql("PRAGMA data_version").fetchone()[0]))
+        db = self._db
+        return self.run(lambda: int(db.execute_sql("PRAGMA data_version").fetchone()[0]))
 
     # -- locking ------------------------------------------------------------------
 
@@ -240,6 +260,9 @@ class VaultSession:
             self.closed = True
             self.keys = None  # type: ignore[assignment]
             self.key = _locked_key(self.key)
+            self._db.forget_key()
+            self._db = None
+            self._chain = None
             with _open_session_lock:
                 if _open_session is self:
                     _open_session = None
@@ -357,11 +380,17 @@ def _migrate_all(db: Any, layout: VaultLayout, keys: VaultKeys, clock: Clock,
         if not migrate.pending_migrations(db, name):
             continue
         if not create and migrate.applied_migrations(db, name):
+            # Before taking the write lock: the backup API can't copy a database its
+            # own connection is writing to.
             stamp = utc_timestamp(clock.now()).replace(":", "").replace("-", "")[:15]
             folder = layout.backups_dir / f"pre-migration-{stamp}"
             ensure_private_dir(layout.backups_dir)
             migrate.copy_before_migrating(db, schema, key, folder / path.name)
-        migrate.migrate(db, name)
+        # Two processes opening an old vault at once: the write lock lets one migrate;
+        # the other finds nothing pending once it gets the lock.
+        with db.atomic():
+            if migrate.pending_migrations(db, name):
+                migrate.migrate(db, name)
 
 
 def _close_database(db: Any) -> None:

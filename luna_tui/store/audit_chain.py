@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +86,9 @@ class AuditChain:
             )
         ensure_private_dir(self.layout.audit_dir)
         self.db.attach_encrypted(path, SCHEMA, self._db_key, create=True)
-        migrate.migrate(self.db, migrate.AUDIT)
+        if migrate.pending_migrations(self.db, migrate.AUDIT):
+            with self.db.atomic():  # under the write lock: another process may be here too
+                migrate.migrate(self.db, migrate.AUDIT)
         self.attached_month = month
 
     def head_is_in_attached_month(self) -> bool:
@@ -163,9 +165,17 @@ def _read_month(path: Path, db_key: bytes) -> Iterator[_Row]:
 
 
 def verify_chain(audit_files: list[tuple[str, Path]], db_key: bytes, mac_key: bytes,
-                 head_seq: int, head_mac: str) -> ChainReport:
-    """Walk every month in order and recompute every MAC; name the first bad row."""
+                 head_seq: int, head_mac: str,
+                 current_head_seq: Callable[[], int] | None = None) -> ChainReport:
+    """Walk every month in order and recompute every MAC; name the first bad row.
+
+    `head_seq`/`head_mac` are read before the walk. Another Luna process may append
+    while it runs: rows after the head are accepted when the head's row is the one the
+    vault recorded and `current_head_seq()`, read after the walk, shows the vault has
+    since recorded them too (luna.db commits first, so it is never behind a live log).
+    """
     expected_seq, previous_mac, rows = 1, GENESIS_MAC, 0
+    mac_at_head = GENESIS_MAC if head_seq == 0 else None
     for month, path in audit_files:
         where = f"audit/{month}.db"
         try:
@@ -182,6 +192,8 @@ def verify_chain(audit_files: list[tuple[str, Path]], db_key: bytes, mac_key: by
                         "its MAC does not match — the row was changed, or a row before it was.",
                     )
                 previous_mac, expected_seq, rows = row.mac, expected_seq + 1, rows + 1
+                if row.seq == head_seq:
+                    mac_at_head = row.mac
         except Exception as exc:  # noqa: BLE001 - any read failure is a damaged file
             from luna_tui.store.sqlite_errors import is_database_error
 
@@ -199,12 +211,21 @@ def verify_chain(audit_files: list[tuple[str, Path]], db_key: bytes, mac_key: by
     if head_seq == last_seq and head_mac != previous_mac:
         return ChainReport(rows, len(audit_files),
                            f"Row {last_seq} is not the row the vault recorded as the newest.")
-    if head_seq < last_seq:
+    if head_seq < last_seq and not _appended_since(head_mac, mac_at_head, last_seq,
+                                                   current_head_seq):
         return ChainReport(
             rows, len(audit_files),
             f"The log has rows after row {head_seq}, which the vault never recorded.",
         )
     return ChainReport(rows, len(audit_files), None)
+
+
+def _appended_since(head_mac: str, mac_at_head: str | None, last_seq: int,
+                    current_head_seq: Callable[[], int] | None) -> bool:
+    """Were the rows after the head added by a live Luna during the walk?"""
+    if current_head_seq is None or mac_at_head != head_mac:
+        return False
+    return current_head_seq() >= last_seq
 
 
 def _gap(where: str, expected: int, found: int) -> str:

@@ -59,6 +59,7 @@ class VaultDatabase(SqlCipherDatabase):
         self._key_literal = raw_key_literal(key)
         self.owner_thread = threading.get_ident()
         self.attached: dict[str, Path] = {}
+        self.raw_connection = None  # for interrupt(), the one call safe from another thread
 
     def _connect(self):  # noqa: ANN202 - Peewee's signature
         if threading.get_ident() != self.owner_thread:
@@ -79,14 +80,28 @@ class VaultDatabase(SqlCipherDatabase):
         except Exception:
             conn.close()
             raise
+        self.raw_connection = conn
         return conn
+
+    def interrupt(self) -> None:
+        """Stop the statement running on the DB thread (Ctrl-C); its transaction rolls
+        back. sqlite3_interrupt is the one connection call safe from another thread."""
+        if self.raw_connection is not None:
+            self.raw_connection.interrupt()
+
+    def forget_key(self) -> None:
+        self._key_literal = ""
+        self.raw_connection = None
 
     def attach_encrypted(self, path: Path, schema: str, key: bytes, *, create: bool) -> None:
         """ATTACH `path` as `schema`; the key goes in as a bound parameter."""
         if schema in self.attached:
             self.detach_encrypted(schema)
         if create and not path.exists():
-            create_private_file(path)
+            try:
+                create_private_file(path)
+            except FileExistsError:
+                pass  # another Luna process made it a moment ago: attach it all the same
         conn = self.connection()
         conn.execute("ATTACH DATABASE ? AS " + _identifier(schema) + " KEY ?",
                      (str(path), raw_key_literal(key)))
