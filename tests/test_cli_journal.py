@@ -152,6 +152,18 @@ def test_export_then_import_through_the_command_line(capsys, vault, tmp_path, mo
     assert result.code == 1 and "cut short" in result.err
 
 
+def test_an_export_never_writes_through_a_planted_symlink_or_a_loose_temp_file(
+        capsys, vault, tmp_path):
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("untouched")
+    out = tmp_path / "journal.md"
+    (tmp_path / ".journal.md.luna-tmp").symlink_to(elsewhere)
+    assert run_cli(capsys, "export", "--format", "md", "--out", str(out)).code == 0
+    assert elsewhere.read_text() == "untouched"
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    assert not (tmp_path / ".journal.md.luna-tmp").exists()
+
+
 def test_json_output_of_list_holds_every_documented_field(capsys, vault, monkeypatch, layout):
     stdin(monkeypatch, "", tty=True)
     run_cli(capsys, "add", "one")

@@ -222,3 +222,36 @@ def test_exports_are_audited_and_allowed_for_read_only_keys(layout, session):
     assert events[-1] == "export.markdown"
     with VaultSession.open(layout, PASSPHRASE):
         pass
+
+
+class _FailingOutput(io.StringIO):
+    """A file whose disk fills after the header: the export fails half-way."""
+
+    def write(self, text: str) -> int:
+        if self.tell() > 0:
+            raise OSError(28, "No space left on device")
+        return super().write(text)
+
+
+def test_an_export_that_fails_half_way_is_still_on_the_audit_record(session):
+    from luna_tui.store.models.audit import AuditEvent
+
+    Journal(session).create(Settings(session).current_patient_id(),
+                            EntryDraft(content="a private line"))
+    with pytest.raises(OSError):
+        Exporter(session).write_json(_FailingOutput())
+    last = session.run(lambda: AuditEvent.select().order_by(AuditEvent.seq.desc()).get())
+    assert last.event_name == "export.json"
+
+
+def test_imported_settings_must_pass_the_same_checks_as_luna_settings_set(session):
+    settings = Settings(session)
+    document = {"format": "luna-export", "version": 1, "tables": {"config": [
+        {"key": "auto_lock_minutes", "value": "0", "created_at": "t", "updated_at": "t"},
+        {"key": "journal.default_privacy", "value": '"Private"', "created_at": "t",
+         "updated_at": "t"},
+        {"key": "no.such.setting", "value": "1", "created_at": "t", "updated_at": "t"},
+    ]}}
+    Importer(session).import_document(document)
+    assert settings.get("auto_lock_minutes") == 5  # 0 would mean locking at once: left out
+    assert settings.get("journal.default_privacy") == "private"

@@ -305,7 +305,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 class _private_file:  # noqa: N801 - used as a context manager, like open()
-    """Write to a 0600 temp file beside the target; rename into place only when whole."""
+    """Write to a 0600 temp file beside the target; rename into place only when whole.
+
+    The temp file is always made new (O_EXCL, O_NOFOLLOW): a leftover file with a
+    looser mode, or a symlink planted under its name, never receives the plaintext.
+    A leftover from a crashed export is removed first.
+    """
 
     def __init__(self, target: str) -> None:
         from pathlib import Path
@@ -316,8 +321,11 @@ class _private_file:  # noqa: N801 - used as a context manager, like open()
     def __enter__(self):  # noqa: ANN204
         from luna_tui.home import os_error_to_luna
 
+        flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
         try:
-            fd = os.open(self.temp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+            self.temp.unlink(missing_ok=True)
+            fd = os.open(self.temp, flags, 0o600)
+            os.fchmod(fd, 0o600)  # whatever the umask said
         except OSError as exc:
             raise os_error_to_luna(exc, self.temp) from exc
         self.handle = os.fdopen(fd, "w", encoding="utf-8")

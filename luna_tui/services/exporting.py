@@ -3,7 +3,10 @@ Markdown journal for reading.
 
 Exports are plaintext by design: they are how a person takes their data elsewhere.
 They are written 0600, and the commands say they are not encrypted. Secret settings
-(an AI API key) are left out. Every export is audited (what, not the text).
+(an AI API key) are left out. Every export is audited (what, not the text), and the
+audit row comes first: no data leaves the vault unrecorded, even if the export then
+fails. The rows are read in one read transaction, so an export is a consistent
+snapshot even while another Luna process writes.
 """
 
 from __future__ import annotations
@@ -49,6 +52,12 @@ class Exporter(DomainService):
             "vault_id": self.session.key.vault_id,
             "schema": migrate.applied_migrations(database.obj, migrate.MAIN),
         }
+        self._audit("export.json", self.table_counts())
+        with database.atomic():  # a deferred (read) transaction: one snapshot of every table
+            return self._write_tables(out, header, progress)
+
+    def _write_tables(self, out: IO[str], header: dict[str, Any],
+                      progress: Callable[[int], None] | None) -> dict[str, int]:
         counts: dict[str, int] = {}
         written = 0
         out.write(json.dumps(header, ensure_ascii=False)[:-1] + ', "tables": {\n')
@@ -66,7 +75,6 @@ class Exporter(DomainService):
         out.write("\n}}\n")
         if progress:
             progress(written)
-        self._audit("export.json", counts)
         return counts
 
     def _rows(self, model: Any) -> Iterator[dict[str, Any]]:
@@ -85,6 +93,14 @@ class Exporter(DomainService):
     @on_db_thread
     def write_markdown(self, out: IO[str]) -> int:
         """The journal of every patient, oldest entry first, as readable Markdown."""
+        from luna_tui.store.models.base import database
+        from luna_tui.store.models.journal import JournalEntry
+
+        self._audit("export.markdown", {"journal_entries": JournalEntry.select().count()})
+        with database.atomic():
+            return self._write_journal(out)
+
+    def _write_journal(self, out: IO[str]) -> int:
         from luna_tui.store.models.journal import JournalEntry
         from luna_tui.store.models.patients import Patient, owner_first
 
@@ -98,11 +114,11 @@ class Exporter(DomainService):
             for entry in entries:
                 out.write(_markdown_entry(entry))
                 count += 1
-        self._audit("export.markdown", {"journal_entries": count})
         return count
 
     def _audit(self, event: str, counts: dict[str, int]) -> None:
-        # A read: allowed for read-only keys, but still on the record.
+        # A read: allowed for read-only keys, but still on the record. The counts are
+        # those just before the snapshot is taken.
         with self.session.transaction() as tx:
             tx.record(event, diff={"rows": [None, counts]})
 

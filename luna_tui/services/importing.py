@@ -135,9 +135,8 @@ class Importer(DomainService):
         if not isinstance(row, dict):
             raise ValidationError(f"A row of the export's {model._meta.table_name} is damaged.")
         table = model._meta.table_name
-        if table == "config" and (row.get("key") not in SETTINGS or SETTINGS[
-                row["key"]].secret):
-            return None
+        if table == "config":
+            return _checked_setting(row, self.stamp())
         columns = {f.column_name: f for f in model._meta.sorted_fields}
         local_key = LOCAL_KEYS.get(table)
         values = {}
@@ -226,6 +225,21 @@ class Importer(DomainService):
         next_id = (Message.select(fn.MAX(Message.id)).scalar() or 0) + 1
         next_id = max(next_id, max(ids) + 1)
         return {old: next_id + offset for offset, old in enumerate(clashes)}
+
+
+def _checked_setting(row: dict[str, Any], now: str) -> dict[str, Any] | None:
+    """A setting comes in only if Luna knows it, it isn't secret, and its value passes
+    the same check `luna settings set` applies; anything else is left out."""
+    setting = SETTINGS.get(row.get("key"))  # type: ignore[arg-type]
+    if setting is None or setting.secret or not isinstance(row.get("value"), str):
+        return None
+    try:
+        value = setting.check(json.loads(row["value"]))
+    except (ValueError, TypeError):
+        return None
+    return {"key": row["key"], "value": json.dumps(value),
+            "created_at": str(row.get("created_at") or now),
+            "updated_at": str(row.get("updated_at") or now)}
 
 
 def _conflict_key(model: Any) -> list[str]:
