@@ -77,6 +77,25 @@ async def test_a_wrong_passphrase_says_so_and_lets_you_try_again(layout, session
         assert "1 failed unlock attempt" in " ".join(notifications(pilot))
 
 
+async def test_an_unexpected_failure_while_unlocking_lets_you_try_again(layout, session,
+                                                                       monkeypatch):
+    session.close()
+    real_open = VaultSession.open
+
+    def broken_once(*args, **kwargs):
+        monkeypatch.setattr(VaultSession, "open", real_open)
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(VaultSession, "open", broken_once)
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        assert "could not open the vault (RuntimeError)" in screen_text(pilot)
+        assert not app.screen.query_one("#passphrase").disabled
+        await unlock(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+
+
 async def test_it_locks_after_idle_and_forgets_what_it_showed(layout, session):
     from luna_tui.services.journal import EntryDraft, Journal
     from luna_tui.services.settings import Settings

@@ -293,3 +293,10 @@ def test_a_bad_entry_in_a_bulk_import_leaves_nothing_behind(journal, me, session
     assert {"journal_entries_fts_insert", "journal_entries_tags_insert"} <= triggers
     later = write(journal, me, "still indexed", tags=["ok"])
     assert [h.entry.id for h in journal.search(me, "indexed")] == [later.id]
+
+
+@pytest.mark.parametrize("bare", ["#", "@", " # "])
+def test_a_tag_filter_with_no_tag_in_it_says_so(journal, me, bare):
+    write(journal, me, "Knee ached", tags=["knee"])
+    with pytest.raises(ValidationError, match="which tag"):
+        journal.page(me, JournalFilter(tag=bare))

@@ -322,6 +322,8 @@ class Journal(DomainService):
             query = query.where(JournalEntry.mood == filters.mood.strip().lower())
         if filters.tag:
             tags = clean_tags([filters.tag])
+            if not tags:
+                raise ValidationError("Say which tag to show, like #sleep.", "tag")
             tagged = JournalEntryTag.select(JournalEntryTag.entry).where(
                 JournalEntryTag.patient_id == patient_id, JournalEntryTag.tag == tags[0])
             query = query.where(JournalEntry.id.in_(tagged))

@@ -83,6 +83,11 @@ class UnlockScreen(Screen):
         except LunaError as error:
             app.call_from_thread(self._failed, str(error))
             return
+        except Exception as error:  # noqa: BLE001 - a bug must not leave the field disabled
+            app.call_from_thread(
+                self._failed, f"Luna could not open the vault ({type(error).__name__}); "
+                "nothing was changed. Try again, or run `luna doctor`.")
+            return
         app.call_from_thread(self._opened, session)
 
     def _failed(self, message: str) -> None:

@@ -87,10 +87,19 @@ class WelcomeScreen(Screen):
         try:
             new = create_vault(app.layout, passphrase, kdf=app.new_vault_kdf,  # type: ignore[attr-defined]
                                clock=app.clock, client="tui")  # type: ignore[attr-defined]
-            Terms(new.session).accept()
         except LunaError as error:
             app.call_from_thread(self._failed, str(error))
             return
+        except Exception as error:  # noqa: BLE001 - a bug must not leave the button dead
+            app.call_from_thread(self._failed, f"Luna could not make the vault "
+                                 f"({type(error).__name__}). Try again.")
+            return
+        try:
+            Terms(new.session).accept()
+        except LunaError as error:
+            # The vault exists now: its recovery key must still be shown, whatever happens.
+            app.call_from_thread(app.notify, f"Your vault is made, but accepting the notice "
+                                 f"could not be recorded: {error}", severity="warning")
         app.call_from_thread(self._created, new)
 
     def _failed(self, message: str) -> None:
