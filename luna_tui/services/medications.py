@@ -132,6 +132,20 @@ class Adherence:
         return min(100.0, 100.0 * (self.taken + self.late) / self.expected)
 
 
+ADHERENCE_PERIODS = (7, 30, 90)  # days, ending today
+
+
+@dataclass(frozen=True)
+class MedicationDetails:
+    """Everything the medications screen shows about one medication, in one trip."""
+
+    medication: MedicationView
+    adherence: dict[int, Adherence]  # days → doses over the last that many days
+    days_of_supply: float | None
+    events: list[EventView]  # oldest first
+    doses_logged: int
+
+
 def schedule_from_frequency(frequency: str) -> list[str]:
     """The day's dose slots a frequency suggests: "twice daily" → 08:00 and 20:00.
 
@@ -277,18 +291,22 @@ class Medications(DomainService):
 
     @on_db_thread
     def log_dose(self, medication_id: str, status: str, *, slot: object = None,
-                 taken_at: object = None, notes: str | None = None) -> DoseView:
+                 taken_at: object = None, notes: str | None = None,
+                 at: object = None) -> DoseView:
         """Record what became of one dose. `slot` is the scheduled time it belongs to
-        (default: the nearest slot today, else now); logging a slot again changes it."""
+        (default: the slot nearest `at` on its day, else the nearest today, else now);
+        logging a slot again changes it. `at` is when it happened: also the time taken,
+        unless `taken_at` says otherwise."""
         row = self._row(medication_id)
         status = choice(status, "dose status", DOSE_STATUSES)
         now = self.local_now()
+        moment = self._dose_moment(at, status, now) if at is not None else now
         scheduled_at = (parse_local_moment(slot, "dose time", now) if slot is not None
-                        else self._nearest_slot(row, now))
+                        else self._nearest_slot(row, moment))
         taken = None
         if status in TAKEN_STATUSES:
             taken = parse_local_moment(taken_at, "time taken", now) if taken_at else (
-                now.strftime("%Y-%m-%dT%H:%M"))
+                moment.strftime("%Y-%m-%dT%H:%M"))
         stamp = self.stamp()
         with self.session.writing("log a dose") as tx:
             existing = MedicationDose.get_or_none(MedicationDose.medication == medication_id,
@@ -390,6 +408,20 @@ class Medications(DomainService):
             MedicationDose.scheduled_at >= since).count()
         return max(0.0, (row.supply_count - used) / len(row.schedule))
 
+    @on_db_thread
+    def details(self, medication_id: str) -> MedicationDetails:
+        medication = _view(self._row(medication_id))
+        today = self.today()
+        adherence = {days: self.adherence(medication_id, today - dt.timedelta(days=days - 1),
+                                          today) for days in ADHERENCE_PERIODS}
+        return MedicationDetails(
+            medication=medication, adherence=adherence,
+            days_of_supply=self.days_of_supply(medication_id),
+            events=self.events(medication.patient_id, medication_id=medication_id),
+            doses_logged=MedicationDose.select().where(
+                MedicationDose.medication == medication_id).count(),
+        )
+
     # -- helpers ------------------------------------------------------------------------
 
     def _row(self, medication_id: str) -> Medication:
@@ -409,6 +441,15 @@ class Medications(DomainService):
         """(date, event type) of every start, stop and change, oldest first."""
         return [(e.event_date, e.event_type) for e in MedicationEvent.select().where(
             MedicationEvent.medication == medication_id).order_by(MedicationEvent.event_date)]
+
+    @staticmethod
+    def _dose_moment(at: object, status: str, now: dt.datetime) -> dt.datetime:
+        moment = dt.datetime.strptime(parse_local_moment(at, "dose time", now),
+                                      "%Y-%m-%dT%H:%M")
+        if status in TAKEN_STATUSES and moment > now + dt.timedelta(minutes=5):
+            raise ValidationError("That dose time is in the future; a dose is logged once "
+                                  "it is taken.", "at")
+        return moment
 
     @staticmethod
     def _nearest_slot(row: Medication, now: dt.datetime) -> str:

@@ -1,0 +1,115 @@
+"""The data behind a vitals chart: each period holds its own readings, the journal's mood
+and sleep over the same days, and only the medication changes among them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from luna_tui.errors import ValidationError
+from luna_tui.services.health_chart import PERIODS, HealthChart
+from luna_tui.services.journal import EntryDraft, Journal
+from luna_tui.services.medications import Medications
+from luna_tui.services.settings import Settings
+from luna_tui.services.vitals import Vitals
+
+TODAY = dt.date(2026, 11, 22)  # FakeClock's today
+
+
+@pytest.fixture
+def me(session):
+    return Settings(session).current_patient_id()
+
+
+def days_ago(days: int) -> str:
+    return (TODAY - dt.timedelta(days=days)).isoformat()
+
+
+@pytest.fixture
+def history(session, me):
+    """Weights 10, 60, 200 and 500 days ago; moods and sleep 5 and 45 days ago;
+    a medication started 100 days ago whose dose changed 20 days ago."""
+    vitals = Vitals(session)
+    for days in (10, 60, 200, 500):
+        vitals.record(me, "weight", 70 + days / 100, measured_at=f"{days_ago(days)}T08:00")
+    journal = Journal(session)
+    for days, mood, sleep in ((5, 7, 8), (45, 4, 5.5)):
+        journal.create(me, EntryDraft(content="How I was", entry_date=days_ago(days),
+                                      mood_scale=mood, sleep_hours=sleep))
+    meds = Medications(session)
+    sertraline = meds.create(me, "Sertraline", "50 mg", "once daily", start_date=days_ago(100))
+    meds.update(sertraline.id, dosage="100 mg", effective=days_ago(20))
+    return sertraline
+
+
+@pytest.mark.parametrize(("period", "readings", "moods", "events"), [
+    ("30d", 1, 1, 1), ("90d", 2, 2, 1), ("1y", 3, 2, 2), ("all", 4, 2, 2)])
+def test_each_period_holds_its_own_points(session, me, history, period, readings, moods,
+                                          events):
+    data = HealthChart(session).data(me, "weight", period)
+    assert (len(data.points), len(data.mood), len(data.sleep), len(data.events)) == (
+        readings, moods, moods, events)
+    assert data.end == TODAY and data.period == period
+    assert (data.label, data.unit) == ("Weight", "kg")
+
+
+def test_periods_start_where_they_say(session, me, history):
+    chart = HealthChart(session)
+    starts = {period: chart.data(me, "weight", period).start for period in PERIODS}
+    assert starts == {"30d": TODAY - dt.timedelta(days=29), "90d": TODAY - dt.timedelta(days=89),
+                      "1y": TODAY - dt.timedelta(days=364),
+                      "all": TODAY - dt.timedelta(days=500)}
+    assert chart.data(me, "weight", "30d").days == 30
+
+
+def test_all_starts_at_the_earliest_point_of_any_series(session, me):
+    Journal(session).create(me, EntryDraft(content="Long ago", entry_date="2020-01-02",
+                                           mood_scale=5))
+    Vitals(session).record(me, "heart_rate", 60, measured_at="2024-03-01T08:00")
+    data = HealthChart(session).data(me, "heart_rate", "all")
+    assert data.start == dt.date(2020, 1, 2) and len(data.mood) == 1
+    assert HealthChart(session).data(me, "glucose", "all").start == dt.date(2020, 1, 2)
+
+
+def test_an_empty_vault_charts_today_alone(session, me):
+    data = HealthChart(session).data(me, "spo2", "all")
+    assert (data.start, data.end, data.points, data.unit) == (TODAY, TODAY, (), "%")
+
+
+def test_only_medication_events_in_range_are_included(session, me, history):
+    data = HealthChart(session).data(me, "weight", "90d")
+    [change] = data.events
+    assert (change.day, change.medication, change.event_type) == (
+        days_ago(20), "Sertraline", "dose_changed")
+    assert (change.old_dose, change.new_dose) == ("50 mg", "100 mg")
+    assert change.summary == "Sertraline 50 → 100 mg"
+    assert [e.event_type for e in HealthChart(session).data(me, "weight", "1y").events] == [
+        "started", "dose_changed"]
+
+
+def test_blood_pressure_carries_both_values(session, me):
+    Vitals(session).record(me, "bp", 128, 84, measured_at=f"{days_ago(3)}T07:30")
+    data = HealthChart(session).data(me, "blood pressure", "30d")
+    [point] = data.points
+    assert (point.moment, point.value, point.value2) == (f"{days_ago(3)}T07:30", 128, 84)
+    assert (data.kind, data.label, data.unit, data.second_label) == (
+        "blood_pressure", "Blood pressure", "mmHg", "diastolic")
+
+
+def test_readings_in_another_unit_are_converted_or_counted_aside(session, me):
+    vitals = Vitals(session)
+    vitals.record(me, "weight", 154.324, unit="lb", measured_at=f"{days_ago(4)}T08:00")
+    vitals.record(me, "weight", 69.5, unit="kg", measured_at=f"{days_ago(2)}T08:00")
+    data = HealthChart(session).data(me, "weight", "30d")
+    assert data.unit == "kg"
+    assert [round(p.value, 1) for p in data.points] == [70.0, 69.5]
+    vitals.record(me, "peak flow", 400, unit="L/min", measured_at=f"{days_ago(4)}T08:00")
+    vitals.record(me, "peak flow", 6.5, unit="L/s", measured_at=f"{days_ago(2)}T08:00")
+    own = HealthChart(session).data(me, "peak_flow", "30d")
+    assert (own.label, own.unit, len(own.points), own.other_units) == ("Peak flow", "L/s", 1, 1)
+
+
+def test_an_unknown_period_is_refused_in_a_sentence(session, me):
+    with pytest.raises(ValidationError, match="not a period; choose one of: 30d, 90d, 1y, all"):
+        HealthChart(session).data(me, "weight", "week")
