@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +49,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         if name == "search":
             command.add_argument("query", nargs="+", metavar="QUERY",
                                  help='words that must all appear; "quote" a phrase')
-        command.add_argument("-n", type=_positive, default=DEFAULT_COUNT, metavar="N",
+        command.add_argument("-n", type=positive_count, default=DEFAULT_COUNT, metavar="N",
                              help=f"how many (default {DEFAULT_COUNT})")
         command.add_argument("--json", action="store_true", help="print JSON")
         command.add_argument("--patient", metavar="NAME")
@@ -76,7 +75,7 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     exporter.set_defaults(handler=cmd_export)
 
 
-def _positive(text: str) -> int:
+def positive_count(text: str) -> int:
     try:
         number = int(text)
     except ValueError:
@@ -190,7 +189,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         patient_id, patient_name = resolve_patient(session, args.patient)
         entries = Journal(session).page(patient_id, limit=args.n).entries
     if args.json:
-        _print_json([entry_json(e, patient_name) for e in entries])
+        print_json([entry_json(e, patient_name) for e in entries])
     elif not entries:
         print(f"{patient_name}'s journal is empty. Write the first entry with: luna add \"…\"")
     else:
@@ -207,7 +206,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         patient_id, patient_name = resolve_patient(session, args.patient)
         hits = Journal(session).search(patient_id, query, limit=args.n)
     if args.json:
-        _print_json([
+        print_json([
             {**entry_json(h.entry, patient_name),
              "snippet": h.snippet.replace(MARK_START, "").replace(MARK_END, ""),
              "score": h.score}
@@ -255,7 +254,7 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _print_json(value: Any) -> None:
+def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 
@@ -281,6 +280,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from luna_tui.services.export_files import private_output
     from luna_tui.services.exporting import Exporter
 
     with open_session(args) as session:
@@ -292,7 +292,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 exporter.write_markdown(sys.stdout)
             return 0
         total = sum(exporter.table_counts().values())
-        with _private_file(args.out) as out, _progress("Exporting", total) as advance:
+        with private_output(args.out) as out, _progress("Exporting", total) as advance:
             if args.format == "json":
                 counts = exporter.write_json(out, progress=lambda done: advance(done, total))
                 rows = sum(counts.values())
@@ -302,51 +302,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"Wrote {rows} {what} to {args.out}. This file is NOT encrypted: keep it safe, "
           "and delete it when you no longer need it.", file=sys.stderr)
     return 0
-
-
-class _private_file:  # noqa: N801 - used as a context manager, like open()
-    """Write to a 0600 temp file beside the target; rename into place only when whole.
-
-    The temp file is always made new (O_EXCL, O_NOFOLLOW): a leftover file with a
-    looser mode, or a symlink planted under its name, never receives the plaintext.
-    A leftover from a crashed export is removed first.
-    """
-
-    def __init__(self, target: str) -> None:
-        from pathlib import Path
-
-        self.target = Path(target).expanduser()
-        self.temp = self.target.with_name(f".{self.target.name}.luna-tmp")
-
-    def __enter__(self):  # noqa: ANN204
-        from luna_tui.home import os_error_to_luna
-
-        flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
-        try:
-            self.temp.unlink(missing_ok=True)
-            fd = os.open(self.temp, flags, 0o600)
-            os.fchmod(fd, 0o600)  # whatever the umask said
-        except OSError as exc:
-            raise os_error_to_luna(exc, self.temp) from exc
-        self.handle = os.fdopen(fd, "w", encoding="utf-8")
-        return self.handle
-
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
-        from luna_tui.home import os_error_to_luna
-
-        try:
-            if exc_type is None:
-                self.handle.flush()
-                os.fsync(self.handle.fileno())
-            self.handle.close()
-            if exc_type is None:
-                os.replace(self.temp, self.target)
-        except OSError as error:
-            self.temp.unlink(missing_ok=True)
-            raise os_error_to_luna(error, self.target) from error
-        finally:
-            if exc_type is not None:
-                self.temp.unlink(missing_ok=True)
 
 
 class _progress:  # noqa: N801

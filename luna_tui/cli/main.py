@@ -21,7 +21,13 @@ EXIT_INTERRUPTED = 130
 
 def build_parser() -> argparse.ArgumentParser:
     from luna_tui import __version__
-    from luna_tui.cli import bench_command, journal_commands, settings_command, vault_commands
+    from luna_tui.cli import (
+        bench_command,
+        health_commands,
+        journal_commands,
+        settings_command,
+        vault_commands,
+    )
 
     parser = LunaArgumentParser(
         prog="luna",
@@ -36,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common = common_options(top_level=False)
     journal_commands.register(commands, common)
+    health_commands.register(commands, common)
     vault_commands.register(commands, common)
     settings_command.register(commands, common)
     bench_command.register(commands, common)
