@@ -76,3 +76,10 @@ def table_rows(pilot: Pilot, selector: str) -> list[list[str]]:
 
     table = pilot.app.screen.query_one(selector, DataTable)
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def field_error(pilot: Pilot, field_id: str) -> str:
+    """The error shown under a form field (wrapped on screen, whole here)."""
+    from textual.widgets import Label
+
+    return str(pilot.app.screen.query_one(f"#error-{field_id}", Label).content)

@@ -37,7 +37,8 @@ OUTSIDE_CHANGES_SECONDS = 2.0
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown,
                    events.MouseScrollUp, events.Paste)
 # Actions that need an unlocked vault; while locked they are hidden from the footer.
-UNLOCKED_ACTIONS = {"go", "switch_patient", "lock", "new_entry", "search_journal"}
+UNLOCKED_ACTIONS = {"go", "switch_patient", "lock", "new_entry", "search_journal",
+                    "log_doses"}
 
 
 class ServiceFailed(Exception):
@@ -46,11 +47,16 @@ class ServiceFailed(Exception):
 
 def _places() -> dict[str, Callable[[], Screen]]:
     """The places reachable by number keys, imported only once the vault is open."""
+    from luna_tui.ui.screens.appointments import AppointmentsScreen
     from luna_tui.ui.screens.dashboard import DashboardScreen
     from luna_tui.ui.screens.journal import JournalScreen
+    from luna_tui.ui.screens.medications import MedicationsScreen
     from luna_tui.ui.screens.patients import PatientsScreen
+    from luna_tui.ui.screens.vitals import VitalsScreen
 
-    return {"dashboard": DashboardScreen, "journal": JournalScreen, "patients": PatientsScreen}
+    return {"dashboard": DashboardScreen, "journal": JournalScreen,
+            "medications": MedicationsScreen, "appointments": AppointmentsScreen,
+            "vitals": VitalsScreen, "patients": PatientsScreen}
 
 
 class LunaApp(App[None]):
@@ -58,13 +64,20 @@ class LunaApp(App[None]):
     TITLE = "Luna"
     MODES = {GATE: Screen}  # a blank base; the unlock or welcome screen goes on top
     BINDINGS = [
-        Binding("1", "go('dashboard')", "Dashboard", id="go.dashboard"),
-        Binding("2", "go('journal')", "Journal", id="go.journal"),
-        Binding("8", "go('patients')", "Patients", id="go.patients"),
-        Binding("p", "switch_patient", "Patient", id="patient.switch"),
-        Binding("ctrl+l", "lock", "Lock", id="app.lock"),
+        # Places by number, from anywhere. Only the dashboard's footer shows them all (it
+        # repeats them with the same ids, so a remapped key moves in both): on the
+        # other places the footer keeps its room for their own actions.
+        Binding("1", "go('dashboard')", "Home", id="go.dashboard"),
+        Binding("2", "go('journal')", "Journal", id="go.journal", show=False),
+        Binding("3", "go('medications')", "Meds", id="go.medications", show=False),
+        Binding("4", "go('appointments')", "Appts", id="go.appointments", show=False),
+        Binding("5", "go('vitals')", "Vitals", id="go.vitals", show=False),
+        Binding("8", "go('patients')", "People", id="go.patients", show=False),
+        # The top bar names p and ctrl+l, and ? lists every key.
+        Binding("p", "switch_patient", "Patient", id="patient.switch", show=False),
+        Binding("ctrl+l", "lock", "Lock", id="app.lock", show=False),
         Binding("question_mark", "show_keys", "Keys", id="app.keys"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False),
     ]
 
     patient_name: reactive[str] = reactive("")
@@ -267,6 +280,12 @@ class LunaApp(App[None]):
         await self.switch_mode("journal")
         await self.screen.action_new()  # type: ignore[attr-defined]
 
+    async def action_log_doses(self) -> None:
+        if self.session is None:
+            return
+        await self.switch_mode("medications")
+        await self.screen.action_log_doses()  # type: ignore[attr-defined]
+
     async def action_search_journal(self) -> None:
         if self.session is None:
             return
@@ -299,6 +318,14 @@ class LunaApp(App[None]):
                 "go('dashboard')"))
             yield SystemCommand("Journal", "Your entries", lambda: self.run_action(
                 "go('journal')"))
+            yield SystemCommand("Medications", "Medications, doses and adherence",
+                                lambda: self.run_action("go('medications')"))
+            yield SystemCommand("Log today's doses", "Mark doses taken, missed, late or skipped",
+                                self.action_log_doses)
+            yield SystemCommand("Appointments", "Upcoming and past visits",
+                                lambda: self.run_action("go('appointments')"))
+            yield SystemCommand("Vitals", "Readings and charts, with mood, sleep and "
+                                "medication changes", lambda: self.run_action("go('vitals')"))
             yield SystemCommand("Patients", "The people whose health you keep",
                                 lambda: self.run_action("go('patients')"))
             yield SystemCommand("New entry", "Write a journal entry", self.action_new_entry)

@@ -1,5 +1,6 @@
 """Today at a glance for the current patient: doses, next appointments, the mood of the
-last 30 days and the latest entries. Every panel says what to do when it is empty."""
+last 30 days, the latest vitals and the latest entries. Every panel says what to do
+when it is empty; t logs today's doses from here."""
 
 from __future__ import annotations
 
@@ -18,13 +19,31 @@ from luna_tui.ui.widgets.top_bar import TopBar
 LATEST_ENTRIES = 6
 NEXT_APPOINTMENTS = 4
 MOOD_DAYS = 30
+LATEST_VITALS = 4
+
+
+def _age(measured_at: str, today: dt.date) -> str:
+    """"today", "2 d ago", "3 wk ago": how fresh a reading is."""
+    days = (today - dt.date.fromisoformat(measured_at[:10])).days
+    if days <= 0:
+        return "today"
+    if days < 14:
+        return f"{days} d ago"
+    return f"{days // 7} wk ago"
 
 
 class DashboardScreen(PlaceScreen):
     BINDINGS = [
         Binding("n", "app.new_entry", "New entry", id="dashboard.new_entry"),
+        Binding("t", "app.log_doses", "Log doses", id="dashboard.log_doses"),
         Binding("slash", "app.search_journal", "Search", id="dashboard.search"),
         Binding("r", "reload", "Refresh", id="dashboard.refresh", show=False),
+        # The places, shown here only (see LunaApp.BINDINGS).
+        Binding("2", "app.go('journal')", "Journal", id="go.journal"),
+        Binding("3", "app.go('medications')", "Meds", id="go.medications"),
+        Binding("4", "app.go('appointments')", "Appts", id="go.appointments"),
+        Binding("5", "app.go('vitals')", "Vitals", id="go.vitals"),
+        Binding("8", "app.go('patients')", "People", id="go.patients"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -35,17 +54,21 @@ class DashboardScreen(PlaceScreen):
                 yield Static(id="doses-body")
             with Vertical(id="appointments", classes="panel"):
                 yield Static(id="appointments-body")
-        with Vertical(id="mood", classes="panel"):
-            yield Sparkline([], id="mood-line")
-            yield Static(id="mood-body")
+        with Horizontal(id="dashboard-middle"):
+            with Vertical(id="mood", classes="panel"):
+                yield Sparkline([], id="mood-line")
+                yield Static(id="mood-body")
+            with Vertical(id="latest-vitals", classes="panel"):
+                yield Static(id="latest-vitals-body")
         with Vertical(id="latest", classes="panel"):
             yield Static(id="latest-body")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#doses").border_title = "Today's doses"
         self.query_one("#appointments").border_title = "Next appointments"
         self.query_one("#mood").border_title = f"Mood, last {MOOD_DAYS} days"
+        self.query_one("#latest-vitals").border_title = "Latest vitals"
         self.query_one("#latest").border_title = "Latest entries"
 
     async def action_reload(self) -> None:
@@ -55,6 +78,7 @@ class DashboardScreen(PlaceScreen):
         from luna_tui.services.appointments import Appointments
         from luna_tui.services.journal import Journal
         from luna_tui.services.medications import Medications
+        from luna_tui.services.vitals import Vitals
 
         app, session = self.luna, self.session
         patient = app.patient_id
@@ -69,12 +93,14 @@ class DashboardScreen(PlaceScreen):
                     Appointments(session).upcoming(patient, limit=NEXT_APPOINTMENTS),
                     journal.mood_series(patient, today - dt.timedelta(days=MOOD_DAYS - 1),
                                         today),
-                    journal.page(patient, limit=LATEST_ENTRIES))
+                    journal.page(patient, limit=LATEST_ENTRIES),
+                    Vitals(session).latest(patient))
 
         try:
-            slots, upcoming, moods, latest = await app.call(session.run, gather)
+            slots, upcoming, moods, latest, vitals = await app.call(session.run, gather)
         except ServiceFailed:
             return
+        self._show_vitals(vitals, today)
         self._show_doses(slots)
         self._show_appointments(upcoming.appointments)
         self._show_mood(moods)
@@ -120,6 +146,21 @@ class DashboardScreen(PlaceScreen):
         average = sum(line.data) / len(line.data)
         body.update(Text(f"average {average:.1f} / 10 over {len(moods)} days with a mood",
                          style="dim"))
+
+    def _show_vitals(self, latest: dict, today: dt.date) -> None:
+        from luna_tui.services.vitals import KINDS
+
+        body = Text()
+        if not latest:
+            body.append("No readings yet: 5 opens vitals.", style="dim")
+        newest_first = sorted(latest.values(), key=lambda v: v.measured_at, reverse=True)
+        for reading in newest_first[:LATEST_VITALS]:
+            known = KINDS.get(reading.kind)
+            label = known.label if known else reading.kind.replace("_", " ").capitalize()
+            body.append(f"{label[:14]:<15}")
+            body.append(f"{reading.display_value:<14}", style="bold")
+            body.append(_age(reading.measured_at, today) + "\n", style="dim")
+        self.query_one("#latest-vitals-body", Static).update(body)
 
     def _show_latest(self, entries: list) -> None:
         body = Text()

@@ -25,9 +25,11 @@ class ConfirmDialog(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, detail: str = "", confirm_label: str = "Yes") -> None:
+    def __init__(self, question: str, detail: str = "", confirm_label: str = "Yes", *,
+                 danger: bool = True) -> None:
         super().__init__()
         self.question, self.detail, self.confirm_label = question, detail, confirm_label
+        self.danger = danger
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -35,7 +37,8 @@ class ConfirmDialog(ModalScreen[bool]):
             if self.detail:
                 yield Label(self.detail, classes="muted")
             with Horizontal(classes="buttons"):
-                yield Button(f"{self.confirm_label} (y)", id="yes", variant="error")
+                yield Button(f"{self.confirm_label} (y)", id="yes",
+                             variant="error" if self.danger else "primary")
                 yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
@@ -111,9 +114,10 @@ class KeysScreen(ModalScreen[None]):
         seen = set()
         for active in actives:
             binding = active.binding
-            if binding.action in seen or not binding.description:
+            action = binding.action.removeprefix("app.")  # a screen may repeat an app key
+            if action in seen or not binding.description:
                 continue
-            seen.add(binding.action)
+            seen.add(action)
             note = "" if active.enabled else "not available here"
             table.add_row(Text(self.app.get_key_display(binding), style="bold"),
                           binding.description, Text(binding.id or "", style="dim"),

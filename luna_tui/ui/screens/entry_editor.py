@@ -93,7 +93,7 @@ class EntryEditorScreen(Screen["Entry | None"]):
                                               compact=True,
                                               value=entry.privacy_level if entry else "shared"))
                 yield Checkbox("★ favorite", entry.favorite if entry else False, id="favorite")
-        yield Footer()
+        yield Footer(compact=True)
 
     @staticmethod
     def _input(label: str, field_id: str, value: str | None, placeholder: str) -> Field:

@@ -69,7 +69,7 @@ class EntryReaderScreen(Screen[bool]):
                 yield Static(self.entry.title or "", id="reader-title", classes="heading")
                 yield Markdown(self.entry.content, id="reader-body")
             yield Static(details(self.entry), id="reader-details", classes="panel")
-        yield Footer()
+        yield Footer(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edit", "favorite", "delete") and self.luna.read_only:

@@ -89,7 +89,7 @@ class JournalScreen(PlaceScreen):
         yield Horizontal(id="filters")  # filled the first time ctrl+f opens it
         yield Label("", id="journal-status", classes="muted")
         yield ListTable(id="entries")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#entries", DataTable)

@@ -3,26 +3,24 @@ n adds, e edits, a archives (or restores), x deletes — saying what goes with t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, TextArea
 
-from luna_tui.errors import LunaError, ValidationError
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.screens.form import FormScreen
 from luna_tui.ui.screens.place import PlaceScreen
-from luna_tui.ui.widgets.field import Field, FieldColumn, clear_errors, show_field_error
+from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
     from luna_tui.services.patients import PatientView
-    from luna_tui.ui.app import LunaApp
 
 WRITE_ACTIONS = {"new", "edit", "archive", "delete"}
 
@@ -46,7 +44,7 @@ class PatientsScreen(PlaceScreen):
         yield Label("Enter makes a patient current: every screen then shows their data.",
                     id="patients-hint", classes="muted")
         yield ListTable(id="patients")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#patients", DataTable).add_columns(
@@ -166,11 +164,12 @@ class PatientsScreen(PlaceScreen):
             "it all instead.", "Delete everything"), answered)
 
 
-class PatientFormScreen(Screen["PatientView | None"]):
+class PatientFormScreen(FormScreen["PatientView"]):
     BINDINGS = [
         Binding("ctrl+s,f2", "save", "Save", id="patient_form.save", priority=True),
         Binding("escape", "leave", "Back", id="patient_form.leave"),
     ]
+    ACTION = "save a patient"
 
     FIELDS = (("name", "name"), ("date_of_birth", "date of birth (YYYY-MM-DD)"),
               ("relationship", "relationship (self, mother, …)"), ("gender", "gender"),
@@ -181,11 +180,6 @@ class PatientFormScreen(Screen["PatientView | None"]):
     def __init__(self, patient: PatientView | None) -> None:
         super().__init__()
         self.patient = patient
-        self._initial: dict[str, str] = {}
-
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         patient = self.patient
@@ -197,15 +191,16 @@ class PatientFormScreen(Screen["PatientView | None"]):
             yield Label("", id="age", classes="muted")
             notes = TextArea((patient.notes or "") if patient else "", id="notes")
             yield Field("notes", notes)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self._initial = self._values()
+        self.remember_initial()
         self._show_age()
         self.query_one("#name", Input).focus()
 
-    def _values(self) -> dict[str, str]:
-        values = {name: self.query_one(f"#{name}", Input).value for name, _ in self.FIELDS}
+    def values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {name: self.query_one(f"#{name}", Input).value
+                                  for name, _ in self.FIELDS}
         values["notes"] = self.query_one("#notes", TextArea).text
         return values
 
@@ -224,40 +219,13 @@ class PatientFormScreen(Screen["PatientView | None"]):
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         label.update(f"age {age}" if age >= 0 else "")
 
-    async def action_save(self) -> None:
+    async def submit(self, values: dict[str, Any]) -> PatientView:
         from luna_tui.services.patients import Patients
 
-        if not self.luna.writable("save a patient") or self.luna.session is None:
-            return
-        clear_errors(self)
-        values = self._values()
-        patients = Patients(self.luna.session)
-        try:
-            if self.patient is None:
-                saved = await self.luna.attempt(patients.create, **values)
-            else:
-                saved = await self.luna.attempt(patients.update, self.patient.id, **values)
-        except ValidationError as error:
-            if not (error.field and show_field_error(self, error.field, str(error))):
-                self.notify(str(error), severity="error")
-            return
-        except (LunaError, ServiceFailed) as error:
-            self.notify(str(error), severity="error", timeout=10)
-            return
-        self.notify(f"{saved.name} saved.")
-        self.dismiss(saved)
+        patients = Patients(self.session)
+        if self.patient is None:
+            return await self.luna.attempt(patients.create, **values)
+        return await self.luna.attempt(patients.update, self.patient.id, **values)
 
-    async def action_leave(self) -> None:
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
-        if self._values() == self._initial:
-            self.dismiss(None)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        await self.app.push_screen(ConfirmDialog("Leave without saving?",
-                                                 "Your changes will be lost.", "Discard"),
-                                   answered)
+    def saved_message(self, saved: PatientView) -> str:
+        return f"{saved.name} saved."

@@ -11,6 +11,7 @@ import threading
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
@@ -30,6 +31,8 @@ WARM_MODULES = (
     "luna_tui.ui.screens.dashboard",
     "luna_tui.ui.screens.journal",
     "luna_tui.ui.screens.patients",
+    "luna_tui.ui.screens.medications",
+    "luna_tui.ui.screens.appointments",
     "luna_tui.ui.screens.dialogs",
 )
 
@@ -42,6 +45,9 @@ def _warm_imports() -> None:
 
 
 class UnlockScreen(Screen):
+    # The app's quit key, shown here: in the places the footer keeps its room.
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="app.quit")]
+
     def __init__(self, message: str = "") -> None:
         super().__init__()
         self.message = message
@@ -54,7 +60,7 @@ class UnlockScreen(Screen):
             yield Input(password=True, id="passphrase",
                         placeholder="Passphrase or recovery key, then Enter")
             yield Label(self.message, id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#passphrase", Input).focus()

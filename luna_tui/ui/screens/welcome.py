@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 class WelcomeScreen(Screen):
-    BINDINGS = [Binding("ctrl+s,f2", "create", "Create vault", id="welcome.create")]
+    BINDINGS = [Binding("ctrl+s,f2", "create", "Create vault", id="welcome.create"),
+                Binding("ctrl+q", "app.quit", "Quit", id="app.quit")]
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="welcome-box", classes="card"):
@@ -36,7 +37,7 @@ class WelcomeScreen(Screen):
             yield Checkbox("I understand: Luna is not a medical device", id="notice")
             yield Button("Create my vault", id="create", variant="primary")
             yield Label("", id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#passphrase", Input).focus()
@@ -135,7 +136,7 @@ class RecoveryKeyScreen(Screen):
             yield Static("  ".join(groups[:4]) + "\n" + "  ".join(groups[4:]), id="recovery-key")
             yield Checkbox("I have written it down", id="written")
             yield Button("Continue", id="continue", variant="primary", disabled=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#written", Checkbox).focus()

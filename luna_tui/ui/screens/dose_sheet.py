@@ -1,0 +1,103 @@
+"""Logging today's doses in one or two keys: the sheet opens with every dose that is
+due and not yet logged already ticked, so `t` then `t` marks them all taken. Space
+ticks or unticks one; m, l and k mark the ticked ones missed, late or skipped. With
+nothing ticked, a key marks the highlighted dose."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Label, SelectionList
+from textual.widgets.selection_list import Selection
+
+from luna_tui.ui.app import ServiceFailed
+
+if TYPE_CHECKING:
+    from luna_tui.services.medications import DoseSlot
+    from luna_tui.ui.app import LunaApp
+
+
+def slot_label(slot: DoseSlot) -> Text:
+    text = Text(f"{slot.scheduled_at[-5:]}  ", style="bold")
+    text.append(f"{slot.medication.name} {slot.medication.dosage}")
+    if slot.dose is not None:
+        text.append(f"  already {slot.dose.status}", style="dim")
+    return text
+
+
+def is_due(slot: DoseSlot, now: dt.datetime) -> bool:
+    """Due: its time has come and nothing is logged for it yet."""
+    return slot.dose is None and slot.scheduled_at <= now.strftime("%Y-%m-%dT%H:%M")
+
+
+class DoseSheet(ModalScreen[int | None]):
+    """Dismisses with how many doses were logged (None when closed without logging)."""
+
+    DEFAULT_CSS = """
+    DoseSheet #dose-slots { height: auto; max-height: 18; width: 100%; }
+    """
+
+    BINDINGS = [
+        Binding("t", "log('taken')", "Taken", id="doses.taken"),
+        Binding("m", "log('missed')", "Missed", id="doses.missed"),
+        Binding("l", "log('late')", "Late", id="doses.late"),
+        Binding("k", "log('skipped')", "Skipped", id="doses.skipped"),
+        Binding("a", "tick_all", "Tick all", id="doses.all"),
+        Binding("escape", "dismiss(None)", "Close", id="doses.close"),
+    ]
+
+    def __init__(self, slots: list[DoseSlot], now: dt.datetime) -> None:
+        super().__init__()
+        self.slots, self.now = slots, now
+
+    @property
+    def luna(self) -> LunaApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label("Today's doses", classes="heading")
+            yield SelectionList[int](*[
+                Selection(slot_label(slot), index, is_due(slot, self.now))
+                for index, slot in enumerate(self.slots)
+            ], id="dose-slots")
+            yield Label("Space ticks doses; a key marks every ticked one, or the highlighted "
+                        "one if none is ticked.", classes="muted")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        listing = self.query_one("#dose-slots", SelectionList)
+        listing.focus()
+        unlogged = [i for i, slot in enumerate(self.slots) if slot.dose is None]
+        if unlogged:
+            listing.highlighted = unlogged[0]  # the next dose to see to
+
+    def action_tick_all(self) -> None:
+        self.query_one("#dose-slots", SelectionList).select_all()
+
+    async def action_log(self, status: str) -> None:
+        from luna_tui.services.medications import Medications
+
+        listing = self.query_one("#dose-slots", SelectionList)
+        picked = listing.selected or (
+            [] if listing.highlighted is None else [listing.highlighted])
+        chosen = [self.slots[i] for i in picked]
+        if not chosen:
+            return
+        session = self.luna.session
+        if session is None:
+            return
+        pairs = [(slot.medication.id, slot.scheduled_at) for slot in chosen]
+        try:
+            await self.luna.call(Medications(session).log_doses, pairs, status)
+        except ServiceFailed:
+            return
+        count = len(pairs)
+        self.notify(f"Logged {count} dose{'s' if count != 1 else ''} as {status}.")
+        self.dismiss(count)
