@@ -181,6 +181,8 @@ def test_bench_builds_its_own_vaults_and_reports_every_measure(capsys, layout):
     assert result.code == 0, result.err
     for measure in ("bulk import of 300 entries", "newest page of 50", "search top 50",
                     "filtered by mood", "save one entry", "adherence over a year",
-                    "`luna list` at 300 entries", "peak RSS"):
+                    "`luna list` at 300 entries", "peak RSS", "medication details",
+                    "past appointments", "vitals chart", "medications: number key",
+                    "appointments: number key", "vitals: number key"):
         assert measure in result.out, measure
     assert not layout.exists()  # it never touches the real vault

@@ -2,8 +2,9 @@
 
 Start-up is measured from outside: a real `luna` in a pseudo-terminal, watched until the
 unlock screen's words appear, then fed the passphrase and watched until the dashboard's
-do. The journal list is measured inside, with Textual's Pilot: time to the first page,
-then per page while scrolling to the end.
+do. Then each place is timed from its number key to its words painted: the journal's
+first page and each next page (End), then medications, appointments and vitals, each
+opened for the first time (so it is built, queried and painted).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ UNLOCK_MARK = "Unlock your vault"
 DASHBOARD_MARK = "Today's doses"
 JOURNAL_MARK = "50 entries shown"
 END_KEY = b"\x1b[F"
+# Words each place shows once its data is painted.
+PLACE_MARKS = (("medications", b"3", "active ·"), ("appointments", b"4", "upcoming ·"),
+               ("vitals", b"5", "newest first"))
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class AppTimes:
     unlock_to_dashboard: float  # passphrase sent → the dashboard painted
     journal_first_page: float  # `2` pressed → the journal's first page painted
     journal_next_page: float  # End pressed → the next page painted (median)
+    places: dict[str, float]  # number key pressed → that place painted
     peak_rss_kb: int
 
 
@@ -109,6 +114,11 @@ def run_app_once(home: Path, passphrase: str, config_dir: Path, pages: int) -> A
             time.sleep(0.2)
             sent = _send(master, END_KEY)
             per_page.append(_wait_for(master, f"{page * 50} entries shown") - sent)
+        places = {}
+        for place, key, mark in PLACE_MARKS:
+            time.sleep(0.2)
+            sent = _send(master, key)
+            places[place] = _wait_for(master, mark) - sent
         peak = _peak_rss_kb(process.pid)
         os.write(master, b"\x11")  # ctrl+q
         _drain_until_exit(master, process)
@@ -116,7 +126,7 @@ def run_app_once(home: Path, passphrase: str, config_dir: Path, pages: int) -> A
         if process.poll() is None:
             process.kill()
         os.close(master)
-    return AppTimes(spawn, unlock, first, statistics.median(per_page), peak)
+    return AppTimes(spawn, unlock, first, statistics.median(per_page), places, peak)
 
 
 def _send(fd: int, data: bytes) -> float:
@@ -134,6 +144,8 @@ def run_app(home: Path, passphrase: str, config_dir: Path, runs: int, pages: int
     def median(name: str) -> float:
         return statistics.median(getattr(r, name) for r in results)
 
+    places = {place: statistics.median(r.places[place] for r in results)
+              for place, _, _ in PLACE_MARKS}
     return AppTimes(median("spawn_to_unlock"), median("unlock_to_dashboard"),
-                    median("journal_first_page"), median("journal_next_page"),
+                    median("journal_first_page"), median("journal_next_page"), places,
                     max(r.peak_rss_kb for r in results))

@@ -37,6 +37,7 @@ class Sizes:
     messages: int = 1_000_000
     vitals: int = 50_000
     doses: int = 5_000
+    appointments: int = 2_000
     years: int = 10
 
 
@@ -88,7 +89,8 @@ def build(session: VaultSession, patient_id: str, sizes: Sizes, *, seed: int = 7
     del drafts
     if progress:
         progress("journal", timings["journal import"])
-    for name, part in (("messages", _messages), ("vitals", _vitals), ("doses", _doses)):
+    for name, part in (("messages", _messages), ("vitals", _vitals), ("doses", _doses),
+                       ("appointments", _appointments)):
         started = time.perf_counter()
         session.run(part, session, patient_id, sizes, rng)
         timings[name] = time.perf_counter() - started
@@ -167,3 +169,38 @@ def _doses(session: VaultSession, patient_id: str, sizes: Sizes, rng: random.Ran
     with session.writing("build a benchmark vault"):
         for begin in range(0, len(rows), 5000):
             MedicationDose.insert_many(rows[begin:begin + 5000]).execute()
+
+
+def _appointments(session: VaultSession, patient_id: str, sizes: Sizes,
+                  rng: random.Random) -> None:
+    """Ten years of visits, most of them past, a few ahead; and a cabinet of medications
+    with dose changes, so the medications screen has a history to show."""
+    from luna_tui.services.medications import Medications
+    from luna_tui.store.models.appointments import Appointment
+
+    today = dt.date.today()
+    span = 365 * sizes.years
+    providers = ("Dr Rivera", "Dr Okafor", "Physio Sam", "Dental care", "Eye clinic")
+    rows = []
+    for index in range(sizes.appointments):
+        day = today - dt.timedelta(days=span) + dt.timedelta(
+            days=(span + 60) * index // max(sizes.appointments, 1))
+        upcoming = day >= today
+        rows.append({"id": f"bench-appointment-{index}", "patient": patient_id,
+                     "appointment_date": day.isoformat(),
+                     "appointment_time": f"{rng.randint(8, 17):02d}:{rng.choice(('00', '30'))}",
+                     "appointment_type": rng.choice(("routine", "specialist", "follow_up")),
+                     "provider_name": rng.choice(providers), "location": "City Clinic",
+                     "status": "scheduled" if upcoming else "completed",
+                     "created_at": "2026-01-01T00:00:00.000Z",
+                     "updated_at": "2026-01-01T00:00:00.000Z"})
+    with session.writing("build a benchmark vault"):
+        for begin in range(0, len(rows), 5000):
+            Appointment.insert_many(rows[begin:begin + 5000]).execute()
+    medications = Medications(session)
+    for index, name in enumerate(("Atorvastatin", "Lisinopril", "Sertraline", "Vitamin D")):
+        medication = medications.create(
+            patient_id, name, f"{10 * (index + 1)} mg", "once daily",
+            start_date=(today - dt.timedelta(days=700 + 50 * index)).isoformat())
+        medications.update(medication.id, dosage=f"{20 * (index + 1)} mg",
+                           effective=(today - dt.timedelta(days=200)).isoformat())
