@@ -38,7 +38,8 @@ class DashboardScreen(PlaceScreen):
         Binding("t", "app.log_doses", "Log doses", id="dashboard.log_doses"),
         Binding("slash", "app.search_journal", "Search", id="dashboard.search"),
         Binding("r", "reload", "Refresh", id="dashboard.refresh", show=False),
-        # The places, shown here only (see LunaApp.BINDINGS).
+        # The places, shown here only (see LunaApp.BINDINGS); Home is where we are.
+        Binding("1", "app.go('dashboard')", "Home", id="go.dashboard", show=False),
         Binding("2", "app.go('journal')", "Journal", id="go.journal"),
         Binding("3", "app.go('medications')", "Meds", id="go.medications"),
         Binding("4", "app.go('appointments')", "Appts", id="go.appointments"),
@@ -109,7 +110,7 @@ class DashboardScreen(PlaceScreen):
     def _show_doses(self, slots: list) -> None:
         body = Text()
         if not slots:
-            body.append("No medications scheduled today.", style="dim")
+            body.append("No medications scheduled today: 3 opens medications.", style="dim")
         for slot in slots:
             taken = slot.dose is not None and slot.dose.status in ("taken", "late")
             mark = {"taken": "✔", "late": "✔", "missed": "✘", "skipped": "–"}.get(
@@ -123,7 +124,7 @@ class DashboardScreen(PlaceScreen):
     def _show_appointments(self, appointments: list) -> None:
         body = Text()
         if not appointments:
-            body.append("No upcoming appointments.", style="dim")
+            body.append("No upcoming appointments: 4 opens appointments.", style="dim")
         for appointment in appointments:
             day = dt.date.fromisoformat(appointment.appointment_date)
             when = day.strftime("%a %d %b") + (

@@ -29,7 +29,7 @@ LEFT = (("name", "name", "e.g. Metformin"), ("dosage", "dosage", "e.g. 500 mg, 1
         ("frequency", "frequency", "e.g. twice daily, every 8 hours, as needed"),
         ("schedule", "dose times", "e.g. 08:00 20:00 (empty: none)"),
         ("route", "route", "e.g. oral, inhaled"),
-        ("start_date", "started on", "YYYY-MM-DD"))
+        ("start_date", "started on", "YYYY-MM-DD (empty: today)"))
 RIGHT = (("prescribing_doctor", "prescriber", ""), ("pharmacy", "pharmacy", ""),
          ("rx_number", "Rx number", ""), ("refill_date", "next refill", "YYYY-MM-DD"),
          ("supply_count", "doses on hand (to count days of supply)", "e.g. 60"))

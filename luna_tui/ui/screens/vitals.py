@@ -209,7 +209,8 @@ class VitalsScreen(PlaceScreen):
         if [row.value for row in table.rows] == kinds:
             # Same rows: update in place, so the cursor stays and no highlight fires.
             for kind in kinds:
-                table.update_cell(kind, self.latest_column, self._latest_cell(kind))
+                table.update_cell(kind, self.latest_column, self._latest_cell(kind),
+                                  update_width=True)
         else:
             table.clear()
             for kind in kinds:
