@@ -174,8 +174,8 @@ def _query_measurements(session, sizes: Sizes, cursor_type, filter_type,  # noqa
     from luna_tui.services.health_chart import HealthChart
     from luna_tui.services.journal import EntryDraft, Journal
     from luna_tui.services.medications import Medications
-    from luna_tui.services.vitals import Vitals
     from luna_tui.services.settings import Settings
+    from luna_tui.services.vitals import Vitals
     from luna_tui.store.models.journal import JournalEntry
 
     journal = Journal(session)
