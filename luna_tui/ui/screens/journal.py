@@ -389,13 +389,14 @@ class JournalScreen(PlaceScreen):
             await self.luna.call(Journal(self.session).delete, entry_id)
         except ServiceFailed:
             return
-        table = self.query_one("#entries", DataTable)
-        table.remove_row(entry_id)
-        self.entries.pop(entry_id, None)
+        if self.entries.pop(entry_id, None) is not None:  # a refresh may have dropped it already
+            self.query_one("#entries", DataTable).remove_row(entry_id)
         self.notify("Entry deleted.")
         self._status_for_list()
 
     def _replace_row(self, entry: Entry) -> None:
+        if entry.id not in self.entries:  # a refresh while we waited: the table is new
+            return
         table = self.query_one("#entries", DataTable)
         self.entries[entry.id] = entry
         for index, (column, value) in enumerate(zip(self.column_keys, entry_row(entry),
