@@ -115,3 +115,19 @@ class DiskFull(LunaError):
 
 class ReadOnlyLocation(LunaError):
     pass
+
+
+class BackupDamaged(LunaError):
+    """A backup file that is truncated, changed or not a Luna backup at all."""
+
+    exit_code = EXIT_CORRUPT
+
+
+class BackupTooNew(LunaError):
+    """A backup made by a newer Luna than this one (a format or schema it doesn't know)."""
+
+    exit_code = EXIT_CORRUPT
+
+
+class BackupOfAnotherVault(LunaError):
+    """Restoring one vault's backup over a different vault would lose that vault."""

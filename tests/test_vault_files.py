@@ -127,8 +127,8 @@ def test_a_crash_mid_init_leaves_no_vault_and_the_next_init_works(layout, monkey
     assert not layout.exists()
     monkeypatch.undo()
     create_vault(layout, PASSPHRASE, kdf=cheap_kdf()).session.close()
-    assert sorted(p.name for p in layout.home.iterdir()) == ["audit", "keys.db", "luna.db",
-                                                            "stats.db"]
+    assert sorted(p.name for p in layout.home.iterdir()) == [".lock", "audit", "keys.db",
+                                                            "luna.db", "stats.db"]
 
 
 def test_a_read_only_location_is_a_sentence(layout, monkeypatch):

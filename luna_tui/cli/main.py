@@ -22,6 +22,7 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     from luna_tui import __version__
     from luna_tui.cli import (
+        backup_commands,
         bench_command,
         health_commands,
         journal_commands,
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     health_commands.register(commands, common)
     vault_commands.register(commands, common)
     settings_command.register(commands, common)
+    backup_commands.register(commands, common)
     bench_command.register(commands, common)
     return parser
 

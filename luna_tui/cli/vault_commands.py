@@ -119,9 +119,11 @@ def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = ()) -> Vau
     from concurrent.futures import ThreadPoolExecutor
 
     from luna_tui.cli.secrets_input import read_passphrase
+    from luna_tui.store.vault_swap import finish_interrupted_swap
     from luna_tui.vault.key_manager import KeyManager
 
     layout = layout_from(args)
+    finish_interrupted_swap(layout)  # a restore killed half-way is completed first
     layout.require_vault()  # before asking for a passphrase there is no use for
     secret = read_passphrase(args)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="luna-kdf") as pool:

@@ -58,6 +58,15 @@ SETTINGS: dict[str, Setting] = {
         "companion) or private (never leaves the vault)"),
     "auto_lock_minutes": Setting(5, _whole_number(1, 720),
                                  description="minutes idle before the app locks"),
+    "backup.every_days": Setting(
+        7, _whole_number(0, 365),
+        description="the app makes a backup when you unlock it and the newest is this many "
+        "days old (0: never)"),
+    "backup.keep": Setting(
+        10, _whole_number(0, 1000),
+        description="after an automatic backup, keep this many of the newest (0: keep all)"),
+    "backup.folder": Setting(
+        "", _text, description="where backups go (empty: the backups folder in LUNA_HOME)"),
 }
 
 

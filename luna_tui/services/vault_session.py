@@ -78,6 +78,7 @@ class VaultSession:
         self._chain = chain
         self.closed = False
         self.failed_unlocks: list[keystore.UnlockFailure] = []
+        self._vault_lock: Any = None
 
     # -- opening ------------------------------------------------------------------
 
@@ -85,6 +86,9 @@ class VaultSession:
     def open(cls, layout: VaultLayout, secret: str, *, clock: Clock | None = None,
              client: str = "cli", busy_timeout: float | None = None) -> VaultSession:
         """Unlock with a passphrase, recovery key or access key, and connect."""
+        from luna_tui.store.vault_swap import finish_interrupted_swap
+
+        finish_interrupted_swap(layout)  # a restore killed half-way is completed first
         layout.require_vault()
         clock = clock or SystemClock()
         unlocked = KeyManager(layout, clock).unlock(secret)
@@ -96,6 +100,7 @@ class VaultSession:
                 busy_timeout: float | None = None) -> VaultSession:
         """Connect with a key already unlocked (the KDF has run)."""
         from luna_tui.store.db_thread import DbThread
+        from luna_tui.store.vault_lock import VaultLock
 
         global _open_session
         clock = clock or SystemClock()
@@ -103,6 +108,8 @@ class VaultSession:
         with _open_session_lock:
             if _open_session is not None and not _open_session.closed:
                 raise RuntimeError("another vault is already open in this process")
+            lock = VaultLock(layout.home)
+            lock.acquire_shared()  # held while open: no restore swaps files under us
             thread = DbThread()
             try:
                 db, chain = thread.call(
@@ -111,8 +118,10 @@ class VaultSession:
                 )
             except BaseException:
                 thread.shutdown()
+                lock.release()
                 raise
             session = cls(layout, unlocked, keys, thread, db, chain, clock)
+            session._vault_lock = lock
             _open_session = session
         try:
             session.run(session._record_unlock)
@@ -257,6 +266,8 @@ class VaultSession:
         finally:
             self._thread.shutdown()
             unbind_database()
+            if self._vault_lock is not None:
+                self._vault_lock.release()
             self.closed = True
             self.keys = None  # type: ignore[assignment]
             self.key = _locked_key(self.key)

@@ -1,0 +1,185 @@
+"""Consistent, still-encrypted copies of an open vault's databases, for a backup.
+
+Copying a live WAL database with `cp` can produce a corrupt file (seed 002 did that).
+Luna uses SQLite's backup API on its own connection, inside one read transaction, so
+luna.db, stats.db and the current audit month are copied as of one moment each.
+Files can't share a snapshot, so another Luna process committing between two of them
+could leave the audit head and the audit log out of step; the copy checks that they
+agree and starts again if not. Each copy is switched to a rollback journal, so it is
+one self-contained file.
+
+Runs on the DB thread (it uses the vault's connection).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from luna_tui.errors import VaultBusy
+from luna_tui.home import VaultLayout, create_private_file, ensure_private_dir
+from luna_tui.store.connection import VaultDatabase, raw_key_literal
+
+ATTEMPTS = 5
+PAGES_PER_STEP = 4096
+
+# Fraction of a database done, 0..1, and which one.
+CopyProgress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class CopiedVault:
+    files: list[tuple[str, Path]]  # name inside the vault, copy on disk
+    counts: dict[str, int]
+
+
+COUNTED_TABLES = {
+    "patients": "patients", "entries": "journal_entries", "medications": "medications",
+    "doses": "medication_doses", "appointments": "appointments", "vitals": "vitals",
+    "records": "records", "attachments": "attachments", "messages": "messages",
+}
+
+
+def copy_vault(db: VaultDatabase, layout: VaultLayout, keys: Any, attached_month: str,
+               staging: Path, progress: CopyProgress | None = None) -> CopiedVault:
+    """Copy every file of the vault into `staging`, as of one moment."""
+    ensure_private_dir(staging)
+    files = [("keys.db", _copy_keys_file(layout.keys_db, staging / "keys.db"))]
+    for attempt in range(ATTEMPTS):
+        copied, counts, head_seq = _copy_databases(db, layout, keys, attached_month, staging,
+                                                   progress)
+        if _audit_last_seq(copied[-1][1], keys.audit_db) == head_seq:
+            break
+        for _name, path in copied:  # another process committed in between: again
+            path.unlink(missing_ok=True)
+        if attempt == ATTEMPTS - 1:
+            raise VaultBusy("Another Luna process kept writing while the backup was taken; "
+                            "nothing was saved. Try again.")
+    files += copied
+    files += _older_audit_months(layout, keys.audit_db, attached_month, staging)
+    files += _attachments(layout)
+    return CopiedVault(files, counts)
+
+
+def _copy_databases(db: VaultDatabase, layout: VaultLayout, keys: Any, month: str,
+                    staging: Path, progress: CopyProgress | None
+                    ) -> tuple[list[tuple[str, Path]], dict[str, int], int]:
+    conn = db.connection()
+    plan = [("main", "luna.db", keys.main_db), ("stats", "stats.db", keys.stats_db),
+            ("audit", f"audit/{month}.db", keys.audit_db)]
+    conn.execute("BEGIN")
+    try:
+        for schema, _name, _key in plan:  # pin each file's snapshot at once
+            conn.execute(f"SELECT count(*) FROM {schema}.sqlite_master").fetchone()
+        head_seq = int(conn.execute("SELECT seq FROM main.audit_head WHERE id = 1").fetchone()[0])
+        counts = _counts(conn)
+        copied = []
+        for schema, name, key in plan:
+            target = staging / name
+            _backup_schema(conn, schema, target, key, name, progress)
+            copied.append((name, target))
+    finally:
+        conn.execute("COMMIT")
+    return copied, counts, head_seq
+
+
+def _backup_schema(conn: Any, schema: str, target: Path, key: bytes, name: str,
+                   progress: CopyProgress | None) -> None:
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    ensure_private_dir(target.parent)
+    target.unlink(missing_ok=True)
+    create_private_file(target)
+    copy = sqlcipher.connect(str(target), isolation_level=None)
+    try:
+        copy.execute("PRAGMA cipher_log_level = NONE")
+        copy.execute(f'PRAGMA key = "{raw_key_literal(key)}"')
+
+        def step(_status: int, remaining: int, total: int) -> None:
+            if progress is not None and total:
+                progress(name, 1 - remaining / total)
+
+        conn.backup(copy, pages=PAGES_PER_STEP, progress=step, name=schema)
+        copy.execute("PRAGMA journal_mode = DELETE")  # one file, no -wal to carry along
+    finally:
+        copy.close()
+    if progress is not None:
+        progress(name, 1.0)
+
+
+def _counts(conn: Any) -> dict[str, int]:
+    counts = {}
+    for label, table in COUNTED_TABLES.items():
+        row = conn.execute(f"SELECT count(*) FROM main.{table}").fetchone()
+        counts[label] = int(row[0])
+    counts["audit_rows"] = int(
+        conn.execute("SELECT seq FROM main.audit_head WHERE id = 1").fetchone()[0])
+    return counts
+
+
+def _audit_last_seq(path: Path, key: bytes) -> int:
+    conn = open_copy(path, key)
+    try:
+        row = conn.execute("SELECT max(seq) FROM audit").fetchone()
+        return int(row[0] or 0)
+    finally:
+        conn.close()
+
+
+def open_copy(path: Path, key: bytes) -> Any:
+    """A connection to one copied (or restored) database file, keyed."""
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    conn = sqlcipher.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f'PRAGMA key = "{raw_key_literal(key)}"')
+    return conn
+
+
+def _older_audit_months(layout: VaultLayout, key: bytes, current: str,
+                        staging: Path) -> list[tuple[str, Path]]:
+    """Months before the current one take no more rows; each is copied on its own."""
+    copied = []
+    for month in layout.audit_months():
+        if month == current:
+            continue
+        name = f"audit/{month}.db"
+        target = staging / name
+        source = open_copy(layout.audit_db(month), key)
+        try:
+            _backup_schema(source, "main", target, key, name, None)
+        finally:
+            source.close()
+        copied.append((name, target))
+    return copied
+
+
+def _attachments(layout: VaultLayout) -> list[tuple[str, Path]]:
+    """Attachment files are written once, whole, before their row; they go in as they are."""
+    root = layout.attachments_dir
+    if not root.is_dir():
+        return []
+    return [(path.relative_to(layout.home).as_posix(), path)
+            for path in sorted(root.rglob("*")) if path.is_file()]
+
+
+def _copy_keys_file(source: Path, target: Path) -> Path:
+    """keys.db is plain SQLite (it holds only wrapped keys): the backup API copies it."""
+    target.unlink(missing_ok=True)
+    create_private_file(target)
+    src = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
+    dst = sqlite3.connect(str(target))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    return target
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

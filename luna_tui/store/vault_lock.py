@@ -1,0 +1,65 @@
+"""Who is using a vault folder: a shared lock for every open session, an exclusive one
+for a restore, which swaps the files underneath.
+
+SQLite's own locks protect one database; a restore replaces all of them, so it needs
+to know that no Luna process has any of them open. Every session holds a shared
+`flock` on `LUNA_HOME/.lock` while it is open; a restore takes it exclusively. The
+kernel drops the lock when a process dies, so a killed Luna never leaves it stuck.
+Where `fcntl` is missing (Windows), the locks are no-ops: see README, Backups.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from luna_tui.errors import VaultBusy
+from luna_tui.home import PRIVATE_FILE_MODE, os_error_to_luna
+
+LOCK_FILE_NAME = ".lock"
+
+
+class VaultLock:
+    def __init__(self, home: Path) -> None:
+        self.path = home / LOCK_FILE_NAME
+        self._fd: int | None = None
+
+    def acquire_shared(self) -> None:
+        """Taken by every open session; refused only while a restore runs."""
+        self._acquire(exclusive=False, busy=VaultBusy(
+            "A backup is being restored into this vault right now; try again when it is done."))
+
+    def acquire_exclusive(self) -> None:
+        """Taken by a restore; refused while any Luna process has the vault open."""
+        self._acquire(exclusive=True, busy=VaultBusy(
+            "The vault is open in another Luna process (the app, or a script). Close it, "
+            "then restore; nothing was changed."))
+
+    def _acquire(self, *, exclusive: bool, busy: VaultBusy) -> None:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no advisory locks
+            return
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0),
+                         PRIVATE_FILE_MODE)
+        except OSError as exc:
+            raise os_error_to_luna(exc, self.path) from exc
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise busy from None
+        except OSError as exc:
+            os.close(fd)
+            raise os_error_to_luna(exc, self.path) from exc
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops the flock
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
