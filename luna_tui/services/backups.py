@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,7 +96,7 @@ class Backups:
         ensure_private_dir(destination)
         _remove_stale_leftovers(destination)
         target = _free_name(destination, backup_name(self.session.clock.now()))
-        staging = destination / f".{target.stem}.staging"
+        staging = destination / f".{target.stem}.{os.getpid()}-{secrets.token_hex(4)}.staging"
         self.session.run(self._audit, "backup.create", target, automatic=automatic)
         report = _Reporter(progress)
         try:

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,7 +105,8 @@ def write_archive(target: Path, files: list[tuple[str, Path]],
                   mac_for: Callable[[bytes], bytes], progress: Progress | None = None) -> Manifest:
     """Write `files` (name in the archive, file on disk) and their manifest to `target`."""
     ensure_private_dir(target.parent)
-    temp = target.with_name(f".{target.name}.part")
+    # Unique, so a leftover of a killed backup (cleared later) never stands in the way.
+    temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
     try:
         fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0),
                      PRIVATE_FILE_MODE)
