@@ -183,6 +183,7 @@ def test_bench_builds_its_own_vaults_and_reports_every_measure(capsys, layout):
                     "filtered by mood", "save one entry", "adherence over a year",
                     "`luna list` at 300 entries", "peak RSS", "medication details",
                     "past appointments", "vitals chart", "medications: number key",
-                    "appointments: number key", "vitals: number key"):
+                    "appointments: number key", "vitals: number key", "backup create",
+                    "backup verify", "backup + verify", "restore into a new folder"):
         assert measure in result.out, measure
     assert not layout.exists()  # it never touches the real vault
