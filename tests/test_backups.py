@@ -460,3 +460,18 @@ def test_an_interrupted_swap_is_finished_before_the_vault_opens(backup, layout):
     assert len(entry_texts(layout)) == 3  # opening finishes the swap first
     assert (layout.backups_dir / "before-restore-x" / "keys.db").exists()
     assert not vault_swap.staging_dir(layout).exists()
+
+
+def test_verify_works_from_a_read_only_folder(backup, monkeypatch):
+    from luna_tui.errors import ReadOnlyLocation
+    from luna_tui.services import backup_verify
+
+    real = backup_verify.ensure_private_dir
+
+    def read_only_beside_the_backup(path):
+        if path.parent == backup.parent:
+            raise ReadOnlyLocation("read-only")
+        real(path)
+
+    monkeypatch.setattr(backup_verify, "ensure_private_dir", read_only_beside_the_backup)
+    assert verify_backup(backup, PASSPHRASE).ok

@@ -66,10 +66,7 @@ def verify_backup(path: Path, secret: str, *, clock: Clock | None = None,
     path = Path(path).expanduser().absolute()
     manifest, data, mac = backup_archive.read_manifest(path)
     report = VerifyReport(path, manifest, hashlib.sha256(data).hexdigest())
-    folder = extract_to or path.parent / f".luna-verify-{os.getpid()}-{path.stem}"
-    if extract_to is None:
-        remove_tree(folder)
-    ensure_private_dir(folder)
+    folder = extract_to or _scratch_folder(path)
     try:
         _extract(path, folder, manifest, report, report_progress)
         report_progress(0.6, "Opening the backup with your passphrase…")
@@ -86,6 +83,23 @@ def verify_backup(path: Path, secret: str, *, clock: Clock | None = None,
     if record and report.unlocked is not None:
         _record(report, clock)
     return report
+
+
+def _scratch_folder(backup: Path) -> Path:
+    """Beside the backup (same disk, room for it); the system's temp folder when that
+    folder is read-only. Everything extracted is still encrypted."""
+    import tempfile
+
+    from luna_tui.errors import ReadOnlyLocation
+    from luna_tui.store.online_copy import remove_tree
+
+    folder = backup.parent / f".luna-verify-{os.getpid()}-{backup.stem}"
+    remove_tree(folder)
+    try:
+        ensure_private_dir(folder)
+    except ReadOnlyLocation:
+        return Path(tempfile.mkdtemp(prefix="luna-verify-"))
+    return folder
 
 
 def _extract(path: Path, folder: Path, manifest: Manifest, report: VerifyReport,
