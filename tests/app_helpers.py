@@ -14,10 +14,12 @@ from luna_tui.ui.app import LunaApp
 SIZE = (100, 36)
 
 
-def make_app(layout: VaultLayout, clock: FakeClock | None = None) -> LunaApp:
-    """The app with a fake clock; tests call lock_if_idle themselves."""
+def make_app(layout: VaultLayout, clock: FakeClock | None = None, *,
+             automatic_backups: bool = False) -> LunaApp:
+    """The app with a fake clock; tests call lock_if_idle themselves. No automatic backup
+    after unlocking unless a test asks (tests/test_app_backups.py does)."""
     return LunaApp(layout, clock=clock or FakeClock(), new_vault_kdf=cheap_kdf(),
-                   idle_check_seconds=3600)
+                   idle_check_seconds=3600, automatic_backups=automatic_backups)
 
 
 async def settle(pilot: Pilot) -> None:

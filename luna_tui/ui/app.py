@@ -1,6 +1,10 @@
 """The Luna app: unlock, then the places (dashboard, journal, patients), each a mode
 with its own screen stack, so hopping between them keeps where you were.
 
+After an unlock, a backup is made in the background when the newest is older than the
+`backup.every_days` setting; a restore locks the vault, swaps its files and opens the
+restored vault (see screens/backups.py and screens/restoring.py).
+
 Services are blocking and run on the vault's DB thread; the app awaits them from a
 thread (`call`), so the event loop keeps painting. Locking switches back to the unlock
 screen, removes every place (their screens and data go), clears notifications and
@@ -14,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual import events
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -24,8 +28,11 @@ from luna_tui.clock import Clock, SystemClock
 from luna_tui.errors import LunaError
 from luna_tui.home import VaultLayout
 from luna_tui.ui import preferences
+from luna_tui.ui.backup_jobs import Activity, BackupJobs
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from luna_tui.services.vault_session import VaultSession
     from luna_tui.vault.kdf import KdfParams
 
@@ -38,7 +45,7 @@ ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown,
                    events.MouseScrollUp, events.Paste)
 # Actions that need an unlocked vault; while locked they are hidden from the footer.
 UNLOCKED_ACTIONS = {"go", "switch_patient", "lock", "new_entry", "search_journal",
-                    "log_doses"}
+                    "log_doses", "back_up_now"}
 
 
 class ServiceFailed(Exception):
@@ -48,6 +55,7 @@ class ServiceFailed(Exception):
 def _places() -> dict[str, Callable[[], Screen]]:
     """The places reachable by number keys, imported only once the vault is open."""
     from luna_tui.ui.screens.appointments import AppointmentsScreen
+    from luna_tui.ui.screens.backups import BackupsScreen
     from luna_tui.ui.screens.dashboard import DashboardScreen
     from luna_tui.ui.screens.journal import JournalScreen
     from luna_tui.ui.screens.medications import MedicationsScreen
@@ -56,7 +64,7 @@ def _places() -> dict[str, Callable[[], Screen]]:
 
     return {"dashboard": DashboardScreen, "journal": JournalScreen,
             "medications": MedicationsScreen, "appointments": AppointmentsScreen,
-            "vitals": VitalsScreen, "patients": PatientsScreen}
+            "vitals": VitalsScreen, "patients": PatientsScreen, "backups": BackupsScreen}
 
 
 class LunaApp(App[None]):
@@ -73,6 +81,7 @@ class LunaApp(App[None]):
         Binding("4", "go('appointments')", "Appts", id="go.appointments", show=False),
         Binding("5", "go('vitals')", "Vitals", id="go.vitals", show=False),
         Binding("8", "go('patients')", "People", id="go.patients", show=False),
+        Binding("9", "go('backups')", "Backups", id="go.backups", show=False),
         # The top bar names p and ctrl+l, and ? lists every key.
         Binding("p", "switch_patient", "Patient", id="patient.switch", show=False),
         Binding("ctrl+l", "lock", "Lock", id="app.lock", show=False),
@@ -82,14 +91,25 @@ class LunaApp(App[None]):
 
     patient_name: reactive[str] = reactive("")
     read_only: reactive[bool] = reactive(False)
+    # The backup, verify or check under way (the Backups screen shows it), or None.
+    backup_activity: reactive[Activity | None] = reactive(None)
 
     def __init__(self, layout: VaultLayout, *, clock: Clock | None = None,
                  new_vault_kdf: KdfParams | None = None,
-                 idle_check_seconds: float = IDLE_CHECK_SECONDS) -> None:
+                 idle_check_seconds: float = IDLE_CHECK_SECONDS,
+                 automatic_backups: bool = True) -> None:
         """`new_vault_kdf`: key-derivation parameters for a vault made in the welcome
         screen (tests pass cheap ones); else they are calibrated to this machine.
-        `idle_check_seconds`: how often to check for auto-lock (tests check by hand)."""
+        `idle_check_seconds`: how often to check for auto-lock (tests check by hand).
+        `automatic_backups`: back up after unlocking when one is due (tests opt in)."""
         super().__init__()
+        self.automatic_backups = automatic_backups
+        self.backup_jobs = BackupJobs(self)
+        # (folder, every_days, keep) as last read: the Backups screen shows them while a
+        # backup holds the DB thread, instead of waiting for it.
+        self.backup_settings: tuple[Path, int, int] | None = None
+        self._locking: VaultSession | None = None  # locked, closing once a backup ends
+        self._close_lock = asyncio.Lock()
         self.idle_check_seconds = idle_check_seconds
         self.layout = layout
         self.clock = clock or SystemClock()
@@ -129,8 +149,9 @@ class LunaApp(App[None]):
 
     # -- the open vault --------------------------------------------------------------------
 
-    async def vault_opened(self, session: VaultSession) -> None:
-        """Called by the unlock and welcome screens once a session is open."""
+    async def vault_opened(self, session: VaultSession, *, unlocked: bool = False) -> None:
+        """Called by the unlock and welcome screens (and after a restore) once a session
+        is open; `unlocked`: by a passphrase just typed, when a backup may be due."""
         from luna_tui.services.patients import Patients
         from luna_tui.services.settings import Settings
 
@@ -157,6 +178,51 @@ class LunaApp(App[None]):
                         " UTC).", severity="warning", timeout=10)
         for warning in session.warnings:
             self.notify(warning, severity="warning", timeout=10)
+        if unlocked and self.automatic_backups and not session.read_only:
+            # A read-only key (a caregiver's) never writes files into the folder unasked.
+            if self.backup_jobs.begin("Automatic backup"):
+                self._automatic_backup(session)
+
+    @work(thread=True, group="automatic-backup", exit_on_error=False)
+    def _automatic_backup(self, session: VaultSession) -> None:
+        """Back up when the newest backup is `backup.every_days` old; never in the way."""
+        from luna_tui.services.backup_files import automatic_plan, run_automatic_backup
+        from luna_tui.ui.screens.backups import human_size
+
+        def tell(message: str, severity: str = "information") -> None:
+            if self.session is session:  # not after a lock: the unlock screen shows nothing
+                self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
+
+        try:
+            plan = automatic_plan(session)
+            if self.session is session:
+                self.backup_settings = (plan.folder, plan.every_days, plan.keep)
+            if not plan.due:
+                return
+            self.call_from_thread(tell, "Backing up… (automatic, every "
+                                  f"{plan.every_days} day{'s' if plan.every_days > 1 else ''})")
+            result = run_automatic_backup(session, plan, self.backup_jobs.progress)
+        except LunaError as error:
+            self.call_from_thread(tell, f"The automatic backup failed: {error}", "warning")
+        except Exception as error:  # noqa: BLE001 - a bug must not cost the session
+            self.call_from_thread(tell, f"The automatic backup failed ({type(error).__name__});"
+                                  " the vault is unchanged. Try b on the Backups screen (9).",
+                                  "warning")
+        else:
+            pruned = len(result.pruned)
+            removed = (f"; {pruned} older one{'s' if pruned > 1 else ''} removed, keeping "
+                       f"the {plan.keep} newest") if pruned else ""
+            self.call_from_thread(tell, f"Backup saved: {result.made.path.name} "
+                                  f"({human_size(result.made.size)}{removed}).")
+            self.call_from_thread(self._backups_changed)
+        finally:
+            self.backup_jobs.end()
+
+    async def _backups_changed(self) -> None:
+        from luna_tui.ui.screens.backups import BackupsScreen
+
+        if isinstance(self.screen, BackupsScreen):
+            await self.refresh_current_screen()
 
     async def attempt(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Run a blocking service call off the event loop; errors are the caller's to show
@@ -219,12 +285,13 @@ class LunaApp(App[None]):
     async def action_lock(self) -> None:
         await self.lock("Locked.")
 
-    async def lock(self, reason: str) -> None:
-        """Hide everything, close the vault, then offer to unlock again."""
+    async def lock(self, reason: str, then: Screen | None = None) -> None:
+        """Hide everything, close the vault, then offer to unlock again (or show `then`)."""
         session, self.session = self.session, None
         if session is None:
             return
         self.patient_id, self.patient_name, self.read_only = None, "", False
+        self.backup_settings = None
         self.clear_notifications()
         await self.switch_mode(GATE)
         while len(self.screen_stack) > 1:
@@ -232,11 +299,47 @@ class LunaApp(App[None]):
         for name in _places():
             if name in self._modes:
                 await self.remove_mode(name)
-        await asyncio.to_thread(session.close)  # before anyone can unlock again
         from luna_tui.ui.screens.unlock import UnlockScreen
 
-        await self.push_screen(UnlockScreen(message=reason))
+        if self.backup_jobs.busy:
+            # A backup needs the open vault until its last byte. Waiting for it here would
+            # hold the app's own messages, and nothing would paint meanwhile: the unlock
+            # screen shows at once, closed to typing until the vault is closed.
+            waiting = UnlockScreen(message="Locked. Finishing the backup under way first…",
+                                   waiting=True)
+            self._locking = session
+            await self.push_screen(waiting)
+            self.refresh_bindings()
+            self._close_after_backup(session, waiting, reason)
+            return
+        await self._close(session)  # before anyone can unlock again
+        await self.push_screen(then or UnlockScreen(message=reason))
         self.refresh_bindings()
+
+    @work(group="lock")
+    async def _close_after_backup(self, session: VaultSession, screen: Any,
+                                  reason: str) -> None:
+        await self.backup_jobs.wait()
+        await self._close(session)
+        self._locking = None
+        if screen.is_attached:
+            screen.ready(reason)
+
+    async def _close(self, session: VaultSession) -> None:
+        async with self._close_lock:  # a quit and a lock may both get here
+            if not session.closed:
+                await asyncio.to_thread(session.close)
+
+    async def restore(self, path: Path, secret: str) -> None:
+        """Put a backup in place of the open vault: lock it (a restore refuses while any
+        session is open, this one too), then restore and reopen on the restoring screen."""
+        from luna_tui.ui.screens.restoring import RestoringScreen
+
+        if self.backup_jobs.busy:  # pressed between the check and now: never both at once
+            self.notify("A backup operation started meanwhile; restore again once it has "
+                        "finished.", severity="warning")
+            return
+        await self.lock("", then=RestoringScreen(path, secret))
 
     async def check_outside_changes(self) -> None:
         """Another Luna process (a script's `luna add`) changed the vault: show it."""
@@ -260,8 +363,10 @@ class LunaApp(App[None]):
 
     async def _close_vault(self) -> None:
         session, self.session = self.session, None
+        session = session or self._locking  # quitting while a lock waits for a backup
         if session is not None and not session.closed:
-            await asyncio.to_thread(session.close)
+            await self.backup_jobs.wait(timeout=60)  # a backup in progress finishes first
+            await self._close(session)
 
     # -- moving around --------------------------------------------------------------------------
 
@@ -285,6 +390,12 @@ class LunaApp(App[None]):
             return
         await self.switch_mode("medications")
         await self.screen.action_log_doses()  # type: ignore[attr-defined]
+
+    async def action_back_up_now(self) -> None:
+        if self.session is None:
+            return
+        await self.switch_mode("backups")
+        self.screen.action_back_up()  # type: ignore[attr-defined]
 
     async def action_search_journal(self) -> None:
         if self.session is None:
@@ -328,6 +439,10 @@ class LunaApp(App[None]):
                                 "medication changes", lambda: self.run_action("go('vitals')"))
             yield SystemCommand("Patients", "The people whose health you keep",
                                 lambda: self.run_action("go('patients')"))
+            yield SystemCommand("Backups", "Back up, verify, restore and delete backups",
+                                lambda: self.run_action("go('backups')"))
+            yield SystemCommand("Back up now", "Copy the vault into a new backup file",
+                                self.action_back_up_now)
             yield SystemCommand("New entry", "Write a journal entry", self.action_new_entry)
             yield SystemCommand("Search the journal", "Find entries by their words",
                                 self.action_search_journal)

@@ -45,6 +45,7 @@ class DashboardScreen(PlaceScreen):
         Binding("4", "app.go('appointments')", "Appts", id="go.appointments"),
         Binding("5", "app.go('vitals')", "Vitals", id="go.vitals"),
         Binding("8", "app.go('patients')", "People", id="go.patients"),
+        Binding("9", "app.go('backups')", "Backups", id="go.backups"),
     ]
 
     def compose(self) -> ComposeResult:

@@ -34,6 +34,8 @@ WARM_MODULES = (
     "luna_tui.ui.screens.medications",
     "luna_tui.ui.screens.appointments",
     "luna_tui.ui.screens.dialogs",
+    "luna_tui.ui.screens.backups",
+    "luna_tui.services.backup_files",  # the automatic backup, right after unlocking
 )
 
 
@@ -48,9 +50,14 @@ class UnlockScreen(Screen):
     # The app's quit key, shown here: in the places the footer keeps its room.
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="app.quit")]
 
-    def __init__(self, message: str = "") -> None:
+    def __init__(self, message: str = "", *, error: bool = False,
+                 waiting: bool = False) -> None:
+        """`waiting`: the vault is still closing (a backup is finishing); `ready` opens
+        the field once it is."""
         super().__init__()
         self.message = message
+        self.error = error
+        self.waiting = waiting
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="unlock-box", classes="card"):
@@ -59,11 +66,13 @@ class UnlockScreen(Screen):
             yield Label(str(self.app.layout.home), id="vault-path", classes="muted")  # type: ignore[attr-defined]
             yield Input(password=True, id="passphrase",
                         placeholder="Passphrase or recovery key, then Enter")
-            yield Label(self.message, id="status")
+            yield Label(self.message, id="status", classes="error" if self.error else "")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#passphrase", Input).focus()
+        field = self.query_one("#passphrase", Input)
+        field.disabled = self.waiting
+        field.focus()
         # After the first paint: imports hold the GIL and would delay it.
         self.call_after_refresh(
             threading.Thread(target=_warm_imports, name="luna-warm", daemon=True).start)
@@ -96,6 +105,14 @@ class UnlockScreen(Screen):
             return
         app.call_from_thread(self._opened, session)
 
+    def ready(self, message: str) -> None:
+        """The vault is closed: unlocking may start."""
+        self.waiting = False
+        self._say(message)
+        field = self.query_one("#passphrase", Input)
+        field.disabled = False
+        field.focus()
+
     def _failed(self, message: str) -> None:
         self._say(message, error=True)
         field = self.query_one("#passphrase", Input)
@@ -106,7 +123,7 @@ class UnlockScreen(Screen):
         from luna_tui.ui.app import ServiceFailed
 
         try:
-            await self.app.vault_opened(session)  # type: ignore[attr-defined]
+            await self.app.vault_opened(session, unlocked=True)  # type: ignore[attr-defined]
         except ServiceFailed:
             self._failed("The vault opened but could not be read; see the message above.")
 

@@ -1,0 +1,80 @@
+"""One backup operation at a time, across the app.
+
+The Backups screen's backup and verify, and the automatic backup after unlocking, run in
+thread workers; this says which one is under way (the app's `backup_activity`, which the
+Backups screen shows as a progress bar), refuses a second, and lets locking wait for the
+running one: a backup needs the open vault until its last byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from luna_tui.ui.app import LunaApp
+
+
+@dataclass(frozen=True)
+class Activity:
+    what: str  # "Backing up", "Verifying luna-….lunabak"
+    done: float  # 0..1
+    step: str  # what is happening now, from the service
+
+
+class BackupJobs:
+    def __init__(self, app: LunaApp) -> None:
+        self.app = app
+        self._idle = threading.Event()
+        self._idle.set()
+        self._shown = (-1, "")
+
+    @property
+    def busy(self) -> bool:
+        return not self._idle.is_set()
+
+    def begin(self, what: str) -> bool:
+        """On the event loop, before starting the worker: False (after saying why) when
+        another operation is under way."""
+        if self.busy:
+            running = self.app.backup_activity
+            doing = running.what if running else "Another backup operation"
+            self.app.notify(f"{doing} is under way; wait for it to finish.",
+                            severity="warning")
+            return False
+        self._idle.clear()
+        self._shown = (-1, "")
+        self.app.backup_activity = Activity(what, 0.0, "Starting…")
+        return True
+
+    def progress(self, done: float, step: str) -> None:
+        """From the worker thread: a service's progress, passed on when it shows."""
+        shown = (int(done * 100), step)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self._call(self._set_progress, done, step)
+
+    def _set_progress(self, done: float, step: str) -> None:
+        current = self.app.backup_activity
+        if current is not None:
+            self.app.backup_activity = Activity(current.what, done, step)
+
+    def end(self) -> None:
+        """From the worker thread, last: the operation is over, however it ended."""
+        self._idle.set()
+        self._call(setattr, self.app, "backup_activity", None)
+
+    async def wait(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """On the event loop: until no operation is under way (or the timeout). Not
+        asyncio.timeout: the waiting is done by a thread, which must end by itself."""
+        if self.busy:
+            await asyncio.to_thread(self._idle.wait, timeout)
+
+    def _call(self, callback, *args) -> None:  # noqa: ANN001
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass  # the app has stopped: nothing left to show it on
