@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from luna_tui.clock import Clock, SystemClock, utc_timestamp
-from luna_tui.errors import BackupDamaged, BackupTooNew
+from luna_tui.errors import BackupDamaged, BackupTooNew, WrongPassphrase
 from luna_tui.home import VaultLayout, ensure_private_dir
 from luna_tui.store import backup_archive
 from luna_tui.store.backup_archive import Manifest
@@ -74,8 +74,7 @@ def verify_backup(path: Path, secret: str, *, clock: Clock | None = None,
         report.unlocked = unlocked
         _check_identity(report, unlocked, data, mac, folder)
         _check_schema(manifest)
-        report_progress(0.7, "Checking every database…")
-        _check_databases(report, folder, unlocked)
+        _check_databases(report, folder, unlocked, report_progress)
         report_progress(1.0, "Verified." if report.ok else "Verification failed.")
     finally:
         if extract_to is None:
@@ -122,7 +121,12 @@ def _unlock(folder: Path, secret: str, clock: Clock) -> UnlockedKey:
 
     if not (folder / "keys.db").exists():
         raise BackupDamaged("The backup holds no keys.db, so it can't be opened.")
-    return KeyManager(VaultLayout(folder), clock).unlock(secret)
+    try:
+        return KeyManager(VaultLayout(folder), clock).unlock(secret)
+    except WrongPassphrase:
+        raise WrongPassphrase(
+            "That passphrase does not open this backup. A backup opens with the passphrases "
+            "(or the recovery key) the vault had when the backup was made.") from None
 
 
 def _check_identity(report: VerifyReport, unlocked: UnlockedKey, data: bytes, mac: bytes,
@@ -166,7 +170,8 @@ def _check_schema(manifest: Manifest) -> None:
                 f"{unknown[-1]}, which this Luna doesn't know). Upgrade Luna to restore it.")
 
 
-def _check_databases(report: VerifyReport, folder: Path, unlocked: UnlockedKey) -> None:
+def _check_databases(report: VerifyReport, folder: Path, unlocked: UnlockedKey,
+                     progress: Progress) -> None:
     from luna_tui.vault.subkeys import VaultKeys
 
     keys = VaultKeys.from_master_key(unlocked.master_key)
@@ -175,8 +180,13 @@ def _check_databases(report: VerifyReport, folder: Path, unlocked: UnlockedKey) 
                  ("stats.db", layout.stats_db, keys.stats_db)]
     databases += [(f"audit/{m}.db", layout.audit_db(m), keys.audit_db)
                   for m in layout.audit_months()]
-    for name, path, key in databases:
+    total = sum(path.stat().st_size for _n, path, _k in databases if path.exists()) or 1
+    done = 0
+    for name, path, key in databases:  # progress by size: luna.db is most of the time
+        progress(0.7 + 0.28 * done / total, f"Checking {name}…")
         report.checks.append(_integrity(name, path, key))
+        done += path.stat().st_size if path.exists() else 0
+    progress(0.98, "Walking the audit chain…")
     report.checks.append(_audit_chain(layout, keys))
 
 

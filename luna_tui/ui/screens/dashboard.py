@@ -34,8 +34,8 @@ def _age(measured_at: str, today: dt.date) -> str:
 
 class DashboardScreen(PlaceScreen):
     BINDINGS = [
-        Binding("n", "app.new_entry", "New entry", id="dashboard.new_entry"),
-        Binding("t", "app.log_doses", "Log doses", id="dashboard.log_doses"),
+        Binding("n", "app.new_entry", "Write", id="dashboard.new_entry"),
+        Binding("t", "app.log_doses", "Doses", id="dashboard.log_doses"),
         Binding("slash", "app.search_journal", "Search", id="dashboard.search"),
         Binding("r", "reload", "Refresh", id="dashboard.refresh", show=False),
         # The places, shown here only (see LunaApp.BINDINGS); Home is where we are.
