@@ -92,7 +92,7 @@ class ProgressLine:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups import Backups, human_size
 
     progress = ProgressLine()
     with open_session(args, warm=BACKUP_MODULES) as session:
@@ -107,7 +107,7 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups import Backups, human_size
 
     with open_session(args, warm=BACKUP_MODULES) as session:
         backups = Backups(session)
@@ -197,16 +197,6 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 
 # -- how things are shown ------------------------------------------------------------------
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
-
-
 def _when(created_at: str) -> str:
     """A manifest's UTC time, shown in local time."""
     try:

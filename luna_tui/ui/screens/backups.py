@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 
 from luna_tui.errors import LunaError, WrongPassphrase
+from luna_tui.services.backups import human_size
 from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.list_table import ListTable
@@ -37,15 +38,6 @@ WRITE_ACTIONS = {"restore", "delete"}
 
 
 # -- how a backup is shown ---------------------------------------------------------------------
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
-
 
 TABLE_TIME = "%a %d %b %Y  %H:%M"
 SENTENCE_TIME = "%a %-d %b %Y %H:%M"
