@@ -475,3 +475,40 @@ def test_verify_works_from_a_read_only_folder(backup, monkeypatch):
 
     monkeypatch.setattr(backup_verify, "ensure_private_dir", read_only_beside_the_backup)
     assert verify_backup(backup, PASSPHRASE).ok
+
+
+def test_a_quiet_vault_copies_luna_db_as_bytes_and_a_busy_one_through_the_backup_api(
+        session, layout, monkeypatch):
+    from luna_tui.store import online_copy
+
+    write_entries(session, 3)
+    through_api = []
+    real = online_copy._backup_schema
+    monkeypatch.setattr(online_copy, "_backup_schema",
+                        lambda conn, schema, *a, **k: (through_api.append(schema),
+                                                       real(conn, schema, *a, **k)))
+    quiet = Backups(session).create().path
+    assert "main" not in through_api  # the fast path was taken
+    monkeypatch.setattr(online_copy, "_checkpoint", lambda conn: False)  # as if others read
+    busy = Backups(session).create().path
+    assert "main" in through_api
+    session.close()
+    for made in (quiet, busy):
+        report = verify_backup(made, PASSPHRASE)
+        assert report.ok and report.counts["entries"] == 3
+
+
+def test_a_flipped_byte_in_a_large_member_is_caught_while_the_databases_are_checked(
+        backup, monkeypatch):
+    from luna_tui.services import backup_verify
+
+    monkeypatch.setattr(backup_verify, "HASH_LATER_OVER", 0)  # every member hashed later
+    assert verify_backup(backup, PASSPHRASE).ok
+    original = backup.read_bytes()
+    with tarfile.open(backup) as tar:
+        main = tar.getmember("luna.db")
+    damaged = bytearray(original)
+    damaged[main.offset_data + main.size // 2] ^= 0x01
+    backup.write_bytes(bytes(damaged))
+    with pytest.raises(BackupDamaged, match="luna.db"):
+        verify_backup(backup, PASSPHRASE)

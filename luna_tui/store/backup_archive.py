@@ -114,7 +114,8 @@ def write_archive(target: Path, files: list[tuple[str, Path]],
         raise os_error_to_luna(exc, temp) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
-            with tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            with tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT,
+                              copybufsize=CHUNK) as tar:
                 members = tuple(_add_file(tar, name, path, progress) for name, path in files)
                 manifest = manifest_for(members)
                 data = manifest.to_bytes()
@@ -201,10 +202,17 @@ def read_manifest(path: Path) -> tuple[Manifest, bytes, bytes]:
 
 
 def extract(path: Path, destination: Path, manifest: Manifest,
-            progress: Progress | None = None) -> None:
-    """Copy every member into `destination`, checking each against the manifest."""
+            progress: Progress | None = None, *, hash_later_over: int | None = None
+            ) -> list[tuple[Member, Path]]:
+    """Copy every member into `destination`, checking each against the manifest.
+
+    Members larger than `hash_later_over` bytes are copied without hashing and returned,
+    for `check_extracted` to hash while the caller does other work (on two cores, hashing
+    a large luna.db and checking its integrity then take the time of the longer one).
+    """
     where = path.name
     seen: set[str] = set()
+    deferred: list[tuple[Member, Path]] = []
     with _open_tar(path) as tar:
         try:
             for info in tar:
@@ -214,7 +222,11 @@ def extract(path: Path, destination: Path, manifest: Manifest,
                 if expected is None or not info.isfile():
                     raise BackupDamaged(f"{where} holds '{info.name}', which its manifest "
                                         "does not list: it was changed.")
-                _extract_one(tar, info, destination / info.name, expected, where, progress)
+                later = hash_later_over is not None and info.size > hash_later_over
+                target = destination / info.name
+                _extract_one(tar, info, target, expected, where, progress, hash_now=not later)
+                if later:
+                    deferred.append((expected, target))
                 seen.add(info.name)
         except (tarfile.TarError, OSError, EOFError) as exc:
             if isinstance(exc, OSError) and exc.errno is not None:
@@ -223,10 +235,27 @@ def extract(path: Path, destination: Path, manifest: Manifest,
     missing = [m.name for m in manifest.members if m.name not in seen]
     if missing:
         raise BackupDamaged(f"{where} is missing {', '.join(missing[:3])}: it is incomplete.")
+    return deferred
+
+
+def check_extracted(deferred: list[tuple[Member, Path]], where: str) -> None:
+    """Hash members `extract` left for later; a mismatch is a damaged backup."""
+    for member, path in deferred:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while data := handle.read(CHUNK):
+                digest.update(data)
+        if digest.hexdigest() != member.sha256:
+            raise _mismatch(member.name, where)
+
+
+def _mismatch(name: str, where: str) -> BackupDamaged:
+    return BackupDamaged(f"{name} in {where} does not match its checksum: "
+                         "the backup is damaged (a changed or flipped byte).")
 
 
 def _extract_one(tar: tarfile.TarFile, info: tarfile.TarInfo, target: Path, expected: Member,
-                 where: str, progress: Progress | None) -> None:
+                 where: str, progress: Progress | None, *, hash_now: bool = True) -> None:
     if info.size != expected.size:
         raise BackupDamaged(f"{expected.name} in {where} is {info.size} bytes, but the "
                             f"manifest says {expected.size}: the backup was changed.")
@@ -243,14 +272,14 @@ def _extract_one(tar: tarfile.TarFile, info: tarfile.TarInfo, target: Path, expe
             data = source.read(min(CHUNK, remaining))
             if not data:
                 raise BackupDamaged(f"{where} is truncated: it ends inside {expected.name}.")
-            digest.update(data)
+            if hash_now:
+                digest.update(data)
             out.write(data)
             remaining -= len(data)
             if progress is not None:
                 progress(len(data))
-    if digest.hexdigest() != expected.sha256:
-        raise BackupDamaged(f"{expected.name} in {where} does not match its checksum: "
-                            "the backup is damaged (a changed or flipped byte).")
+    if hash_now and digest.hexdigest() != expected.sha256:
+        raise _mismatch(expected.name, where)
 
 
 @contextlib.contextmanager
