@@ -277,6 +277,8 @@ CREATE INDEX conversation_summaries_patient_id ON conversation_summaries (patien
 
 CREATE INDEX conversation_summaries_session_id_end_message_id ON conversation_summaries (session_id, end_message_id);
 
+CREATE INDEX idx_journal_entries_daily_scores ON journal_entries (patient_id, entry_date, mood_scale, sleep_hours);
+
 CREATE INDEX idx_journal_entries_favorite ON journal_entries (patient_id, favorite);
 
 CREATE INDEX idx_journal_entries_mood ON journal_entries (patient_id, mood);
@@ -298,6 +300,8 @@ CREATE INDEX idx_records_patient_date ON records (patient_id, event_date DESC);
 CREATE INDEX idx_semantic_pins_patient_medical ON semantic_pins (patient_id, medical_category, importance_score DESC);
 
 CREATE INDEX idx_sessions_patient_type ON sessions (patient_id, session_type, updated_at DESC);
+
+CREATE INDEX idx_vitals_series ON vitals (patient_id, kind, measured_at, value, value2, unit);
 
 CREATE UNIQUE INDEX journal_entries_id ON journal_entries (id);
 
@@ -322,8 +326,6 @@ CREATE INDEX semantic_pins_message_id ON semantic_pins (message_id);
 CREATE INDEX semantic_pins_session_id ON semantic_pins (session_id);
 
 CREATE INDEX sessions_persona_id ON sessions (persona_id);
-
-CREATE INDEX vitals_patient_id_kind_measured_at ON vitals (patient_id, kind, measured_at);
 
 CREATE TRIGGER journal_entries_fts_delete AFTER DELETE ON journal_entries BEGIN
     INSERT INTO journal_fts (journal_fts, rowid, title, content, tags)

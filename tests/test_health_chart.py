@@ -113,3 +113,17 @@ def test_readings_in_another_unit_are_converted_or_counted_aside(session, me):
 def test_an_unknown_period_is_refused_in_a_sentence(session, me):
     with pytest.raises(ValidationError, match="not a period; choose one of: 30d, 90d, 1y, all"):
         HealthChart(session).data(me, "weight", "week")
+
+
+def test_all_time_is_drawn_by_week(session, me):
+    """Ten years of days are more points than a terminal has columns."""
+    vitals, journal = Vitals(session), Journal(session)
+    for days, weight in ((3, 80.0), (2, 82.0), (400, 90.0)):  # 2 and 3 days ago: one week
+        vitals.record(me, "weight", weight, measured_at=f"{days_ago(days)}T08:00")
+    for days, mood in ((2, 4), (3, 8)):
+        journal.create(me, EntryDraft(content="x", entry_date=days_ago(days), mood_scale=mood))
+    chart = HealthChart(session).data(me, "weight", "all")
+    assert [p.value for p in chart.points] == [90.0, 81.0]
+    assert [m.value for m in chart.mood] == [6.0]
+    assert chart.points[-1].moment.startswith(days_ago(3))  # dated by the week's first
+    assert len(HealthChart(session).data(me, "weight", "1y").points) == 2  # a year: by day

@@ -89,3 +89,20 @@ def test_the_other_lists_use_indexes(session, plans):
     Medications(session).adherence(med.id, dt.date(2026, 1, 1), dt.date(2026, 11, 22))
     for table in ("appointments", "vitals", "medication_doses", "medications"):
         assert scans(plans, table) == [], table
+
+
+def test_a_chart_reads_its_covering_indexes_only(session, plans):
+    """Ten years of readings, moods and sleep without one table page: through SQLCipher
+    each page read is a page decrypted."""
+    from luna_tui.services.vitals import Vitals
+
+    me = Settings(session).current_patient_id()
+    plans.clear()
+    for by_week in (False, True):
+        Vitals(session).readings(me, "weight", dt.date(2016, 1, 1), by_week=by_week)
+        Journal(session).mood_and_sleep(me, dt.date(2016, 1, 1), dt.date(2026, 11, 22),
+                                        by_week=by_week)
+    steps = [step for _sql, plan in plans for step in plan if "vitals" in step
+             or "journal_entries" in step]
+    assert len(steps) == 4
+    assert all("USING COVERING INDEX" in step for step in steps), steps

@@ -16,12 +16,12 @@ from luna_tui.services.base import DomainService, on_db_thread
 from luna_tui.services.journal import Journal
 from luna_tui.services.medications import Medications
 from luna_tui.services.validation import choice
-from luna_tui.services.vitals import KINDS, Vitals, VitalView, normalise_kind
+from luna_tui.services.vitals import KINDS, Reading, Vitals, normalise_kind
 
 PERIODS = ("30d", "90d", "1y", "all")
 PERIOD_DAYS = {"30d": 30, "90d": 90, "1y": 365}
 PERIOD_WORDS = {"30d": "the last 30 days", "90d": "the last 90 days", "1y": "the last year",
-                "all": "all time"}
+                "all": "all time, by week"}
 
 LB_PER_KG = 2.20462
 MG_DL_PER_MMOL_L = 18.016  # glucose
@@ -110,10 +110,13 @@ class HealthChart(DomainService):
         kind = normalise_kind(kind)
         end = self.today()
         start = None if period == "all" else end - dt.timedelta(days=PERIOD_DAYS[period] - 1)
-        readings = Vitals(self.session).series(patient_id, kind, start, end)
-        journal = Journal(self.session)
-        mood = journal.mood_series(patient_id, start or dt.date.min, end)
-        sleep = journal.sleep_series(patient_id, start or dt.date.min, end)
+        # Years of days are more points than a terminal has columns: "all" is by week.
+        by_week = period == "all"
+        readings = Vitals(self.session).readings(patient_id, kind, start, end, by_week=by_week)
+        scores = Journal(self.session).mood_and_sleep(patient_id, start or dt.date.min, end,
+                                                      by_week=by_week)
+        mood = [(day, value) for day, value, _sleep in scores if value is not None]
+        sleep = [(day, value) for day, _mood, value in scores if value is not None]
         if start is None:
             start = _earliest(readings, mood, sleep, end)
         events = Medications(self.session).events(patient_id, start=start, end=end)
@@ -140,7 +143,7 @@ def _dose_change(old: str | None, new: str | None) -> str:
     return f"{old or '?'} → {new or '?'}"
 
 
-def _earliest(readings: list[VitalView], mood: list[tuple[str, float]],
+def _earliest(readings: list[Reading], mood: list[tuple[str, float]],
               sleep: list[tuple[str, float]], end: dt.date) -> dt.date:
     """The first day of any series ("all" starts there), or today when all are empty."""
     firsts = [readings[0].measured_at[:10]] if readings else []
@@ -148,7 +151,7 @@ def _earliest(readings: list[VitalView], mood: list[tuple[str, float]],
     return min([dt.date.fromisoformat(day) for day in firsts] + [end])
 
 
-def _in_unit(reading: VitalView, unit: str) -> ChartPoint | None:
+def _in_unit(reading: Reading, unit: str) -> ChartPoint | None:
     """The reading as a point in `unit`; None when its own unit can't be converted."""
     value, value2 = reading.value, reading.value2
     if reading.unit != unit:

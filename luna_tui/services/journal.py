@@ -424,6 +424,25 @@ class Journal(DomainService):
         return [(row.entry_date, float(row.avg)) for row in query]
 
     @on_db_thread
+    def mood_and_sleep(self, patient_id: str, start: dt.date, end: dt.date, *,
+                       by_week: bool = False) -> list[tuple[str, float | None, float | None]]:
+        """(day, average mood scale, average hours slept) per day with either — or per
+        week, dated by its first such day — oldest first; one pass over the covering
+        index (patient, date, mood, sleep)."""
+        bucket = fn.strftime("%Y-%W", JournalEntry.entry_date) if by_week else (
+            JournalEntry.entry_date)
+        query = (JournalEntry.select(fn.MIN(JournalEntry.entry_date),
+                                     fn.AVG(JournalEntry.mood_scale),
+                                     fn.AVG(JournalEntry.sleep_hours))
+                 .where(JournalEntry.patient == patient_id,
+                        JournalEntry.entry_date.between(start.isoformat(), end.isoformat()),
+                        (JournalEntry.mood_scale.is_null(False))
+                        | (JournalEntry.sleep_hours.is_null(False)))
+                 .group_by(bucket).order_by(fn.MIN(JournalEntry.entry_date)))
+        return [(day, None if mood is None else float(mood),
+                 None if sleep is None else float(sleep)) for day, mood, sleep in query.tuples()]
+
+    @on_db_thread
     def count(self, patient_id: str) -> int:
         return JournalEntry.select().where(JournalEntry.patient == patient_id).count()
 

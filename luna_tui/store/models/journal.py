@@ -52,6 +52,9 @@ JournalEntry.add_index(JournalEntry.patient, JournalEntry.entry_date.desc(),
                        JournalEntry.entry_time.desc(), JournalEntry.entry_no.desc(),
                        name="idx_journal_entries_patient_moment")
 JournalEntry.add_index(JournalEntry.session, name="idx_journal_entries_session")
+# Covering: daily mood and sleep for a chart come from the index alone (migration 0004).
+JournalEntry.add_index(JournalEntry.patient, JournalEntry.entry_date, JournalEntry.mood_scale,
+                       JournalEntry.sleep_hours, name="idx_journal_entries_daily_scores")
 
 
 class JournalEntryTag(BaseModel):
