@@ -131,3 +131,51 @@ class BackupTooNew(LunaError):
 
 class BackupOfAnotherVault(LunaError):
     """Restoring one vault's backup over a different vault would lose that vault."""
+
+
+class AiError(LunaError):
+    """The AI model could not answer; what was typed is kept, the sentence says why."""
+
+    reason = "error"  # a short, stable word for the audit log and stats
+
+
+class AiRemoteRefused(AiError):
+    """A non-loopback endpoint without the opt-in: health data would leave the machine."""
+
+    reason = "remote_refused"
+
+
+class AiUnreachable(AiError):
+    reason = "unreachable"
+
+
+class AiTimeout(AiError):
+    reason = "timeout"
+
+
+class AiKeyRejected(AiError):
+    reason = "key_rejected"
+
+
+class AiRateLimited(AiError):
+    reason = "rate_limited"
+
+
+class AiServerError(AiError):
+    reason = "server_error"
+
+
+class AiBadResponse(AiError):
+    """A stream that is not the protocol (malformed JSON, an unexpected status)."""
+
+    reason = "malformed"
+
+
+class AiStreamCut(AiError):
+    """The stream ended before the model said it had finished."""
+
+    reason = "cut_off"
+
+
+class ReadOnlyViolation(LunaError):
+    """Code running under the read-only guard tried to change the vault; it was stopped."""
