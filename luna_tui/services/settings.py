@@ -50,6 +50,36 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _yes_no(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("say on or off")
+
+
+def _web_address(value: Any) -> str:
+    from urllib.parse import urlsplit
+
+    text = str(value).strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("it must be a web address such as http://127.0.0.1:11434")
+    if parts.username or parts.password:
+        raise ValueError("put the API key in ai.api_key, not in the address")
+    return text
+
+
+def _model_name(value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        raise ValueError("name a model, for example llama3.2")
+    return text
+
+
 SETTINGS: dict[str, Setting] = {
     "current_patient": Setting(None, _text, description="the patient the screens show"),
     "journal.default_privacy": Setting(
@@ -67,6 +97,20 @@ SETTINGS: dict[str, Setting] = {
         description="after an automatic backup, keep this many of the newest (0: keep all)"),
     "backup.folder": Setting(
         "", _text, description="where backups go (empty: the backups folder in LUNA_HOME)"),
+    "ai.base_url": Setting(
+        "http://127.0.0.1:11434", _web_address,
+        description="the AI model's OpenAI-compatible endpoint (default: Ollama on this "
+        "machine)"),
+    "ai.model": Setting("llama3.2", _model_name, description="the model the AI companion uses"),
+    "ai.api_key": Setting("", _text, secret=True,
+                          description="the API key for the AI endpoint, if it needs one"),
+    "ai.allow_remote": Setting(
+        False, _yes_no,
+        description="allow an AI endpoint on another machine (your health data then leaves "
+        "this machine)"),
+    "ai.timeout_seconds": Setting(
+        120, _whole_number(1, 3600),
+        description="seconds to wait for the AI model to connect or send the next words"),
 }
 
 
