@@ -22,6 +22,7 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     from luna_tui import __version__
     from luna_tui.cli import (
+        ai_commands,
         backup_commands,
         bench_command,
         health_commands,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings_command.register(commands, common)
     backup_commands.register(commands, common)
     bench_command.register(commands, common)
+    ai_commands.register(commands, common)
     return parser
 
 
