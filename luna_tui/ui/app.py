@@ -56,6 +56,7 @@ def _places() -> dict[str, Callable[[], Screen]]:
     """The places reachable by number keys, imported only once the vault is open."""
     from luna_tui.ui.screens.appointments import AppointmentsScreen
     from luna_tui.ui.screens.backups import BackupsScreen
+    from luna_tui.ui.screens.companion import CompanionScreen
     from luna_tui.ui.screens.dashboard import DashboardScreen
     from luna_tui.ui.screens.journal import JournalScreen
     from luna_tui.ui.screens.medications import MedicationsScreen
@@ -64,7 +65,8 @@ def _places() -> dict[str, Callable[[], Screen]]:
 
     return {"dashboard": DashboardScreen, "journal": JournalScreen,
             "medications": MedicationsScreen, "appointments": AppointmentsScreen,
-            "vitals": VitalsScreen, "patients": PatientsScreen, "backups": BackupsScreen}
+            "vitals": VitalsScreen, "companion": CompanionScreen, "patients": PatientsScreen,
+            "backups": BackupsScreen}
 
 
 class LunaApp(App[None]):
@@ -80,6 +82,7 @@ class LunaApp(App[None]):
         Binding("3", "go('medications')", "Meds", id="go.medications", show=False),
         Binding("4", "go('appointments')", "Appts", id="go.appointments", show=False),
         Binding("5", "go('vitals')", "Vitals", id="go.vitals", show=False),
+        Binding("7", "go('companion')", "AI", id="go.companion", show=False),
         Binding("8", "go('patients')", "People", id="go.patients", show=False),
         Binding("9", "go('backups')", "Backups", id="go.backups", show=False),
         # The top bar names p and ctrl+l, and ? lists every key.
@@ -437,6 +440,8 @@ class LunaApp(App[None]):
                                 lambda: self.run_action("go('appointments')"))
             yield SystemCommand("Vitals", "Readings and charts, with mood, sleep and "
                                 "medication changes", lambda: self.run_action("go('vitals')"))
+            yield SystemCommand("Companion", "Chat with the AI companion about your journal",
+                                lambda: self.run_action("go('companion')"))
             yield SystemCommand("Patients", "The people whose health you keep",
                                 lambda: self.run_action("go('patients')"))
             yield SystemCommand("Backups", "Back up, verify, restore and delete backups",

@@ -36,7 +36,7 @@ class DashboardScreen(PlaceScreen):
     BINDINGS = [
         Binding("n", "app.new_entry", "Write", id="dashboard.new_entry"),
         Binding("t", "app.log_doses", "Doses", id="dashboard.log_doses"),
-        Binding("slash", "app.search_journal", "Search", id="dashboard.search"),
+        Binding("slash", "app.search_journal", "Find", id="dashboard.search"),
         Binding("r", "reload", "Refresh", id="dashboard.refresh", show=False),
         # The places, shown here only (see LunaApp.BINDINGS); Home is where we are.
         Binding("1", "app.go('dashboard')", "Home", id="go.dashboard", show=False),
@@ -44,6 +44,7 @@ class DashboardScreen(PlaceScreen):
         Binding("3", "app.go('medications')", "Meds", id="go.medications"),
         Binding("4", "app.go('appointments')", "Appts", id="go.appointments"),
         Binding("5", "app.go('vitals')", "Vitals", id="go.vitals"),
+        Binding("7", "app.go('companion')", "AI", id="go.companion"),
         Binding("8", "app.go('patients')", "People", id="go.patients"),
         Binding("9", "app.go('backups')", "Backups", id="go.backups"),
     ]
