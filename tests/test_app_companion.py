@@ -192,3 +192,22 @@ async def test_delete_asks_and_says_journal_entries_stay(layout, session, model)
         assert "Throw away" not in screen_text(pilot)
     titles = in_vault(layout, lambda chat, me: [s.title for s in chat.list_sessions(me)])
     assert titles == ["Keep this one"]
+
+
+async def test_escape_stops_the_reply_and_keeps_the_words_so_far(layout, session, model):
+    prepare(session, model.base_url)
+    model.mode = "hold"
+    model.reply = ["The first words ", "and the rest", " never shown."]
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_companion(pilot)
+        await ask(pilot, "Tell me a long story")
+        await shows(pilot, "The first words")
+        await pilot.press("escape")  # while it streams, Escape stops it
+        model.release.set()
+        text = await shows(pilot, "Stopped.")
+        assert "never shown" not in text
+    messages = in_vault(layout, lambda chat, me: [
+        (m.role, m.finish_reason) for m in chat.messages(chat.list_sessions(me)[0].id)])
+    assert messages[0] == ("user", None)
+    assert messages[1:] == [("assistant", "cancelled")]  # the words so far are kept
