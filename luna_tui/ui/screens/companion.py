@@ -10,6 +10,10 @@ send says why it failed and how to connect one; the message stays in the session
 On the chat (Tab moves there, ↑↓ pick a message): m pins the message as a semantic pin,
 j saves a reply into the journal, c copies it. v shows exactly what would be sent for
 what is typed. n starts a session, r renames, s saves or unsaves, x deletes it.
+When a send failed (or was stopped before any words came), ctrl+r sends the same
+question again without saving it twice. o lists the personas: n adds one, e or Enter
+edits one (its prompt, temperature, max tokens and what it may read), x deletes one of
+the person's own (built-in ones can be edited, not deleted).
 """
 
 from __future__ import annotations
@@ -52,13 +56,17 @@ if TYPE_CHECKING:
         UsagePeriod,
     )
     from luna_tui.services.vault_session import VaultSession
+    from luna_tui.ui.app import LunaApp
 
-WRITE_ACTIONS = {"new", "rename", "delete", "toggle_saved", "pin", "to_journal", "send"}
+WRITE_ACTIONS = {"new", "rename", "delete", "toggle_saved", "pin", "to_journal", "send",
+                 "resend"}
 SESSION_ACTIONS = {"rename", "delete", "toggle_saved", "preview"}
 STREAM_REFRESH_SECONDS = 0.08  # at most this often the streaming reply is redrawn
 CONNECT_HINT = ("To connect a model, run `luna ai config --base-url URL --model NAME` in a "
                 "shell (for example Ollama: `ollama serve`, then `luna ai config --base-url "
-                "http://127.0.0.1:11434 --model llama3.2`), then send again.")
+                "http://127.0.0.1:11434 --model llama3.2`), then press ctrl+r to send it "
+                "again.")
+RESEND_HINT = "Press ctrl+r to send it again."
 TYPE_LABELS = {"chat": "Chat", "check_in": "Check-in", "appointment_prep": "Appointment prep",
                "journal_reflection": "Journal reflection"}
 ROLE_LABELS = {"user": "You", "assistant": "Companion", "system": "System"}
@@ -95,7 +103,7 @@ def failure_text(error: Exception) -> str:
         sentence = str(error)
     else:
         sentence = f"Sending failed ({type(error).__name__})."
-    return f"{sentence}\n\nYour message is kept in this session."
+    return f"{sentence}\n\nYour message is kept in this session. {RESEND_HINT}"
 
 
 class ChatMessage(Vertical):
@@ -167,6 +175,7 @@ class ChatLog(VerticalScroll, can_focus=True):
 class CompanionScreen(PlaceScreen):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="companion.send"),
+        Binding("ctrl+r", "resend", "Send again", id="companion.resend", show=False),
         Binding("escape", "stop", "Stop", id="companion.stop"),
         Binding("escape", "leave_field", "Leave the field", id="companion.leave"),
         Binding("n", "new", "New", id="companion.new"),
@@ -295,10 +304,11 @@ class CompanionScreen(PlaceScreen):
         if not messages:
             self._status("No messages yet: type below and press Enter.")
         elif failure and messages[-1].id == failure[0]:
-            self._status("Not answered (see above); your message is kept in this session.")
+            self._status("Not answered (see above); your message is kept in this session. "
+                         + RESEND_HINT)
         elif messages[-1].role == "user":
             self._status("The last message has no answer yet: the model could not be "
-                         "reached, or it was stopped.")
+                         "reached, or it was stopped. " + RESEND_HINT)
         else:
             self._status("")
 
@@ -379,9 +389,40 @@ class CompanionScreen(PlaceScreen):
         self.refresh_bindings()
         self._send(session, session_id, text, self.streaming)
 
+    async def action_resend(self) -> None:
+        """Send the session's unanswered question again (after a failure or a stop)."""
+        if not self.luna.writable("chat with the companion"):
+            return
+        if self.streaming is not None:
+            self.notify("The companion is still answering; Escape stops it.")
+            return
+        chat = self._current()
+        if chat is None:
+            return
+        try:
+            question = await self.luna.call(self.chat.last_unanswered, chat.id)
+        except ServiceFailed:
+            return
+        if question is None:
+            self.notify("Every message in this session has an answer: there is nothing to "
+                        "send again.")
+            return
+        self.failures.pop(chat.id, None)
+        await self._load_chat()
+        log = self.chat_log
+        reply = ChatMessage("assistant", "")
+        await log.mount(reply)
+        log.pick(len(log.items) - 1)
+        log.scroll_end(animate=False)
+        self.streaming, self.streaming_into = threading.Event(), reply
+        self._status("Sending your question again… Escape stops it.")
+        self.refresh_bindings()
+        self._send(self.session, chat.id, None, self.streaming)
+
     @work(thread=True, group="companion-send", exit_on_error=False)
-    def _send(self, session: VaultSession, session_id: str, text: str,
+    def _send(self, session: VaultSession, session_id: str, text: str | None,
               cancel: threading.Event) -> None:
+        """Send `text`, or with None the session's unanswered question again."""
         pieces: list[str] = []
         shown = [0.0]
 
@@ -393,7 +434,12 @@ class CompanionScreen(PlaceScreen):
                 self._from_thread(session, self._show_partial, "".join(pieces))
 
         try:
-            result = AiChat(session).send(session_id, text, on_delta=on_delta, cancel=cancel)
+            chat = AiChat(session)
+            if text is None:
+                result = chat.resend_last_unanswered(session_id, on_delta=on_delta,
+                                                     cancel=cancel)
+            else:
+                result = chat.send(session_id, text, on_delta=on_delta, cancel=cancel)
         except Exception as error:  # noqa: BLE001 - every failure is said in the chat
             self._from_thread(session, self._send_failed, session_id, error)
         else:
@@ -547,7 +593,10 @@ class CompanionScreen(PlaceScreen):
             personas = await self.luna.call(self.chat.personas)
         except ServiceFailed:
             return
-        await self.app.push_screen(PersonasDialog(personas))
+        await self.app.push_screen(PersonasDialog(personas), self._after_personas)
+
+    async def _after_personas(self, _: None) -> None:
+        await self.refresh_data()  # a persona renamed or deleted shows in the title
 
     # -- messages ----------------------------------------------------------------------------
 
@@ -755,27 +804,125 @@ class PinDialog(ModalScreen[tuple[str, str, str] | None]):
 
 
 class PersonasDialog(ModalScreen[None]):
-    """Who can answer: each persona, what it is for and what it may read (read-only)."""
+    """Who can answer: each persona, what it is for and what it may read. n adds one,
+    e or Enter edits the highlighted one, x deletes it; Escape closes."""
 
-    BINDINGS = [Binding("escape,o", "dismiss(None)", "Close", id="personas.close")]
+    DEFAULT_CSS = """
+    #persona-list { height: auto; max-height: 12; }
+    #persona-about { height: auto; margin-top: 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape,o", "dismiss(None)", "Close", id="personas.close"),
+        Binding("n", "new", "New", id="personas.new"),
+        Binding("e", "edit", "Edit", id="personas.edit"),
+        Binding("x", "delete", "Delete", id="personas.delete"),
+    ]
 
     def __init__(self, personas: list[PersonaView]) -> None:
         super().__init__()
         self.personas = personas
 
+    @property
+    def luna(self) -> LunaApp:
+        return self.app  # type: ignore[return-value]
+
     def compose(self) -> ComposeResult:
-        text = Text()
+        with Vertical(classes="dialog wide"):
+            yield Label("Personas", classes="heading")
+            yield ListTable(id="persona-list")
+            yield Static("", id="persona-about")
+            yield Label("n new · e or Enter edits · x deletes · Escape closes · n on the "
+                        "companion screen starts a session with one", classes="muted")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#persona-list", DataTable)
+        table.add_column("Persona", key="name")
+        table.add_column("Reads", key="reads")
+        self._fill(None)
+        table.focus()
+
+    def _fill(self, keep: str | None) -> None:
+        table = self.query_one("#persona-list", DataTable)
+        table.clear()
         for persona in self.personas:
-            text.append(persona.name, style="bold")
-            text.append("  (built in)\n" if persona.builtin else "\n", style="dim")
+            name = Text(persona.name)
+            if persona.builtin:
+                name.append("  (built in)", style="dim")
+            table.add_row(name, ", ".join(persona.data_access) or "nothing", key=persona.id)
+        ids = [p.id for p in self.personas]
+        if keep in ids:
+            table.move_cursor(row=ids.index(keep), animate=False)
+        self._describe()
+
+    def _highlighted(self) -> PersonaView | None:
+        table = self.query_one("#persona-list", DataTable)
+        if not self.personas or table.cursor_row is None:
+            return None
+        return self.personas[min(table.cursor_row, len(self.personas) - 1)]
+
+    @on(DataTable.RowHighlighted, "#persona-list")
+    def _describe(self) -> None:
+        persona = self._highlighted()
+        text = Text()
+        if persona is not None:
             if persona.description:
                 text.append(persona.description + "\n")
             text.append(f"reads: {', '.join(persona.data_access) or 'nothing'} · "
                         f"temperature {persona.temperature:g} · up to {persona.max_tokens} "
-                        "tokens\n\n", style="dim")
-        with Vertical(classes="dialog wide"):
-            yield Label("Personas", classes="heading")
-            with VerticalScroll(id="personas-scroll"):
-                yield Static(text)
-            yield Label("n on the companion screen starts a session with one · Escape "
-                        "closes", classes="muted")
+                        "tokens", style="dim")
+        self.query_one("#persona-about", Static).update(text)
+
+    async def _reload(self, keep: str | None) -> None:
+        try:
+            self.personas = await self.luna.call(AiChat(self.luna.session).personas)
+        except ServiceFailed:
+            return
+        self._fill(keep)
+
+    async def action_new(self) -> None:
+        await self._open_form(None)
+
+    @on(DataTable.RowSelected, "#persona-list")
+    async def action_edit(self) -> None:
+        persona = self._highlighted()
+        if persona is not None:
+            await self._open_form(persona)
+
+    async def _open_form(self, persona: PersonaView | None) -> None:
+        from luna_tui.ui.screens.persona_form import PersonaFormScreen
+
+        if not self.luna.writable("create a persona" if persona is None else "edit a persona"):
+            return
+
+        async def saved(made: PersonaView | None) -> None:
+            if made is not None:
+                await self._reload(made.id)
+
+        await self.app.push_screen(PersonaFormScreen(persona), saved)
+
+    async def action_delete(self) -> None:
+        from luna_tui.ui.screens.dialogs import ConfirmDialog
+
+        persona = self._highlighted()
+        if persona is None or not self.luna.writable("delete a persona"):
+            return
+        if persona.builtin:
+            self.notify(f"'{persona.name}' is built in: it can be edited but not deleted.",
+                        severity="warning")
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                await self.luna.call(AiChat(self.luna.session).delete_persona, persona.id)
+            except ServiceFailed:
+                return
+            self.notify(f"Persona '{persona.name}' deleted.")
+            await self._reload(None)
+
+        await self.app.push_screen(ConfirmDialog(
+            f"Delete the persona '{persona.name}'?",
+            "Sessions that used it stay, with their messages; the Journal companion "
+            "answers them from now on.", "Delete", danger=True), answered)
