@@ -156,6 +156,20 @@ class UsagePeriod:
     finish_reasons: dict[str, int] = field(default_factory=dict)
 
 
+def _after_latest_summary(session_id: str) -> Any:
+    """The conversation's messages the latest summary does not cover (a query)."""
+    from luna_tui.store.models.ai import ConversationSummary, Message
+
+    latest = (ConversationSummary.select(ConversationSummary.end_message_id)
+              .where(ConversationSummary.session == session_id)
+              .order_by(ConversationSummary.end_message_id.desc()).first())
+    query = Message.select().where(Message.session == session_id,
+                                   Message.role.in_(("user", "assistant")))
+    if latest is not None and latest.end_message_id is not None:
+        query = query.where(Message.id > latest.end_message_id)
+    return query
+
+
 def _persona_view(row: Any) -> PersonaView:
     return PersonaView(row.id, row.name, row.description, row.system_prompt, row.temperature,
                        row.max_tokens, tuple(row.data_access), bool(row.builtin))
@@ -514,15 +528,9 @@ class AiChat(DomainService):
     def _history(self, session_id: str) -> list[MessageView]:
         """The messages sent verbatim: those after the latest summary, at most the
         threshold's worth (the summary stands for the ones before)."""
-        from luna_tui.store.models.ai import ConversationSummary, Message
+        from luna_tui.store.models.ai import Message
 
-        latest = (ConversationSummary.select(ConversationSummary.end_message_id)
-                  .where(ConversationSummary.session == session_id)
-                  .order_by(ConversationSummary.end_message_id.desc()).first())
-        query = Message.select().where(Message.session == session_id,
-                                       Message.role.in_(("user", "assistant")))
-        if latest is not None and latest.end_message_id is not None:
-            query = query.where(Message.id > latest.end_message_id)
+        query = _after_latest_summary(session_id)
         rows = list(query.order_by(Message.id.desc()).limit(self.summary_threshold))
         return [_message_view(r) for r in reversed(rows)]
 
@@ -621,16 +629,10 @@ class AiChat(DomainService):
         return self.session.run(self._save_summary, session_id, older, method, text, result)
 
     def _unsummarised(self, session_id: str) -> list[MessageView]:
-        from luna_tui.store.models.ai import ConversationSummary, Message
+        from luna_tui.store.models.ai import Message
 
-        latest = (ConversationSummary.select(ConversationSummary.end_message_id)
-                  .where(ConversationSummary.session == session_id)
-                  .order_by(ConversationSummary.end_message_id.desc()).first())
-        query = Message.select().where(Message.session == session_id,
-                                       Message.role.in_(("user", "assistant")))
-        if latest is not None and latest.end_message_id is not None:
-            query = query.where(Message.id > latest.end_message_id)
-        return [_message_view(r) for r in query.order_by(Message.id)]
+        return [_message_view(r)
+                for r in _after_latest_summary(session_id).order_by(Message.id)]
 
     def _save_summary(self, session_id: str, older: list[MessageView], method: str, text: str,
                       result: ChatResult | None) -> SummaryView:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 from pathlib import Path
 
 from luna_tui.fault_points import pause_here
@@ -53,6 +52,8 @@ def prepare_staging(layout: VaultLayout) -> Path:
 
 
 def discard_staging(layout: VaultLayout) -> None:
+    import shutil  # deferred: every vault opening passes through here, rarely further
+
     staging = staging_dir(layout)
     if staging.exists() and not (staging / READY).exists():
         shutil.rmtree(staging, ignore_errors=True)
@@ -72,13 +73,15 @@ def finish_interrupted_swap(layout: VaultLayout) -> bool:
     if not staging.exists():
         return False
     if not (staging / READY).exists():
-        shutil.rmtree(staging, ignore_errors=True)  # never committed: the old vault stands
+        discard_staging(layout)  # never committed: the old vault stands
         return False
     _roll_forward(layout)
     return True
 
 
 def _roll_forward(layout: VaultLayout) -> None:
+    import shutil
+
     staging = staging_dir(layout)
     try:
         marker = json.loads((staging / READY).read_text(encoding="utf-8"))
