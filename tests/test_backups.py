@@ -512,3 +512,103 @@ def test_a_flipped_byte_in_a_large_member_is_caught_while_the_databases_are_chec
     backup.write_bytes(bytes(damaged))
     with pytest.raises(BackupDamaged, match="luna.db"):
         verify_backup(backup, PASSPHRASE)
+
+
+# -- what a review of the swap and prune found --------------------------------------------
+
+def test_no_luna_touches_a_swap_while_a_restore_holds_the_vault(backup, layout):
+    from luna_tui.store.vault_lock import VaultLock
+
+    restoring = VaultLock(layout.home)
+    restoring.acquire_exclusive()  # as restore_backup does, before staging
+    try:
+        staging = vault_swap.prepare_staging(layout)
+        (staging / "keys.db").write_bytes(b"being extracted")
+        with pytest.raises(VaultBusy, match="being restored"):
+            vault_swap.finish_interrupted_swap(layout)
+        with pytest.raises(VaultBusy):
+            create_vault(layout, PASSPHRASE, kdf=cheap_kdf())
+        assert (staging / "keys.db").read_bytes() == b"being extracted"
+    finally:
+        restoring.release()
+
+
+def half_swapped(backup: Path, layout: VaultLayout) -> Path:
+    """A restore killed after the old files went out and before the new ones came in."""
+    staging = vault_swap.prepare_staging(layout)
+    backup_archive.extract(backup, staging, backup_archive.read_manifest(backup)[0])
+    (staging / "summary.sealed").unlink()
+    safety = layout.backups_dir / "before-restore-killed"
+    vault_swap._write_marker(staging / vault_swap.READY, {"safety_dir": str(
+        safety.relative_to(layout.home))})
+    safety.mkdir(parents=True)
+    for name in vault_swap.VAULT_MEMBERS:
+        if (layout.home / name).exists():
+            os.replace(layout.home / name, safety / name)
+    vault_swap._write_marker(staging / vault_swap.OLD_MOVED, {})
+    return safety
+
+
+def test_init_on_a_half_swapped_folder_finishes_the_restore_instead(backup, layout):
+    from luna_tui.errors import VaultExists
+
+    half_swapped(backup, layout)
+    assert not layout.exists()  # keys.db is out: it looks like an empty folder
+    with pytest.raises(VaultExists):
+        create_vault(layout, OTHER_PASSPHRASE, kdf=cheap_kdf())
+    assert len(entry_texts(layout)) == 3  # the restored vault, whole
+
+
+def test_finishing_a_swap_never_overwrites_what_is_there(backup, layout):
+    from luna_tui.errors import VaultCorrupt
+
+    half_swapped(backup, layout)
+    (layout.home / "keys.db").write_bytes(b"someone's new vault")
+    with pytest.raises(VaultCorrupt, match="move them by hand"):
+        vault_swap.finish_interrupted_swap(layout)
+    assert (layout.home / "keys.db").read_bytes() == b"someone's new vault"
+    assert (vault_swap.staging_dir(layout) / "keys.db").exists()  # nothing lost either
+
+
+def test_prune_never_trades_a_good_backup_for_a_damaged_one(session, layout, clock):
+    backups = Backups(session)
+    good = backups.create().path
+    clock.advance(hours=1)
+    damaged = backups.create().path  # the newest
+    with tarfile.open(damaged) as tar:
+        mac = tar.getmember("manifest.mac")
+    data = bytearray(damaged.read_bytes())
+    data[mac.offset_data + 3] ^= 0x01  # its manifest's MAC: unreadable with this vault's key
+    damaged.write_bytes(bytes(data))
+    assert [b.path for b in backups.list()] == [damaged, good]
+    assert backups.prune(1) == []
+    assert good.exists() and damaged.exists()
+
+
+def test_a_checksum_failure_found_late_replaces_an_earlier_verified_note(backup, layout,
+                                                                        monkeypatch):
+    from luna_tui.services import backup_verify
+
+    assert verify_backup(backup, PASSPHRASE).ok
+    monkeypatch.setattr(backup_verify, "HASH_LATER_OVER", 0)
+    with tarfile.open(backup) as tar:
+        main = tar.getmember("luna.db")
+    data = bytearray(backup.read_bytes())
+    data[main.offset_data + main.size // 2] ^= 0x01
+    backup.write_bytes(bytes(data))
+    with pytest.raises(BackupDamaged):
+        verify_backup(backup, PASSPHRASE)
+    with VaultSession.open(layout, PASSPHRASE) as session:
+        [info] = Backups(session).list()
+    assert info.verified is not None and not info.verified.ok
+
+
+def test_a_backup_never_replaces_one_that_took_its_name(tmp_path):
+    temp = tmp_path / ".new.part"
+    temp.write_bytes(b"new")
+    taken = tmp_path / "luna-20261122-093000.lunabak"
+    taken.write_bytes(b"older backup")
+    final = backup_archive._link_into_place(temp, taken)
+    assert final.name == "luna-20261122-093000-2.lunabak"
+    assert taken.read_bytes() == b"older backup" and final.read_bytes() == b"new"
+    assert not temp.exists()

@@ -148,10 +148,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     from luna_tui.cli.secrets_input import PASSPHRASE_ENV, read_new_passphrase
     from luna_tui.errors import VaultExists
     from luna_tui.services.vault_setup import create_vault
+    from luna_tui.store.vault_swap import finish_interrupted_swap
     from luna_tui.vault.generated_keys import grouped
     from luna_tui.vault.kdf import DEFAULT_KDF_SECONDS
 
     layout = layout_from(args)
+    finish_interrupted_swap(layout)  # a half-done restore is a vault, not an empty folder
     if layout.exists():
         raise VaultExists(
             f"There is already a vault at {layout.home}. Use `luna passwd` to change its "

@@ -43,7 +43,7 @@ def restore_backup(path: Path, secret: str, layout: VaultLayout, *,
     lock = VaultLock(layout.home)
     lock.acquire_exclusive()
     try:
-        vault_swap.finish_interrupted_swap(layout)
+        vault_swap.finish_swap_locked(layout)  # we hold the lock it would take
         _refuse_another_vault(path, layout)
         staging = vault_swap.prepare_staging(layout)
         try:
@@ -56,7 +56,7 @@ def restore_backup(path: Path, secret: str, layout: VaultLayout, *,
             for name in NOT_VAULT_FILES:
                 (staging / name).unlink(missing_ok=True)
             stamp = clock.now().astimezone().strftime("%Y%m%d-%H%M%S")
-            safety = _free_folder(layout.backups_dir / f"before-restore-{stamp}")
+            safety = _free_folder(_safety_parent(layout) / f"before-restore-{stamp}")
             report_progress(0.92, "Putting the restored files in place…")
             pause_here("restore.before-swap")
             vault_swap.swap_in(layout, safety)
@@ -89,6 +89,17 @@ def _refuse_another_vault(path: Path, layout: VaultLayout) -> None:
             f"{path.name} is a backup of another vault, not the one at {layout.home}; "
             "restoring it here would put that vault away. Restore it into an empty folder "
             "with --to, or move this vault elsewhere first. Nothing was changed.")
+
+
+def _safety_parent(layout: VaultLayout) -> Path:
+    """Where the replaced vault goes: LUNA_HOME/backups, unless that is another disk (a
+    link to a USB stick), where a rename can't reach; then LUNA_HOME itself."""
+    import os
+
+    ensure_private_dir(layout.backups_dir)
+    if os.stat(layout.backups_dir).st_dev != os.stat(layout.home).st_dev:
+        return layout.home
+    return layout.backups_dir
 
 
 def _free_folder(folder: Path) -> Path:

@@ -82,6 +82,8 @@ def verify_backup(path: Path, secret: str, *, clock: Clock | None = None,
             finally:
                 checksums_error = hashing.exception()
         if checksums_error is not None:
+            if record and report.unlocked is not None:  # `list` must stop saying "verified"
+                _record_failure(report, clock, str(checksums_error))
             raise checksums_error  # a damaged file is named as such, before anything else
         report.checks[:0] = [Check("checksums", True,
                                    f"{len(manifest.members)} files match the manifest")]
@@ -252,6 +254,16 @@ def _audit_chain(layout: VaultLayout, keys) -> Check:  # noqa: ANN001
         return Check("audit chain", True,
                      f"{chain.rows} rows in {chain.months} month(s), every link holds")
     return Check("audit chain", False, chain.problem or "broken")
+
+
+def _record_failure(report: VerifyReport, clock: Clock, detail: str) -> None:
+    from luna_tui.services.backups import record_verification
+    from luna_tui.vault.subkeys import VaultKeys
+
+    assert report.unlocked is not None
+    keys = VaultKeys.from_master_key(report.unlocked.master_key)
+    record_verification(report.path, report.manifest_sha256, keys.backup,
+                        utc_timestamp(clock.now()), False, detail)
 
 
 def _record(report: VerifyReport, clock: Clock) -> None:

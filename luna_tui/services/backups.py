@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from luna_tui.clock import utc_timestamp
-from luna_tui.errors import BackupDamaged, BackupTooNew, LunaError
+from luna_tui.errors import BackupDamaged, BackupTooNew, LunaError, VaultBusy
 from luna_tui.home import ensure_private_dir, os_error_to_luna
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store import backup_archive
@@ -115,7 +115,7 @@ class Backups:
             summary = staging / SUMMARY
             self._write_summary(summary, copied.counts)
             files = [*copied.files, (SUMMARY, summary)]
-            total = sum(path.stat().st_size for _name, path in files) or 1
+            total = _total_size(files)
             written = 0
 
             def wrote(count: int) -> None:
@@ -123,7 +123,7 @@ class Backups:
                 written += count
                 report(0.5 + 0.5 * written / total, f"Writing {target.name}…")
 
-            manifest = backup_archive.write_archive(
+            manifest, target = backup_archive.write_archive(
                 target, files, self._manifest_for, self._mac, wrote)
         except BaseException as error:
             if not isinstance(error, KeyboardInterrupt):
@@ -218,9 +218,15 @@ class Backups:
         """Delete all but the newest `keep` backups of this vault; others' are left alone."""
         if keep < 1:
             raise LunaError("Keep at least one backup (--keep 1 or more).")
-        mine = [info for info in self.list(folder) if info.same_vault]
+        mine = [info for info in self.list(folder) if info.same_vault]  # newest first
+        trusted = [info for info in mine if _trusted(info)]
+        if len(trusted) <= keep:
+            return []  # never prune down to fewer good backups than asked for
+        oldest_kept = trusted[keep - 1]
+        # Older than the oldest good one kept; a newer damaged one stays for a look.
+        older = mine[mine.index(oldest_kept) + 1:]
         removed = []
-        for info in mine[keep:]:
+        for info in older:
             try:
                 info.path.unlink()
                 verification_path(info.path).unlink(missing_ok=True)
@@ -231,6 +237,11 @@ class Backups:
             self.session.run(self._audit, "backup.prune", removed[0].parent / "*",
                              removed=[p.name for p in removed], kept=keep)
         return removed
+
+
+def _trusted(info: BackupInfo) -> bool:
+    """Readable with this vault's key, and not known to have failed a verification."""
+    return info.counts is not None and (info.verified is None or info.verified.ok)
 
 
 class _Reporter:
@@ -245,6 +256,14 @@ class _Reporter:
             return
         self.done = max(self.done, min(1.0, done))
         self.progress(self.done, label)
+
+
+def _total_size(files: list[tuple[str, Path]]) -> int:
+    try:
+        return sum(path.stat().st_size for _name, path in files) or 1
+    except FileNotFoundError:
+        raise VaultBusy("A file of the vault (an attachment) went away while the backup was "
+                        "taken; nothing was saved. Try again.") from None
 
 
 def _schema_versions() -> dict[str, list[str]]:

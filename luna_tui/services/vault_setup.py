@@ -43,7 +43,10 @@ def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None 
                  kdf_seconds: float = DEFAULT_KDF_SECONDS, clock: Clock | None = None,
                  client: str = "cli") -> NewVault:
     """Make a new vault and return it open (owner key), with its recovery key."""
+    from luna_tui.store.vault_swap import finish_interrupted_swap
+
     clock = clock or SystemClock()
+    finish_interrupted_swap(layout)  # a half-done restore is a vault, not an empty folder
     _refuse_existing_vault(layout)
     passphrase = check_new_passphrase(passphrase)
     _remove_stale_staging(layout)
@@ -123,7 +126,9 @@ def _move_into_place(staging: VaultLayout, layout: VaultLayout) -> None:
             os.replace(staging.home, layout.home)
         else:
             for entry in sorted(staging.home.iterdir()):
-                if entry.name != staging.keys_db.name:
+                # .lock stays: replacing it would let a new process lock another file
+                # than the one an open Luna holds.
+                if entry.name not in (staging.keys_db.name, ".lock"):
                     entry.replace(layout.home / entry.name)
             staging.keys_db.replace(layout.keys_db)  # last: from here on, the vault exists
         _fsync_folder(layout.home.parent)

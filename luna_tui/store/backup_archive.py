@@ -102,8 +102,11 @@ def check_member_name(name: str) -> str:
 
 def write_archive(target: Path, files: list[tuple[str, Path]],
                   manifest_for: Callable[[tuple[Member, ...]], Manifest],
-                  mac_for: Callable[[bytes], bytes], progress: Progress | None = None) -> Manifest:
-    """Write `files` (name in the archive, file on disk) and their manifest to `target`."""
+                  mac_for: Callable[[bytes], bytes], progress: Progress | None = None
+                  ) -> tuple[Manifest, Path]:
+    """Write `files` (name in the archive, file on disk) and their manifest to `target`,
+    or beside it (`…-2.lunabak`) if another backup took that name meanwhile; returns the
+    manifest and where the backup is."""
     ensure_private_dir(target.parent)
     # Unique, so a leftover of a killed backup (cleared later) never stands in the way.
     temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
@@ -124,7 +127,7 @@ def write_archive(target: Path, files: list[tuple[str, Path]],
             handle.flush()
             os.fsync(handle.fileno())
         pause_here("backup.before-rename")
-        os.replace(temp, target)
+        target = _link_into_place(temp, target)
         _fsync_dir(target.parent)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -134,7 +137,29 @@ def write_archive(target: Path, files: list[tuple[str, Path]],
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    return manifest
+    return manifest, target
+
+
+def _link_into_place(temp: Path, target: Path) -> Path:
+    """Give the whole file its final name without ever replacing another backup: a hard
+    link fails if the name exists (two backups in one second). Where links aren't
+    supported, a rename to a name checked free."""
+    candidate, number = target, 2
+    while True:
+        try:
+            os.link(temp, candidate)
+        except FileExistsError:
+            candidate = target.with_name(target.name.replace(SUFFIX, f"-{number}{SUFFIX}"))
+            number += 1
+            continue
+        except OSError:
+            while candidate.exists():
+                candidate = target.with_name(target.name.replace(SUFFIX, f"-{number}{SUFFIX}"))
+                number += 1
+            os.replace(temp, candidate)
+            return candidate
+        temp.unlink()
+        return candidate
 
 
 def _add_file(tar: tarfile.TarFile, name: str, path: Path, progress: Progress | None) -> Member:

@@ -54,8 +54,9 @@ def copy_vault(db: VaultDatabase, layout: VaultLayout, keys: Any, attached_month
     ensure_private_dir(staging)
     files = [("keys.db", _copy_keys_file(layout.keys_db, staging / "keys.db"))]
     for attempt in range(ATTEMPTS):
-        copied, counts, head_seq = _copy_databases(db, layout, keys, attached_month, staging,
-                                                   progress)
+        copied, counts, head_seq, attachments = _copy_databases(db, layout, keys,
+                                                                attached_month, staging,
+                                                                progress)
         if _audit_last_seq(copied[-1][1], keys.audit_db) == head_seq:
             break
         for _name, path in copied:  # another process committed in between: again
@@ -65,13 +66,14 @@ def copy_vault(db: VaultDatabase, layout: VaultLayout, keys: Any, attached_month
                             "nothing was saved. Try again.")
     files += copied
     files += _older_audit_months(layout, keys.audit_db, attached_month, staging)
-    files += _attachments(layout)
+    files += attachments
     return CopiedVault(files, counts)
 
 
 def _copy_databases(db: VaultDatabase, layout: VaultLayout, keys: Any, month: str,
                     staging: Path, progress: CopyProgress | None
-                    ) -> tuple[list[tuple[str, Path]], dict[str, int], int]:
+                    ) -> tuple[list[tuple[str, Path]], dict[str, int], int,
+                               list[tuple[str, Path]]]:
     conn = db.connection()
     plan = [("main", "luna.db", keys.main_db), ("stats", "stats.db", keys.stats_db),
             ("audit", f"audit/{month}.db", keys.audit_db)]
@@ -87,6 +89,7 @@ def _copy_databases(db: VaultDatabase, layout: VaultLayout, keys: Any, month: st
         file_is_snapshot = fully_checkpointed and _data_version(conn) == version_before
         head_seq = int(conn.execute("SELECT seq FROM main.audit_head WHERE id = 1").fetchone()[0])
         counts = _counts(conn)
+        attachments = _attachments(layout)  # listed at the snapshot its rows are from
         copied = []
         for schema, name, key in plan:
             target = staging / name
@@ -99,7 +102,7 @@ def _copy_databases(db: VaultDatabase, layout: VaultLayout, keys: Any, month: st
             copied.append((name, target))
     finally:
         conn.execute("COMMIT")
-    return copied, counts, head_seq
+    return copied, counts, head_seq, attachments
 
 
 def _backup_schema(conn: Any, schema: str, target: Path, key: bytes, name: str,

@@ -22,6 +22,7 @@ import json
 import os
 from pathlib import Path
 
+from luna_tui.errors import VaultBusy, VaultCorrupt
 from luna_tui.fault_points import pause_here
 from luna_tui.home import VaultLayout, ensure_private_dir, os_error_to_luna
 
@@ -60,15 +61,39 @@ def discard_staging(layout: VaultLayout) -> None:
 
 
 def swap_in(layout: VaultLayout, safety_dir: Path) -> None:
-    """Commit the staged files (step 2), then move them in (step 3)."""
+    """Commit the staged files (step 2), then move them in (step 3). The caller holds the
+    vault's exclusive lock."""
     staging = staging_dir(layout)
-    fsync_tree(staging)
-    _write_marker(staging / READY, {"safety_dir": str(safety_dir)})
+    try:
+        fsync_tree(staging)
+        _write_marker(staging / READY, {"safety_dir": _relative(safety_dir, layout.home)})
+    except OSError as exc:
+        raise os_error_to_luna(exc, staging) from exc
     _roll_forward(layout)
 
 
 def finish_interrupted_swap(layout: VaultLayout) -> bool:
-    """Complete a swap a killed process left half-done; True if there was one."""
+    """Before anything looks at a vault folder: complete a swap a killed restore left
+    half-done (True if there was one), under the vault's exclusive lock. While a restore
+    is running in another process, say so rather than look at a half-swapped folder."""
+    if not staging_dir(layout).exists():
+        return False
+    from luna_tui.store.vault_lock import VaultLock
+
+    lock = VaultLock(layout.home)
+    try:
+        lock.acquire_exclusive()
+    except VaultBusy:
+        raise VaultBusy("A backup is being restored into this vault by another Luna process; "
+                        "try again when it is done.") from None
+    try:
+        return finish_swap_locked(layout)
+    finally:
+        lock.release()
+
+
+def finish_swap_locked(layout: VaultLayout) -> bool:
+    """`finish_interrupted_swap` for a caller that already holds the exclusive lock."""
     staging = staging_dir(layout)
     if not staging.exists():
         return False
@@ -85,14 +110,14 @@ def _roll_forward(layout: VaultLayout) -> None:
     staging = staging_dir(layout)
     try:
         marker = json.loads((staging / READY).read_text(encoding="utf-8"))
-        safety = Path(marker["safety_dir"])
+        safety = layout.home / marker["safety_dir"]  # relative: the folder may have moved
         if not (staging / OLD_MOVED).exists():
             moved_any = False
             for name in VAULT_MEMBERS:
                 old = layout.home / name
                 if old.exists() or old.is_symlink():
                     ensure_private_dir(safety)
-                    os.replace(old, safety / name)
+                    _move_without_overwriting(old, safety / name)
                     moved_any = True
             if moved_any:
                 _fsync_dir(safety)
@@ -101,7 +126,7 @@ def _roll_forward(layout: VaultLayout) -> None:
         for name in VAULT_MEMBERS:
             new = staging / name
             if new.exists():
-                os.replace(new, layout.home / name)
+                _move_without_overwriting(new, layout.home / name)
                 pause_here("restore.mid-swap")
         _fsync_dir(layout.home)
         (staging / READY).unlink()
@@ -109,6 +134,23 @@ def _roll_forward(layout: VaultLayout) -> None:
         _fsync_dir(layout.home)
     except OSError as exc:
         raise os_error_to_luna(exc, layout.home) from exc
+
+
+def _move_without_overwriting(source: Path, target: Path) -> None:
+    """A rename that never replaces: a file already there is someone's data (a vault
+    made in the folder while a restore was half done), so stop and say so."""
+    if target.exists() or target.is_symlink():
+        raise VaultCorrupt(
+            f"Finishing an interrupted restore would overwrite {target}; nothing more was "
+            f"moved. The restored files are in {source.parent}; move them by hand.")
+    os.replace(source, target)
+
+
+def _relative(path: Path, home: Path) -> str:
+    try:
+        return str(path.relative_to(home))
+    except ValueError:
+        return str(path)  # outside the vault folder: kept as it is
 
 
 def _write_marker(path: Path, content: dict[str, str]) -> None:

@@ -138,6 +138,13 @@ class LunaApp(App[None]):
         await self.push_screen(self._entry_screen())
 
     def _entry_screen(self) -> Screen:
+        from luna_tui.errors import LunaError
+        from luna_tui.store.vault_swap import finish_interrupted_swap
+
+        try:
+            finish_interrupted_swap(self.layout)  # a restore killed half-way is completed
+        except LunaError as error:
+            self.notify(str(error), severity="error", timeout=15)
         if self.layout.exists():
             from luna_tui.ui.screens.unlock import UnlockScreen
 
