@@ -146,6 +146,14 @@ async def test_preview_shows_the_context_for_what_is_typed(layout, session, mode
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "CompanionScreen"
+        message = app.screen.query_one("#message", Input)
+        message.focus()
+        await pilot.press("ctrl+o")  # while typing: a letter would go into the message
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "PreviewScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert message.value == "Should I ask about my dose?"
     assert model.requests == []  # a preview sends nothing
 
 

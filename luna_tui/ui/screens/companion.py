@@ -180,6 +180,8 @@ class CompanionScreen(PlaceScreen):
         Binding("escape", "leave_field", "Leave the field", id="companion.leave"),
         Binding("n", "new", "New", id="companion.new"),
         Binding("v", "preview", "Preview", id="companion.preview"),
+        # The same while typing: a letter would go into the message.
+        Binding("ctrl+o", "preview", "Preview", id="companion.preview_typing", show=False),
         Binding("m", "pin", "Pin", id="companion.pin"),
         Binding("j", "to_journal", "To journal", id="companion.journal"),
         Binding("c", "copy", "Copy", id="companion.copy"),
@@ -212,8 +214,9 @@ class CompanionScreen(PlaceScreen):
                 yield Label("", id="chat-title", classes="heading")
                 yield ChatLog(id="chat")
                 yield Label("", id="chat-status", classes="muted")
-                yield Input(placeholder="Ask the companion · Enter sends · v: what it will see",
-                            id="message", max_length=20_000)
+                yield Input(
+                    placeholder="Ask the companion · Enter sends · ctrl+o: what it will see",
+                    id="message", max_length=20_000)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -668,7 +671,7 @@ class CompanionScreen(PlaceScreen):
 class PreviewScreen(ModalScreen[None]):
     """Exactly the text that would go to the model, scrollable. Escape closes."""
 
-    BINDINGS = [Binding("escape,v", "dismiss(None)", "Close", id="preview.close")]
+    BINDINGS = [Binding("escape,v,ctrl+o", "dismiss(None)", "Close", id="preview.close")]
 
     def __init__(self, preview: Preview) -> None:
         super().__init__()
