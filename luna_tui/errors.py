@@ -117,6 +117,12 @@ class ReadOnlyLocation(LunaError):
     pass
 
 
+class AttachmentDamaged(LunaError):
+    """An attachment's encrypted file was changed, cut short or lost on disk."""
+
+    exit_code = EXIT_CORRUPT
+
+
 class BackupDamaged(LunaError):
     """A backup file that is truncated, changed or not a Luna backup at all."""
 

@@ -33,7 +33,7 @@ CREATE TABLE attachments (
     storage_path TEXT NOT NULL,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-);
+, extracted_text TEXT);
 
 CREATE TABLE audit_head (
     id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
@@ -202,10 +202,10 @@ CREATE TABLE records (
     checksum TEXT,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-);
+, extracted_text TEXT);
 
 CREATE VIRTUAL TABLE records_fts USING fts5(
-    title, description, tags, text,
+    title, description, tags, text, extracted_text,
     content='records', content_rowid='record_no',
     tokenize='unicode61 remove_diacritics 2'
 );
@@ -269,7 +269,7 @@ CREATE INDEX appointments_patient_id_appointment_date_appointment_time ON appoin
 
 CREATE INDEX attachments_patient_id ON attachments (patient_id);
 
-CREATE INDEX attachments_record_id_sha256 ON attachments (record_id, sha256);
+CREATE UNIQUE INDEX attachments_record_id_sha256 ON attachments (record_id, sha256);
 
 CREATE UNIQUE INDEX attachments_storage_path ON attachments (storage_path);
 
@@ -358,19 +358,19 @@ ON journal_entries BEGIN
 END;
 
 CREATE TRIGGER records_fts_delete AFTER DELETE ON records BEGIN
-    INSERT INTO records_fts (records_fts, rowid, title, description, tags, text)
-    VALUES ('delete', old.record_no, old.title, old.description, old.tags, old.text);
+    INSERT INTO records_fts (records_fts, rowid, title, description, tags, text, extracted_text)
+    VALUES ('delete', old.record_no, old.title, old.description, old.tags, old.text, old.extracted_text);
 END;
 
 CREATE TRIGGER records_fts_insert AFTER INSERT ON records BEGIN
-    INSERT INTO records_fts (rowid, title, description, tags, text)
-    VALUES (new.record_no, new.title, new.description, new.tags, new.text);
+    INSERT INTO records_fts (rowid, title, description, tags, text, extracted_text)
+    VALUES (new.record_no, new.title, new.description, new.tags, new.text, new.extracted_text);
 END;
 
-CREATE TRIGGER records_fts_update AFTER UPDATE OF title, description, tags, text
+CREATE TRIGGER records_fts_update AFTER UPDATE OF title, description, tags, text, extracted_text
 ON records BEGIN
-    INSERT INTO records_fts (records_fts, rowid, title, description, tags, text)
-    VALUES ('delete', old.record_no, old.title, old.description, old.tags, old.text);
-    INSERT INTO records_fts (rowid, title, description, tags, text)
-    VALUES (new.record_no, new.title, new.description, new.tags, new.text);
+    INSERT INTO records_fts (records_fts, rowid, title, description, tags, text, extracted_text)
+    VALUES ('delete', old.record_no, old.title, old.description, old.tags, old.text, old.extracted_text);
+    INSERT INTO records_fts (rowid, title, description, tags, text, extracted_text)
+    VALUES (new.record_no, new.title, new.description, new.tags, new.text, new.extracted_text);
 END;

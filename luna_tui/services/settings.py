@@ -97,6 +97,9 @@ SETTINGS: dict[str, Setting] = {
         description="after an automatic backup, keep this many of the newest (0: keep all)"),
     "backup.folder": Setting(
         "", _text, description="where backups go (empty: the backups folder in LUNA_HOME)"),
+    "attachments.max_mb": Setting(
+        100, _whole_number(1, 4096),
+        description="the largest file you can attach, in MB"),
     "ai.base_url": Setting(
         "http://127.0.0.1:11434", _web_address,
         description="the AI model's OpenAI-compatible endpoint (default: Ollama on this "

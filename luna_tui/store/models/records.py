@@ -21,7 +21,8 @@ class MedicalRecord(BaseModel):
     description = TextField(null=True)
     tags = JsonListField(default=list)
     event_date = TextField(null=True)
-    text = TextField(null=True)  # free text, and text extracted from attachments
+    text = TextField(null=True)  # the person's own free text
+    extracted_text = TextField(null=True)  # its attachments' text, kept by the service
     checksum = TextField(null=True)  # SHA-256 of the record's fields, set by the service
     created_at = TextField()
     updated_at = TextField()
@@ -44,12 +45,13 @@ class Attachment(BaseModel):
     size = IntegerField()
     sha256 = TextField()  # of the plaintext
     storage_path = TextField(unique=True)  # attachments/ab/<id>, relative to LUNA_HOME
+    extracted_text = TextField(null=True)  # read from a text file or a PDF's text layer
     created_at = TextField()
     updated_at = TextField()
 
     class Meta:
         table_name = "attachments"
-        indexes = ((("record", "sha256"), False),)
+        indexes = ((("record", "sha256"), True),)  # one copy of a file per record
 
 
 class RecordFts(FTS5Model):
@@ -58,6 +60,7 @@ class RecordFts(FTS5Model):
     description = SearchField()
     tags = SearchField()
     text = SearchField()
+    extracted_text = SearchField()
 
     class Meta:
         database = database

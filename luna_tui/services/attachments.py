@@ -1,0 +1,293 @@
+"""Files attached to a record: checked, encrypted into the vault (store/attachment_files.py),
+their text made searchable, and decrypted back out on request with their checksum
+checked on the way.
+
+Order of work, so nothing is half-done after a failure or a crash:
+- attaching encrypts the file first (temp name, fsync, rename), then inserts its row;
+  if the row can't be written, the file is removed again;
+- deleting removes the row first, then the file; a crash in between leaves an
+  encrypted file without a row, which `luna doctor` reports (never a row without a file);
+- saving a copy out writes a temp file beside the target, compares the SHA-256 of what
+  was decrypted with the one stored, and only then renames it into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from luna_tui.errors import AttachmentDamaged, NotFound, ValidationError
+from luna_tui.home import VaultLayout, os_error_to_luna
+from luna_tui.services.base import DomainService, new_id, on_db_thread
+from luna_tui.services.records import AttachmentView, attachment_view, human_size
+from luna_tui.store import attachment_files
+from luna_tui.store.models.records import Attachment, MedicalRecord
+
+Progress = Callable[[int, int], None]  # bytes done, bytes in all
+MAX_VIEW_BYTES = 5_000_000  # what the app shows inside Luna; bigger files are saved out
+MAX_FILE_NAME = 255
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    file_name: str
+    size: int
+
+
+def source_file(path: str | os.PathLike[str], max_size: int) -> SourceFile:
+    """The file a person named, or a sentence saying why it can't be attached."""
+    source = Path(os.path.expanduser(str(path)))
+    try:
+        info = source.stat()
+    except FileNotFoundError:
+        raise ValidationError(f"There is no file at {source}.", "path") from None
+    except PermissionError:
+        raise ValidationError(f"Luna may not read {source} (permission denied).",
+                              "path") from None
+    except OSError as exc:
+        raise ValidationError(f"Luna can't read {source}: {exc.strerror or exc}.",
+                              "path") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ValidationError(f"{source} is a folder; choose a file inside it.", "path")
+    if not stat.S_ISREG(info.st_mode):
+        raise ValidationError(f"{source} is not a regular file (a device or a pipe).", "path")
+    if not os.access(source, os.R_OK):
+        raise ValidationError(f"Luna may not read {source} (permission denied).", "path")
+    if info.st_size > max_size:
+        raise ValidationError(
+            f"{source.name} is {human_size(info.st_size)}; attachments may be at most "
+            f"{human_size(max_size)} (the attachments.max_mb setting).", "path")
+    name = source.name[-MAX_FILE_NAME:] or "attachment"
+    return SourceFile(source, name, info.st_size)
+
+
+def remove_files(layout: VaultLayout, storage_paths: Iterable[str]) -> None:
+    """Remove attachments' encrypted files after their rows are gone. A file that will
+    not go stays as an orphan for `luna doctor` to report; the deletion itself stands."""
+    for relative in storage_paths:
+        with contextlib.suppress(OSError):
+            (layout.home / relative).unlink(missing_ok=True)
+
+
+class Attachments(DomainService):
+    # -- attaching ------------------------------------------------------------------
+
+    def max_size(self) -> int:
+        from luna_tui.services.settings import Settings
+
+        return int(Settings(self.session).get("attachments.max_mb")) * 1_000_000
+
+    def add(self, record_id: str, path: str | os.PathLike[str], *,
+            progress: Progress | None = None) -> AttachmentView:
+        """Encrypt a file into the vault and attach it to a record (not on the DB thread:
+        the encryption runs in the caller's thread, the row is written on the DB thread)."""
+        from luna_tui.services.text_extraction import extract_text, guess_mime_type
+
+        self.session.require_writable("attach files")
+        limit = self.max_size()
+        source = source_file(path, limit)
+        self.session.run(self._record_row, record_id)  # before the work: it may be gone
+        attachment_id = new_id()
+        relative = attachment_files.storage_path(attachment_id)
+        destination = self.session.layout.home / relative
+        try:
+            handle = source.path.open("rb")
+        except OSError as exc:
+            raise ValidationError(f"Luna can't read {source.path}: {exc.strerror or exc}.",
+                                  "path") from None
+        with handle:
+            head = handle.read(512)
+            handle.seek(0)
+            sealed = self._seal(handle, destination, attachment_id, record_id, limit,
+                                source, progress)
+        try:
+            mime = guess_mime_type(source.file_name, head)
+            text = extract_text(source.path, mime)
+            values = {"file_name": source.file_name, "mime_type": mime, "size": sealed.size,
+                      "sha256": sealed.sha256, "storage_path": relative,
+                      "extracted_text": text}
+            return self.session.run(self._insert, attachment_id, record_id, values)
+        except BaseException:
+            destination.unlink(missing_ok=True)  # no file without its row
+            raise
+
+    def _seal(self, handle: BinaryIO, destination: Path, attachment_id: str, record_id: str,
+              limit: int, source: SourceFile, progress: Progress | None
+              ) -> attachment_files.SealedFile:
+        def report(done: int) -> None:
+            if progress:
+                progress(done, max(done, source.size))
+
+        try:
+            return attachment_files.seal_file(
+                handle, destination, self.session.keys.attachments, attachment_id, record_id,
+                max_size=limit, progress=report)
+        except attachment_files.TooLarge:
+            raise ValidationError(
+                f"{source.file_name} grew past {human_size(limit)} while Luna read it "
+                "(the attachments.max_mb setting).", "path") from None
+
+    def _insert(self, attachment_id: str, record_id: str, values: dict[str, object]
+                ) -> AttachmentView:
+        record = self._record_row(record_id)
+        twin = Attachment.get_or_none(Attachment.record == record_id,
+                                      Attachment.sha256 == values["sha256"])
+        if twin is not None:
+            raise ValidationError(
+                f"That file is already attached to this record (as {twin.file_name}).", "path")
+        stamp = self.stamp()
+        with self.session.writing("attach a file") as tx:
+            row = Attachment.create(id=attachment_id, record=record_id,
+                                    patient=record.patient_id, created_at=stamp,
+                                    updated_at=stamp, **values)
+            self._refresh_record_text(record_id)
+            tx.record("attachment.add", attachment_id, {
+                "record_id": [None, record_id], "mime_type": [None, values["mime_type"]],
+                "size": [None, values["size"]], "text": [None, bool(values["extracted_text"])]})
+        return attachment_view(row)
+
+    # -- reading --------------------------------------------------------------------
+
+    @on_db_thread
+    def get(self, attachment_id: str) -> AttachmentView:
+        return attachment_view(self._row(attachment_id))
+
+    @on_db_thread
+    def resolve(self, id_or_prefix: str) -> str:
+        """The id a person means: the whole id, or a prefix only one attachment has."""
+        text = str(id_or_prefix or "").strip().lower()
+        if len(text) < 4:
+            raise ValidationError("Give at least 4 characters of the attachment's id.",
+                                  "attachment")
+        ids = [r.id for r in Attachment.select(Attachment.id)
+               .where(Attachment.id.startswith(text)).limit(2)]
+        if not ids:
+            raise NotFound(f"No attachment has the id {id_or_prefix}.")
+        if len(ids) > 1:
+            raise ValidationError(f"More than one attachment's id starts with {id_or_prefix}; "
+                                  "give more of it.", "attachment")
+        return ids[0]
+
+    def save_copy(self, attachment_id: str, target: str | os.PathLike[str], *,
+                  overwrite: bool = False, progress: Progress | None = None) -> Path:
+        """Decrypt an attachment to `target` (a file, or a folder to put it in under its
+        own name). The copy is plaintext, 0600, and appears only once its checksum
+        matched; a damaged attachment leaves nothing behind."""
+        from luna_tui.services.export_files import private_output
+
+        row = self.session.run(self._row, attachment_id)
+        path = Path(os.path.expanduser(str(target)))
+        if path.is_dir():
+            path = path / row.file_name
+        if path.exists() and not overwrite:
+            raise ValidationError(f"{path} already exists; choose another name.", "path")
+        if not path.parent.is_dir():
+            raise ValidationError(f"There is no folder {path.parent}.", "path")
+        self.session.run(self._audit_read, "attachment.export", row)
+        try:
+            with private_output(path, binary=True) as out:
+                self._decrypt_into(row, out, progress)
+        except OSError as exc:
+            raise os_error_to_luna(exc, path) from exc
+        return path
+
+    def read_for_view(self, attachment_id: str) -> tuple[AttachmentView, bytes | None]:
+        """An attachment's plaintext in memory, checksum checked, for showing inside Luna
+        (never a temp file); None when it is too big to show."""
+        row = self.session.run(self._row, attachment_id)
+        if row.size > MAX_VIEW_BYTES:
+            return attachment_view(row), None
+        self.session.run(self._audit_read, "attachment.view", row)
+        chunks: list[bytes] = []
+
+        class Collect:
+            def write(self, data: bytes) -> None:
+                chunks.append(data)
+
+        self._decrypt_into(row, Collect(), None)
+        return attachment_view(row), b"".join(chunks)
+
+    @on_db_thread
+    def text_of(self, attachment_id: str) -> str | None:
+        """The text Luna read from the file when it was attached (a PDF's text layer)."""
+        return self._row(attachment_id).extracted_text
+
+    def verify(self, attachment_id: str) -> AttachmentView:
+        """Decrypt without keeping anything; AttachmentDamaged if it doesn't check out."""
+        row = self.session.run(self._row, attachment_id)
+
+        class Discard:
+            def write(self, data: bytes) -> None:
+                pass
+
+        self._decrypt_into(row, Discard(), None)
+        return attachment_view(row)
+
+    def _decrypt_into(self, row: Attachment, out: object, progress: Progress | None) -> None:
+        digest = hashlib.sha256()
+        done = 0
+        for chunk in attachment_files.read_chunks(
+                self.session.layout.home / row.storage_path, self.session.keys.attachments,
+                row.id, row.record_id):
+            digest.update(chunk)
+            out.write(chunk)  # type: ignore[attr-defined]
+            done += len(chunk)
+            if progress:
+                progress(done, max(done, row.size))
+        if digest.hexdigest() != row.sha256 or done != row.size:
+            raise AttachmentDamaged(
+                f"{row.file_name} decrypted, but its checksum does not match the one stored "
+                "when it was attached, so it was not saved. Restore it from a backup.")
+
+    def _audit_read(self, event: str, row: Attachment) -> None:
+        # A read: allowed for read-only keys, and still on the record.
+        with self.session.transaction() as tx:
+            tx.record(event, row.id, {"record_id": [row.record_id, row.record_id]})
+
+    # -- deleting -------------------------------------------------------------------
+
+    def delete(self, attachment_id: str) -> None:
+        path = self.session.run(self._delete_row, attachment_id)
+        remove_files(self.session.layout, [path])
+
+    def _delete_row(self, attachment_id: str) -> str:
+        row = self._row(attachment_id)
+        with self.session.writing("remove an attachment") as tx:
+            Attachment.delete().where(Attachment.id == attachment_id).execute()
+            self._refresh_record_text(row.record_id)
+            tx.record("attachment.delete", attachment_id, {
+                "record_id": [row.record_id, None], "size": [row.size, None]})
+        return row.storage_path
+
+    # -- helpers --------------------------------------------------------------------
+
+    @staticmethod
+    def _refresh_record_text(record_id: str) -> None:
+        """The record's searchable attachment text: all of its attachments', joined."""
+        texts = [a.extracted_text for a in Attachment.select(Attachment.extracted_text)
+                 .where(Attachment.record == record_id, Attachment.extracted_text.is_null(False))
+                 .order_by(Attachment.created_at)]
+        (MedicalRecord.update(extracted_text="\n\n".join(texts) or None)
+         .where(MedicalRecord.id == record_id).execute())
+
+    @staticmethod
+    def _record_row(record_id: str) -> MedicalRecord:
+        row = MedicalRecord.get_or_none(MedicalRecord.id == record_id)
+        if row is None:
+            raise NotFound("That record no longer exists.")
+        return row
+
+    @staticmethod
+    def _row(attachment_id: str) -> Attachment:
+        row = Attachment.get_or_none(Attachment.id == attachment_id)
+        if row is None:
+            raise NotFound("That attachment no longer exists.")
+        return row
+
