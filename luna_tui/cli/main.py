@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         bench_command,
         health_commands,
         journal_commands,
+        record_commands,
         settings_command,
         vault_commands,
     )
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_options(top_level=False)
     journal_commands.register(commands, common)
     health_commands.register(commands, common)
+    record_commands.register(commands, common)
     vault_commands.register(commands, common)
     settings_command.register(commands, common)
     backup_commands.register(commands, common)

@@ -1,8 +1,9 @@
 """`luna doctor`: is the vault whole, and has anyone changed it behind Luna's back?
 
 Runs SQLite's integrity_check on every database, foreign_key_check on luna.db, checks
-each keys.db row against its checksum, walks the audit chain through every month, and
-checks that every file is 0600 and every folder 0700.
+each keys.db row against its checksum, walks the audit chain through every month,
+decrypts every attachment against its checksum and looks for attachment files no
+record owns, and checks that every file is 0600 and every folder 0700.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def run_checks(session: VaultSession) -> list[Finding]:
     findings = [check_keys_file(session.layout)]
     findings += session.run(_database_checks, session)
     findings.append(session.run(_audit_chain_check, session))
+    findings.append(check_attachments(session))
     findings.append(check_permissions(session.layout))
     return findings
 
@@ -121,6 +123,38 @@ def _audit_chain_check(session: VaultSession) -> Finding:
         return Finding("audit chain", True,
                        f"{report.rows} rows in {report.months} month(s), every link holds")
     return Finding("audit chain", False, report.problem or "broken")
+
+
+def check_attachments(session: VaultSession) -> Finding:
+    """Every attachment decrypts to what was attached; no file lies there unowned."""
+    from luna_tui.errors import AttachmentDamaged
+    from luna_tui.services.attachments import Attachments
+    from luna_tui.store.models.records import Attachment
+
+    rows = session.run(lambda: list(Attachment.select(
+        Attachment.id, Attachment.file_name, Attachment.storage_path).tuples()))
+    problems = []
+    for attachment_id, file_name, _ in rows:
+        try:
+            Attachments(session).verify(attachment_id)
+        except AttachmentDamaged as error:
+            state = "missing" if "missing" in str(error) else "changed or damaged"
+            problems.append(f"{file_name} ({attachment_id[:8]}) is {state}")
+    owned = {path for _, _, path in rows}
+    root = session.layout.attachments_dir
+    on_disk = [p for p in root.rglob("*") if p.is_file()] if root.is_dir() else []
+    orphans = sorted(str(p.relative_to(session.layout.home)) for p in on_disk
+                     if str(p.relative_to(session.layout.home)) not in owned)
+    if orphans:
+        shown = ", ".join(orphans[:MAX_DETAILS])
+        more = f" and {len(orphans) - MAX_DETAILS} more" if len(orphans) > MAX_DETAILS else ""
+        problems.append(
+            f"{len(orphans)} file(s) belong to no record ({shown}{more}), left by an "
+            "interrupted attach or delete; they are encrypted and can be deleted")
+    if problems:
+        return Finding("attachments", False, "; ".join(problems[:MAX_DETAILS]))
+    return Finding("attachments", True,
+                   f"{len(rows)} file(s), each decrypts to the file that was attached")
 
 
 def check_permissions(layout: VaultLayout) -> Finding:
