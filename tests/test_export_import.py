@@ -7,16 +7,19 @@ import io
 import json
 
 import pytest
+from pdf_maker import text_pdf
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE, cheap_kdf
 from luna_tui.errors import ValidationError
 from luna_tui.home import VaultLayout
 from luna_tui.services.appointments import Appointments
+from luna_tui.services.attachments import Attachments
 from luna_tui.services.exporting import LOCAL_KEYS, Exporter
 from luna_tui.services.importing import Importer, detect_format
 from luna_tui.services.journal import EntryDraft, Journal, JournalFilter
 from luna_tui.services.medications import Medications
 from luna_tui.services.patients import Patients
+from luna_tui.services.records import Records
 from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.services.vault_setup import create_vault
@@ -39,7 +42,7 @@ JRNL_EXPORT = {
 def fill_every_table(session) -> str:
     """Put at least one row in every table of luna.db."""
     from luna_tui.store.models.ai import ChatSession, ConversationSummary, Message, SemanticPin
-    from luna_tui.store.models.records import Attachment, MedicalRecord
+    from luna_tui.store.models.records import MedicalRecord
     from luna_tui.store.models.vault_state import TermsAcceptance
 
     me = Settings(session).current_patient_id()
@@ -74,14 +77,14 @@ def fill_every_table(session) -> str:
             MedicalRecord.create(id="rec-1", patient=mum.id, record_type="lab_result",
                                  title="HbA1c", text="6.1 %", tags=["diabetes"],
                                  created_at="t1", updated_at="t1")
-            Attachment.create(id="att-1", record="rec-1", patient=mum.id, file_name="lab.pdf",
-                              size=10, sha256="0" * 64, storage_path="attachments/00/att-1",
-                              created_at="t1", updated_at="t1")
             TermsAcceptance.create(id="terms-1", terms_key="not-a-medical-device", version="1",
                                    text_sha256="a" * 64, accepted_at="t1", created_at="t1",
                                    updated_at="t1")
 
     session.run(ai_and_records)
+    source = session.layout.home.parent / "lab.pdf"  # outside the vault, like a download
+    source.write_bytes(text_pdf("HbA1c 6.1 percent"))
+    Attachments(session).add("rec-1", source)
     Journal(session).create(me, EntryDraft(content="Slept badly, knee sore", mood="tired",
                                            mood_scale=4, tags=["sleep", "knee"], favorite=True,
                                            emotions=["worried"], session_id="chat-1"))
@@ -127,6 +130,11 @@ def test_export_then_import_into_a_new_vault_loses_nothing(session, other_layout
         assert Patients(second).get(me).name == "Alex"
         assert Journal(second).search(me, "knee")[0].entry.favorite
         assert Journal(second).tag_counts(me) == [("knee", 1), ("sleep", 1)]
+        mum = next(p.id for p in Patients(second).list() if p.name == "Mum")
+        lab = Records(second).search(mum, "hba1c")[0].record  # the PDF's words
+        copy = Attachments(second).save_copy(lab.attachments[0].id,
+                                             other_layout.home.parent / "copy.pdf")
+        assert copy.read_bytes() == text_pdf("HbA1c 6.1 percent")  # under the new vault's key
         again = Importer(second).import_document(json.loads(out.getvalue()))
         assert again.total == result.total
         assert table_contents(second) == before  # importing twice changes nothing
@@ -255,3 +263,17 @@ def test_imported_settings_must_pass_the_same_checks_as_luna_settings_set(sessio
     Importer(session).import_document(document)
     assert settings.get("auto_lock_minutes") == 5  # 0 would mean locking at once: left out
     assert settings.get("journal.default_privacy") == "private"
+
+
+def test_an_import_that_fails_leaves_no_attachment_files(session, other_layout, clock):
+    fill_every_table(session)
+    out = io.StringIO()
+    Exporter(session).write_json(out)
+    session.close()
+    document = json.loads(out.getvalue())
+    document["tables"]["terms"] = ["not a row"]  # imported after the attachments
+    target = create_vault(other_layout, OTHER_PASSPHRASE, kdf=cheap_kdf(), clock=clock)
+    with target.session as second:
+        with pytest.raises(ValidationError, match="damaged"):
+            Importer(second).import_document(document)
+        assert not [p for p in other_layout.home.rglob("attachments/**/*") if p.is_file()]

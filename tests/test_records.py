@@ -337,3 +337,25 @@ def test_an_older_vault_gains_searchable_attachment_text(layout, clock, monkeypa
     monkeypatch.setattr(migrate, "script_names", real_names)
     with VaultSession.open(layout, PASSPHRASE) as session:
         assert [h.record.id for h in Records(session).search(me, "allergy")] == ["rec-1"]
+
+
+def test_a_backup_brings_attachments_back_after_a_delete(session, layout, record,
+                                                         tmp_path_factory):
+    from luna_tui.services.backup_restore import restore_backup
+    from luna_tui.services.backups import Backups
+
+    sources = tmp_path_factory.mktemp("sources")
+    data = f"Letter {CANARY} ".encode() * 100 + os.urandom(3000)
+    (sources / "letter.bin").write_bytes(data)
+    attached = Attachments(session).add(record.id, sources / "letter.bin")
+    backup = Backups(session).create().path
+    assert not files_containing(backup.parent, CANARY)
+    Records(session).delete(record.id)
+    assert stored_files(layout) == []
+    session.close()
+
+    restore_backup(backup, PASSPHRASE, layout)
+    with VaultSession.open(layout, PASSPHRASE) as restored:
+        copy = Attachments(restored).save_copy(attached.id, sources / "back.bin")
+        assert copy.read_bytes() == data
+        assert Records(restored).get(record.id).attachments[0].file_name == "letter.bin"

@@ -20,7 +20,7 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from luna_tui.errors import AttachmentDamaged, NotFound, ValidationError
 from luna_tui.home import VaultLayout, os_error_to_luna
@@ -28,6 +28,9 @@ from luna_tui.services.base import DomainService, new_id, on_db_thread
 from luna_tui.services.records import AttachmentView, attachment_view, human_size
 from luna_tui.store import attachment_files
 from luna_tui.store.models.records import Attachment, MedicalRecord
+
+if TYPE_CHECKING:
+    from luna_tui.services.vault_session import VaultSession
 
 Progress = Callable[[int, int], None]  # bytes done, bytes in all
 MAX_VIEW_BYTES = 5_000_000  # what the app shows inside Luna; bigger files are saved out
@@ -291,3 +294,52 @@ class Attachments(DomainService):
             raise NotFound("That attachment no longer exists.")
         return row
 
+
+
+# -- moving files through a JSON export -------------------------------------------------
+
+
+def exported_content(session: VaultSession, attachment_id: str, record_id: str,
+                     storage: str, sha256: str) -> str:
+    """An attachment's file for a JSON export: its plaintext, base64, checksum checked
+    (DB thread: the export reads inside its snapshot)."""
+    import base64
+
+    data = b"".join(attachment_files.read_chunks(
+        session.layout.home / storage, session.keys.attachments, attachment_id, record_id))
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise AttachmentDamaged(f"The attachment {attachment_id[:8]} does not match its "
+                                "checksum, so the export stopped. Remove or restore it first.")
+    return base64.b64encode(data).decode("ascii")
+
+
+def import_content(session: VaultSession, values: dict[str, object], content: object
+                   ) -> Path | None:
+    """Encrypt an imported attachment's file into this vault, under this vault's key.
+    Returns the file written (for the caller to remove if the import fails), or None
+    when this vault already holds that very file."""
+    import base64
+    import binascii
+    import io
+
+    attachment_id, record_id = str(values.get("id")), str(values.get("record_id"))
+    if not isinstance(content, str):
+        raise ValidationError(f"The export's attachment {attachment_id[:8]} has no file in it.")
+    try:
+        data = base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError(f"The export's attachment {attachment_id[:8]} is damaged.") from None
+    if hashlib.sha256(data).hexdigest() != values.get("sha256") or len(data) != values.get(
+            "size"):
+        raise ValidationError(f"The export's attachment {attachment_id[:8]} does not match its "
+                              "checksum.")
+    relative = attachment_files.storage_path(attachment_id)
+    values["storage_path"] = relative
+    existing = Attachment.get_or_none(Attachment.id == attachment_id)
+    destination = session.layout.home / relative
+    if existing is not None and existing.sha256 == values["sha256"] and destination.exists():
+        return None
+    destination.unlink(missing_ok=True)  # a leftover without a row, or an older version
+    attachment_files.seal_file(io.BytesIO(data), destination, session.keys.attachments,
+                               attachment_id, record_id, max_size=len(data))
+    return destination

@@ -2,6 +2,7 @@
 Markdown journal for reading.
 
 Exports are plaintext by design: they are how a person takes their data elsewhere.
+Attachments go in the JSON export too, their files decrypted and base64-encoded.
 They are written 0600, and the commands say they are not encrypted. Secret settings
 (an AI API key) are left out. Every export is audited (what, not the text), and the
 audit row comes first: no data leaves the vault unrecorded, even if the export then
@@ -88,7 +89,14 @@ class Exporter(DomainService):
             row = dict(zip(names, values, strict=True))
             if model is Config and row["key"] in secrets:
                 continue
-            yield {c: _json_value(model, c, row[c]) for c in columns}
+            exported = {c: _json_value(model, c, row[c]) for c in columns}
+            if table == "attachments":  # the file itself, so an import loses nothing
+                from luna_tui.services.attachments import exported_content
+
+                exported["content_base64"] = exported_content(
+                    self.session, row["id"], row["record_id"], row["storage_path"],
+                    row["sha256"])
+            yield exported
 
     @on_db_thread
     def write_markdown(self, out: IO[str]) -> int:

@@ -93,8 +93,6 @@ class Importer(DomainService):
 
     def _import_luna(self, document: dict[str, Any],
                      progress: Callable[[int, int], None] | None) -> ImportResult:
-        from luna_tui.store.models.base import database
-
         version = document.get("version")
         if not isinstance(version, int) or version > EXPORT_VERSION:
             raise ValidationError(
@@ -105,30 +103,43 @@ class Importer(DomainService):
             raise ValidationError("This Luna export has no tables; is it cut short?")
         total = sum(len(rows) for rows in tables.values() if isinstance(rows, list))
         counts: dict[str, int] = {}
-        done = 0
-        with self.session.writing("import a Luna export") as tx:
-            # Rows reference each other in every direction (follow-up appointments, pins
-            # and messages); check references once, at commit.
-            database.execute_sql("PRAGMA defer_foreign_keys = ON")
-            if tables.get("patients"):
-                self._drop_untouched_starting_patient()
-            message_ids = self._message_id_map(tables.get("messages") or [])
-            for model in DATA_MODELS:
-                table = model._meta.table_name
-                rows = tables.get(table) or []
-                if not isinstance(rows, list):
-                    raise ValidationError(f"The export's {table} is not a list of rows.")
-                prepared = [self._prepared(model, row, message_ids) for row in rows]
-                prepared = [row for row in prepared if row is not None]
-                for start in range(0, len(prepared), 500):
-                    self._upsert(model, prepared[start:start + 500])
-                    done += len(prepared[start:start + 500])
-                    if progress:
-                        progress(done, total)
-                counts[table] = len(prepared)
-            tx.record("vault.import", diff={"rows": [None, counts],
-                                            "exported_at": [None, document.get("exported_at")]})
+        self._files_written: list[Path] = []
+        try:
+            with self.session.writing("import a Luna export") as tx:
+                self._import_tables(tables, total, counts, progress)
+                tx.record("vault.import",
+                          diff={"rows": [None, counts],
+                                "exported_at": [None, document.get("exported_at")]})
+        except BaseException:
+            for path in self._files_written:  # the rows are rolled back: their files go
+                path.unlink(missing_ok=True)
+            raise
         return ImportResult("luna", counts)
+
+    def _import_tables(self, tables: dict[str, Any], total: int, counts: dict[str, int],
+                       progress: Callable[[int, int], None] | None) -> None:
+        from luna_tui.store.models.base import database
+
+        done = 0
+        # Rows reference each other in every direction (follow-up appointments, pins
+        # and messages); check references once, at commit.
+        database.execute_sql("PRAGMA defer_foreign_keys = ON")
+        if tables.get("patients"):
+            self._drop_untouched_starting_patient()
+        message_ids = self._message_id_map(tables.get("messages") or [])
+        for model in DATA_MODELS:
+            table = model._meta.table_name
+            rows = tables.get(table) or []
+            if not isinstance(rows, list):
+                raise ValidationError(f"The export's {table} is not a list of rows.")
+            prepared = [self._prepared(model, row, message_ids) for row in rows]
+            prepared = [row for row in prepared if row is not None]
+            for start in range(0, len(prepared), 500):
+                self._upsert(model, prepared[start:start + 500])
+                done += len(prepared[start:start + 500])
+                if progress:
+                    progress(done, total)
+            counts[table] = len(prepared)
 
     def _prepared(self, model: Any, row: Any, message_ids: dict[int, int]
                   ) -> dict[str, Any] | None:
@@ -150,6 +161,12 @@ class Importer(DomainService):
             values["id"] = message_ids[values["id"]]
         if table == "semantic_pins" and values.get("message_id") in message_ids:
             values["message_id"] = message_ids[values["message_id"]]
+        if table == "attachments":
+            from luna_tui.services.attachments import import_content
+
+            written = import_content(self.session, values, row.get("content_base64"))
+            if written is not None:
+                self._files_written.append(written)
         if table == "conversation_summaries":
             for key in ("start_message_id", "end_message_id"):
                 if values.get(key) in message_ids:
