@@ -196,3 +196,39 @@ def test_vitals_screen(snap_compare, fixed_world):
         await settle(pilot)
 
     assert snap_compare(make_app(fixed_world, clock), terminal_size=SIZE, run_before=run_before)
+
+
+def fill_records(layout: VaultLayout, clock: FakeClock, sources: Path) -> None:
+    from luna_tui.bench.sample_pdf import text_pdf
+    from luna_tui.services.attachments import Attachments
+    from luna_tui.services.records import Records
+    from luna_tui.services.settings import Settings
+    from luna_tui.services.vault_setup import create_vault
+
+    (sources / "ferritin.pdf").write_bytes(text_pdf("Ferritin 12 ug/L (low)"))
+    (sources / "letter.txt").write_text("Start iron tablets; recheck in three months.\n")
+    with create_vault(layout, PASSPHRASE, kdf=cheap_kdf(), clock=clock).session as session:
+        me = Settings(session).current_patient_id()
+        records = Records(session)
+        blood = records.create(me, title="Full blood count and ferritin", record_type="lab",
+                               event_date="2026-11-20", tags="iron, bloods",
+                               description="Routine bloods before the knee clinic.",
+                               text="Dr Rivera rang: ferritin low, start iron.")
+        for name in ("ferritin.pdf", "letter.txt"):
+            Attachments(session).add(blood.id, sources / name)
+        records.create(me, title="Knee MRI report", record_type="imaging",
+                       event_date="2026-10-14", tags="knee")
+        records.create(me, title="Flu vaccine", record_type="vaccination",
+                       event_date="2026-10-01")
+
+
+def test_records_screen(snap_compare, fixed_world, tmp_path):
+    clock = FakeClock()
+    fill_records(fixed_world, clock, tmp_path)
+
+    async def run_before(pilot) -> None:
+        await unlock(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+
+    assert snap_compare(make_app(fixed_world, clock), terminal_size=SIZE, run_before=run_before)

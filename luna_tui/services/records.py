@@ -106,7 +106,7 @@ class RecordHit:
 
 def human_size(size: int) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
+        if round(size, 1) < 1000 or unit == "GB":  # 999,999 bytes is "1.0 MB"
             return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1000  # type: ignore[assignment]
     raise AssertionError("unreachable")

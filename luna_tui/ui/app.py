@@ -61,11 +61,13 @@ def _places() -> dict[str, Callable[[], Screen]]:
     from luna_tui.ui.screens.journal import JournalScreen
     from luna_tui.ui.screens.medications import MedicationsScreen
     from luna_tui.ui.screens.patients import PatientsScreen
+    from luna_tui.ui.screens.records import RecordsScreen
     from luna_tui.ui.screens.vitals import VitalsScreen
 
     return {"dashboard": DashboardScreen, "journal": JournalScreen,
             "medications": MedicationsScreen, "appointments": AppointmentsScreen,
-            "vitals": VitalsScreen, "companion": CompanionScreen, "patients": PatientsScreen,
+            "vitals": VitalsScreen, "records": RecordsScreen, "companion": CompanionScreen,
+            "patients": PatientsScreen,
             "backups": BackupsScreen}
 
 
@@ -82,6 +84,7 @@ class LunaApp(App[None]):
         Binding("3", "go('medications')", "Meds", id="go.medications", show=False),
         Binding("4", "go('appointments')", "Appts", id="go.appointments", show=False),
         Binding("5", "go('vitals')", "Vitals", id="go.vitals", show=False),
+        Binding("6", "go('records')", "Records", id="go.records", show=False),
         Binding("7", "go('companion')", "AI", id="go.companion", show=False),
         Binding("8", "go('patients')", "People", id="go.patients", show=False),
         Binding("9", "go('backups')", "Backups", id="go.backups", show=False),
@@ -447,6 +450,8 @@ class LunaApp(App[None]):
                                 lambda: self.run_action("go('appointments')"))
             yield SystemCommand("Vitals", "Readings and charts, with mood, sleep and "
                                 "medication changes", lambda: self.run_action("go('vitals')"))
+            yield SystemCommand("Records", "Lab results, visit notes and scans, with their "
+                                "encrypted files", lambda: self.run_action("go('records')"))
             yield SystemCommand("Companion", "Chat with the AI companion about your journal",
                                 lambda: self.run_action("go('companion')"))
             yield SystemCommand("Patients", "The people whose health you keep",

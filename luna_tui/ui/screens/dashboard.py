@@ -44,6 +44,7 @@ class DashboardScreen(PlaceScreen):
         Binding("3", "app.go('medications')", "Meds", id="go.medications"),
         Binding("4", "app.go('appointments')", "Appts", id="go.appointments"),
         Binding("5", "app.go('vitals')", "Vitals", id="go.vitals"),
+        Binding("6", "app.go('records')", "Records", id="go.records"),
         Binding("7", "app.go('companion')", "AI", id="go.companion"),
         Binding("8", "app.go('patients')", "People", id="go.patients"),
         Binding("9", "app.go('backups')", "Backups", id="go.backups"),
@@ -65,7 +66,9 @@ class DashboardScreen(PlaceScreen):
                 yield Static(id="latest-vitals-body")
         with Vertical(id="latest", classes="panel"):
             yield Static(id="latest-body")
-        yield Footer(compact=True)
+        # Every place's number fits in 100 columns only without the "^p palette" hint;
+        # ctrl+p still opens the palette, and ? (Keys) says so.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#doses").border_title = "Today's doses"

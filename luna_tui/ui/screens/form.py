@@ -81,6 +81,11 @@ class FormScreen(Screen[T | None], Generic[T]):
         except (LunaError, ServiceFailed) as error:
             self.notify(str(error), severity="error", timeout=10)
             return
+        await self.after_save(saved)
+
+    async def after_save(self, saved: T) -> None:
+        """Once saved: say so and leave. A form with more to do after saving (the record
+        form attaches its files) overrides this."""
         self.notify(self.saved_message(saved))
         self.dismiss(saved)
 

@@ -1,0 +1,78 @@
+"""Attaching files to a record from the app, shared by the record form (files named
+while adding a record) and the file picker: one file at a time, encrypted in a thread
+with its progress shown, and every file that can't be attached said with its reason.
+A failure never undoes the files attached before it, nor the record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from luna_tui.errors import LunaError
+from luna_tui.ui.app import ServiceFailed
+
+if TYPE_CHECKING:
+    from luna_tui.services.records import AttachmentView
+    from luna_tui.ui.app import LunaApp
+
+Shown = Callable[[str, float], None]  # what is being done, how far (0..1); on the loop
+
+
+@dataclass
+class Outcome:
+    attached: list[AttachmentView] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+
+async def attach_files(app: LunaApp, record_id: str, paths: list[str],
+                       shown: Shown) -> Outcome:
+    """Attach `paths` in turn; call from a worker (the encryption runs in a thread)."""
+    from luna_tui.services.attachments import Attachments
+
+    outcome = Outcome()
+    for number, path in enumerate(paths, start=1):
+        session = app.session
+        if session is None:
+            break  # locked meanwhile: nothing more may happen
+        what = f"Encrypting {Path(path).name}" + (
+            f" ({number} of {len(paths)})" if len(paths) > 1 else "")
+        shown(what, 0.0)
+        try:
+            outcome.attached.append(await app.attempt(
+                Attachments(session).add, record_id, path,
+                progress=_reporter(app, what, shown)))
+        except (LunaError, ServiceFailed) as error:
+            outcome.failed.append((path, str(error)))
+        except Exception as error:  # noqa: BLE001 - a bug must not lose the other files
+            outcome.failed.append((path, f"Luna could not attach it ({type(error).__name__})."))
+    return outcome
+
+
+def _reporter(app: LunaApp, what: str, shown: Shown) -> Callable[[int, int], None]:
+    """A progress callback for the encrypting thread that repaints only per whole percent."""
+    last = [-1]
+
+    def progress(done: int, total: int) -> None:
+        percent = 100 if total <= 0 else done * 100 // total
+        if percent != last[0]:
+            last[0] = percent
+            try:
+                app.call_from_thread(shown, what, percent / 100)
+            except RuntimeError:
+                pass  # the app has stopped
+
+    return progress
+
+
+def tell(app: LunaApp, outcome: Outcome) -> None:
+    """A notification for what was attached, and one per file that wasn't, saying why."""
+    count = len(outcome.attached)
+    if count:
+        names = ", ".join(a.file_name for a in outcome.attached[:3])
+        more = f" and {count - 3} more" if count > 3 else ""
+        app.notify(f"Attached {names}{more} (encrypted in the vault).")
+    for path, why in outcome.failed:
+        app.notify(f"{Path(path).name or path} was not attached. {why}", severity="error",
+                   timeout=15)

@@ -1,0 +1,145 @@
+"""Saving a decrypted copy of an attachment where the person says (a file, or a folder
+to put it in under its own name). The copy is not encrypted, and the dialog says so
+before anything is written; a file already there is replaced only once confirmed.
+The service writes the copy only after its checksum matched, so a damaged attachment
+leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+from luna_tui.errors import AttachmentDamaged, LunaError, ValidationError
+from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.widgets.field import Field, clear_errors, show_field_error
+from luna_tui.ui.widgets.path_input import PathInput
+from luna_tui.ui.widgets.progress_row import ProgressRow
+
+if TYPE_CHECKING:
+    from luna_tui.services.records import AttachmentView
+    from luna_tui.ui.app import LunaApp
+
+
+def default_target(file_name: str) -> str:
+    """~/Downloads/<name> where there is a Downloads folder, else ~/<name>."""
+    downloads = Path("~/Downloads")
+    folder = downloads if downloads.expanduser().is_dir() else Path("~")
+    return str(folder / file_name)
+
+
+def target_path(typed: str, file_name: str) -> Path:
+    """Where the service will write: a folder means the file keeps its own name."""
+    path = Path(os.path.expanduser(typed))
+    return path / file_name if path.is_dir() else path
+
+
+class SaveCopyDialog(ModalScreen["Path | None"]):
+    """Dismisses with the path written, or None."""
+
+    BINDINGS = [
+        Binding("ctrl+s,f2", "save", "Save", id="save_copy.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="save_copy.cancel"),
+    ]
+
+    def __init__(self, attachment: AttachmentView) -> None:
+        super().__init__()
+        self.attachment = attachment
+        self.busy = False
+
+    @property
+    def luna(self) -> LunaApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        attachment = self.attachment
+        with Vertical(classes="dialog wide"):
+            yield Label(f"Save a copy of {attachment.file_name} ({attachment.display_size})",
+                        classes="heading")
+            yield Field("save as (a file, or a folder to put it in)",
+                        PathInput(default_target(attachment.file_name), id="target",
+                                  compact=True))
+            yield Label("The copy is NOT encrypted: anyone who can open that folder can read "
+                        "it. Delete it once you no longer need it.", classes="warning-text")
+            yield ProgressRow(id="save-progress")
+            with Horizontal(classes="buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#target", Input).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        if not self.busy:
+            self.dismiss(None)
+
+    @on(Button.Pressed, "#save")
+    @on(Input.Submitted, "#target")
+    async def action_save(self) -> None:
+        from luna_tui.ui.screens.dialogs import ConfirmDialog
+
+        if self.busy:
+            return
+        clear_errors(self)
+        typed = self.query_one("#target", Input).value.strip()
+        if not typed:
+            show_field_error(self, "target", "Say where to save it, e.g. ~/Downloads.")
+            return
+        target = target_path(typed, self.attachment.file_name)
+        if not target.exists():
+            self.save(typed, overwrite=False)
+            return
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self.save(typed, overwrite=True)
+
+        await self.app.push_screen(ConfirmDialog(
+            f"Replace {target}?", "The file there is replaced by the copy (which is not "
+            "encrypted).", "Replace"), answered)
+
+    @work(group="save-copy", exit_on_error=False)
+    async def save(self, typed: str, *, overwrite: bool) -> None:
+        self.busy = True
+        try:
+            written = await self._write(typed, overwrite)
+        finally:
+            self.busy = False
+            self.query_one("#save-progress", ProgressRow).hide()
+        if written is not None:
+            self.notify(f"Saved a copy of {self.attachment.file_name} to {written} "
+                        "(checksum verified). It is NOT encrypted: delete it once you no "
+                        "longer need it.", timeout=12)
+            self.dismiss(written)
+
+    async def _write(self, typed: str, overwrite: bool) -> Path | None:
+        from luna_tui.services.attachments import Attachments
+
+        session = self.luna.session
+        if session is None:
+            return None
+        progress = self.query_one("#save-progress", ProgressRow)
+        what = f"Decrypting {self.attachment.file_name}"
+
+        def report(done: int, total: int) -> None:  # in the saving thread
+            self.app.call_from_thread(progress.show, what, done / total if total else 1.0)
+
+        try:
+            return await self.luna.attempt(Attachments(session).save_copy, self.attachment.id,
+                                           typed, overwrite=overwrite, progress=report)
+        except ValidationError as error:
+            show_field_error(self, "target", str(error))  # no folder there, or taken meanwhile
+        except AttachmentDamaged as error:
+            self.notify(str(error), severity="error", timeout=15)
+            self.dismiss(None)  # another place won't help: it needs a backup
+        except (LunaError, ServiceFailed) as error:
+            self.notify(str(error), severity="error", timeout=10)
+        return None

@@ -1,0 +1,29 @@
+"""One line saying what long work is under way (encrypting a file, saving a copy) with
+its progress bar; hidden while nothing is."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label, ProgressBar
+
+
+class ProgressRow(Horizontal):
+    DEFAULT_CSS = """
+    ProgressRow { height: 1; display: none; }
+    ProgressRow.shown { display: block; }
+    ProgressRow .progress-what { width: auto; margin-right: 2; }
+    ProgressRow ProgressBar { width: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label("", classes="progress-what")
+        yield ProgressBar(total=100, show_eta=False)
+
+    def show(self, what: str, fraction: float) -> None:
+        self.add_class("shown")
+        self.query_one(".progress-what", Label).update(what)
+        self.query_one(ProgressBar).update(progress=round(fraction * 100))
+
+    def hide(self) -> None:
+        self.remove_class("shown")
