@@ -46,7 +46,8 @@ def test_add_with_files_then_list_search_show_and_get(vault, capsys, tmp_path, l
     got = run_cli(capsys, "attachment", "get", pdf["id"][:8], "--out", str(out))
     assert got.code == 0 and "checksum verified" in got.err and "NOT encrypted" in got.err
     assert out.read_bytes() == (tmp_path / "results.pdf").read_bytes()
-    assert run_cli(capsys, "attachment", "get", pdf["id"], "--out", str(out)).code == 1
+    refused = run_cli(capsys, "attachment", "get", pdf["id"], "--out", str(out))
+    assert refused.code == 2 and "--force" in refused.err
 
 
 def test_a_file_that_cannot_be_attached_is_named_and_the_record_kept(vault, capsys, tmp_path,

@@ -10,6 +10,7 @@ import pytest
 from luna_tui.services.path_completion import (
     MAX_MATCHES,
     complete,
+    complete_field,
     paths_from_paste,
     quote_paths,
 )
@@ -134,3 +135,15 @@ def test_quoted_paths_read_back_the_same(folder):
     line = quote_paths(paths)
     assert "~/Downloads/labs.pdf" in line  # left readable
     assert paths_from_paste(line) == paths
+
+
+def test_the_last_of_several_paths_is_completed_and_a_space_escaped(folder, monkeypatch):
+    monkeypatch.chdir(folder)
+    assert complete_field("sca") == "scan\\ 1.png"
+    assert complete_field("scan\\ 1.png res") == "scan\\ 1.png results.pdf"
+    assert complete_field("'sca") == "'scan 1.png'"
+    assert complete_field("results.pdf Rep") == "results.pdf Reports/"
+    assert complete_field("results.pdf ") is None  # a new path not begun yet
+    assert complete_field("results.pdf") is None  # already whole
+    field = complete_field("sca") + " " + complete_field("res")
+    assert paths_from_paste(field) == ["scan 1.png", "results.pdf"]

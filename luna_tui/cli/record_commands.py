@@ -234,6 +234,14 @@ def _attach_all(session: VaultSession, record_id: str, files: list[str]) -> int:
 
 
 def cmd_attachment_get(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from luna_tui.errors import UsageError
+
+    target = Path(args.out).expanduser()
+    if target.exists() and not target.is_dir() and not args.force:
+        raise UsageError(f"{target} already exists; choose another name, or add --force to "
+                         "replace it.")
     with open_session(args, warm=RECORD_MODULES) as session:
         from luna_tui.cli.journal_commands import _progress
         from luna_tui.services.attachments import Attachments

@@ -8,6 +8,7 @@ No Textual here: the app wraps `complete` in a Suggester (ui/widgets/path_input.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from urllib.parse import unquote, urlsplit
 
@@ -45,6 +46,59 @@ def complete(typed: str) -> list[str]:
         return []  # missing, unreadable or not a folder: nothing to offer
     found.sort()
     return [folder_typed + shown for _, _, shown in found[:MAX_MATCHES]]
+
+
+def complete_field(value: str) -> str | None:
+    """What a field holding several paths becomes when its last, half-typed one is
+    completed: earlier paths stay as typed; the completion keeps the typed text as its
+    beginning (so it can be offered as a suggestion) and escapes spaces and quotes with
+    a backslash, so `blood results.pdf phy…` stays two paths. None: nothing to offer."""
+    start = _last_token_start(value)
+    raw = value[start:]
+    quote = raw[0] if raw[:1] in ("'", '"') else ""
+    typed = _unquoted(raw)
+    matches = complete(typed) if typed else []
+    if not matches or matches[0] == typed:
+        return None
+    match = matches[0]
+    if quote:
+        if quote in match:
+            return None  # a quote inside the same quotes can't be written
+        ending = "" if match.endswith("/") else quote  # a folder goes on; a file is whole
+        completed = quote + match + ending
+    else:
+        completed = re.sub(r"""([\s'"\\])""", r"\\\1", match)
+    if not completed.startswith(raw):
+        return None  # typed in a way the completion can't continue (mixed escapes)
+    return value[:start] + completed
+
+
+def _last_token_start(value: str) -> int:
+    """Where the last path begins: after the last space outside quotes and escapes."""
+    start, quote, escaped = 0, "", False
+    for index, char in enumerate(value):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in ("'", '"'):
+            quote = char
+        elif char.isspace():
+            start = index + 1
+    return start
+
+
+def _unquoted(raw: str) -> str:
+    try:
+        pieces = shlex.split(raw)
+    except ValueError:  # an open quote: the person is still typing inside it
+        try:
+            pieces = shlex.split(raw + raw[0])
+        except ValueError:
+            return raw
+    return pieces[0] if pieces else ""
 
 
 def paths_from_paste(text: str) -> list[str]:

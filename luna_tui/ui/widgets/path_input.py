@@ -18,12 +18,11 @@ class PathSuggester(Suggester):
         super().__init__(use_cache=False, case_sensitive=True)
 
     async def get_suggestion(self, value: str) -> str | None:
-        from luna_tui.services.path_completion import complete
+        from luna_tui.services.path_completion import complete_field
 
         if not value.strip() or "\n" in value:
             return None
-        matches = await asyncio.to_thread(complete, value)  # a big folder takes a while
-        return matches[0] if matches and matches[0] != value else None
+        return await asyncio.to_thread(complete_field, value)  # a big folder takes a while
 
 
 class PathInput(Input):
