@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from luna_tui.errors import AttachmentDamaged, NotFound, ValidationError
 from luna_tui.home import VaultLayout, os_error_to_luna
-from luna_tui.services.base import DomainService, new_id, on_db_thread
+from luna_tui.services.base import DomainService, id_from_prefix, new_id, on_db_thread
 from luna_tui.services.records import AttachmentView, attachment_view, human_size
 from luna_tui.store import attachment_files
 from luna_tui.store.models.records import Attachment, MedicalRecord
@@ -164,19 +164,7 @@ class Attachments(DomainService):
 
     @on_db_thread
     def resolve(self, id_or_prefix: str) -> str:
-        """The id a person means: the whole id, or a prefix only one attachment has."""
-        text = str(id_or_prefix or "").strip().lower()
-        if len(text) < 4:
-            raise ValidationError("Give at least 4 characters of the attachment's id.",
-                                  "attachment")
-        ids = [r.id for r in Attachment.select(Attachment.id)
-               .where(Attachment.id.startswith(text)).limit(2)]
-        if not ids:
-            raise NotFound(f"No attachment has the id {id_or_prefix}.")
-        if len(ids) > 1:
-            raise ValidationError(f"More than one attachment's id starts with {id_or_prefix}; "
-                                  "give more of it.", "attachment")
-        return ids[0]
+        return id_from_prefix(Attachment.id, id_or_prefix, "an attachment")
 
     def save_copy(self, attachment_id: str, target: str | os.PathLike[str], *,
                   overwrite: bool = False, progress: Progress | None = None) -> Path:

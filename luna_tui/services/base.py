@@ -29,6 +29,27 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def id_from_prefix(id_field: Any, typed: str, noun: str) -> str:
+    """The id a person means (DB thread): the whole id, or a beginning of it that only
+    one row has. `noun` names the row in the sentences ("record", "attachment")."""
+    import re
+
+    from luna_tui.errors import NotFound, ValidationError
+
+    text = str(typed or "").strip().lower()
+    if not re.fullmatch(r"[0-9a-f-]{4,36}", text):
+        raise ValidationError(f"'{typed}' is not {noun} id: give at least its first 4 "
+                              "characters.", noun)
+    ids = [row.id for row in id_field.model.select(id_field)
+           .where(id_field.startswith(text)).limit(2)]
+    if not ids:
+        raise NotFound(f"No {noun.split()[-1]} has the id {typed}.")
+    if len(ids) > 1:
+        raise ValidationError(f"More than one {noun.split()[-1]}'s id starts with {typed}; "
+                              "give more of it.", noun)
+    return ids[0]
+
+
 class DomainService:
     def __init__(self, session: VaultSession) -> None:
         self.session = session

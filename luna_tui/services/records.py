@@ -11,13 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 
 from peewee import SQL, NodeList, fn
 
 from luna_tui.errors import NotFound, ValidationError
-from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thread
+from luna_tui.services.base import (
+    DomainService,
+    audit_diff,
+    id_from_prefix,
+    new_id,
+    on_db_thread,
+)
 from luna_tui.services.journal import MARK_END, MARK_START, fts_query
 from luna_tui.services.validation import (
     clean_tags,
@@ -186,18 +191,7 @@ class Records(DomainService):
     @on_db_thread
     def resolve(self, id_or_prefix: str) -> str:
         """The id a person means: the whole id, or a prefix only one record has."""
-        text = str(id_or_prefix or "").strip().lower()
-        if not re.fullmatch(r"[0-9a-f-]{4,36}", text):
-            raise ValidationError(f"'{id_or_prefix}' is not a record id; `luna records` "
-                                  "lists them.", "record")
-        ids = [r.id for r in MedicalRecord.select(MedicalRecord.id)
-               .where(MedicalRecord.id.startswith(text)).limit(2)]
-        if not ids:
-            raise NotFound(f"No record has the id {id_or_prefix}.")
-        if len(ids) > 1:
-            raise ValidationError(f"More than one record's id starts with {id_or_prefix}; "
-                                  "give more of it.", "record")
-        return ids[0]
+        return id_from_prefix(MedicalRecord.id, id_or_prefix, "a record")
 
     @on_db_thread
     def list(self, patient_id: str, *, record_type: str | None = None,
