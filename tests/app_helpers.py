@@ -41,7 +41,12 @@ def _key(character: str) -> str:
 
 
 async def unlock(pilot: Pilot, passphrase: str = PASSPHRASE) -> None:
-    await type_text(pilot, passphrase)
+    """Unlock as a person would, but with the passphrase put in the field at once:
+    typing it key by key costs a second a test (tests/test_app_vault.py types it)."""
+    from textual.widgets import Input
+
+    await pilot.pause()
+    pilot.app.screen.query_one("#passphrase", Input).value = passphrase
     await pilot.press("enter")
     await settle(pilot)
 

@@ -72,7 +72,9 @@ async def test_a_wrong_passphrase_says_so_and_lets_you_try_again(layout, session
         await unlock(pilot, "not the right one at all")
         assert "Wrong passphrase" in screen_text(pilot)
         assert isinstance(app.screen, UnlockScreen)
-        await unlock(pilot)
+        await type_text(pilot, PASSPHRASE)  # typed key by key, as a person does
+        await pilot.press("enter")
+        await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
         assert "1 failed unlock attempt" in " ".join(notifications(pilot))
 
