@@ -183,7 +183,8 @@ def test_bench_builds_its_own_vaults_and_reports_every_measure(capsys, layout):
                     "filtered by mood", "save one entry", "adherence over a year",
                     "`luna list` at 300 entries", "peak RSS", "medication details",
                     "past appointments", "vitals chart", "medications: number key",
-                    "appointments: number key", "vitals: number key", "backup create",
+                    "appointments: number key", "vitals: number key", "records: number key",
+                    "backup create",
                     "backup verify", "backup + verify", "restore into a new folder",
                     "records: search 100", "attach a 1 MB file", "save a copy of it",
                     "attach a 50-page PDF"):

@@ -3,8 +3,8 @@
 Start-up is measured from outside: a real `luna` in a pseudo-terminal, watched until the
 unlock screen's words appear, then fed the passphrase and watched until the dashboard's
 do. Then each place is timed from its number key to its words painted: the journal's
-first page and each next page (End), then medications, appointments and vitals, each
-opened for the first time (so it is built, queried and painted).
+first page and each next page (End), then medications, appointments, vitals and
+records, each opened for the first time (so it is built, queried and painted).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ JOURNAL_MARK = "50 entries shown"
 END_KEY = b"\x1b[F"
 # Words each place shows once its data is painted.
 PLACE_MARKS = (("medications", b"3", "active ·"), ("appointments", b"4", "upcoming ·"),
-               ("vitals", b"5", "newest first"))
+               ("vitals", b"5", "newest first"), ("records", b"6", "t shows another type"))
 
 
 @dataclass(frozen=True)
