@@ -337,3 +337,22 @@ async def test_the_dashboard_footer_offers_records(layout, session):
         await unlock(pilot)
         footer = screen_text(pilot).splitlines()[-1]
         assert "6 Records" in footer and "? Keys" in footer
+
+
+async def test_more_records_load_as_the_cursor_nears_the_end(layout, session):
+    me = Settings(session).current_patient_id()
+    for number in range(130):
+        Records(session).create(me, title=f"Letter {number:03d}",
+                                event_date=f"2026-{1 + number % 12:02d}-01")
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_records(pilot)
+        assert len(table_rows(pilot, "#records")) == 100
+        assert "100 records · more as you scroll" in screen_text(pilot)
+        await pilot.press("end")
+        await settle(pilot)
+        titles = [row[2] for row in table_rows(pilot, "#records")]
+        assert len(titles) == 130 and len(set(titles)) == 130  # each once, none skipped
+        assert "130 records" in screen_text(pilot)
+        assert "more as you scroll" not in screen_text(pilot)

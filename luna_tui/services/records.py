@@ -195,13 +195,15 @@ class Records(DomainService):
 
     @on_db_thread
     def list(self, patient_id: str, *, record_type: str | None = None,
-             tag: str | None = None, limit: int | None = None) -> list[RecordView]:
-        """Newest event first (records without a date last), then newest added."""
+             tag: str | None = None, limit: int | None = None, offset: int = 0
+             ) -> list[RecordView]:
+        """Newest event first (records without a date last), then newest added. Paged by
+        offset: a person's records number in the hundreds, not the hundred thousands."""
         query = self._filtered(MedicalRecord.select(), patient_id, record_type, tag)
         query = query.order_by(SQL("event_date IS NULL"), MedicalRecord.event_date.desc(),
-                               MedicalRecord.created_at.desc())
+                               MedicalRecord.created_at.desc(), MedicalRecord.record_no.desc())
         if limit:
-            query = query.limit(limit)
+            query = query.limit(limit).offset(offset)
         return self._views(list(query))
 
     @on_db_thread

@@ -25,7 +25,8 @@ from luna_tui.ui.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from luna_tui.services.records import RecordHit, RecordView
 
-LIST_LIMIT = 500  # records are few next to entries; search finds anything beyond
+PAGE_SIZE = 100  # more load as the cursor nears the end
+LOAD_AHEAD = 10
 SEARCH_LIMIT = 100
 SEARCH_DELAY = 0.25  # seconds of quiet typing before a search runs
 TITLE_WIDTH = 36  # with the other columns, a row fits 100 columns
@@ -120,6 +121,8 @@ class RecordsScreen(PlaceScreen):
         self.record_type: str | None = None  # the type shown, None for all
         self.types_in_use: list[str] = []
         self._search_timer: Timer | None = None
+        self.more = False  # the list has more records than it shows yet
+        self.loading_more = False
 
     def compose(self) -> ComposeResult:
         yield TopBar("Records")
@@ -162,7 +165,7 @@ class RecordsScreen(PlaceScreen):
                 return kinds, [], service.search(patient, words, record_type=kind, tag=tag,
                                                  limit=SEARCH_LIMIT, prefix_last=True)
             return kinds, service.list(patient, record_type=kind, tag=tag,
-                                       limit=LIST_LIMIT), []
+                                       limit=PAGE_SIZE), []
 
         searched = self.searching
         try:
@@ -176,6 +179,7 @@ class RecordsScreen(PlaceScreen):
             self.record_type = None
         records = [h.record for h in hits] if words else listed
         self.snippets = {h.record.id: snippet_text(h.snippet) for h in hits if h.snippet}
+        self.more = not words and len(listed) == PAGE_SIZE
         self._fill(records)
         self._show_status(len(records), words, tag)
         self._show_details()
@@ -206,7 +210,7 @@ class RecordsScreen(PlaceScreen):
             text = "No records of this kind"
         else:
             text = f"{count} record{'' if count == 1 else 's'}" + (
-                f", the newest {LIST_LIMIT}" if count >= LIST_LIMIT else "")
+                " · more as you scroll" if self.more else "")
         if narrowed:
             text += f" ({narrowed})"
         self.query_one("#records-status", Label).update(text + (cycle if count or narrowed
@@ -220,8 +224,39 @@ class RecordsScreen(PlaceScreen):
         return self.records.get(str(key.value))
 
     @on(DataTable.RowHighlighted, "#records")
-    def _highlighted(self) -> None:
+    async def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_details()
+        if self.more and event.cursor_row >= event.data_table.row_count - LOAD_AHEAD:
+            await self._load_more()
+
+    async def _load_more(self) -> None:
+        from luna_tui.services.records import Records
+
+        if self.loading_more:
+            return
+        words, tag = split_search(self.searching)
+        if words:
+            return  # a search shows its best matches, not pages
+        self.loading_more = True
+        shown = (self.searching, self.record_type)
+        kind = self.record_type if self.record_type in self.types_in_use else None
+        try:
+            page = await self.luna.call(Records(self.session).list, self.luna.patient_id,
+                                        record_type=kind, tag=tag, limit=PAGE_SIZE,
+                                        offset=len(self.records))
+        except ServiceFailed:
+            return
+        finally:
+            self.loading_more = False
+        if (self.searching, self.record_type) != shown:
+            return  # the list was narrowed meanwhile: this page belongs to the old one
+        table = self.query_one("#records", DataTable)
+        for record in page:
+            if record.id not in self.records:
+                self.records[record.id] = record
+                table.add_row(*record_row(record), key=record.id)
+        self.more = len(page) == PAGE_SIZE
+        self._show_status(len(self.records), words, tag)
 
     def _show_details(self) -> None:
         body = self.query_one("#record-body", Static)
