@@ -210,3 +210,23 @@ def test_a_read_only_key_cannot_change_personas(layout, session) -> None:
         with pytest.raises(ReadOnlyKey):
             chat.delete_persona(mine.id)
         assert [p.name for p in chat.personas() if not p.builtin] == ["Mine"]
+
+
+def test_records_reach_the_model_only_for_a_persona_that_may_read_them(session, model, me,
+                                                                       tmp_path) -> None:
+    from luna_tui.bench.sample_pdf import text_pdf
+    from luna_tui.services.attachments import Attachments
+    from luna_tui.services.records import Records
+
+    record = Records(session).create(me, title="Blood test", record_type="lab",
+                                     event_date="2026-11-20", text="Dr said: iron tablets")
+    (tmp_path / "labs.pdf").write_bytes(text_pdf("Ferritin 12 ug/L low"))
+    Attachments(session).add(record.id, tmp_path / "labs.pdf")
+    chat = AiChat(session)
+    default = chat.create_session(me)  # a built-in persona, made before records existed
+    assert "Blood test" not in chat.preview(default.id, "How am I?").text
+    reader = chat.create_persona("Records reader", "Explain my results.")  # all kinds
+    text = chat.preview(chat.create_session(me, reader.id).id, "How am I?").text
+    assert "Lab result: \"Blood test\"" in text and "files: labs.pdf" in text
+    assert "iron tablets" in text and "Ferritin 12 ug/L low" in text
+    assert "records" in chat.preview(chat.create_session(me, reader.id).id, "?").context.kinds

@@ -69,14 +69,14 @@ async def test_create_edit_and_delete_a_persona_with_the_keyboard(layout, sessio
         await pilot.press("tab")
         await type_text(pilot, "0.3")  # temperature (its old text is selected)
         await pilot.press("tab", "tab")  # past max tokens, to the first kind (profile)
-        await pilot.press("tab", "tab", "tab", "tab", "space")  # journal: unticked
+        await pilot.press("tab", "tab", "tab", "tab", "tab", "space")  # journal: unticked
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "PersonasDialog"
         assert "sleep coach" in names(pilot)
         assert any("Persona 'sleep coach' saved." in n for n in notifications(pilot))
-        assert "profile, medications, appointments, vitals, pins, summaries" in screen_text(
-            pilot)
+        assert ("reads: profile, medications, appointments, vitals, records, pins,"
+                in screen_text(pilot))  # no journal
         # e edits the highlighted one: the new persona is highlighted.
         await pilot.press("e")
         await settle(pilot)
@@ -89,8 +89,8 @@ async def test_create_edit_and_delete_a_persona_with_the_keyboard(layout, sessio
         assert "up to 64 tokens" in screen_text(pilot)
     kept = in_vault(layout, mine)
     assert kept == [("sleep coach", "for nights", "be brief.", 0.3, 64,
-                     ("profile", "medications", "appointments", "vitals", "pins",
-                      "summaries"))]
+                     ("profile", "medications", "appointments", "vitals", "records",
+                      "pins", "summaries"))]
     app = make_app(layout)
     async with app.run_test(size=SIZE) as pilot:
         await open_personas(pilot)
@@ -157,7 +157,7 @@ async def test_a_read_only_key_sees_the_personas_but_cannot_change_them(layout, 
         for action in ("create a persona", "edit a persona", "delete a persona"):
             assert f"which cannot {action}" in said
     assert in_vault(layout, mine) == [("Mine", None, "Be kind.", 0.7, 800, (
-        "profile", "medications", "appointments", "vitals", "journal", "pins",
+        "profile", "medications", "appointments", "vitals", "records", "journal", "pins",
         "summaries"))]
 
 
