@@ -101,3 +101,18 @@ def test_doctor_reports_a_file_no_record_owns(vault, capsys, layout):
     stray.chmod(0o600)
     doctor = run_cli(capsys, "doctor")
     assert doctor.code != 0 and "belong to no record" in doctor.out
+
+
+def test_options_before_the_action_count(vault, capsys, tmp_path):
+    added = run_cli(capsys, "records", "--type", "lab", "add", "--title", "Ferritin")
+    record_id = added_id(added.out.splitlines()[0])
+    shown = run_cli(capsys, "records", "--json", "show", record_id)
+    assert json.loads(shown.out)["record_type"] == "lab"
+    (tmp_path / "a.txt").write_text("words")
+    attached = run_cli(capsys, "attach", record_id, str(tmp_path / "a.txt"))
+    attachment = attached.out.split(" as ")[1].rstrip(".\n")
+    refused = run_cli(capsys, "attachment", "delete", attachment)  # no terminal to ask on
+    assert refused.code == 2 and "--yes" in refused.err
+    assert run_cli(capsys, "attachment", "delete", attachment, "--yes").code == 0
+    missing = run_cli(capsys, "attachment", "get", attachment, "--out", str(tmp_path) + "/x/")
+    assert missing.code == 1 and "No attachment" in missing.err

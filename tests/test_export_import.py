@@ -3,8 +3,10 @@ jrnl's JSON export comes in with its tags and stars, and bad files are sentences
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import shutil
 
 import pytest
 from pdf_maker import text_pdf
@@ -145,7 +147,7 @@ def test_the_export_is_json_with_one_row_per_line(session):
     out = io.StringIO()
     Exporter(session).write_json(out)
     document = json.loads(out.getvalue())
-    assert document["format"] == "luna-export" and document["version"] == 1
+    assert document["format"] == "luna-export" and document["version"] == 2
     assert document["tables"]["journal_entries"][0]["tags"] == ["sleep", "knee"]
     assert "entry_no" not in document["tables"]["journal_entries"][0]
     assert out.getvalue().count("\n") > sum(len(r) for r in document["tables"].values())
@@ -277,3 +279,39 @@ def test_an_import_that_fails_leaves_no_attachment_files(session, other_layout, 
         with pytest.raises(ValidationError, match="damaged"):
             Importer(second).import_document(document)
         assert not [p for p in other_layout.home.rglob("attachments/**/*") if p.is_file()]
+
+
+def test_an_export_whose_attachment_points_outside_the_vault_is_refused(session, other_layout,
+                                                                        clock, tmp_path):
+    fill_every_table(session)
+    out = io.StringIO()
+    Exporter(session).write_json(out)
+    session.close()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    for bad in ({"id": "./../../victim.txt"}, {"file_name": "../../.bashrc"}):
+        document = json.loads(out.getvalue())
+        document["tables"]["attachments"][0].update(bad)
+        target = create_vault(other_layout, OTHER_PASSPHRASE, kdf=cheap_kdf(), clock=clock)
+        with target.session as second:
+            with pytest.raises(ValidationError, match="won't use"):
+                Importer(second).import_document(document)
+        assert victim.read_text() == "mine"
+        shutil.rmtree(other_layout.home)
+
+
+def test_an_import_never_replaces_the_file_of_an_attachment_already_here(session, tmp_path):
+    from luna_tui.store.models.records import Attachment
+
+    fill_every_table(session)
+    out = io.StringIO()
+    Exporter(session).write_json(out)
+    document = json.loads(out.getvalue())
+    row = document["tables"]["attachments"][0]
+    row["content_base64"] = "b3RoZXI="  # "other", under the same id
+    row["sha256"], row["size"] = hashlib.sha256(b"other").hexdigest(), 5
+    with pytest.raises(ValidationError, match="not the file this vault holds"):
+        Importer(session).import_document(document)
+    kept = session.run(lambda: Attachment.get())
+    copy = Attachments(session).save_copy(kept.id, tmp_path / "kept.pdf")
+    assert copy.read_bytes() == text_pdf("HbA1c 6.1 percent")

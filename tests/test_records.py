@@ -359,3 +359,41 @@ def test_a_backup_brings_attachments_back_after_a_delete(session, layout, record
         copy = Attachments(restored).save_copy(attached.id, sources / "back.bin")
         assert copy.read_bytes() == data
         assert Records(restored).get(record.id).attachments[0].file_name == "letter.bin"
+
+
+def test_a_copy_into_a_folder_that_is_not_there_is_said(session, record, tmp_path):
+    (tmp_path / "a.txt").write_text("hello")
+    attached = Attachments(session).add(record.id, tmp_path / "a.txt")
+    with pytest.raises(ValidationError, match="There is no folder"):
+        Attachments(session).save_copy(attached.id, str(tmp_path / "new-folder") + "/")
+    with pytest.raises(ValidationError, match="There is no folder"):
+        Attachments(session).save_copy(attached.id, tmp_path / "nope" / "a.txt")
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    with pytest.raises(ValidationError, match="already exists"):
+        Attachments(session).save_copy(attached.id, tmp_path / "dangling")
+
+
+def test_a_source_that_fails_mid_read_is_the_sources_fault(session, layout, record, tmp_path,
+                                                          monkeypatch):
+    import io
+    from pathlib import Path
+
+    source = tmp_path / "a.bin"
+    source.write_bytes(os.urandom(3 * attachment_files.CHUNK))
+
+    class FailingDisk(io.FileIO):
+        reads = 0
+
+        def read(self, size=-1):
+            FailingDisk.reads += 1
+            if FailingDisk.reads == 3:  # the header sniff, the first chunk, then EIO
+                raise OSError(errno.EIO, "Input/output error")
+            return super().read(size)
+
+    real_open = Path.open
+    monkeypatch.setattr(Path, "open", lambda self, mode="r", *a, **k: FailingDisk(
+        str(self), "rb") if self == source else real_open(self, mode, *a, **k))
+    with pytest.raises(attachment_files.SourceUnreadable,
+                       match="can't read .*a.bin: Input/output error"):
+        Attachments(session).add(record.id, source)
+    assert stored_files(layout) == []

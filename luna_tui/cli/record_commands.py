@@ -60,7 +60,7 @@ def _register_records(commands: argparse._SubParsersAction,
     add = actions.add_parser("add", parents=[common], help="add a record",
                              description="Add a record, optionally with files attached.")
     add.add_argument("--title", required=True, metavar="T")
-    add.add_argument("--type", dest="record_type", default="other", metavar="TYPE",
+    add.add_argument("--type", dest="record_type", default=None, metavar="TYPE",
                      help="lab, visit, prescription, imaging, vaccination, referral or other")
     add.add_argument("--date", metavar="DATE", help="when it happened: YYYY-MM-DD, today, …")
     add.add_argument("--tags", metavar="TAGS", help='e.g. "iron, bloods"')
@@ -73,7 +73,9 @@ def _register_records(commands: argparse._SubParsersAction,
 
     show = actions.add_parser("show", parents=[common], help="one record and its files")
     show.add_argument("record", metavar="RECORD_ID")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    # SUPPRESS: `luna records --json show ID` keeps the --json given before the action.
+    show.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                      help="print JSON")
     show.set_defaults(handler=cmd_records_show)
 
     delete = actions.add_parser("delete", parents=[common],
@@ -99,6 +101,7 @@ def _register_attachment(commands: argparse._SubParsersAction,
     get.set_defaults(handler=cmd_attachment_get)
     delete = actions.add_parser("delete", parents=[common], help="remove an attachment")
     delete.add_argument("attachment", metavar="ATTACHMENT_ID")
+    delete.add_argument("--yes", action="store_true", help="don't ask first")
     delete.set_defaults(handler=cmd_attachment_delete)
 
 
@@ -143,8 +146,9 @@ def cmd_records_add(args: argparse.Namespace) -> int:
 
         session.require_writable("add a record")
         patient_id, patient_name = resolve_patient(session, getattr(args, "patient", None))
-        record = Records(session).create(
-            patient_id, title=args.title, record_type=args.record_type, event_date=args.date,
+        record = Records(session).create(  # --type before `add` counts as well
+            patient_id, title=args.title, record_type=args.record_type or args.type,
+            event_date=args.date,
             tags=args.tags, description=args.description, text=args.text)
         print(f'Added "{record.title}" ({record.type_label}) to {patient_name}\'s records '
               f"as {record.short_id}.")
@@ -178,26 +182,31 @@ def cmd_records_show(args: argparse.Namespace) -> int:
 
 
 def cmd_records_delete(args: argparse.Namespace) -> int:
-    from luna_tui.errors import UsageError
-
     with open_session(args, warm=RECORD_MODULES) as session:
         from luna_tui.services.records import Records
 
         records = Records(session)
         session.require_writable("delete a record")
         record = records.get(records.resolve(args.record))
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise UsageError("Deleting a record can't be undone; add --yes to confirm.")
-            files = len(record.attachments)
-            answer = input(f'Delete "{record.title}" and its {files} attached '
-                           f"file{'s' if files != 1 else ''}? [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
-                print("Nothing was deleted.")
-                return 0
+        files = len(record.attachments)
+        if not _confirmed(args, f'Delete "{record.title}" and its {files} attached '
+                                f"file{'s' if files != 1 else ''}?"):
+            print("Nothing was deleted.")
+            return 0
         removed = records.delete(record.id)
     print(f'Deleted "{record.title}" and {removed} attached file{"s" if removed != 1 else ""}.')
     return 0
+
+
+def _confirmed(args: argparse.Namespace, question: str) -> bool:
+    """--yes, or a y at the prompt; without a terminal to ask on, --yes is required."""
+    from luna_tui.errors import UsageError
+
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError("This can't be undone; add --yes to confirm.")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
 # -- attachments --------------------------------------------------------------------------
@@ -261,7 +270,11 @@ def cmd_attachment_delete(args: argparse.Namespace) -> int:
         from luna_tui.services.attachments import Attachments
 
         attachments = Attachments(session)
+        session.require_writable("remove an attachment")
         attachment = attachments.get(attachments.resolve(args.attachment))
+        if not _confirmed(args, f"Remove {attachment.file_name} from its record?"):
+            print("Nothing was removed.")
+            return 0
         attachments.delete(attachment.id)
     print(f"Removed {attachment.file_name} and its encrypted file.")
     return 0

@@ -73,10 +73,44 @@ def source_file(path: str | os.PathLike[str], max_size: int) -> SourceFile:
 
 def remove_files(layout: VaultLayout, storage_paths: Iterable[str]) -> None:
     """Remove attachments' encrypted files after their rows are gone. A file that will
-    not go stays as an orphan for `luna doctor` to report; the deletion itself stands."""
+    not go stays as an orphan for `luna doctor` to report; the deletion itself stands.
+    Only files inside attachments/ are ever removed, whatever a row says."""
+    root = layout.attachments_dir.resolve()
     for relative in storage_paths:
+        path = (layout.home / relative).resolve()
+        if path.parent.parent != root:
+            continue
         with contextlib.suppress(OSError):
-            (layout.home / relative).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+
+
+def copy_target(target: str | os.PathLike[str], file_name: str, *, overwrite: bool) -> Path:
+    """Where a copy goes: `target`, or the file's own name inside it when it is a folder
+    (or ends with a slash). A sentence for anything that can't be written to."""
+    text = os.path.expanduser(str(target))
+    path = Path(text)
+    try:
+        if path.is_dir():
+            path = path / (Path(file_name).name or "attachment")
+        elif text.endswith(("/", os.sep)):
+            raise ValidationError(f"There is no folder {path}.", "path")
+        if os.path.lexists(path) and not overwrite:
+            raise ValidationError(f"{path} already exists; choose another name.", "path")
+        if not path.parent.is_dir():
+            raise ValidationError(f"There is no folder {path.parent}.", "path")
+    except OSError as exc:
+        raise ValidationError(f"Luna may not write to {path}: {exc.strerror or exc}.",
+                              "path") from None
+    return path
+
+
+def _unreadable(path: Path, exc: OSError) -> ValidationError:
+    return ValidationError(f"Luna can't read {path}: {exc.strerror or exc}.", "path")
+
+
+def _already_attached(file_name: str) -> ValidationError:
+    return ValidationError(f"That file is already attached to this record (as {file_name}).",
+                           "path")
 
 
 class Attachments(DomainService):
@@ -106,20 +140,27 @@ class Attachments(DomainService):
             raise ValidationError(f"Luna can't read {source.path}: {exc.strerror or exc}.",
                                   "path") from None
         with handle:
-            head = handle.read(512)
-            handle.seek(0)
+            try:
+                head = handle.read(512)
+                handle.seek(0)
+            except OSError as exc:
+                raise _unreadable(source.path, exc) from None
             sealed = self._seal(handle, destination, attachment_id, record_id, limit,
                                 source, progress)
-        try:
-            mime = guess_mime_type(source.file_name, head)
-            text = extract_text(source.path, mime)
-            values = {"file_name": source.file_name, "mime_type": mime, "size": sealed.size,
-                      "sha256": sealed.sha256, "storage_path": relative,
-                      "extracted_text": text}
-            return self.session.run(self._insert, attachment_id, record_id, values)
-        except BaseException:
-            destination.unlink(missing_ok=True)  # no file without its row
-            raise
+            try:
+                mime = guess_mime_type(source.file_name, head)
+                try:
+                    handle.seek(0)
+                    text = extract_text(handle, mime)  # the very bytes just encrypted
+                except OSError as exc:
+                    raise _unreadable(source.path, exc) from None
+                values = {"file_name": source.file_name, "mime_type": mime,
+                          "size": sealed.size, "sha256": sealed.sha256,
+                          "storage_path": relative, "extracted_text": text}
+                return self.session.run(self._insert, attachment_id, record_id, values)
+            except BaseException:
+                destination.unlink(missing_ok=True)  # no file without its row
+                raise
 
     def _seal(self, handle: BinaryIO, destination: Path, attachment_id: str, record_id: str,
               limit: int, source: SourceFile, progress: Progress | None
@@ -139,17 +180,22 @@ class Attachments(DomainService):
 
     def _insert(self, attachment_id: str, record_id: str, values: dict[str, object]
                 ) -> AttachmentView:
-        record = self._record_row(record_id)
-        twin = Attachment.get_or_none(Attachment.record == record_id,
-                                      Attachment.sha256 == values["sha256"])
-        if twin is not None:
-            raise ValidationError(
-                f"That file is already attached to this record (as {twin.file_name}).", "path")
+        from peewee import IntegrityError
+
         stamp = self.stamp()
         with self.session.writing("attach a file") as tx:
-            row = Attachment.create(id=attachment_id, record=record_id,
-                                    patient=record.patient_id, created_at=stamp,
-                                    updated_at=stamp, **values)
+            # Checked inside the transaction: another Luna may attach the same file.
+            record = self._record_row(record_id)
+            twin = Attachment.get_or_none(Attachment.record == record_id,
+                                          Attachment.sha256 == values["sha256"])
+            if twin is not None:
+                raise _already_attached(twin.file_name)
+            try:
+                row = Attachment.create(id=attachment_id, record=record_id,
+                                        patient=record.patient_id, created_at=stamp,
+                                        updated_at=stamp, **values)
+            except IntegrityError:
+                raise _already_attached(str(values["file_name"])) from None
             self._refresh_record_text(record_id)
             tx.record("attachment.add", attachment_id, {
                 "record_id": [None, record_id], "mime_type": [None, values["mime_type"]],
@@ -174,13 +220,7 @@ class Attachments(DomainService):
         from luna_tui.services.export_files import private_output
 
         row = self.session.run(self._row, attachment_id)
-        path = Path(os.path.expanduser(str(target)))
-        if path.is_dir():
-            path = path / row.file_name
-        if path.exists() and not overwrite:
-            raise ValidationError(f"{path} already exists; choose another name.", "path")
-        if not path.parent.is_dir():
-            raise ValidationError(f"There is no folder {path.parent}.", "path")
+        path = copy_target(target, row.file_name, overwrite=overwrite)
         self.session.run(self._audit_read, "attachment.export", row)
         try:
             with private_output(path, binary=True) as out:
@@ -207,8 +247,11 @@ class Attachments(DomainService):
 
     @on_db_thread
     def text_of(self, attachment_id: str) -> str | None:
-        """The text Luna read from the file when it was attached (a PDF's text layer)."""
-        return self._row(attachment_id).extracted_text
+        """The text Luna read from the file when it was attached (a PDF's text layer);
+        shown to a person, so on the audit record like any view."""
+        row = self._row(attachment_id)
+        self._audit_read("attachment.view", row)
+        return row.extracted_text
 
     def verify(self, attachment_id: str) -> AttachmentView:
         """Decrypt without keeping anything; AttachmentDamaged if it doesn't check out."""
@@ -309,8 +352,20 @@ def import_content(session: VaultSession, values: dict[str, object], content: ob
     import base64
     import binascii
     import io
+    import uuid
 
     attachment_id, record_id = str(values.get("id")), str(values.get("record_id"))
+    try:
+        canonical = str(uuid.UUID(attachment_id)) == attachment_id
+    except ValueError:
+        canonical = False
+    name = str(values.get("file_name") or "")
+    if not canonical or Path(name).name != name or name in ("", ".", "..") or any(
+            c in name for c in "/\\\0"):
+        # The id names a file in the vault folder and the name one in a copy's folder:
+        # neither may point anywhere else.
+        raise ValidationError(f"The export's attachment {attachment_id[:12]!r} has an id or "
+                              "file name Luna won't use.")
     if not isinstance(content, str):
         raise ValidationError(f"The export's attachment {attachment_id[:8]} has no file in it.")
     try:
@@ -325,9 +380,13 @@ def import_content(session: VaultSession, values: dict[str, object], content: ob
     values["storage_path"] = relative
     existing = Attachment.get_or_none(Attachment.id == attachment_id)
     destination = session.layout.home / relative
-    if existing is not None and existing.sha256 == values["sha256"] and destination.exists():
-        return None
-    destination.unlink(missing_ok=True)  # a leftover without a row, or an older version
+    if existing is not None:
+        if existing.sha256 != values["sha256"] or existing.record_id != record_id:
+            raise ValidationError(f"The export's attachment {attachment_id[:8]} is not the "
+                                  "file this vault holds under that id; nothing was imported.")
+        if destination.exists():
+            return None  # the very same file, already here
+    destination.unlink(missing_ok=True)  # a leftover no row owns
     attachment_files.seal_file(io.BytesIO(data), destination, session.keys.attachments,
                                attachment_id, record_id, max_size=len(data))
     return destination

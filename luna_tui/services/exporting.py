@@ -23,7 +23,7 @@ from luna_tui.store.models.registry import DATA_MODELS
 from luna_tui.store.models.vault_state import Config
 
 EXPORT_FORMAT = "luna-export"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: attachments carry their files (content_base64)
 # Integer keys that exist only so full-text indexes have a stable rowid; the importing
 # vault assigns its own.
 LOCAL_KEYS = {"journal_entries": "entry_no", "records": "record_no"}

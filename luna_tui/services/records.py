@@ -174,9 +174,10 @@ class Records(DomainService):
 
     def _delete_rows(self, record_id: str) -> list[str]:
         row = self._row(record_id)
-        paths = [a.storage_path for a in Attachment.select(Attachment.storage_path)
-                 .where(Attachment.record == record_id)]
         with self.session.writing("delete a record") as tx:
+            # Listed inside the transaction: another Luna may attach a file meanwhile.
+            paths = [a.storage_path for a in Attachment.select(Attachment.storage_path)
+                     .where(Attachment.record == record_id)]
             MedicalRecord.delete().where(MedicalRecord.id == record_id).execute()
             tx.record("record.delete", record_id, {"record_type": [row.record_type, None],
                                                    "attachments": [len(paths), None]})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import mimetypes
-from pathlib import Path
+from typing import BinaryIO
 
 MAX_TEXT_CHARS = 500_000  # per attachment: enough for a long report, bounded for search
 MAX_TEXT_FILE_BYTES = 2_000_000
@@ -39,14 +39,14 @@ def is_text(mime_type: str) -> bool:
     return mime_type.startswith("text/") or mime_type in TEXT_TYPES
 
 
-def extract_text(path: Path, mime_type: str) -> str | None:
-    """The searchable words of a file, or None when it has none Luna can read."""
+def extract_text(source: BinaryIO, mime_type: str) -> str | None:
+    """The searchable words of a file (read from its start through the handle it was
+    encrypted from, so the words are of the same bytes), or None when it has none Luna
+    can read."""
     if is_text(mime_type):
-        with path.open("rb") as handle:
-            data = handle.read(MAX_TEXT_FILE_BYTES)
-        return _bounded(decode_text(data))
+        return _bounded(decode_text(source.read(MAX_TEXT_FILE_BYTES)))
     if mime_type == "application/pdf":
-        return _bounded(pdf_text(path))
+        return _bounded(pdf_text(source))
     return None
 
 
@@ -59,7 +59,7 @@ def decode_text(data: bytes) -> str:
     return data.decode("latin-1")
 
 
-def pdf_text(path: Path) -> str | None:
+def pdf_text(source: BinaryIO) -> str | None:
     """The text layer of a PDF; None for a scan, an encrypted or a malformed PDF."""
     from pypdf import PdfReader  # deferred: only attaching a PDF needs it
 
@@ -67,7 +67,7 @@ def pdf_text(path: Path) -> str | None:
     level = pdf_logger.level
     pdf_logger.setLevel(logging.CRITICAL)  # its warnings would land on the screen
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(source)
         if reader.is_encrypted and not reader.decrypt(""):
             return None
         pages = []

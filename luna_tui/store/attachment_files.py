@@ -59,6 +59,7 @@ def seal_file(source: BinaryIO, destination: Path, key: bytes, attachment_id: st
     half-file under the real name; the temp file is removed on any failure."""
     from luna_tui.home import ensure_private_dir, os_error_to_luna
 
+    ensure_private_dir(destination.parent.parent)  # attachments/ itself, whatever the umask
     ensure_private_dir(destination.parent)
     temp = destination.with_name(f".{destination.name}.part")
     try:
@@ -72,8 +73,7 @@ def seal_file(source: BinaryIO, destination: Path, key: bytes, attachment_id: st
                                    max_size, progress)
             out.flush()
             os.fsync(out.fileno())
-        os.link(temp, destination)  # never replaces: the name is a new id
-        temp.unlink()
+        _move_into_place(temp, destination)
         _fsync_dir(destination.parent)
     except OSError as exc:
         temp.unlink(missing_ok=True)
@@ -95,9 +95,9 @@ def _write_chunks(source: BinaryIO, out: BinaryIO, key: bytes, ids: bytes, max_s
     out.write(header)
     digest = hashlib.sha256()
     size, index = 0, 0
-    chunk = source.read(CHUNK)
+    chunk = _read(source, CHUNK)
     while True:
-        following = source.read(CHUNK) if len(chunk) == CHUNK else b""
+        following = _read(source, CHUNK) if len(chunk) == CHUNK else b""
         size += len(chunk)
         if size > max_size:
             raise TooLarge("The file grew past the size limit while Luna read it.")
@@ -108,6 +108,18 @@ def _write_chunks(source: BinaryIO, out: BinaryIO, key: bytes, ids: bytes, max_s
         if not following:
             return SealedFile(size, digest.hexdigest())
         chunk, index = following, index + 1
+
+
+class SourceUnreadable(LunaError):
+    """The file being attached could not be read to its end."""
+
+
+def _read(source: BinaryIO, size: int) -> bytes:
+    try:
+        return source.read(size)
+    except OSError as exc:
+        name = getattr(source, "name", "the file")
+        raise SourceUnreadable(f"Luna can't read {name}: {exc.strerror or exc}.") from None
 
 
 def read_chunks(path: Path, key: bytes, attachment_id: str, record_id: str
@@ -167,6 +179,24 @@ def _nonce(index: int, *, last: bool) -> bytes:
 
 def _aad_ids(attachment_id: str, record_id: str) -> bytes:
     return attachment_id.encode() + b"\x00" + record_id.encode()
+
+
+def _move_into_place(temp: Path, destination: Path) -> None:
+    """Link then unlink, so an existing file is never replaced; where the file system
+    has no hard links (vfat, exFAT, some network shares), a rename after a check."""
+    import errno
+
+    try:
+        os.link(temp, destination)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK,
+                             errno.ENOSYS):
+            raise
+        if os.path.lexists(destination):
+            raise FileExistsError(errno.EEXIST, "exists", str(destination)) from None
+        os.rename(temp, destination)
+        return
+    temp.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -221,8 +221,10 @@ def _attachments(layout: VaultLayout) -> list[tuple[str, Path]]:
     root = layout.attachments_dir
     if not root.is_dir():
         return []
+    # A hidden `.<id>.part` is a file still being encrypted: not yet an attachment.
     return [(path.relative_to(layout.home).as_posix(), path)
-            for path in sorted(root.rglob("*")) if path.is_file()]
+            for path in sorted(root.rglob("*")) if path.is_file()
+            and not path.name.startswith(".")]
 
 
 def _copy_keys_file(source: Path, target: Path) -> Path:

@@ -24,6 +24,12 @@ Shown = Callable[[str, float], None]  # what is being done, how far (0..1); on t
 class Outcome:
     attached: list[AttachmentView] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    session: object = None  # the vault session they were attached in
+
+    def still_open(self, app: LunaApp) -> bool:
+        """False once the vault was locked meanwhile: nothing of it may be shown then
+        (file names on the unlock screen would say what the vault holds)."""
+        return app.session is not None and app.session is self.session
 
 
 async def attach_files(app: LunaApp, record_id: str, paths: list[str],
@@ -31,7 +37,7 @@ async def attach_files(app: LunaApp, record_id: str, paths: list[str],
     """Attach `paths` in turn; call from a worker (the encryption runs in a thread)."""
     from luna_tui.services.attachments import Attachments
 
-    outcome = Outcome()
+    outcome = Outcome(session=app.session)
     for number, path in enumerate(paths, start=1):
         session = app.session
         if session is None:
@@ -55,6 +61,7 @@ def _reporter(app: LunaApp, what: str, shown: Shown) -> Callable[[int, int], Non
     last = [-1]
 
     def progress(done: int, total: int) -> None:
+        app.last_activity = app.clock.now()  # encrypting a big file is not being idle
         percent = 100 if total <= 0 else done * 100 // total
         if percent != last[0]:
             last[0] = percent
@@ -68,6 +75,8 @@ def _reporter(app: LunaApp, what: str, shown: Shown) -> Callable[[int, int], Non
 
 def tell(app: LunaApp, outcome: Outcome) -> None:
     """A notification for what was attached, and one per file that wasn't, saying why."""
+    if not outcome.still_open(app):
+        return
     count = len(outcome.attached)
     if count:
         names = ", ".join(a.file_name for a in outcome.attached[:3])

@@ -135,6 +135,8 @@ class RecordFormScreen(FormScreen["RecordView"]):
         finally:
             progress.hide()
             self.attaching = False
+        if not outcome.still_open(self.luna):
+            return  # locked meanwhile: the unlock screen shows nothing of the vault
         self.notify(self.saved_message(saved))
         tell(self.luna, outcome)
         if outcome.failed:

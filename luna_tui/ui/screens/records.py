@@ -63,7 +63,9 @@ def snippet_text(snippet: str) -> Text:
     return text
 
 
-def details_text(record: RecordView, snippet: Text | None) -> Text:
+def details_text(record: RecordView, snippet: Text | None, *, whole: bool = False) -> Text:
+    """`whole`: every line of the notes (a read-only key can't open the editor to read
+    them; the panel scrolls)."""
     text = Text()
     when = (dt.date.fromisoformat(record.event_date).strftime("%A %-d %B %Y")
             if record.event_date else "no date")
@@ -93,8 +95,9 @@ def details_text(record: RecordView, snippet: Text | None) -> Text:
     if record.text:
         lines = record.text.splitlines()
         text.append("Notes:\n", style="bold")
-        text.append("".join(f"  {line}\n" for line in lines[:NOTE_LINES]))
-        if len(lines) > NOTE_LINES:
+        shown = lines if whole else lines[:NOTE_LINES]
+        text.append("".join(f"  {line}\n" for line in shown))
+        if len(lines) > len(shown):
             text.append(f"  … {len(lines) - NOTE_LINES} more lines (e opens them)\n",
                         style="dim")
     text.rstrip()
@@ -156,6 +159,9 @@ class RecordsScreen(PlaceScreen):
             return
         words, tag = split_search(self.searching)
         service = Records(self.session)
+        # As many as are shown: a refresh (after an edit, another Luna's change) keeps
+        # the pages already scrolled through, and the cursor on its record.
+        shown = max(PAGE_SIZE, len(self.records)) if not words else PAGE_SIZE
 
         def gather() -> tuple[list[str], list[RecordView], list[RecordHit]]:
             # One trip to the DB thread for the list and the type filter's choices.
@@ -164,8 +170,7 @@ class RecordsScreen(PlaceScreen):
             if words:
                 return kinds, [], service.search(patient, words, record_type=kind, tag=tag,
                                                  limit=SEARCH_LIMIT, prefix_last=True)
-            return kinds, service.list(patient, record_type=kind, tag=tag,
-                                       limit=PAGE_SIZE), []
+            return kinds, service.list(patient, record_type=kind, tag=tag, limit=shown), []
 
         searched = self.searching
         try:
@@ -179,7 +184,7 @@ class RecordsScreen(PlaceScreen):
             self.record_type = None
         records = [h.record for h in hits] if words else listed
         self.snippets = {h.record.id: snippet_text(h.snippet) for h in hits if h.snippet}
-        self.more = not words and len(listed) == PAGE_SIZE
+        self.more = not words and len(listed) == shown
         self._fill(records)
         self._show_status(len(records), words, tag)
         self._show_details()
@@ -264,7 +269,8 @@ class RecordsScreen(PlaceScreen):
         if record is None:
             body.update(Text("Nothing to show.", style="dim"))
         else:
-            body.update(details_text(record, self.snippets.get(record.id)))
+            body.update(details_text(record, self.snippets.get(record.id),
+                                     whole=self.luna.read_only))
 
     @on(DataTable.RowSelected, "#records")
     async def _open(self) -> None:

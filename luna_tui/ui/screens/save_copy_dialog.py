@@ -35,12 +35,6 @@ def default_target(file_name: str) -> str:
     return str(folder / file_name)
 
 
-def target_path(typed: str, file_name: str) -> Path:
-    """Where the service will write: a folder means the file keeps its own name."""
-    path = Path(os.path.expanduser(typed))
-    return path / file_name if path.is_dir() else path
-
-
 class SaveCopyDialog(ModalScreen["Path | None"]):
     """Dismisses with the path written, or None."""
 
@@ -93,8 +87,15 @@ class SaveCopyDialog(ModalScreen["Path | None"]):
         if not typed:
             show_field_error(self, "target", "Say where to save it, e.g. ~/Downloads.")
             return
-        target = target_path(typed, self.attachment.file_name)
-        if not target.exists():
+        from luna_tui.errors import ValidationError
+        from luna_tui.services.attachments import copy_target
+
+        try:  # where it would go; a folder that is missing or not ours is said here
+            target = copy_target(typed, self.attachment.file_name, overwrite=True)
+        except ValidationError as error:
+            show_field_error(self, "target", str(error))
+            return
+        if not os.path.lexists(target):
             self.save(typed, overwrite=False)
             return
 
@@ -109,11 +110,14 @@ class SaveCopyDialog(ModalScreen["Path | None"]):
     @work(group="save-copy", exit_on_error=False)
     async def save(self, typed: str, *, overwrite: bool) -> None:
         self.busy = True
+        session = self.luna.session
         try:
             written = await self._write(typed, overwrite)
         finally:
             self.busy = False
             self.query_one("#save-progress", ProgressRow).hide()
+        if self.luna.session is not session:
+            return  # locked meanwhile: the unlock screen shows nothing of the vault
         if written is not None:
             self.notify(f"Saved a copy of {self.attachment.file_name} to {written} "
                         "(checksum verified). It is NOT encrypted: delete it once you no "
@@ -130,6 +134,7 @@ class SaveCopyDialog(ModalScreen["Path | None"]):
         what = f"Decrypting {self.attachment.file_name}"
 
         def report(done: int, total: int) -> None:  # in the saving thread
+            self.luna.last_activity = self.luna.clock.now()  # busy, not idle
             self.app.call_from_thread(progress.show, what, done / total if total else 1.0)
 
         try:
