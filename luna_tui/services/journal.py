@@ -135,14 +135,18 @@ class SearchHit:
     score: float  # bm25: lower is better
 
     def snippet_parts(self) -> list[tuple[str, bool]]:
-        """The snippet as (text, is_match) pieces, for any kind of highlighting."""
-        parts = []
-        for piece in re.split(f"({MARK_START}[^{MARK_END}]*{MARK_END})", self.snippet):
-            if piece.startswith(MARK_START):
-                parts.append((piece.strip(MARK_START + MARK_END), True))
-            elif piece:
-                parts.append((piece, False))
-        return parts
+        return snippet_parts(self.snippet)
+
+
+def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
+    """A search snippet as (text, is_match) pieces, for any kind of highlighting."""
+    parts = []
+    for piece in re.split(f"({MARK_START}[^{MARK_END}]*{MARK_END})", snippet):
+        if piece.startswith(MARK_START):
+            parts.append((piece.strip(MARK_START + MARK_END), True))
+        elif piece:
+            parts.append((piece, False))
+    return parts
 
 
 @dataclass

@@ -56,10 +56,16 @@ def _clip(text: str) -> str:
 
 
 def snippet_text(hit: SearchHit) -> Text:
+    return highlighted_snippet(hit.snippet_parts())
+
+
+def highlighted_snippet(parts: list[tuple[str, bool]]) -> Text:
+    """Search words in reverse video among their dim context (journal and records)."""
     text = Text(style="dim")
-    for piece, matched in hit.snippet_parts():
+    for piece, matched in parts:
         piece = " ".join(piece.split())
-        text.append(piece + " ", style="bold reverse" if matched else "dim")
+        if piece:
+            text.append(piece + " ", style="bold reverse" if matched else "dim")
     return text
 
 

@@ -6,7 +6,6 @@ type shown. a attaches files, o opens the record's files (view, save a copy)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -52,15 +51,10 @@ def record_row(record: RecordView, snippet: Text | None = None) -> tuple[object,
 
 def snippet_text(snippet: str) -> Text:
     """A search snippet with its matched words highlighted, as the journal shows them."""
-    from luna_tui.services.journal import MARK_END, MARK_START
+    from luna_tui.services.journal import snippet_parts
+    from luna_tui.ui.screens.journal import highlighted_snippet
 
-    text = Text(style="dim")
-    for piece in re.split(f"({MARK_START}[^{MARK_END}]*{MARK_END})", snippet):
-        matched = piece.startswith(MARK_START)
-        words = " ".join(piece.strip(MARK_START + MARK_END).split())
-        if words:
-            text.append(words + " ", style="bold reverse" if matched else "dim")
-    return text
+    return highlighted_snippet(snippet_parts(snippet))
 
 
 def details_text(record: RecordView, snippet: Text | None, *, whole: bool = False) -> Text:
