@@ -13,6 +13,7 @@ EXIT_USAGE = 2
 EXIT_KEY = 3  # wrong passphrase, expired or revoked key, a key without the right
 EXIT_CORRUPT = 4  # a damaged vault or a failed integrity check
 EXIT_BUSY = 5  # another Luna process holds the vault longer than the busy timeout
+EXIT_DISK_FULL = 6  # no room left on the vault's disk (or another one Luna writes to)
 
 
 class LunaError(Exception):
@@ -107,6 +108,10 @@ class VaultBusy(LunaError):
 
 
 class DiskFull(LunaError):
+    """No space left: never damage, and never a reason to restore from a backup."""
+
+    exit_code = EXIT_DISK_FULL
+
     def __init__(self, message: str | None = None) -> None:
         super().__init__(
             message or "The disk is full, so nothing was saved. Free some space and try again."

@@ -1,7 +1,7 @@
 """The `luna` command: the app by default, sub-commands for scripts.
 
 This is the one place errors meet the person: a `LunaError` becomes its sentence on
-stderr and its exit code (0 ok, 1 error, 2 usage, 3 key, 4 corrupt, 5 busy); anything
+stderr and its exit code (0 ok, 1 error, 2 usage, 3 key, 4 corrupt, 5 busy, 6 disk full); anything
 else becomes one sentence too, with the traceback only under LUNA_DEBUG=1. Command
 modules are imported only when their command runs, and none of them imports Textual.
 """
