@@ -34,8 +34,20 @@ class FakeClock:
     def now(self) -> dt.datetime:
         return self.moment
 
+    def wall_time(self) -> float:
+        return self.moment.timestamp()
+
     def advance(self, **delta: float) -> None:
         self.moment += dt.timedelta(**delta)
+
+    def today(self) -> dt.date:
+        """The local date of the moment: the "today" people see and type."""
+        return self.moment.astimezone().date()
+
+    def set_local(self, day: dt.date, at: str) -> None:
+        """Move to `at` ("21:00") local time on `day`."""
+        local = dt.datetime.combine(day, dt.time.fromisoformat(at))
+        self.moment = local.astimezone(dt.UTC)
 
 
 @pytest.fixture(autouse=True)

@@ -14,12 +14,11 @@ import hmac
 import json
 import os
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from luna_tui.clock import utc_timestamp
+from luna_tui.clock import Clock, utc_timestamp
 from luna_tui.errors import BackupDamaged, BackupTooNew, LunaError, VaultBusy
 from luna_tui.home import ensure_private_dir, os_error_to_luna
 from luna_tui.services.vault_session import VaultSession
@@ -104,7 +103,7 @@ class Backups:
 
         destination = self.folder(folder)
         ensure_private_dir(destination)
-        _remove_stale_leftovers(destination)
+        _remove_stale_leftovers(destination, self.session.clock)
         target = _free_name(destination, backup_name(self.session.clock.now()))
         staging = destination / f".{target.stem}.{os.getpid()}-{secrets.token_hex(4)}.staging"
         self.session.run(self._audit, "backup.create", target, automatic=automatic)
@@ -283,13 +282,13 @@ def _free_name(folder: Path, name: str) -> Path:
     return target
 
 
-def _remove_stale_leftovers(folder: Path) -> None:
+def _remove_stale_leftovers(folder: Path, clock: Clock) -> None:
     """A backup killed part-way leaves a hidden staging folder or `.part` file; both hold
     only encrypted copies. They are cleared once they are old enough not to be a backup
     another Luna process is writing right now."""
     from luna_tui.store.online_copy import remove_tree
 
-    cutoff = time.time() - STALE_SECONDS
+    cutoff = clock.wall_time() - STALE_SECONDS
     for path in folder.glob(".luna-*"):
         try:
             if path.lstat().st_mtime > cutoff:
