@@ -88,7 +88,7 @@ class AuditChain:
         self.db.attach_encrypted(path, SCHEMA, self._db_key, create=True)
         if migrate.pending_migrations(self.db, migrate.AUDIT):
             with self.db.atomic():  # under the write lock: another process may be here too
-                migrate.migrate(self.db, migrate.AUDIT)
+                migrate.migrate(self.db, migrate.AUDIT, self.clock)
         self.attached_month = month
 
     def head_is_in_attached_month(self) -> bool:
