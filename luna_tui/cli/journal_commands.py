@@ -137,8 +137,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def _check_add_options(args: argparse.Namespace) -> None:
     """Bad dates and scales are reported before anyone types a passphrase or a text."""
-    import datetime as dt
-
+    from luna_tui.clock import SystemClock, local_today
     from luna_tui.services.validation import (
         parse_date,
         parse_optional_number,
@@ -146,7 +145,7 @@ def _check_add_options(args: argparse.Namespace) -> None:
         parse_time,
     )
 
-    today = dt.date.today()
+    today = local_today(SystemClock())  # before the vault opens; its CLI session uses this clock
     if args.date:
         date_part, _, time_part = args.date.partition("T")
         parse_date(date_part, "date", today)
