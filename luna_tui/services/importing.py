@@ -157,6 +157,11 @@ class Importer(DomainService):
             if isinstance(value, list):
                 value = json.dumps(value, ensure_ascii=False)
             values[column] = value
+        for column in ("created_at", "updated_at"):
+            # Left out by a hand-made file: stamped now by Luna's clock (the column's
+            # DEFAULT would read SQLite's wall clock instead).
+            if column in columns and column not in values:
+                values[column] = self.stamp()
         if table == "messages" and values.get("id") in message_ids:
             values["id"] = message_ids[values["id"]]
         if table == "semantic_pins" and values.get("message_id") in message_ids:
