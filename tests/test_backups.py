@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE, cheap_kdf
+from luna_tui.clock import utc_timestamp
 from luna_tui.errors import (
     BackupDamaged,
     BackupOfAnotherVault,
@@ -107,14 +108,18 @@ def test_verify_opens_every_database_and_walks_the_audit_chain(backup):
     assert report.counts["entries"] == 3 and report.counts["patients"] == 1
 
 
-def test_list_says_date_size_entries_and_whether_verified(backup, layout):
-    verify_backup(backup, PASSPHRASE)
-    with VaultSession.open(layout, PASSPHRASE) as session:
+@pytest.mark.dates
+def test_list_says_date_size_entries_and_whether_verified(backup, layout, clock):
+    verify_backup(backup, PASSPHRASE, clock=clock)
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
         [info] = Backups(session).list()
     assert info.path == backup and info.size == backup.stat().st_size
     assert info.entries == 3 and info.same_vault
     assert info.verified is not None and info.verified.ok
-    assert info.created_at == "2026-11-22T09:30:00.000Z"  # the test clock, in the manifest
+    assert info.verified.verified_at == utc_timestamp(clock.now())
+    assert info.created_at == utc_timestamp(clock.now())  # the test clock, in the manifest
+    # The name is local time: what the person's clock said when they made it.
+    assert backup.name == clock.now().astimezone().strftime("luna-%Y%m%d-%H%M%S.lunabak")
 
 
 def test_a_forged_verification_note_is_not_believed(backup, layout):
@@ -136,6 +141,7 @@ def test_the_recovery_key_opens_a_backup_too(layout):
     assert verify_backup(info.path, created.recovery_key).ok
 
 
+@pytest.mark.dates
 def test_backup_to_a_chosen_folder_and_prune_keeps_the_newest(session, tmp_path, clock):
     folder = tmp_path / "usb"
     backups = Backups(session)
@@ -146,6 +152,27 @@ def test_backup_to_a_chosen_folder_and_prune_keeps_the_newest(session, tmp_path,
     assert len(backups.list(folder)) == 2
     with pytest.raises(LunaError, match="at least one"):
         backups.prune(0, folder)
+
+
+@pytest.mark.dates
+def test_leftovers_of_a_killed_backup_are_cleared_once_an_hour_old(session, layout, clock):
+    """Their age is measured on the clock's wall time (the files' times are set on it)."""
+    folder = layout.backups_dir
+    folder.mkdir(parents=True)
+    leftovers = {".luna-20270101-000000.123-ab.staging": 2 * 3600,
+                 ".luna-20270101-000001.part": 2 * 3600,
+                 ".luna-20270101-000002.456-cd.staging": 50 * 60,
+                 ".luna-20270101-000003.part": 50 * 60}
+    for name, age in leftovers.items():
+        path = folder / name
+        if name.endswith(".staging"):
+            path.mkdir()
+        else:
+            path.write_bytes(b"encrypted")
+        os.utime(path, (clock.wall_time() - age, clock.wall_time() - age))
+    made = Backups(session).create()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [made.path.name, *(name for name, age in leftovers.items() if age < 3600)])
 
 
 # -- what verify catches ---------------------------------------------------------------------
@@ -570,6 +597,7 @@ def test_finishing_a_swap_never_overwrites_what_is_there(backup, layout):
     assert (vault_swap.staging_dir(layout) / "keys.db").exists()  # nothing lost either
 
 
+@pytest.mark.dates
 def test_prune_never_trades_a_good_backup_for_a_damaged_one(session, layout, clock):
     backups = Backups(session)
     good = backups.create().path
