@@ -85,6 +85,13 @@ def table_rows(pilot: Pilot, selector: str) -> list[list[str]]:
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+def widget_text(pilot: Pilot, selector: str) -> str:
+    """The whole text of one Label or Static of the screen on top (on screen it may wrap)."""
+    from textual.widgets import Static
+
+    return str(pilot.app.screen.query_one(selector, Static).content)
+
+
 def field_error(pilot: Pilot, field_id: str) -> str:
     """The error shown under a form field (wrapped on screen, whole here)."""
     from textual.widgets import Label
