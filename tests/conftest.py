@@ -5,10 +5,11 @@ real vault, and none inherits a passphrase from the developer's environment. Vau
 are made with cheap Argon2 parameters passed explicitly; the production floor is
 asserted by tests/test_kdf.py.
 
-Time: the `clock` fixture is a FakeClock at an ordinary day (2026-11-22 09:30 UTC). A
-test marked `dates` gets it at each of TODAYS instead — the edges where date code
-breaks — so it must say what it expects relative to `clock.today()`, never as a
-literal date, and must never assume the machine's own date is near the clock's.
+Time: the `clock` fixture is a FakeClock at an ordinary day (2026-11-22 09:30 UTC), and
+every SystemClock made during a test reads it too (autouse `system_clock`). A test marked
+`dates` gets it at each of TODAYS instead — the edges where date code breaks — so it must
+say what it expects relative to `clock.today()`, never as a literal date, and must never
+assume the machine's own date is near the clock's.
 """
 
 from __future__ import annotations
@@ -156,10 +157,13 @@ def clock(request: pytest.FixtureRequest) -> Iterator[FakeClock]:
         yield FakeClock(today.moment())
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def system_clock(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Code that makes its own SystemClock (the CLI's commands) reads `clock` instead,
-    so a test of it neither depends on the machine's date nor straddles its midnight."""
+    """Code that makes its own SystemClock — the CLI's commands, a vault opened without a
+    clock, a restore — reads the test's clock, so no test depends on the machine's date
+    (a vault made at the clock's today and reopened at the machine's would split its
+    audit log across months) nor straddles the machine's midnight. Child processes keep
+    the real clock; the suite runs under libfaketime too (see the README)."""
     from luna_tui.clock import SystemClock
 
     monkeypatch.setattr(SystemClock, "now", lambda self: clock.now())

@@ -1,6 +1,6 @@
 """`luna meds`, `dose`, `appts` and `vitals` from a shell, as scripts use them.
 
-The commands' clock is the test's (the `system_clock` fixture), so dates here are
+The commands' clock is the test's (conftest's `system_clock`), so dates here are
 relative to `clock.today()`; tests marked `dates` run at each "today" of the matrix.
 """
 
@@ -30,7 +30,7 @@ def fields_of(view_class) -> set[str]:
 
 
 @pytest.fixture
-def vault(session, layout, monkeypatch, system_clock):
+def vault(session, layout, monkeypatch):
     """A closed vault with a second patient, and the passphrase in the environment."""
     Patients(session).create("Sam")
     session.close()
@@ -263,8 +263,7 @@ def test_bad_input_is_one_sentence(capsys, vault, args, code, message):
 
 
 def test_a_read_only_key_reads_and_exports_but_cannot_write(capsys, session, layout,
-                                                              monkeypatch, tmp_path,
-                                                              system_clock):
+                                                              monkeypatch, tmp_path):
     KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
     session.close()
     monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)

@@ -143,8 +143,7 @@ def test_passwd_from_prompts(capsys, session, layout, answers):
         pass
 
 
-def test_keys_add_list_and_revoke(capsys, session, layout, monkeypatch, no_terminal,
-                                  system_clock):
+def test_keys_add_list_and_revoke(capsys, session, layout, monkeypatch, no_terminal):
     session.close()  # the commands' clock is the test's: the expiry stays ahead of it
     monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
     added = run_cli(capsys, "keys", "add", "--label", "caregiver", "--read-only", "--generate",
