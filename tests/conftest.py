@@ -55,6 +55,11 @@ class FakeClock:
         """The local date of the moment: the "today" people see and type."""
         return self.moment.astimezone().date()
 
+    def to_machine_time(self) -> None:
+        """Move to the machine's own time (the one test-side read of the wall clock): for
+        tests whose child processes run Luna on the real clock."""
+        self.moment = dt.datetime.now(dt.UTC)
+
     def set_local(self, day: dt.date, at: str) -> None:
         """Move to `at` ("21:00") local time on `day`."""
         local = dt.datetime.combine(day, dt.time.fromisoformat(at))
@@ -168,6 +173,15 @@ def system_clock(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> FakeClock
 
     monkeypatch.setattr(SystemClock, "now", lambda self: clock.now())
     monkeypatch.setattr(SystemClock, "wall_time", lambda self: clock.wall_time())
+    return clock
+
+
+@pytest.fixture
+def machine_time(clock: FakeClock) -> FakeClock:
+    """The test's clock at the machine's time, before any vault is made: child processes
+    run Luna on the real clock, and a vault they share must not be months apart from it.
+    Call clock.to_machine_time() again before reading what they wrote."""
+    clock.to_machine_time()
     return clock
 
 

@@ -324,7 +324,7 @@ WRITER = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_a_backup_taken_while_entries_are_written_verifies_and_holds_every_earlier_one(
-        layout, session, tmp_path):
+        machine_time, layout, session, tmp_path):
     write_entries(session, 20, "before")
     stop = tmp_path / "stop"
     env = {**os.environ, "LUNA_PASSPHRASE": PASSPHRASE, "LUNA_BUSY_TIMEOUT": "30"}
