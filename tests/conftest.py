@@ -10,6 +10,11 @@ every SystemClock made during a test reads it too (autouse `system_clock`). A te
 `dates` gets it at each of TODAYS instead — the edges where date code breaks — so it must
 say what it expects relative to `clock.today()`, never as a literal date, and must never
 assume the machine's own date is near the clock's.
+
+Child processes run Luna on the machine's real clock. To run the whole suite at another
+real date or zone: `faketime -f '@2027-12-31 23:59:00' .venv-test/bin/python -m pytest`
+(libfaketime; `apt-get install faketime`), `TZ=Pacific/Auckland .venv-test/bin/python
+-m pytest`.
 """
 
 from __future__ import annotations
@@ -168,7 +173,7 @@ def system_clock(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> FakeClock
     clock, a restore — reads the test's clock, so no test depends on the machine's date
     (a vault made at the clock's today and reopened at the machine's would split its
     audit log across months) nor straddles the machine's midnight. Child processes keep
-    the real clock; the suite runs under libfaketime too (see the README)."""
+    the real clock (see `machine_time`)."""
     from luna_tui.clock import SystemClock
 
     monkeypatch.setattr(SystemClock, "now", lambda self: clock.now())
