@@ -359,7 +359,7 @@ def run_until_paused(args: list[str], pause_at: str, env_extra: dict[str, str] |
 
 
 @pytest.mark.slow
-def test_a_backup_killed_before_it_is_whole_leaves_no_backup(backup, layout):
+def test_a_backup_killed_before_it_is_whole_leaves_no_backup(machine_time, backup, layout):
     process = run_until_paused(["backup", "create"], "backup.before-rename")
     process.kill()
     process.wait()
