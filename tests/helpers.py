@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,3 +59,36 @@ def encrypted_connection(path: Path, key: bytes):
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
     return conn
+
+
+AUDIT_OUTBOX = "0006_audit_outbox"
+
+
+@contextmanager
+def an_older_luna(knew: Callable[[str], bool]) -> Iterator[None]:
+    """While inside, vaults are made as an older Luna did: only main's migration scripts
+    `knew(name)` accepts are applied. The audit outbox always is: this Luna writes every
+    audit row through it (an older Luna's vault gains it before any row is written)."""
+    from playhouse.migrations import Migration
+
+    from luna_tui.store import migrate
+
+    shipped_names, shipped_load = migrate.script_names, Migration.load_directory
+
+    def known(name: str) -> bool:
+        return knew(name) or name == AUDIT_OUTBOX
+
+    def script_names(database_name: str) -> list[str]:
+        names = shipped_names(database_name)
+        return [n for n in names if known(n)] if database_name == migrate.MAIN else names
+
+    def load_directory(directory: str):  # noqa: ANN202 - playhouse's Migration list
+        found = shipped_load(directory)
+        if str(migrate.migrations_dir(migrate.MAIN)) != str(directory):
+            return found
+        return [m for m in found if known(m.name)]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(migrate, "script_names", script_names)
+        patch.setattr(Migration, "load_directory", load_directory)
+        yield

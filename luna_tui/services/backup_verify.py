@@ -237,23 +237,29 @@ def _integrity(name: str, path: Path, key: bytes) -> Check:
 
 
 def _audit_chain(layout: VaultLayout, keys) -> Check:  # noqa: ANN001
-    from luna_tui.store.audit_chain import verify_chain
+    from luna_tui.store.audit_chain import (
+        explained_gap_sentence,
+        read_chain_inputs,
+        verify_chain,
+    )
     from luna_tui.store.online_copy import open_copy
 
     try:
         conn = open_copy(layout.main_db, keys.main_db)
         try:
-            seq, mac = conn.execute("SELECT seq, mac FROM audit_head WHERE id = 1").fetchone()
+            inputs = read_chain_inputs(lambda sql: conn.execute(sql).fetchall())
         finally:
             conn.close()
     except Exception as exc:  # noqa: BLE001
         return Check("audit chain", False, f"the head can't be read ({exc})")
     files = [(m, layout.audit_db(m)) for m in layout.audit_months()]
-    chain = verify_chain(files, keys.audit_db, keys.audit_mac, int(seq), str(mac))
+    chain = verify_chain(files, keys.audit_db, keys.audit_mac, inputs)
     if chain.ok:
         return Check("audit chain", True,
                      f"{chain.rows} rows in {chain.months} month(s), every link holds")
-    return Check("audit chain", False, chain.problem or "broken")
+    if chain.problem is None:
+        return Check("audit chain", False, explained_gap_sentence(chain.explained[0]))
+    return Check("audit chain", False, chain.problem)
 
 
 def _record_failure(report: VerifyReport, clock: Clock, detail: str) -> None:

@@ -152,7 +152,7 @@ class Backups:
         from luna_tui.store.models.base import database
         from luna_tui.store.online_copy import copy_vault
 
-        chain = self.session._chain  # noqa: SLF001 - the session's own audit chain
+        chain = self.session.audit_chain
         chain.ensure_month_attached()
 
         def copying(name: str, done: float) -> None:

@@ -110,19 +110,39 @@ def _file_integrity(path: Path, key: bytes) -> list[str]:
         conn.close()
 
 
-def _audit_chain_check(session: VaultSession) -> Finding:
-    from luna_tui.store.audit_chain import verify_chain
+def audit_report(session: VaultSession):  # noqa: ANN201 - a ChainReport
+    """Walk the whole audit chain (DB thread): the month files, then luna.db's outbox."""
+    from luna_tui.store.audit_chain import MISSING_MONTH, read_chain_inputs, verify_chain
+    from luna_tui.store.models.base import database
     from luna_tui.store.models.vault_state import AuditHead
 
-    head = AuditHead.get_by_id(1)
+    chain = session.audit_chain
+    inputs = read_chain_inputs(lambda sql: database.execute_sql(sql).fetchall())
     layout = session.layout
     files = [(m, layout.audit_db(m)) for m in layout.audit_months()]
-    report = verify_chain(files, session.keys.audit_db, session.keys.audit_mac, head.seq,
-                          head.mac, current_head_seq=lambda: AuditHead.get_by_id(1).seq)
-    if report.ok:
-        return Finding("audit chain", True,
-                       f"{report.rows} rows in {report.months} month(s), every link holds")
-    return Finding("audit chain", False, report.problem or "broken")
+    explained = {}
+    if chain.first_row_after_missing_month is not None:
+        explained[chain.first_row_after_missing_month] = MISSING_MONTH
+    return verify_chain(files, session.keys.audit_db, session.keys.audit_mac, inputs,
+                        current_head_seq=lambda: AuditHead.get_by_id(1).seq,
+                        explained=explained)
+
+
+def _audit_chain_check(session: VaultSession) -> Finding:
+    from luna_tui.store.audit_chain import explained_gap_sentence
+
+    report = audit_report(session)
+    if report.problem:
+        return Finding("audit chain", False, report.problem)
+    if report.explained:
+        sentences = [explained_gap_sentence(e) for e in report.explained[:MAX_DETAILS]]
+        return Finding("audit chain", False, " ".join(sentences) + " Run `luna doctor --repair`"
+                       " to re-anchor the chain there (the repair is recorded in the log).")
+    detail = f"{report.rows} rows in {report.months} month(s), every link holds"
+    if report.anchored:
+        where = ", ".join(f"row {gap.missing_from}" for gap in report.anchored[:MAX_DETAILS])
+        detail += f" (re-anchored after a gap at {where}, as recorded in the log)"
+    return Finding("audit chain", True, detail)
 
 
 def check_attachments(session: VaultSession) -> Finding:

@@ -84,20 +84,25 @@ class VaultSession:
 
     @classmethod
     def open(cls, layout: VaultLayout, secret: str, *, clock: Clock | None = None,
-             client: str = "cli", busy_timeout: float | None = None) -> VaultSession:
-        """Unlock with a passphrase, recovery key or access key, and connect."""
+             client: str = "cli", busy_timeout: float | None = None,
+             repairing: bool = False) -> VaultSession:
+        """Unlock with a passphrase, recovery key or access key, and connect.
+
+        `repairing`: `luna doctor --repair` opens a vault whose newest audit month is
+        missing, to record the loss (any other opening refuses it)."""
         from luna_tui.store.vault_swap import finish_interrupted_swap
 
         finish_interrupted_swap(layout)  # a restore killed half-way is completed first
         layout.require_vault()
         clock = clock or SystemClock()
         unlocked = KeyManager(layout, clock).unlock(secret)
-        return cls.connect(layout, unlocked, clock=clock, client=client, busy_timeout=busy_timeout)
+        return cls.connect(layout, unlocked, clock=clock, client=client, busy_timeout=busy_timeout,
+                           repairing=repairing)
 
     @classmethod
     def connect(cls, layout: VaultLayout, unlocked: UnlockedKey, *, clock: Clock | None = None,
                 client: str = "cli", create: bool = False,
-                busy_timeout: float | None = None) -> VaultSession:
+                busy_timeout: float | None = None, repairing: bool = False) -> VaultSession:
         """Connect with a key already unlocked (the KDF has run)."""
         from luna_tui.store.db_thread import DbThread
         from luna_tui.store.vault_lock import VaultLock
@@ -114,7 +119,7 @@ class VaultSession:
             try:
                 db, chain = thread.call(
                     _open_databases, layout, keys, clock, client_description(client), create,
-                    busy_timeout,
+                    busy_timeout, repairing,
                 )
             except BaseException:
                 thread.shutdown()
@@ -153,6 +158,11 @@ class VaultSession:
     @property
     def read_only(self) -> bool:
         return self.key.read_only
+
+    @property
+    def audit_chain(self) -> Any:
+        """The session's AuditChain (store/audit_chain.py), for doctor and backups."""
+        return self._chain
 
     @property
     def warnings(self) -> list[str]:
@@ -210,6 +220,20 @@ class VaultSession:
             _end_transaction(txn, exc)
             raise
         _end_transaction(txn, None)
+        if recorder.events:
+            self._copy_audit_rows()
+
+    def _copy_audit_rows(self) -> None:
+        """The change and its audit rows are committed in luna.db; now the month file.
+        If that fails (a full disk, a busy file), the rows wait in luna.db and the next
+        write copies them: the change stands, and nothing is lost."""
+        from luna_tui.store.sqlite_errors import is_database_error
+
+        try:
+            self._chain.flush()
+        except Exception as exc:
+            if not is_database_error(exc):
+                raise
 
     def _begin_in_current_month(self) -> Any:
         # Attach the month's audit file first (ATTACH can't run in a transaction), then
@@ -220,6 +244,8 @@ class VaultSession:
             txn.__enter__()
             try:
                 current = self._chain.head_is_in_attached_month()
+                if current:
+                    self._chain.forget_copied_rows()
             except BaseException as error:
                 _end_transaction(txn, error)  # never leave the write lock held
                 raise
@@ -329,7 +355,8 @@ def _translated(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, A
 
 
 def _open_databases(layout: VaultLayout, keys: VaultKeys, clock: Clock, client: str,
-                    create: bool, busy_timeout: float | None) -> tuple[Any, Any]:
+                    create: bool, busy_timeout: float | None,
+                    repairing: bool) -> tuple[Any, Any]:
     """On the DB thread: connect, attach, check each file is readable, migrate."""
     from luna_tui.store.audit_chain import AuditChain
     from luna_tui.store.connection import busy_timeout_seconds, open_main
@@ -349,7 +376,7 @@ def _open_databases(layout: VaultLayout, keys: VaultKeys, clock: Clock, client: 
         bind_database(db)
         _migrate_all(db, layout, keys, clock, create)
         chain = AuditChain(db, layout, keys.audit_db, keys.audit_mac, clock, host_name(),
-                           client)
+                           client, accept_missing_month=repairing)
         _opening("the current audit month", chain.ensure_month_attached)
         if stats_missing:
             chain.warnings.append("stats.db was missing and has been started afresh.")
