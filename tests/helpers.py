@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,3 +95,22 @@ def an_older_luna(knew: Callable[[str], bool]) -> Iterator[None]:
         patch.setattr(migrate, "script_names", script_names)
         patch.setattr(Migration, "load_directory", load_directory)
         yield
+
+
+def run_until_paused(args: list[str], pause_at: str, env_extra: dict[str, str] | None = None,
+                     stdin: str | None = None) -> subprocess.Popen:
+    """Start `luna ARGS` and return it once it waits at the fault point `pause_at`
+    (luna_tui/fault_points.py), for the test to kill it there."""
+    from conftest import PASSPHRASE
+
+    env = {**os.environ, "LUNA_PASSPHRASE": PASSPHRASE, "LUNA_TEST_PAUSE_AT": pause_at,
+           **(env_extra or {})}
+    process = subprocess.Popen([sys.executable, "-m", "luna_tui", *args], env=env,
+                               stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if stdin is not None:
+        process.stdin.write(stdin)
+        process.stdin.close()
+    line = process.stderr.readline()
+    assert f"paused at {pause_at}" in line, line + process.stderr.read()
+    return process

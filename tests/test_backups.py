@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE, cheap_kdf
+from helpers import run_until_paused
 from luna_tui.errors import (
     BackupDamaged,
     BackupOfAnotherVault,
@@ -319,16 +320,6 @@ def test_a_backup_taken_while_entries_are_written_verifies_and_holds_every_earli
     restored = VaultLayout(tmp_path / "restored")
     restore_backup(info.path, PASSPHRASE, restored)
     assert committed <= set(entry_texts(restored))
-
-
-def run_until_paused(args: list[str], pause_at: str, env_extra: dict[str, str] | None = None):
-    env = {**os.environ, "LUNA_PASSPHRASE": PASSPHRASE, "LUNA_TEST_PAUSE_AT": pause_at,
-           **(env_extra or {})}
-    process = subprocess.Popen([sys.executable, "-m", "luna_tui", *args], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = process.stderr.readline()
-    assert f"paused at {pause_at}" in line, line + process.stderr.read()
-    return process
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ SQLite's integrity_check on every database, and the audit chain through every mo
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 from luna_tui.clock import Clock, SystemClock, utc_timestamp
 from luna_tui.errors import BackupDamaged, BackupTooNew, WrongPassphrase
 from luna_tui.home import VaultLayout, ensure_private_dir
-from luna_tui.store import backup_archive
+from luna_tui.store import backup_archive, scratch_space
 from luna_tui.store.backup_archive import Manifest, Member
 from luna_tui.vault.key_manager import UnlockedKey
 
@@ -63,13 +64,26 @@ def verify_backup(path: Path, secret: str, *, clock: Clock | None = None,
     restore) or a private temp folder beside the backup (removed)."""
     import hashlib
 
-    from luna_tui.store.online_copy import remove_tree
-
     clock = clock or SystemClock()
     report_progress = progress or (lambda _done, _label: None)
     path = Path(path).expanduser().absolute()
     manifest, data, mac = backup_archive.read_manifest(path)
     report = VerifyReport(path, manifest, hashlib.sha256(data).hexdigest())
+    with contextlib.ExitStack() as scratch:
+        if extract_to is None:
+            scratch_space.remove_abandoned(path.parent)  # what a killed verify left
+            scratch.enter_context(scratch_space.making_scratch(path.parent))
+        _check_into(report, extract_to, secret, clock, data, mac, report_progress, record)
+    if record and report.unlocked is not None:
+        _record(report, clock)
+    return report
+
+
+def _check_into(report: VerifyReport, extract_to: Path | None, secret: str, clock: Clock,
+                data: bytes, mac: bytes, report_progress: Progress, record: bool) -> None:
+    from luna_tui.store.online_copy import remove_tree
+
+    path, manifest = report.path, report.manifest
     folder = extract_to or _scratch_folder(path)
     try:
         deferred = _extract(path, folder, manifest, report_progress)
@@ -92,9 +106,6 @@ def verify_backup(path: Path, secret: str, *, clock: Clock | None = None,
     finally:
         if extract_to is None:
             remove_tree(folder)
-    if record and report.unlocked is not None:
-        _record(report, clock)
-    return report
 
 
 def _scratch_folder(backup: Path) -> Path:

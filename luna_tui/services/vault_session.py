@@ -104,6 +104,7 @@ class VaultSession:
                 client: str = "cli", create: bool = False,
                 busy_timeout: float | None = None, repairing: bool = False) -> VaultSession:
         """Connect with a key already unlocked (the KDF has run)."""
+        from luna_tui.store.attachment_markers import marked
         from luna_tui.store.db_thread import DbThread
         from luna_tui.store.vault_lock import VaultLock
 
@@ -114,7 +115,9 @@ class VaultSession:
             if _open_session is not None and not _open_session.closed:
                 raise RuntimeError("another vault is already open in this process")
             lock = VaultLock(layout.home)
-            lock.acquire_shared()  # held while open: no restore swaps files under us
+            abandoned: list[str] = []  # attachments marked by processes that died
+            # Held while open: no restore swaps files under us.
+            lock.acquire_shared(while_alone=lambda: abandoned.extend(marked(layout)))
             thread = DbThread()
             try:
                 db, chain = thread.call(
@@ -133,7 +136,18 @@ class VaultSession:
         except BaseException:
             session._disconnect()
             raise
+        if abandoned and not session.read_only:
+            session._settle_interrupted(abandoned)
         return session
+
+    def _settle_interrupted(self, attachment_ids: list[str]) -> None:
+        from luna_tui.services.attachments import settle_interrupted
+
+        try:
+            self.run(settle_interrupted, self, attachment_ids)
+        except LunaError as error:  # the vault opened; tidying up can wait for next time
+            self._chain.warnings.append(
+                f"Files left by an interrupted attach could not be removed yet ({error}).")
 
     def _record_unlock(self) -> None:
         from luna_tui.store.stats_counter import count_event

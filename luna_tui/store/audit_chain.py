@@ -204,7 +204,7 @@ class AuditChain:
         transaction of its own, touching that file alone, after the change committed."""
         from luna_tui.fault_points import pause_here
 
-        pause_here("audit.between_commits")
+        pause_here("audit.between-commits")
         columns = ", ".join(ROW_COLUMNS)
         with self.db.atomic():
             self.db.execute_sql(
