@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from peewee import fn
+
 from luna_tui.clock import Clock, month_key, utc_timestamp
 from luna_tui.errors import IntegrityFailure
 from luna_tui.home import VaultLayout, ensure_private_dir
@@ -140,7 +142,11 @@ class AuditChain:
         if head.seq == 0 or self.layout.audit_db(head.month).exists():
             return
         if self.accept_missing_month:
+            # The file made afresh starts with what luna.db still holds of it, if anything.
+            waiting = (AuditOutbox.select(fn.MIN(AuditOutbox.seq))
+                       .where(AuditOutbox.month == head.month).scalar())
             self.missing_month = head.month
+            self.first_row_after_missing_month = waiting or head.seq + 1
             return
         raise IntegrityFailure(missing_month_sentence(head.month))
 
@@ -195,8 +201,6 @@ class AuditChain:
         AuditHead.update(seq=seq, mac=mac, month=self.attached_month, updated_at=created_at).where(
             AuditHead.id == 1
         ).execute()
-        if self.missing_month and self.first_row_after_missing_month is None:
-            self.first_row_after_missing_month = seq
         return seq
 
     def flush(self) -> None:
