@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from luna_tui.errors import AttachmentDamaged, NotFound, ValidationError
+from luna_tui.errors import AttachmentDamaged, DiskFull, NotFound, ValidationError
 from luna_tui.fault_points import pause_here
-from luna_tui.home import VaultLayout, os_error_to_luna
+from luna_tui.home import VaultLayout, disk_full, os_error_to_luna
 from luna_tui.services.base import DomainService, id_from_prefix, new_id, on_db_thread
 from luna_tui.services.records import AttachmentView, attachment_view, human_size
 from luna_tui.store import attachment_files, attachment_markers
@@ -210,6 +210,8 @@ class Attachments(DomainService):
             return attachment_files.seal_file(
                 handle, destination, self.session.keys.attachments, attachment_id, record_id,
                 max_size=limit, progress=report)
+        except DiskFull:
+            raise disk_full(self.session.layout.home) from None  # the vault, not a file in it
         except attachment_files.TooLarge:
             raise ValidationError(
                 f"{source.file_name} grew past {human_size(limit)} while Luna read it "

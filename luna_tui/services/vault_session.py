@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from luna_tui.clock import Clock, SystemClock, utc_timestamp
@@ -212,7 +213,7 @@ class VaultSession:
     def submit(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> Future[R]:
         if self.closed:
             raise LunaError("The vault is locked; unlock it again to continue.")
-        return self._thread.submit(_translated, fn, args, kwargs)
+        return self._thread.submit(_translated, self.layout.home, fn, args, kwargs)
 
     @contextmanager
     def transaction(self) -> Iterator[Recorder]:
@@ -338,13 +339,26 @@ def _end_transaction(txn: Any, error: BaseException | None) -> None:
         else:
             txn.__exit__(type(error), error, error.__traceback__)
     except Exception as end_error:
-        if "no transaction is active" not in str(end_error):
+        if not _already_rolled_back(end_error):
             raise
-        cause = error or end_error.__context__
+        cause = error or _what_stopped_the_commit(end_error)
         if cause is None:
             raise
         if cause is not error:
             raise cause from None
+
+
+def _already_rolled_back(error: BaseException) -> bool:
+    return "no transaction is active" in str(error)
+
+
+def _what_stopped_the_commit(end_error: BaseException) -> BaseException | None:
+    """The COMMIT's own error, behind the failed ROLLBACK(s) Peewee tried after it
+    (each wrapped by Peewee in one of its own classes, the driver's error as context)."""
+    cause = end_error.__context__
+    while cause is not None and _already_rolled_back(cause):
+        cause = cause.__context__
+    return cause
 
 
 def _locked_key(key: UnlockedKey) -> UnlockedKey:
@@ -353,7 +367,8 @@ def _locked_key(key: UnlockedKey) -> UnlockedKey:
                        key.expiry_date)
 
 
-def _translated(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
+def _translated(home: Path, fn: Callable[..., R], args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> R:
     from luna_tui.store.sqlite_errors import classify, is_database_error
 
     try:
@@ -362,7 +377,7 @@ def _translated(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, A
         raise
     except Exception as exc:
         if is_database_error(exc):
-            mapped = classify(exc)
+            mapped = classify(exc, place=home)
             if mapped is not None:
                 raise mapped from exc
         raise
@@ -376,22 +391,24 @@ def _open_databases(layout: VaultLayout, keys: VaultKeys, clock: Clock, client: 
     from luna_tui.store.connection import busy_timeout_seconds, open_main
     from luna_tui.store.models.base import bind_database, unbind_database
 
-    db = _opening(layout.main_db.name, open_main, layout.main_db, keys.main_db, create=create,
-                  busy_timeout=busy_timeout if busy_timeout is not None else busy_timeout_seconds())
+    timeout = busy_timeout if busy_timeout is not None else busy_timeout_seconds()
+    db = _opening(layout, layout.main_db.name, open_main, layout.main_db, keys.main_db,
+                  create=create, busy_timeout=timeout)
     try:
-        if not create and _opening(layout.main_db.name, db.table_count) == 0:
+        if not create and _opening(layout, layout.main_db.name, db.table_count) == 0:
             raise VaultCorrupt(f"{layout.main_db.name} holds no tables; restore it from a backup.")
         stats_missing = not create and (
             not layout.stats_db.exists() or layout.stats_db.stat().st_size == 0
         )
-        _opening(layout.stats_db.name, db.attach_encrypted, layout.stats_db, "stats",
+        _opening(layout, layout.stats_db.name, db.attach_encrypted, layout.stats_db, "stats",
                  keys.stats_db, create=True)
-        _opening(layout.stats_db.name, db.table_count, "stats")
+        _opening(layout, layout.stats_db.name, db.table_count, "stats")
         bind_database(db)
-        _migrate_all(db, layout, keys, clock, create)
+        _opening(layout, "luna.db", _migrate_all, db, layout, keys, clock, create,
+                 unknown_is_damage=False)
         chain = AuditChain(db, layout, keys.audit_db, keys.audit_mac, clock, host_name(),
                            client, accept_missing_month=repairing)
-        _opening("the current audit month", chain.ensure_month_attached)
+        _opening(layout, "the current audit month", chain.ensure_month_attached)
         if stats_missing:
             chain.warnings.append("stats.db was missing and has been started afresh.")
         return db, chain
@@ -401,8 +418,11 @@ def _open_databases(layout: VaultLayout, keys: VaultKeys, clock: Clock, client: 
         raise
 
 
-def _opening(what: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-    """Run one opening step; a database error names the file it came from."""
+def _opening(layout: VaultLayout, what: str, fn: Callable[..., R], *args: Any,
+             unknown_is_damage: bool = True, **kwargs: Any) -> R:
+    """Run one opening step; a database error names the file it came from. A full disk
+    or a busy vault is said as such; any other database error is the file's damage,
+    unless `unknown_is_damage` is False (a migration: a bug must not read as damage)."""
     from luna_tui.store.sqlite_errors import classify, is_database_error
 
     try:
@@ -412,7 +432,9 @@ def _opening(what: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     except Exception as exc:
         if not is_database_error(exc):
             raise
-        mapped = classify(exc, what)
+        mapped = classify(exc, what, place=layout.home)
+        if mapped is None and not unknown_is_damage:
+            raise
         if mapped is None or isinstance(mapped, VaultCorrupt):
             raise VaultCorrupt(
                 f"{what} can't be read with this vault's key: it is damaged or truncated "
