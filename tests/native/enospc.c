@@ -1,3 +1,14 @@
+/* A full disk on demand, for tests: LD_PRELOAD this into a Luna process.
+ *
+ * Every write(2)-family call and every file growth (ftruncate, fallocate) on a file
+ * under $LUNA_TEST_ENOSPC_UNDER spends from a budget of $LUNA_TEST_ENOSPC_AFTER bytes;
+ * the call that would overspend fails with ENOSPC, as on a full disk, and so does
+ * every one after it. It sits below SQLite (SQLCipher's pwrite64 and ftruncate64) and
+ * below Python's own file writes alike, so each operation meets a full disk wherever
+ * it writes. With $LUNA_TEST_ENOSPC_REPORT set, the process says on stderr how many
+ * bytes it wrote there (a test sizes its budgets from that).
+ * Built by tests/test_disk_full.py with the system's C compiler.
+ */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -7,12 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 static int ready;
 static const char *under;
 static long long budget = -1;
+static long long spent;
 
 static void init(void) {
     if (ready) return;
@@ -36,7 +49,15 @@ static int refuse(int fd, long long count) {
     if (budget < 0 || count <= 0 || !is_under(fd)) return 0;
     if (count > budget) { budget = 0; errno = ENOSPC; return 1; }
     budget -= count;
+    spent += count;
     return 0;
+}
+
+__attribute__((destructor)) static void report(void) {
+    if (!getenv("LUNA_TEST_ENOSPC_REPORT")) return;
+    char line[64];
+    int n = snprintf(line, sizeof line, "\nenospc: spent %lld\n", spent);
+    syscall(SYS_write, 2, line, n);
 }
 
 #define REAL(name) static __typeof__(name) *real; if (!real) real = dlsym(RTLD_NEXT, #name)
