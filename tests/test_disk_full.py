@@ -116,9 +116,8 @@ def bytes_written(library: Path, under: Path, args: list[str], stdin: str | None
 
 
 def _change_passphrase(layout, old: str, new: str) -> None:
-    from luna_tui.vault.key_manager import KeyManager
-
     from conftest import cheap_kdf
+    from luna_tui.vault.key_manager import KeyManager
 
     with VaultSession.open(layout, old) as session:
         KeyManager(layout).change_secret(session.key, session.key.label, new, cheap_kdf())
