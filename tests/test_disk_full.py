@@ -248,3 +248,38 @@ def test_a_real_full_disk_is_said_as_such_and_loses_nothing(small_disk, tmp_path
     assert_whole(VaultLayout(small_disk / "vault"), PASSPHRASE)
     listed = luna("list", "--json")
     assert "before the disk filled" in listed.stdout
+
+
+# -- the app ------------------------------------------------------------------------------------
+
+async def test_the_app_says_the_disk_is_full_and_keeps_what_was_typed(layout, session):
+    from textual.widgets import TextArea
+
+    from app_helpers import SIZE, make_app, notifications, settle, unlock
+
+    session.close()
+    app = make_app(layout)
+    text = "A long night, written down before it fades. " * 400  # more than a page
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        editor = app.screen
+        editor.query_one("#content", TextArea).text = text
+
+        def disk_fills():
+            from luna_tui.store.models.base import database
+
+            pages = database.execute_sql("PRAGMA main.page_count").fetchone()[0]
+            database.execute_sql(f"PRAGMA main.max_page_count = {pages}")
+
+        app.session.run(disk_fills)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        said = " ".join(notifications(pilot))
+        assert app.screen is editor  # still open, nothing thrown away
+        assert editor.query_one("#content", TextArea).text == text
+        assert "full" in said and "nothing was saved" in said
+        assert not any(word in said for word in NEVER)
