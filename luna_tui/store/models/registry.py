@@ -17,7 +17,13 @@ from luna_tui.store.models.medications import Medication, MedicationDose, Medica
 from luna_tui.store.models.patients import Patient
 from luna_tui.store.models.records import Attachment, MedicalRecord, RecordFts
 from luna_tui.store.models.stats import StatEvent
-from luna_tui.store.models.vault_state import AuditHead, Config, TermsAcceptance
+from luna_tui.store.models.vault_state import (
+    AuditAnchor,
+    AuditHead,
+    AuditOutbox,
+    Config,
+    TermsAcceptance,
+)
 from luna_tui.store.models.vitals import Vital
 
 # The user's data in luna.db, parents before children: the order export writes and
@@ -41,6 +47,6 @@ DATA_MODELS = [
     Config,
 ]
 DERIVED_MODELS = [JournalEntryTag, JournalFts, RecordFts]
-VAULT_STATE_MODELS = [AuditHead]
+VAULT_STATE_MODELS = [AuditHead, AuditOutbox, AuditAnchor]
 ATTACHED_MODELS = [AuditEvent, StatEvent]
 ALL_MODELS = DATA_MODELS + DERIVED_MODELS + VAULT_STATE_MODELS + ATTACHED_MODELS
