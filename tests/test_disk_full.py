@@ -339,3 +339,37 @@ def test_init_on_a_full_disk_leaves_a_whole_vault_or_nothing(enospc_library, tmp
             assert result.returncode == 0 or "RECOVERY KEY" in result.stdout
             assert_whole(layout, PASSPHRASE)
         assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # no staging
+
+
+async def test_the_app_shows_the_recovery_key_of_a_vault_it_made_but_could_not_open(
+        layout, monkeypatch):
+    from app_helpers import SIZE, make_app, settle, type_text
+    from luna_tui.home import disk_full
+    from luna_tui.services import vault_setup
+    from luna_tui.ui.screens.unlock import UnlockScreen
+
+    made = vault_setup.VaultSession.connect
+
+    def connect(where, unlocked, **options):
+        if not options.get("create"):
+            raise disk_full(where.home)
+        return made(where, unlocked, **options)
+
+    monkeypatch.setattr(vault_setup.VaultSession, "connect", staticmethod(connect))
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("enter")
+        await pilot.pause()
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("tab", "space", "ctrl+s")
+        await settle(pilot)
+        recovery = app.screen.new.recovery_key  # the key is shown, once
+        await pilot.press("space", "tab", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        assert app.session is None
+    monkeypatch.undo()
+    with VaultSession.open(layout, recovery) as session:
+        assert session.key.kind == "recovery"

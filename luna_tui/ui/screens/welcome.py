@@ -82,7 +82,7 @@ class WelcomeScreen(Screen):
     @work(thread=True, exclusive=True, group="create", exit_on_error=False)
     def create(self, passphrase: str) -> None:
         from luna_tui.services.terms import Terms
-        from luna_tui.services.vault_setup import create_vault
+        from luna_tui.services.vault_setup import NewVault, create_vault
 
         app = self.app
         try:
@@ -157,6 +157,7 @@ class RecoveryKeyScreen(Screen):
         if self.not_opened is not None:
             from luna_tui.ui.screens.unlock import UnlockScreen
 
-            await self.app.switch_screen(UnlockScreen(message=self.not_opened))
+            # Not awaited: this screen goes, and its own handler can't wait for that.
+            self.app.switch_screen(UnlockScreen(message=self.not_opened, error=True))
             return
         await self.app.vault_opened(self.new.session)  # type: ignore[attr-defined]
