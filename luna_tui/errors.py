@@ -80,6 +80,20 @@ class KeyChangeNotAudited(LunaError):
         self.new_secret = new_secret
 
 
+class VaultMadeNotOpened(LunaError):
+    """A new vault was made, then could not be opened (a disk that filled up just then).
+    Its recovery key exists only here and must still be shown, once."""
+
+    def __init__(self, message: str, cause: LunaError, recovery_key: str, kdf: object) -> None:
+        super().__init__(message)
+        self.exit_code = cause.exit_code
+        self.recovery_key = recovery_key
+        self.kdf = kdf
+
+    def __repr__(self) -> str:
+        return f"VaultMadeNotOpened({self.message!r}, recovery_key=<redacted>)"
+
+
 class VaultMissing(LunaError):
     pass
 

@@ -141,11 +141,11 @@ def disk_full(path: Path) -> DiskFull:
     """The sentence for a full disk, saying which disk and how much is left."""
     free = free_bytes(path)
     if free is not None and free < NEARLY_FULL_BYTES:
-        where = f"The disk holding {path} is full ({_amount(free)} free)"
+        where = f"only {_amount(free)} is left on the disk holding {path}"
     else:  # a quota, or a disk that filled and emptied again since
-        where = f"There was no room left to write in {path} (a full disk or quota)"
-    return DiskFull(f"{where}, so Luna stopped: nothing was saved or changed. Free some space "
-                    "and try again; your vault is unharmed.")
+        where = f"there was no room to write in {path} (or your quota there is used up)"
+    return DiskFull(f"The disk is full: {where}, so Luna stopped and nothing was saved or "
+                    "changed. Free some space and try again; your vault is unharmed.")
 
 
 def _amount(size: int) -> str:

@@ -283,3 +283,93 @@ async def test_the_app_says_the_disk_is_full_and_keeps_what_was_typed(layout, se
         assert editor.query_one("#content", TextArea).text == text
         assert "full" in said and "nothing was saved" in said
         assert not any(word in said for word in NEVER)
+
+
+def test_a_vault_made_but_not_opened_still_shows_its_recovery_key(capsys, layout, monkeypatch):
+    """The disk fills between making the vault and opening it: the recovery key exists
+    only in this process, so it is printed before the sentence."""
+    import re
+
+    from conftest import cheap_kdf
+    from helpers import run_cli
+    from luna_tui.home import disk_full
+    from luna_tui.services import vault_setup
+
+    made = vault_setup.VaultSession.connect
+
+    def connect(where, unlocked, **options):
+        if not options.get("create"):  # the opening after the vault is in place
+            raise disk_full(where.home)
+        return made(where, unlocked, **options)
+
+    monkeypatch.setattr(vault_setup.VaultSession, "connect", staticmethod(connect))
+    monkeypatch.setattr("luna_tui.services.vault_setup.calibrate", lambda seconds: cheap_kdf())
+    monkeypatch.setattr("luna_tui.cli.secrets_input.terminal_available", lambda: False)
+    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
+    result = run_cli(capsys, "init")
+    assert result.code == EXIT_DISK_FULL
+    assert "Your vault is made" in result.err and "full" in result.err
+    groups = re.findall(r"^    ((?:[0-9A-Z]{4}  ){3}[0-9A-Z]{4})$", result.out, re.MULTILINE)
+    assert len(groups) == 2
+    monkeypatch.undo()
+    with VaultSession.open(layout, "".join(groups).replace(" ", "")) as session:
+        assert session.key.kind == "recovery"
+
+
+@pytest.mark.slow
+def test_init_on_a_full_disk_leaves_a_whole_vault_or_nothing(enospc_library, tmp_path):
+    from luna_tui.home import VaultLayout
+
+    def init(folder: Path, budget: int, **extra: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "LUNA_HOME": str(folder / "vault"), "LUNA_PASSPHRASE": PASSPHRASE,
+               "LD_PRELOAD": str(enospc_library), "LUNA_TEST_ENOSPC_UNDER": str(folder),
+               "LUNA_TEST_ENOSPC_AFTER": str(budget), **extra}
+        return subprocess.run([sys.executable, "-m", "luna_tui", "init", "--kdf-seconds", "0"],
+                              text=True, capture_output=True, env=env, timeout=60)
+
+    measured = init(tmp_path / "measure", 1 << 40, LUNA_TEST_ENOSPC_REPORT="1")
+    needed = int(measured.stderr.rsplit("enospc: spent ", 1)[1].split()[0])
+    for budget in (0, needed // 4, needed // 2, 3 * needed // 4, needed - 1):
+        folder = tmp_path / f"budget-{budget}"
+        folder.mkdir()
+        result = init(folder, budget)
+        assert_said_as_full(result, f"init with {budget} bytes")
+        layout = VaultLayout(folder / "vault")
+        if layout.exists():  # made whole: it opens, and its recovery key was shown
+            assert result.returncode == 0 or "RECOVERY KEY" in result.stdout
+            assert_whole(layout, PASSPHRASE)
+        assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # no staging
+
+
+async def test_the_app_shows_the_recovery_key_of_a_vault_it_made_but_could_not_open(
+        layout, monkeypatch):
+    from app_helpers import SIZE, make_app, settle, type_text
+    from luna_tui.home import disk_full
+    from luna_tui.services import vault_setup
+    from luna_tui.ui.screens.unlock import UnlockScreen
+
+    made = vault_setup.VaultSession.connect
+
+    def connect(where, unlocked, **options):
+        if not options.get("create"):
+            raise disk_full(where.home)
+        return made(where, unlocked, **options)
+
+    monkeypatch.setattr(vault_setup.VaultSession, "connect", staticmethod(connect))
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("enter")
+        await pilot.pause()
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("tab", "space", "ctrl+s")
+        await settle(pilot)
+        recovery = app.screen.new.recovery_key  # the key is shown, once
+        await pilot.press("space", "tab", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        assert app.session is None
+    monkeypatch.undo()
+    with VaultSession.open(layout, recovery) as session:
+        assert session.key.kind == "recovery"

@@ -151,10 +151,9 @@ def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = (),
 
 def cmd_init(args: argparse.Namespace) -> int:
     from luna_tui.cli.secrets_input import PASSPHRASE_ENV, read_new_passphrase
-    from luna_tui.errors import VaultExists
+    from luna_tui.errors import VaultExists, VaultMadeNotOpened
     from luna_tui.services.vault_setup import create_vault
     from luna_tui.store.vault_swap import finish_interrupted_swap
-    from luna_tui.vault.generated_keys import grouped
     from luna_tui.vault.kdf import DEFAULT_KDF_SECONDS
 
     layout = layout_from(args)
@@ -170,9 +169,21 @@ def cmd_init(args: argparse.Namespace) -> int:
                                      prompt="Passphrase: ")
     seconds = DEFAULT_KDF_SECONDS if args.kdf_seconds is None else args.kdf_seconds
     print("Creating the vault (tuning the key derivation to this machine)…")
-    new = create_vault(layout, passphrase, kdf_seconds=seconds, client="cli")
+    try:
+        new = create_vault(layout, passphrase, kdf_seconds=seconds, client="cli")
+    except VaultMadeNotOpened as made:
+        _show_recovery_key(made.recovery_key, made.kdf)  # it exists only now
+        raise
     new.session.close()
-    key = grouped(new.recovery_key).split()
+    _show_recovery_key(new.recovery_key, new.kdf)
+    print("Next: `luna doctor` checks the vault; `luna keys list` shows its keys.")
+    return 0
+
+
+def _show_recovery_key(recovery_key: str, params) -> None:  # noqa: ANN001 - KdfParams
+    from luna_tui.vault.generated_keys import grouped
+
+    key = grouped(recovery_key).split()
     print()
     print("Your vault is ready. This is your RECOVERY KEY. Write it down now and keep it")
     print("somewhere safe, away from this computer. It opens the vault like your passphrase,")
@@ -181,11 +192,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     print("    " + "  ".join(key[:4]))
     print("    " + "  ".join(key[4:]))
     print()
-    params = new.kdf
     print(f"Key derivation: Argon2id, {params.memory_kib // 1024} MiB, {params.time_cost} passes, "
           f"{params.parallelism} lanes.")
-    print("Next: `luna doctor` checks the vault; `luna keys list` shows its keys.")
-    return 0
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from luna_tui.services.base import DomainService
 from luna_tui.services.exporting import EXPORT_FORMAT, EXPORT_VERSION, LOCAL_KEYS
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.settings import SETTINGS
+from luna_tui.store import attachment_markers
 from luna_tui.store.models.registry import DATA_MODELS
 
 FORMATS = ("luna", "jrnl")
@@ -114,6 +115,9 @@ class Importer(DomainService):
             for path in self._files_written:  # the rows are rolled back: their files go
                 path.unlink(missing_ok=True)
             raise
+        finally:
+            for path in self._files_written:  # file and row agree again: unmarked
+                attachment_markers.unmark(self.session.layout, path.name)
         return ImportResult("luna", counts)
 
     def _import_tables(self, tables: dict[str, Any], total: int, counts: dict[str, int],

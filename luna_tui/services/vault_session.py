@@ -327,38 +327,12 @@ class VaultSession:
 
 
 def _end_transaction(txn: Any, error: BaseException | None) -> None:
-    """Commit (error None) or roll back, keeping the error that matters.
-
-    After SQLITE_FULL or an I/O error SQLite may already have rolled back by itself;
-    Peewee's own ROLLBACK then fails with "no transaction is active", which would hide
-    the full disk behind a message about transactions.
-    """
-    try:
-        if error is None:
-            txn.__exit__(None, None, None)
-        else:
-            txn.__exit__(type(error), error, error.__traceback__)
-    except Exception as end_error:
-        if not _already_rolled_back(end_error):
-            raise
-        cause = error or _what_stopped_the_commit(end_error)
-        if cause is None:
-            raise
-        if cause is not error:
-            raise cause from None
-
-
-def _already_rolled_back(error: BaseException) -> bool:
-    return "no transaction is active" in str(error)
-
-
-def _what_stopped_the_commit(end_error: BaseException) -> BaseException | None:
-    """The COMMIT's own error, behind the failed ROLLBACK(s) Peewee tried after it
-    (each wrapped by Peewee in one of its own classes, the driver's error as context)."""
-    cause = end_error.__context__
-    while cause is not None and _already_rolled_back(cause):
-        cause = cause.__context__
-    return cause
+    """Commit (error None) or roll back. (A transaction SQLite already rolled back by
+    itself, after a full disk, is handled by VaultDatabase.rollback.)"""
+    if error is None:
+        txn.__exit__(None, None, None)
+    else:
+        txn.__exit__(type(error), error, error.__traceback__)
 
 
 def _locked_key(key: UnlockedKey) -> UnlockedKey:

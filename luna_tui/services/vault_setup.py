@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from luna_tui.clock import Clock, SystemClock
-from luna_tui.errors import LunaError, VaultExists
-from luna_tui.home import VaultLayout, ensure_private_dir, os_error_to_luna
+from luna_tui.errors import DiskFull, LunaError, VaultExists, VaultMadeNotOpened
+from luna_tui.home import VaultLayout, disk_full, ensure_private_dir, os_error_to_luna
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.vault.generated_keys import new_generated_key
 from luna_tui.vault.kdf import DEFAULT_KDF_SECONDS, KdfParams, calibrate
@@ -63,9 +63,16 @@ def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None 
         finally:
             staged.close()
         _move_into_place(staging, layout)
+    except DiskFull:
+        raise disk_full(layout.home) from None  # the person's folder, not the staging one
     finally:
         shutil.rmtree(staging.home, ignore_errors=True)
-    session = VaultSession.connect(layout, unlocked, clock=clock, client=client)
+    try:
+        session = VaultSession.connect(layout, unlocked, clock=clock, client=client)
+    except LunaError as error:
+        raise VaultMadeNotOpened(
+            f"Your vault is made in {layout.home}, but Luna could not open it just after: "
+            f"{error}", error, recovery_key, kdf) from error
     return NewVault(session, recovery_key, kdf)
 
 

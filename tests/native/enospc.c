@@ -5,7 +5,9 @@
  * the call that would overspend fails with ENOSPC, as on a full disk, and so does
  * every one after it. It sits below SQLite (SQLCipher's pwrite64 and ftruncate64) and
  * below Python's own file writes alike, so each operation meets a full disk wherever
- * it writes. With $LUNA_TEST_ENOSPC_REPORT set, the process says on stderr how many
+ * it writes. statvfs(3) on such a path reports only what is left of the budget, as a
+ * full disk's would (Luna reads it to tell a full disk from a damaged file).
+ * With $LUNA_TEST_ENOSPC_REPORT set, the process says on stderr how many
  * bytes it wrote there (a test sizes its budgets from that).
  * Built by tests/test_disk_full.py with the system's C compiler.
  */
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -97,4 +100,19 @@ int ftruncate64(int fd, off64_t length) {
     off64_t size = lseek64(fd, 0, SEEK_END);
     if (length > size && refuse(fd, length - size)) return -1;
     return real(fd, length);
+}
+
+static void shrink(const char *path, struct statvfs *info) {
+    init();
+    if (budget < 0 || strncmp(path, under, strlen(under)) != 0) return;
+    unsigned long size = info->f_frsize ? info->f_frsize : 4096;
+    info->f_bavail = info->f_bfree = (fsblkcnt_t)(budget / size);
+}
+int statvfs(const char *path, struct statvfs *info) {
+    REAL(statvfs); int rc = real(path, info); if (rc == 0) shrink(path, info); return rc;
+}
+int statvfs64(const char *path, struct statvfs64 *info) {
+    REAL(statvfs64); int rc = real(path, info);
+    if (rc == 0) shrink(path, (struct statvfs *)info);
+    return rc;
 }
