@@ -96,6 +96,7 @@ def app(home: str) -> dict[str, object]:
 
 
 async def _settle(pilot) -> None:  # noqa: ANN001 - textual's Pilot
+    """app_helpers.settle, which this script can't import: the venv has no pytest."""
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
