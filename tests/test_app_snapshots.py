@@ -19,6 +19,9 @@ from luna_tui.home import VaultLayout
 
 # The unlock screen shows the vault's folder: the same one every run, so pictures match.
 SNAPSHOT_HOME = Path("/tmp/luna-snapshot-vault")
+# One folder for every test here: under pytest-xdist they run on one worker, one at a
+# time, or one test's clean-up would remove the vault another is drawing.
+pytestmark = pytest.mark.xdist_group("snapshot_vault")
 
 
 @pytest.fixture
