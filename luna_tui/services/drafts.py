@@ -25,7 +25,7 @@ from luna_tui.store.models.drafts import Draft
 from luna_tui.store.models.patients import Patient
 
 MAX_KIND_LENGTH = 40
-# A form's fields as JSON: far above any one form's own limits (an entry: 100,000
+# A form's fields as JSON: far above any one form's own limits (an entry: 200,000
 # characters), low enough that a runaway paste can't fill the disk one draft at a time.
 MAX_DRAFT_CHARACTERS = 1_000_000
 FIELD_VALUE_TYPES = (str, bool, int, float, type(None))
