@@ -370,3 +370,62 @@ async def test_an_entry_luna_add_could_not_save_is_resumed_in_the_editor(
         await settle(pilot)
         assert screen_name(app) == "JournalScreen"
     assert drafts_in(layout) == []
+
+
+def test_every_form_keeps_drafts_and_each_kind_opens_its_own_form():
+    """A new form can't forget its drafts: each FormScreen is in ui/drafts.py's FORMS,
+    under its own kind, in a place the app has."""
+    import importlib
+    import pkgutil
+
+    import luna_tui.ui.screens
+    from luna_tui.ui.app import _places
+    from luna_tui.ui.drafts import FORMS
+    from luna_tui.ui.screens.form import FormScreen
+
+    for module in pkgutil.iter_modules(luna_tui.ui.screens.__path__):
+        importlib.import_module(f"luna_tui.ui.screens.{module.name}")
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    forms = set(subclasses(FormScreen))
+    assert len(forms) >= 7
+    assert {form.screen_class() for form in FORMS.values()} == forms
+    for kind, form in FORMS.items():
+        assert form.screen_class().DRAFT_KIND == kind
+        assert form.place in _places()
+
+
+async def test_a_draft_of_every_kind_opens_its_form_filled_in(layout, session):
+    me = Settings(session).current_patient_id()
+    typed = {"journal_entry": ("content", "Qz-entry"), "medication": ("name", "Qz-med"),
+             "appointment": ("provider_name", "Qz-doctor"), "vital": ("value", "71"),
+             "record": ("title", "Qz-labs"), "persona": ("name", "Qz-coach"),
+             "patient": ("name", "Qz-aunt")}
+    for kind, (field, value) in typed.items():
+        Drafts(session).keep(f"draft-{kind}", kind, {field: value},
+                             patient_id=None if kind in ("persona", "patient") else me)
+        session.clock.advance(seconds=1)
+    session.close()
+    from luna_tui.ui.drafts import FORMS
+
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        for kind, (field, value) in reversed(typed.items()):  # newest first
+            await unlock(pilot)
+            assert isinstance(app.screen, DraftsDialog), kind
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, FORMS[kind].screen_class()), kind
+            assert app.current_mode == FORMS[kind].place
+            widget = app.screen.query_one(f"#{field}")
+            assert getattr(widget, "text", None) == value or widget.value == value, kind
+            await pilot.press("escape", "y")  # discard: the next one is offered next time
+            await settle(pilot)
+            await pilot.press("ctrl+l")
+            await settle(pilot)
+    assert drafts_in(layout) == []
+    assert len(audit_diffs(layout, "draft.resume")) == len(typed)

@@ -115,11 +115,14 @@ async def resume_draft(luna: LunaApp, draft: DraftView) -> None:
 async def quit_or_ask(luna: LunaApp, quit_now: Callable[[], Awaitable[None]]) -> None:
     """ctrl+q: quit at once, or, if a form holds unsaved changes, ask as Escape does —
     keep them as a draft (offered at the next unlock), discard them, or stay."""
+    from luna_tui.ui.screens.draft_dialogs import QuitDialog
+
+    if isinstance(luna.screen, QuitDialog):
+        return  # asked already: the dialog answers
     changed = luna.open_drafts.changed()
     if not changed:
         await quit_now()
         return
-    from luna_tui.ui.screens.draft_dialogs import QuitDialog
 
     async def answered(choice: str | None) -> None:
         if choice == QuitDialog.KEEP:
