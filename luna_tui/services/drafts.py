@@ -48,10 +48,6 @@ class DraftView:
         return {name: len(value) for name, value in sorted(self.fields.items())
                 if isinstance(value, str) and value}
 
-    @property
-    def characters(self) -> int:
-        return sum(self.lengths().values())
-
 
 def _view(row: Draft, patient_name: str | None) -> DraftView:
     return DraftView(id=row.id, kind=row.kind, item_id=row.item_id,

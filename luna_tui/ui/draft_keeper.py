@@ -69,6 +69,7 @@ def fill_fields(root: Widget, values: dict[str, Any]) -> None:
             continue
         if isinstance(widget, TextArea):
             widget.text = str(value or "")
+            widget.move_cursor(widget.document.end)  # go on where the person stopped
         elif isinstance(widget, Select):
             try:
                 widget.value = Select.NULL if value is None else value

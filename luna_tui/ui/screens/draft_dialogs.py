@@ -72,8 +72,7 @@ class DraftsDialog(ModalScreen["DraftView | None"]):
     @staticmethod
     def _line(draft: DraftView, what: str) -> str:
         words = preview(draft)
-        parts = [what, f"“{words}”" if words else "",
-                 f"{draft.characters:,} characters", when(draft.updated_at)]
+        parts = [what, f"“{words}”" if words else "", when(draft.updated_at)]
         return " · ".join(part for part in parts if part)
 
     def on_mount(self) -> None:
