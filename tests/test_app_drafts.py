@@ -8,7 +8,7 @@ import json
 import time
 
 import pytest
-from test_no_plaintext_on_disk import assert_canary_absent
+from test_drafts import assert_not_on_disk
 
 from app_helpers import SIZE, make_app, notifications, settle, type_text, unlock
 from conftest import OTHER_PASSPHRASE, PASSPHRASE, FakeClock
@@ -83,7 +83,7 @@ async def test_an_entry_survives_ctrl_l_and_is_resumed_then_saved(layout, sessio
         [draft] = drafts_in(layout)
         assert (draft.kind, draft.item_id, draft.patient_name) == ("journal_entry", None, "Me")
         assert (draft.fields["content"], draft.fields["title"]) == (CANARY, "Early")
-        assert_canary_absent(layout.home)
+        assert_not_on_disk(layout.home, CANARY)
 
         await unlock(pilot)
         assert isinstance(app.screen, DraftsDialog)
@@ -122,7 +122,7 @@ async def test_a_medication_form_survives_the_idle_lock_and_reopens_for_its_pati
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
-        await type_text(pilot, "Ramipril")
+        await type_text(pilot, "Ramipril-Qx4")
         await pilot.press("tab")
         await type_text(pilot, "5 mg")
         clock.advance(minutes=6)
@@ -134,7 +134,8 @@ async def test_a_medication_form_survives_the_idle_lock_and_reopens_for_its_pati
             Settings(between).set("current_patient", Patients(between).find("Me").id)
             [draft] = Drafts(between).pending()
             assert (draft.kind, draft.patient_id) == ("medication", mum)
-            assert (draft.fields["name"], draft.fields["dosage"]) == ("Ramipril", "5 mg")
+            assert (draft.fields["name"], draft.fields["dosage"]) == ("Ramipril-Qx4", "5 mg")
+        assert_not_on_disk(layout.home, "Ramipril-Qx4")
 
         await unlock(pilot)
         assert isinstance(app.screen, DraftsDialog)
@@ -144,14 +145,14 @@ async def test_a_medication_form_survives_the_idle_lock_and_reopens_for_its_pati
         assert app.patient_id == mum and app.current_mode == "medications"
         form = app.screen
         assert (form.query_one("#name").value, form.query_one("#dosage").value) == (
-            "Ramipril", "5 mg")
+            "Ramipril-Qx4", "5 mg")
         form.query_one("#frequency").value = "once daily"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert screen_name(app) == "MedicationsScreen"
     assert drafts_in(layout) == []
     with VaultSession.open(layout, PASSPHRASE) as reopened:
-        assert [m.name for m in Medications(reopened).list(mum)] == ["Ramipril"]
+        assert [m.name for m in Medications(reopened).list(mum)] == ["Ramipril-Qx4"]
 
 
 async def test_changes_to_a_patient_are_kept_for_that_patient_row(layout, session):
@@ -166,21 +167,23 @@ async def test_changes_to_a_patient_are_kept_for_that_patient_row(layout, sessio
         await settle(pilot)
         app.screen.query_one("#notes").focus()
         await pilot.press("end")
-        await type_text(pilot, ", hip 2024")
+        await type_text(pilot, ", hip Qx5")
         await pilot.press("ctrl+l")
         await settle(pilot)
         [draft] = drafts_in(layout)
         assert (draft.kind, draft.item_id, draft.patient_id) == ("patient", dad, None)
+        assert draft.fields["notes"] == "Knee surgery 2019, hip Qx5"
+        assert_not_on_disk(layout.home, "hip Qx5")
         await unlock(pilot)
         await pilot.press("enter")
         await settle(pilot)
         form = app.screen
         assert screen_name(app) == "PatientFormScreen" and form.patient.id == dad
-        assert form.query_one("#notes").text == "Knee surgery 2019, hip 2024"
+        assert form.query_one("#notes").text == "Knee surgery 2019, hip Qx5"
         await pilot.press("ctrl+s")
         await settle(pilot)
     with VaultSession.open(layout, PASSPHRASE) as reopened:
-        assert Patients(reopened).get(dad).notes == "Knee surgery 2019, hip 2024"
+        assert Patients(reopened).get(dad).notes == "Knee surgery 2019, hip Qx5"
         assert Drafts(reopened).pending() == []
 
 
@@ -343,7 +346,7 @@ async def test_a_read_only_key_keeps_and_sees_no_drafts(layout, session):
         await pilot.press("ctrl+l")
         await settle(pilot)
     assert [d.id for d in drafts_in(layout)] == ["owners"]
-    assert_canary_absent(layout.home)
+    assert_not_on_disk(layout.home, CANARY)
 
 
 async def test_an_entry_luna_add_could_not_save_is_resumed_in_the_editor(

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from test_cli_journal import stdin
-from test_no_plaintext_on_disk import assert_canary_absent
+from test_drafts import assert_not_on_disk
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE
 from helpers import run_cli
@@ -60,7 +60,7 @@ def test_a_bad_option_keeps_the_text_as_a_draft_that_resume_saves(capsys, vault,
     assert (draft.fields["content"], draft.fields["mood"], draft.fields["mood_scale"],
             draft.fields["tags"]) == (CANARY, "sore", "11", "#knee")
     assert entries(capsys) == []
-    assert_canary_absent(vault.home)
+    assert_not_on_disk(vault.home, CANARY)
 
     result = run_cli(capsys, "add", "--resume", "--mood-scale", "7")
     assert result.code == 0, result.err

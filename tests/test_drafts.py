@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_no_plaintext_on_disk import assert_canary_absent
+from test_no_plaintext_on_disk import files_containing
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE
 from luna_tui.errors import ReadOnlyKey, ValidationError
@@ -18,6 +18,16 @@ from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
 
 CANARY = "Canary-Drafted-5K2 half a thought about sertraline"
+
+
+def assert_not_on_disk(root, text: str) -> None:
+    """`text` is in no file under `root`, in UTF-8 or UTF-16 (and the scan can fail: a
+    plain file holding it is found)."""
+    probe = root.parent / "probe.txt"
+    probe.write_text(text, encoding="utf-16")
+    assert files_containing(root.parent, text) == ["probe.txt"]
+    probe.unlink()
+    assert files_containing(root, text) == []
 
 
 def audit_rows(session, *names):
@@ -53,11 +63,11 @@ def test_drafts_are_encrypted_in_luna_db(layout, session):
     keep_entry(session)
     from luna_tui.store.models.base import database
 
-    assert_canary_absent(layout.home)  # the WAL holds it, encrypted
+    assert_not_on_disk(layout.home, CANARY)  # the WAL holds it, encrypted
     session.run(lambda: database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)"))
-    assert_canary_absent(layout.home)
+    assert_not_on_disk(layout.home, CANARY)
     session.close()
-    assert_canary_absent(layout.home)
+    assert_not_on_disk(layout.home, CANARY)
 
 
 def test_keeping_is_not_audited_but_resuming_and_discarding_are_once_without_text(session):
