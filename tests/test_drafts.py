@@ -207,3 +207,19 @@ def test_the_ai_context_never_reads_drafts(session):
 
     with pytest.raises(ReadOnlyViolation):
         session.run(read_drafts_under_the_guard)
+
+
+def test_a_backup_carries_drafts_encrypted_and_a_restore_keeps_them_drafts(layout, session):
+    from luna_tui.services.backup_restore import restore_backup
+    from luna_tui.services.backups import Backups
+    from luna_tui.services.journal import Journal
+
+    me = keep_entry(session)
+    backup = Backups(session).create().path
+    Drafts(session).forget("d-1")
+    session.close()
+    assert_not_on_disk(layout.home, CANARY)  # the backup file (under backups/) included
+    restore_backup(backup, PASSPHRASE, layout)
+    with VaultSession.open(layout, PASSPHRASE) as restored:
+        assert [d.fields["content"] for d in Drafts(restored).pending()] == [CANARY]
+        assert Journal(restored).search(me, "Canary-Drafted-5K2") == []
