@@ -114,7 +114,8 @@ class DiskFull(LunaError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(
-            message or "The disk is full, so nothing was saved. Free some space and try again."
+            message or "The disk is full, so Luna stopped: nothing was saved or changed. Free "
+            "some space and try again; your vault is unharmed."
         )
 
 

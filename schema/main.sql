@@ -35,12 +35,34 @@ CREATE TABLE attachments (
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 , extracted_text TEXT);
 
+CREATE TABLE audit_anchor (
+    resume_seq INTEGER NOT NULL PRIMARY KEY,
+    missing_from INTEGER NOT NULL,
+    resume_mac TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    mac TEXT NOT NULL
+);
+
 CREATE TABLE audit_head (
     id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
     seq INTEGER NOT NULL,
     mac VARCHAR(255) NOT NULL,
     month VARCHAR(255) NOT NULL,
     updated_at TEXT NOT NULL
+, crash_safe_from INTEGER NOT NULL DEFAULT 1);
+
+CREATE TABLE audit_outbox (
+    seq INTEGER NOT NULL PRIMARY KEY,
+    month TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    key_locator_hash TEXT,
+    record_locator TEXT,
+    diff TEXT,
+    host TEXT NOT NULL,
+    client TEXT NOT NULL,
+    mac TEXT NOT NULL
 );
 
 CREATE TABLE config (

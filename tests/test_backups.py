@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE, cheap_kdf
+from helpers import run_until_paused
 from luna_tui.errors import (
     BackupDamaged,
     BackupOfAnotherVault,
@@ -321,16 +322,6 @@ def test_a_backup_taken_while_entries_are_written_verifies_and_holds_every_earli
     assert committed <= set(entry_texts(restored))
 
 
-def run_until_paused(args: list[str], pause_at: str, env_extra: dict[str, str] | None = None):
-    env = {**os.environ, "LUNA_PASSPHRASE": PASSPHRASE, "LUNA_TEST_PAUSE_AT": pause_at,
-           **(env_extra or {})}
-    process = subprocess.Popen([sys.executable, "-m", "luna_tui", *args], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = process.stderr.readline()
-    assert f"paused at {pause_at}" in line, line + process.stderr.read()
-    return process
-
-
 @pytest.mark.slow
 def test_a_backup_killed_before_it_is_whole_leaves_no_backup(backup, layout):
     process = run_until_paused(["backup", "create"], "backup.before-rename")
@@ -428,19 +419,17 @@ def test_a_restore_killed_part_way_leaves_one_whole_vault(changed_since_backup, 
         assert all(f.ok for f in run_checks(session)), run_checks(session)
 
 
-def test_a_backup_of_an_older_schema_is_migrated_on_restore(tmp_path, monkeypatch):
+def test_a_backup_of_an_older_schema_is_migrated_on_restore(tmp_path):
+    from helpers import AUDIT_OUTBOX, an_older_luna
     from luna_tui.store import migrate
 
-    newest = migrate.script_names("main")[-1]
-    shipped = migrate.script_names
-    monkeypatch.setattr(migrate, "script_names",
-                        lambda name: [s for s in shipped(name) if s != newest])
+    newest = [name for name in migrate.script_names("main") if name != AUDIT_OUTBOX][-1]
     old = VaultLayout(tmp_path / "old")
-    created = create_vault(old, PASSPHRASE, kdf=cheap_kdf())
-    write_entries(created.session, 2, "old luna")
-    made = Backups(created.session).create().path
-    created.session.close()
-    monkeypatch.undo()
+    with an_older_luna(lambda name: name != newest):
+        created = create_vault(old, PASSPHRASE, kdf=cheap_kdf())
+        write_entries(created.session, 2, "old luna")
+        made = Backups(created.session).create().path
+        created.session.close()
     manifest, _data, _mac = backup_archive.read_manifest(made)
     assert newest not in manifest.schema["main"]
     target = VaultLayout(tmp_path / "new")

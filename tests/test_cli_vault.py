@@ -185,7 +185,7 @@ def test_an_unexpected_error_is_one_sentence_without_a_traceback(capsys, monkeyp
 
     monkeypatch.setattr("luna_tui.cli.vault_commands.cmd_doctor", broken)
     result = run_cli(capsys, "doctor")
-    assert result.code == 1
+    assert result.code == 70  # a crash (luna_tui/crash_report.py; more in test_crash_report)
     assert "something went wrong inside Luna (ValueError)" in result.err
     assert "Traceback" not in result.err and "internal detail" not in result.err
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from luna_tui.cli.journal_commands import positive_count, print_json, resolve_patient
 from luna_tui.cli.parsing import LunaArgumentParser
 from luna_tui.cli.vault_commands import open_session
-from luna_tui.errors import EXIT_ERROR, LunaError
+from luna_tui.errors import LunaError
 
 if TYPE_CHECKING:
     from luna_tui.services.records import RecordView
@@ -152,8 +152,7 @@ def cmd_records_add(args: argparse.Namespace) -> int:
             tags=args.tags, description=args.description, text=args.text)
         print(f'Added "{record.title}" ({record.type_label}) to {patient_name}\'s records '
               f"as {record.short_id}.")
-        failed = _attach_all(session, record.id, args.attach)
-    return EXIT_ERROR if failed else 0
+        return _attach_all(session, record.id, args.attach)
 
 
 def cmd_records_show(args: argparse.Namespace) -> int:
@@ -218,28 +217,28 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
         session.require_writable("attach files")
         record_id = Records(session).resolve(args.record)
-        failed = _attach_all(session, record_id, args.files)
-    return EXIT_ERROR if failed else 0
+        return _attach_all(session, record_id, args.files)
 
 
 def _attach_all(session: VaultSession, record_id: str, files: list[str]) -> int:
-    """Attach each file; one that fails is named with its reason and the rest go on."""
+    """Attach each file; one that fails is named with its reason and the rest go on.
+    Returns the exit code: 0, or the first failure's (6 for a full disk, …)."""
     from luna_tui.cli.journal_commands import _progress
     from luna_tui.services.attachments import Attachments
 
-    failed = 0
+    exit_code = 0
     for path in files:
         try:
             with _progress(f"Encrypting {path}") as advance:
                 attached = Attachments(session).add(record_id, path, progress=advance)
         except LunaError as error:
             print(f"luna: {path} was not attached: {error}", file=sys.stderr)
-            failed += 1
+            exit_code = exit_code or error.exit_code
             continue
         searchable = ", text searchable" if attached.has_text else ""
         print(f"Attached {attached.file_name} ({attached.display_size}, "
               f"{attached.mime_type}{searchable}) as {attached.id[:8]}.")
-    return failed
+    return exit_code
 
 
 def cmd_attachment_get(args: argparse.Namespace) -> int:

@@ -77,6 +77,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         description="Check every database, the audit chain, keys.db and file permissions. "
         "Exit 0 when all hold, 4 otherwise.",
     )
+    doctor.add_argument("--repair", action="store_true",
+                        help="mend what a crash explains, each step recorded in the audit "
+                        "log: re-anchor the audit chain after rows an older Luna lost (or a "
+                        "missing month file), and remove attachment files no record owns")
     doctor.set_defaults(handler=cmd_doctor)
 
 
@@ -108,7 +112,8 @@ SESSION_MODULES = (
 )
 
 
-def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = ()) -> VaultSession:
+def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = (),
+                 repairing: bool = False) -> VaultSession:
     """Unlock the vault for one command, telling the person what they should know.
 
     Argon2 releases the GIL, so while it derives the key in a worker thread, this thread
@@ -133,7 +138,7 @@ def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = ()) -> Vau
         unlocked = unlocking.result()
     from luna_tui.services.vault_session import VaultSession
 
-    session = VaultSession.connect(layout, unlocked, client="cli")
+    session = VaultSession.connect(layout, unlocked, client="cli", repairing=repairing)
     if session.failed_unlocks:
         count = len(session.failed_unlocks)
         print(f"luna: note: {count} failed unlock attempt{'s' if count > 1 else ''} since the "
@@ -313,11 +318,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from luna_tui.services.doctor import run_checks
+    from luna_tui.services.doctor import repair, run_checks
 
-    with open_session(args) as session:
-        findings = run_checks(session)
     console = Console(highlight=False)
+    with open_session(args, repairing=args.repair) as session:
+        if args.repair:
+            for done in repair(session) or ["Nothing needed repairing."]:
+                console.print(f"[cyan]↻[/] {escape(done)}")
+            console.print()
+        findings = run_checks(session)
     for finding in findings:
         mark = "[green]✓[/]" if finding.ok else "[red]✗[/]"
         console.print(f"{mark} [bold]{escape(finding.check)}[/]: {escape(finding.detail)}")
