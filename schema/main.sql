@@ -86,6 +86,17 @@ CREATE TABLE conversation_summaries (
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
+CREATE TABLE drafts (
+    id TEXT NOT NULL PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (trim(kind) <> ''),
+    item_id TEXT,
+    patient_id TEXT REFERENCES patients (id) ON DELETE CASCADE,
+    fields TEXT NOT NULL CHECK (json_valid(fields) AND json_type(fields) = 'object'),
+    context TEXT NOT NULL CHECK (json_valid(context) AND json_type(context) = 'object'),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
 CREATE TABLE journal_entries (
     entry_no INTEGER NOT NULL PRIMARY KEY,
     id TEXT NOT NULL,
@@ -298,6 +309,8 @@ CREATE UNIQUE INDEX attachments_storage_path ON attachments (storage_path);
 CREATE INDEX conversation_summaries_patient_id ON conversation_summaries (patient_id);
 
 CREATE INDEX conversation_summaries_session_id_end_message_id ON conversation_summaries (session_id, end_message_id);
+
+CREATE INDEX drafts_patient_id ON drafts (patient_id);
 
 CREATE INDEX idx_journal_entries_daily_scores ON journal_entries (patient_id, entry_date, mood_scale, sleep_hours);
 

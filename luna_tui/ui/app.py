@@ -30,6 +30,7 @@ from luna_tui.errors import LunaError
 from luna_tui.home import VaultLayout
 from luna_tui.ui import preferences
 from luna_tui.ui.backup_jobs import Activity, BackupJobs
+from luna_tui.ui.draft_keeper import OpenDrafts
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -112,6 +113,7 @@ class LunaApp(App[None]):
         super().__init__()
         self.automatic_backups = automatic_backups
         self.backup_jobs = BackupJobs(self)
+        self.open_drafts = OpenDrafts(self)  # what open forms hold, kept before any lock
         # (folder, every_days, keep) as last read: the Backups screen shows them while a
         # backup holds the DB thread, instead of waiting for it.
         self.backup_settings: tuple[Path, int, int] | None = None
@@ -192,6 +194,9 @@ class LunaApp(App[None]):
                         " UTC).", severity="warning", timeout=10)
         for warning in session.warnings:
             self.notify(warning, severity="warning", timeout=10)
+        from luna_tui.ui.drafts import offer_drafts
+
+        await offer_drafts(self)  # what a lock, a quit or a crash left in a form
         if unlocked and self.automatic_backups and not session.read_only:
             # A read-only key (a caregiver's) never writes files into the folder unasked.
             if self.backup_jobs.begin("Automatic backup"):
@@ -307,6 +312,9 @@ class LunaApp(App[None]):
         self.patient_id, self.patient_name, self.read_only = None, "", False
         self.backup_settings = None
         self.clear_notifications()
+        # Before the forms go: what they hold is offered at the next unlock. A draft that
+        # can't be kept is said over the unlock screen; the vault locks all the same.
+        await self.open_drafts.keep_all(session)
         await self.switch_mode(GATE)
         while len(self.screen_stack) > 1:
             await self.pop_screen()  # down to the blank base: nothing of the vault shows
@@ -369,6 +377,11 @@ class LunaApp(App[None]):
         self._data_version = version
 
     async def action_quit(self) -> None:
+        from luna_tui.ui.drafts import quit_or_ask
+
+        await quit_or_ask(self, self._quit)  # a form with unsaved changes asks first
+
+    async def _quit(self) -> None:
         await self._close_vault()
         self.exit()
 
@@ -379,6 +392,7 @@ class LunaApp(App[None]):
         session, self.session = self.session, None
         session = session or self._locking  # quitting while a lock waits for a backup
         if session is not None and not session.closed:
+            await self.open_drafts.keep_all(session)  # a quit or a crash loses no typing
             await self.backup_jobs.wait(timeout=60)  # a backup in progress finishes first
             await self._close(session)
 
