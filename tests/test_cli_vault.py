@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE
-from helpers import run_cli
+from helpers import keys_db_rows, rewrite_key_row, run_cli
 from luna_tui.services.vault_session import VaultSession
 
 
@@ -163,6 +163,37 @@ def test_keys_add_list_and_revoke(capsys, session, layout, monkeypatch, no_termi
     assert run_cli(capsys, "keys", "revoke", "caregiver").code == 0
     monkeypatch.setenv("LUNA_PASSPHRASE", access_key.group(1))
     assert run_cli(capsys, "keys", "list").code == 3
+
+
+@pytest.mark.parametrize("changes", [
+    {"acl": '{"role":"owner"}'},  # a caregiver's key made an owner's
+    {"expiry_date": "2099-12-31"},  # its expiry pushed out
+    {"kind": "recovery"},  # dressed up as the recovery key
+], ids=["acl", "expiry", "kind"])
+def test_doctor_and_keys_list_judge_an_edited_key_row_alike(capsys, session, layout,
+                                                            monkeypatch, changes):
+    import datetime as dt
+
+    from luna_tui.services.key_admin import KeyAdmin
+
+    added = KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE,
+                                      expiry=dt.date(2026, 12, 31))
+    session.close()
+    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("COLUMNS", "150")  # one table row a line
+    assert run_cli(capsys, "doctor").code == 0
+    rewrite_key_row(layout.keys_db, added.info.locator, **changes)
+    assert [r["checksum"] for r in keys_db_rows(layout.keys_db)]  # still looks whole
+
+    doctor = run_cli(capsys, "doctor")
+    listed = run_cli(capsys, "keys", "list")
+    assert doctor.code == 4, doctor.out
+    flagged = [line for line in listed.out.splitlines() if line.rstrip().endswith("damaged")]
+    assert len(flagged) == 1, listed.out
+    name = "(altered key, made 2026-11-22)"
+    assert flagged[0].startswith(name)
+    assert f"keys.db: {name}" in " ".join(doctor.out.split())
+    assert "The vault is healthy" not in doctor.out
 
 
 def test_a_bad_expiry_date_is_a_usage_error(capsys, session):

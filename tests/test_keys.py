@@ -417,7 +417,7 @@ def test_an_edited_role_can_not_be_laundered_by_the_owner(layout, session):
                            acl=json.dumps({"role": "owner"}, separators=(",", ":")))
     keys = {k.locator: k for k in KeyAdmin(session).list_keys()}
     assert not keys[added.info.locator].intact
-    assert keys[added.info.locator].label == "(altered key)"
+    assert keys[added.info.locator].label == "(altered key, made 2026-11-22)"
     with pytest.raises(KeyRefused, match="no key called 'caregiver'"):
         KeyAdmin(session).change_passphrase("brand new words for a key", label="caregiver")
 

@@ -84,6 +84,27 @@ class KeyInfo:
 
 
 @dataclass(frozen=True)
+class RowVerdict:
+    """What one keys.db row is worth, judged with the master key: the one judgement that
+    `luna keys list` and `luna doctor` both show."""
+
+    row: KeyRow
+    label: str | None  # the row's sealed label, when it opens
+    problem: str | None  # why the row can't be trusted; None when it is intact
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+    @property
+    def name(self) -> str:
+        """The label, or for a row whose label no longer opens, what is left to know it by."""
+        if self.label is not None and self.intact:
+            return self.label
+        return f"(altered key, made {self.row.created_at[:10]})"
+
+
+@dataclass(frozen=True)
 class FailedUnlock:
     """Why an unlock failed, for the record kept until the next unlock."""
 
@@ -126,6 +147,43 @@ def _label_aad(locator: str, kind: str, acl: str, expiry_date: str | None) -> by
     """The label's seal binds the fields that grant access, so the owner can tell an
     edited row (a caregiver's key turned into an owner's) from a genuine one."""
     return _canonical({"locator": locator, "kind": kind, "acl": acl, "expiry_date": expiry_date})
+
+
+def open_label(master_key: bytes, row: KeyRow) -> str | None:
+    """The key's label, or None when the row's access fields were edited outside Luna
+    (or the row is not this vault's)."""
+    try:
+        return open_sealed(
+            derive_subkey(master_key, KEY_LABELS), row.display_name,
+            _label_aad(row.key_locator_hash, row.kind, row.acl, row.expiry_date),
+        ).decode("utf-8")
+    except (InvalidSeal, UnicodeDecodeError):
+        return None
+
+
+def judge_row(row: KeyRow, vault: VaultRecord, master_key: bytes) -> RowVerdict:
+    """Can this row be trusted? Its checksum (a flipped bit), the vault it belongs to, a
+    kind and role Luna knows, key-derivation settings Luna would run, and its sealed
+    label, whose seal binds kind, role and expiry: a row edited with its checksum
+    recomputed fails there. (An edited KDF or timestamp is bound into the wrap instead,
+    which only the key's own secret can check: unlocking with it fails.)"""
+    label = open_label(master_key, row)
+    problem = None
+    if not row.intact:
+        problem = "is damaged (it fails its checksum)"
+    elif row.database_id_hash != vault.database_id_hash:
+        problem = "belongs to another vault"
+    elif row.kind not in KINDS or row.role not in ROLES:
+        problem = "has a kind or role Luna does not know"
+    elif label is None:
+        problem = ("was edited outside Luna: its kind, role or expiry no longer match "
+                   "what Luna sealed")
+    else:
+        try:
+            KdfParams.from_json(row.kdf)
+        except VaultCorrupt:
+            problem = "holds key-derivation settings Luna would not run"
+    return RowVerdict(row, label, problem)
 
 
 def generated_key_locator(vault_id: str, canonical_key: str) -> str:
@@ -302,15 +360,7 @@ class KeyManager:
 
     @staticmethod
     def _open_label(master_key: bytes, row: KeyRow) -> str | None:
-        """The key's label, or None when the row's access fields were edited outside
-        Luna (or the row is not this vault's)."""
-        try:
-            return open_sealed(
-                derive_subkey(master_key, KEY_LABELS), row.display_name,
-                _label_aad(row.key_locator_hash, row.kind, row.acl, row.expiry_date),
-            ).decode("utf-8")
-        except (InvalidSeal, UnicodeDecodeError):
-            return None
+        return open_label(master_key, row)
 
     def _remember_failure(self, failure: FailedUnlock) -> None:
         import platform
@@ -328,24 +378,26 @@ class KeyManager:
 
     # -- managing keys (owner only) -----------------------------------------------
 
-    def list_keys(self, unlocked: UnlockedKey) -> list[KeyInfo]:
+    def judge_rows(self, unlocked: UnlockedKey) -> list[RowVerdict]:
+        """Every row of keys.db, judged (see `judge_row`)."""
         key_file = keystore.read(self.layout.keys_db)
+        return [judge_row(row, key_file.vault, unlocked.master_key) for row in key_file.rows]
+
+    def list_keys(self, unlocked: UnlockedKey) -> list[KeyInfo]:
         infos = []
-        for row in key_file.rows:
-            label = self._open_label(unlocked.master_key, row)
-            intact = (row.intact and label is not None
-                      and row.database_id_hash == key_file.vault.database_id_hash)
+        for verdict in self.judge_rows(unlocked):
+            row = verdict.row
             infos.append(
                 KeyInfo(
                     locator=row.key_locator_hash,
-                    label=label if label is not None else "(altered key)",
+                    label=verdict.name,
                     kind=row.kind,
                     role=row.role,
                     expiry_date=row.expiry_date,
                     created_at=row.created_at,
                     updated_at=row.updated_at,
                     last_used_at=row.last_used_at,
-                    intact=intact,
+                    intact=verdict.intact,
                 )
             )
         infos.sort(key=lambda k: (k.role != OWNER, k.kind != PASSPHRASE, k.created_at))
@@ -430,11 +482,12 @@ class KeyManager:
     def _find(self, unlocked: UnlockedKey, key_file: keystore.KeyFile, label: str) -> KeyRow:
         """The intact key called `label`; a row edited outside Luna is never acted on."""
         wanted = label.strip().casefold()
-        labels = [(row, self._open_label(unlocked.master_key, row)) for row in key_file.rows]
-        for row, name in labels:
-            if name is not None and name.casefold() == wanted:
-                return row
-        names = ", ".join(f"'{name}'" for _, name in labels if name is not None)
+        intact = [v for v in (judge_row(row, key_file.vault, unlocked.master_key)
+                              for row in key_file.rows) if v.intact]
+        for verdict in intact:
+            if verdict.name.casefold() == wanted:
+                return verdict.row
+        names = ", ".join(f"'{v.name}'" for v in intact)
         raise KeyRefused(f"There is no key called '{label}'. Keys: {names}.")
 
     def _info(self, unlocked: UnlockedKey, locator: str) -> KeyInfo:
