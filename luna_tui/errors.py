@@ -61,6 +61,13 @@ class ReadOnlyKey(LunaError):
     exit_code = EXIT_KEY
 
 
+class KdfTooHeavy(LunaError):
+    """Key-derivation settings above Luna's portable ceiling: refused before any work,
+    unless the person allows heavier settings for their own vault."""
+
+    exit_code = EXIT_KEY
+
+
 class KeyRefused(LunaError):
     """A key operation the key manager will not do (revoke the last owner key, ...)."""
 

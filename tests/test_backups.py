@@ -213,6 +213,44 @@ def test_an_edited_member_with_a_recomputed_checksum_fails_the_signature(backup)
         verify_backup(backup, PASSPHRASE)
 
 
+def test_a_backup_whose_keys_ask_for_a_derivation_above_the_ceiling_is_refused_unrun(
+        backup, tmp_path, monkeypatch):
+    """A hostile .lunabak can't make `backup verify` burn the machine: its keys.db rows
+    ask for m = 2 GiB, t = 200, p = 16 (checksums and manifest fixed up to match)."""
+    import hashlib
+
+    from helpers import keys_db_rows, rewrite_key_row
+    from luna_tui.errors import KdfTooHeavy
+
+    def heavy_keys(name: str, content: bytes) -> bytes:
+        if name == "keys.db":
+            edited = tmp_path / "keys.db"
+            edited.write_bytes(content)
+            for row in keys_db_rows(edited):
+                kdf = json.loads(row["kdf"]) | {"m": 2 * 1024 * 1024, "t": 200, "p": 16}
+                rewrite_key_row(edited, row["key_locator_hash"],
+                                kdf=json.dumps(kdf, sort_keys=True, separators=(",", ":")))
+            heavy_keys.data = edited.read_bytes()
+            return heavy_keys.data
+        if name == "manifest.json":
+            manifest = json.loads(content)
+            for member in manifest["members"]:
+                if member["name"] == "keys.db":
+                    member["sha256"] = hashlib.sha256(heavy_keys.data).hexdigest()
+                    member["size"] = len(heavy_keys.data)
+            return json.dumps(manifest).encode()
+        return content
+
+    def must_not_derive(*args, **kwargs):
+        raise AssertionError("a key derivation ran for a row above the ceiling")
+
+    rewrite(backup, heavy_keys)
+    monkeypatch.setattr("luna_tui.vault.key_manager.derive_key", must_not_derive)
+    with pytest.raises(KdfTooHeavy, match="did not run it"):
+        verify_backup(backup, PASSPHRASE)
+    assert not list(backup.parent.glob(".luna-verify-*"))
+
+
 def test_a_backup_of_a_newer_format_asks_for_a_newer_luna(backup):
     def newer(name: str, content: bytes) -> bytes:
         if name == "manifest.json":

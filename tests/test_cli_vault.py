@@ -59,7 +59,7 @@ def test_init_asks_twice_explains_weak_choices_and_prints_the_recovery_key(
 
 
 def test_init_from_a_script_reads_luna_passphrase(capsys, monkeypatch, no_terminal, layout):
-    monkeypatch.setattr("luna_tui.services.vault_setup.calibrate", lambda s: _cheap())
+    monkeypatch.setattr("luna_tui.vault.kdf.calibrate", lambda *a, **k: _cheap())
     monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
     assert run_cli(capsys, "init").code == 0
     assert layout.exists()
@@ -71,6 +71,17 @@ def _cheap():
     from conftest import cheap_kdf
 
     return cheap_kdf()
+
+
+def test_init_refuses_kdf_seconds_above_the_ceiling_before_asking_anything(capsys, answers,
+                                                                          monkeypatch, layout):
+    monkeypatch.setattr("luna_tui.vault.kdf._seconds_per_pass", lambda params: 0.001)
+    refused = run_cli(capsys, "init", "--kdf-seconds", "10")
+    assert refused.code == 3 and "--allow-heavy-kdf" in refused.err
+    assert answers.prompts == [] and not layout.exists()
+    for bad in ("nan", "inf", "0", "-1", "11", "soon"):
+        result = run_cli(capsys, "init", "--kdf-seconds", bad)
+        assert result.code == 2 and "seconds from 0 to 10" in result.err, bad
 
 
 def test_init_refuses_a_weak_passphrase_from_a_script(capsys, monkeypatch, no_terminal, layout):

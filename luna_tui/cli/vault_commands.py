@@ -22,9 +22,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         description="Create a new encrypted vault. Luna asks for a passphrase twice and "
         "prints a recovery key once.",
     )
-    init.add_argument("--kdf-seconds", type=float, default=None, metavar="S",
-                      help="how long one unlock's key derivation should take (default 0.5; "
-                      "never below Argon2id m=64 MiB, t=3)")
+    init.add_argument("--kdf-seconds", type=_kdf_seconds, default=None, metavar="S",
+                      help="how long one unlock's key derivation should take (default 0.5, "
+                      "at most 10; never below Argon2id m=64 MiB, t=3)")
+    init.add_argument("--allow-heavy-kdf", action="store_true",
+                      help="allow --kdf-seconds above Luna's portable ceiling (the vault then "
+                      "opens only with LUNA_ALLOW_HEAVY_KDF=1)")
     init.set_defaults(handler=cmd_init)
 
     passwd = commands.add_parser(
@@ -82,6 +85,19 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                         "log: re-anchor the audit chain after rows an older Luna lost (or a "
                         "missing month file), and remove attachment files no record owns")
     doctor.set_defaults(handler=cmd_doctor)
+
+
+def _kdf_seconds(text: str) -> float:
+    from luna_tui.vault.kdf import MAX_KDF_SECONDS
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= MAX_KDF_SECONDS:  # also false for nan
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a number of seconds from 0 to {MAX_KDF_SECONDS:g}")
+    return seconds
 
 
 def _expiry_date(text: str) -> dt.date:
@@ -154,7 +170,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from luna_tui.errors import VaultExists, VaultMadeNotOpened
     from luna_tui.services.vault_setup import create_vault
     from luna_tui.store.vault_swap import finish_interrupted_swap
-    from luna_tui.vault.kdf import DEFAULT_KDF_SECONDS
+    from luna_tui.vault.kdf import DEFAULT_KDF_SECONDS, calibrate
 
     layout = layout_from(args)
     finish_interrupted_swap(layout)  # a half-done restore is a vault, not an empty folder
@@ -164,13 +180,17 @@ def cmd_init(args: argparse.Namespace) -> int:
             "passphrase, or --home to make a new vault somewhere else."
         )
     print(f"Creating a new Luna vault in {layout.home}")
+    # Tuned before the passphrase is asked: a --kdf-seconds above the portable ceiling is
+    # refused before anyone types anything.
+    seconds = DEFAULT_KDF_SECONDS if args.kdf_seconds is None else args.kdf_seconds
+    kdf = calibrate(seconds, allow_heavy=args.allow_heavy_kdf)
     print("Choose a passphrase: a few unrelated words are strong and easy to remember.")
     passphrase = read_new_passphrase(args, env=PASSPHRASE_ENV, file_option="--passphrase-file",
                                      prompt="Passphrase: ")
-    seconds = DEFAULT_KDF_SECONDS if args.kdf_seconds is None else args.kdf_seconds
-    print("Creating the vault (tuning the key derivation to this machine)…")
+    print("Creating the vault…")
     try:
-        new = create_vault(layout, passphrase, kdf_seconds=seconds, client="cli")
+        new = create_vault(layout, passphrase, kdf=kdf, client="cli",
+                           allow_heavy_kdf=args.allow_heavy_kdf)
     except VaultMadeNotOpened as made:
         _show_recovery_key(made.recovery_key, made.kdf)  # it exists only now
         raise
@@ -182,6 +202,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def _show_recovery_key(recovery_key: str, params) -> None:  # noqa: ANN001 - KdfParams
     from luna_tui.vault.generated_keys import grouped
+    from luna_tui.vault.kdf import HEAVY_KDF_ENV
 
     key = grouped(recovery_key).split()
     print()
@@ -194,6 +215,9 @@ def _show_recovery_key(recovery_key: str, params) -> None:  # noqa: ANN001 - Kdf
     print()
     print(f"Key derivation: Argon2id, {params.memory_kib // 1024} MiB, {params.time_cost} passes, "
           f"{params.parallelism} lanes.")
+    if params.above_ceiling():
+        print(f"This is above Luna's portable ceiling: open the vault with {HEAVY_KDF_ENV}=1 "
+              "set, here and on any machine you restore it to.")
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:

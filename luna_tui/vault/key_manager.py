@@ -28,7 +28,7 @@ from luna_tui.home import VaultLayout
 from luna_tui.vault import keystore
 from luna_tui.vault.aead import InvalidSeal, open_sealed, seal
 from luna_tui.vault.generated_keys import canonical_form, looks_like_generated_key
-from luna_tui.vault.kdf import KdfParams, derive_key
+from luna_tui.vault.kdf import KdfParams, derive_key, heavy_kdf_allowed
 from luna_tui.vault.keystore import KeyRow, VaultRecord
 from luna_tui.vault.passphrase_policy import normalise
 from luna_tui.vault.subkeys import KEY_LABELS, derive_subkey, master_key_check
@@ -193,9 +193,13 @@ def generated_key_locator(vault_id: str, canonical_key: str) -> str:
 
 
 class KeyManager:
-    def __init__(self, layout: VaultLayout, clock: Clock | None = None) -> None:
+    def __init__(self, layout: VaultLayout, clock: Clock | None = None, *,
+                 allow_heavy_kdf: bool = False) -> None:
+        """`allow_heavy_kdf`: run derivations above the portable ceiling (a vault made
+        heavier on purpose); LUNA_ALLOW_HEAVY_KDF=1 allows them as well."""
         self.layout = layout
         self.clock = clock or SystemClock()
+        self.allow_heavy_kdf = allow_heavy_kdf or heavy_kdf_allowed()
 
     # -- creation -----------------------------------------------------------------
 
@@ -264,7 +268,7 @@ class KeyManager:
     def _wrap(self, row: KeyRow, vault: VaultRecord, master_key: bytes, secret: str,
               kdf: KdfParams) -> KeyRow:
         row = replace(row, kdf=kdf.to_json())
-        kek = derive_key(normalise(secret), kdf)
+        kek = derive_key(normalise(secret), kdf, allow_heavy=self.allow_heavy_kdf)
         return replace(row, wrapped_master_key=seal(kek, master_key, _aad(row, vault))).sealed()
 
     # -- unlocking ----------------------------------------------------------------
@@ -284,16 +288,23 @@ class KeyManager:
         if not candidates:
             candidates = self._passphrase_candidates(intact)
 
+        too_heavy: list[KdfParams] = []
         for row in candidates:
             params = KdfParams.from_json(row.kdf)
+            if params.above_ceiling() and not self.allow_heavy_kdf:
+                too_heavy.append(params)  # never derived: see below
+                continue
             attempt = generated if row.kind != PASSPHRASE and generated else secret
-            kek = derive_key(attempt, params)
+            kek = derive_key(attempt, params, allow_heavy=self.allow_heavy_kdf)
             try:
                 master_key = open_sealed(kek, row.wrapped_master_key, _aad(row, vault))
             except InvalidSeal:
                 continue
             return self._accept(vault, row, master_key)
 
+        if too_heavy:
+            # The secret opened no key Luna may derive for; say why the others were left.
+            too_heavy[0].check_ceiling()
         self._remember_failure(FailedUnlock("wrong passphrase", None))
         if damaged:
             raise VaultCorrupt(
