@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from luna_tui.cli.parsing import LunaArgumentParser
+from luna_tui.cli.parsing import LunaArgumentParser, whole_number
 from luna_tui.cli.vault_commands import layout_from, open_session
 from luna_tui.errors import EXIT_CORRUPT, UsageError
 
@@ -64,7 +64,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
     prune = actions.add_parser("prune", parents=[common],
                                help="delete all but the newest N backups of this vault")
-    prune.add_argument("--keep", metavar="N", type=int, required=True)
+    prune.add_argument("--keep", metavar="N", type=whole_number(1, 1000), required=True,
+                       help="how many of the newest to keep (1 to 1,000)")
     prune.add_argument("--dir", metavar="DIR", help="folder to prune")
     prune.set_defaults(handler=cmd_prune)
 

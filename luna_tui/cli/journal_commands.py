@@ -12,6 +12,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from luna_tui.cli.parsing import whole_number
 from luna_tui.cli.vault_commands import open_session
 from luna_tui.errors import (
     DiskFull,
@@ -91,14 +92,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     exporter.set_defaults(handler=cmd_export)
 
 
-def positive_count(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a positive whole number")
-    return number
+# How many rows a listing may ask for: a ten-year vault's journal (for everything at
+# once, `luna export` is the way).
+MAX_COUNT = 100_000
+positive_count = whole_number(1, MAX_COUNT)
 
 
 def resolve_patient(session: VaultSession, name: str | None) -> tuple[str, str]:

@@ -1,10 +1,12 @@
-"""argparse, as Luna's commands use it: usage errors exit 2 with one line, and the
-global options work before or after the sub-command."""
+"""argparse, as Luna's commands use it: usage errors exit 2 with one line, the global
+options work before or after the sub-command, and every number an option takes is
+bounded (a count far beyond any vault used to reach SQLite and fail as an overflow)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from luna_tui.errors import EXIT_USAGE
 
@@ -28,3 +30,19 @@ def common_options(top_level: bool) -> argparse.ArgumentParser:
     common.add_argument("--passphrase-file", metavar="FILE", default=default,
                         help="read the passphrase from the first line of FILE (for scripts)")
     return common
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, else a usage sentence."""
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise argparse.ArgumentTypeError(
+                f"'{text}' is not a whole number from {low:,} to {high:,}")
+        return number
+
+    return parse
