@@ -41,6 +41,12 @@ class ValidationError(LunaError):
         self.field = field
 
 
+class ImportRejected(ValidationError):
+    """A file to import that Luna refuses: too big, too deep, not JSON, or a field that
+    breaks the schema. One sentence naming the field and the entry; nothing of the
+    file was written (it is the file's fault, never the vault's)."""
+
+
 class NotFound(LunaError):
     pass
 

@@ -437,17 +437,20 @@ def print_json(value: Any) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from luna_tui.services.importing import Importer, read_import_file
+    from luna_tui.services.importing import Importer, check_document, read_import_file
 
-    document = read_import_file(Path(args.file).expanduser())
+    # The whole file is read and checked before the passphrase is asked for.
+    checked = check_document(read_import_file(Path(args.file).expanduser()), args.format)
     with open_session(args) as session:
         session.require_writable("import data")
         patient_id = resolve_patient(session, args.patient)[0] if args.patient else None
         with _progress("Importing") as advance:
-            result = Importer(session).import_document(
-                document, format=args.format, patient_id=patient_id, progress=advance)
+            result = Importer(session).import_checked(checked, patient_id=patient_id,
+                                                      progress=advance)
     tables = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in result.counts.items() if n)
-    print(f"Imported {result.total} rows from a {result.format} export: {tables or 'nothing'}.")
+    print(f"Imported {result.total} rows from a {result.format} export: {tables or 'nothing'}."
+          + (f" {result.already_here} were already in this vault." if result.already_here
+             else ""))
     return 0
 
 
