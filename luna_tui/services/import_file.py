@@ -21,9 +21,9 @@ from typing import Any
 
 from luna_tui.errors import ImportRejected, LunaError
 
-# A Luna export of a ten-year vault (100,000 entries, 1,000,000 AI messages) is about
-# 420 MB; larger files would need several times their size in memory to parse. Moving a
-# bigger vault whole is what backups are for.
+# 100,000 journal entries of about 1 KB make a 130 MB Luna export (measured); parsing
+# takes a few times a file's size in memory, so this bounds that too. Moving a bigger
+# vault whole is what backups are for.
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 # A Luna export nests 5 deep (document, tables, table, row, a list of tags), jrnl's 4.
 MAX_NESTING = 32
