@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from luna_tui.cli.parsing import LunaArgumentParser
 from luna_tui.errors import EXIT_CORRUPT, UsageError
+from luna_tui.terminal_text import terminal_text
 
 if TYPE_CHECKING:
     from luna_tui.services.vault_session import VaultSession
@@ -157,11 +158,11 @@ def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = (),
     session = VaultSession.connect(layout, unlocked, client="cli", repairing=repairing)
     if session.failed_unlocks:
         count = len(session.failed_unlocks)
+        latest = terminal_text(session.failed_unlocks[-1].created_at)  # from plain keys.db
         print(f"luna: note: {count} failed unlock attempt{'s' if count > 1 else ''} since the "
-              f"last unlock (the latest at {session.failed_unlocks[-1].created_at} UTC).",
-              file=sys.stderr)
+              f"last unlock (the latest at {latest} UTC).", file=sys.stderr)
     for warning in session.warnings:
-        print(f"luna: warning: {warning}", file=sys.stderr)
+        print(f"luna: warning: {terminal_text(warning)}", file=sys.stderr)
     return session
 
 
@@ -229,13 +230,15 @@ def cmd_passwd(args: argparse.Namespace) -> int:
         new_passphrase = read_new_passphrase(args, env=NEW_PASSPHRASE_ENV,
                                              file_option="--new-passphrase-file")
         info = KeyAdmin(session).change_passphrase(new_passphrase, label=args.label)
-    print(f"The passphrase of '{info.label}' is changed. The old one no longer opens the vault.")
+    print(f"The passphrase of '{terminal_text(info.label)}' is changed. The old one no longer "
+          "opens the vault.")
     return 0
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from luna_tui.clock import local_today
     from luna_tui.services.key_admin import KeyAdmin
@@ -251,7 +254,9 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
         status = "damaged" if not key.intact else "expired" if key.expired(today) else "ok"
         label = key.label + (" (this one)" if key.locator == current else "")
         last_used = (key.last_used_at or "never")[:16].replace("T", " ")
-        table.add_row(label, key.kind, key.role, key.expiry_date or "never", last_used, status)
+        # keys.db is a plain file: every field is shown as text, never as markup or controls.
+        table.add_row(*(Text(terminal_text(cell)) for cell in (
+            label, key.kind, key.role, key.expiry_date or "never", last_used, status)))
     Console().print(table)
     return 0
 
@@ -269,7 +274,7 @@ def cmd_keys_add(args: argparse.Namespace) -> int:
     info = added.info
     rights = "read everything and change nothing" if args.read_only else "do everything"
     until = f" until {info.expiry_date}" if info.expiry_date else ""
-    print(f"Added the key '{info.label}'. It can {rights}{until}.")
+    print(f"Added the key '{terminal_text(info.label)}'. It can {rights}{until}.")
     if added.generated_secret:
         print("Hand over this access key (shown once); it opens the vault like a passphrase:")
         print()
@@ -310,8 +315,8 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
     with open_session(args) as session:
         info = KeyAdmin(session).revoke(args.label)
-    print(f"Revoked '{info.label}': it no longer opens this vault. (A copy of keys.db made "
-          "before now still holds it; see README, Security.)")
+    print(f"Revoked '{terminal_text(info.label)}': it no longer opens this vault. (A copy of "
+          "keys.db made before now still holds it; see README, Security.)")
     return 0
 
 
@@ -356,12 +361,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     with open_session(args, repairing=args.repair) as session:
         if args.repair:
             for done in repair(session) or ["Nothing needed repairing."]:
-                console.print(f"[cyan]↻[/] {escape(done)}")
+                console.print(f"[cyan]↻[/] {escape(terminal_text(done))}")
             console.print()
         findings = run_checks(session)
     for finding in findings:
         mark = "[green]✓[/]" if finding.ok else "[red]✗[/]"
-        console.print(f"{mark} [bold]{escape(finding.check)}[/]: {escape(finding.detail)}")
+        console.print(f"{mark} [bold]{escape(finding.check)}[/]: "
+                      f"{escape(terminal_text(finding.detail))}")
     failed = [f for f in findings if not f.ok]
     if failed:
         console.print(f"\n{len(failed)} check(s) failed.")
