@@ -281,8 +281,8 @@ class JournalScreen(PlaceScreen):
         mood_select = self.query_one("#filter-mood", Select)
         tag_select = self.query_one("#filter-tag", Select)
         mood_value, tag_value = mood_select.value, tag_select.value
-        mood_select.set_options([(m, m) for m in moods])
-        tag_select.set_options([(f"#{t} ({n})", t) for t, n in tags])
+        mood_select.set_options([(plain(m), m) for m in moods])
+        tag_select.set_options([(plain(f"#{t} ({n})"), t) for t, n in tags])
         if mood_value in moods:
             mood_select.value = mood_value
         if tag_value in {t for t, _ in tags}:
