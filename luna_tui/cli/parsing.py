@@ -13,8 +13,10 @@ from luna_tui.errors import EXIT_USAGE
 
 class LunaArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
+        from luna_tui.terminal_text import terminal_text
+
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"luna: {message}\n")
+        self.exit(EXIT_USAGE, f"luna: {terminal_text(message)}\n")  # it quotes what was typed
 
 
 def common_options(top_level: bool) -> argparse.ArgumentParser:
