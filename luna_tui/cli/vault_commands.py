@@ -95,7 +95,7 @@ def _kdf_seconds(text: str) -> float:
         seconds = float(text)
     except ValueError:
         seconds = -1.0
-    if not 0 < seconds <= MAX_KDF_SECONDS:  # also false for nan
+    if not 0 <= seconds <= MAX_KDF_SECONDS:  # also false for nan; 0 means the floor
         raise argparse.ArgumentTypeError(
             f"'{text}' is not a number of seconds from 0 to {MAX_KDF_SECONDS:g}")
     return seconds
