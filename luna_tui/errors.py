@@ -41,6 +41,12 @@ class ValidationError(LunaError):
         self.field = field
 
 
+class ImportRejected(ValidationError):
+    """A file to import that Luna refuses: too big, too deep, not JSON, or a field that
+    breaks the schema. One sentence naming the field and the entry; nothing of the
+    file was written (it is the file's fault, never the vault's)."""
+
+
 class NotFound(LunaError):
     pass
 
@@ -58,6 +64,13 @@ class KeyExpired(LunaError):
 
 
 class ReadOnlyKey(LunaError):
+    exit_code = EXIT_KEY
+
+
+class KdfTooHeavy(LunaError):
+    """Key-derivation settings above Luna's portable ceiling: refused before any work,
+    unless the person allows heavier settings for their own vault."""
+
     exit_code = EXIT_KEY
 
 

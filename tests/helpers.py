@@ -114,3 +114,16 @@ def run_until_paused(args: list[str], pause_at: str, env_extra: dict[str, str] |
     line = process.stderr.readline()
     assert f"paused at {pause_at}" in line, line + process.stderr.read()
     return process
+
+
+def rewrite_key_row(path: Path, locator: str, **changes: object) -> None:
+    """Edit a keys.db row the way an attacker would: change fields, then recompute the
+    row's (unkeyed) checksum so it still looks whole."""
+    from dataclasses import replace
+
+    from luna_tui.vault import keystore
+
+    rows = {r.key_locator_hash: r for r in keystore.read(path).rows}
+    edited = replace(rows[locator], **changes).sealed()
+    update_key_row(path, locator,
+                   **{k: v for k, v in edited.__dict__.items() if k != "key_locator_hash"})

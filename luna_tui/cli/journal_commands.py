@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from luna_tui.cli.parsing import whole_number
 from luna_tui.cli.vault_commands import open_session
 from luna_tui.errors import (
     DiskFull,
@@ -23,6 +24,7 @@ from luna_tui.errors import (
     VaultBusy,
     VaultCorrupt,
 )
+from luna_tui.terminal_text import json_text, terminal_text
 
 if TYPE_CHECKING:
     from luna_tui.services.journal import Entry
@@ -91,14 +93,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     exporter.set_defaults(handler=cmd_export)
 
 
-def positive_count(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a positive whole number")
-    return number
+# How many rows a listing may ask for: a ten-year vault's journal (for everything at
+# once, `luna export` is the way).
+MAX_COUNT = 100_000
+positive_count = whole_number(1, MAX_COUNT)
 
 
 def resolve_patient(session: VaultSession, name: str | None) -> tuple[str, str]:
@@ -149,8 +147,8 @@ def cmd_add(args: argparse.Namespace) -> int:
                 raise  # refused before anything was typed: nothing to keep
             raise _not_saved(session, error, _draft_fields(text, args, session),
                              patient_id, typed=typed) from None
-    print(f"Saved to {patient_name}'s journal: {entry.entry_date} {entry.entry_time} "
-          f"\"{_short(entry.display_title, 60)}\"")
+    print(terminal_text(f"Saved to {patient_name}'s journal: {entry.entry_date} "
+                        f"{entry.entry_time} \"{_short(entry.display_title, 60)}\""))
     return 0
 
 
@@ -262,8 +260,8 @@ def _resume_add(args: argparse.Namespace) -> int:
             drafts.keep(draft.id, DRAFT_KIND, fields, patient_id=patient_id)
             raise _said_with(error, "Still not saved; the draft is kept, with these options."
                              ) from None
-    print(f"Saved to {patient_name}'s journal: {entry.entry_date} {entry.entry_time} "
-          f"\"{_short(entry.display_title, 60)}\"")
+    print(terminal_text(f"Saved to {patient_name}'s journal: {entry.entry_date} "
+                        f"{entry.entry_time} \"{_short(entry.display_title, 60)}\""))
     return 0
 
 
@@ -366,7 +364,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json([entry_json(e, patient_name) for e in entries])
     elif not entries:
-        print(f"{patient_name}'s journal is empty. Write the first entry with: luna add \"…\"")
+        print(f"{terminal_text(patient_name)}'s journal is empty. Write the first entry with: "
+              'luna add "…"')
     else:
         for entry in entries:
             print(_entry_line(entry))
@@ -389,13 +388,14 @@ def cmd_search(args: argparse.Namespace) -> int:
         ])
         return 0
     if not hits:
-        print(f"No entries match '{query}'.")
+        print(f"No entries match '{terminal_text(query)}'.")
         return 0
     bold = sys.stdout.isatty()
     for hit in hits:
         print(_entry_line(hit.entry))
-        pieces = [f"\x1b[1;33m{text}\x1b[0m" if match and bold else text
-                  for text, match in hit.snippet_parts()]
+        pieces = [f"\x1b[1;33m{shown}\x1b[0m" if match and bold else shown
+                  for text, match in hit.snippet_parts()
+                  if (shown := terminal_text(text, multiline=True))]
         print("    " + " ".join("".join(pieces).split()))
     return 0
 
@@ -420,7 +420,8 @@ def _entry_line(entry: Entry) -> str:
                                     entry.mood or "") if p)
     tags = " ".join(f"#{t}" for t in entry.tags)
     star = "★" if entry.favorite else ""
-    parts = [when, _short(entry.display_title, 50).ljust(50), mood, tags, star]
+    title = _short(terminal_text(entry.display_title), 50).ljust(50)
+    parts = [when, title, terminal_text(mood), terminal_text(tags), star]
     return "  ".join(p for p in parts if p).rstrip()
 
 
@@ -430,8 +431,8 @@ def _short(text: str, width: int) -> str:
 
 
 def print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    """JSON escapes the C0 controls itself; `json_text` escapes the rest."""
+    sys.stdout.write(json_text(json.dumps(value, ensure_ascii=False, indent=2)) + "\n")
 
 
 # -- import and export ----------------------------------------------------------------------
@@ -440,17 +441,20 @@ def print_json(value: Any) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from luna_tui.services.importing import Importer, read_import_file
+    from luna_tui.services.importing import Importer, check_document, read_import_file
 
-    document = read_import_file(Path(args.file).expanduser())
+    # The whole file is read and checked before the passphrase is asked for.
+    checked = check_document(read_import_file(Path(args.file).expanduser()), args.format)
     with open_session(args) as session:
         session.require_writable("import data")
         patient_id = resolve_patient(session, args.patient)[0] if args.patient else None
         with _progress("Importing") as advance:
-            result = Importer(session).import_document(
-                document, format=args.format, patient_id=patient_id, progress=advance)
+            result = Importer(session).import_checked(checked, patient_id=patient_id,
+                                                      progress=advance)
     tables = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in result.counts.items() if n)
-    print(f"Imported {result.total} rows from a {result.format} export: {tables or 'nothing'}.")
+    print(f"Imported {result.total} rows from a {result.format} export: {tables or 'nothing'}."
+          + (f" {result.already_here} were already in this vault." if result.already_here
+             else ""))
     return 0
 
 
@@ -461,10 +465,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     with open_session(args) as session:
         exporter = Exporter(session)
         if args.out is None:
+            out = _TerminalSafe(sys.stdout) if sys.stdout.isatty() else sys.stdout
             if args.format == "json":
-                exporter.write_json(sys.stdout)
+                exporter.write_json(out)
             else:
-                exporter.write_markdown(sys.stdout)
+                exporter.write_markdown(out)
             return 0
         total = sum(exporter.table_counts().values())
         with private_output(args.out) as out, _progress("Exporting", total) as advance:
@@ -477,6 +482,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"Wrote {rows} {what} to {args.out}. This file is NOT encrypted: keep it safe, "
           "and delete it when you no longer need it.", file=sys.stderr)
     return 0
+
+
+class _TerminalSafe:
+    """An export shown on a terminal rather than written to a file: its text is shown,
+    never obeyed (redirected to a file, the export is written exactly)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(terminal_text(text, multiline=True))
 
 
 class _progress:  # noqa: N801

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from luna_tui import crash_report
 from luna_tui.cli.parsing import LunaArgumentParser, common_options
 from luna_tui.errors import LunaError
+from luna_tui.terminal_text import terminal_text
 
 EXIT_INTERRUPTED = 130
 
@@ -66,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = getattr(args, "handler", None) or _run_app
         return int(handler(args) or 0)
     except LunaError as error:
-        print(f"luna: {error}", file=sys.stderr)
+        # A sentence may quote the vault (a key's label, a file's name): text only.
+        print(f"luna: {terminal_text(error, multiline=True)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("\nluna: cancelled.", file=sys.stderr)

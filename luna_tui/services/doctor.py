@@ -15,6 +15,7 @@ from pathlib import Path
 
 from luna_tui.home import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, VaultLayout
 from luna_tui.services.vault_session import VaultSession
+from luna_tui.vault.key_manager import UnlockedKey
 
 MAX_DETAILS = 5
 
@@ -27,7 +28,7 @@ class Finding:
 
 
 def run_checks(session: VaultSession) -> list[Finding]:
-    findings = [check_keys_file(session.layout)]
+    findings = [check_keys_file(session.layout, session.key)]
     findings += session.run(_database_checks, session)
     findings.append(session.run(_audit_chain_check, session))
     findings.append(check_attachments(session))
@@ -35,9 +36,10 @@ def run_checks(session: VaultSession) -> list[Finding]:
     return findings
 
 
-def check_keys_file(layout: VaultLayout) -> Finding:
+def check_keys_file(layout: VaultLayout, unlocked: UnlockedKey) -> Finding:
+    """The file's own integrity, then every row judged as `luna keys list` judges it."""
     from luna_tui.errors import LunaError
-    from luna_tui.vault import keystore
+    from luna_tui.vault.key_manager import KeyManager
 
     try:
         conn = sqlite3.connect(f"file:{layout.keys_db}?mode=ro", uri=True)
@@ -45,19 +47,16 @@ def check_keys_file(layout: VaultLayout) -> Finding:
             result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         finally:
             conn.close()
-        key_file = keystore.read(layout.keys_db)
+        if result != ["ok"]:
+            return Finding("keys.db", False, "; ".join(result[:MAX_DETAILS]))
+        verdicts = KeyManager(layout).judge_rows(unlocked)
     except (LunaError, sqlite3.Error) as exc:
         return Finding("keys.db", False, str(exc))
-    if result != ["ok"]:
-        return Finding("keys.db", False, "; ".join(result[:MAX_DETAILS]))
-    damaged = [
-        f"{row.kind} key ({row.role})"
-        for row in key_file.rows
-        if not row.intact or row.database_id_hash != key_file.vault.database_id_hash
-    ]
-    if damaged:
-        return Finding("keys.db", False, "damaged or edited: " + ", ".join(damaged))
-    return Finding("keys.db", True, f"{len(key_file.rows)} keys, all intact")
+    bad = [v for v in verdicts if not v.intact]
+    if bad:
+        return Finding("keys.db", False, "; ".join(
+            f"{v.name} ({v.row.kind}, {v.row.role}) {v.problem}" for v in bad[:MAX_DETAILS]))
+    return Finding("keys.db", True, f"{len(verdicts)} keys, all intact")
 
 
 def _database_checks(session: VaultSession) -> list[Finding]:

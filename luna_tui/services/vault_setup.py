@@ -41,8 +41,9 @@ STALE_STAGING_SECONDS = 3600
 
 def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None = None,
                  kdf_seconds: float = DEFAULT_KDF_SECONDS, clock: Clock | None = None,
-                 client: str = "cli") -> NewVault:
-    """Make a new vault and return it open (owner key), with its recovery key."""
+                 client: str = "cli", allow_heavy_kdf: bool = False) -> NewVault:
+    """Make a new vault and return it open (owner key), with its recovery key.
+    `allow_heavy_kdf`: key derivation above the portable ceiling, asked for on purpose."""
     from luna_tui.store.vault_swap import finish_interrupted_swap
 
     clock = clock or SystemClock()
@@ -50,11 +51,11 @@ def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None 
     _refuse_existing_vault(layout)
     passphrase = check_new_passphrase(passphrase)
     _remove_stale_staging(layout)
-    kdf = kdf or calibrate(kdf_seconds)
+    kdf = kdf or calibrate(kdf_seconds, allow_heavy=allow_heavy_kdf)
     staging = _make_staging_folder(layout)
     try:
         recovery_key = new_generated_key()
-        unlocked = KeyManager(staging, clock).create_keys_file(
+        unlocked = KeyManager(staging, clock, allow_heavy_kdf=allow_heavy_kdf).create_keys_file(
             staging.keys_db, passphrase, recovery_key, kdf
         )
         staged = VaultSession.connect(staging, unlocked, clock=clock, client=client, create=True)

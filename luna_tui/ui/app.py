@@ -28,12 +28,15 @@ from luna_tui import crash_report
 from luna_tui.clock import Clock, SystemClock
 from luna_tui.errors import LunaError
 from luna_tui.home import VaultLayout
+from luna_tui.terminal_text import terminal_text
 from luna_tui.ui import preferences
 from luna_tui.ui.backup_jobs import Activity, BackupJobs
 from luna_tui.ui.draft_keeper import OpenDrafts
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from textual.notifications import SeverityLevel
 
     from luna_tui.services.vault_session import VaultSession
     from luna_tui.vault.kdf import KdfParams
@@ -129,6 +132,15 @@ class LunaApp(App[None]):
         self.last_activity = self.clock.now()
         self._data_version: int | None = None
         self._prefs = preferences.load()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification is plain text, whatever a caller asks: they quote the vault
+        (a title, a file name, a service's sentence naming what was typed), so `[red]` in
+        one is shown as typed and its control characters escaped (see ui/plain_text.py).
+        No notification of Luna's uses markup."""
+        super().notify(terminal_text(message, multiline=True), title=terminal_text(title),
+                       severity=severity, timeout=timeout, markup=False)
 
     # -- starting -----------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from textual.widgets import Button, Label, OptionList
 from textual.widgets.option_list import Option
 
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 
 if TYPE_CHECKING:
     from luna_tui.services.drafts import DraftView
@@ -64,7 +65,7 @@ class DraftsDialog(ModalScreen["DraftView | None"]):
             yield Label("Unsaved drafts", classes="heading")
             yield Label("What you were typing when Luna locked or closed is kept, encrypted "
                         "in the vault.", classes="muted")
-            yield OptionList(*[Option(self._line(d, describe(d)), id=d.id)
+            yield OptionList(*[Option(plain(self._line(d, describe(d))), id=d.id)
                                for d in self.drafts.values()], id="drafts")
             yield Label("Enter resumes it · d discards it · Escape: later (offered again at "
                         "the next unlock)", classes="muted")

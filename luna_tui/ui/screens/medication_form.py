@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, TextArea
 
 from luna_tui.errors import LunaError, ValidationError
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn, clear_errors, show_field_error
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -157,7 +158,7 @@ class StopDialog(ModalScreen["MedicationView | None"]):
     def compose(self) -> ComposeResult:
         med = self.medication
         with Vertical(classes="dialog"):
-            yield Label(f"Stop {med.name} {med.dosage}?", classes="heading")
+            yield Label(plain(f"Stop {med.name} {med.dosage}?"), classes="heading")
             yield Label("It moves to the stopped list with its doses and history; s "
                         "resumes it.", classes="muted")
             yield Field("last day taken", Input("today", id="on", compact=True))

@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, Label, TextArea
 
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.field import Field, FieldColumn
@@ -73,8 +74,8 @@ class PatientsScreen(PlaceScreen):
         for patient in patients:
             current = Text("●", style="green") if patient.id == self.luna.patient_id else ""
             age = patient.age(today)
-            table.add_row(current, patient.name, "" if age is None else str(age),
-                          patient.relationship or "", patient.primary_doctor or "",
+            table.add_row(current, plain(patient.name), "" if age is None else str(age),
+                          plain(patient.relationship or ""), plain(patient.primary_doctor or ""),
                           "active" if patient.active else Text("archived", style="dim"),
                           key=patient.id)
         if patients:

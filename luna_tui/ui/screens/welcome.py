@@ -14,6 +14,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from luna_tui.errors import LunaError, VaultMadeNotOpened
 from luna_tui.services.terms import NOTICE_TEXT
+from luna_tui.ui.plain_text import plain
 
 if TYPE_CHECKING:
     from luna_tui.services.vault_setup import NewVault
@@ -117,7 +118,7 @@ class WelcomeScreen(Screen):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#status", Label)
-        status.update(text)
+        status.update(plain(text))
         status.set_class(error, "error")
 
 
