@@ -41,6 +41,12 @@ class ValidationError(LunaError):
         self.field = field
 
 
+class ImportRejected(ValidationError):
+    """A file to import that Luna refuses: too big, too deep, not JSON, or a field that
+    breaks the schema. One sentence naming the field and the entry; nothing of the
+    file was written (it is the file's fault, never the vault's)."""
+
+
 class NotFound(LunaError):
     pass
 
@@ -61,6 +67,13 @@ class ReadOnlyKey(LunaError):
     exit_code = EXIT_KEY
 
 
+class KdfTooHeavy(LunaError):
+    """Key-derivation settings above Luna's portable ceiling: refused before any work,
+    unless the person allows heavier settings for their own vault."""
+
+    exit_code = EXIT_KEY
+
+
 class KeyRefused(LunaError):
     """A key operation the key manager will not do (revoke the last owner key, ...)."""
 
@@ -78,6 +91,20 @@ class KeyChangeNotAudited(LunaError):
     def __init__(self, message: str, new_secret: str | None = None) -> None:
         super().__init__(message)
         self.new_secret = new_secret
+
+
+class VaultMadeNotOpened(LunaError):
+    """A new vault was made, then could not be opened (a disk that filled up just then).
+    Its recovery key exists only here and must still be shown, once."""
+
+    def __init__(self, message: str, cause: LunaError, recovery_key: str, kdf: object) -> None:
+        super().__init__(message)
+        self.exit_code = cause.exit_code
+        self.recovery_key = recovery_key
+        self.kdf = kdf
+
+    def __repr__(self) -> str:
+        return f"VaultMadeNotOpened({self.message!r}, recovery_key=<redacted>)"
 
 
 class VaultMissing(LunaError):
@@ -114,7 +141,8 @@ class DiskFull(LunaError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(
-            message or "The disk is full, so nothing was saved. Free some space and try again."
+            message or "The disk is full, so Luna stopped: nothing was saved or changed. Free "
+            "some space and try again; your vault is unharmed."
         )
 
 

@@ -116,10 +116,50 @@ def make_private(path: Path) -> None:
         raise os_error_to_luna(exc, path) from exc
 
 
+# Below this much free space, SQLite's "disk I/O error" means the disk filled up
+# (a WAL or its index could not grow), not that a file is damaged.
+NEARLY_FULL_BYTES = 4 * 1024 * 1024
+
+
+def free_bytes(path: Path) -> int | None:
+    """Free space for this user on the disk holding `path` (or its nearest parent)."""
+    for place in (path, *path.parents):
+        try:
+            info = os.statvfs(place)
+        except (OSError, AttributeError):  # missing, or no statvfs (Windows)
+            continue
+        return info.f_bavail * info.f_frsize
+    return None
+
+
+def disk_nearly_full(path: Path) -> bool:
+    free = free_bytes(path)
+    return free is not None and free < NEARLY_FULL_BYTES
+
+
+def disk_full(path: Path) -> DiskFull:
+    """The sentence for a full disk, saying which disk and how much is left."""
+    free = free_bytes(path)
+    if free is not None and free < NEARLY_FULL_BYTES:
+        where = f"only {_amount(free)} is left on the disk holding {path}"
+    else:  # a quota, or a disk that filled and emptied again since
+        where = f"there was no room to write in {path} (or your quota there is used up)"
+    return DiskFull(f"The disk is full: {where}, so Luna stopped and nothing was saved or "
+                    "changed. Free some space and try again; your vault is unharmed.")
+
+
+def _amount(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KiB"
+    return f"{size / 1024 / 1024:.1f} MiB"
+
+
 def os_error_to_luna(exc: OSError, path: Path) -> LunaError:
     """One sentence for the file-system errors a person can do something about."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskFull()
+        return disk_full(path.parent if path.suffix else path)
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return ReadOnlyLocation(
             f"Luna can't write to {path.parent if path.suffix else path}: "

@@ -35,12 +35,34 @@ CREATE TABLE attachments (
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 , extracted_text TEXT);
 
+CREATE TABLE audit_anchor (
+    resume_seq INTEGER NOT NULL PRIMARY KEY,
+    missing_from INTEGER NOT NULL,
+    resume_mac TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    mac TEXT NOT NULL
+);
+
 CREATE TABLE audit_head (
     id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
     seq INTEGER NOT NULL,
     mac VARCHAR(255) NOT NULL,
     month VARCHAR(255) NOT NULL,
     updated_at TEXT NOT NULL
+, crash_safe_from INTEGER NOT NULL DEFAULT 1);
+
+CREATE TABLE audit_outbox (
+    seq INTEGER NOT NULL PRIMARY KEY,
+    month TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    key_locator_hash TEXT,
+    record_locator TEXT,
+    diff TEXT,
+    host TEXT NOT NULL,
+    client TEXT NOT NULL,
+    mac TEXT NOT NULL
 );
 
 CREATE TABLE config (
@@ -62,6 +84,17 @@ CREATE TABLE conversation_summaries (
     importance_score REAL NOT NULL DEFAULT 0.5,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+CREATE TABLE drafts (
+    id TEXT NOT NULL PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (trim(kind) <> ''),
+    item_id TEXT,
+    patient_id TEXT REFERENCES patients (id) ON DELETE CASCADE,
+    fields TEXT NOT NULL CHECK (json_valid(fields) AND json_type(fields) = 'object'),
+    context TEXT NOT NULL CHECK (json_valid(context) AND json_type(context) = 'object'),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
 );
 
 CREATE TABLE journal_entries (
@@ -276,6 +309,8 @@ CREATE UNIQUE INDEX attachments_storage_path ON attachments (storage_path);
 CREATE INDEX conversation_summaries_patient_id ON conversation_summaries (patient_id);
 
 CREATE INDEX conversation_summaries_session_id_end_message_id ON conversation_summaries (session_id, end_message_id);
+
+CREATE INDEX drafts_patient_id ON drafts (patient_id);
 
 CREATE INDEX idx_journal_entries_daily_scores ON journal_entries (patient_id, entry_date, mood_scale, sleep_hours);
 

@@ -61,7 +61,7 @@ class FakeClock:
         return self.moment.astimezone().date()
 
     def to_machine_time(self) -> None:
-        """Move to the machine's own time (the one test-side read of the wall clock): for
+        """Move to the machine's own time (the tests' one read of the wall clock): for
         tests whose child processes run Luna on the real clock."""
         self.moment = dt.datetime.now(dt.UTC)
 
@@ -159,34 +159,35 @@ def layout(luna_home: Path) -> VaultLayout:
 
 @pytest.fixture
 def clock(request: pytest.FixtureRequest) -> Iterator[FakeClock]:
+    """The ordinary day; each of TODAYS for a test marked `dates`; and the machine's own
+    time for a test marked `slow`: those start Luna processes, which run on the real
+    clock, and a vault they share must not be months apart from it."""
     today: Today | None = getattr(request, "param", None)
     if today is None:
-        yield FakeClock()
+        fake = FakeClock()
+        if request.node.get_closest_marker("slow") is not None:
+            fake.to_machine_time()
+        yield fake
         return
     with local_timezone(today.zone) if today.zone else nullcontext():
         yield FakeClock(today.moment())
 
 
 @pytest.fixture(autouse=True)
-def system_clock(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+def system_clock(request: pytest.FixtureRequest, clock: FakeClock,
+                 monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Code that makes its own SystemClock — the CLI's commands, a vault opened without a
     clock, a restore — reads the test's clock, so no test depends on the machine's date
     (a vault made at the clock's today and reopened at the machine's would split its
-    audit log across months) nor straddles the machine's midnight. Child processes keep
-    the real clock (see `machine_time`)."""
+    audit log across months) nor straddles the machine's midnight. Except in a test
+    marked `slow`: its child processes run Luna on the real clock, and what the test
+    opens itself must agree with them, even when a month ends meanwhile."""
     from luna_tui.clock import SystemClock
 
+    if request.node.get_closest_marker("slow") is not None:
+        return clock
     monkeypatch.setattr(SystemClock, "now", lambda self: clock.now())
     monkeypatch.setattr(SystemClock, "wall_time", lambda self: clock.wall_time())
-    return clock
-
-
-@pytest.fixture
-def machine_time(clock: FakeClock) -> FakeClock:
-    """The test's clock at the machine's time, before any vault is made: child processes
-    run Luna on the real clock, and a vault they share must not be months apart from it.
-    Call clock.to_machine_time() again before reading what they wrote."""
-    clock.to_machine_time()
     return clock
 
 

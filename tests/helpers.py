@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,3 +62,68 @@ def encrypted_connection(path: Path, key: bytes):
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
     return conn
+
+
+AUDIT_OUTBOX = "0006_audit_outbox"
+
+
+@contextmanager
+def an_older_luna(knew: Callable[[str], bool]) -> Iterator[None]:
+    """While inside, vaults are made as an older Luna did: only main's migration scripts
+    `knew(name)` accepts are applied. The audit outbox always is: this Luna writes every
+    audit row through it (an older Luna's vault gains it before any row is written)."""
+    from playhouse.migrations import Migration
+
+    from luna_tui.store import migrate
+
+    shipped_names, shipped_load = migrate.script_names, Migration.load_directory
+
+    def known(name: str) -> bool:
+        return knew(name) or name == AUDIT_OUTBOX
+
+    def script_names(database_name: str) -> list[str]:
+        names = shipped_names(database_name)
+        return [n for n in names if known(n)] if database_name == migrate.MAIN else names
+
+    def load_directory(directory: str):  # noqa: ANN202 - playhouse's Migration list
+        found = shipped_load(directory)
+        if str(migrate.migrations_dir(migrate.MAIN)) != str(directory):
+            return found
+        return [m for m in found if known(m.name)]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(migrate, "script_names", script_names)
+        patch.setattr(Migration, "load_directory", load_directory)
+        yield
+
+
+def run_until_paused(args: list[str], pause_at: str, env_extra: dict[str, str] | None = None,
+                     stdin: str | None = None) -> subprocess.Popen:
+    """Start `luna ARGS` and return it once it waits at the fault point `pause_at`
+    (luna_tui/fault_points.py), for the test to kill it there."""
+    from conftest import PASSPHRASE
+
+    env = {**os.environ, "LUNA_PASSPHRASE": PASSPHRASE, "LUNA_TEST_PAUSE_AT": pause_at,
+           **(env_extra or {})}
+    process = subprocess.Popen([sys.executable, "-m", "luna_tui", *args], env=env,
+                               stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if stdin is not None:
+        process.stdin.write(stdin)
+        process.stdin.close()
+    line = process.stderr.readline()
+    assert f"paused at {pause_at}" in line, line + process.stderr.read()
+    return process
+
+
+def rewrite_key_row(path: Path, locator: str, **changes: object) -> None:
+    """Edit a keys.db row the way an attacker would: change fields, then recompute the
+    row's (unkeyed) checksum so it still looks whole."""
+    from dataclasses import replace
+
+    from luna_tui.vault import keystore
+
+    rows = {r.key_locator_hash: r for r in keystore.read(path).rows}
+    edited = replace(rows[locator], **changes).sealed()
+    update_key_row(path, locator,
+                   **{k: v for k, v in edited.__dict__.items() if k != "key_locator_hash"})

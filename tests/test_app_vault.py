@@ -247,14 +247,14 @@ async def test_the_theme_is_remembered(layout, session, tmp_path):
 
 
 @pytest.mark.slow
-async def test_changes_from_another_process_appear(machine_time, layout, session):
+async def test_changes_from_another_process_appear(layout, session, clock):
     import asyncio
     import os
     import subprocess
     import sys
 
     session.close()
-    app = make_app(layout, machine_time)  # the script below runs on the machine's clock
+    app = make_app(layout, clock)  # the machine's time, as the script's below (slow)
     async with app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
         await pilot.press("2")

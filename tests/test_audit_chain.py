@@ -116,11 +116,13 @@ def test_a_cut_off_tail_is_found(keys_and_layout, audit_file, clock):
     key, layout = keys_and_layout
     with encrypted_connection(audit_file, key) as conn:
         last = conn.execute("SELECT max(seq) FROM audit").fetchone()[0]
-        conn.execute("DELETE FROM audit WHERE seq >= ?", (last - 1,))
+        conn.execute("DELETE FROM audit WHERE seq >= ?", (last - 2,))
     with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
         finding = chain_finding(session)
-    # The reopening appended rows after the cut, so the gap shows where the cut was.
-    assert f"rows {last - 1}–{last} are missing" in finding.detail
+    # The last transaction's row (the lock) is still in luna.db's outbox and goes back
+    # into the file; the reopening appended rows after it, so the gap shows the cut.
+    assert f"rows {last - 2}–{last - 1} are missing before row {last}" in finding.detail
+    assert "removed" in finding.detail and "crash" not in finding.detail
 
 
 def test_a_tail_cut_after_the_last_session_is_found_by_the_head(session, layout):
@@ -172,13 +174,16 @@ def test_a_deleted_month_is_found(layout, session, clock):
     assert "missing" in finding.detail
 
 
-def test_a_deleted_current_month_is_warned_about_at_unlock(layout, session, clock, audit_file):
+def test_a_deleted_current_month_is_refused_not_started_afresh(layout, session, clock,
+                                                               audit_file):
+    from luna_tui.errors import IntegrityFailure
+
     write_events(session, 2)
     session.close()
     audit_file.unlink()
-    with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
-        assert any(f"audit/{audit_file.stem}.db is missing" in w for w in reopened.warnings)
-        assert not chain_finding(reopened).ok
+    with pytest.raises(IntegrityFailure, match="luna doctor --repair"):
+        VaultSession.open(layout, PASSPHRASE, clock=clock)
+    assert not audit_file.exists()
 
 
 def test_doctor_exits_4_and_names_the_bad_row(keys_and_layout, audit_file, capsys, monkeypatch):
@@ -198,15 +203,15 @@ def test_a_full_disk_mid_transaction_leaves_nothing_half_written(session):
     def fill_up():
         from luna_tui.store.models.base import database
 
-        pages = database.execute_sql("PRAGMA audit.page_count").fetchone()[0]
-        database.execute_sql(f"PRAGMA audit.max_page_count = {pages + 1}")
+        pages = database.execute_sql("PRAGMA main.page_count").fetchone()[0]
+        database.execute_sql(f"PRAGMA main.max_page_count = {pages + 1}")
         head_before = AuditHead.get_by_id(1).seq
         try:
             with session.writing("test") as tx:
                 for i in range(500):
                     tx.record("bulk", diff={"filler": "x" * 400, "i": i})
         finally:
-            database.execute_sql("PRAGMA audit.max_page_count = 1073741823")
+            database.execute_sql("PRAGMA main.max_page_count = 1073741823")
         return head_before
 
     head_before = session.run(lambda: AuditHead.get_by_id(1).seq)
@@ -223,6 +228,12 @@ def _chain_inputs(session, layout):
     return files, session.keys.audit_db, session.keys.audit_mac
 
 
+def _as_of(head):
+    from luna_tui.store.audit_chain import ChainInputs
+
+    return ChainInputs(head.seq, head.mac, 1, (), ())
+
+
 def test_rows_another_luna_appends_during_doctor_are_not_called_tampering(session, layout):
     """Doctor reads the head, then another process appends before the walk ends."""
     from luna_tui.store.audit_chain import verify_chain
@@ -230,7 +241,7 @@ def test_rows_another_luna_appends_during_doctor_are_not_called_tampering(sessio
     head = session.run(lambda: AuditHead.get_by_id(1))
     write_events(session, 2)  # the "other process"
     newest = session.run(lambda: AuditHead.get_by_id(1).seq)
-    report = verify_chain(*_chain_inputs(session, layout), head.seq, head.mac,
+    report = verify_chain(*_chain_inputs(session, layout), _as_of(head),
                           current_head_seq=lambda: newest)
     assert report.ok, report.problem
 
@@ -241,6 +252,6 @@ def test_rows_after_a_head_that_stays_behind_are_reported(session, layout):
 
     head = session.run(lambda: AuditHead.get_by_id(1))
     write_events(session, 2)
-    report = verify_chain(*_chain_inputs(session, layout), head.seq, head.mac,
+    report = verify_chain(*_chain_inputs(session, layout), _as_of(head),
                           current_head_seq=lambda: head.seq)
     assert "never recorded" in (report.problem or "")

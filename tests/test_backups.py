@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE, cheap_kdf
+from helpers import run_until_paused
 from luna_tui.clock import utc_timestamp
 from luna_tui.errors import (
     BackupDamaged,
@@ -154,27 +155,6 @@ def test_backup_to_a_chosen_folder_and_prune_keeps_the_newest(session, tmp_path,
         backups.prune(0, folder)
 
 
-@pytest.mark.dates
-def test_leftovers_of_a_killed_backup_are_cleared_once_an_hour_old(session, layout, clock):
-    """Their age is measured on the clock's wall time (the files' times are set on it)."""
-    folder = layout.backups_dir
-    folder.mkdir(parents=True)
-    leftovers = {".luna-20270101-000000.123-ab.staging": 2 * 3600,
-                 ".luna-20270101-000001.part": 2 * 3600,
-                 ".luna-20270101-000002.456-cd.staging": 50 * 60,
-                 ".luna-20270101-000003.part": 50 * 60}
-    for name, age in leftovers.items():
-        path = folder / name
-        if name.endswith(".staging"):
-            path.mkdir()
-        else:
-            path.write_bytes(b"encrypted")
-        os.utime(path, (clock.wall_time() - age, clock.wall_time() - age))
-    made = Backups(session).create()
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [made.path.name, *(name for name, age in leftovers.items() if age < 3600)])
-
-
 # -- what verify catches ---------------------------------------------------------------------
 
 def test_a_truncated_backup_is_refused_with_a_sentence(backup):
@@ -217,6 +197,64 @@ def rewrite(backup: Path, change) -> None:  # noqa: ANN001
     backup.write_bytes(buffer.getvalue())
 
 
+def rebuild_with(backup: Path, extra: tarfile.TarInfo, data: bytes = b"", *,
+                 listed: bool = False) -> None:
+    """Rebuild the archive with one more member before the manifest (and, if `listed`,
+    named in the manifest too, as a forger fixing up the list would)."""
+    import hashlib
+
+    with tarfile.open(backup) as tar:
+        members = [(m, tar.extractfile(m).read() if m.isfile() else b"")
+                   for m in tar.getmembers()]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for info, content in members:
+            if info.name == "manifest.json":
+                extra.size = len(data) if extra.isfile() else 0
+                tar.addfile(extra, io.BytesIO(data) if extra.isfile() else None)
+                if listed:
+                    manifest = json.loads(content)
+                    manifest["members"].append({"name": extra.name, "size": len(data),
+                                                "sha256": hashlib.sha256(data).hexdigest()})
+                    content = json.dumps(manifest).encode()
+                    info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    backup.write_bytes(buffer.getvalue())
+
+
+def _link(name: str, target: str, kind: bytes = tarfile.SYMTYPE) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, target
+    return info
+
+
+@pytest.mark.parametrize(("extra", "listed", "said"), [
+    (tarfile.TarInfo("keys.db"), False, "holds 'keys.db' twice"),  # the issue's case
+    (tarfile.TarInfo("luna.db"), True, "holds 'luna.db' twice"),
+    (tarfile.TarInfo("notes.txt"), True, "not a file a Luna backup holds"),
+    (tarfile.TarInfo("../escaped.db"), False, "outside the vault"),
+    (tarfile.TarInfo("/tmp/absolute.db"), False, "outside the vault"),
+    (tarfile.TarInfo("audit/../../up.db"), False, "outside the vault"),
+    (_link("audit/2026-10.db", "/etc/passwd"), True, "not a plain file"),
+    (_link("audit/2026-09.db", "keys.db", tarfile.LNKTYPE), True, "not a plain file"),
+    (tarfile.TarInfo("manifest.json"), False, "holds 'manifest.json' twice"),
+], ids=["keys-twice", "listed-twice", "unexpected", "dotdot", "absolute", "inner-dotdot",
+        "symlink", "hardlink", "manifest-twice"])
+def test_a_backup_with_a_stray_member_is_damaged_before_anything_is_extracted(
+        backup, monkeypatch, extra, listed, said):
+    rebuild_with(backup, extra, b"sneaky", listed=listed)
+
+    def must_not_extract(*args, **kwargs):
+        raise AssertionError("a member was extracted from an archive with a stray member")
+
+    monkeypatch.setattr(backup_archive, "_extract_one", must_not_extract)
+    with pytest.raises(BackupDamaged, match=said) as refused:
+        verify_backup(backup, PASSPHRASE)
+    assert "File exists" not in str(refused.value)
+    assert not list(backup.parent.glob(".luna-verify-*"))
+    assert not (backup.parent.parent / "escaped.db").exists()
+
+
 def test_an_edited_member_with_a_recomputed_checksum_fails_the_signature(backup):
     import hashlib
 
@@ -237,6 +275,44 @@ def test_an_edited_member_with_a_recomputed_checksum_fails_the_signature(backup)
     rewrite(backup, change)
     with pytest.raises(BackupDamaged, match="manifest was changed"):
         verify_backup(backup, PASSPHRASE)
+
+
+def test_a_backup_whose_keys_ask_for_a_derivation_above_the_ceiling_is_refused_unrun(
+        backup, tmp_path, monkeypatch):
+    """A hostile .lunabak can't make `backup verify` burn the machine: its keys.db rows
+    ask for m = 2 GiB, t = 200, p = 16 (checksums and manifest fixed up to match)."""
+    import hashlib
+
+    from helpers import keys_db_rows, rewrite_key_row
+    from luna_tui.errors import KdfTooHeavy
+
+    def heavy_keys(name: str, content: bytes) -> bytes:
+        if name == "keys.db":
+            edited = tmp_path / "keys.db"
+            edited.write_bytes(content)
+            for row in keys_db_rows(edited):
+                kdf = json.loads(row["kdf"]) | {"m": 2 * 1024 * 1024, "t": 200, "p": 16}
+                rewrite_key_row(edited, row["key_locator_hash"],
+                                kdf=json.dumps(kdf, sort_keys=True, separators=(",", ":")))
+            heavy_keys.data = edited.read_bytes()
+            return heavy_keys.data
+        if name == "manifest.json":
+            manifest = json.loads(content)
+            for member in manifest["members"]:
+                if member["name"] == "keys.db":
+                    member["sha256"] = hashlib.sha256(heavy_keys.data).hexdigest()
+                    member["size"] = len(heavy_keys.data)
+            return json.dumps(manifest).encode()
+        return content
+
+    def must_not_derive(*args, **kwargs):
+        raise AssertionError("a key derivation ran for a row above the ceiling")
+
+    rewrite(backup, heavy_keys)
+    monkeypatch.setattr("luna_tui.vault.key_manager.derive_key", must_not_derive)
+    with pytest.raises(KdfTooHeavy, match="did not run it"):
+        verify_backup(backup, PASSPHRASE)
+    assert not list(backup.parent.glob(".luna-verify-*"))
 
 
 def test_a_backup_of_a_newer_format_asks_for_a_newer_luna(backup):
@@ -324,7 +400,7 @@ WRITER = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_a_backup_taken_while_entries_are_written_verifies_and_holds_every_earlier_one(
-        machine_time, layout, session, tmp_path):
+        layout, session, tmp_path):
     write_entries(session, 20, "before")
     stop = tmp_path / "stop"
     env = {**os.environ, "LUNA_PASSPHRASE": PASSPHRASE, "LUNA_BUSY_TIMEOUT": "30"}
@@ -348,18 +424,8 @@ def test_a_backup_taken_while_entries_are_written_verifies_and_holds_every_earli
     assert committed <= set(entry_texts(restored))
 
 
-def run_until_paused(args: list[str], pause_at: str, env_extra: dict[str, str] | None = None):
-    env = {**os.environ, "LUNA_PASSPHRASE": PASSPHRASE, "LUNA_TEST_PAUSE_AT": pause_at,
-           **(env_extra or {})}
-    process = subprocess.Popen([sys.executable, "-m", "luna_tui", *args], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = process.stderr.readline()
-    assert f"paused at {pause_at}" in line, line + process.stderr.read()
-    return process
-
-
 @pytest.mark.slow
-def test_a_backup_killed_before_it_is_whole_leaves_no_backup(machine_time, backup, layout):
+def test_a_backup_killed_before_it_is_whole_leaves_no_backup(backup, layout):
     process = run_until_paused(["backup", "create"], "backup.before-rename")
     process.kill()
     process.wait()
@@ -455,19 +521,17 @@ def test_a_restore_killed_part_way_leaves_one_whole_vault(changed_since_backup, 
         assert all(f.ok for f in run_checks(session)), run_checks(session)
 
 
-def test_a_backup_of_an_older_schema_is_migrated_on_restore(tmp_path, monkeypatch):
+def test_a_backup_of_an_older_schema_is_migrated_on_restore(tmp_path):
+    from helpers import AUDIT_OUTBOX, an_older_luna
     from luna_tui.store import migrate
 
-    newest = migrate.script_names("main")[-1]
-    shipped = migrate.script_names
-    monkeypatch.setattr(migrate, "script_names",
-                        lambda name: [s for s in shipped(name) if s != newest])
+    newest = [name for name in migrate.script_names("main") if name != AUDIT_OUTBOX][-1]
     old = VaultLayout(tmp_path / "old")
-    created = create_vault(old, PASSPHRASE, kdf=cheap_kdf())
-    write_entries(created.session, 2, "old luna")
-    made = Backups(created.session).create().path
-    created.session.close()
-    monkeypatch.undo()
+    with an_older_luna(lambda name: name != newest):
+        created = create_vault(old, PASSPHRASE, kdf=cheap_kdf())
+        write_entries(created.session, 2, "old luna")
+        made = Backups(created.session).create().path
+        created.session.close()
     manifest, _data, _mac = backup_archive.read_manifest(made)
     assert newest not in manifest.schema["main"]
     target = VaultLayout(tmp_path / "new")

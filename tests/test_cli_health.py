@@ -252,7 +252,7 @@ def test_no_vitals_says_how_to_record_one(capsys, vault):
     (["vitals", "add", "weight", "70", "--patient", "Nobody"], 1, "no patient called"),
     (["meds", "frobnicate"], 2, "invalid choice"),
     (["dose", "Metformin"], 2, "required"),
-    (["appts", "-n", "0"], 2, "not a positive whole number"),
+    (["appts", "-n", "0"], 2, "not a whole number from 1 to 100,000"),
     (["appts", "export"], 2, "--out"),
 ])
 def test_bad_input_is_one_sentence(capsys, vault, args, code, message):

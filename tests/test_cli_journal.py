@@ -123,6 +123,23 @@ def test_list_is_newest_first_and_search_highlights(capsys, vault, monkeypatch):
     assert plain.code == 0 and "No entries match" in plain.out
 
 
+HUGE = "99999999999999999999"  # beyond SQLite's 64-bit integers
+
+
+@pytest.mark.parametrize("args", [
+    ["list", "-n", HUGE], ["search", "knee", "-n", HUGE], ["records", "-n", HUGE],
+    ["appts", "-n", HUGE], ["vitals", "-n", HUGE], ["list", "-n", "-1"],
+    ["list", "-n", "lots"], ["backup", "prune", "--keep", HUGE],
+    ["backup", "prune", "--keep", "0"], ["bench", "--entries", HUGE],
+    ["bench", "--messages", "-1"], ["bench", "--repeat", "0"],
+])
+def test_every_number_an_option_takes_is_bounded_with_a_sentence(capsys, vault, args):
+    result = run_cli(capsys, *args)
+    assert result.code == 2, result.err
+    assert "is not a whole number from" in result.err and "Traceback" not in result.err
+    assert "went wrong inside Luna" not in result.err
+
+
 def test_an_empty_journal_says_how_to_begin(capsys, vault):
     result = run_cli(capsys, "list")
     assert "journal is empty" in result.out and 'luna add "' in result.out
@@ -175,9 +192,9 @@ def test_json_output_of_list_holds_every_documented_field(capsys, vault, monkeyp
 
 
 @pytest.mark.slow
-def test_bench_builds_its_own_vaults_and_reports_every_measure(capsys, layout, machine_time):
+def test_bench_builds_its_own_vaults_and_reports_every_measure(capsys, layout):
     """Functional only: the numbers are for `luna bench`, never for a test. Its app runs
-    in a child process, on the machine's clock: so does the vault it times."""
+    in a child process, on the machine's clock: so does the vault it builds (slow)."""
     result = run_cli(capsys, "bench", "--entries", "300", "--messages", "500", "--repeat", "1")
     assert result.code == 0, result.err
     for measure in ("bulk import of 300 entries", "newest page of 50", "search top 50",

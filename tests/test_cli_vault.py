@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE
-from helpers import run_cli
+from helpers import keys_db_rows, rewrite_key_row, run_cli
 from luna_tui.services.vault_session import VaultSession
 
 
@@ -59,7 +59,7 @@ def test_init_asks_twice_explains_weak_choices_and_prints_the_recovery_key(
 
 
 def test_init_from_a_script_reads_luna_passphrase(capsys, monkeypatch, no_terminal, layout):
-    monkeypatch.setattr("luna_tui.services.vault_setup.calibrate", lambda s: _cheap())
+    monkeypatch.setattr("luna_tui.vault.kdf.calibrate", lambda *a, **k: _cheap())
     monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
     assert run_cli(capsys, "init").code == 0
     assert layout.exists()
@@ -71,6 +71,17 @@ def _cheap():
     from conftest import cheap_kdf
 
     return cheap_kdf()
+
+
+def test_init_refuses_kdf_seconds_above_the_ceiling_before_asking_anything(capsys, answers,
+                                                                          monkeypatch, layout):
+    monkeypatch.setattr("luna_tui.vault.kdf._seconds_per_pass", lambda params: 0.001)
+    refused = run_cli(capsys, "init", "--kdf-seconds", "10")
+    assert refused.code == 3 and "--allow-heavy-kdf" in refused.err
+    assert answers.prompts == [] and not layout.exists()
+    for bad in ("nan", "inf", "-1", "11", "soon"):
+        result = run_cli(capsys, "init", "--kdf-seconds", bad)
+        assert result.code == 2 and "seconds from 0 to 10" in result.err, bad
 
 
 def test_init_refuses_a_weak_passphrase_from_a_script(capsys, monkeypatch, no_terminal, layout):
@@ -165,6 +176,37 @@ def test_keys_add_list_and_revoke(capsys, session, layout, monkeypatch, no_termi
     assert run_cli(capsys, "keys", "list").code == 3
 
 
+@pytest.mark.parametrize("changes", [
+    {"acl": '{"role":"owner"}'},  # a caregiver's key made an owner's
+    {"expiry_date": "2099-12-31"},  # its expiry pushed out
+    {"kind": "recovery"},  # dressed up as the recovery key
+], ids=["acl", "expiry", "kind"])
+def test_doctor_and_keys_list_judge_an_edited_key_row_alike(capsys, session, layout,
+                                                            monkeypatch, changes):
+    import datetime as dt
+
+    from luna_tui.services.key_admin import KeyAdmin
+
+    added = KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE,
+                                      expiry=dt.date(2026, 12, 31))
+    session.close()
+    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("COLUMNS", "150")  # one table row a line
+    assert run_cli(capsys, "doctor").code == 0
+    rewrite_key_row(layout.keys_db, added.info.locator, **changes)
+    assert [r["checksum"] for r in keys_db_rows(layout.keys_db)]  # still looks whole
+
+    doctor = run_cli(capsys, "doctor")
+    listed = run_cli(capsys, "keys", "list")
+    assert doctor.code == 4, doctor.out
+    flagged = [line for line in listed.out.splitlines() if line.rstrip().endswith("damaged")]
+    assert len(flagged) == 1, listed.out
+    name = "(altered key, made 2026-11-22)"
+    assert flagged[0].startswith(name)
+    assert f"keys.db: {name}" in " ".join(doctor.out.split())
+    assert "The vault is healthy" not in doctor.out
+
+
 def test_a_bad_expiry_date_is_a_usage_error(capsys, session):
     result = run_cli(capsys, "keys", "add", "--label", "x", "--expires", "31/12/2027")
     assert result.code == 2 and "YYYY-MM-DD" in result.err
@@ -185,7 +227,7 @@ def test_an_unexpected_error_is_one_sentence_without_a_traceback(capsys, monkeyp
 
     monkeypatch.setattr("luna_tui.cli.vault_commands.cmd_doctor", broken)
     result = run_cli(capsys, "doctor")
-    assert result.code == 1
+    assert result.code == 70  # a crash (luna_tui/crash_report.py; more in test_crash_report)
     assert "something went wrong inside Luna (ValueError)" in result.err
     assert "Traceback" not in result.err and "internal detail" not in result.err
 

@@ -43,8 +43,7 @@ WRITER = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_two_processes_writing_at_once_keep_every_row_and_one_chain(machine_time, layout,
-                                                                     session, tmp_path):
+def test_two_processes_writing_at_once_keep_every_row_and_one_chain(layout, session, tmp_path):
     session.close()
     go = tmp_path / "go"
     env = {**os.environ, "LUNA_PASSPHRASE": PASSPHRASE, "LUNA_BUSY_TIMEOUT": "30"}
@@ -63,7 +62,6 @@ def test_two_processes_writing_at_once_keep_every_row_and_one_chain(machine_time
         windows.append([float(t) for t in out.split()])
     # Both write loops ran at the same time: each waited on the other's lock.
     assert max(start for start, _ in windows) < min(end for _, end in windows)
-    machine_time.to_machine_time()  # the writers' clock: their month is the one attached
     with VaultSession.open(layout, PASSPHRASE) as reopened:
         locators = reopened.run(lambda: [
             e.record_locator for e in
@@ -74,8 +72,7 @@ def test_two_processes_writing_at_once_keep_every_row_and_one_chain(machine_time
 
 
 @pytest.mark.slow
-def test_a_vault_busy_beyond_the_timeout_exits_5_and_loses_nothing(machine_time, layout,
-                                                                    session):
+def test_a_vault_busy_beyond_the_timeout_exits_5_and_loses_nothing(layout, session):
     main_key = session.keys.main_db
     session.close()
     holder = encrypted_connection(layout.main_db, main_key)
@@ -90,6 +87,5 @@ def test_a_vault_busy_beyond_the_timeout_exits_5_and_loses_nothing(machine_time,
     assert result.returncode == 5, result.stderr
     assert "busy in another Luna process" in result.stderr
     assert "Traceback" not in result.stderr
-    machine_time.to_machine_time()
     with VaultSession.open(layout, PASSPHRASE) as reopened:
         assert [f for f in run_checks(reopened) if not f.ok] == []

@@ -12,7 +12,7 @@ import pytest
 from pdf_maker import text_pdf
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE, cheap_kdf
-from luna_tui.errors import ValidationError
+from luna_tui.errors import ImportRejected, ValidationError
 from luna_tui.home import VaultLayout
 from luna_tui.services.appointments import Appointments
 from luna_tui.services.attachments import Attachments
@@ -27,6 +27,9 @@ from luna_tui.services.vault_session import VaultSession
 from luna_tui.services.vault_setup import create_vault
 from luna_tui.services.vitals import Vitals
 from luna_tui.store.models.registry import DATA_MODELS
+
+# Timestamps of rows made by hand, as Luna writes them.
+T1, T2, T3 = "2026-11-01T10:00:00.000Z", "2026-11-01T10:01:00.000Z", "2026-11-01T10:02:00.000Z"
 
 JRNL_EXPORT = {
     "tags": {"@work": 2, "@sleep": 1},
@@ -64,24 +67,24 @@ def fill_every_table(session) -> str:
     def ai_and_records():
         with session.writing("test"):
             ChatSession.create(id="chat-1", patient=me, persona="persona-journal-companion",
-                               title="Evening chat", created_at="t1", updated_at="t1")
+                               title="Evening chat", created_at=T1, updated_at=T1)
             first = Message.create(session="chat-1", role="user", content="I slept badly",
-                                   created_at="t1", updated_at="t1")
+                                   created_at=T1, updated_at=T1)
             Message.create(session="chat-1", role="assistant", content="Tell me more",
-                           created_at="t2", updated_at="t2")
+                           created_at=T2, updated_at=T2)
             SemanticPin.create(id="pin-1", session="chat-1", patient=me, message=first.id,
                                content="sleeps badly", medical_category="symptom",
-                               created_at="t2", updated_at="t2")
+                               created_at=T2, updated_at=T2)
             ConversationSummary.create(id="sum-1", session="chat-1", patient=me,
                                        summary="Sleep trouble", start_message_id=first.id,
                                        end_message_id=first.id + 1, message_count=2,
-                                       created_at="t3", updated_at="t3")
+                                       created_at=T3, updated_at=T3)
             MedicalRecord.create(id="rec-1", patient=mum.id, record_type="lab_result",
                                  title="HbA1c", text="6.1 %", tags=["diabetes"],
-                                 created_at="t1", updated_at="t1")
+                                 created_at=T1, updated_at=T1)
             TermsAcceptance.create(id="terms-1", terms_key="not-a-medical-device", version="1",
-                                   text_sha256="a" * 64, accepted_at="t1", created_at="t1",
-                                   updated_at="t1")
+                                   text_sha256="a" * 64, accepted_at=T1, created_at=T1,
+                                   updated_at=T1)
 
     session.run(ai_and_records)
     source = session.layout.home.parent / "lab.pdf"  # outside the vault, like a download
@@ -138,8 +141,9 @@ def test_export_then_import_into_a_new_vault_loses_nothing(session, other_layout
                                              other_layout.home.parent / "copy.pdf")
         assert copy.read_bytes() == text_pdf("HbA1c 6.1 percent")  # under the new vault's key
         again = Importer(second).import_document(json.loads(out.getvalue()))
-        assert again.total == result.total
-        assert table_contents(second) == before  # importing twice changes nothing
+        assert again.total == 0  # importing twice adds nothing, and changes nothing
+        assert again.already_here == result.total + result.already_here
+        assert table_contents(second) == before
 
 
 def test_the_export_is_json_with_one_row_per_line(session):
@@ -195,10 +199,10 @@ def test_an_export_with_a_broken_reference_imports_nothing(session):
                              "entry_date": "2026-01-01", "entry_time": "", "tags": [],
                              "emotions": [], "journal_type": "free",
                              "privacy_level": "private", "favorite": 0,
-                             "created_at": "t", "updated_at": "t"}]}}
-    with pytest.raises(Exception) as failure:
+                             "created_at": T1, "updated_at": T1}]}}
+    with pytest.raises(ImportRejected, match=r"entry 1 \(journal_entries\): patient_id "
+                       "'nobody' names a row of patients that is neither in the file nor"):
         Importer(session).import_document(document)
-    assert "FOREIGN KEY" in str(failure.value) or "constraint" in str(failure.value).lower()
     me = Settings(session).current_patient_id()
     assert Journal(session).count(me) == 0
 
@@ -257,27 +261,37 @@ def test_an_export_that_fails_half_way_is_still_on_the_audit_record(session):
 def test_imported_settings_must_pass_the_same_checks_as_luna_settings_set(session):
     settings = Settings(session)
     document = {"format": "luna-export", "version": 1, "tables": {"config": [
-        {"key": "auto_lock_minutes", "value": "0", "created_at": "t", "updated_at": "t"},
-        {"key": "journal.default_privacy", "value": '"Private"', "created_at": "t",
-         "updated_at": "t"},
-        {"key": "no.such.setting", "value": "1", "created_at": "t", "updated_at": "t"},
+        {"key": "auto_lock_minutes", "value": "0", "created_at": T1, "updated_at": T1},
+        {"key": "journal.default_privacy", "value": '"Private"', "created_at": T1,
+         "updated_at": T1},
+        {"key": "no.such.setting", "value": "1", "created_at": T1, "updated_at": T1},
     ]}}
     Importer(session).import_document(document)
     assert settings.get("auto_lock_minutes") == 5  # 0 would mean locking at once: left out
     assert settings.get("journal.default_privacy") == "private"
 
 
-def test_an_import_that_fails_leaves_no_attachment_files(session, other_layout, clock):
+def test_an_import_that_fails_leaves_no_attachment_files(session, other_layout, clock,
+                                                         monkeypatch):
+    from luna_tui.errors import DiskFull
+    from luna_tui.services import importing
+
     fill_every_table(session)
     out = io.StringIO()
     Exporter(session).write_json(out)
     session.close()
-    document = json.loads(out.getvalue())
-    document["tables"]["terms"] = ["not a row"]  # imported after the attachments
+    upsert = importing._upsert
+
+    def full_at_terms(model, rows, **options):  # written after the attachments
+        if model._meta.table_name == "terms":
+            raise DiskFull()
+        return upsert(model, rows, **options)
+
+    monkeypatch.setattr(importing, "_upsert", full_at_terms)
     target = create_vault(other_layout, OTHER_PASSPHRASE, kdf=cheap_kdf(), clock=clock)
     with target.session as second:
-        with pytest.raises(ValidationError, match="damaged"):
-            Importer(second).import_document(document)
+        with pytest.raises(DiskFull):
+            Importer(second).import_document(json.loads(out.getvalue()))
         assert not [p for p in other_layout.home.rglob("attachments/**/*") if p.is_file()]
 
 
@@ -310,7 +324,7 @@ def test_an_import_never_replaces_the_file_of_an_attachment_already_here(session
     row = document["tables"]["attachments"][0]
     row["content_base64"] = "b3RoZXI="  # "other", under the same id
     row["sha256"], row["size"] = hashlib.sha256(b"other").hexdigest(), 5
-    with pytest.raises(ValidationError, match="not the file this vault holds"):
+    with pytest.raises(ImportRejected, match="is another file in this vault"):
         Importer(session).import_document(document)
     kept = session.run(lambda: Attachment.get())
     copy = Attachments(session).save_copy(kept.id, tmp_path / "kept.pdf")

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from luna_tui.errors import VaultCorrupt
+from luna_tui.errors import KdfTooHeavy, VaultCorrupt
 from luna_tui.vault import kdf
 from luna_tui.vault.kdf import KdfParams
 
@@ -76,3 +76,50 @@ def test_derivation_depends_on_salt_and_secret():
     assert kdf.derive_key("secret words", params) == key
     assert kdf.derive_key("secret word", params) != key
     assert kdf.derive_key("secret words", KdfParams(8, 1, 1, b"t" * 16)) != key
+
+
+# -- the portable ceiling ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("m", "t", "p", "excess"), [
+    (2 * 1024 * 1024, 200, 16, "KiB of memory"),  # the hostile row
+    (65536, 201, 4, "201 passes"),
+    (65536, 3, 9, "9 lanes"),
+    (1024 * 1024, 13, 4, "1,024 MiB × 13 passes"),  # each part in bounds, their product not
+])
+def test_parameters_above_the_portable_ceiling_are_named(m, t, p, excess):
+    params = KdfParams(m, t, p, os.urandom(16))
+    params.validate()  # possible: only too heavy to run unasked
+    assert excess in (params.above_ceiling() or "")
+    with pytest.raises(KdfTooHeavy, match="LUNA_ALLOW_HEAVY_KDF=1"):
+        params.check_ceiling()
+    params.check_ceiling(allow_heavy=True)
+
+
+def test_every_parameter_set_luna_has_made_is_within_the_ceiling():
+    for time_cost in (3, 14, 200):  # the floor, a default on a fast machine, --kdf-seconds 10
+        assert KdfParams(65536, time_cost, 4, os.urandom(16)).above_ceiling() is None
+    assert KdfParams(1024 * 1024, 12, 8, os.urandom(16)).above_ceiling() is None
+
+
+def test_heavy_parameters_are_never_derived_unasked(monkeypatch):
+    def argon2_must_not_run(*args, **kwargs):
+        raise AssertionError("Argon2 ran above the ceiling")
+
+    monkeypatch.setattr("argon2.low_level.hash_secret_raw", argon2_must_not_run)
+    heavy = KdfParams(2 * 1024 * 1024, 200, 16, os.urandom(16))
+    with pytest.raises(KdfTooHeavy):
+        kdf.derive_key("secret words", heavy)
+    monkeypatch.setenv("LUNA_ALLOW_HEAVY_KDF", "1")
+    with pytest.raises(AssertionError, match="above the ceiling"):  # allowed: it would run
+        kdf.derive_key("secret words", heavy)
+
+
+def test_calibration_stays_within_the_ceiling_unless_more_is_allowed(monkeypatch):
+    monkeypatch.setattr(kdf, "_seconds_per_pass", lambda params: 0.001)  # a very fast machine
+    assert kdf.calibrate().time_cost == 200  # the default is quietly kept under it
+    assert kdf.calibrate(0.1).time_cost == 100
+    with pytest.raises(KdfTooHeavy, match="--allow-heavy-kdf"):
+        kdf.calibrate(5.0)  # asked for on purpose: said, not silently cut
+    heavy = kdf.calibrate(5.0, allow_heavy=True)
+    assert heavy.time_cost == 5000 and heavy.above_ceiling()

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import os
 import unicodedata
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from conftest import OTHER_PASSPHRASE, PASSPHRASE, cheap_kdf
 from helpers import keys_db_rows, update_key_row
 from luna_tui.errors import (
+    KdfTooHeavy,
     KeyExpired,
     KeyRefused,
     ReadOnlyKey,
@@ -27,6 +29,7 @@ from luna_tui.services.vault_setup import create_vault
 from luna_tui.store.models.audit import AuditEvent
 from luna_tui.vault import keystore
 from luna_tui.vault.generated_keys import grouped
+from luna_tui.vault.kdf import KdfParams
 
 
 def open_with(layout, secret, clock=None) -> VaultSession:
@@ -181,6 +184,54 @@ def test_absurd_kdf_parameters_are_refused_before_argon2_runs(layout, new_vault,
     monkeypatch.setattr("argon2.low_level.hash_secret_raw", argon2_must_not_run)
     with pytest.raises(VaultCorrupt):
         open_with(layout, PASSPHRASE)
+
+
+def _must_not_derive(*args, **kwargs):
+    raise AssertionError("a key derivation ran for a row above the ceiling")
+
+
+def test_a_key_row_above_the_portable_ceiling_is_refused_before_any_derivation(
+        layout, new_vault, monkeypatch):
+    """m = 2 GiB, t = 200, p = 16: within what Argon2 can run, but minutes of work at 2 GiB.
+    Refused in words, and quickly: the derivation is never started."""
+    new_vault.session.close()
+    for row in keys_db_rows(layout.keys_db):
+        kdf = json.loads(row["kdf"]) | {"m": 2 * 1024 * 1024, "t": 200, "p": 16}
+        _rewrite_with_checksum(layout, row["key_locator_hash"],
+                               kdf=json.dumps(kdf, sort_keys=True, separators=(",", ":")))
+    monkeypatch.setattr("luna_tui.vault.key_manager.derive_key", _must_not_derive)
+    monkeypatch.setattr("luna_tui.vault.kdf.derive_key", _must_not_derive)
+    for secret in (PASSPHRASE, new_vault.recovery_key):
+        with pytest.raises(KdfTooHeavy, match="LUNA_ALLOW_HEAVY_KDF=1") as refused:
+            open_with(layout, secret)
+        assert "2,097,152 KiB of memory" in str(refused.value)
+
+
+def test_a_vault_made_heavier_on_purpose_opens_when_its_person_allows_it(layout, clock,
+                                                                          monkeypatch):
+    heavy = KdfParams(8, 300, 1, os.urandom(16))  # above the ceiling in passes, cheap to run
+    with pytest.raises(KdfTooHeavy):
+        create_vault(layout, PASSPHRASE, kdf=heavy, clock=clock)
+    assert not layout.exists()
+    create_vault(layout, PASSPHRASE, kdf=heavy, clock=clock, allow_heavy_kdf=True).session.close()
+    with pytest.raises(KdfTooHeavy, match="300 passes"):
+        open_with(layout, PASSPHRASE)
+    monkeypatch.setenv("LUNA_ALLOW_HEAVY_KDF", "1")
+    with open_with(layout, PASSPHRASE) as session:
+        assert session.key.role == "owner"
+
+
+def test_a_heavy_row_does_not_stand_in_the_way_of_a_light_one(layout, session, monkeypatch):
+    """A hostile row added beside the owner's costs nothing when the owner unlocks."""
+    added = KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
+    session.close()
+    row = next(r for r in keys_db_rows(layout.keys_db)
+               if r["key_locator_hash"] == added.info.locator)
+    kdf = json.loads(row["kdf"]) | {"m": 2 * 1024 * 1024, "t": 200, "p": 16}
+    _rewrite_with_checksum(layout, added.info.locator, acl=json.dumps({"role": "owner"}),
+                           kdf=json.dumps(kdf, sort_keys=True, separators=(",", ":")))
+    with open_with(layout, PASSPHRASE) as owner:
+        assert owner.key.label == "owner"
 
 
 @pytest.mark.parametrize("damage", ["zero-bytes", "truncated", "garbage"])
@@ -429,7 +480,7 @@ def test_an_edited_role_can_not_be_laundered_by_the_owner(layout, session):
                            acl=json.dumps({"role": "owner"}, separators=(",", ":")))
     keys = {k.locator: k for k in KeyAdmin(session).list_keys()}
     assert not keys[added.info.locator].intact
-    assert keys[added.info.locator].label == "(altered key)"
+    assert keys[added.info.locator].label == "(altered key, made 2026-11-22)"
     with pytest.raises(KeyRefused, match="no key called 'caregiver'"):
         KeyAdmin(session).change_passphrase("brand new words for a key", label="caregiver")
 

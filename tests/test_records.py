@@ -313,16 +313,10 @@ def test_edits_update_the_checksum_and_the_audit_log_keeps_no_text(session, reco
     assert not any(CANARY in str(d) for d in diffs)
 
 
-def test_an_older_vault_gains_searchable_attachment_text(layout, clock, monkeypatch):
+def test_an_older_vault_gains_searchable_attachment_text(layout, clock):
     from conftest import cheap_kdf
+    from helpers import an_older_luna
     from luna_tui.services.vault_setup import create_vault
-    from luna_tui.store import migrate
-
-    real_names = migrate.script_names
-    monkeypatch.setattr(migrate, "script_names", lambda name: [
-        n for n in real_names(name) if name != migrate.MAIN or n < "0005"])
-    created = create_vault(layout, PASSPHRASE, kdf=cheap_kdf(), clock=clock)
-    me = Settings(created.session).current_patient_id()
 
     def old_record():
         from luna_tui.store.models.base import database
@@ -332,9 +326,11 @@ def test_an_older_vault_gains_searchable_attachment_text(layout, clock, monkeypa
                 "INSERT INTO records (id, patient_id, title, tags, created_at, updated_at)"
                 " VALUES ('rec-1', ?, 'Allergy clinic letter', '[]', 't', 't')", (me,))
 
-    created.session.run(old_record)
-    created.session.close()
-    monkeypatch.setattr(migrate, "script_names", real_names)
+    with an_older_luna(lambda name: name < "0005"):
+        created = create_vault(layout, PASSPHRASE, kdf=cheap_kdf(), clock=clock)
+        me = Settings(created.session).current_patient_id()
+        created.session.run(old_record)
+        created.session.close()
     with VaultSession.open(layout, PASSPHRASE) as session:
         assert [h.record.id for h in Records(session).search(me, "allergy")] == ["rec-1"]
 

@@ -14,11 +14,14 @@ are not looked for.
 from __future__ import annotations
 
 import ast
+import copy
 import io
 import json
 import re
 import tokenize
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("luna_tui", "migrations")
@@ -199,6 +202,7 @@ def test_every_row_is_stamped_by_the_clock_not_by_sqlite(session, clock, layout,
 
     from conftest import OTHER_PASSPHRASE, cheap_kdf
     from luna_tui.clock import utc_timestamp
+    from luna_tui.errors import ImportRejected
     from luna_tui.home import VaultLayout
     from luna_tui.services.ai_chat import AiChat
     from luna_tui.services.appointments import Appointments
@@ -250,14 +254,17 @@ def test_every_row_is_stamped_by_the_clock_not_by_sqlite(session, clock, layout,
     exported = io.StringIO()
     Exporter(session).write_json(exported)
     document = json.loads(exported.getvalue())
-    for row in document["tables"]["vitals"]:  # a hand-made file may leave them out
-        del row["created_at"], row["updated_at"]
     session.close()
     clock.advance(days=1)
     imported = utc_timestamp(clock.now())
     other = VaultLayout(tmp_path / "other")
     with create_vault(other, OTHER_PASSPHRASE, kdf=cheap_kdf(), clock=clock).session as second:
+        unstamped = copy.deepcopy(document)
+        for row in unstamped["tables"]["vitals"]:  # a hand-made file may leave them out
+            del row["created_at"], row["updated_at"]
+        with pytest.raises(ImportRejected, match="created_at is missing"):
+            Importer(second).import_document(unstamped)  # never stamped by SQLite's clock
         Importer(second).import_document(document)
         stamps = stamps_by_table(second, tables)
-    assert stamps["vitals"] == {imported}
+    assert stamps["vitals"] == {made}  # the rows keep their own
     assert {t: s for t, s in stamps.items() if not s <= {created, made, imported}} == {}

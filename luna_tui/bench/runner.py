@@ -74,13 +74,12 @@ def _cli_time(home: Path, *args: str, runs: int = 7) -> tuple[float, int]:
     """
     env = {**os.environ, "LUNA_HOME": str(home), "LUNA_PASSPHRASE": PASSPHRASE}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run([sys.executable, "-m", "luna_tui", *args], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "luna_tui", *args]
+    _run(command, env, args)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "luna_tui", *args], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _run(command, env, args)
         times.append(time.perf_counter() - started)
     return statistics.median(times), _peak_rss_kb(env, args)
 
@@ -89,12 +88,27 @@ def _peak_rss_kb(env: dict[str, str], args: tuple[str, ...]) -> int:
     """Peak RSS of one `luna` process, measured from a tiny launcher: a child forked
     straight from this (large) process would report this process's memory as its own."""
     launcher = ("import resource, subprocess, sys; "
-                "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, "
-                "stderr=subprocess.DEVNULL); "
+                "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
                 "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    result = subprocess.run([sys.executable, "-c", launcher, sys.executable, "-m", "luna_tui",
-                             *args], env=env, check=True, capture_output=True, text=True)
-    return int(result.stdout.strip())
+    out = _run([sys.executable, "-c", launcher, sys.executable, "-m", "luna_tui", *args], env,
+               args, keep_output=True)
+    return int(out.strip())
+
+
+def _run(command: list[str], env: dict[str, str], args: tuple[str, ...], *,
+         keep_output: bool = False) -> str:
+    """Run one process of the benchmark and return its output. If it fails, say which
+    command and what it said (a bare CalledProcessError, with the child's stderr thrown
+    away, left nothing to go on)."""
+    from luna_tui.errors import LunaError
+
+    result = subprocess.run(command, env=env, text=True, stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE if keep_output else subprocess.DEVNULL)
+    if result.returncode != 0:
+        said = result.stderr.strip().splitlines()[-1:] or ["nothing"]
+        raise LunaError(f"The benchmark's `luna {' '.join(args)}` failed (exit status "
+                        f"{result.returncode}); its last words: {said[0]}")
+    return result.stdout or ""
 
 
 def run(sizes: Sizes, report: Callable[[str], None] = print, *, repeat: int = 7
@@ -157,8 +171,11 @@ def run(sizes: Sizes, report: Callable[[str], None] = print, *, repeat: int = 7
         report("measuring the app (in a pseudo-terminal)")
         from luna_tui.bench import app_timing
 
+        # Each End loads the next 50 entries; a small vault has fewer pages to load
+        # (100 entries: one), and waiting for a page that cannot come never ends.
+        pages = min(5, sizes.entries // 50 - 1)
         app = app_timing.run_app(large_home, PASSPHRASE, Path(tmp) / "config",
-                                 runs=max(1, min(repeat, 3)))
+                                 runs=max(1, min(repeat, 3)), pages=pages)
         results.append(Measurement("`luna` spawn → unlock screen painted",
                                    app.spawn_to_unlock, 0.250))
         results.append(Measurement("passphrase → dashboard painted, minus the KDF",

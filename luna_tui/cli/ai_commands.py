@@ -16,6 +16,7 @@ from luna_tui.cli.journal_commands import print_json, resolve_patient
 from luna_tui.cli.parsing import LunaArgumentParser
 from luna_tui.cli.vault_commands import open_session
 from luna_tui.errors import UsageError
+from luna_tui.terminal_text import terminal_text
 
 AI_KEY_ENV = "LUNA_AI_KEY"
 AI_MODULES = ("luna_tui.services.ai_chat", "luna_tui.services.ai_context",
@@ -102,8 +103,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
         def on_delta(text: str) -> None:
             streamed.append(text)
-            if not args.no_stream:
-                sys.stdout.write(text)
+            if not args.no_stream:  # the model's words, which may quote the vault: text only
+                sys.stdout.write(terminal_text(text, multiline=True))
                 sys.stdout.flush()
 
         try:
@@ -115,7 +116,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(f"luna: session {chat_session.id} (continue with: luna ask --session "
                   f"{chat_session.id})", file=sys.stderr)
     if args.no_stream:
-        print(outcome.result.text)
+        print(terminal_text(outcome.result.text, multiline=True))
     if outcome.result.finish_reason == "length":
         print("luna: note: the answer was cut at the persona's token limit.", file=sys.stderr)
     return 0
@@ -160,7 +161,7 @@ def cmd_ai_config(args: argparse.Namespace) -> int:
             "ai.timeout_seconds": settings.get("ai.timeout_seconds"),
         }
     for name, value in shown.items():
-        print(f"{name} = {value}")
+        print(f"{name} = {terminal_text(value)}")
     local = is_loopback(base_url)
     if not local and not allow_remote:
         print("luna: note: this endpoint is not on this machine; Luna will not send it "
@@ -202,7 +203,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print(f"{'period':<12} {'requests':>8} {'failed':>6} {'prompt':>9} {'completion':>10}  "
           "finish reasons")
     for p in periods:
-        reasons = ", ".join(f"{name} {count}" for name, count in p.finish_reasons.items())
+        reasons = terminal_text(", ".join(f"{name} {count}"
+                                          for name, count in p.finish_reasons.items()))
         print(f"{p.label:<12} {p.requests:>8} {p.failed:>6} {p.prompt_tokens:>9} "
               f"{p.completion_tokens:>10}  {reasons or '-'}")
     print("Tokens are the model's own counts, or estimated at 4 characters a token when it "

@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from luna_tui.cli.parsing import LunaArgumentParser
+from luna_tui.cli.parsing import LunaArgumentParser, whole_number
 from luna_tui.cli.vault_commands import layout_from, open_session
 from luna_tui.errors import EXIT_CORRUPT, UsageError
+from luna_tui.terminal_text import terminal_text
 
 if TYPE_CHECKING:
     from luna_tui.services.backups import BackupInfo
@@ -64,7 +65,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
     prune = actions.add_parser("prune", parents=[common],
                                help="delete all but the newest N backups of this vault")
-    prune.add_argument("--keep", metavar="N", type=int, required=True)
+    prune.add_argument("--keep", metavar="N", type=whole_number(1, 1000), required=True,
+                       help="how many of the newest to keep (1 to 1,000)")
     prune.add_argument("--dir", metavar="DIR", help="folder to prune")
     prune.set_defaults(handler=cmd_prune)
 
@@ -117,12 +119,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps([_as_json(info) for info in found], indent=2))
         return 0
     if not found:
-        print(f"No backups in {folder}. Make one with: luna backup create")
+        print(f"No backups in {terminal_text(folder)}. Make one with: luna backup create")
         return 0
-    print(f"Backups in {folder}, newest first:")
+    print(f"Backups in {terminal_text(folder)}, newest first:")
     for info in found:
         print(f"  {_when(info.created_at):16}  {human_size(info.size):>9}  "
-              f"{_entries_column(info):>13}  {_verified_column(info):24}  {info.path.name}")
+              f"{_entries_column(info):>13}  {_verified_column(info):24}  "
+              f"{terminal_text(info.path.name)}")
     return 0
 
 
@@ -138,13 +141,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     for check in report.checks:
-        print(f"{'✓' if check.ok else '✗'} {check.name}: {check.detail}")
+        print(f"{'✓' if check.ok else '✗'} {check.name}: {terminal_text(check.detail)}")
     _note_other_vault(args, report.manifest.vault_id)
+    name = terminal_text(path.name)
     if not report.ok:
-        print(f"\n{path.name} is NOT a backup you can rely on.")
+        print(f"\n{name} is NOT a backup you can rely on.")
         return EXIT_CORRUPT
     when = _when(report.manifest.created_at)
-    print(f"\n{path.name} is whole: it brings the vault back as it was on {when}"
+    print(f"\n{name} is whole: it brings the vault back as it was on {when}"
           f"{_counts_sentence(report.counts)}.")
     return 0
 
@@ -171,7 +175,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         result = restore_backup(path, secret, layout, progress=progress)
     finally:
         progress.close()
-    print(f"Restored {path.name} into {layout.home}: the vault is as it was on "
+    print(f"Restored {terminal_text(path.name)} into {layout.home}: the vault is as it was on "
           f"{_when(result.report.manifest.created_at)}"
           f"{_counts_sentence(result.report.counts)}.")
     if result.safety_dir is not None:
@@ -192,7 +196,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     if not removed:
         print(f"Nothing to prune: there are {args.keep} or fewer backups of this vault.")
     for path in removed:
-        print(f"Deleted {path}")
+        print(f"Deleted {terminal_text(path)}")
     return 0
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from luna_tui.cli.journal_commands import positive_count, print_json, resolve_patient
 from luna_tui.cli.parsing import LunaArgumentParser
 from luna_tui.cli.vault_commands import open_session
+from luna_tui.terminal_text import terminal_text
 
 if TYPE_CHECKING:
     from luna_tui.services.appointments import AppointmentView
@@ -196,7 +197,8 @@ def cmd_meds(args: argparse.Namespace) -> int:
     if args.json:
         print_json([view_json(m) for m in medications])
     elif not medications:
-        print(f"{patient_name} has no {'' if args.all else 'active '}medications. Add one "
+        print(f"{terminal_text(patient_name)} has no {'' if args.all else 'active '}"
+              "medications. Add one "
               'with: luna meds add NAME --dosage "500 mg" --frequency "twice daily"')
     else:
         _print_table(("name", "dosage", "frequency", "times", "refill", "status"),
@@ -223,8 +225,8 @@ def cmd_meds_add(args: argparse.Namespace) -> int:
             start_date=args.start, schedule=args.schedule, supply_count=args.supply,
             refill_date=args.refill, notes=args.notes)
     times = ", ".join(medication.schedule) or "no set times"
-    print(f"Added {medication.name} {medication.dosage}, {medication.frequency} ({times}), "
-          f"to {patient_name}'s medications.")
+    print(terminal_text(f"Added {medication.name} {medication.dosage}, {medication.frequency} "
+                        f"({times}), to {patient_name}'s medications."))
     return 0
 
 
@@ -237,7 +239,7 @@ def cmd_meds_stop(args: argparse.Namespace) -> int:
         medications = Medications(session)
         medication = medications.find(patient_id, " ".join(args.name))
         stopped = medications.stop(medication.id, on=args.on, reason=args.reason)
-    print(f"Stopped {stopped.name} on {stopped.end_date}.")
+    print(terminal_text(f"Stopped {stopped.name} on {stopped.end_date}."))
     return 0
 
 
@@ -254,7 +256,8 @@ def cmd_dose(args: argparse.Namespace) -> int:
         today = medications.today().isoformat()
     day, _, time = dose.scheduled_at.partition("T")
     when = time if day == today else f"{day} {time}"
-    print(f"Logged {medication.name} {medication.dosage} {when} as {dose.status}.")
+    print(terminal_text(f"Logged {medication.name} {medication.dosage} {when} as "
+                        f"{dose.status}."))
     return 0
 
 
@@ -272,7 +275,7 @@ def cmd_appts(args: argparse.Namespace) -> int:
         print_json([view_json(a) for a in appointments])
     elif not appointments:
         which = "past" if args.past else "upcoming"
-        print(f"{patient_name} has no {which} appointments. Add one with: "
+        print(f"{terminal_text(patient_name)} has no {which} appointments. Add one with: "
               'luna appts add --date 2026-12-01 --time 09:30 --provider "Dr Rivera"')
     else:
         _print_table(("date", "time", "what", "where", "status"),
@@ -301,8 +304,8 @@ def cmd_appts_add(args: argparse.Namespace) -> int:
     from luna_tui.services.calendar_export import appointment_title
 
     at = f" at {appointment.appointment_time}" if appointment.appointment_time else ""
-    print(f'Added "{appointment_title(appointment)}" on {appointment.appointment_date}{at} '
-          f"to {patient_name}'s appointments.")
+    print(terminal_text(f'Added "{appointment_title(appointment)}" on '
+                        f"{appointment.appointment_date}{at} to {patient_name}'s appointments."))
     return 0
 
 
@@ -342,7 +345,8 @@ def cmd_vitals(args: argparse.Namespace) -> int:
         print_json([view_json(v) for v in readings])
     elif not readings:
         what = f"{args.kind} readings" if args.kind else "readings"
-        print(f"{patient_name} has no {what} yet. Record one with: luna vitals add weight 72.5")
+        print(f"{terminal_text(patient_name)} has no {terminal_text(what)} yet. Record one "
+              "with: luna vitals add weight 72.5")
     else:
         _print_table(("when", "kind", "value", "notes"),
                      ((v.measured_at.replace("T", " "), _kind_label(v.kind), v.display_value,
@@ -362,8 +366,8 @@ def cmd_vitals_add(args: argparse.Namespace) -> int:
         patient_id, _ = resolve_patient(session, args.patient)
         reading = Vitals(session).record(patient_id, args.kind, value, value2, unit=args.unit,
                                          measured_at=at, notes=args.notes)
-    print(f"Recorded {reading.kind.replace('_', ' ')} {reading.display_value} at "
-          f"{reading.measured_at.replace('T', ' ')}.")
+    print(terminal_text(f"Recorded {reading.kind.replace('_', ' ')} {reading.display_value} "
+                        f"at {reading.measured_at.replace('T', ' ')}."))
     return 0
 
 
@@ -408,6 +412,7 @@ def _print_table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
     for column in columns:
         table.add_column(column)
     for row in rows:
-        # Text, not markup: a note with [brackets] is shown as typed.
-        table.add_row(*(Text(cell) for cell in row))
+        # Text, not markup: a note with [brackets] is shown as typed; and text only, not
+        # terminal controls.
+        table.add_row(*(Text(terminal_text(cell)) for cell in row))
     Console().print(table)

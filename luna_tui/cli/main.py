@@ -2,8 +2,10 @@
 
 This is the one place errors meet the person: a `LunaError` becomes its sentence on
 stderr and its exit code (0 ok, 1 error, 2 usage, 3 key, 4 corrupt, 5 busy, 6 disk full); anything
-else becomes one sentence too, with the traceback only under LUNA_DEBUG=1. Command
-modules are imported only when their command runs, and none of them imports Textual.
+else is a crash (luna_tui/crash_report.py): one sentence and exit code 70, with a report
+that holds nothing from the vault written only under LUNA_DEBUG=1. The app returns its own
+exit code (70 after a crash too). Command modules are imported only when their command
+runs, and none of them imports Textual.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+from luna_tui import crash_report
 from luna_tui.cli.parsing import LunaArgumentParser, common_options
-from luna_tui.errors import EXIT_ERROR, LunaError
+from luna_tui.errors import LunaError
+from luna_tui.terminal_text import terminal_text
 
 EXIT_INTERRUPTED = 130
 
@@ -58,13 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # Whatever the shell's umask, nothing Luna writes is readable by others.
     os.umask(0o077)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None) or _run_app
     try:
+        args = build_parser().parse_args(argv)
+        handler = getattr(args, "handler", None) or _run_app
         return int(handler(args) or 0)
     except LunaError as error:
-        print(f"luna: {error}", file=sys.stderr)
+        # A sentence may quote the vault (a key's label, a file's name): text only.
+        print(f"luna: {terminal_text(error, multiline=True)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("\nluna: cancelled.", file=sys.stderr)
@@ -74,14 +78,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception as error:  # noqa: BLE001 - the last line of defence
-        if os.environ.get("LUNA_DEBUG"):
-            raise
-        print(
-            f"luna: something went wrong inside Luna ({type(error).__name__}). "
-            "Run it again with LUNA_DEBUG=1 to see the details for a bug report.",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
+        crash_report.tell(crash_report.record(error, where="a command"))
+        return crash_report.EXIT_CRASH
+
+
+def run() -> None:
+    """The `luna` console script (and `python -m luna_tui`): the crash policy covers the
+    whole process, so an exception escaping any thread prints its sentence, never a
+    traceback. Tests call `main` instead, leaving the test runner's own hooks alone."""
+    crash_report.install_process_hooks()
+    sys.exit(main())
 
 
 def _run_app(args: argparse.Namespace) -> int:
@@ -94,9 +100,8 @@ def _run_app(args: argparse.Namespace) -> int:
         raise UsageError("The app needs a terminal; for scripts, see `luna --help`.")
     from luna_tui.ui.app import run_app
 
-    run_app(VaultLayout(resolve_home(args.home)))
-    return 0
+    return run_app(VaultLayout(resolve_home(args.home)))
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

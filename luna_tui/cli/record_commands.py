@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from luna_tui.cli.journal_commands import positive_count, print_json, resolve_patient
 from luna_tui.cli.parsing import LunaArgumentParser
 from luna_tui.cli.vault_commands import open_session
-from luna_tui.errors import EXIT_ERROR, LunaError
+from luna_tui.errors import LunaError
+from luna_tui.terminal_text import terminal_text
 
 if TYPE_CHECKING:
     from luna_tui.services.records import RecordView
@@ -124,8 +125,8 @@ def cmd_records(args: argparse.Namespace) -> int:
         print_json([record_json(r) for r in found])
     elif not found:
         what = "matching records" if (args.search or args.type or args.tag) else "records"
-        print(f"{patient_name} has no {what}. Add one with: luna records add --title "
-              '"Blood test" --type lab --date 2026-11-20 --attach results.pdf')
+        print(f"{terminal_text(patient_name)} has no {what}. Add one with: luna records add "
+              '--title "Blood test" --type lab --date 2026-11-20 --attach results.pdf')
     else:
         _print_records(found)
     return 0
@@ -150,10 +151,9 @@ def cmd_records_add(args: argparse.Namespace) -> int:
             patient_id, title=args.title, record_type=args.record_type or args.type,
             event_date=args.date,
             tags=args.tags, description=args.description, text=args.text)
-        print(f'Added "{record.title}" ({record.type_label}) to {patient_name}\'s records '
-              f"as {record.short_id}.")
-        failed = _attach_all(session, record.id, args.attach)
-    return EXIT_ERROR if failed else 0
+        print(terminal_text(f'Added "{record.title}" ({record.type_label}) to '
+                            f"{patient_name}'s records as {record.short_id}."))
+        return _attach_all(session, record.id, args.attach)
 
 
 def cmd_records_show(args: argparse.Namespace) -> int:
@@ -165,19 +165,19 @@ def cmd_records_show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(record_json(record))
         return 0
-    print(f"{record.title}  ({record.type_label}, {record.event_date or 'no date'})  "
-          f"id {record.id}")
+    print(terminal_text(f"{record.title}  ({record.type_label}, "
+                        f"{record.event_date or 'no date'})  id {record.id}"))
     if record.tags:
-        print("tags: " + " ".join(f"#{t}" for t in record.tags))
+        print(terminal_text("tags: " + " ".join(f"#{t}" for t in record.tags)))
     for label, value in (("description", record.description), ("text", record.text)):
         if value:
-            print(f"{label}: {value}")
+            print(f"{label}: {terminal_text(value, multiline=True)}")
     if not record.attachments:
         print(f"No files attached. Attach one with: luna attach {record.short_id} FILE")
     for attachment in record.attachments:
         searchable = ", text searchable" if attachment.has_text else ""
-        print(f"  {attachment.id[:8]}  {attachment.file_name}  ({attachment.display_size}, "
-              f"{attachment.mime_type}{searchable})")
+        print(terminal_text(f"  {attachment.id[:8]}  {attachment.file_name}  "
+                            f"({attachment.display_size}, {attachment.mime_type}{searchable})"))
     return 0
 
 
@@ -189,12 +189,13 @@ def cmd_records_delete(args: argparse.Namespace) -> int:
         session.require_writable("delete a record")
         record = records.get(records.resolve(args.record))
         files = len(record.attachments)
-        if not _confirmed(args, f'Delete "{record.title}" and its {files} attached '
-                                f"file{'s' if files != 1 else ''}?"):
+        if not _confirmed(args, terminal_text(f'Delete "{record.title}" and its {files} '
+                                              f"attached file{'s' if files != 1 else ''}?")):
             print("Nothing was deleted.")
             return 0
         removed = records.delete(record.id)
-    print(f'Deleted "{record.title}" and {removed} attached file{"s" if removed != 1 else ""}.')
+    print(terminal_text(f'Deleted "{record.title}" and {removed} attached '
+                        f'file{"s" if removed != 1 else ""}.'))
     return 0
 
 
@@ -218,28 +219,28 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
         session.require_writable("attach files")
         record_id = Records(session).resolve(args.record)
-        failed = _attach_all(session, record_id, args.files)
-    return EXIT_ERROR if failed else 0
+        return _attach_all(session, record_id, args.files)
 
 
 def _attach_all(session: VaultSession, record_id: str, files: list[str]) -> int:
-    """Attach each file; one that fails is named with its reason and the rest go on."""
+    """Attach each file; one that fails is named with its reason and the rest go on.
+    Returns the exit code: 0, or the first failure's (6 for a full disk, …)."""
     from luna_tui.cli.journal_commands import _progress
     from luna_tui.services.attachments import Attachments
 
-    failed = 0
+    exit_code = 0
     for path in files:
         try:
             with _progress(f"Encrypting {path}") as advance:
                 attached = Attachments(session).add(record_id, path, progress=advance)
         except LunaError as error:
-            print(f"luna: {path} was not attached: {error}", file=sys.stderr)
-            failed += 1
+            print(terminal_text(f"luna: {path} was not attached: {error}"), file=sys.stderr)
+            exit_code = exit_code or error.exit_code
             continue
         searchable = ", text searchable" if attached.has_text else ""
-        print(f"Attached {attached.file_name} ({attached.display_size}, "
-              f"{attached.mime_type}{searchable}) as {attached.id[:8]}.")
-    return failed
+        print(terminal_text(f"Attached {attached.file_name} ({attached.display_size}, "
+                            f"{attached.mime_type}{searchable}) as {attached.id[:8]}."))
+    return exit_code
 
 
 def cmd_attachment_get(args: argparse.Namespace) -> int:
@@ -260,8 +261,8 @@ def cmd_attachment_get(args: argparse.Namespace) -> int:
         with _progress("Decrypting") as advance:
             path = attachments.save_copy(attachment_id, args.out, overwrite=args.force,
                                          progress=advance)
-    print(f"Saved {path} (checksum verified). This copy is NOT encrypted: keep it safe, "
-          "and delete it when you no longer need it.", file=sys.stderr)
+    print(f"Saved {terminal_text(path)} (checksum verified). This copy is NOT encrypted: keep "
+          "it safe, and delete it when you no longer need it.", file=sys.stderr)
     return 0
 
 
@@ -272,11 +273,12 @@ def cmd_attachment_delete(args: argparse.Namespace) -> int:
         attachments = Attachments(session)
         session.require_writable("remove an attachment")
         attachment = attachments.get(attachments.resolve(args.attachment))
-        if not _confirmed(args, f"Remove {attachment.file_name} from its record?"):
+        if not _confirmed(args, terminal_text(f"Remove {attachment.file_name} from its "
+                                              "record?")):
             print("Nothing was removed.")
             return 0
         attachments.delete(attachment.id)
-    print(f"Removed {attachment.file_name} and its encrypted file.")
+    print(terminal_text(f"Removed {attachment.file_name} and its encrypted file."))
     return 0
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from luna_tui.cli.parsing import LunaArgumentParser
 from luna_tui.errors import EXIT_CORRUPT, UsageError
+from luna_tui.terminal_text import terminal_text
 
 if TYPE_CHECKING:
     from luna_tui.services.vault_session import VaultSession
@@ -22,9 +23,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         description="Create a new encrypted vault. Luna asks for a passphrase twice and "
         "prints a recovery key once.",
     )
-    init.add_argument("--kdf-seconds", type=float, default=None, metavar="S",
-                      help="how long one unlock's key derivation should take (default 0.5; "
-                      "never below Argon2id m=64 MiB, t=3)")
+    init.add_argument("--kdf-seconds", type=_kdf_seconds, default=None, metavar="S",
+                      help="how long one unlock's key derivation should take (default 0.5, "
+                      "at most 10; never below Argon2id m=64 MiB, t=3)")
+    init.add_argument("--allow-heavy-kdf", action="store_true",
+                      help="allow --kdf-seconds above Luna's portable ceiling (the vault then "
+                      "opens only with LUNA_ALLOW_HEAVY_KDF=1)")
     init.set_defaults(handler=cmd_init)
 
     passwd = commands.add_parser(
@@ -77,7 +81,24 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         description="Check every database, the audit chain, keys.db and file permissions. "
         "Exit 0 when all hold, 4 otherwise.",
     )
+    doctor.add_argument("--repair", action="store_true",
+                        help="mend what a crash explains, each step recorded in the audit "
+                        "log: re-anchor the audit chain after rows an older Luna lost (or a "
+                        "missing month file), and remove attachment files no record owns")
     doctor.set_defaults(handler=cmd_doctor)
+
+
+def _kdf_seconds(text: str) -> float:
+    from luna_tui.vault.kdf import MAX_KDF_SECONDS
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_KDF_SECONDS:  # also false for nan; 0 means the floor
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a number of seconds from 0 to {MAX_KDF_SECONDS:g}")
+    return seconds
 
 
 def _expiry_date(text: str) -> dt.date:
@@ -108,7 +129,8 @@ SESSION_MODULES = (
 )
 
 
-def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = ()) -> VaultSession:
+def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = (),
+                 repairing: bool = False) -> VaultSession:
     """Unlock the vault for one command, telling the person what they should know.
 
     Argon2 releases the GIL, so while it derives the key in a worker thread, this thread
@@ -133,24 +155,23 @@ def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = ()) -> Vau
         unlocked = unlocking.result()
     from luna_tui.services.vault_session import VaultSession
 
-    session = VaultSession.connect(layout, unlocked, client="cli")
+    session = VaultSession.connect(layout, unlocked, client="cli", repairing=repairing)
     if session.failed_unlocks:
         count = len(session.failed_unlocks)
+        latest = terminal_text(session.failed_unlocks[-1].created_at)  # from plain keys.db
         print(f"luna: note: {count} failed unlock attempt{'s' if count > 1 else ''} since the "
-              f"last unlock (the latest at {session.failed_unlocks[-1].created_at} UTC).",
-              file=sys.stderr)
+              f"last unlock (the latest at {latest} UTC).", file=sys.stderr)
     for warning in session.warnings:
-        print(f"luna: warning: {warning}", file=sys.stderr)
+        print(f"luna: warning: {terminal_text(warning)}", file=sys.stderr)
     return session
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from luna_tui.cli.secrets_input import PASSPHRASE_ENV, read_new_passphrase
-    from luna_tui.errors import VaultExists
+    from luna_tui.errors import VaultExists, VaultMadeNotOpened
     from luna_tui.services.vault_setup import create_vault
     from luna_tui.store.vault_swap import finish_interrupted_swap
-    from luna_tui.vault.generated_keys import grouped
-    from luna_tui.vault.kdf import DEFAULT_KDF_SECONDS
+    from luna_tui.vault.kdf import DEFAULT_KDF_SECONDS, calibrate
 
     layout = layout_from(args)
     finish_interrupted_swap(layout)  # a half-done restore is a vault, not an empty folder
@@ -160,14 +181,31 @@ def cmd_init(args: argparse.Namespace) -> int:
             "passphrase, or --home to make a new vault somewhere else."
         )
     print(f"Creating a new Luna vault in {layout.home}")
+    # Tuned before the passphrase is asked: a --kdf-seconds above the portable ceiling is
+    # refused before anyone types anything.
+    seconds = DEFAULT_KDF_SECONDS if args.kdf_seconds is None else args.kdf_seconds
+    kdf = calibrate(seconds, allow_heavy=args.allow_heavy_kdf)
     print("Choose a passphrase: a few unrelated words are strong and easy to remember.")
     passphrase = read_new_passphrase(args, env=PASSPHRASE_ENV, file_option="--passphrase-file",
                                      prompt="Passphrase: ")
-    seconds = DEFAULT_KDF_SECONDS if args.kdf_seconds is None else args.kdf_seconds
-    print("Creating the vault (tuning the key derivation to this machine)…")
-    new = create_vault(layout, passphrase, kdf_seconds=seconds, client="cli")
+    print("Creating the vault…")
+    try:
+        new = create_vault(layout, passphrase, kdf=kdf, client="cli",
+                           allow_heavy_kdf=args.allow_heavy_kdf)
+    except VaultMadeNotOpened as made:
+        _show_recovery_key(made.recovery_key, made.kdf)  # it exists only now
+        raise
     new.session.close()
-    key = grouped(new.recovery_key).split()
+    _show_recovery_key(new.recovery_key, new.kdf)
+    print("Next: `luna doctor` checks the vault; `luna keys list` shows its keys.")
+    return 0
+
+
+def _show_recovery_key(recovery_key: str, params) -> None:  # noqa: ANN001 - KdfParams
+    from luna_tui.vault.generated_keys import grouped
+    from luna_tui.vault.kdf import HEAVY_KDF_ENV
+
+    key = grouped(recovery_key).split()
     print()
     print("Your vault is ready. This is your RECOVERY KEY. Write it down now and keep it")
     print("somewhere safe, away from this computer. It opens the vault like your passphrase,")
@@ -176,11 +214,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     print("    " + "  ".join(key[:4]))
     print("    " + "  ".join(key[4:]))
     print()
-    params = new.kdf
     print(f"Key derivation: Argon2id, {params.memory_kib // 1024} MiB, {params.time_cost} passes, "
           f"{params.parallelism} lanes.")
-    print("Next: `luna doctor` checks the vault; `luna keys list` shows its keys.")
-    return 0
+    if params.above_ceiling():
+        print(f"This is above Luna's portable ceiling: open the vault with {HEAVY_KDF_ENV}=1 "
+              "set, here and on any machine you restore it to.")
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
@@ -192,13 +230,15 @@ def cmd_passwd(args: argparse.Namespace) -> int:
         new_passphrase = read_new_passphrase(args, env=NEW_PASSPHRASE_ENV,
                                              file_option="--new-passphrase-file")
         info = KeyAdmin(session).change_passphrase(new_passphrase, label=args.label)
-    print(f"The passphrase of '{info.label}' is changed. The old one no longer opens the vault.")
+    print(f"The passphrase of '{terminal_text(info.label)}' is changed. The old one no longer "
+          "opens the vault.")
     return 0
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from luna_tui.clock import local_today
     from luna_tui.services.key_admin import KeyAdmin
@@ -214,7 +254,9 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
         status = "damaged" if not key.intact else "expired" if key.expired(today) else "ok"
         label = key.label + (" (this one)" if key.locator == current else "")
         last_used = (key.last_used_at or "never")[:16].replace("T", " ")
-        table.add_row(label, key.kind, key.role, key.expiry_date or "never", last_used, status)
+        # keys.db is a plain file: every field is shown as text, never as markup or controls.
+        table.add_row(*(Text(terminal_text(cell)) for cell in (
+            label, key.kind, key.role, key.expiry_date or "never", last_used, status)))
     Console().print(table)
     return 0
 
@@ -232,7 +274,7 @@ def cmd_keys_add(args: argparse.Namespace) -> int:
     info = added.info
     rights = "read everything and change nothing" if args.read_only else "do everything"
     until = f" until {info.expiry_date}" if info.expiry_date else ""
-    print(f"Added the key '{info.label}'. It can {rights}{until}.")
+    print(f"Added the key '{terminal_text(info.label)}'. It can {rights}{until}.")
     if added.generated_secret:
         print("Hand over this access key (shown once); it opens the vault like a passphrase:")
         print()
@@ -273,8 +315,8 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
     with open_session(args) as session:
         info = KeyAdmin(session).revoke(args.label)
-    print(f"Revoked '{info.label}': it no longer opens this vault. (A copy of keys.db made "
-          "before now still holds it; see README, Security.)")
+    print(f"Revoked '{terminal_text(info.label)}': it no longer opens this vault. (A copy of "
+          "keys.db made before now still holds it; see README, Security.)")
     return 0
 
 
@@ -313,14 +355,19 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from luna_tui.services.doctor import run_checks
+    from luna_tui.services.doctor import repair, run_checks
 
-    with open_session(args) as session:
-        findings = run_checks(session)
     console = Console(highlight=False)
+    with open_session(args, repairing=args.repair) as session:
+        if args.repair:
+            for done in repair(session) or ["Nothing needed repairing."]:
+                console.print(f"[cyan]↻[/] {escape(terminal_text(done))}")
+            console.print()
+        findings = run_checks(session)
     for finding in findings:
         mark = "[green]✓[/]" if finding.ok else "[red]✗[/]"
-        console.print(f"{mark} [bold]{escape(finding.check)}[/]: {escape(finding.detail)}")
+        console.print(f"{mark} [bold]{escape(finding.check)}[/]: "
+                      f"{escape(terminal_text(finding.detail))}")
     failed = [f for f in findings if not f.ok]
     if failed:
         console.print(f"\n{len(failed)} check(s) failed.")

@@ -34,6 +34,8 @@ MAX_PINS = 15
 MAX_RECORDS = 10
 MAX_RECORD_TEXT = 800  # of a record's notes, and of its files' text
 DEFAULT_PERSONA_ID = "persona-journal-companion"
+# Tables the builder may not even read: drafts are what a person has not saved yet.
+HIDDEN_FROM_AI = frozenset({"drafts"})
 FALLBACK_PROMPT = (
     "You are a supportive companion inside Luna, a private health journal. You are not a "
     "clinician: do not diagnose or change treatment. Journal text and records given to "
@@ -94,7 +96,7 @@ class ContextBuilder(DomainService):
         from luna_tui.store.models.base import database
         from luna_tui.store.read_only_guard import read_only
 
-        with read_only(database):
+        with read_only(database, hidden=HIDDEN_FROM_AI):
             return self._build(session_id, budget_tokens)
 
     def _build(self, session_id: str, budget_tokens: int) -> Context:

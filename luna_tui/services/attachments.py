@@ -5,15 +5,15 @@ checked on the way.
 Order of work, so nothing is half-done after a failure or a crash:
 - attaching encrypts the file first (temp name, fsync, rename), then inserts its row;
   if the row can't be written, the file is removed again;
-- deleting removes the row first, then the file; a crash in between leaves an
-  encrypted file without a row, which `luna doctor` reports (never a row without a file);
+- deleting removes the row first, then the file (never a row without a file);
+- both are marked first (store/attachment_markers.py), so the file a killed process
+  leaves without a row is removed when the vault next opens with no other Luna in it;
 - saving a copy out writes a temp file beside the target, compares the SHA-256 of what
   was decrypted with the one stored, and only then renames it into place.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import stat
@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from luna_tui.errors import AttachmentDamaged, NotFound, ValidationError
-from luna_tui.home import VaultLayout, os_error_to_luna
+from luna_tui.errors import AttachmentDamaged, DiskFull, NotFound, ValidationError
+from luna_tui.fault_points import pause_here
+from luna_tui.home import VaultLayout, disk_full, os_error_to_luna
 from luna_tui.services.base import DomainService, id_from_prefix, new_id, on_db_thread
 from luna_tui.services.records import AttachmentView, attachment_view, human_size
-from luna_tui.store import attachment_files
+from luna_tui.store import attachment_files, attachment_markers
 from luna_tui.store.models.records import Attachment, MedicalRecord
 
 if TYPE_CHECKING:
@@ -72,16 +73,41 @@ def source_file(path: str | os.PathLike[str], max_size: int) -> SourceFile:
 
 
 def remove_files(layout: VaultLayout, storage_paths: Iterable[str]) -> None:
-    """Remove attachments' encrypted files after their rows are gone. A file that will
-    not go stays as an orphan for `luna doctor` to report; the deletion itself stands.
-    Only files inside attachments/ are ever removed, whatever a row says."""
+    """Remove attachments' encrypted files after their rows are gone, and their markers.
+    A file that will not go keeps its marker, and goes at the next opening; the deletion
+    itself stands. Only files inside attachments/ are ever removed, whatever a row says."""
     root = layout.attachments_dir.resolve()
     for relative in storage_paths:
         path = (layout.home / relative).resolve()
         if path.parent.parent != root:
             continue
-        with contextlib.suppress(OSError):
+        try:
             path.unlink(missing_ok=True)
+            path.with_name(f".{path.name}.part").unlink(missing_ok=True)
+        except OSError:
+            continue
+        attachment_markers.unmark(layout, path.name)
+
+
+def mark_for_removal(layout: VaultLayout, storage_paths: Iterable[str]) -> None:
+    """Inside a delete's transaction, before its rows go (see attachment_markers)."""
+    for relative in storage_paths:
+        attachment_markers.mark(layout, Path(relative).name)
+
+
+def settle_interrupted(session: VaultSession, attachment_ids: list[str]) -> None:
+    """Markers left by Luna processes that are gone (the caller knows no other process
+    has the vault open): a marked attachment without a row loses its file, audited.
+    Runs on the DB thread, for an owner key only (a read-only key deletes nothing)."""
+    orphans = [i for i in attachment_ids if Attachment.get_or_none(Attachment.id == i) is None]
+    if orphans:
+        with session.writing("tidy up interrupted attachments") as tx:
+            remove_files(session.layout, [attachment_files.storage_path(i) for i in orphans])
+            tx.record("attachments.tidied", diff={
+                "removed": orphans, "why": "a file no record owns, left by an interrupted "
+                "attach or delete"})
+    for attachment_id in attachment_ids:
+        attachment_markers.unmark(session.layout, attachment_id)
 
 
 def copy_target(target: str | os.PathLike[str], file_name: str, *, overwrite: bool) -> Path:
@@ -125,42 +151,53 @@ class Attachments(DomainService):
             progress: Progress | None = None) -> AttachmentView:
         """Encrypt a file into the vault and attach it to a record (not on the DB thread:
         the encryption runs in the caller's thread, the row is written on the DB thread)."""
-        from luna_tui.services.text_extraction import extract_text, guess_mime_type
-
         self.session.require_writable("attach files")
         limit = self.max_size()
         source = source_file(path, limit)
         self.session.run(self._record_row, record_id)  # before the work: it may be gone
         attachment_id = new_id()
+        attachment_markers.mark(self.session.layout, attachment_id)
+        try:
+            try:
+                handle = source.path.open("rb")
+            except OSError as exc:
+                raise ValidationError(f"Luna can't read {source.path}: "
+                                      f"{exc.strerror or exc}.", "path") from None
+            with handle:
+                return self._encrypt_and_insert(handle, source, attachment_id, record_id,
+                                                limit, progress)
+        finally:
+            attachment_markers.unmark(self.session.layout, attachment_id)
+
+    def _encrypt_and_insert(self, handle: BinaryIO, source: SourceFile, attachment_id: str,
+                            record_id: str, limit: int, progress: Progress | None
+                            ) -> AttachmentView:
+        from luna_tui.services.text_extraction import extract_text, guess_mime_type
+
         relative = attachment_files.storage_path(attachment_id)
         destination = self.session.layout.home / relative
         try:
-            handle = source.path.open("rb")
+            head = handle.read(512)
+            handle.seek(0)
         except OSError as exc:
-            raise ValidationError(f"Luna can't read {source.path}: {exc.strerror or exc}.",
-                                  "path") from None
-        with handle:
+            raise _unreadable(source.path, exc) from None
+        sealed = self._seal(handle, destination, attachment_id, record_id, limit,
+                            source, progress)
+        pause_here("attachment.before-row")
+        try:
+            mime = guess_mime_type(source.file_name, head)
             try:
-                head = handle.read(512)
                 handle.seek(0)
+                text = extract_text(handle, mime)  # the very bytes just encrypted
             except OSError as exc:
                 raise _unreadable(source.path, exc) from None
-            sealed = self._seal(handle, destination, attachment_id, record_id, limit,
-                                source, progress)
-            try:
-                mime = guess_mime_type(source.file_name, head)
-                try:
-                    handle.seek(0)
-                    text = extract_text(handle, mime)  # the very bytes just encrypted
-                except OSError as exc:
-                    raise _unreadable(source.path, exc) from None
-                values = {"file_name": source.file_name, "mime_type": mime,
-                          "size": sealed.size, "sha256": sealed.sha256,
-                          "storage_path": relative, "extracted_text": text}
-                return self.session.run(self._insert, attachment_id, record_id, values)
-            except BaseException:
-                destination.unlink(missing_ok=True)  # no file without its row
-                raise
+            values = {"file_name": source.file_name, "mime_type": mime,
+                      "size": sealed.size, "sha256": sealed.sha256,
+                      "storage_path": relative, "extracted_text": text}
+            return self.session.run(self._insert, attachment_id, record_id, values)
+        except BaseException:
+            destination.unlink(missing_ok=True)  # no file without its row
+            raise
 
     def _seal(self, handle: BinaryIO, destination: Path, attachment_id: str, record_id: str,
               limit: int, source: SourceFile, progress: Progress | None
@@ -173,6 +210,8 @@ class Attachments(DomainService):
             return attachment_files.seal_file(
                 handle, destination, self.session.keys.attachments, attachment_id, record_id,
                 max_size=limit, progress=report)
+        except DiskFull:
+            raise disk_full(self.session.layout.home) from None  # the vault, not a file in it
         except attachment_files.TooLarge:
             raise ValidationError(
                 f"{source.file_name} grew past {human_size(limit)} while Luna read it "
@@ -294,6 +333,7 @@ class Attachments(DomainService):
     def _delete_row(self, attachment_id: str) -> str:
         row = self._row(attachment_id)
         with self.session.writing("remove an attachment") as tx:
+            mark_for_removal(self.session.layout, [row.storage_path])
             Attachment.delete().where(Attachment.id == attachment_id).execute()
             self._refresh_record_text(row.record_id)
             tx.record("attachment.delete", attachment_id, {
@@ -387,6 +427,8 @@ def import_content(session: VaultSession, values: dict[str, object], content: ob
         if destination.exists():
             return None  # the very same file, already here
     destination.unlink(missing_ok=True)  # a leftover no row owns
+    # Settled at the next opening: the import's transaction decides whether a row owns it.
+    attachment_markers.mark(session.layout, attachment_id)
     attachment_files.seal_file(io.BytesIO(data), destination, session.keys.attachments,
                                attachment_id, record_id, max_size=len(data))
     return destination

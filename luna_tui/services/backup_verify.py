@@ -10,6 +10,7 @@ SQLite's integrity_check on every database, and the audit chain through every mo
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 from luna_tui.clock import Clock, SystemClock, utc_timestamp
 from luna_tui.errors import BackupDamaged, BackupTooNew, WrongPassphrase
 from luna_tui.home import VaultLayout, ensure_private_dir
-from luna_tui.store import backup_archive
+from luna_tui.store import backup_archive, scratch_space
 from luna_tui.store.backup_archive import Manifest, Member
 from luna_tui.vault.key_manager import UnlockedKey
 
@@ -63,13 +64,26 @@ def verify_backup(path: Path, secret: str, *, clock: Clock | None = None,
     restore) or a private temp folder beside the backup (removed)."""
     import hashlib
 
-    from luna_tui.store.online_copy import remove_tree
-
     clock = clock or SystemClock()
     report_progress = progress or (lambda _done, _label: None)
     path = Path(path).expanduser().absolute()
     manifest, data, mac = backup_archive.read_manifest(path)
     report = VerifyReport(path, manifest, hashlib.sha256(data).hexdigest())
+    with contextlib.ExitStack() as scratch:
+        if extract_to is None:
+            scratch_space.remove_abandoned(path.parent)  # what a killed verify left
+            scratch.enter_context(scratch_space.making_scratch(path.parent))
+        _check_into(report, extract_to, secret, clock, data, mac, report_progress, record)
+    if record and report.unlocked is not None:
+        _record(report, clock)
+    return report
+
+
+def _check_into(report: VerifyReport, extract_to: Path | None, secret: str, clock: Clock,
+                data: bytes, mac: bytes, report_progress: Progress, record: bool) -> None:
+    from luna_tui.store.online_copy import remove_tree
+
+    path, manifest = report.path, report.manifest
     folder = extract_to or _scratch_folder(path)
     try:
         deferred = _extract(path, folder, manifest, report_progress)
@@ -92,9 +106,6 @@ def verify_backup(path: Path, secret: str, *, clock: Clock | None = None,
     finally:
         if extract_to is None:
             remove_tree(folder)
-    if record and report.unlocked is not None:
-        _record(report, clock)
-    return report
 
 
 def _scratch_folder(backup: Path) -> Path:
@@ -237,23 +248,29 @@ def _integrity(name: str, path: Path, key: bytes) -> Check:
 
 
 def _audit_chain(layout: VaultLayout, keys) -> Check:  # noqa: ANN001
-    from luna_tui.store.audit_chain import verify_chain
+    from luna_tui.store.audit_chain import (
+        explained_gap_sentence,
+        read_chain_inputs,
+        verify_chain,
+    )
     from luna_tui.store.online_copy import open_copy
 
     try:
         conn = open_copy(layout.main_db, keys.main_db)
         try:
-            seq, mac = conn.execute("SELECT seq, mac FROM audit_head WHERE id = 1").fetchone()
+            inputs = read_chain_inputs(lambda sql: conn.execute(sql).fetchall())
         finally:
             conn.close()
     except Exception as exc:  # noqa: BLE001
         return Check("audit chain", False, f"the head can't be read ({exc})")
     files = [(m, layout.audit_db(m)) for m in layout.audit_months()]
-    chain = verify_chain(files, keys.audit_db, keys.audit_mac, int(seq), str(mac))
+    chain = verify_chain(files, keys.audit_db, keys.audit_mac, inputs)
     if chain.ok:
         return Check("audit chain", True,
                      f"{chain.rows} rows in {chain.months} month(s), every link holds")
-    return Check("audit chain", False, chain.problem or "broken")
+    if chain.problem is None:
+        return Check("audit chain", False, explained_gap_sentence(chain.explained[0]))
+    return Check("audit chain", False, chain.problem)
 
 
 def _record_failure(report: VerifyReport, clock: Clock, detail: str) -> None:

@@ -18,15 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from luna_tui.clock import Clock, utc_timestamp
+from luna_tui.clock import utc_timestamp
 from luna_tui.errors import BackupDamaged, BackupTooNew, LunaError, VaultBusy
 from luna_tui.home import ensure_private_dir, os_error_to_luna
 from luna_tui.services.vault_session import VaultSession
-from luna_tui.store import backup_archive
+from luna_tui.store import backup_archive, scratch_space
 from luna_tui.store.backup_archive import SUFFIX, Manifest, Member
 
 SUMMARY = "summary.sealed"
-STALE_SECONDS = 3600  # a staging folder this old belongs to a backup that was killed
 
 # How far along, 0..1, and what is happening, for a progress bar.
 Progress = Callable[[float, str], None]
@@ -99,15 +98,27 @@ class Backups:
     def create(self, folder: str | os.PathLike[str] | None = None,
                progress: Progress | None = None, *, automatic: bool = False) -> BackupInfo:
         """Copy the vault as of now into one new backup file; returns what was written."""
-        from luna_tui.store.online_copy import remove_tree
 
         destination = self.folder(folder)
         ensure_private_dir(destination)
-        _remove_stale_leftovers(destination, self.session.clock)
+        scratch_space.remove_abandoned(destination)
         target = _free_name(destination, backup_name(self.session.clock.now()))
         staging = destination / f".{target.stem}.{os.getpid()}-{secrets.token_hex(4)}.staging"
         self.session.run(self._audit, "backup.create", target, automatic=automatic)
         report = _Reporter(progress)
+        with scratch_space.making_scratch(destination):
+            manifest, target, counts = self._write(target, staging, report)
+        report(1.0, "Backup saved.")
+        data = manifest.to_bytes()
+        return BackupInfo(target, target.stat().st_size, manifest.created_at,
+                          hashlib.sha256(data).hexdigest(), True, counts, None)
+
+    def _write(self, target: Path, staging: Path, report: _Reporter
+               ) -> tuple[Manifest, Path, dict[str, int]]:
+        """Copy the databases into `staging`, then write the archive (scratch: see
+        store/scratch_space.py)."""
+        from luna_tui.store.online_copy import remove_tree
+
         try:
             report(0.0, "Copying the databases…")
             copied = self.session.run(self._copy, staging, report)
@@ -124,16 +135,13 @@ class Backups:
 
             manifest, target = backup_archive.write_archive(
                 target, files, self._manifest_for, self._mac, wrote)
+            return manifest, target, copied.counts
         except BaseException as error:
             if not isinstance(error, KeyboardInterrupt):
                 self._audit_failure(target, error)
             raise
         finally:
             remove_tree(staging)
-        report(1.0, "Backup saved.")
-        data = manifest.to_bytes()
-        return BackupInfo(target, target.stat().st_size, manifest.created_at,
-                          hashlib.sha256(data).hexdigest(), True, copied.counts, None)
 
     def _audit(self, event: str, target: Path, **detail: object) -> None:
         with self.session.transaction() as tx:  # a read-only key may back up; it's recorded
@@ -151,7 +159,7 @@ class Backups:
         from luna_tui.store.models.base import database
         from luna_tui.store.online_copy import copy_vault
 
-        chain = self.session._chain  # noqa: SLF001 - the session's own audit chain
+        chain = self.session.audit_chain
         chain.ensure_month_attached()
 
         def copying(name: str, done: float) -> None:
@@ -280,25 +288,6 @@ def _free_name(folder: Path, name: str) -> Path:
         target = folder / name.replace(SUFFIX, f"-{number}{SUFFIX}")
         number += 1
     return target
-
-
-def _remove_stale_leftovers(folder: Path, clock: Clock) -> None:
-    """A backup killed part-way leaves a hidden staging folder or `.part` file; both hold
-    only encrypted copies. They are cleared once they are old enough not to be a backup
-    another Luna process is writing right now."""
-    from luna_tui.store.online_copy import remove_tree
-
-    cutoff = clock.wall_time() - STALE_SECONDS
-    for path in folder.glob(".luna-*"):
-        try:
-            if path.lstat().st_mtime > cutoff:
-                continue
-            if path.is_dir():
-                remove_tree(path)
-            else:
-                path.unlink()
-        except OSError:
-            continue
 
 
 def _hex(mac: bytes) -> bytes:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from luna_tui.home import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, VaultLayout
 from luna_tui.services.vault_session import VaultSession
+from luna_tui.vault.key_manager import UnlockedKey
 
 MAX_DETAILS = 5
 
@@ -27,7 +28,7 @@ class Finding:
 
 
 def run_checks(session: VaultSession) -> list[Finding]:
-    findings = [check_keys_file(session.layout)]
+    findings = [check_keys_file(session.layout, session.key)]
     findings += session.run(_database_checks, session)
     findings.append(session.run(_audit_chain_check, session))
     findings.append(check_attachments(session))
@@ -35,9 +36,10 @@ def run_checks(session: VaultSession) -> list[Finding]:
     return findings
 
 
-def check_keys_file(layout: VaultLayout) -> Finding:
+def check_keys_file(layout: VaultLayout, unlocked: UnlockedKey) -> Finding:
+    """The file's own integrity, then every row judged as `luna keys list` judges it."""
     from luna_tui.errors import LunaError
-    from luna_tui.vault import keystore
+    from luna_tui.vault.key_manager import KeyManager
 
     try:
         conn = sqlite3.connect(f"file:{layout.keys_db}?mode=ro", uri=True)
@@ -45,19 +47,16 @@ def check_keys_file(layout: VaultLayout) -> Finding:
             result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         finally:
             conn.close()
-        key_file = keystore.read(layout.keys_db)
+        if result != ["ok"]:
+            return Finding("keys.db", False, "; ".join(result[:MAX_DETAILS]))
+        verdicts = KeyManager(layout).judge_rows(unlocked)
     except (LunaError, sqlite3.Error) as exc:
         return Finding("keys.db", False, str(exc))
-    if result != ["ok"]:
-        return Finding("keys.db", False, "; ".join(result[:MAX_DETAILS]))
-    damaged = [
-        f"{row.kind} key ({row.role})"
-        for row in key_file.rows
-        if not row.intact or row.database_id_hash != key_file.vault.database_id_hash
-    ]
-    if damaged:
-        return Finding("keys.db", False, "damaged or edited: " + ", ".join(damaged))
-    return Finding("keys.db", True, f"{len(key_file.rows)} keys, all intact")
+    bad = [v for v in verdicts if not v.intact]
+    if bad:
+        return Finding("keys.db", False, "; ".join(
+            f"{v.name} ({v.row.kind}, {v.row.role}) {v.problem}" for v in bad[:MAX_DETAILS]))
+    return Finding("keys.db", True, f"{len(verdicts)} keys, all intact")
 
 
 def _database_checks(session: VaultSession) -> list[Finding]:
@@ -110,19 +109,39 @@ def _file_integrity(path: Path, key: bytes) -> list[str]:
         conn.close()
 
 
-def _audit_chain_check(session: VaultSession) -> Finding:
-    from luna_tui.store.audit_chain import verify_chain
+def audit_report(session: VaultSession):  # noqa: ANN201 - a ChainReport
+    """Walk the whole audit chain (DB thread): the month files, then luna.db's outbox."""
+    from luna_tui.store.audit_chain import MISSING_MONTH, read_chain_inputs, verify_chain
+    from luna_tui.store.models.base import database
     from luna_tui.store.models.vault_state import AuditHead
 
-    head = AuditHead.get_by_id(1)
+    chain = session.audit_chain
+    inputs = read_chain_inputs(lambda sql: database.execute_sql(sql).fetchall())
     layout = session.layout
     files = [(m, layout.audit_db(m)) for m in layout.audit_months()]
-    report = verify_chain(files, session.keys.audit_db, session.keys.audit_mac, head.seq,
-                          head.mac, current_head_seq=lambda: AuditHead.get_by_id(1).seq)
-    if report.ok:
-        return Finding("audit chain", True,
-                       f"{report.rows} rows in {report.months} month(s), every link holds")
-    return Finding("audit chain", False, report.problem or "broken")
+    explained = {}
+    if chain.first_row_after_missing_month is not None:
+        explained[chain.first_row_after_missing_month] = MISSING_MONTH
+    return verify_chain(files, session.keys.audit_db, session.keys.audit_mac, inputs,
+                        current_head_seq=lambda: AuditHead.get_by_id(1).seq,
+                        explained=explained)
+
+
+def _audit_chain_check(session: VaultSession) -> Finding:
+    from luna_tui.store.audit_chain import explained_gap_sentence
+
+    report = audit_report(session)
+    if report.problem:
+        return Finding("audit chain", False, report.problem)
+    if report.explained:
+        sentences = [explained_gap_sentence(e) for e in report.explained[:MAX_DETAILS]]
+        return Finding("audit chain", False, " ".join(sentences) + " Run `luna doctor --repair`"
+                       " to re-anchor the chain there (the repair is recorded in the log).")
+    detail = f"{report.rows} rows in {report.months} month(s), every link holds"
+    if report.anchored:
+        where = ", ".join(f"row {gap.missing_from}" for gap in report.anchored[:MAX_DETAILS])
+        detail += f" (re-anchored after a gap at {where}, as recorded in the log)"
+    return Finding("audit chain", True, detail)
 
 
 def check_attachments(session: VaultSession) -> Finding:
@@ -140,21 +159,88 @@ def check_attachments(session: VaultSession) -> Finding:
         except AttachmentDamaged as error:
             state = "missing" if "missing" in str(error) else "changed or damaged"
             problems.append(f"{file_name} ({attachment_id[:8]}) is {state}")
-    owned = {path for _, _, path in rows}
-    root = session.layout.attachments_dir
-    on_disk = [p for p in root.rglob("*") if p.is_file()] if root.is_dir() else []
-    orphans = sorted(str(p.relative_to(session.layout.home)) for p in on_disk
-                     if str(p.relative_to(session.layout.home)) not in owned)
+    orphans = orphan_files(session.layout, {path for _, _, path in rows})
     if orphans:
         shown = ", ".join(orphans[:MAX_DETAILS])
         more = f" and {len(orphans) - MAX_DETAILS} more" if len(orphans) > MAX_DETAILS else ""
         problems.append(
             f"{len(orphans)} file(s) belong to no record ({shown}{more}), left by an "
-            "interrupted attach or delete; they are encrypted and can be deleted")
+            "interrupted attach or delete; they are encrypted, and `luna doctor --repair` "
+            "removes them")
     if problems:
         return Finding("attachments", False, "; ".join(problems[:MAX_DETAILS]))
     return Finding("attachments", True,
                    f"{len(rows)} file(s), each decrypts to the file that was attached")
+
+
+def orphan_files(layout: VaultLayout, owned: set[str]) -> list[str]:
+    """Files under attachments/ that no row owns, relative to LUNA_HOME. Files of
+    attachments marked as under way are not among them: another Luna may be writing
+    them right now, and the next opening settles them if not."""
+    from luna_tui.store.attachment_markers import PENDING_FOLDER, marked
+
+    root = layout.attachments_dir
+    if not root.is_dir():
+        return []
+    busy = set(marked(layout))
+    found = []
+    for path in root.rglob("*"):
+        relative = path.relative_to(layout.home)
+        if not path.is_file() or relative.parts[1] == PENDING_FOLDER:
+            continue
+        attachment_id = path.name.removeprefix(".").removesuffix(".part")
+        if str(relative) not in owned and attachment_id not in busy:
+            found.append(str(relative))
+    return sorted(found)
+
+
+def repair(session: VaultSession) -> list[str]:
+    """`luna doctor --repair`: mend what a crash (or a lost file) explains, each step in
+    the audit log; never anything a person wrote. Returns what was done, in sentences."""
+    session.require_writable("repair the vault")
+    return session.run(_reanchor_explained_gaps, session) + session.run(_remove_orphans,
+                                                                         session)
+
+
+def _reanchor_explained_gaps(session: VaultSession) -> list[str]:
+    """Let the chain resume after each gap whose cause is known (store/audit_chain.py).
+    If the chain also shows a gap or change nothing explains, nothing is re-anchored:
+    that needs a backup, not a repair."""
+    from luna_tui.store.audit_chain import MISSING_MONTH
+
+    report = audit_report(session)
+    gaps = [e for e in report.explained if e.gap.resume_seq is not None]
+    if report.problem or not gaps:
+        return []
+    done = []
+    with session.writing("repair the audit log") as tx:
+        for explained in gaps:
+            gap = explained.gap
+            session.audit_chain.anchor(gap, explained.reason)
+            tx.record("audit.reanchored", diff={
+                "after_row": gap.missing_from - 1, "missing_rows": gap.count,
+                "resume_row": gap.resume_seq, "cause": explained.reason})
+            cause = ("its month file was missing" if explained.reason == MISSING_MONTH
+                     else "lost in a crash of an older Luna")
+            done.append(f"Re-anchored the audit chain at row {gap.resume_seq}: "
+                        f"{gap.rows_text()} gone ({cause}); the repair is in the log.")
+    return done
+
+
+def _remove_orphans(session: VaultSession) -> list[str]:
+    from luna_tui.store.models.records import Attachment
+
+    owned = {a.storage_path for a in Attachment.select(Attachment.storage_path)}
+    orphans = orphan_files(session.layout, owned)
+    if not orphans:
+        return []
+    with session.writing("remove files no record owns") as tx:
+        tx.record("attachments.tidied", diff={
+            "removed": [Path(p).name for p in orphans],
+            "why": "a file no record owns, left by an interrupted attach or delete"})
+    for relative in orphans:  # after the record of it: a crash here leaves them for next time
+        (session.layout.home / relative).unlink(missing_ok=True)
+    return [f"Removed {len(orphans)} attachment file(s) no record owned."]
 
 
 def check_permissions(layout: VaultLayout) -> Finding:

@@ -1,53 +1,70 @@
 """Bringing data in: Luna's own JSON export (every table) and jrnl's JSON export.
 
-A Luna export goes in whole, in one transaction: rows are upserted by their ids, so
-importing the same file twice changes nothing, and a vault that holds only its
-untouched starting patient ("Me") takes the exported patients in its place. A jrnl
-export (`jrnl --format json`) becomes journal entries of one patient, with its tags
-and starred entries.
+A file is hostile until checked: `import_file` reads it under bounds, `import_schema`
+checks its whole shape, and then — inside the one write transaction, still before the
+first write — what needs the vault: every reference resolves, no persona name is taken
+twice, an attachment id is not another file's. Any refusal is one `ImportRejected`
+sentence naming the entry and the field, and the vault is left as it was.
+
+Importing a file again adds nothing: a Luna export's rows keep their ids (upserted;
+this vault's copy of a row is kept when it is newer than the file's, so an old export
+never undoes a later edit), and jrnl entries get ids derived from their patient, date,
+time and text.
+
+The owner patient ("Me"). Into a vault that holds only its untouched starting patient,
+the export's patients take its place, ids, settings and all: the vault becomes the
+export. Into a vault with data, the export's owner (relationship "self") is merged into
+this vault's owner instead of becoming a second "Me": everything of theirs becomes this
+owner's, this owner's profile is kept (fields it left empty are filled from the
+export), and this vault's settings are kept.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from luna_tui.errors import LunaError, ValidationError
+from luna_tui.errors import ImportRejected, LunaError, ValidationError
 from luna_tui.services.base import DomainService
-from luna_tui.services.exporting import EXPORT_FORMAT, EXPORT_VERSION, LOCAL_KEYS
+from luna_tui.services.exporting import EXPORT_FORMAT, EXPORT_VERSION
+from luna_tui.services.import_file import nesting_depth
+from luna_tui.services.import_file import read_import_file as read_import_file
+from luna_tui.services.import_schema import (
+    JrnlEntry,
+    check_jrnl,
+    check_luna_export,
+    shown,
+    table_columns,
+)
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.settings import SETTINGS
+from luna_tui.store import attachment_markers
 from luna_tui.store.models.registry import DATA_MODELS
 
+if TYPE_CHECKING:
+    from luna_tui.services.vault_session import VaultSession
+
 FORMATS = ("luna", "jrnl")
+# The owner's profile fields an export may fill in when this vault left them empty.
+PROFILE_FIELDS = ("date_of_birth", "gender", "phone", "emergency_contact", "primary_doctor",
+                  "doctor_phone", "allergies", "notes")
+BATCH = 500
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
 class ImportResult:
     format: str
-    counts: dict[str, int]
+    counts: dict[str, int]  # rows new to this vault, by table
+    already_here: int = 0  # rows of the file this vault already held
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
-
-
-def read_import_file(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        raise LunaError(f"There is no file {path}.") from None
-    except IsADirectoryError:
-        raise LunaError(f"{path} is a folder; give the export file itself.") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError(
-            f"{path.name} is not a JSON file Luna can read ({exc}); is it cut short?") from None
-    except OSError as exc:
-        raise LunaError(f"Luna can't read {path} ({exc.strerror}).") from None
 
 
 def detect_format(document: Any) -> str:
@@ -55,236 +72,381 @@ def detect_format(document: Any) -> str:
         return "luna"
     if isinstance(document, dict) and isinstance(document.get("entries"), list):
         return "jrnl"
-    raise ValidationError(
+    raise ImportRejected(
         "This file is neither a Luna export (`luna export --format json`) nor jrnl's JSON "
         "export (`jrnl --format json`).")
+
+
+@dataclass(frozen=True)
+class CheckedImport:
+    """A document whose whole shape passed `check_document`: ready for a vault."""
+
+    format: str
+    jrnl_entries: list[JrnlEntry] | None = None
+    tables: dict[str, list[dict[str, Any]]] | None = None
+    exported_at: str | None = None
+
+
+def check_document(document: Any, format: str | None = None) -> CheckedImport:
+    """Everything that can be checked without the vault (so before it is unlocked)."""
+    detected = detect_format(document)
+    format = format or detected
+    if format not in FORMATS:
+        raise ValidationError(f"Luna imports {' and '.join(FORMATS)} files, not '{format}'.")
+    if format != detected:
+        raise ImportRejected(f"This file is not {'a Luna' if format == 'luna' else 'a jrnl'} "
+                             "export.")
+    if format == "jrnl":
+        return CheckedImport("jrnl", jrnl_entries=check_jrnl(document))
+    exported_at = document.get("exported_at")
+    return CheckedImport("luna", tables=check_luna_export(document, EXPORT_VERSION),
+                         exported_at=exported_at if isinstance(exported_at, str) else None)
 
 
 class Importer(DomainService):
     def import_document(self, document: Any, *, format: str | None = None,
                         patient_id: str | None = None,
-                        progress: Callable[[int, int], None] | None = None) -> ImportResult:
-        format = format or detect_format(document)
-        if format not in FORMATS:
-            raise ValidationError(f"Luna imports {' and '.join(FORMATS)} files, not '{format}'.")
-        if format == "jrnl":
-            if detect_format(document) != "jrnl":
-                raise ValidationError("This file is not jrnl's JSON export.")
-            return self._import_jrnl(document, patient_id, progress)
-        if detect_format(document) != "luna":
-            raise ValidationError("This file is not a Luna export.")
-        return self.session.run(self._import_luna, document, progress)
+                        progress: Progress | None = None) -> ImportResult:
+        return self.import_checked(check_document(document, format), patient_id=patient_id,
+                                   progress=progress)
+
+    def import_checked(self, checked: CheckedImport, *, patient_id: str | None = None,
+                       progress: Progress | None = None) -> ImportResult:
+        if checked.jrnl_entries is not None:
+            return self._import_jrnl(checked.jrnl_entries, patient_id, progress)
+        assert checked.tables is not None
+        return self.session.run(self._import_luna, checked.tables, checked.exported_at,
+                                progress)
 
     # -- jrnl -------------------------------------------------------------------------
 
-    def _import_jrnl(self, document: dict[str, Any], patient_id: str | None,
-                     progress: Callable[[int, int], None] | None) -> ImportResult:
+    def _import_jrnl(self, entries: list[JrnlEntry], patient_id: str | None,
+                     progress: Progress | None) -> ImportResult:
         from luna_tui.services.settings import Settings
 
         patient_id = patient_id or Settings(self.session).current_patient_id()
-        entries = document["entries"]
-        total = len(entries)
-        count = Journal(self.session).import_entries(
-            patient_id, _jrnl_drafts(entries), source="jrnl",
+        kept = [entry for entry in entries if (entry.body or entry.title).strip()]
+        total = len(kept)
+        added = Journal(self.session).import_entries(
+            patient_id, [_jrnl_draft(entry) for entry in kept], source="jrnl",
+            ids=[entry.stable_id(patient_id) for entry in kept],
             progress=(lambda done: progress(done, total)) if progress else None)
-        return ImportResult("jrnl", {"journal_entries": count})
+        return ImportResult("jrnl", {"journal_entries": added}, total - added)
 
-    # -- luna -------------------------------------------------------------------------
+    # -- luna (DB thread) -------------------------------------------------------------------
 
-    def _import_luna(self, document: dict[str, Any],
-                     progress: Callable[[int, int], None] | None) -> ImportResult:
-        version = document.get("version")
-        if not isinstance(version, int) or version > EXPORT_VERSION:
-            raise ValidationError(
-                f"This export was made by a newer Luna (format {version}); update Luna to "
-                "import it.")
-        tables = document.get("tables")
-        if not isinstance(tables, dict):
-            raise ValidationError("This Luna export has no tables; is it cut short?")
-        total = sum(len(rows) for rows in tables.values() if isinstance(rows, list))
-        counts: dict[str, int] = {}
-        self._files_written: list[Path] = []
+    def _import_luna(self, tables: dict[str, list[dict[str, Any]]], exported_at: str | None,
+                     progress: Progress | None) -> ImportResult:
+        written: list[Path] = []
         try:
             with self.session.writing("import a Luna export") as tx:
-                self._import_tables(tables, total, counts, progress)
-                tx.record("vault.import",
-                          diff={"rows": [None, counts],
-                                "exported_at": [None, document.get("exported_at")]})
+                plan = _plan(self.session, tables)  # reads only: a refusal here has changed nothing
+                counts = self._write(plan, progress, written)
+                tx.record("vault.import", diff={
+                    "rows": [None, counts], "already_here": [None, plan.already_here],
+                    "owner_merged": [None, plan.owner_merge is not None],
+                    "exported_at": [None, exported_at]})
         except BaseException:
-            for path in self._files_written:  # the rows are rolled back: their files go
+            for path in written:  # the rows are rolled back: their files go too
                 path.unlink(missing_ok=True)
             raise
-        return ImportResult("luna", counts)
+        finally:
+            for path in written:  # file and row agree again: unmarked
+                attachment_markers.unmark(self.session.layout, path.name)
+        return ImportResult("luna", counts, plan.already_here)
 
-    def _import_tables(self, tables: dict[str, Any], total: int, counts: dict[str, int],
-                       progress: Callable[[int, int], None] | None) -> None:
+    def _write(self, plan: _Plan, progress: Progress | None, written: list[Path]
+               ) -> dict[str, int]:
         from luna_tui.store.models.base import database
+        from luna_tui.store.models.patients import Patient
 
-        done = 0
-        # Rows reference each other in every direction (follow-up appointments, pins
-        # and messages); check references once, at commit.
+        # Rows reference each other in every direction (follow-up appointments, pins and
+        # messages); references were checked above and are checked again at commit.
         database.execute_sql("PRAGMA defer_foreign_keys = ON")
-        if tables.get("patients"):
-            self._drop_untouched_starting_patient()
-        message_ids = self._message_id_map(tables.get("messages") or [])
+        if plan.starting_patient is not None:
+            Patient.delete().where(Patient.id == plan.starting_patient).execute()
+        if plan.owner_merge is not None:
+            self._fill_owner_profile(*plan.owner_merge)
+        total, done, counts = sum(len(r) for r in plan.tables.values()), 0, {}
         for model in DATA_MODELS:
             table = model._meta.table_name
-            rows = tables.get(table) or []
-            if not isinstance(rows, list):
-                raise ValidationError(f"The export's {table} is not a list of rows.")
-            prepared = [self._prepared(model, row, message_ids) for row in rows]
-            prepared = [row for row in prepared if row is not None]
-            for start in range(0, len(prepared), 500):
-                self._upsert(model, prepared[start:start + 500])
-                done += len(prepared[start:start + 500])
+            rows = [self._stored(table, row, written) for row in plan.tables[table]]
+            rows = [row for row in rows if row is not None]
+            for start in range(0, len(rows), BATCH):
+                _upsert(model, rows[start:start + BATCH], keep_newer=not plan.fresh)
+                done += len(rows[start:start + BATCH])
                 if progress:
                     progress(done, total)
-            counts[table] = len(prepared)
+            counts[table] = sum(1 for row in rows if _key(table, row) not in plan.existing[table])
+        return counts
 
-    def _prepared(self, model: Any, row: Any, message_ids: dict[int, int]
-                  ) -> dict[str, Any] | None:
-        if not isinstance(row, dict):
-            raise ValidationError(f"A row of the export's {model._meta.table_name} is damaged.")
-        table = model._meta.table_name
+    def _stored(self, table: str, row: dict[str, Any], written: list[Path]
+                ) -> dict[str, Any] | None:
+        """A checked row as its table stores it: lists as JSON, a setting only if Luna
+        knows it, an attachment with its file encrypted into this vault."""
         if table == "config":
-            return _checked_setting(row, self.stamp())
-        columns = {f.column_name: f for f in model._meta.sorted_fields}
-        local_key = LOCAL_KEYS.get(table)
-        values = {}
-        for column, value in row.items():
-            if column == local_key or column not in columns:
-                continue
-            if isinstance(value, list):
-                value = json.dumps(value, ensure_ascii=False)
-            values[column] = value
-        for column in ("created_at", "updated_at"):
-            # Left out by a hand-made file: stamped now by Luna's clock (the column's
-            # DEFAULT would read SQLite's wall clock instead).
-            if column in columns and column not in values:
-                values[column] = self.stamp()
-        if table == "messages" and values.get("id") in message_ids:
-            values["id"] = message_ids[values["id"]]
-        if table == "semantic_pins" and values.get("message_id") in message_ids:
-            values["message_id"] = message_ids[values["message_id"]]
+            return _checked_setting(row)
+        values = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
+                  for k, v in row.items() if k != "content_base64"}
         if table == "attachments":
             from luna_tui.services.attachments import import_content
 
-            written = import_content(self.session, values, row.get("content_base64"))
-            if written is not None:
-                self._files_written.append(written)
-        if table == "conversation_summaries":
-            for key in ("start_message_id", "end_message_id"):
-                if values.get(key) in message_ids:
-                    values[key] = message_ids[values[key]]
+            try:
+                path = import_content(self.session, values, row["content_base64"])
+            except ValidationError as error:
+                raise ImportRejected(f"{error}") from None
+            if path is not None:
+                written.append(path)
         return values
 
-    def _upsert(self, model: Any, rows: list[dict[str, Any]]) -> None:
-        """Insert, or update the row with the same id (never REPLACE: that would skip
-        the full-text index's delete trigger)."""
-        if not rows:
-            return
-        from luna_tui.store.models.base import database
-
-        table = model._meta.table_name
-        key = _conflict_key(model)
-        columns = list(rows[0])
-        for row in rows:
-            if list(row) != columns:
-                raise ValidationError(f"The export's {table} rows do not all have the same "
-                                      "columns.")
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
-        marks = ", ".join("?" for _ in columns)
-        sql = (f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-               f"VALUES ({marks}) ON CONFLICT ({', '.join(key)}) "
-               + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING"))
-        cursor = database.cursor()
-        try:
-            cursor.executemany(sql, [list(r.values()) for r in rows])
-        except Exception as exc:
-            from luna_tui.store.sqlite_errors import is_database_error
-
-            if not is_database_error(exc) or "constraint" not in str(exc).lower():
-                raise
-            raise ValidationError(
-                f"The export's {table} holds a row Luna can't accept ({exc}).") from None
-
-    def _drop_untouched_starting_patient(self) -> None:
-        """A new vault's own "Me" gives way to the patients being imported, if nothing
-        was ever recorded for it."""
-        from luna_tui.services.patients import Patients
+    def _fill_owner_profile(self, export_owner: dict[str, Any], owner_id: str) -> None:
+        """This vault's owner keeps their profile; what they left empty, the export's
+        owner fills in (an allergy must not be lost in a merge)."""
         from luna_tui.store.models.patients import Patient
 
-        patients = list(Patient.select())
-        if len(patients) != 1:
-            return
-        only = patients[0]
-        from dataclasses import astuple
-
-        impact = Patients(self.session).deletion_impact(only.id)
-        nothing_recorded = not any(astuple(impact))
-        untouched = (only.name == "Me" and only.relationship == "self"
-                     and only.created_at == only.updated_at and nothing_recorded)
-        if untouched:
-            Patient.delete().where(Patient.id == only.id).execute()
-
-    def _message_id_map(self, rows: list[Any]) -> dict[int, int]:
-        """Messages have integer ids; where one is already used by a message of another
-        session in this vault, the imported message gets a new id."""
-        from peewee import fn
-
-        from luna_tui.store.models.ai import Message
-
-        taken = {}
-        ids = [r.get("id") for r in rows if isinstance(r, dict) and isinstance(r.get("id"), int)]
-        for start in range(0, len(ids), 500):
-            for message in Message.select(Message.id, Message.session).where(
-                    Message.id.in_(ids[start:start + 500])):
-                taken[message.id] = message.session_id
-        clashes = [r["id"] for r in rows if isinstance(r, dict) and r.get("id") in taken
-                   and taken[r["id"]] != r.get("session_id")]
-        if not clashes:
-            return {}
-        next_id = (Message.select(fn.MAX(Message.id)).scalar() or 0) + 1
-        next_id = max(next_id, max(ids) + 1)
-        return {old: next_id + offset for offset, old in enumerate(clashes)}
+        owner = Patient.get_by_id(owner_id)
+        filled = {name: export_owner[name] for name in PROFILE_FIELDS
+                  if export_owner.get(name) and not getattr(owner, name)}
+        if filled:
+            Patient.update(updated_at=self.stamp(), **filled).where(
+                Patient.id == owner_id).execute()
 
 
-def _checked_setting(row: dict[str, Any], now: str) -> dict[str, Any] | None:
+# -- the plan: every check that needs the vault, before any write --------------------------
+
+@dataclass
+class _Plan:
+    tables: dict[str, list[dict[str, Any]]]  # the rows as they will be written
+    fresh: bool  # the vault held nothing but its untouched starting patient
+    starting_patient: str | None = None  # to remove: the export's patients replace it
+    owner_merge: tuple[dict[str, Any], str] | None = None  # (export's owner row, owner id)
+    existing: dict[str, set[Any]] = field(default_factory=dict)  # keys already here
+
+    @property
+    def already_here(self) -> int:
+        return sum(len(keys) for keys in self.existing.values())
+
+
+def _plan(session: VaultSession, tables: dict[str, list[dict[str, Any]]]) -> _Plan:
+    starting = _untouched_starting_patient(session) if tables["patients"] else None
+    plan = _Plan(tables, fresh=starting is not None, starting_patient=starting)
+    if not plan.fresh:
+        _merge_owner(plan)
+    tables["messages"], tables["semantic_pins"], tables["conversation_summaries"] = (
+        _renumbered_messages(tables))
+    _check_unique_together(tables)
+    _check_references(tables, starting)
+    _check_against_vault(tables)
+    plan.existing = {m._meta.table_name: _keys_in_vault(m, tables[m._meta.table_name])
+                     for m in DATA_MODELS}
+    if starting is not None:
+        plan.existing["patients"].discard(starting)
+    return plan
+
+
+def _untouched_starting_patient(session: VaultSession) -> str | None:
+    """The id of a new vault's own "Me", if it is the only patient and nothing was ever
+    recorded for it."""
+    from dataclasses import astuple
+
+    from luna_tui.services.patients import Patients
+    from luna_tui.store.models.patients import Patient
+
+    patients = list(Patient.select().limit(2))
+    if len(patients) != 1:
+        return None
+    only = patients[0]
+    impact = Patients(session).deletion_impact(only.id)
+    untouched = (only.name == "Me" and only.relationship == "self"
+                 and only.created_at == only.updated_at and not any(astuple(impact)))
+    return only.id if untouched else None
+
+
+def _merge_owner(plan: _Plan) -> None:
+    """Into a vault with data: the export's owner becomes this vault's owner."""
+    from luna_tui.store.models.patients import Patient
+
+    owners = [row for row in plan.tables["patients"] if row["relationship"] == "self"]
+    mine = (Patient.select().where(Patient.relationship == "self")
+            .order_by(Patient.created_at, Patient.id).first())
+    if len(owners) != 1 or mine is None or owners[0]["id"] == mine.id:
+        return
+    theirs = owners[0]["id"]
+    plan.owner_merge = (owners[0], mine.id)
+    plan.tables["patients"] = [r for r in plan.tables["patients"] if r["id"] != theirs]
+    for rows in plan.tables.values():
+        for row in rows:
+            if row.get("patient_id") == theirs:
+                row["patient_id"] = mine.id
+    plan.tables["config"] = [r for r in plan.tables["config"]
+                             if r["key"] != "current_patient"]  # this vault's own choice
+
+
+def _renumbered_messages(tables: dict[str, list[dict[str, Any]]]) -> tuple[list, list, list]:
+    """Messages have integer ids; one whose id another session's message already holds
+    here is given the id of the same message already imported (same session, time, role
+    and text), else a new one — so a second import finds it again instead of adding it
+    twice. Pins and summaries follow their messages."""
+    from peewee import fn
+
+    from luna_tui.store.models.ai import Message
+
+    messages = tables["messages"]
+    taken: dict[int, str] = {}
+    ids = [row["id"] for row in messages]
+    for start in range(0, len(ids), BATCH):
+        for message in Message.select(Message.id, Message.session).where(
+                Message.id.in_(ids[start:start + BATCH])):
+            taken[message.id] = message.session_id
+    clashes = [row for row in messages if row["id"] in taken
+               and taken[row["id"]] != row["session_id"]]
+    if not clashes:
+        return messages, tables["semantic_pins"], tables["conversation_summaries"]
+    next_id = max((Message.select(fn.MAX(Message.id)).scalar() or 0), max(ids)) + 1
+    renumbered: dict[int, int] = {}
+    for row in clashes:
+        same = Message.get_or_none(Message.session == row["session_id"],
+                                   Message.created_at == row["created_at"],
+                                   Message.role == row["role"],
+                                   Message.content == row["content"])
+        if same is not None:
+            renumbered[row["id"]] = same.id
+        else:
+            renumbered[row["id"]], next_id = next_id, next_id + 1
+
+    def moved(rows: list[dict[str, Any]], *columns: str) -> list[dict[str, Any]]:
+        return [{**row, **{c: renumbered.get(row[c], row[c]) for c in columns}}
+                for row in rows]
+
+    return (moved(messages, "id"), moved(tables["semantic_pins"], "message_id"),
+            moved(tables["conversation_summaries"], "start_message_id", "end_message_id"))
+
+
+def _check_unique_together(tables: dict[str, list[dict[str, Any]]]) -> None:
+    """What the schema keeps unique beside the ids (checked above): a persona's name, a
+    dose's slot, a file once per record."""
+    for table, columns in (("personas", ("name",)),
+                           ("medication_doses", ("medication_id", "scheduled_at")),
+                           ("attachments", ("record_id", "sha256"))):
+        seen: set[tuple[Any, ...]] = set()
+        for number, row in enumerate(tables[table], 1):
+            values = tuple(row[c] for c in columns)
+            if values in seen:
+                raise ImportRejected(f"row {number} ({table}): {', '.join(columns)} "
+                                     f"{', '.join(shown(v) for v in values)} appears twice.")
+            seen.add(values)
+
+
+def _check_references(tables: dict[str, list[dict[str, Any]]], leaving: str | None) -> None:
+    """Every reference names a row of the file or of this vault (not the starting
+    patient, which is about to go)."""
+    for model in DATA_MODELS:
+        table = model._meta.table_name
+        for column in table_columns(model):
+            if column.references is None:
+                continue
+            target, target_column = column.references
+            known = {row[target_column] for row in tables[target]}
+            wanted = {row[column.name] for row in tables[table]} - known - {None}
+            known |= _in_vault(target, target_column, wanted) - {leaving}
+            for number, row in enumerate(tables[table], 1):
+                value = row[column.name]
+                if value is not None and value not in known:
+                    noun = "entry" if table == "journal_entries" else "row"
+                    raise ImportRejected(
+                        f"{noun} {number} ({table}): {column.name} {shown(value)} names "
+                        f"a row of {target} that is neither in the file nor in this vault.")
+
+
+def _check_against_vault(tables: dict[str, list[dict[str, Any]]]) -> None:
+    """A persona name another persona holds here, or an attachment id that is another
+    file here, would fail half-way through the writes: refused now instead."""
+    from luna_tui.store.models.ai import Persona
+    from luna_tui.store.models.records import Attachment
+
+    ids = {row["id"] for row in tables["personas"]}
+    for number, row in enumerate(tables["personas"], 1):
+        other = Persona.get_or_none(Persona.name == row["name"])
+        if other is not None and other.id != row["id"] and other.id not in ids:
+            raise ImportRejected(f"row {number} (personas): name {shown(row['name'])} is "
+                                 "already another persona's in this vault; rename one first.")
+    for number, row in enumerate(tables["attachments"], 1):
+        here = Attachment.get_or_none(Attachment.id == row["id"])
+        if here is not None and (here.sha256 != row["sha256"]
+                                 or here.record_id != row["record_id"]):
+            raise ImportRejected(f"row {number} (attachments): id {shown(row['id'])} is "
+                                 "another file in this vault; nothing was imported.")
+
+
+def _in_vault(table: str, column: str, values: set[Any]) -> set[Any]:
+    from luna_tui.store.models.base import database
+
+    found: set[Any] = set()
+    listed = list(values)
+    for start in range(0, len(listed), BATCH):
+        chunk = listed[start:start + BATCH]
+        marks = ", ".join("?" for _ in chunk)
+        found |= {r[0] for r in database.execute_sql(
+            f'SELECT "{column}" FROM "{table}" WHERE "{column}" IN ({marks})', chunk)}
+    return found
+
+
+def _keys_in_vault(model: Any, rows: list[dict[str, Any]]) -> set[Any]:
+    table = model._meta.table_name
+    return _in_vault(table, "key" if table == "config" else "id",
+                     {_key(table, row) for row in rows})
+
+
+def _key(table: str, row: dict[str, Any]) -> Any:
+    return row["key"] if table == "config" else row["id"]
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+def _upsert(model: Any, rows: list[dict[str, Any]], *, keep_newer: bool) -> None:
+    """Insert, or update the row with the same key (never REPLACE: that would skip the
+    full-text index's delete trigger). With `keep_newer`, this vault's row wins when it
+    is newer than the file's; a setting already here is kept."""
+    if not rows:
+        return
+    from luna_tui.store.models.base import database
+    from luna_tui.store.sqlite_errors import is_database_error
+
+    table = model._meta.table_name
+    key = "key" if table == "config" else "id"
+    columns = list(rows[0])
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != key)
+    action = f"DO UPDATE SET {updates}"
+    if keep_newer:
+        action = ("DO NOTHING" if table == "config"
+                  else f'{action} WHERE excluded.updated_at >= "{table}".updated_at')
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT ("{key}") {action}'
+    try:
+        database.cursor().executemany(sql, [[row[c] for c in columns] for row in rows])
+    except Exception as exc:
+        if not is_database_error(exc) or "constraint" not in str(exc).lower():
+            raise
+        raise ImportRejected(f"The export's {table} holds a row this vault can't take "
+                             f"({exc}); nothing was imported.") from None
+
+
+def _checked_setting(row: dict[str, Any]) -> dict[str, Any] | None:
     """A setting comes in only if Luna knows it, it isn't secret, and its value passes
     the same check `luna settings set` applies; anything else is left out."""
-    setting = SETTINGS.get(row.get("key"))  # type: ignore[arg-type]
-    if setting is None or setting.secret or not isinstance(row.get("value"), str):
+    setting = SETTINGS.get(row["key"])
+    if setting is None or setting.secret or nesting_depth(row["value"]) > 1:
         return None
     try:
         value = setting.check(json.loads(row["value"]))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, LunaError):
         return None
-    return {"key": row["key"], "value": json.dumps(value),
-            "created_at": str(row.get("created_at") or now),
-            "updated_at": str(row.get("updated_at") or now)}
+    return {**row, "value": json.dumps(value)}
 
 
-def _conflict_key(model: Any) -> list[str]:
-    """The column a row is recognised by: its public id."""
-    meta = model._meta
-    if "id" in meta.columns:
-        return ["id"]
-    if meta.table_name == "config":
-        return ["key"]
-    return [meta.primary_key.column_name]
-
-
-def _jrnl_drafts(entries: list[Any]) -> Iterator[EntryDraft]:
-    for number, item in enumerate(entries, 1):
-        if not isinstance(item, dict):
-            raise ValidationError(f"Entry {number} of the jrnl file is not an entry.")
-        title = str(item.get("title") or "").strip()
-        body = str(item.get("body") or "").strip()
-        content, title_kept = (body, title or None) if body else (title, None)
-        if not content:
-            continue
-        yield EntryDraft(
-            content=content, title=title_kept, entry_date=item.get("date"),
-            entry_time=item.get("time") or "", tags=item.get("tags") or [],
-            favorite=bool(item.get("starred")),
-        )
+def _jrnl_draft(entry: JrnlEntry) -> EntryDraft:
+    title, body = entry.title.strip(), entry.body.strip()
+    content, title_kept = (body, title or None) if body else (title, None)
+    return EntryDraft(content=content, title=title_kept, entry_date=entry.date,
+                      entry_time=entry.time, tags=entry.tags, favorite=entry.starred)

@@ -164,13 +164,14 @@ class Patients(DomainService):
         if Patient.select().count() == 1:
             raise ValidationError(
                 "This is the only patient; a vault needs one. Rename it instead.", "patient")
-        from luna_tui.services.attachments import remove_files
+        from luna_tui.services.attachments import mark_for_removal, remove_files
         from luna_tui.store.models.records import Attachment
 
         impact = self.deletion_impact(patient_id)
         with self.session.writing("delete a patient") as tx:
             files = [a.storage_path for a in Attachment.select(Attachment.storage_path)
                      .where(Attachment.patient == patient_id)]
+            mark_for_removal(self.session.layout, files)
             Patient.delete().where(Patient.id == patient_id).execute()
             tx.record("patient.delete", patient_id,
                       {"name": [row.name, None], "removed": [asdict(impact), None]})

@@ -163,9 +163,9 @@ class Records(DomainService):
     def delete(self, record_id: str) -> int:
         """Delete the record and its attachments; returns how many files went with it.
 
-        The rows go first (one transaction), the files after: a crash in between
-        leaves encrypted files without rows, which `luna doctor` reports, never rows
-        whose files are gone."""
+        The rows go first (one transaction), the files after: a crash in between leaves
+        marked files without rows, removed at the next opening, never rows whose files
+        are gone."""
         from luna_tui.services.attachments import remove_files
 
         paths = self.session.run(self._delete_rows, record_id)
@@ -173,11 +173,14 @@ class Records(DomainService):
         return len(paths)
 
     def _delete_rows(self, record_id: str) -> list[str]:
+        from luna_tui.services.attachments import mark_for_removal
+
         row = self._row(record_id)
         with self.session.writing("delete a record") as tx:
             # Listed inside the transaction: another Luna may attach a file meanwhile.
             paths = [a.storage_path for a in Attachment.select(Attachment.storage_path)
                      .where(Attachment.record == record_id)]
+            mark_for_removal(self.session.layout, paths)
             MedicalRecord.delete().where(MedicalRecord.id == record_id).execute()
             tx.record("record.delete", record_id, {"record_type": [row.record_type, None],
                                                    "attachments": [len(paths), None]})

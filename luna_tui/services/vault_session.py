@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from luna_tui.clock import Clock, SystemClock, utc_timestamp
@@ -84,21 +85,27 @@ class VaultSession:
 
     @classmethod
     def open(cls, layout: VaultLayout, secret: str, *, clock: Clock | None = None,
-             client: str = "cli", busy_timeout: float | None = None) -> VaultSession:
-        """Unlock with a passphrase, recovery key or access key, and connect."""
+             client: str = "cli", busy_timeout: float | None = None,
+             repairing: bool = False) -> VaultSession:
+        """Unlock with a passphrase, recovery key or access key, and connect.
+
+        `repairing`: `luna doctor --repair` opens a vault whose newest audit month is
+        missing, to record the loss (any other opening refuses it)."""
         from luna_tui.store.vault_swap import finish_interrupted_swap
 
         finish_interrupted_swap(layout)  # a restore killed half-way is completed first
         layout.require_vault()
         clock = clock or SystemClock()
         unlocked = KeyManager(layout, clock).unlock(secret)
-        return cls.connect(layout, unlocked, clock=clock, client=client, busy_timeout=busy_timeout)
+        return cls.connect(layout, unlocked, clock=clock, client=client, busy_timeout=busy_timeout,
+                           repairing=repairing)
 
     @classmethod
     def connect(cls, layout: VaultLayout, unlocked: UnlockedKey, *, clock: Clock | None = None,
                 client: str = "cli", create: bool = False,
-                busy_timeout: float | None = None) -> VaultSession:
+                busy_timeout: float | None = None, repairing: bool = False) -> VaultSession:
         """Connect with a key already unlocked (the KDF has run)."""
+        from luna_tui.store.attachment_markers import marked
         from luna_tui.store.db_thread import DbThread
         from luna_tui.store.vault_lock import VaultLock
 
@@ -109,12 +116,14 @@ class VaultSession:
             if _open_session is not None and not _open_session.closed:
                 raise RuntimeError("another vault is already open in this process")
             lock = VaultLock(layout.home)
-            lock.acquire_shared()  # held while open: no restore swaps files under us
+            abandoned: list[str] = []  # attachments marked by processes that died
+            # Held while open: no restore swaps files under us.
+            lock.acquire_shared(while_alone=lambda: abandoned.extend(marked(layout)))
             thread = DbThread()
             try:
                 db, chain = thread.call(
                     _open_databases, layout, keys, clock, client_description(client), create,
-                    busy_timeout,
+                    busy_timeout, repairing,
                 )
             except BaseException:
                 thread.shutdown()
@@ -128,7 +137,18 @@ class VaultSession:
         except BaseException:
             session._disconnect()
             raise
+        if abandoned and not session.read_only:
+            session._settle_interrupted(abandoned)
         return session
+
+    def _settle_interrupted(self, attachment_ids: list[str]) -> None:
+        from luna_tui.services.attachments import settle_interrupted
+
+        try:
+            self.run(settle_interrupted, self, attachment_ids)
+        except LunaError as error:  # the vault opened; tidying up can wait for next time
+            self._chain.warnings.append(
+                f"Files left by an interrupted attach could not be removed yet ({error}).")
 
     def _record_unlock(self) -> None:
         from luna_tui.store.stats_counter import count_event
@@ -153,6 +173,11 @@ class VaultSession:
     @property
     def read_only(self) -> bool:
         return self.key.read_only
+
+    @property
+    def audit_chain(self) -> Any:
+        """The session's AuditChain (store/audit_chain.py), for doctor and backups."""
+        return self._chain
 
     @property
     def warnings(self) -> list[str]:
@@ -188,7 +213,7 @@ class VaultSession:
     def submit(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> Future[R]:
         if self.closed:
             raise LunaError("The vault is locked; unlock it again to continue.")
-        return self._thread.submit(_translated, fn, args, kwargs)
+        return self._thread.submit(_translated, self.layout.home, fn, args, kwargs)
 
     @contextmanager
     def transaction(self) -> Iterator[Recorder]:
@@ -210,6 +235,20 @@ class VaultSession:
             _end_transaction(txn, exc)
             raise
         _end_transaction(txn, None)
+        if recorder.events:
+            self._copy_audit_rows()
+
+    def _copy_audit_rows(self) -> None:
+        """The change and its audit rows are committed in luna.db; now the month file.
+        If that fails (a full disk, a busy file), the rows wait in luna.db and the next
+        write copies them: the change stands, and nothing is lost."""
+        from luna_tui.store.sqlite_errors import is_database_error
+
+        try:
+            self._chain.flush()
+        except Exception as exc:
+            if not is_database_error(exc):
+                raise
 
     def _begin_in_current_month(self) -> Any:
         # Attach the month's audit file first (ATTACH can't run in a transaction), then
@@ -220,6 +259,8 @@ class VaultSession:
             txn.__enter__()
             try:
                 current = self._chain.head_is_in_attached_month()
+                if current:
+                    self._chain.forget_copied_rows()
             except BaseException as error:
                 _end_transaction(txn, error)  # never leave the write lock held
                 raise
@@ -286,25 +327,12 @@ class VaultSession:
 
 
 def _end_transaction(txn: Any, error: BaseException | None) -> None:
-    """Commit (error None) or roll back, keeping the error that matters.
-
-    After SQLITE_FULL or an I/O error SQLite may already have rolled back by itself;
-    Peewee's own ROLLBACK then fails with "no transaction is active", which would hide
-    the full disk behind a message about transactions.
-    """
-    try:
-        if error is None:
-            txn.__exit__(None, None, None)
-        else:
-            txn.__exit__(type(error), error, error.__traceback__)
-    except Exception as end_error:
-        if "no transaction is active" not in str(end_error):
-            raise
-        cause = error or end_error.__context__
-        if cause is None:
-            raise
-        if cause is not error:
-            raise cause from None
+    """Commit (error None) or roll back. (A transaction SQLite already rolled back by
+    itself, after a full disk, is handled by VaultDatabase.rollback.)"""
+    if error is None:
+        txn.__exit__(None, None, None)
+    else:
+        txn.__exit__(type(error), error, error.__traceback__)
 
 
 def _locked_key(key: UnlockedKey) -> UnlockedKey:
@@ -313,7 +341,8 @@ def _locked_key(key: UnlockedKey) -> UnlockedKey:
                        key.expiry_date)
 
 
-def _translated(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
+def _translated(home: Path, fn: Callable[..., R], args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> R:
     from luna_tui.store.sqlite_errors import classify, is_database_error
 
     try:
@@ -322,35 +351,38 @@ def _translated(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, A
         raise
     except Exception as exc:
         if is_database_error(exc):
-            mapped = classify(exc)
+            mapped = classify(exc, place=home)
             if mapped is not None:
                 raise mapped from exc
         raise
 
 
 def _open_databases(layout: VaultLayout, keys: VaultKeys, clock: Clock, client: str,
-                    create: bool, busy_timeout: float | None) -> tuple[Any, Any]:
+                    create: bool, busy_timeout: float | None,
+                    repairing: bool) -> tuple[Any, Any]:
     """On the DB thread: connect, attach, check each file is readable, migrate."""
     from luna_tui.store.audit_chain import AuditChain
     from luna_tui.store.connection import busy_timeout_seconds, open_main
     from luna_tui.store.models.base import bind_database, unbind_database
 
-    db = _opening(layout.main_db.name, open_main, layout.main_db, keys.main_db, create=create,
-                  busy_timeout=busy_timeout if busy_timeout is not None else busy_timeout_seconds())
+    timeout = busy_timeout if busy_timeout is not None else busy_timeout_seconds()
+    db = _opening(layout, layout.main_db.name, open_main, layout.main_db, keys.main_db,
+                  create=create, busy_timeout=timeout)
     try:
-        if not create and _opening(layout.main_db.name, db.table_count) == 0:
+        if not create and _opening(layout, layout.main_db.name, db.table_count) == 0:
             raise VaultCorrupt(f"{layout.main_db.name} holds no tables; restore it from a backup.")
         stats_missing = not create and (
             not layout.stats_db.exists() or layout.stats_db.stat().st_size == 0
         )
-        _opening(layout.stats_db.name, db.attach_encrypted, layout.stats_db, "stats",
+        _opening(layout, layout.stats_db.name, db.attach_encrypted, layout.stats_db, "stats",
                  keys.stats_db, create=True)
-        _opening(layout.stats_db.name, db.table_count, "stats")
+        _opening(layout, layout.stats_db.name, db.table_count, "stats")
         bind_database(db)
-        _migrate_all(db, layout, keys, clock, create)
+        _opening(layout, "luna.db", _migrate_all, db, layout, keys, clock, create,
+                 unknown_is_damage=False)
         chain = AuditChain(db, layout, keys.audit_db, keys.audit_mac, clock, host_name(),
-                           client)
-        _opening("the current audit month", chain.ensure_month_attached)
+                           client, accept_missing_month=repairing)
+        _opening(layout, "the current audit month", chain.ensure_month_attached)
         if stats_missing:
             chain.warnings.append("stats.db was missing and has been started afresh.")
         return db, chain
@@ -360,8 +392,11 @@ def _open_databases(layout: VaultLayout, keys: VaultKeys, clock: Clock, client: 
         raise
 
 
-def _opening(what: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-    """Run one opening step; a database error names the file it came from."""
+def _opening(layout: VaultLayout, what: str, fn: Callable[..., R], *args: Any,
+             unknown_is_damage: bool = True, **kwargs: Any) -> R:
+    """Run one opening step; a database error names the file it came from. A full disk
+    or a busy vault is said as such; any other database error is the file's damage,
+    unless `unknown_is_damage` is False (a migration: a bug must not read as damage)."""
     from luna_tui.store.sqlite_errors import classify, is_database_error
 
     try:
@@ -371,7 +406,9 @@ def _opening(what: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     except Exception as exc:
         if not is_database_error(exc):
             raise
-        mapped = classify(exc, what)
+        mapped = classify(exc, what, place=layout.home)
+        if mapped is None and not unknown_is_damage:
+            raise
         if mapped is None or isinstance(mapped, VaultCorrupt):
             raise VaultCorrupt(
                 f"{what} can't be read with this vault's key: it is damaged or truncated "

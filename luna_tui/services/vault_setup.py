@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from luna_tui.clock import Clock, SystemClock
-from luna_tui.errors import LunaError, VaultExists
-from luna_tui.home import VaultLayout, ensure_private_dir, os_error_to_luna
+from luna_tui.errors import DiskFull, LunaError, VaultExists, VaultMadeNotOpened
+from luna_tui.home import VaultLayout, disk_full, ensure_private_dir, os_error_to_luna
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.vault.generated_keys import new_generated_key
 from luna_tui.vault.kdf import DEFAULT_KDF_SECONDS, KdfParams, calibrate
@@ -40,8 +40,9 @@ STALE_STAGING_SECONDS = 3600
 
 def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None = None,
                  kdf_seconds: float = DEFAULT_KDF_SECONDS, clock: Clock | None = None,
-                 client: str = "cli") -> NewVault:
-    """Make a new vault and return it open (owner key), with its recovery key."""
+                 client: str = "cli", allow_heavy_kdf: bool = False) -> NewVault:
+    """Make a new vault and return it open (owner key), with its recovery key.
+    `allow_heavy_kdf`: key derivation above the portable ceiling, asked for on purpose."""
     from luna_tui.store.vault_swap import finish_interrupted_swap
 
     clock = clock or SystemClock()
@@ -49,11 +50,11 @@ def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None 
     _refuse_existing_vault(layout)
     passphrase = check_new_passphrase(passphrase)
     _remove_stale_staging(layout, clock)
-    kdf = kdf or calibrate(kdf_seconds)
+    kdf = kdf or calibrate(kdf_seconds, allow_heavy=allow_heavy_kdf)
     staging = _make_staging_folder(layout)
     try:
         recovery_key = new_generated_key()
-        unlocked = KeyManager(staging, clock).create_keys_file(
+        unlocked = KeyManager(staging, clock, allow_heavy_kdf=allow_heavy_kdf).create_keys_file(
             staging.keys_db, passphrase, recovery_key, kdf
         )
         staged = VaultSession.connect(staging, unlocked, clock=clock, client=client, create=True)
@@ -62,9 +63,16 @@ def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None 
         finally:
             staged.close()
         _move_into_place(staging, layout)
+    except DiskFull:
+        raise disk_full(layout.home) from None  # the person's folder, not the staging one
     finally:
         shutil.rmtree(staging.home, ignore_errors=True)
-    session = VaultSession.connect(layout, unlocked, clock=clock, client=client)
+    try:
+        session = VaultSession.connect(layout, unlocked, clock=clock, client=client)
+    except LunaError as error:
+        raise VaultMadeNotOpened(
+            f"Your vault is made in {layout.home}, but Luna could not open it just after: "
+            f"{error}", error, recovery_key, kdf) from error
     return NewVault(session, recovery_key, kdf)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from luna_tui.errors import AttachmentDamaged, LunaError
+from luna_tui.fault_points import pause_here
 
 MAGIC = b"LUNAATT1"
 SALT_LENGTH = 32
@@ -73,6 +74,7 @@ def seal_file(source: BinaryIO, destination: Path, key: bytes, attachment_id: st
                                    max_size, progress)
             out.flush()
             os.fsync(out.fileno())
+        pause_here("attachment.before-rename")
         _move_into_place(temp, destination)
         _fsync_dir(destination.parent)
     except OSError as exc:

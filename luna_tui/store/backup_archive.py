@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import tarfile
 from collections.abc import Callable
@@ -34,6 +35,12 @@ MANIFEST = "manifest.json"
 MANIFEST_MAC = "manifest.mac"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 CHUNK = 1024 * 1024
+# Every name a backup may hold: the vault's files, its months, attachments (a folder of
+# two characters, then the file), the sealed summary and the manifest pair. Anything
+# else — a second copy, a link, a path outside the vault — is a changed backup.
+_MEMBER_NAMES = re.compile(
+    r"(keys|luna|stats)\.db|summary\.sealed|audit/\d{4}-\d{2}\.db|attachments/[^/]{2}/[^/]+"
+    r"|manifest\.(json|mac)")
 
 Progress = Callable[[int], None]  # bytes done since the last call
 
@@ -80,6 +87,7 @@ def parse_manifest(data: bytes, where: str) -> Manifest:
                 f"reads format {FORMAT_VERSION}). Upgrade Luna to restore it.")
         members = tuple(Member(check_member_name(str(m["name"])), int(m["size"]),
                                str(m["sha256"])) for m in raw["members"])
+        _refuse_repeats([m.name for m in members], f"{where}'s manifest")
         return Manifest(version, str(raw["app_version"]), str(raw["created_at"]),
                         str(raw["vault_id"]),
                         {str(k): [str(n) for n in v] for k, v in raw["schema"].items()},
@@ -91,11 +99,38 @@ def parse_manifest(data: bytes, where: str) -> Manifest:
 
 
 def check_member_name(name: str) -> str:
-    """Refuse names that would land outside the folder they are extracted to."""
+    """Refuse names that would land outside the folder they are extracted to, and names
+    no Luna backup holds."""
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or not path.parts or name != str(path):
         raise BackupDamaged(f"The backup names a file '{name}' outside the vault; refused.")
+    if not _MEMBER_NAMES.fullmatch(name):
+        raise BackupDamaged(f"The backup holds '{name}', which is not a file a Luna backup "
+                            "holds: it was changed.")
     return name
+
+
+def _refuse_repeats(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise BackupDamaged(f"{where} holds '{name}' twice: the backup was changed or "
+                                "damaged.")
+        seen.add(name)
+
+
+def _check_members(tar: tarfile.TarFile, where: str) -> list[tarfile.TarInfo]:
+    """Every member's header, read before any content: each a plain file, under a name a
+    backup holds, once. (tarfile would extract a link, or a second `keys.db` over the
+    first; neither can happen to a backup Luna wrote.)"""
+    members = tar.getmembers()
+    for info in members:
+        check_member_name(info.name)
+        if not info.isreg():
+            raise BackupDamaged(f"{where} holds '{info.name}' as a link or a folder, not a "
+                                "plain file: it was changed.")
+    _refuse_repeats([info.name for info in members], where)
+    return members
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -219,6 +254,7 @@ def read_manifest(path: Path) -> tuple[Manifest, bytes, bytes]:
     where = path.name
     with _open_tar(path) as tar:
         try:
+            _check_members(tar, where)
             data = _read_small(tar, MANIFEST, where)
             mac = _read_small(tar, MANIFEST_MAC, where)
         except (tarfile.TarError, OSError, EOFError) as exc:
@@ -236,31 +272,41 @@ def extract(path: Path, destination: Path, manifest: Manifest,
     a large luna.db and checking its integrity then take the time of the longer one).
     """
     where = path.name
-    seen: set[str] = set()
     deferred: list[tuple[Member, Path]] = []
     with _open_tar(path) as tar:
         try:
-            for info in tar:
-                if info.name in (MANIFEST, MANIFEST_MAC):
-                    continue
-                expected = manifest.member(check_member_name(info.name))
-                if expected is None or not info.isfile():
-                    raise BackupDamaged(f"{where} holds '{info.name}', which its manifest "
-                                        "does not list: it was changed.")
+            planned = _planned(_check_members(tar, where), manifest, where)
+            for info, expected in planned:  # every header checked before a byte is written
                 later = hash_later_over is not None and info.size > hash_later_over
                 target = destination / info.name
                 _extract_one(tar, info, target, expected, where, progress, hash_now=not later)
                 if later:
                     deferred.append((expected, target))
-                seen.add(info.name)
         except (tarfile.TarError, OSError, EOFError) as exc:
             if isinstance(exc, OSError) and exc.errno is not None:
                 raise os_error_to_luna(exc, destination) from exc
             raise _damaged(where, exc) from None
-    missing = [m.name for m in manifest.members if m.name not in seen]
+    return deferred
+
+
+def _planned(members: list[tarfile.TarInfo], manifest: Manifest, where: str
+             ) -> list[tuple[tarfile.TarInfo, Member]]:
+    """Each member with the manifest's entry for it: the archive and its manifest must
+    list the same files."""
+    planned = []
+    for info in members:
+        if info.name in (MANIFEST, MANIFEST_MAC):
+            continue
+        expected = manifest.member(info.name)
+        if expected is None:
+            raise BackupDamaged(f"{where} holds '{info.name}', which its manifest does not "
+                                "list: it was changed.")
+        planned.append((info, expected))
+    present = {info.name for info, _ in planned}
+    missing = [m.name for m in manifest.members if m.name not in present]
     if missing:
         raise BackupDamaged(f"{where} is missing {', '.join(missing[:3])}: it is incomplete.")
-    return deferred
+    return planned
 
 
 def check_extracted(deferred: list[tuple[Member, Path]], where: str) -> None:

@@ -83,6 +83,15 @@ class VaultDatabase(SqlCipherDatabase):
         self.raw_connection = conn
         return conn
 
+    def rollback(self):  # noqa: ANN201 - Peewee's signature
+        """After a full disk or an I/O error SQLite may have rolled the transaction back
+        by itself; Peewee's ROLLBACK would then fail with "no transaction is active" and
+        hide the error that matters (a full disk would read as a bug)."""
+        connection = self.raw_connection
+        if connection is not None and not connection.in_transaction:
+            return None
+        return super().rollback()
+
     def interrupt(self) -> None:
         """Stop the statement running on the DB thread (Ctrl-C); its transaction rolls
         back. sqlite3_interrupt is the one connection call safe from another thread."""

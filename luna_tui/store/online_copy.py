@@ -7,8 +7,9 @@ for luna.db when a full checkpoint came just before the read began, as raw bytes
 read then holds the WAL's read lock 0, which stops every checkpoint from touching the
 file until it ends — see `_copy_databases`).
 Files can't share a snapshot, so another Luna process committing between two of them
-could leave the audit head and the audit log out of step; the copy checks that they
-agree and starts again if not. Each copy is switched to a rollback journal, so it is
+could leave the audit head and the audit log out of step; the copy checks that the
+log (the month file, then the rows still in luna.db's outbox) reaches the head, and
+starts again if not. Each copy is switched to a rollback journal, so it is
 one self-contained file.
 
 Runs on the DB thread (it uses the vault's connection).
@@ -57,7 +58,7 @@ def copy_vault(db: VaultDatabase, layout: VaultLayout, keys: Any, attached_month
         copied, counts, head_seq, attachments = _copy_databases(db, layout, keys,
                                                                 attached_month, staging,
                                                                 progress)
-        if _audit_last_seq(copied[-1][1], keys.audit_db) == head_seq:
+        if _log_reaches_head(copied[0][1], copied[-1][1], keys, head_seq):
             break
         for _name, path in copied:  # another process committed in between: again
             path.unlink(missing_ok=True)
@@ -177,6 +178,19 @@ def _counts(conn: Any) -> dict[str, int]:
     counts["audit_rows"] = int(
         conn.execute("SELECT seq FROM main.audit_head WHERE id = 1").fetchone()[0])
     return counts
+
+
+def _log_reaches_head(main_copy: Path, audit_copy: Path, keys: Any, head_seq: int) -> bool:
+    """Does the copied log (the month file, then the rows luna.db's outbox holds on their
+    way to it) reach the copied head, with nothing in between missing?"""
+    last = _audit_last_seq(audit_copy, keys.audit_db)
+    conn = open_copy(main_copy, keys.main_db)
+    try:
+        waiting = [int(seq) for (seq,) in conn.execute(
+            "SELECT seq FROM audit_outbox WHERE seq > ? ORDER BY seq", (last,))]
+    finally:
+        conn.close()
+    return waiting == list(range(last + 1, head_seq + 1))
 
 
 def _audit_last_seq(path: Path, key: bytes) -> int:

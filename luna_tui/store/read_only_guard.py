@@ -6,7 +6,9 @@ transaction control — and denies everything else: INSERT, UPDATE, DELETE, CREA
 DROP, ALTER, ATTACH, DETACH, REINDEX, ANALYZE, a PRAGMA that sets a value, a savepoint.
 SQLite expires every prepared statement when an authorizer is set, so even a statement
 prepared before the guard is checked again. The AI context builder runs under it: it
-can read the user's data and, by construction, never change it.
+can read the user's data and, by construction, never change it. Tables named `hidden`
+can't even be read (the builder hides drafts: what a person has not saved is not theirs
+to show yet).
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ _ACTION_NAMES = (
 @dataclass
 class GuardState:
     denied: list[str] = field(default_factory=list)  # what was attempted and refused
+    hidden_read: str | None = None  # a hidden table something tried to read
 
 
-def _authorizer(state: GuardState, codes: dict[int, str]) -> Any:
+def _authorizer(state: GuardState, codes: dict[int, str], hidden: frozenset[str]) -> Any:
     from sqlcipher3 import dbapi2 as sqlite
 
     allowed = {sqlite.SQLITE_SELECT, sqlite.SQLITE_READ, sqlite.SQLITE_FUNCTION,
@@ -50,6 +53,9 @@ def _authorizer(state: GuardState, codes: dict[int, str]) -> Any:
 
     def check(action: int, arg1: str | None, arg2: str | None, _db: str | None,
               _source: str | None) -> int:
+        if action == sqlite.SQLITE_READ and (arg1 or "").lower() in hidden:
+            state.hidden_read = arg1
+            return sqlite.SQLITE_DENY
         if action in allowed:
             return sqlite.SQLITE_OK
         if action == sqlite.SQLITE_PRAGMA and (
@@ -62,11 +68,11 @@ def _authorizer(state: GuardState, codes: dict[int, str]) -> Any:
 
 
 @contextmanager
-def read_only(database: Any) -> Iterator[GuardState]:
+def read_only(database: Any, *, hidden: frozenset[str] = frozenset()) -> Iterator[GuardState]:
     """Hold the vault's connection read-only (call on the DB thread).
 
-    A write attempted inside raises `ReadOnlyViolation`; the authorizer is removed on
-    the way out whatever happens.
+    A write attempted inside, or a read of a table in `hidden`, raises
+    `ReadOnlyViolation`; the authorizer is removed on the way out whatever happens.
     """
     from sqlcipher3 import dbapi2 as sqlite
 
@@ -78,10 +84,14 @@ def read_only(database: Any) -> Iterator[GuardState]:
     codes = {getattr(sqlite, name): name.removeprefix("SQLITE_").lower()
              for name in _ACTION_NAMES if hasattr(sqlite, name)}
     state = GuardState()
-    connection.set_authorizer(_authorizer(state, codes))
+    connection.set_authorizer(_authorizer(state, codes, frozenset(t.lower() for t in hidden)))
     try:
         yield state
     except Exception as exc:
+        if state.hidden_read:  # SQLite says "access to <table>.<column> is prohibited"
+            raise ReadOnlyViolation(
+                "Something reading your data for the AI companion tried to read "
+                f"{state.hidden_read}, which it may never see; Luna stopped it.") from exc
         if state.denied and "not authorized" in str(exc).lower():
             raise ReadOnlyViolation(
                 "Something reading your data for the AI companion tried to change it "

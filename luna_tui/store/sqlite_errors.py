@@ -6,16 +6,26 @@ text is what tells a locked database from a full disk from a damaged file.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from luna_tui.errors import DiskFull, LunaError, ReadOnlyLocation, VaultBusy, VaultCorrupt
+from luna_tui.home import disk_full, disk_nearly_full
 
 
-def classify(exc: Exception, what: str = "the vault's database") -> LunaError | None:
-    """The LunaError for a database exception, or None if it is a programming error."""
+def classify(exc: Exception, what: str = "the vault's database",
+             place: Path | None = None) -> LunaError | None:
+    """The LunaError for a database exception, or None if it is a programming error.
+
+    `place`: the folder the database lives in. An I/O error on a disk with next to no
+    space left is the disk filling up (a WAL or its index could not grow), never damage.
+    """
     text = str(exc).lower()
     if "database is locked" in text or "database table is locked" in text or "busy" in text:
         return VaultBusy()
     if "disk is full" in text:
-        return DiskFull()
+        return disk_full(place) if place is not None else DiskFull()
+    if "disk i/o error" in text and place is not None and disk_nearly_full(place):
+        return disk_full(place)
     if "readonly" in text or "read-only" in text:
         return ReadOnlyLocation(
             "Luna can't write to the vault's folder: it is read-only or not yours."

@@ -24,14 +24,19 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from luna_tui import crash_report
 from luna_tui.clock import Clock, SystemClock
 from luna_tui.errors import LunaError
 from luna_tui.home import VaultLayout
+from luna_tui.terminal_text import terminal_text
 from luna_tui.ui import preferences
 from luna_tui.ui.backup_jobs import Activity, BackupJobs
+from luna_tui.ui.draft_keeper import OpenDrafts
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from textual.notifications import SeverityLevel
 
     from luna_tui.services.vault_session import VaultSession
     from luna_tui.vault.kdf import KdfParams
@@ -111,6 +116,7 @@ class LunaApp(App[None]):
         super().__init__()
         self.automatic_backups = automatic_backups
         self.backup_jobs = BackupJobs(self)
+        self.open_drafts = OpenDrafts(self)  # what open forms hold, kept before any lock
         # (folder, every_days, keep) as last read: the Backups screen shows them while a
         # backup holds the DB thread, instead of waiting for it.
         self.backup_settings: tuple[Path, int, int] | None = None
@@ -126,6 +132,15 @@ class LunaApp(App[None]):
         self.last_activity = self.clock.now()
         self._data_version: int | None = None
         self._prefs = preferences.load()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification is plain text, whatever a caller asks: they quote the vault
+        (a title, a file name, a service's sentence naming what was typed), so `[red]` in
+        one is shown as typed and its control characters escaped (see ui/plain_text.py).
+        No notification of Luna's uses markup."""
+        super().notify(terminal_text(message, multiline=True), title=terminal_text(title),
+                       severity=severity, timeout=timeout, markup=False)
 
     # -- starting -----------------------------------------------------------------------
 
@@ -191,6 +206,9 @@ class LunaApp(App[None]):
                         " UTC).", severity="warning", timeout=10)
         for warning in session.warnings:
             self.notify(warning, severity="warning", timeout=10)
+        from luna_tui.ui.drafts import offer_drafts
+
+        await offer_drafts(self)  # what a lock, a quit or a crash left in a form
         if unlocked and self.automatic_backups and not session.read_only:
             # A read-only key (a caregiver's) never writes files into the folder unasked.
             if self.backup_jobs.begin("Automatic backup"):
@@ -306,6 +324,9 @@ class LunaApp(App[None]):
         self.patient_id, self.patient_name, self.read_only = None, "", False
         self.backup_settings = None
         self.clear_notifications()
+        # Before the forms go: what they hold is offered at the next unlock. A draft that
+        # can't be kept is said over the unlock screen; the vault locks all the same.
+        await self.open_drafts.keep_all(session)
         await self.switch_mode(GATE)
         while len(self.screen_stack) > 1:
             await self.pop_screen()  # down to the blank base: nothing of the vault shows
@@ -368,6 +389,11 @@ class LunaApp(App[None]):
         self._data_version = version
 
     async def action_quit(self) -> None:
+        from luna_tui.ui.drafts import quit_or_ask
+
+        await quit_or_ask(self, self._quit)  # a form with unsaved changes asks first
+
+    async def _quit(self) -> None:
         await self._close_vault()
         self.exit()
 
@@ -378,6 +404,7 @@ class LunaApp(App[None]):
         session, self.session = self.session, None
         session = session or self._locking  # quitting while a lock waits for a backup
         if session is not None and not session.closed:
+            await self.open_drafts.keep_all(session)  # a quit or a crash loses no typing
             await self.backup_jobs.wait(timeout=60)  # a backup in progress finishes first
             await self._close(session)
 
@@ -470,6 +497,36 @@ class LunaApp(App[None]):
         yield SystemCommand("Theme", "Dark or light", self.action_change_theme)
         yield SystemCommand("Quit", "Lock and leave Luna", self.action_quit)
 
+    # -- a crash ------------------------------------------------------------------------------
 
-def run_app(layout: VaultLayout) -> None:
-    LunaApp(layout).run()
+    crash: crash_report.Crash | None = None  # the first unexpected exception, once it came
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Where Textual sends every exception nothing caught: in a handler, a worker, a
+        timer, a service call awaited by a screen. Textual's own version prints a traceback
+        with local variables (vault text) on the terminal; this one follows the crash
+        policy (luna_tui/crash_report.py) and closes the app. On the way out on_unmount
+        locks the vault, leaving the terminal takes the screen away, and run_app says the
+        sentence. (Textual offers no public hook for this; the override keeps its contract:
+        the return code is set and the app closes.)"""
+        from textual.worker import WorkerFailed
+
+        self._return_code = crash_report.EXIT_CRASH
+        if self._exception is None:  # run_test re-raises it: a test still fails on a bug
+            self._exception = error
+            self._exception_event.set()
+        if self.crash is None:
+            failed = error.error if isinstance(error, WorkerFailed) else error
+            where = "the app (a worker)" if failed is not error else "the app"
+            self.crash = crash_report.record(failed, where=where)
+        self._close_messages_no_wait()
+
+
+def run_app(layout: VaultLayout) -> int:
+    """Run the app until it ends; returns `luna`'s exit code (crash_report.EXIT_CRASH after
+    a crash, whose sentence is said here, once the terminal is back to normal)."""
+    app = LunaApp(layout)
+    app.run()
+    if app.crash is not None:
+        crash_report.tell(app.crash, crash_report.APP_CLOSED)
+    return app.return_code or 0

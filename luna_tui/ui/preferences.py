@@ -1,4 +1,4 @@
-"""What the app keeps outside the vault, in the platform's config folder.
+"""What the app keeps outside the vault, in Luna's config folder (luna_tui/config_dir.py).
 
 - `config.toml`, written by the person: key remaps, by binding id.
       [keymap]
@@ -18,17 +18,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CONFIG_DIR_ENV = "LUNA_CONFIG_DIR"
+from luna_tui.config_dir import config_dir
+
 DARK, LIGHT = "textual-dark", "textual-light"
-
-
-def config_dir() -> Path:
-    explicit = os.environ.get(CONFIG_DIR_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("luna", appauthor=False))
 
 
 @dataclass

@@ -5,6 +5,12 @@ change between releases), stored with each wrapped key, and validated before the
 used: absurd values in a damaged or edited keys.db are refused instead of being run.
 At creation they are calibrated so one derivation takes about `seconds`, never below
 RFC 9106's second recommended option (m = 64 MiB, t = 3, p = min(4, cores)).
+
+Stored parameters also have a portable ceiling (`PORTABLE_CEILING`): what any machine
+Luna runs on can afford, not what this one can. A key row above it — an edited keys.db,
+or a hostile backup at `backup verify` — is refused before any derivation, unless the
+person allows heavier settings on purpose (LUNA_ALLOW_HEAVY_KDF=1, or
+`luna init --allow-heavy-kdf` for a new vault).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from luna_tui.errors import VaultCorrupt
+from luna_tui.errors import KdfTooHeavy, VaultCorrupt
 
 ALGORITHM = "argon2id"
 ARGON2_VERSION = 19  # 0x13
@@ -26,16 +32,46 @@ FLOOR_MEMORY_KIB = 64 * 1024
 FLOOR_TIME_COST = 3
 DEFAULT_KDF_SECONDS = 0.5
 MAX_KDF_SECONDS = 10.0
+HEAVY_KDF_ENV = "LUNA_ALLOW_HEAVY_KDF"
 
-# What a stored parameter set may say before we agree to run it. The lower bounds are
-# Argon2's own minimums (tests use cheap parameters); the floor above applies to
-# every vault Luna creates outside the tests. The upper bounds stop a damaged file
-# from asking for terabytes of memory or hours of work.
+# What a stored parameter set may say at all, even with heavier settings allowed. The
+# lower bounds are Argon2's own minimums (tests use cheap parameters); the floor above
+# applies to every vault Luna creates outside the tests. The upper bounds stop a
+# damaged file from asking for terabytes of memory or days of work.
 _BOUNDS = {
     "m": (8, 2 * 1024 * 1024),  # KiB: up to 2 GiB
-    "t": (1, 200),
+    "t": (1, 10_000),
     "p": (1, 16),
 }
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """The heaviest derivation Luna runs without being asked. Argon2's cost is its
+    memory times its passes, so that product is bounded as well as each part."""
+
+    memory_kib: int
+    time_cost: int
+    parallelism: int
+    work: int  # memory_kib × time_cost
+
+    def describe(self) -> str:
+        return (f"{self.memory_kib // (1024 * 1024)} GiB of memory, {self.parallelism} lanes, "
+                f"{self.time_cost} passes, and memory × passes at most "
+                f"{FLOOR_MEMORY_KIB // 1024} MiB × {self.work // FLOOR_MEMORY_KIB}")
+
+
+# 1 GiB: what a small laptop or a phone-sized machine can still give one derivation, so a
+# vault restored onto it opens. 64 MiB × 200 passes: the heaviest derivation Luna itself
+# has ever made (`--kdf-seconds 10` on a fast machine), about 10 s on a 2-core laptop;
+# no vault Luna made is refused, and a hostile file can cost no more than that.
+PORTABLE_CEILING = Ceiling(memory_kib=1024 * 1024, time_cost=200, parallelism=8,
+                           work=FLOOR_MEMORY_KIB * 200)
+
+
+def heavy_kdf_allowed() -> bool:
+    """Has the person allowed derivations above the ceiling (for their own vault)?"""
+    return os.environ.get(HEAVY_KDF_ENV, "").strip().lower() in ("1", "yes", "true")
 
 
 def floor_parallelism() -> int:
@@ -100,6 +136,30 @@ class KdfParams:
         if not 16 <= len(self.salt) <= 64 or self.length != KEY_LENGTH:
             raise VaultCorrupt("keys.db holds a key-derivation salt or length Luna can't use.")
 
+    def above_ceiling(self, ceiling: Ceiling = PORTABLE_CEILING) -> str | None:
+        """Which part of these parameters is above `ceiling`, in words; None if none."""
+        for value, limit, what in (
+            (self.memory_kib, ceiling.memory_kib, f"{self.memory_kib:,} KiB of memory"),
+            (self.parallelism, ceiling.parallelism, f"{self.parallelism} lanes"),
+            (self.time_cost, ceiling.time_cost, f"{self.time_cost} passes"),
+            (self.memory_kib * self.time_cost, ceiling.work,
+             f"{self.memory_kib // 1024:,} MiB × {self.time_cost} passes"),
+        ):
+            if value > limit:
+                return what
+        return None
+
+    def check_ceiling(self, *, allow_heavy: bool = False) -> None:
+        """Refuse, before any work, parameters above the portable ceiling unless heavier
+        ones are allowed (by the caller, or by LUNA_ALLOW_HEAVY_KDF)."""
+        excess = self.above_ceiling()
+        if excess is None or allow_heavy or heavy_kdf_allowed():
+            return
+        raise KdfTooHeavy(
+            f"keys.db asks for a key derivation heavier than Luna runs unasked ({excess}; "
+            f"the ceiling is {PORTABLE_CEILING.describe()}), so Luna did not run it. If this "
+            f"is your own vault, made heavier on purpose, open it with {HEAVY_KDF_ENV}=1.")
+
     def is_at_floor(self) -> bool:
         return (
             self.memory_kib >= FLOOR_MEMORY_KIB
@@ -117,9 +177,10 @@ def _int(value: object) -> int:
     return value
 
 
-def derive_key(secret: str, params: KdfParams) -> bytes:
-    """Run Argon2id on an already-normalised secret."""
+def derive_key(secret: str, params: KdfParams, *, allow_heavy: bool = False) -> bytes:
+    """Run Argon2id on an already-normalised secret; never above the ceiling unasked."""
     params.validate()
+    params.check_ceiling(allow_heavy=allow_heavy)
     from argon2.low_level import Type, hash_secret_raw  # deferred: cffi load
 
     return hash_secret_raw(
@@ -140,18 +201,37 @@ def floor_params() -> KdfParams:
     )
 
 
-def calibrate(seconds: float = DEFAULT_KDF_SECONDS) -> KdfParams:
+def calibrate(seconds: float = DEFAULT_KDF_SECONDS, *, allow_heavy: bool = False
+              ) -> KdfParams:
     """Parameters at the floor or above whose derivation takes about `seconds`.
 
     Memory stays at 64 MiB (the app's memory budget is 150 MB) and the time cost grows
     linearly, which Argon2's running time does. Whatever `seconds` says, the result is
-    never below the floor.
+    never below the floor, and never above the portable ceiling unless `allow_heavy`:
+    the default is quietly kept under it, while more seconds asked for explicitly than
+    the ceiling allows are refused with a sentence rather than cut short unnoticed.
     """
     seconds = min(max(seconds, 0.0), MAX_KDF_SECONDS)
     params = floor_params()
+    per_pass = _seconds_per_pass(params)
+    wanted = max(FLOOR_TIME_COST, round(seconds / per_pass))
+    ceiling = min(PORTABLE_CEILING.time_cost, PORTABLE_CEILING.work // params.memory_kib)
+    if allow_heavy:
+        time_cost = min(wanted, _BOUNDS["t"][1])
+    elif wanted <= ceiling or seconds <= DEFAULT_KDF_SECONDS:
+        time_cost = min(wanted, ceiling)
+    else:
+        raise KdfTooHeavy(
+            f"{seconds:g} s of key derivation needs {wanted} passes on this machine, above "
+            f"Luna's portable ceiling of {ceiling}: a vault like that could take minutes to "
+            "open on a slower machine. Ask for fewer seconds, or pass --allow-heavy-kdf to "
+            f"choose it anyway (every unlock then needs {HEAVY_KDF_ENV}=1).")
+    return KdfParams(params.memory_kib, time_cost, params.parallelism, os.urandom(SALT_LENGTH))
+
+
+def _seconds_per_pass(params: KdfParams) -> float:
+    """One pass of Argon2 at `params`, timed on this machine (a duration, not a time of
+    day, so the clock module is not the source here)."""
     started = time.perf_counter()
     derive_key("calibration", params)
-    one_run = max(time.perf_counter() - started, 1e-3)
-    per_pass = one_run / params.time_cost
-    time_cost = max(FLOOR_TIME_COST, min(_BOUNDS["t"][1], round(seconds / per_pass)))
-    return KdfParams(params.memory_kib, time_cost, params.parallelism, os.urandom(SALT_LENGTH))
+    return max(time.perf_counter() - started, 1e-3) / params.time_cost

@@ -28,7 +28,7 @@ from luna_tui.home import VaultLayout
 from luna_tui.vault import keystore
 from luna_tui.vault.aead import InvalidSeal, open_sealed, seal
 from luna_tui.vault.generated_keys import canonical_form, looks_like_generated_key
-from luna_tui.vault.kdf import KdfParams, derive_key
+from luna_tui.vault.kdf import KdfParams, derive_key, heavy_kdf_allowed
 from luna_tui.vault.keystore import KeyRow, VaultRecord
 from luna_tui.vault.passphrase_policy import normalise
 from luna_tui.vault.subkeys import KEY_LABELS, derive_subkey, master_key_check
@@ -84,6 +84,27 @@ class KeyInfo:
 
 
 @dataclass(frozen=True)
+class RowVerdict:
+    """What one keys.db row is worth, judged with the master key: the one judgement that
+    `luna keys list` and `luna doctor` both show."""
+
+    row: KeyRow
+    label: str | None  # the row's sealed label, when it opens
+    problem: str | None  # why the row can't be trusted; None when it is intact
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+    @property
+    def name(self) -> str:
+        """The label, or for a row whose label no longer opens, what is left to know it by."""
+        if self.label is not None and self.intact:
+            return self.label
+        return f"(altered key, made {self.row.created_at[:10]})"
+
+
+@dataclass(frozen=True)
 class FailedUnlock:
     """Why an unlock failed, for the record kept until the next unlock."""
 
@@ -128,6 +149,43 @@ def _label_aad(locator: str, kind: str, acl: str, expiry_date: str | None) -> by
     return _canonical({"locator": locator, "kind": kind, "acl": acl, "expiry_date": expiry_date})
 
 
+def open_label(master_key: bytes, row: KeyRow) -> str | None:
+    """The key's label, or None when the row's access fields were edited outside Luna
+    (or the row is not this vault's)."""
+    try:
+        return open_sealed(
+            derive_subkey(master_key, KEY_LABELS), row.display_name,
+            _label_aad(row.key_locator_hash, row.kind, row.acl, row.expiry_date),
+        ).decode("utf-8")
+    except (InvalidSeal, UnicodeDecodeError):
+        return None
+
+
+def judge_row(row: KeyRow, vault: VaultRecord, master_key: bytes) -> RowVerdict:
+    """Can this row be trusted? Its checksum (a flipped bit), the vault it belongs to, a
+    kind and role Luna knows, key-derivation settings Luna would run, and its sealed
+    label, whose seal binds kind, role and expiry: a row edited with its checksum
+    recomputed fails there. (An edited KDF or timestamp is bound into the wrap instead,
+    which only the key's own secret can check: unlocking with it fails.)"""
+    label = open_label(master_key, row)
+    problem = None
+    if not row.intact:
+        problem = "is damaged (it fails its checksum)"
+    elif row.database_id_hash != vault.database_id_hash:
+        problem = "belongs to another vault"
+    elif row.kind not in KINDS or row.role not in ROLES:
+        problem = "has a kind or role Luna does not know"
+    elif label is None:
+        problem = ("was edited outside Luna: its kind, role or expiry no longer match "
+                   "what Luna sealed")
+    else:
+        try:
+            KdfParams.from_json(row.kdf)
+        except VaultCorrupt:
+            problem = "holds key-derivation settings Luna would not run"
+    return RowVerdict(row, label, problem)
+
+
 def generated_key_locator(vault_id: str, canonical_key: str) -> str:
     return hashlib.sha256(
         b"luna/locator\0" + vault_id.encode("ascii") + b"\0" + canonical_key.encode("ascii")
@@ -135,9 +193,13 @@ def generated_key_locator(vault_id: str, canonical_key: str) -> str:
 
 
 class KeyManager:
-    def __init__(self, layout: VaultLayout, clock: Clock | None = None) -> None:
+    def __init__(self, layout: VaultLayout, clock: Clock | None = None, *,
+                 allow_heavy_kdf: bool = False) -> None:
+        """`allow_heavy_kdf`: run derivations above the portable ceiling (a vault made
+        heavier on purpose); LUNA_ALLOW_HEAVY_KDF=1 allows them as well."""
         self.layout = layout
         self.clock = clock or SystemClock()
+        self.allow_heavy_kdf = allow_heavy_kdf or heavy_kdf_allowed()
 
     # -- creation -----------------------------------------------------------------
 
@@ -206,7 +268,7 @@ class KeyManager:
     def _wrap(self, row: KeyRow, vault: VaultRecord, master_key: bytes, secret: str,
               kdf: KdfParams) -> KeyRow:
         row = replace(row, kdf=kdf.to_json())
-        kek = derive_key(normalise(secret), kdf)
+        kek = derive_key(normalise(secret), kdf, allow_heavy=self.allow_heavy_kdf)
         return replace(row, wrapped_master_key=seal(kek, master_key, _aad(row, vault))).sealed()
 
     # -- unlocking ----------------------------------------------------------------
@@ -226,16 +288,23 @@ class KeyManager:
         if not candidates:
             candidates = self._passphrase_candidates(intact)
 
+        too_heavy: list[KdfParams] = []
         for row in candidates:
             params = KdfParams.from_json(row.kdf)
+            if params.above_ceiling() and not self.allow_heavy_kdf:
+                too_heavy.append(params)  # never derived: see below
+                continue
             attempt = generated if row.kind != PASSPHRASE and generated else secret
-            kek = derive_key(attempt, params)
+            kek = derive_key(attempt, params, allow_heavy=self.allow_heavy_kdf)
             try:
                 master_key = open_sealed(kek, row.wrapped_master_key, _aad(row, vault))
             except InvalidSeal:
                 continue
             return self._accept(vault, row, master_key)
 
+        if too_heavy:
+            # The secret opened no key Luna may derive for; say why the others were left.
+            too_heavy[0].check_ceiling()
         self._remember_failure(FailedUnlock("wrong passphrase", None))
         if damaged:
             raise VaultCorrupt(
@@ -302,15 +371,7 @@ class KeyManager:
 
     @staticmethod
     def _open_label(master_key: bytes, row: KeyRow) -> str | None:
-        """The key's label, or None when the row's access fields were edited outside
-        Luna (or the row is not this vault's)."""
-        try:
-            return open_sealed(
-                derive_subkey(master_key, KEY_LABELS), row.display_name,
-                _label_aad(row.key_locator_hash, row.kind, row.acl, row.expiry_date),
-            ).decode("utf-8")
-        except (InvalidSeal, UnicodeDecodeError):
-            return None
+        return open_label(master_key, row)
 
     def _remember_failure(self, failure: FailedUnlock) -> None:
         import platform
@@ -328,24 +389,26 @@ class KeyManager:
 
     # -- managing keys (owner only) -----------------------------------------------
 
-    def list_keys(self, unlocked: UnlockedKey) -> list[KeyInfo]:
+    def judge_rows(self, unlocked: UnlockedKey) -> list[RowVerdict]:
+        """Every row of keys.db, judged (see `judge_row`)."""
         key_file = keystore.read(self.layout.keys_db)
+        return [judge_row(row, key_file.vault, unlocked.master_key) for row in key_file.rows]
+
+    def list_keys(self, unlocked: UnlockedKey) -> list[KeyInfo]:
         infos = []
-        for row in key_file.rows:
-            label = self._open_label(unlocked.master_key, row)
-            intact = (row.intact and label is not None
-                      and row.database_id_hash == key_file.vault.database_id_hash)
+        for verdict in self.judge_rows(unlocked):
+            row = verdict.row
             infos.append(
                 KeyInfo(
                     locator=row.key_locator_hash,
-                    label=label if label is not None else "(altered key)",
+                    label=verdict.name,
                     kind=row.kind,
                     role=row.role,
                     expiry_date=row.expiry_date,
                     created_at=row.created_at,
                     updated_at=row.updated_at,
                     last_used_at=row.last_used_at,
-                    intact=intact,
+                    intact=verdict.intact,
                 )
             )
         infos.sort(key=lambda k: (k.role != OWNER, k.kind != PASSPHRASE, k.created_at))
@@ -430,11 +493,12 @@ class KeyManager:
     def _find(self, unlocked: UnlockedKey, key_file: keystore.KeyFile, label: str) -> KeyRow:
         """The intact key called `label`; a row edited outside Luna is never acted on."""
         wanted = label.strip().casefold()
-        labels = [(row, self._open_label(unlocked.master_key, row)) for row in key_file.rows]
-        for row, name in labels:
-            if name is not None and name.casefold() == wanted:
-                return row
-        names = ", ".join(f"'{name}'" for _, name in labels if name is not None)
+        intact = [v for v in (judge_row(row, key_file.vault, unlocked.master_key)
+                              for row in key_file.rows) if v.intact]
+        for verdict in intact:
+            if verdict.name.casefold() == wanted:
+                return verdict.row
+        names = ", ".join(f"'{v.name}'" for v in intact)
         raise KeyRefused(f"There is no key called '{label}'. Keys: {names}.")
 
     def _info(self, unlocked: UnlockedKey, locator: str) -> KeyInfo:

@@ -16,6 +16,7 @@ instead of "wrong passphrase", the defect jrnl has.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -25,14 +26,13 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from luna_tui.errors import (
-    DiskFull,
     LunaError,
     ReadOnlyLocation,
     VaultBusy,
     VaultCorrupt,
     VaultMissing,
 )
-from luna_tui.home import create_private_file, make_private
+from luna_tui.home import create_private_file, disk_full, disk_nearly_full, make_private
 
 FORMAT_VERSION = 1
 MAX_REMEMBERED_FAILURES = 1000
@@ -172,8 +172,8 @@ def _connect(path: Path, *, create: bool = False) -> Iterator[sqlite3.Connection
 
 def _classify(exc: sqlite3.Error, path: Path) -> LunaError:
     text = str(exc).lower()
-    if "disk is full" in text:
-        return DiskFull()
+    if "disk is full" in text or ("disk i/o error" in text and disk_nearly_full(path.parent)):
+        return disk_full(path.parent)
     if "locked" in text or "busy" in text:
         return VaultBusy()
     if "readonly" in text or "read-only" in text:
@@ -189,9 +189,21 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        _roll_back(conn)
+        raise
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    """After a full disk or an I/O error SQLite may have rolled back by itself; the
+    error to report is the one that stopped the work, never ROLLBACK's own complaint."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 def create(path: Path, vault: VaultRecord, rows: list[KeyRow]) -> None:

@@ -12,12 +12,19 @@ from luna_tui.store.models.ai import (
 )
 from luna_tui.store.models.appointments import Appointment
 from luna_tui.store.models.audit import AuditEvent
+from luna_tui.store.models.drafts import Draft
 from luna_tui.store.models.journal import JournalEntry, JournalEntryTag, JournalFts
 from luna_tui.store.models.medications import Medication, MedicationDose, MedicationEvent
 from luna_tui.store.models.patients import Patient
 from luna_tui.store.models.records import Attachment, MedicalRecord, RecordFts
 from luna_tui.store.models.stats import StatEvent
-from luna_tui.store.models.vault_state import AuditHead, Config, TermsAcceptance
+from luna_tui.store.models.vault_state import (
+    AuditAnchor,
+    AuditHead,
+    AuditOutbox,
+    Config,
+    TermsAcceptance,
+)
 from luna_tui.store.models.vitals import Vital
 
 # The user's data in luna.db, parents before children: the order export writes and
@@ -41,6 +48,10 @@ DATA_MODELS = [
     Config,
 ]
 DERIVED_MODELS = [JournalEntryTag, JournalFts, RecordFts]
-VAULT_STATE_MODELS = [AuditHead]
+VAULT_STATE_MODELS = [AuditHead, AuditOutbox, AuditAnchor]
+# What a person was typing (store/models/drafts.py): scratch kept on this device, never
+# exported, imported or synced, so it is not among the DATA_MODELS.
+SCRATCH_MODELS = [Draft]
 ATTACHED_MODELS = [AuditEvent, StatEvent]
-ALL_MODELS = DATA_MODELS + DERIVED_MODELS + VAULT_STATE_MODELS + ATTACHED_MODELS
+ALL_MODELS = (DATA_MODELS + DERIVED_MODELS + VAULT_STATE_MODELS + SCRATCH_MODELS
+              + ATTACHED_MODELS)

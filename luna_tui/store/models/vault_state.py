@@ -29,9 +29,47 @@ class AuditHead(BaseModel):
     mac = CharField()
     month = CharField()
     updated_at = TextField()
+    # The first row written through the outbox (migration 0006): gaps before it may be
+    # the old crash window's, gaps after it can't be a crash's.
+    crash_safe_from = IntegerField(default=1)
 
     class Meta:
         table_name = "audit_head"
+
+
+class AuditOutbox(BaseModel):
+    """Audit rows committed with their change in luna.db, until the month file has them
+    (store/audit_chain.py). The columns are the audit row's, plus its month."""
+
+    seq = IntegerField(primary_key=True)
+    month = TextField()
+    created_at = TextField()
+    event_name = TextField()
+    key_locator_hash = TextField(null=True)
+    record_locator = TextField(null=True)
+    diff = TextField(null=True)
+    host = TextField()
+    client = TextField()
+    mac = TextField()
+
+    class Meta:
+        table_name = "audit_outbox"
+
+
+class AuditAnchor(BaseModel):
+    """Where `luna doctor --repair` let the chain resume after a gap it could explain
+    (a crash in an older Luna, or a month file that went missing). `mac` binds the
+    anchor to the vault's audit key, so an anchor can't be added without it."""
+
+    resume_seq = IntegerField(primary_key=True)
+    missing_from = IntegerField()
+    resume_mac = TextField()
+    reason = TextField()
+    created_at = TextField()
+    mac = TextField()
+
+    class Meta:
+        table_name = "audit_anchor"
 
 
 class TermsAcceptance(BaseModel):

@@ -13,12 +13,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Checkbox, Footer, Input, Select, TextArea
 
-from luna_tui.ui.screens.form import FormScreen
+from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
     from luna_tui.services.appointments import AppointmentView
+    from luna_tui.services.drafts import DraftView
+    from luna_tui.ui.app import LunaApp
 
 TYPE_CHOICES = [("routine", "routine"), ("follow-up", "follow_up"),
                 ("specialist", "specialist"), ("emergency", "emergency"), ("other", "other")]
@@ -36,6 +38,7 @@ class AppointmentFormScreen(FormScreen["AppointmentView"]):
         Binding("escape", "leave", "Back", id="appointment_form.leave"),
     ]
     ACTION = "save an appointment"
+    DRAFT_KIND = "appointment"
 
     def __init__(self, appointment: AppointmentView | None, *, completing: bool = False,
                  follow_up_of: AppointmentView | None = None) -> None:
@@ -43,6 +46,26 @@ class AppointmentFormScreen(FormScreen["AppointmentView"]):
         self.appointment = appointment
         self.completing = completing
         self.follow_up_of = follow_up_of
+
+    @classmethod
+    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> AppointmentFormScreen:
+        from luna_tui.services.appointments import Appointments
+
+        get = Appointments(luna.session).get
+        appointment = await item_or_none(luna, get, draft.item_id, "appointment")
+        follow_up_of = None
+        if appointment is None and draft.context.get("follow_up_of"):
+            follow_up_of = await item_or_none(luna, get, draft.context["follow_up_of"],
+                                              "appointment")
+        return cls(appointment, completing=bool(appointment and draft.context.get(
+            "completing")), follow_up_of=follow_up_of)
+
+    def draft_item_id(self) -> str | None:
+        return self.appointment.id if self.appointment else None
+
+    def draft_context(self) -> dict[str, Any]:
+        return {"completing": self.completing,
+                "follow_up_of": self.follow_up_of.id if self.follow_up_of else None}
 
     def _start(self) -> dict[str, Any]:
         """What the fields hold when the form opens."""

@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Label, Static
 
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -36,8 +37,9 @@ def appointment_row(appointment: AppointmentView) -> tuple[object, ...]:
     status = Text(appointment.status, style=STATUS_STYLES.get(appointment.status, ""))
     follow_up = Text("follow-up due", style="yellow") if appointment.follow_up_required else ""
     return (day.strftime("%a %d %b %Y"), appointment.appointment_time or "all day",
-            TYPE_LABELS.get(appointment.appointment_type, appointment.appointment_type),
-            appointment.provider_name or "", appointment.location or "", status, follow_up)
+            plain(TYPE_LABELS.get(appointment.appointment_type, appointment.appointment_type)),
+            plain(appointment.provider_name or ""), plain(appointment.location or ""), status,
+            follow_up)
 
 
 def details_text(appointment: AppointmentView, follow_ups: list[AppointmentView]) -> Text:
@@ -53,7 +55,7 @@ def details_text(appointment: AppointmentView, follow_ups: list[AppointmentView]
                          ("Outcome", appointment.outcome_summary)):
         if value:
             text.append(f"{label}: ", style="bold")
-            text.append(f"{value}\n")
+            text.append(plain(f"{value}\n"))
     if appointment.follow_up_of:
         text.append("A follow-up of an earlier appointment.\n", style="dim")
     for follow_up in follow_ups:

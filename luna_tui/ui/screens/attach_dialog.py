@@ -22,6 +22,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.widgets.path_input import PathInput
 from luna_tui.ui.widgets.progress_row import ProgressRow
 
@@ -52,7 +53,7 @@ class AttachFilesScreen(ModalScreen["list[AttachmentView]"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="attach-dialog"):
-            yield Label(f"Attach files to “{self.record.title}”", classes="heading")
+            yield Label(plain(f"Attach files to “{self.record.title}”"), classes="heading")
             yield Label("Type a path (Tab completes) or drop files here; Enter attaches.",
                         id="attach-limit", classes="muted")
             yield PathInput(START, id="attach-path", compact=True)
@@ -96,7 +97,7 @@ class AttachFilesScreen(ModalScreen["list[AttachmentView]"]):
     @staticmethod
     def _label(match: str) -> Text:
         name = match.rstrip("/").rsplit("/", 1)[-1] + ("/" if match.endswith("/") else "")
-        return Text(name, style="bold" if match.endswith("/") else "")
+        return plain(name, style="bold" if match.endswith("/") else "")
 
     def action_move(self, step: int) -> None:
         options = self.query_one("#attach-matches", OptionList)
@@ -171,7 +172,7 @@ class AttachFilesScreen(ModalScreen["list[AttachmentView]"]):
 
     def _status(self, text: str, *, error: bool = False) -> None:
         label = self.query_one("#attach-status", Label)
-        label.update(text)
+        label.update(plain(text))  # names files and quotes why they were not attached
         label.set_class(error, "error")
 
     def action_leave(self) -> None:

@@ -22,6 +22,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 from luna_tui.errors import LunaError, WrongPassphrase
 from luna_tui.services.backups import human_size
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -74,7 +75,7 @@ def verified_cell(info: BackupInfo) -> Text:
 
 def backup_row(info: BackupInfo) -> tuple[object, ...]:
     return (local_time(info.created_at, TABLE_TIME), Text(human_size(info.size), justify="right"),
-            entries_cell(info), verified_cell(info), Text(info.path.name, style="dim"))
+            entries_cell(info), verified_cell(info), plain(info.path.name, style="dim"))
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -194,7 +195,7 @@ class BackupsScreen(PlaceScreen):
         self.query_one("#backups-hint", Label).update(hint_sentence(kept))
         self.folder = folder
         self.query_one("#backups-folder", Label).update(
-            f"Folder {folder} · {schedule_sentence(every_days, keep)}")
+            plain(f"Folder {folder} · {schedule_sentence(every_days, keep)}"))
         self.query_one("#backups-status", Label).update(
             status_sentence(found, self.luna.clock.now(), self.luna.read_only))
         self._fill(found)
@@ -222,10 +223,10 @@ class BackupsScreen(PlaceScreen):
         row = self.query_one("#backup-progress-row")
         row.display = activity is not None
         if activity is not None:
-            self.query_one("#backup-what", Label).update(activity.what)
+            self.query_one("#backup-what", Label).update(plain(activity.what))
             self.query_one("#backup-progress", ProgressBar).update(
                 progress=round(activity.done * 100))
-            self.query_one("#backup-step", Label).update(activity.step)
+            self.query_one("#backup-step", Label).update(plain(activity.step))
 
     # -- helpers for the workers ---------------------------------------------------------
 
@@ -444,9 +445,9 @@ class BackupPassphraseDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(self.question, classes="heading")
+            yield Label(plain(self.question), classes="heading")
             for line in self.lines:
-                yield Label(line, classes="muted backup-dialog-line")
+                yield Label(plain(line), classes="muted backup-dialog-line")
             yield Label("Passphrase of the backup", classes="backup-dialog-prompt")
             yield Input(password=True, id="backup-passphrase",
                         placeholder="Passphrase or recovery key, then Enter")

@@ -41,7 +41,9 @@ from textual.widgets import (
 
 from luna_tui.errors import AiError, AiTimeout, AiUnreachable, LunaError
 from luna_tui.services.ai_chat import PIN_CATEGORIES, SESSION_TYPES, URGENCIES, AiChat
+from luna_tui.terminal_text import terminal_text
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -88,7 +90,7 @@ def session_cell(chat: SessionView) -> Text:
     text = Text()
     if chat.saved:
         text.append("★ ", style="bold yellow")
-    text.append(chat.title)
+    text.append(plain(chat.title))
     return text
 
 
@@ -120,12 +122,13 @@ class ChatMessage(Vertical):
             who += " (stopped)"
         elif self.message and self.message.finish_reason == "length":
             who += " (cut at the length limit)"
-        yield Label(f"{who}  {when}".rstrip(), classes="chat-who")
-        yield Markdown(self.content or "…", classes="chat-text")
+        yield Label(plain(f"{who}  {when}".rstrip()), classes="chat-who")
+        # Markdown by design (the model writes it), but never terminal controls.
+        yield Markdown(terminal_text(self.content, multiline=True) or "…", classes="chat-text")
 
     async def show(self, content: str) -> None:
         self.content = content
-        await self.query_one(Markdown).update(content or "…")
+        await self.query_one(Markdown).update(terminal_text(content, multiline=True) or "…")
 
 
 class ChatLog(VerticalScroll, can_focus=True):
@@ -291,8 +294,8 @@ class CompanionScreen(PlaceScreen):
                          "n starts one with another persona.")
             return
         saved = " · saved" if chat.saved else ""
-        title.update(f"{chat.title}  ·  {chat.persona_name or 'no persona'} · "
-                     f"{TYPE_LABELS.get(chat.session_type, chat.session_type)}{saved}")
+        title.update(plain(f"{chat.title}  ·  {chat.persona_name or 'no persona'} · "
+                           f"{TYPE_LABELS.get(chat.session_type, chat.session_type)}{saved}"))
         try:
             messages = await self.luna.call(self.chat.messages, chat.id)
         except ServiceFailed:
@@ -323,7 +326,7 @@ class CompanionScreen(PlaceScreen):
         return len(items) - 1 if items else None
 
     def _status(self, text: str) -> None:
-        self.query_one("#chat-status", Label).update(text)
+        self.query_one("#chat-status", Label).update(plain(text))
 
     @on(DataTable.RowHighlighted, "#sessions")
     async def session_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -681,13 +684,13 @@ class PreviewScreen(ModalScreen[None]):
         preview = self.preview
         kinds = ", ".join(preview.context.kinds) or "nothing of your records"
         with Vertical(classes="dialog wide", id="preview-dialog"):
-            yield Label(f"Exactly what goes to {preview.model} at {preview.base_url}",
+            yield Label(plain(f"Exactly what goes to {preview.model} at {preview.base_url}"),
                         classes="heading")
             yield Label(f"{len(preview.messages)} messages · context of about "
                         f"{preview.context.tokens:,} tokens with: {kinds}. The AI can read "
                         "this; it can't change anything.", classes="muted")
             with VerticalScroll(id="preview-scroll"):
-                yield Static(Text(preview.text), id="preview-text")
+                yield Static(plain(preview.text), id="preview-text")
             yield Label("↑↓ PgUp PgDn scroll · Escape closes", classes="muted")
 
     def on_mount(self) -> None:
@@ -709,7 +712,7 @@ class NewSessionDialog(ModalScreen[tuple[str, str, str | None] | None]):
         with Vertical(classes="dialog"):
             yield Label("Start a session", classes="heading")
             yield Label("Who answers", classes="field-label")
-            yield Select([(p.name, p.id) for p in self.personas], value=default,
+            yield Select([(plain(p.name), p.id) for p in self.personas], value=default,
                          allow_blank=False, id="persona")
             yield Label("", id="persona-about", classes="muted")
             yield Label("Kind of session", classes="field-label")
@@ -730,7 +733,7 @@ class NewSessionDialog(ModalScreen[tuple[str, str, str | None] | None]):
         chosen = self.query_one("#persona", Select).value
         persona = next((p for p in self.personas if p.id == chosen), None)
         self.query_one("#persona-about", Label).update(
-            (persona.description or "") if persona else "")
+            plain((persona.description or "") if persona else ""))
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
@@ -778,7 +781,7 @@ class PinDialog(ModalScreen[tuple[str, str, str] | None]):
         flat = " ".join(self.content.split())
         with Vertical(classes="dialog"):
             yield Label("Pin this message", classes="heading")
-            yield Label(flat if len(flat) <= 160 else flat[:159] + "…", classes="muted")
+            yield Label(plain(flat if len(flat) <= 160 else flat[:159] + "…"), classes="muted")
             yield Label("Category", classes="field-label")
             yield Select([(c, c) for c in PIN_CATEGORIES], value="other", allow_blank=False,
                          id="category")
@@ -849,10 +852,11 @@ class PersonasDialog(ModalScreen[None]):
         table = self.query_one("#persona-list", DataTable)
         table.clear()
         for persona in self.personas:
-            name = Text(persona.name)
+            name = plain(persona.name)
             if persona.builtin:
                 name.append("  (built in)", style="dim")
-            table.add_row(name, ", ".join(persona.data_access) or "nothing", key=persona.id)
+            table.add_row(name, plain(", ".join(persona.data_access) or "nothing"),
+                          key=persona.id)
         ids = [p.id for p in self.personas]
         if keep in ids:
             table.move_cursor(row=ids.index(keep), animate=False)
@@ -870,10 +874,10 @@ class PersonasDialog(ModalScreen[None]):
         text = Text()
         if persona is not None:
             if persona.description:
-                text.append(persona.description + "\n")
-            text.append(f"reads: {', '.join(persona.data_access) or 'nothing'} · "
-                        f"temperature {persona.temperature:g} · up to {persona.max_tokens} "
-                        "tokens", style="dim")
+                text.append(plain(persona.description + "\n"))
+            text.append(plain(f"reads: {', '.join(persona.data_access) or 'nothing'} · "
+                              f"temperature {persona.temperature:g} · up to "
+                              f"{persona.max_tokens} tokens", "dim"))
         self.query_one("#persona-about", Static).update(text)
 
     async def _reload(self, keep: str | None) -> None:

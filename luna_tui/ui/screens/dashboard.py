@@ -12,7 +12,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Label, Sparkline, Static
 
+from luna_tui.terminal_text import terminal_text
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -122,7 +124,7 @@ class DashboardScreen(PlaceScreen):
                 slot.dose.status if slot.dose else "", "○")
             style = "green" if taken else ("red" if mark == "✘" else "")
             body.append(f"{mark} ", style=style)
-            body.append(f"{slot.medication.name} {slot.medication.dosage}".ljust(28))
+            body.append(plain(f"{slot.medication.name} {slot.medication.dosage}".ljust(28)))
             body.append(f"{slot.scheduled_at[-5:]}\n", style="dim")
         self.query_one("#doses-body", Static).update(body)
 
@@ -135,7 +137,7 @@ class DashboardScreen(PlaceScreen):
             when = day.strftime("%a %d %b") + (
                 f" {appointment.appointment_time}" if appointment.appointment_time else "")
             body.append(f"{when:<17}", style="bold")
-            body.append(f"{appointment.provider_name or appointment.reason or ''}\n")
+            body.append(plain(appointment.provider_name or appointment.reason or "") + "\n")
         self.query_one("#appointments-body", Static).update(body)
 
     def _show_mood(self, moods: list[tuple[str, float]]) -> None:
@@ -163,8 +165,8 @@ class DashboardScreen(PlaceScreen):
         for reading in newest_first[:LATEST_VITALS]:
             known = KINDS.get(reading.kind)
             label = known.label if known else reading.kind.replace("_", " ").capitalize()
-            body.append(f"{label[:14]:<15}")
-            body.append(f"{reading.display_value:<14}", style="bold")
+            body.append(plain(f"{label[:14]:<15}"))
+            body.append(plain(f"{reading.display_value:<14}", "bold"))
             body.append(_age(reading.measured_at, today) + "\n", style="dim")
         self.query_one("#latest-vitals-body", Static).update(body)
 
@@ -175,11 +177,11 @@ class DashboardScreen(PlaceScreen):
         for entry in entries:
             when = dt.date.fromisoformat(entry.entry_date).strftime("%d %b")
             body.append(f"{when} {entry.entry_time or '     '}  ", style="dim")
-            title = entry.display_title
+            title = terminal_text(entry.display_title)
             body.append(f"{title[:38]:<40}")
             if entry.mood_scale:
                 body.append(f"{entry.mood_scale}/10  ")
-            body.append(" ".join(f"#{t}" for t in entry.tags[:3]), style="cyan")
+            body.append(plain(" ".join(f"#{t}" for t in entry.tags[:3]), "cyan"))
             if entry.favorite:
                 body.append("  ★", style="yellow")
             body.append("\n")

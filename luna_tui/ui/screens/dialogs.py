@@ -13,6 +13,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Label, OptionList
 from textual.widgets.option_list import Option
 
+from luna_tui.ui.plain_text import plain
+
 if TYPE_CHECKING:
     from luna_tui.services.patients import PatientView
 
@@ -33,9 +35,10 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="heading")
+            # Questions name what they are about ("Delete “Blood test”?"): plain text.
+            yield Label(plain(self.question), classes="heading")
             if self.detail:
-                yield Label(self.detail, classes="muted")
+                yield Label(plain(self.detail), classes="muted")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.confirm_label} (y)", id="yes",
                              variant="error" if self.danger else "primary")
@@ -65,8 +68,8 @@ class PatientPicker(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label("Show whose data?", classes="heading")
             yield OptionList(*[
-                Option(("● " if p.id == self.current else "  ") + p.name
-                       + (f"  ({p.relationship})" if p.relationship else ""), id=p.id)
+                Option(plain(("● " if p.id == self.current else "  ") + p.name
+                             + (f"  ({p.relationship})" if p.relationship else "")), id=p.id)
                 for p in self.patients
             ], id="patients")
             yield Label("Enter to choose · Escape to cancel · 8 for the patients list",

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Label, SelectionList
 from textual.widgets.selection_list import Selection
 
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 
 if TYPE_CHECKING:
     from luna_tui.services.medications import DoseSlot
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 def slot_label(slot: DoseSlot) -> Text:
     text = Text(f"{slot.scheduled_at[-5:]}  ", style="bold")
-    text.append(f"{slot.medication.name} {slot.medication.dosage}")
+    text.append(plain(f"{slot.medication.name} {slot.medication.dosage}"))
     if slot.dose is not None:
         text.append(f"  already {slot.dose.status}", style="dim")
     return text

@@ -1,27 +1,28 @@
 """Writing or changing an entry: the text on the left, its details on the right.
 
 Save with ctrl+s or F2 (every terminal delivers both); Escape leaves, asking first if
-anything changed. The text lives only in memory: there is no editor temp file, ever.
-Errors appear under the field they concern, in the service's own words.
+anything changed. The text never goes to an editor temp file: while it is typed it is
+kept as an encrypted draft inside the vault (ui/draft_keeper.py), so a lock or a quit
+loses nothing. Errors appear under the field they concern, in the service's own words.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Select, TextArea
 
 from luna_tui.errors import LunaError, ValidationError
-from luna_tui.ui.app import ServiceFailed
-from luna_tui.ui.widgets.field import Field, FieldColumn, clear_errors, show_field_error
+from luna_tui.ui.screens.form import FormScreen, item_or_none
+from luna_tui.ui.widgets.field import Field, FieldColumn, show_field_error
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
+    from luna_tui.services.drafts import DraftView
     from luna_tui.services.journal import Entry
     from luna_tui.ui.app import LunaApp
 
@@ -32,22 +33,30 @@ FIELDS = ("title", "entry_date", "entry_time", "mood", "mood_scale", "sleep_hour
           "emotions", "tags", "journal_type", "prompt", "privacy_level")
 
 
-class EntryEditorScreen(Screen["Entry | None"]):
+class EntryEditorScreen(FormScreen["Entry"]):
     """Dismisses with the saved entry, or None when left without saving."""
 
     BINDINGS = [
         Binding("ctrl+s,f2", "save", "Save", id="editor.save", priority=True),
         Binding("escape", "leave", "Back", id="editor.leave"),
     ]
+    ACTION = "save an entry"
+    LOST = "Your changes to this entry will be lost."
+    DRAFT_KIND = "journal_entry"
 
     def __init__(self, entry: Entry | None) -> None:
         super().__init__()
         self.entry = entry
-        self._initial: dict[str, object] = {}
 
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
+    @classmethod
+    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> EntryEditorScreen:
+        from luna_tui.services.journal import Journal
+
+        return cls(await item_or_none(luna, Journal(luna.session).get, draft.item_id,
+                                      "entry"))
+
+    def draft_item_id(self) -> str | None:
+        return self.entry.id if self.entry else None
 
     def compose(self) -> ComposeResult:
         from luna_tui.services.journal import PROMPTS
@@ -111,7 +120,7 @@ class EntryEditorScreen(Screen["Entry | None"]):
             except LunaError:
                 pass  # the shared default stays
         self._show_prompt_field()
-        self._initial = self._values()
+        self.remember_initial()
         self.query_one("#content", TextArea).focus()
 
     @on(Select.Changed, "#journal_type")
@@ -119,7 +128,7 @@ class EntryEditorScreen(Screen["Entry | None"]):
         prompted = self.query_one("#journal_type", Select).value == "prompted"
         self.query_one("#prompt", Select).parent.display = prompted  # type: ignore[union-attr]
 
-    def _values(self) -> dict[str, object]:
+    def values(self) -> dict[str, Any]:
         def value(widget_id: str) -> object:
             widget = self.query_one(f"#{widget_id}")
             raw = widget.value  # type: ignore[attr-defined]
@@ -132,56 +141,17 @@ class EntryEditorScreen(Screen["Entry | None"]):
             values["prompt"] = None
         return values
 
-    @property
-    def dirty(self) -> bool:
-        return self._values() != self._initial
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "save" and self.luna.read_only:
-            return None
-        return True
-
-    async def action_save(self) -> None:
+    async def submit(self, values: dict[str, Any]) -> Entry:
         from luna_tui.services.journal import EntryDraft, Journal
 
-        if not self.luna.writable("save an entry") or self.luna.session is None:
-            return
-        values = self._values()
-        clear_errors(self)
-        journal = Journal(self.luna.session)
-        try:
-            if self.entry is None:
-                saved = await self.luna.attempt(journal.create, self.luna.patient_id, EntryDraft(
-                    content=str(values["content"]), **{k: values[k] for k in FIELDS},
-                    favorite=bool(values["favorite"])))
-            else:
-                saved = await self.luna.attempt(journal.update, self.entry.id, **values)
-        except ValidationError as error:
-            self._show_error(error)
-            return
-        except (LunaError, ServiceFailed) as error:
-            self.notify(str(error), severity="error", timeout=10)
-            return
-        self.notify("Saved.")
-        self.dismiss(saved)
+        journal = Journal(self.session)
+        if self.entry is None:
+            return await self.luna.attempt(journal.create, self.luna.patient_id, EntryDraft(
+                content=str(values["content"]), **{k: values[k] for k in FIELDS},
+                favorite=bool(values["favorite"])))
+        return await self.luna.attempt(journal.update, self.entry.id, **values)
 
-    def _show_error(self, error: ValidationError) -> None:
+    def show_error(self, error: ValidationError) -> None:
         if not (error.field and show_field_error(self, error.field, str(error))):
             self.notify(str(error), severity="error", timeout=10)
             self.query_one("#content", TextArea).focus()
-
-    async def action_leave(self) -> None:
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
-        if not self.dirty:
-            self.dismiss(None)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        await self.app.push_screen(ConfirmDialog(
-            "Leave without saving?", "Your changes to this entry will be lost.",
-            "Discard"), answered)
-

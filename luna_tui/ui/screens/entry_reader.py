@@ -12,7 +12,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
+from luna_tui.terminal_text import terminal_text
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ def details(entry: Entry) -> Text:
     def line(label: str, value: object) -> None:
         if value not in (None, "", ()):
             lines.append(f"{label}\n", style="dim")
-            lines.append(f"{value}\n\n")
+            lines.append(plain(f"{value}\n\n"))
 
     day = dt.date.fromisoformat(entry.entry_date).strftime("%A %d %B %Y")
     line("when", f"{day} {entry.entry_time}".strip())
@@ -66,8 +68,10 @@ class EntryReaderScreen(Screen[bool]):
         yield TopBar("Journal")
         with Horizontal(id="reader"):
             with VerticalScroll(id="reader-text"):
-                yield Static(self.entry.title or "", id="reader-title", classes="heading")
-                yield Markdown(self.entry.content, id="reader-body")
+                yield Static(plain(self.entry.title or ""), id="reader-title", classes="heading")
+                # Markdown by design (people write it), but never terminal controls.
+                yield Markdown(terminal_text(self.entry.content, multiline=True),
+                               id="reader-body")
             yield Static(details(self.entry), id="reader-details", classes="panel")
         yield Footer(compact=True)
 
@@ -78,8 +82,9 @@ class EntryReaderScreen(Screen[bool]):
 
     def _show(self, entry: Entry) -> None:
         self.entry = entry
-        self.query_one("#reader-title", Static).update(entry.title or "")
-        self.query_one("#reader-body", Markdown).update(entry.content)
+        self.query_one("#reader-title", Static).update(plain(entry.title or ""))
+        self.query_one("#reader-body", Markdown).update(
+            terminal_text(entry.content, multiline=True))
         self.query_one("#reader-details", Static).update(details(entry))
 
     def action_back(self) -> None:

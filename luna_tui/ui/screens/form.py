@@ -1,35 +1,68 @@
 """What every form screen shares: ctrl+s / F2 saves (every terminal delivers both),
 Escape leaves and asks first if anything changed, and a ValidationError appears under
-the field it names, in the service's own words."""
+the field it names, in the service's own words.
+
+Every form keeps a draft of what is typed (ui/draft_keeper.py): saving the form or
+leaving it on purpose forgets it; a lock, a quit or a crash leaves it for the next
+unlock, which opens the same form again through `from_draft`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from textual.screen import Screen
 
-from luna_tui.errors import LunaError, ValidationError
+from luna_tui.errors import LunaError, NotFound, ValidationError
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.draft_keeper import DraftKeeper
 from luna_tui.ui.widgets.field import clear_errors, show_field_error
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Self
+
+    from luna_tui.services.drafts import DraftView
     from luna_tui.services.vault_session import VaultSession
     from luna_tui.ui.app import LunaApp
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class FormScreen(Screen[T | None], Generic[T]):
     """Subclasses give `values()`, `submit(values)` and `saved_message(saved)`, bind
     ctrl+s,f2 to `save` (priority) and escape to `leave`, and call `remember_initial()`
-    once their fields are filled."""
+    once their fields are filled. For their drafts they name `DRAFT_KIND`, say which row
+    they change (`draft_item_id`) and how to open again from a draft (`from_draft`)."""
 
     ACTION = "save this"  # what a read-only key is told it cannot do
     LOST = "Your changes will be lost."  # what leaving without saving loses
     # The service's name for a field → the id of the widget it belongs under.
     FIELD_IDS: dict[str, str] = {}
+    DRAFT_KIND: ClassVar[str]  # which form, in its drafts (ui/drafts.py lists them)
+    DRAFT_FOR_PATIENT: ClassVar[bool] = True  # False: the form is nobody's (a persona)
 
     _initial: dict[str, Any] | None = None
+    _resumed: DraftView | None = None
+    draft: DraftKeeper | None = None
+
+    @classmethod
+    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> Self:
+        """The form a draft was typed into, on the row it changes (as a new one if that
+        row is gone)."""
+        raise NotImplementedError
+
+    def draft_item_id(self) -> str | None:
+        """The id of the row this form changes; None for a new one."""
+        return None
+
+    def draft_context(self) -> dict[str, Any]:
+        """What else `from_draft` needs to open the same form again."""
+        return {}
+
+    def resume_draft(self, draft: DraftView) -> None:
+        """Before it is shown: fill the form from this draft once its fields are made."""
+        self._resumed = draft
 
     @property
     def luna(self) -> LunaApp:
@@ -57,6 +90,37 @@ class FormScreen(Screen[T | None], Generic[T]):
 
     def remember_initial(self) -> None:
         self._initial = self.values()
+        if self.draft is None:
+            self.draft = DraftKeeper(
+                self, self.DRAFT_KIND, item_id=self.draft_item_id(),
+                patient_id=self.luna.patient_id if self.DRAFT_FOR_PATIENT else None,
+                context=self.draft_context())
+            self.draft.start(self._resumed)
+
+    # Every change of a field, whatever the widget: the draft follows.
+    def on_input_changed(self) -> None:
+        self._field_changed()
+
+    def on_text_area_changed(self) -> None:
+        self._field_changed()
+
+    def on_select_changed(self) -> None:
+        self._field_changed()
+
+    def on_checkbox_changed(self) -> None:
+        self._field_changed()
+
+    def _field_changed(self) -> None:
+        if self.draft is not None:
+            self.draft.field_changed()
+
+    async def on_unmount(self) -> None:
+        if self.draft is not None:
+            await self.draft.form_closing()
+
+    async def _forget_draft(self) -> None:
+        if self.draft is not None:
+            await self.draft.finish()
 
     @property
     def dirty(self) -> bool:
@@ -74,14 +138,19 @@ class FormScreen(Screen[T | None], Generic[T]):
         try:
             saved = await self.submit(self.values())
         except ValidationError as error:
-            field = self.field_for(error.field)
-            if not (field and show_field_error(self, field, str(error))):
-                self.notify(str(error), severity="error", timeout=10)
+            self.show_error(error)
             return
         except (LunaError, ServiceFailed) as error:
             self.notify(str(error), severity="error", timeout=10)
             return
+        await self._forget_draft()
         await self.after_save(saved)
+
+    def show_error(self, error: ValidationError) -> None:
+        """Under the field it names, else as a notification."""
+        field = self.field_for(error.field)
+        if not (field and show_field_error(self, field, str(error))):
+            self.notify(str(error), severity="error", timeout=10)
 
     async def after_save(self, saved: T) -> None:
         """Once saved: say so and leave. A form with more to do after saving (the record
@@ -93,12 +162,31 @@ class FormScreen(Screen[T | None], Generic[T]):
         from luna_tui.ui.screens.dialogs import ConfirmDialog
 
         if not self.dirty:
+            await self._forget_draft()  # changed, then changed back
             self.dismiss(None)
             return
 
-        def answered(discard: bool | None) -> None:
+        async def answered(discard: bool | None) -> None:
             if discard:
+                await self._forget_draft()
                 self.dismiss(None)
 
         await self.app.push_screen(ConfirmDialog("Leave without saving?", self.LOST,
                                                  "Discard"), answered)
+
+
+async def item_or_none(luna: LunaApp, fetch: Callable[[str], R], item_id: str | None,
+                       noun: str) -> R | None:
+    """The row a draft changes, or None (said) when it was deleted meanwhile: the draft
+    then opens as a new one, so its text is not lost with the row."""
+    if item_id is None:
+        return None
+    try:
+        return await luna.attempt(fetch, item_id)
+    except NotFound:
+        luna.notify(f"The {noun} this draft changed was deleted meanwhile; the draft opens "
+                    f"as a new {noun}.", severity="warning", timeout=10)
+        return None
+    except LunaError as error:
+        luna.notify(str(error), severity="error", timeout=10)
+        raise ServiceFailed(str(error)) from error

@@ -16,6 +16,7 @@ from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Select
 
 from luna_tui.errors import ValidationError
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -37,15 +38,16 @@ ENTRY_WIDTH = 44  # characters: with the other columns, a row fits 100 columns
 
 def entry_row(entry: Entry, snippet: Text | None = None) -> tuple:
     when = dt.date.fromisoformat(entry.entry_date).strftime("%a %d %b %Y")
-    title = Text(_clip(entry.display_title))
+    title = plain(_clip(entry.display_title))
     if snippet is not None:
         # A search shows where the words matched; an untitled entry's first line would
         # only repeat the snippet.
-        title = Text.assemble((entry.title + " · ", "bold"), snippet) if entry.title else snippet
+        title = (Text.assemble(plain(entry.title + " · ", "bold"), snippet) if entry.title
+                 else snippet)
         title.truncate(ENTRY_WIDTH, overflow="ellipsis")
-    mood = " ".join(p for p in (f"{entry.mood_scale}/10" if entry.mood_scale else "",
-                                entry.mood or "") if p)
-    tags = Text(" ".join(f"#{t}" for t in entry.tags), style="cyan")
+    mood = plain(" ".join(p for p in (f"{entry.mood_scale}/10" if entry.mood_scale else "",
+                                      entry.mood or "") if p))
+    tags = plain(" ".join(f"#{t}" for t in entry.tags), style="cyan")
     star = Text("★", style="yellow") if entry.favorite else ""
     return when, entry.entry_time, title, mood, tags, star
 
@@ -65,7 +67,7 @@ def highlighted_snippet(parts: list[tuple[str, bool]]) -> Text:
     for piece, matched in parts:
         piece = " ".join(piece.split())
         if piece:
-            text.append(piece + " ", style="bold reverse" if matched else "dim")
+            text.append(plain(piece + " ", style="bold reverse" if matched else "dim"))
     return text
 
 
@@ -230,9 +232,9 @@ class JournalScreen(PlaceScreen):
         self.next_cursor = None
         self._add([h.entry for h in hits], {h.entry.id: snippet_text(h) for h in hits})
         found = len(hits)
-        self.query_one("#journal-status", Label).update(
+        self.query_one("#journal-status", Label).update(plain(
             f"{found} entr{'y matches' if found == 1 else 'ies match'} “{text}”, best first"
-            if found else f"No entries match “{text}”.")
+            if found else f"No entries match “{text}”."))
 
     async def action_clear(self) -> None:
         search = self.query_one("#search", Input)
@@ -279,8 +281,8 @@ class JournalScreen(PlaceScreen):
         mood_select = self.query_one("#filter-mood", Select)
         tag_select = self.query_one("#filter-tag", Select)
         mood_value, tag_value = mood_select.value, tag_select.value
-        mood_select.set_options([(m, m) for m in moods])
-        tag_select.set_options([(f"#{t} ({n})", t) for t, n in tags])
+        mood_select.set_options([(plain(m), m) for m in moods])
+        tag_select.set_options([(plain(f"#{t} ({n})"), t) for t, n in tags])
         if mood_value in moods:
             mood_select.value = mood_value
         if tag_value in {t for t, _ in tags}:

@@ -17,11 +17,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, TextArea
 
 from luna_tui.errors import LunaError, ValidationError
-from luna_tui.ui.screens.form import FormScreen
+from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn, clear_errors, show_field_error
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
+    from luna_tui.services.drafts import DraftView
     from luna_tui.services.medications import MedicationView
     from luna_tui.ui.app import LunaApp
 
@@ -52,11 +54,22 @@ class MedicationFormScreen(FormScreen["MedicationView"]):
     ACTION = "save a medication"
     FIELD_IDS = {"medication name": "name", "dose time": "schedule",
                  "effective date": "effective"}
+    DRAFT_KIND = "medication"
 
     def __init__(self, medication: MedicationView | None) -> None:
         super().__init__()
         self.medication = medication
         self._suggested_schedule = ""
+
+    @classmethod
+    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> MedicationFormScreen:
+        from luna_tui.services.medications import Medications
+
+        return cls(await item_or_none(luna, Medications(luna.session).get, draft.item_id,
+                                      "medication"))
+
+    def draft_item_id(self) -> str | None:
+        return self.medication.id if self.medication else None
 
     def compose(self) -> ComposeResult:
         med = self.medication
@@ -145,7 +158,7 @@ class StopDialog(ModalScreen["MedicationView | None"]):
     def compose(self) -> ComposeResult:
         med = self.medication
         with Vertical(classes="dialog"):
-            yield Label(f"Stop {med.name} {med.dosage}?", classes="heading")
+            yield Label(plain(f"Stop {med.name} {med.dosage}?"), classes="heading")
             yield Label("It moves to the stopped list with its doses and history; s "
                         "resumes it.", classes="muted")
             yield Field("last day taken", Input("today", id="on", compact=True))

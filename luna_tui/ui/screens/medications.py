@@ -15,6 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Label, Static
 
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -36,12 +37,12 @@ EVENT_WORDS = {"started": "started", "stopped": "stopped", "resumed": "resumed",
 
 
 def medication_row(medication: MedicationView) -> tuple[object, ...]:
-    name = Text(medication.name, style="" if medication.active else "dim")
+    name = plain(medication.name, style="" if medication.active else "dim")
     if not medication.active:
         name.append(" (stopped)", style="dim")
-    return (name, medication.dosage, medication.frequency, medication.route or "",
-            medication.prescribing_doctor or "", medication.pharmacy or "",
-            medication.rx_number or "")
+    return (name, *(plain(value or "") for value in (
+        medication.dosage, medication.frequency, medication.route,
+        medication.prescribing_doctor, medication.pharmacy, medication.rx_number)))
 
 
 def adherence_text(adherence: Adherence) -> Text:
@@ -55,20 +56,20 @@ def adherence_text(adherence: Adherence) -> Text:
 def details_text(details: MedicationDetails, today: dt.date) -> Text:
     med = details.medication
     text = Text()
-    text.append(f"{med.name} {med.dosage}\n", style="bold")
+    text.append(plain(f"{med.name} {med.dosage}\n", "bold"))
     slots = " ".join(med.schedule) if med.schedule else "no set times"
-    text.append(f"{med.frequency} · {slots}", style="dim")
+    text.append(plain(f"{med.frequency} · {slots}", "dim"))
     if med.route:
-        text.append(f" · {med.route}", style="dim")
+        text.append(plain(f" · {med.route}", "dim"))
     text.append("\n")
     text.append_text(_adherence_grid(details.adherence))
     text.append_text(_supply_text(details, today))
     if med.side_effects:
         text.append("Side effects: ", style="bold")
-        text.append(f"{med.side_effects}\n")
+        text.append(plain(f"{med.side_effects}\n"))
     if med.notes:
         text.append("Notes: ", style="bold")
-        text.append(f"{med.notes}\n")
+        text.append(plain(f"{med.notes}\n"))
     text.append("History\n", style="bold")
     for event in reversed(details.events):
         text.append_text(_event_text(event))
@@ -112,13 +113,13 @@ def _supply_text(details: MedicationDetails, today: dt.date) -> Text:
 
 def _event_text(event: EventView) -> Text:
     text = Text(f"{event.event_date}  ", style="dim")
-    text.append(EVENT_WORDS.get(event.event_type, event.event_type))
+    text.append(plain(EVENT_WORDS.get(event.event_type, event.event_type)))
     if event.event_type == "dose_changed":
-        text.append(f" {event.old_value} → {event.new_value}")
+        text.append(plain(f" {event.old_value} → {event.new_value}"))
     elif event.new_value or event.old_value:
-        text.append(f" {event.new_value or event.old_value}", style="dim")
+        text.append(plain(f" {event.new_value or event.old_value}", "dim"))
     if event.notes:
-        text.append(f" — {event.notes}", style="italic")
+        text.append(plain(f" — {event.notes}", "italic"))
     return text.append("\n")
 
 
@@ -131,7 +132,7 @@ def doses_text(slots: list[DoseSlot]) -> Text:
         mark, style = DOSE_MARKS.get(status, ("○", ""))
         text.append(f"{mark} ", style=style)
         text.append(f"{slot.scheduled_at[-5:]}  ", style="dim")
-        text.append(f"{slot.medication.name} {slot.medication.dosage}")
+        text.append(plain(f"{slot.medication.name} {slot.medication.dosage}"))
         if slot.dose:
             taken = f" {slot.dose.taken_at[-5:]}" if slot.dose.taken_at else ""
             text.append(f"  {status}{taken}", style=style)

@@ -13,14 +13,17 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, Label, TextArea
 
 from luna_tui.ui.app import ServiceFailed
-from luna_tui.ui.screens.form import FormScreen
+from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
+    from luna_tui.services.drafts import DraftView
     from luna_tui.services.patients import PatientView
+    from luna_tui.ui.app import LunaApp
 
 WRITE_ACTIONS = {"new", "edit", "archive", "delete"}
 
@@ -71,8 +74,8 @@ class PatientsScreen(PlaceScreen):
         for patient in patients:
             current = Text("●", style="green") if patient.id == self.luna.patient_id else ""
             age = patient.age(today)
-            table.add_row(current, patient.name, "" if age is None else str(age),
-                          patient.relationship or "", patient.primary_doctor or "",
+            table.add_row(current, plain(patient.name), "" if age is None else str(age),
+                          plain(patient.relationship or ""), plain(patient.primary_doctor or ""),
                           "active" if patient.active else Text("archived", style="dim"),
                           key=patient.id)
         if patients:
@@ -170,6 +173,8 @@ class PatientFormScreen(FormScreen["PatientView"]):
         Binding("escape", "leave", "Back", id="patient_form.leave"),
     ]
     ACTION = "save a patient"
+    DRAFT_KIND = "patient"
+    DRAFT_FOR_PATIENT = False  # the form is about a patient, it is not one's data
 
     FIELDS = (("name", "name"), ("date_of_birth", "date of birth (YYYY-MM-DD)"),
               ("relationship", "relationship (self, mother, …)"), ("gender", "gender"),
@@ -180,6 +185,16 @@ class PatientFormScreen(FormScreen["PatientView"]):
     def __init__(self, patient: PatientView | None) -> None:
         super().__init__()
         self.patient = patient
+
+    @classmethod
+    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> PatientFormScreen:
+        from luna_tui.services.patients import Patients
+
+        return cls(await item_or_none(luna, Patients(luna.session).get, draft.item_id,
+                                      "patient"))
+
+    def draft_item_id(self) -> str | None:
+        return self.patient.id if self.patient else None
 
     def compose(self) -> ComposeResult:
         patient = self.patient

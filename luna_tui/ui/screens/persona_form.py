@@ -12,12 +12,14 @@ from textual.containers import Horizontal
 from textual.widgets import Checkbox, Footer, Input, Label, TextArea
 
 from luna_tui.services.ai_context import DATA_KINDS
-from luna_tui.ui.screens.form import FormScreen
+from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
     from luna_tui.services.ai_chat import PersonaView
+    from luna_tui.services.drafts import DraftView
+    from luna_tui.ui.app import LunaApp
 
 KIND_LABELS = {"profile": "profile (name, age, allergies, doctor)",
                "medications": "active medications", "appointments": "upcoming appointments",
@@ -37,10 +39,22 @@ class PersonaFormScreen(FormScreen["PersonaView"]):
         Binding("escape", "leave", "Back", id="persona_form.leave"),
     ]
     ACTION = "save a persona"
+    DRAFT_KIND = "persona"
+    DRAFT_FOR_PATIENT = False  # personas are the vault's, not one patient's
 
     def __init__(self, persona: PersonaView | None) -> None:
         super().__init__()
         self.persona = persona
+
+    @classmethod
+    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> PersonaFormScreen:
+        from luna_tui.services.ai_chat import AiChat
+
+        return cls(await item_or_none(luna, AiChat(luna.session).get_persona, draft.item_id,
+                                      "persona"))
+
+    def draft_item_id(self) -> str | None:
+        return self.persona.id if self.persona else None
 
     def compose(self) -> ComposeResult:
         persona = self.persona

@@ -13,14 +13,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Select, TextArea
 
-from luna_tui.ui.screens.form import FormScreen
+from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.path_input import PathInput
 from luna_tui.ui.widgets.progress_row import ProgressRow
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
+    from luna_tui.services.drafts import DraftView
     from luna_tui.services.records import RecordView
+    from luna_tui.ui.app import LunaApp
 
 INPUTS = ("title", "event_date", "tags")
 TEXTS = ("description", "text")
@@ -33,11 +35,22 @@ class RecordFormScreen(FormScreen["RecordView"]):
         Binding("escape", "leave", "Back", id="record_form.leave"),
     ]
     ACTION = "save a record"
+    DRAFT_KIND = "record"
 
     def __init__(self, record: RecordView | None) -> None:
         super().__init__()
         self.record = record
         self.attaching = False
+
+    @classmethod
+    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> RecordFormScreen:
+        from luna_tui.services.records import Records
+
+        return cls(await item_or_none(luna, Records(luna.session).get, draft.item_id,
+                                      "record"))
+
+    def draft_item_id(self) -> str | None:
+        return self.record.id if self.record else None
 
     def compose(self) -> ComposeResult:
         from luna_tui.services.records import RECORD_TYPES

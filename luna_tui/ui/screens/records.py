@@ -17,6 +17,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -38,15 +39,15 @@ EMPTY = "No records yet. Press n to add one — a lab result, a visit note, a sc
 def record_row(record: RecordView, snippet: Text | None = None) -> tuple[object, ...]:
     when = (dt.date.fromisoformat(record.event_date).strftime("%a %d %b %Y")
             if record.event_date else Text("no date", style="dim"))
-    title = Text(record.title)
+    title = plain(record.title)
     if snippet is not None:  # a search shows where its words matched
-        title = Text.assemble((record.title + " · ", "bold"), snippet)
+        title = Text.assemble(plain(record.title + " · ", "bold"), snippet)
     title.truncate(TITLE_WIDTH, overflow="ellipsis")
-    tags = Text(" ".join(f"#{t}" for t in record.tags), style="cyan")
+    tags = plain(" ".join(f"#{t}" for t in record.tags), style="cyan")
     tags.truncate(TAGS_WIDTH, overflow="ellipsis")
     count = len(record.attachments)
     files = f"{count} file{'' if count == 1 else 's'}" if count else ""
-    return when, record.type_label, title, tags, files
+    return when, plain(record.type_label), title, tags, files
 
 
 def snippet_text(snippet: str) -> Text:
@@ -63,24 +64,25 @@ def details_text(record: RecordView, snippet: Text | None, *, whole: bool = Fals
     text = Text()
     when = (dt.date.fromisoformat(record.event_date).strftime("%A %-d %B %Y")
             if record.event_date else "no date")
-    text.append(f"{record.type_label} · {when}\n", style="bold")
+    text.append(plain(f"{record.type_label} · {when}", style="bold"))
+    text.append("\n")
     if snippet is not None:
         text.append("Found: ", style="bold")
         text.append_text(snippet)
         text.append("\n")
     if record.description:
         text.append("Description: ", style="bold")
-        text.append(record.description + "\n")
+        text.append(plain(record.description + "\n"))
     if record.tags:
         text.append("Tags: ", style="bold")
-        text.append(" ".join(f"#{t}" for t in record.tags) + "\n", style="cyan")
+        text.append(plain(" ".join(f"#{t}" for t in record.tags), style="cyan") + "\n")
     # The files before the notes: the panel is short, and what is attached is what
     # people come back for.
     if record.attachments:
         text.append(f"Files ({len(record.attachments)}, o opens them):\n", style="bold")
         for attachment in record.attachments:
-            text.append(f"  {attachment.file_name}  ")
-            text.append(f"{attachment.display_size} · {attachment.mime_type}", style="dim")
+            text.append(plain(f"  {attachment.file_name}  "))
+            text.append(plain(f"{attachment.display_size} · {attachment.mime_type}", "dim"))
             if attachment.has_text:
                 text.append(" · text searchable", style="green")
             text.append("\n")
@@ -90,7 +92,7 @@ def details_text(record: RecordView, snippet: Text | None, *, whole: bool = Fals
         lines = record.text.splitlines()
         text.append("Notes:\n", style="bold")
         shown = lines if whole else lines[:NOTE_LINES]
-        text.append("".join(f"  {line}\n" for line in shown))
+        text.append(plain("".join(f"  {line}\n" for line in shown)))
         if len(lines) > len(shown):
             text.append(f"  … {len(lines) - NOTE_LINES} more lines (e opens them)\n",
                         style="dim")
@@ -212,8 +214,8 @@ class RecordsScreen(PlaceScreen):
                 " · more as you scroll" if self.more else "")
         if narrowed:
             text += f" ({narrowed})"
-        self.query_one("#records-status", Label).update(text + (cycle if count or narrowed
-                                                                else ""))
+        self.query_one("#records-status", Label).update(plain(text + (cycle if count or narrowed
+                                                                      else "")))
 
     def _selected(self) -> RecordView | None:
         table = self.query_one("#records", DataTable)

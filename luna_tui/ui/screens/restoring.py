@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Label, ProgressBar, Static
 
 from luna_tui.errors import LunaError
+from luna_tui.ui.plain_text import plain
 
 if TYPE_CHECKING:
     from luna_tui.services.backup_restore import RestoreResult
@@ -37,7 +38,7 @@ class RestoringScreen(Screen):
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="restoring-box", classes="card"):
             yield Static("Luna", id="app-name")
-            yield Label(f"Restoring {self.path.name}", classes="heading")
+            yield Label(plain(f"Restoring {self.path.name}"), classes="heading")
             yield Label("The vault is locked while the backup is checked and put in place. "
                         "Please wait; it opens again by itself.", classes="muted")
             yield ProgressBar(total=100, show_eta=False, id="restore-progress")
@@ -77,7 +78,7 @@ class RestoringScreen(Screen):
     def _progress(self, done: float, label: str) -> None:
         def show() -> None:
             self.query_one("#restore-progress", ProgressBar).update(progress=round(done * 100))
-            self.query_one("#status", Label).update(label)
+            self.query_one("#status", Label).update(plain(label))
 
         try:
             self.app.call_from_thread(show)

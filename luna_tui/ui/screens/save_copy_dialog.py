@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label
 
 from luna_tui.errors import AttachmentDamaged, LunaError, ValidationError
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.widgets.field import Field, clear_errors, show_field_error
 from luna_tui.ui.widgets.path_input import PathInput
 from luna_tui.ui.widgets.progress_row import ProgressRow
@@ -55,7 +56,8 @@ class SaveCopyDialog(ModalScreen["Path | None"]):
     def compose(self) -> ComposeResult:
         attachment = self.attachment
         with Vertical(classes="dialog wide"):
-            yield Label(f"Save a copy of {attachment.file_name} ({attachment.display_size})",
+            yield Label(plain(f"Save a copy of {attachment.file_name} "
+                              f"({attachment.display_size})"),
                         classes="heading")
             yield Field("save as (a file, or a folder to put it in)",
                         PathInput(default_target(attachment.file_name), id="target",

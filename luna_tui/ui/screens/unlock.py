@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from luna_tui.errors import LunaError
+from luna_tui.ui.plain_text import plain
 
 WARM_MODULES = (
     "argon2.low_level",
@@ -63,10 +64,10 @@ class UnlockScreen(Screen):
         with Center(), Vertical(id="unlock-box", classes="card"):
             yield Static("Luna", id="app-name")
             yield Label("Unlock your vault", classes="heading")
-            yield Label(str(self.app.layout.home), id="vault-path", classes="muted")  # type: ignore[attr-defined]
+            yield Label(plain(self.app.layout.home), id="vault-path", classes="muted")  # type: ignore[attr-defined]
             yield Input(password=True, id="passphrase",
                         placeholder="Passphrase or recovery key, then Enter")
-            yield Label(self.message, id="status", classes="error" if self.error else "")
+            yield Label(plain(self.message), id="status", classes="error" if self.error else "")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -129,5 +130,5 @@ class UnlockScreen(Screen):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#status", Label)
-        status.update(text)
+        status.update(plain(text))
         status.set_class(error, "error")

@@ -18,7 +18,9 @@ from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
+    from luna_tui.services.drafts import DraftView
     from luna_tui.services.vitals import VitalView
+    from luna_tui.ui.app import LunaApp
 
 OTHER = "__other__"  # the Select's choice that reveals a name field for one's own kind
 INPUTS = ("kind_name", "value", "value2", "unit", "measured_at")
@@ -40,6 +42,7 @@ class VitalFormScreen(FormScreen["VitalView"]):
     ]
     ACTION = "record a reading"
     LOST = "This reading will be lost."
+    DRAFT_KIND = "vital"
 
     def __init__(self, kind: str, latest: dict[str, VitalView]) -> None:
         """`kind`: the one chosen at first; `latest`: the newest reading of each kind in
@@ -48,6 +51,11 @@ class VitalFormScreen(FormScreen["VitalView"]):
         self.first_kind = kind
         self.latest = latest
         self._default_unit = ""
+
+    @classmethod
+    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> VitalFormScreen:
+        latest = await luna.call(Vitals(luna.session).latest, luna.patient_id)
+        return cls(str(draft.fields.get("kind") or next(iter(KINDS))), latest)
 
     def compose(self) -> ComposeResult:
         kinds = list(KINDS) + sorted(k for k in self.latest if k not in KINDS)

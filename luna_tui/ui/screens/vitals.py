@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from luna_tui.services.health_chart import PERIODS, HealthChart, kind_label
 from luna_tui.services.vitals import KINDS, Vitals
 from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -42,7 +43,7 @@ def reading_row(vital: VitalView) -> tuple:
     notes = " ".join((vital.notes or "").split())
     if len(notes) > NOTES_WIDTH:
         notes = notes[: NOTES_WIDTH - 1] + "…"
-    return when, Text(vital.display_value, style="bold"), Text(notes, style="dim")
+    return when, plain(vital.display_value, style="bold"), plain(notes, style="dim")
 
 
 def settings_text(period: str, overlay: bool) -> Text:
@@ -61,9 +62,9 @@ def settings_text(period: str, overlay: bool) -> Text:
 def summary_text(data: ChartData) -> Group:
     """The period in numbers and the medication changes in it, for the side column."""
     text = Text()
-    text.append(f"{data.label} · {data.period_words.removeprefix('the ')}\n", style="bold")
+    text.append(plain(f"{data.label} · {data.period_words.removeprefix('the ')}\n", "bold"))
     if data.points:
-        text.append(_in_numbers(data))
+        text.append(plain(_in_numbers(data)))
     else:
         text.append("no readings\n", style="dim")
     return Group(text, _events_table(data))
@@ -96,7 +97,7 @@ def _events_table(data: ChartData, shown: int = 4) -> Table | Text:
     table.add_column()
     newest = list(reversed(data.events))
     for event in newest[:shown]:
-        table.add_row(dt.date.fromisoformat(event.day).strftime("%-d %b"), event.summary)
+        table.add_row(dt.date.fromisoformat(event.day).strftime("%-d %b"), plain(event.summary))
     if len(newest) > shown:
         table.add_row("", Text(f"and {len(newest) - shown} earlier", style="dim"))
     return table
@@ -214,7 +215,7 @@ class VitalsScreen(PlaceScreen):
         else:
             table.clear()
             for kind in kinds:
-                table.add_row(kind_label(kind), self._latest_cell(kind), key=kind)
+                table.add_row(plain(kind_label(kind)), self._latest_cell(kind), key=kind)
         if self.kind not in kinds:
             self.kind = kinds[0]
         if table.cursor_row != kinds.index(self.kind):
@@ -222,7 +223,7 @@ class VitalsScreen(PlaceScreen):
 
     def _latest_cell(self, kind: str) -> Text:
         reading = self.latest.get(kind)
-        return Text(reading.display_value) if reading else Text("—", style="dim")
+        return plain(reading.display_value) if reading else Text("—", style="dim")
 
     def _show_chart(self, data: ChartData) -> None:
         chart = self.chart
@@ -254,7 +255,7 @@ class VitalsScreen(PlaceScreen):
         else:
             more = " · more as you scroll" if self.next_cursor else ""
             text = f"{count} {label} reading{'' if count == 1 else 's'}, newest first{more}"
-        self.query_one("#readings-status", Label).update(text)
+        self.query_one("#readings-status", Label).update(plain(text))
 
     @on(DataTable.RowHighlighted, "#kinds")
     def kind_highlighted(self, event: DataTable.RowHighlighted) -> None:

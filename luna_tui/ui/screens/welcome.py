@@ -12,8 +12,9 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
-from luna_tui.errors import LunaError
+from luna_tui.errors import LunaError, VaultMadeNotOpened
 from luna_tui.services.terms import NOTICE_TEXT
+from luna_tui.ui.plain_text import plain
 
 if TYPE_CHECKING:
     from luna_tui.services.vault_setup import NewVault
@@ -82,12 +83,16 @@ class WelcomeScreen(Screen):
     @work(thread=True, exclusive=True, group="create", exit_on_error=False)
     def create(self, passphrase: str) -> None:
         from luna_tui.services.terms import Terms
-        from luna_tui.services.vault_setup import create_vault
+        from luna_tui.services.vault_setup import NewVault, create_vault
 
         app = self.app
         try:
             new = create_vault(app.layout, passphrase, kdf=app.new_vault_kdf,  # type: ignore[attr-defined]
                                clock=app.clock, client="tui")  # type: ignore[attr-defined]
+        except VaultMadeNotOpened as made:  # its recovery key must still be shown, once
+            shown = NewVault(None, made.recovery_key, made.kdf)  # type: ignore[arg-type]
+            app.call_from_thread(self._created, shown, str(made))
+            return
         except LunaError as error:
             app.call_from_thread(self._failed, str(error))
             return
@@ -108,21 +113,24 @@ class WelcomeScreen(Screen):
         self.query_one("#create", Button).disabled = False
         self.query_one("#passphrase", Input).focus()
 
-    def _created(self, new: NewVault) -> None:
-        self.app.push_screen(RecoveryKeyScreen(new))
+    def _created(self, new: NewVault, not_opened: str | None = None) -> None:
+        self.app.push_screen(RecoveryKeyScreen(new, not_opened))
 
     def _say(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#status", Label)
-        status.update(text)
+        status.update(plain(text))
         status.set_class(error, "error")
 
 
 class RecoveryKeyScreen(Screen):
     """The recovery key, shown once, until the person says they have written it down."""
 
-    def __init__(self, new: NewVault) -> None:
+    def __init__(self, new: NewVault, not_opened: str | None = None) -> None:
+        """`not_opened`: why the vault, made, could not be opened (the unlock screen
+        follows, saying so)."""
         super().__init__()
         self.new = new
+        self.not_opened = not_opened
 
     def compose(self) -> ComposeResult:
         from luna_tui.vault.generated_keys import grouped
@@ -147,4 +155,10 @@ class RecoveryKeyScreen(Screen):
 
     @on(Button.Pressed, "#continue")
     async def continue_to_vault(self) -> None:
+        if self.not_opened is not None:
+            from luna_tui.ui.screens.unlock import UnlockScreen
+
+            # Not awaited: this screen goes, and its own handler can't wait for that.
+            self.app.switch_screen(UnlockScreen(message=self.not_opened, error=True))
+            return
         await self.app.vault_opened(self.new.session)  # type: ignore[attr-defined]

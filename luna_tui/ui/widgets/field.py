@@ -7,6 +7,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Label
 
+from luna_tui.ui.plain_text import plain
+
 
 class FieldColumn(VerticalScroll, can_focus=False):
     """A column of fields that scrolls but is never a tab stop of its own: Tab goes from
@@ -33,7 +35,7 @@ class Field(Vertical):
 
     def show_error(self, message: str) -> None:
         label = self.query_one(".field-error", Label)
-        label.update(message)
+        label.update(plain(message))  # the service's sentence may quote what was typed
         label.set_class(bool(message), "shown")
 
 

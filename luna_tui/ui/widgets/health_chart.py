@@ -16,6 +16,9 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
+from luna_tui.terminal_text import terminal_text
+from luna_tui.ui.plain_text import plain
+
 if TYPE_CHECKING:
     from luna_tui.services.health_chart import ChartData
 
@@ -99,7 +102,7 @@ class HealthChartPlot(PlotextPlot):
     @staticmethod
     def _key(legend: Text, words: str, colour: int, mark: str = "━") -> None:
         legend.append(f"{mark} ", style=f"color({colour})")
-        legend.append(f"{words}  ")
+        legend.append(plain(f"{words}  "))
 
     # -- drawing ------------------------------------------------------------------------
 
@@ -112,7 +115,7 @@ class HealthChartPlot(PlotextPlot):
         if self.data is None:
             return Text("")
         if not self._has_series():
-            return Text(self.empty_message, justify="center")
+            return Text(terminal_text(self.empty_message, multiline=True), justify="center")
         self._draw(self.data)
         return super().render()
 
@@ -120,7 +123,7 @@ class HealthChartPlot(PlotextPlot):
         """Rebuild the figure: the x labels depend on the width, known only now."""
         plt = self.plt
         plt.clear_data()
-        plt.title(self.title)
+        plt.title(terminal_text(self.title))
         plt.xlim(0, data.days)
         ticks, labels = _date_ticks(data, max(1, self.size.width - LEFT_TICKS_WIDTH))
         plt.xticks(ticks, labels)
@@ -181,7 +184,7 @@ class HealthChartPlot(PlotextPlot):
         for event in data.events:
             x = _day_offset(data.start, event.day)
             plt.vline(x, color=EVENT_COLOUR)
-            label = event.short_label[:LABEL_LENGTH]
+            label = terminal_text(event.short_label)[:LABEL_LENGTH]
             extent = (len(label) + 1) * days_per_column
             to_the_left = x + extent > data.days  # near the right edge: end at the line
             start = x - extent if to_the_left else x

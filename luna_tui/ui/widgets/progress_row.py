@@ -7,6 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar
 
+from luna_tui.ui.plain_text import plain
+
 
 class ProgressRow(Horizontal):
     DEFAULT_CSS = """
@@ -22,7 +24,7 @@ class ProgressRow(Horizontal):
 
     def show(self, what: str, fraction: float) -> None:
         self.add_class("shown")
-        self.query_one(".progress-what", Label).update(what)
+        self.query_one(".progress-what", Label).update(plain(what))
         self.query_one(ProgressBar).update(progress=round(fraction * 100))
 
     def hide(self) -> None:

@@ -6,6 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from luna_tui.ui.plain_text import plain
+
 
 class TopBar(Horizontal):
     DEFAULT_CSS = """
@@ -31,7 +33,7 @@ class TopBar(Horizontal):
     def _refresh_labels(self, _value: object = None) -> None:
         app = self.app
         patient = getattr(app, "patient_name", "") or "…"
-        self.query_one("#where", Label).update(f"Luna · {self.place} · {patient} ▾ (p)")
+        self.query_one("#where", Label).update(plain(f"Luna · {self.place} · {patient} ▾ (p)"))
         self.query_one("#badge", Label).update("read-only" if app.read_only else "")
         minutes = getattr(app, "auto_lock_minutes", 5)
         self.query_one("#lock-hint", Label).update(f"locks after {minutes} min idle · ctrl+l")
