@@ -333,3 +333,20 @@ def test_an_opening_refused_by_a_missing_month_changes_nothing(session, layout):
     with pytest.raises(IntegrityFailure):
         VaultSession.open(layout, PASSPHRASE)
     assert sorted(p.name for p in layout.home.rglob("*")) == before
+
+
+def test_scratch_a_killed_backup_left_in_the_vault_goes_when_it_next_opens(session, layout):
+    from luna_tui.store import scratch_space
+
+    session.close()
+    layout.backups_dir.mkdir(exist_ok=True)
+    staging = layout.backups_dir / ".luna-20261122-093000.4242-beef.staging"
+    staging.mkdir()
+    (staging / "luna.db").write_bytes(b"an encrypted copy")
+    with scratch_space.making_scratch(layout.backups_dir):  # a backup under way elsewhere
+        with VaultSession.open(layout, PASSPHRASE) as reopened:
+            assert "backups.tidied" not in events(reopened)
+        assert staging.exists()
+    with VaultSession.open(layout, PASSPHRASE) as reopened:
+        assert "backups.tidied" in events(reopened)
+    assert not staging.exists()

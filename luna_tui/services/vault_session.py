@@ -137,18 +137,32 @@ class VaultSession:
         except BaseException:
             session._disconnect()
             raise
-        if abandoned and not session.read_only:
-            session._settle_interrupted(abandoned)
+        if not session.read_only:  # a caregiver's key removes nothing unasked
+            session._tidy_up_after_crashes(abandoned)
         return session
 
-    def _settle_interrupted(self, attachment_ids: list[str]) -> None:
+    def _tidy_up_after_crashes(self, attachment_ids: list[str]) -> None:
+        """What killed Luna processes left: attachment files no row owns (marked ones,
+        listed while this process was alone in the vault), and the scratch of a backup or
+        verify in the vault's backups folder (see store/scratch_space.py). Audited."""
         from luna_tui.services.attachments import settle_interrupted
+        from luna_tui.store import scratch_space
 
         try:
-            self.run(settle_interrupted, self, attachment_ids)
+            if attachment_ids:
+                self.run(settle_interrupted, self, attachment_ids)
+            if self.layout.backups_dir.is_dir():
+                removed = scratch_space.remove_abandoned(self.layout.backups_dir)
+                if removed:
+                    self.run(self._record_tidied, [p.name for p in removed])
         except LunaError as error:  # the vault opened; tidying up can wait for next time
             self._chain.warnings.append(
-                f"Files left by an interrupted attach could not be removed yet ({error}).")
+                f"Files left by an interrupted Luna could not be removed yet ({error}).")
+
+    def _record_tidied(self, names: list[str]) -> None:
+        with self.transaction() as tx:
+            tx.record("backups.tidied", diff={
+                "removed": names, "why": "scratch of a backup or verify that was killed"})
 
     def _record_unlock(self) -> None:
         from luna_tui.store.stats_counter import count_event
