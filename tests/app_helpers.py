@@ -29,6 +29,16 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
 
 
+async def settle_until(pilot: Pilot, condition, rounds: int = 40) -> None:  # noqa: ANN001
+    """Settle until `condition()` holds: some changes hop between a task, the DB thread
+    and the screen, which a fixed number of pauses may not cover on a loaded machine."""
+    for _ in range(rounds):
+        await settle(pilot)
+        if condition():
+            return
+    raise AssertionError("the app did not get there")
+
+
 async def type_text(pilot: Pilot, text: str) -> None:
     await pilot.press(*[_key(ch) for ch in text])
 

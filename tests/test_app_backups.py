@@ -23,6 +23,7 @@ from app_helpers import (
     notifications,
     screen_text,
     settle,
+    settle_until,
     table_rows,
     widget_text,
 )
@@ -89,15 +90,6 @@ async def open_backups(pilot, passphrase: str = PASSPHRASE) -> None:
     await unlock(pilot, passphrase)
     await pilot.press("9")
     await settle(pilot)
-
-
-async def settle_until(pilot, condition, rounds: int = 40) -> None:
-    """The restore hops between workers and screens: wait until it has landed."""
-    for _ in range(rounds):
-        await settle(pilot)
-        if condition():
-            return
-    raise AssertionError("the app did not get there")
 
 
 def labels_text(pilot) -> str:

@@ -12,6 +12,7 @@ from app_helpers import (
     notifications,
     screen_text,
     settle,
+    settle_until,
     table_rows,
     type_text,
     unlock,
@@ -222,12 +223,14 @@ async def test_switching_patient_shows_their_journal(closed_vault):
     async with app.run_test(size=SIZE) as pilot:
         await open_journal(pilot)
         mine = ["Busy day, headache by noon", "Quiet walk by the river"]
-        assert [r[2] for r in table_rows(pilot, "#entries")] == mine
+        rows_before = table_rows(pilot, "#entries")
+        assert [r[2] for r in rows_before] == mine
         await pilot.press("p")
         await settle(pilot)
         assert "Show whose data?" in screen_text(pilot)
         await pilot.press("down", "enter")
-        await settle(pilot)
+        # The list is read again on the DB thread after the switch: wait for it, bounded.
+        await settle_until(pilot, lambda: table_rows(pilot, "#entries") != rows_before)
         assert app.patient_id == mum.id
         assert widget_text(pilot, "#where") == "Luna · Journal · Mum ▾ (p)"
         # Hers, and nothing of the first patient's: not a row, not a word on screen.

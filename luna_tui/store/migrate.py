@@ -68,6 +68,7 @@ def _runner(db: VaultDatabase, database_name: str, clock: Clock) -> Any:
             self.History = History
 
         def _run(self, name: str, module: Any, direction: str, fake: bool = False) -> None:
+            # Peewee (4.5.3, pinned) runs each script here, as up(migrator, db).
             step = getattr(module, direction, None)
             if step is not None and "now" in inspect.signature(step).parameters:
                 module = SimpleNamespace(**{
