@@ -140,7 +140,9 @@ def disk_nearly_full(path: Path) -> bool:
 def disk_full(path: Path) -> DiskFull:
     """The sentence for a full disk, saying which disk and how much is left."""
     free = free_bytes(path)
-    if free is not None and free < NEARLY_FULL_BYTES:
+    if free == 0:
+        where = f"no room is left on the disk holding {path}"
+    elif free is not None and free < NEARLY_FULL_BYTES:
         where = f"only {_amount(free)} is left on the disk holding {path}"
     else:  # a quota, or a disk that filled and emptied again since
         where = f"there was no room to write in {path} (or your quota there is used up)"

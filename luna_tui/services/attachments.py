@@ -7,7 +7,8 @@ Order of work, so nothing is half-done after a failure or a crash:
   if the row can't be written, the file is removed again;
 - deleting removes the row first, then the file (never a row without a file);
 - both are marked first (store/attachment_markers.py), so the file a killed process
-  leaves without a row is removed when the vault next opens with no other Luna in it;
+  leaves without a row is removed when the vault next opens with no other Luna in it
+  (`remove_files`, `mark_for_removal` and that tidying up live there);
 - saving a copy out writes a temp file beside the target, compares the SHA-256 of what
   was decrypted with the one stored, and only then renames it into place.
 """
@@ -17,17 +18,18 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from luna_tui.errors import AttachmentDamaged, DiskFull, NotFound, ValidationError
 from luna_tui.fault_points import pause_here
-from luna_tui.home import VaultLayout, disk_full, os_error_to_luna
+from luna_tui.home import disk_full, os_error_to_luna
 from luna_tui.services.base import DomainService, id_from_prefix, new_id, on_db_thread
 from luna_tui.services.records import AttachmentView, attachment_view, human_size
 from luna_tui.store import attachment_files, attachment_markers
+from luna_tui.store.attachment_markers import mark_for_removal, remove_files
 from luna_tui.store.models.records import Attachment, MedicalRecord
 
 if TYPE_CHECKING:
@@ -70,44 +72,6 @@ def source_file(path: str | os.PathLike[str], max_size: int) -> SourceFile:
             f"{human_size(max_size)} (the attachments.max_mb setting).", "path")
     name = source.name[-MAX_FILE_NAME:] or "attachment"
     return SourceFile(source, name, info.st_size)
-
-
-def remove_files(layout: VaultLayout, storage_paths: Iterable[str]) -> None:
-    """Remove attachments' encrypted files after their rows are gone, and their markers.
-    A file that will not go keeps its marker, and goes at the next opening; the deletion
-    itself stands. Only files inside attachments/ are ever removed, whatever a row says."""
-    root = layout.attachments_dir.resolve()
-    for relative in storage_paths:
-        path = (layout.home / relative).resolve()
-        if path.parent.parent != root:
-            continue
-        try:
-            path.unlink(missing_ok=True)
-            path.with_name(f".{path.name}.part").unlink(missing_ok=True)
-        except OSError:
-            continue
-        attachment_markers.unmark(layout, path.name)
-
-
-def mark_for_removal(layout: VaultLayout, storage_paths: Iterable[str]) -> None:
-    """Inside a delete's transaction, before its rows go (see attachment_markers)."""
-    for relative in storage_paths:
-        attachment_markers.mark(layout, Path(relative).name)
-
-
-def settle_interrupted(session: VaultSession, attachment_ids: list[str]) -> None:
-    """Markers left by Luna processes that are gone (the caller knows no other process
-    has the vault open): a marked attachment without a row loses its file, audited.
-    Runs on the DB thread, for an owner key only (a read-only key deletes nothing)."""
-    orphans = [i for i in attachment_ids if Attachment.get_or_none(Attachment.id == i) is None]
-    if orphans:
-        with session.writing("tidy up interrupted attachments") as tx:
-            remove_files(session.layout, [attachment_files.storage_path(i) for i in orphans])
-            tx.record("attachments.tidied", diff={
-                "removed": orphans, "why": "a file no record owns, left by an interrupted "
-                "attach or delete"})
-    for attachment_id in attachment_ids:
-        attachment_markers.unmark(session.layout, attachment_id)
 
 
 def copy_target(target: str | os.PathLike[str], file_name: str, *, overwrite: bool) -> Path:

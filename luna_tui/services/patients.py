@@ -164,7 +164,7 @@ class Patients(DomainService):
         if Patient.select().count() == 1:
             raise ValidationError(
                 "This is the only patient; a vault needs one. Rename it instead.", "patient")
-        from luna_tui.services.attachments import mark_for_removal, remove_files
+        from luna_tui.store.attachment_markers import mark_for_removal, remove_files
         from luna_tui.store.models.records import Attachment
 
         impact = self.deletion_impact(patient_id)

@@ -166,14 +166,14 @@ class Records(DomainService):
         The rows go first (one transaction), the files after: a crash in between leaves
         marked files without rows, removed at the next opening, never rows whose files
         are gone."""
-        from luna_tui.services.attachments import remove_files
+        from luna_tui.store.attachment_markers import remove_files
 
         paths = self.session.run(self._delete_rows, record_id)
         remove_files(self.session.layout, paths)
         return len(paths)
 
     def _delete_rows(self, record_id: str) -> list[str]:
-        from luna_tui.services.attachments import mark_for_removal
+        from luna_tui.store.attachment_markers import mark_for_removal
 
         row = self._row(record_id)
         with self.session.writing("delete a record") as tx:

@@ -145,8 +145,8 @@ class VaultSession:
         """What killed Luna processes left: attachment files no row owns (marked ones,
         listed while this process was alone in the vault), and the scratch of a backup or
         verify in the vault's backups folder (see store/scratch_space.py). Audited."""
-        from luna_tui.services.attachments import settle_interrupted
         from luna_tui.store import scratch_space
+        from luna_tui.store.attachment_markers import settle_interrupted
 
         try:
             if attachment_ids:
