@@ -1,5 +1,9 @@
 """Time as Luna sees it, injectable so tests can turn the month or the idle timer.
 
+This is the only module that reads the wall clock (tests/test_wall_clock.py checks the
+rest of `luna_tui/` and `migrations/`). Durations (`time.monotonic`, `time.perf_counter`)
+are not wall time and may be read anywhere.
+
 Stored timestamps are UTC ISO-8601 with milliseconds and a trailing `Z`, so they sort
 as text. Dates a person types (an expiry date, an entry date) are local dates.
 """
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -22,10 +27,17 @@ class Clock(Protocol):
         """An aware datetime in UTC."""
         ...
 
+    def wall_time(self) -> float:
+        """Now as seconds since the epoch: what file modification times are compared with."""
+        ...
+
 
 class SystemClock:
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
+
+    def wall_time(self) -> float:
+        return time.time()
 
 
 def utc_timestamp(moment: dt.datetime) -> str:

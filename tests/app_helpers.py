@@ -29,6 +29,16 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
 
 
+async def settle_until(pilot: Pilot, condition, rounds: int = 40) -> None:  # noqa: ANN001
+    """Settle until `condition()` holds: some changes hop between a task, the DB thread
+    and the screen, which a fixed number of pauses may not cover on a loaded machine."""
+    for _ in range(rounds):
+        await settle(pilot)
+        if condition():
+            return
+    raise AssertionError("the app did not get there")
+
+
 async def type_text(pilot: Pilot, text: str) -> None:
     await pilot.press(*[_key(ch) for ch in text])
 
@@ -83,6 +93,13 @@ def table_rows(pilot: Pilot, selector: str) -> list[list[str]]:
 
     table = pilot.app.screen.query_one(selector, DataTable)
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def widget_text(pilot: Pilot, selector: str) -> str:
+    """The whole text of one Label or Static of the screen on top (on screen it may wrap)."""
+    from textual.widgets import Static
+
+    return str(pilot.app.screen.query_one(selector, Static).content)
 
 
 def field_error(pilot: Pilot, field_id: str) -> str:

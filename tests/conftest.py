@@ -4,12 +4,28 @@ Every test gets its own LUNA_HOME in a temp folder (autouse), so no test can tou
 real vault, and none inherits a passphrase from the developer's environment. Vaults
 are made with cheap Argon2 parameters passed explicitly; the production floor is
 asserted by tests/test_kdf.py.
+
+Time: the `clock` fixture is a FakeClock at an ordinary day (2026-11-22 09:30 UTC), and
+every SystemClock made during a test reads it too (autouse `system_clock`). A test marked
+`dates` gets it at each of TODAYS instead — the edges where date code breaks — so it must
+say what it expects relative to `clock.today()`, never as a literal date, and must never
+assume the machine's own date is near the clock's.
+
+Child processes run Luna on the machine's real clock. To run the whole suite at another
+real date or zone: `faketime -f '@2027-12-31 23:59:00' .venv-test/bin/python -m pytest`
+(libfaketime; `apt-get install faketime`), `TZ=Pacific/Auckland .venv-test/bin/python
+-m pytest`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import time
+import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -34,8 +50,78 @@ class FakeClock:
     def now(self) -> dt.datetime:
         return self.moment
 
+    def wall_time(self) -> float:
+        return self.moment.timestamp()
+
     def advance(self, **delta: float) -> None:
         self.moment += dt.timedelta(**delta)
+
+    def today(self) -> dt.date:
+        """The local date of the moment: the "today" people see and type."""
+        return self.moment.astimezone().date()
+
+    def to_machine_time(self) -> None:
+        """Move to the machine's own time (the tests' one read of the wall clock): for
+        tests whose child processes run Luna on the real clock."""
+        self.moment = dt.datetime.now(dt.UTC)
+
+    def set_local(self, day: dt.date, at: str) -> None:
+        """Move to `at` ("21:00") local time on `day`."""
+        local = dt.datetime.combine(day, dt.time.fromisoformat(at))
+        self.moment = local.astimezone(dt.UTC)
+
+
+@contextmanager
+def local_timezone(name: str) -> Iterator[None]:
+    """This process's local time follows `name` (TZ and tzset), then what it was."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+@dataclass(frozen=True)
+class Today:
+    """A "today" of the date matrix: a local wall time, in `zone` (None: the zone the
+    process runs in, so TZ=Pacific/Auckland pytest moves UTC and the audit month away
+    from the local date)."""
+
+    name: str
+    local: dt.datetime  # naive
+    zone: str | None = None
+
+    def moment(self) -> dt.datetime:
+        if self.zone is None:
+            return self.local.astimezone(dt.UTC)
+        return self.local.replace(tzinfo=zoneinfo.ZoneInfo(self.zone)).astimezone(dt.UTC)
+
+
+TODAYS = [
+    Today("month-end", dt.datetime(2027, 4, 30, 23, 59)),
+    Today("new-years-eve", dt.datetime(2027, 12, 31, 23, 59)),
+    # A minute before Berlin's clocks jump from 02:00 to 03:00: today is 23 hours long.
+    Today("spring-forward", dt.datetime(2027, 3, 28, 1, 59), "Europe/Berlin"),
+    # The second 02:30 of the night Berlin's clocks go back from 03:00 to 02:00.
+    Today("fall-back", dt.datetime(2027, 10, 31, 2, 30, fold=1), "Europe/Berlin"),
+    Today("leap-day", dt.datetime(2028, 2, 29, 12, 0)),
+]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `dates` run once at each of TODAYS."""
+    if metafunc.definition.get_closest_marker("dates") is None:
+        return
+    if "clock" not in metafunc.fixturenames:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid} is marked `dates` but never "
+                                "uses the clock fixture, so the date matrix can't reach it.")
+    metafunc.parametrize("clock", TODAYS, indirect=True, ids=[t.name for t in TODAYS])
 
 
 @pytest.fixture(autouse=True)
@@ -72,8 +158,37 @@ def layout(luna_home: Path) -> VaultLayout:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock(request: pytest.FixtureRequest) -> Iterator[FakeClock]:
+    """The ordinary day; each of TODAYS for a test marked `dates`; and the machine's own
+    time for a test marked `slow`: those start Luna processes, which run on the real
+    clock, and a vault they share must not be months apart from it."""
+    today: Today | None = getattr(request, "param", None)
+    if today is None:
+        fake = FakeClock()
+        if request.node.get_closest_marker("slow") is not None:
+            fake.to_machine_time()
+        yield fake
+        return
+    with local_timezone(today.zone) if today.zone else nullcontext():
+        yield FakeClock(today.moment())
+
+
+@pytest.fixture(autouse=True)
+def system_clock(request: pytest.FixtureRequest, clock: FakeClock,
+                 monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Code that makes its own SystemClock — the CLI's commands, a vault opened without a
+    clock, a restore — reads the test's clock, so no test depends on the machine's date
+    (a vault made at the clock's today and reopened at the machine's would split its
+    audit log across months) nor straddles the machine's midnight. Except in a test
+    marked `slow`: its child processes run Luna on the real clock, and what the test
+    opens itself must agree with them, even when a month ends meanwhile."""
+    from luna_tui.clock import SystemClock
+
+    if request.node.get_closest_marker("slow") is not None:
+        return clock
+    monkeypatch.setattr(SystemClock, "now", lambda self: clock.now())
+    monkeypatch.setattr(SystemClock, "wall_time", lambda self: clock.wall_time())
+    return clock
 
 
 @pytest.fixture

@@ -1,10 +1,13 @@
 """Appointments in the app: add one, record how it went and book the follow-up it
-asked for, move between upcoming and past, export to .ics and read the file back."""
+asked for, move between upcoming and past, export to .ics and read the file back.
+
+Dates are days from `clock.today()`, which the app's clock and the reopened vault's
+share; the test marked `dates` runs at each "today" of the date matrix.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 
@@ -18,6 +21,7 @@ from app_helpers import (
     table_rows,
     type_text,
     unlock,
+    widget_text,
 )
 from conftest import PASSPHRASE
 from luna_tui.services.appointments import Appointments
@@ -25,20 +29,19 @@ from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.delenv("TZ")
-    time.tzset()
+def in_days(clock, days: int) -> dt.date:
+    return clock.today() + dt.timedelta(days=days)
+
+
+def table_day(day: dt.date) -> str:
+    return day.strftime("%a %d %b %Y")
 
 
 @pytest.fixture
-def booked(session):
-    """A visit to Dr Rivera on Tuesday, with the vault closed again."""
+def booked(session, clock):
+    """A visit to Dr Rivera in two days, with the vault closed again."""
     me = Settings(session).current_patient_id()
-    visit = Appointments(session).create(me, "2026-11-24", appointment_time="09:30",
+    visit = Appointments(session).create(me, in_days(clock, 2), appointment_time="09:30",
                                          duration_minutes=30, provider_name="Dr Rivera",
                                          location="City Clinic", appointment_type="specialist",
                                          reason="Knee pain")
@@ -52,12 +55,15 @@ async def open_appointments(pilot) -> None:
     await settle(pilot)
 
 
-async def test_add_an_appointment(layout, session):
+@pytest.mark.dates
+async def test_add_an_appointment(layout, session, clock):
     session.close()
-    app = make_app(layout)
+    tomorrow = in_days(clock, 1)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_appointments(pilot)
-        assert "No upcoming appointments. Press n to add one" in screen_text(pilot)
+        assert widget_text(pilot, "#appointments-status").startswith(
+            "No upcoming appointments. Press n to add one")
         await pilot.press("n")
         await settle(pilot)
         await type_text(pilot, "tomorrow")
@@ -68,16 +74,17 @@ async def test_add_an_appointment(layout, session):
         await pilot.press("ctrl+s")
         await settle(pilot)
         rows = table_rows(pilot, "#appointments")
-        assert [r[:4] for r in rows] == [["Mon 23 Nov 2026", "14:30", "routine", "Physio"]]
-    with VaultSession.open(layout, PASSPHRASE) as reopened:
+        assert [r[:4] for r in rows] == [[table_day(tomorrow), "14:30", "routine", "Physio"]]
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
         me = Settings(reopened).current_patient_id()
         [saved] = Appointments(reopened).upcoming(me).appointments
-        assert (saved.appointment_date, saved.appointment_time) == ("2026-11-23", "14:30")
+        assert (saved.appointment_date, saved.appointment_time) == (tomorrow.isoformat(),
+                                                                    "14:30")
 
 
-async def test_a_date_that_is_not_a_date_is_refused_under_its_field(layout, session):
+async def test_a_date_that_is_not_a_date_is_refused_under_its_field(layout, session, clock):
     session.close()
-    app = make_app(layout)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_appointments(pilot)
         await pilot.press("n")
@@ -89,11 +96,12 @@ async def test_a_date_that_is_not_a_date_is_refused_under_its_field(layout, sess
         assert app.screen.focused.id == "appointment_date"
 
 
-async def test_record_how_it_went_and_book_the_follow_up(layout, booked):
-    app = make_app(layout)
+async def test_record_how_it_went_and_book_the_follow_up(layout, booked, clock):
+    follow_up_day = in_days(clock, 16)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_appointments(pilot)
-        assert "Reason: Knee pain" in screen_text(pilot)
+        assert "Reason: Knee pain" in widget_text(pilot, "#appointment-body")
         await pilot.press("c")
         await settle(pilot)
         assert app.screen.focused.id == "outcome_summary"
@@ -105,19 +113,19 @@ async def test_record_how_it_went_and_book_the_follow_up(layout, booked):
         await pilot.press("y")
         await settle(pilot)
         assert app.screen.query_one("#provider_name").value == "Dr Rivera"
-        await type_text(pilot, "2026-12-08")
+        await type_text(pilot, follow_up_day.isoformat())
         await pilot.press("ctrl+s")
         await settle(pilot)
         rows = table_rows(pilot, "#appointments")
-        assert [(r[0], r[2], r[3]) for r in rows] == [("Tue 08 Dec 2026", "follow-up",
+        assert [(r[0], r[2], r[3]) for r in rows] == [(table_day(follow_up_day), "follow-up",
                                                        "Dr Rivera")]
         await pilot.press("u")
         await settle(pilot)
         assert table_rows(pilot, "#appointments")[0][5] == "completed"
-        text = screen_text(pilot)
-        assert "Outcome: Physio for six weeks" in text
-        assert "Follow-up booked: 2026-12-08" in text
-    with VaultSession.open(layout, PASSPHRASE) as reopened:
+        details = widget_text(pilot, "#appointment-body")
+        assert "Outcome: Physio for six weeks" in details
+        assert f"Follow-up booked: {follow_up_day}" in details
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
         service = Appointments(reopened)
         original = service.get(booked.id)
         assert original.status == "completed" and not original.follow_up_required
@@ -125,11 +133,11 @@ async def test_record_how_it_went_and_book_the_follow_up(layout, booked):
         assert follow_up.appointment_type == "follow_up"
 
 
-async def test_export_one_appointment_to_a_calendar_file(layout, booked, tmp_path):
+async def test_export_one_appointment_to_a_calendar_file(layout, booked, tmp_path, clock):
     from icalendar import Calendar
 
     target = tmp_path / "visit.ics"
-    app = make_app(layout)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_appointments(pilot)
         await pilot.press("i")
@@ -144,20 +152,20 @@ async def test_export_one_appointment_to_a_calendar_file(layout, booked, tmp_pat
     calendar = Calendar.from_ical(target.read_bytes())
     [event] = calendar.walk("VEVENT")
     assert str(event["UID"]) == f"{booked.id}@luna-tui"
-    assert event.decoded("DTSTART") == dt.datetime(2026, 11, 24, 9, 30,
-                                                   tzinfo=event.decoded("DTSTART").tzinfo)
+    assert event.decoded("DTSTART") == dt.datetime.combine(
+        in_days(clock, 2), dt.time(9, 30), tzinfo=event.decoded("DTSTART").tzinfo)
     assert event.decoded("DTEND") - event.decoded("DTSTART") == dt.timedelta(minutes=30)
     assert str(event["LOCATION"]) == "City Clinic"
     assert oct(target.stat().st_mode & 0o777) == "0o600"
 
 
-async def test_delete_asks_first(layout, booked):
-    app = make_app(layout)
+async def test_delete_asks_first(layout, booked, clock):
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_appointments(pilot)
         await pilot.press("x")
         await settle(pilot)
-        assert "Delete Dr Rivera on 2026-11-24?" in screen_text(pilot)
+        assert f"Delete Dr Rivera on {booked.appointment_date}?" in screen_text(pilot)
         await pilot.press("n")
         await settle(pilot)
         assert len(table_rows(pilot, "#appointments")) == 1

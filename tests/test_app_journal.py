@@ -12,9 +12,11 @@ from app_helpers import (
     notifications,
     screen_text,
     settle,
+    settle_until,
     table_rows,
     type_text,
     unlock,
+    widget_text,
 )
 from conftest import PASSPHRASE
 from luna_tui.services.journal import EntryDraft, Journal, JournalFilter
@@ -220,14 +222,21 @@ async def test_switching_patient_shows_their_journal(closed_vault):
     app = make_app(closed_vault)
     async with app.run_test(size=SIZE) as pilot:
         await open_journal(pilot)
+        mine = ["Busy day, headache by noon", "Quiet walk by the river"]
+        rows_before = table_rows(pilot, "#entries")
+        assert [r[2] for r in rows_before] == mine
         await pilot.press("p")
         await settle(pilot)
         assert "Show whose data?" in screen_text(pilot)
         await pilot.press("down", "enter")
-        await settle(pilot)
-        text = screen_text(pilot)
-        assert "Mum" in text.splitlines()[0]  # the top bar
+        # The list is read again on the DB thread after the switch: wait for it, bounded.
+        await settle_until(pilot, lambda: table_rows(pilot, "#entries") != rows_before)
+        assert app.patient_id == mum.id
+        assert widget_text(pilot, "#where") == "Luna · Journal · Mum ▾ (p)"
+        # Hers, and nothing of the first patient's: not a row, not a word on screen.
         assert [r[2] for r in table_rows(pilot, "#entries")] == ["Mum's physio day"]
-        assert not notifications(pilot) or "error" not in " ".join(notifications(pilot))
+        assert widget_text(pilot, "#journal-status") == "1 entry shown"
+        assert not any(text in screen_text(pilot) for text in mine)
+        assert notifications(pilot) == []  # switching is not a failure to report
     with VaultSession.open(closed_vault, PASSPHRASE) as session:
         assert Settings(session).current_patient_id() == mum.id

@@ -7,32 +7,34 @@ the new pictures (`pytest --snapshot-update`, then the report) before committing
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 from app_helpers import SIZE, make_app, settle, type_text, unlock
-from conftest import PASSPHRASE, FakeClock, cheap_kdf
+from conftest import PASSPHRASE, FakeClock, cheap_kdf, local_timezone
 from luna_tui.home import VaultLayout
 
 # The unlock screen shows the vault's folder: the same one every run, so pictures match.
 SNAPSHOT_HOME = Path("/tmp/luna-snapshot-vault")
+SNAPSHOT_LOCK = Path("/tmp/luna-snapshot-vault.lock")
 # One folder for every test here: under pytest-xdist they run on one worker, one at a
 # time, or one test's clean-up would remove the vault another is drawing.
 pytestmark = pytest.mark.xdist_group("snapshot_vault")
 
 
 @pytest.fixture
-def fixed_world(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    shutil.rmtree(SNAPSHOT_HOME, ignore_errors=True)
-    yield VaultLayout(SNAPSHOT_HOME)
-    shutil.rmtree(SNAPSHOT_HOME, ignore_errors=True)
-    monkeypatch.delenv("TZ")
-    time.tzset()
+def fixed_world():
+    """UTC, so the pictures hold the same times in any zone (TZ and the C library's idea
+    of local time are both put back afterwards). Other test runs on the machine (other
+    checkouts) use the folder too, so each test holds a lock on it."""
+    with open(SNAPSHOT_LOCK, "a") as lock, local_timezone("UTC"):
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(SNAPSHOT_HOME, ignore_errors=True)
+        yield VaultLayout(SNAPSHOT_HOME)
+        shutil.rmtree(SNAPSHOT_HOME, ignore_errors=True)
 
 
 def fill(layout: VaultLayout, clock: FakeClock) -> None:

@@ -1,11 +1,16 @@
 """Vitals in the app: add readings through the form (errors under the field that caused
 them), see them in the list and the chart, change the period, and read a medication
-change against mood and sleep from the journal."""
+change against mood and sleep from the journal.
+
+Days are counted back from `clock.today()`; the test marked `dates` runs at each "today"
+of the date matrix (tests/conftest.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from textual.widgets import Label, Select
 
 from app_helpers import (
@@ -26,11 +31,13 @@ from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.services.vitals import Vitals
 
-TODAY = dt.date(2026, 11, 22)  # FakeClock's today
 
+@pytest.fixture
+def days_ago(clock):
+    def days_ago(days: int) -> str:
+        return (clock.today() - dt.timedelta(days=days)).isoformat()
 
-def days_ago(days: int) -> str:
-    return (TODAY - dt.timedelta(days=days)).isoformat()
+    return days_ago
 
 
 async def open_vitals(pilot, passphrase: str = PASSPHRASE) -> None:
@@ -52,15 +59,15 @@ def shown(pilot, input_id: str) -> bool:
     return pilot.app.screen.query_one(f"#{input_id}").parent.display
 
 
-def stored_readings(layout, kind: str) -> list[str]:
-    with VaultSession.open(layout, PASSPHRASE) as reopened:
+def stored_readings(layout, clock, kind: str) -> list[str]:
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
         me = Settings(reopened).current_patient_id()
         return [v.display_value for v in Vitals(reopened).series(me, kind)]
 
 
-async def test_a_weight_added_in_the_form_shows_in_list_chart_and_vault(layout, session):
+async def test_a_weight_added_in_the_form_shows_in_list_chart_and_vault(layout, session, clock):
     session.close()
-    app = make_app(layout)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_vitals(pilot)
         assert app.screen.__class__.__name__ == "VitalsScreen"
@@ -71,7 +78,8 @@ async def test_a_weight_added_in_the_form_shows_in_list_chart_and_vault(layout, 
         await settle(pilot)
         assert app.screen.__class__.__name__ == "VitalFormScreen"
         assert app.screen.query_one("#unit").value == "kg"
-        assert app.screen.query_one("#measured_at").value == "2026-11-22 09:30"
+        now = clock.now().astimezone()  # the form offers now, local time
+        assert app.screen.query_one("#measured_at").value == f"{now:%Y-%m-%d %H:%M}"
         await type_text(pilot, "72.5")
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -80,12 +88,12 @@ async def test_a_weight_added_in_the_form_shows_in_list_chart_and_vault(layout, 
         assert table_rows(pilot, "#kinds")[0] == ["Weight", "72.5 kg"]
         assert chart(pilot).counts["value"] == 1
         assert "Weight (kg) · last 30 days" in screen_text(pilot)
-    assert stored_readings(layout, "weight") == ["72.5 kg"]
+    assert stored_readings(layout, clock, "weight") == ["72.5 kg"]
 
 
-async def test_an_impossible_pulse_is_refused_under_the_value(layout, session):
+async def test_an_impossible_pulse_is_refused_under_the_value(layout, session, clock):
     session.close()
-    app = make_app(layout)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_vitals(pilot)
         await pilot.press("down", "down")  # weight, blood pressure, heart rate
@@ -99,12 +107,12 @@ async def test_an_impossible_pulse_is_refused_under_the_value(layout, session):
         assert "heart rate of 0 bpm is not possible" in error_under(pilot, "value")
         assert "heart rate of 0 bpm is not possible" in screen_text(pilot)
         assert app.screen.__class__.__name__ == "VitalFormScreen"
-    assert stored_readings(layout, "heart_rate") == []
+    assert stored_readings(layout, clock, "heart_rate") == []
 
 
-async def test_blood_pressure_takes_two_values_each_checked_in_its_field(layout, session):
+async def test_blood_pressure_takes_two_values_each_checked_in_its_field(layout, session, clock):
     session.close()
-    app = make_app(layout)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_vitals(pilot)
         await pilot.press("down")
@@ -131,12 +139,12 @@ async def test_blood_pressure_takes_two_values_each_checked_in_its_field(layout,
         assert [r[1] for r in table_rows(pilot, "#readings")] == ["120/80 mmHg"]
         assert chart(pilot).counts["value"] == chart(pilot).counts["value2"] == 1
         assert "left ━ systolic  ━ diastolic" in screen_text(pilot)
-    assert stored_readings(layout, "blood_pressure") == ["120/80 mmHg"]
+    assert stored_readings(layout, clock, "blood_pressure") == ["120/80 mmHg"]
 
 
-async def test_a_kind_of_ones_own_gets_a_name_and_a_unit(layout, session):
+async def test_a_kind_of_ones_own_gets_a_name_and_a_unit(layout, session, clock):
     session.close()
-    app = make_app(layout)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_vitals(pilot)
         await pilot.press("n")
@@ -159,9 +167,9 @@ async def test_a_kind_of_ones_own_gets_a_name_and_a_unit(layout, session):
         assert "Peak flow (L/min)" in screen_text(pilot)
 
 
-async def test_escape_asks_before_discarding_a_typed_reading(layout, session):
+async def test_escape_asks_before_discarding_a_typed_reading(layout, session, clock):
     session.close()
-    app = make_app(layout)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_vitals(pilot)
         await pilot.press("n")
@@ -173,16 +181,17 @@ async def test_escape_asks_before_discarding_a_typed_reading(layout, session):
         await pilot.press("y")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "VitalsScreen"
-    assert stored_readings(layout, "weight") == []
+    assert stored_readings(layout, clock, "weight") == []
 
 
-async def test_r_cycles_the_period_of_the_chart(layout, session):
+@pytest.mark.dates
+async def test_r_cycles_the_period_of_the_chart(layout, session, clock, days_ago):
     me = Settings(session).current_patient_id()
     for days in (10, 60, 200, 500):
         Vitals(session).record(me, "weight", 70 + days / 100,
                                measured_at=f"{days_ago(days)}T08:00")
     session.close()
-    app = make_app(layout)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_vitals(pilot)
         seen = []
@@ -196,7 +205,7 @@ async def test_r_cycles_the_period_of_the_chart(layout, session):
 
 
 async def test_mood_and_sleep_from_the_journal_and_a_dose_change_are_on_the_chart(
-        layout, session):
+        layout, session, clock, days_ago):
     me = Settings(session).current_patient_id()
     journal = Journal(session)
     for days in range(12):
@@ -209,7 +218,7 @@ async def test_mood_and_sleep_from_the_journal_and_a_dose_change_are_on_the_char
     meds.update(metformin.id, dosage="1000 mg", effective=days_ago(6))
     Vitals(session).record(me, "weight", 80, measured_at=f"{days_ago(3)}T08:00")
     session.close()
-    app = make_app(layout)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_vitals(pilot)
         counts = chart(pilot).counts
@@ -228,30 +237,31 @@ async def test_mood_and_sleep_from_the_journal_and_a_dose_change_are_on_the_char
         assert chart(pilot).counts["events"] == 2
 
 
-async def test_x_deletes_the_highlighted_reading_after_asking(layout, session):
+async def test_x_deletes_the_highlighted_reading_after_asking(layout, session, clock, days_ago):
     me = Settings(session).current_patient_id()
     Vitals(session).record(me, "weight", 71, measured_at=f"{days_ago(2)}T08:00")
     Vitals(session).record(me, "weight", 72, measured_at=f"{days_ago(1)}T08:00")
     session.close()
-    app = make_app(layout)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_vitals(pilot)
         await pilot.press("tab", "x")  # to the readings; the newest is highlighted
         await settle(pilot)
-        assert "Delete the weight reading of 21 Nov 2026 08:00?" in screen_text(pilot)
+        newest = dt.date.fromisoformat(days_ago(1))
+        assert f"Delete the weight reading of {newest:%d %b %Y} 08:00?" in screen_text(pilot)
         await pilot.press("y")
         await settle(pilot)
         assert [r[1] for r in table_rows(pilot, "#readings")] == ["71 kg"]
         assert chart(pilot).counts["value"] == 1
-    assert stored_readings(layout, "weight") == ["71 kg"]
+    assert stored_readings(layout, clock, "weight") == ["71 kg"]
 
 
-async def test_a_read_only_key_sees_the_chart_but_cannot_add(layout, session):
+async def test_a_read_only_key_sees_the_chart_but_cannot_add(layout, session, clock, days_ago):
     me = Settings(session).current_patient_id()
     Vitals(session).record(me, "weight", 71, measured_at=f"{days_ago(2)}T08:00")
     KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
     session.close()
-    app = make_app(layout)
+    app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_vitals(pilot, OTHER_PASSPHRASE)
         vitals = app.screen

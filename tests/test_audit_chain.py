@@ -1,17 +1,26 @@
 """The audit log: one hash-chained row per event, one encrypted file per month, and
-every kind of tampering found and named by `luna doctor`."""
+every kind of tampering found and named by `luna doctor`.
+
+Months are UTC months of the clock: every test here runs at each "today" of the date
+matrix (tests/conftest.py), so none names a month but through the clock.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
 from conftest import PASSPHRASE
 from helpers import encrypted_connection, run_cli
+from luna_tui.clock import month_key
 from luna_tui.errors import DiskFull
 from luna_tui.services.doctor import run_checks
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store.models.audit import AuditEvent
 from luna_tui.store.models.vault_state import AuditHead
+
+pytestmark = pytest.mark.dates
 
 
 def chain_finding(session):
@@ -27,6 +36,13 @@ def write_events(session, count, name="test.event"):
     session.run(write)
 
 
+def into_next_month(clock) -> None:
+    """Move the clock to the first hour of the next UTC month (31 days on could skip one)."""
+    now = clock.now().astimezone(dt.UTC)
+    first = dt.datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=dt.UTC)
+    clock.moment = first + dt.timedelta(hours=1)
+
+
 @pytest.fixture
 def keys_and_layout(session, layout):
     """A vault with a dozen events, closed; returns the audit key for tampering."""
@@ -36,8 +52,10 @@ def keys_and_layout(session, layout):
     return audit_key, layout
 
 
-def audit_file(layout, month="2026-11"):
-    return layout.audit_db(month)
+@pytest.fixture
+def audit_file(layout, clock):
+    """The month file the rows of the test's "today" are in."""
+    return layout.audit_db(month_key(clock.now()))
 
 
 def test_every_unlock_change_and_lock_is_a_chained_row(session):
@@ -54,9 +72,10 @@ def test_every_unlock_change_and_lock_is_a_chained_row(session):
 
 def test_a_new_month_gets_its_own_file_chained_to_the_last(layout, session, clock):
     write_events(session, 2)
-    clock.advance(days=10)  # 2026-12-02
+    first = month_key(clock.now())
+    into_next_month(clock)
     write_events(session, 2)
-    assert layout.audit_months() == ["2026-11", "2026-12"]
+    assert layout.audit_months() == [first, month_key(clock.now())]
     session.close()
     with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
         finding = chain_finding(reopened)
@@ -65,39 +84,40 @@ def test_a_new_month_gets_its_own_file_chained_to_the_last(layout, session, cloc
 
 
 def test_the_month_is_one_based_and_zero_padded(layout, clock, session):
-    clock.advance(days=45)  # 2027-01-06
+    year = clock.now().astimezone(dt.UTC).year
+    clock.moment = dt.datetime(year + 1, 1, 6, tzinfo=dt.UTC)
     write_events(session, 1)
-    assert "2027-01" in layout.audit_months()
+    assert f"{year + 1}-01" in layout.audit_months()
 
 
-def _reopen_and_check(layout):
-    with VaultSession.open(layout, PASSPHRASE) as session:
+def _reopen_and_check(layout, clock):
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
         return chain_finding(session)
 
 
-def test_an_edited_row_is_named(keys_and_layout):
+def test_an_edited_row_is_named(keys_and_layout, audit_file, clock):
     key, layout = keys_and_layout
-    with encrypted_connection(audit_file(layout), key) as conn:
+    with encrypted_connection(audit_file, key) as conn:
         conn.execute("UPDATE audit SET diff = '{\"n\": 99}' WHERE seq = 8")
-    finding = _reopen_and_check(layout)
+    finding = _reopen_and_check(layout, clock)
     assert not finding.ok
     assert "row 8 " in finding.detail and "MAC does not match" in finding.detail
 
 
-def test_a_deleted_middle_row_is_found(keys_and_layout):
+def test_a_deleted_middle_row_is_found(keys_and_layout, audit_file, clock):
     key, layout = keys_and_layout
-    with encrypted_connection(audit_file(layout), key) as conn:
+    with encrypted_connection(audit_file, key) as conn:
         conn.execute("DELETE FROM audit WHERE seq = 6")
-    finding = _reopen_and_check(layout)
+    finding = _reopen_and_check(layout, clock)
     assert "row 6 is missing before row 7" in finding.detail
 
 
-def test_a_cut_off_tail_is_found(keys_and_layout):
+def test_a_cut_off_tail_is_found(keys_and_layout, audit_file, clock):
     key, layout = keys_and_layout
-    with encrypted_connection(audit_file(layout), key) as conn:
+    with encrypted_connection(audit_file, key) as conn:
         last = conn.execute("SELECT max(seq) FROM audit").fetchone()[0]
         conn.execute("DELETE FROM audit WHERE seq >= ?", (last - 2,))
-    with VaultSession.open(layout, PASSPHRASE) as session:
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
         finding = chain_finding(session)
     # The last transaction's row (the lock) is still in luna.db's outbox and goes back
     # into the file; the reopening appended rows after it, so the gap shows the cut.
@@ -119,58 +139,60 @@ def test_a_tail_cut_after_the_last_session_is_found_by_the_head(session, layout)
     assert "cut off" in finding.detail
 
 
-def test_swapped_rows_are_found(keys_and_layout):
+def test_swapped_rows_are_found(keys_and_layout, audit_file, clock):
     key, layout = keys_and_layout
-    with encrypted_connection(audit_file(layout), key) as conn:
+    with encrypted_connection(audit_file, key) as conn:
         a = conn.execute("SELECT event_name, diff FROM audit WHERE seq = 5").fetchone()
         b = conn.execute("SELECT event_name, diff FROM audit WHERE seq = 9").fetchone()
         conn.execute("UPDATE audit SET event_name = ?, diff = ? WHERE seq = 5", b)
         conn.execute("UPDATE audit SET event_name = ?, diff = ? WHERE seq = 9", a)
-    assert "row 5 " in _reopen_and_check(layout).detail
+    assert "row 5 " in _reopen_and_check(layout, clock).detail
 
 
-def test_renumbered_rows_are_found(keys_and_layout):
+def test_renumbered_rows_are_found(keys_and_layout, audit_file, clock):
     key, layout = keys_and_layout
-    with encrypted_connection(audit_file(layout), key) as conn:
+    with encrypted_connection(audit_file, key) as conn:
         conn.execute("UPDATE audit SET seq = -1 WHERE seq = 5")
         conn.execute("UPDATE audit SET seq = 5 WHERE seq = 6")
         conn.execute("UPDATE audit SET seq = 6 WHERE seq = -1")
-    assert "row 5 " in _reopen_and_check(layout).detail
+    assert "row 5 " in _reopen_and_check(layout, clock).detail
 
 
 def test_a_deleted_month_is_found(layout, session, clock):
-    write_events(session, 2)
-    clock.advance(days=10)
-    write_events(session, 2)
-    clock.advance(days=31)
-    write_events(session, 2)
+    months = []
+    for step in range(3):
+        if step:
+            into_next_month(clock)
+        write_events(session, 2)
+        months.append(month_key(clock.now()))
     session.close()
-    assert layout.audit_months() == ["2026-11", "2026-12", "2027-01"]
-    layout.audit_db("2026-12").unlink()
+    assert layout.audit_months() == months
+    layout.audit_db(months[1]).unlink()
     with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
         finding = chain_finding(reopened)
-    assert not finding.ok and "audit/2027-01.db" in finding.detail
+    assert not finding.ok and f"audit/{months[2]}.db" in finding.detail
     assert "missing" in finding.detail
 
 
-def test_a_deleted_current_month_is_refused_not_started_afresh(layout, session):
+def test_a_deleted_current_month_is_refused_not_started_afresh(layout, session, clock,
+                                                               audit_file):
     from luna_tui.errors import IntegrityFailure
 
     write_events(session, 2)
     session.close()
-    layout.audit_db("2026-11").unlink()
+    audit_file.unlink()
     with pytest.raises(IntegrityFailure, match="luna doctor --repair"):
-        VaultSession.open(layout, PASSPHRASE)
-    assert not layout.audit_db("2026-11").exists()
+        VaultSession.open(layout, PASSPHRASE, clock=clock)
+    assert not audit_file.exists()
 
 
-def test_doctor_exits_4_and_names_the_bad_row(keys_and_layout, capsys, monkeypatch):
+def test_doctor_exits_4_and_names_the_bad_row(keys_and_layout, audit_file, capsys, monkeypatch):
     key, layout = keys_and_layout
     monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
     healthy = run_cli(capsys, "doctor")
     assert healthy.code == 0, healthy.err
     assert "The vault is healthy" in healthy.out
-    with encrypted_connection(audit_file(layout), key) as conn:
+    with encrypted_connection(audit_file, key) as conn:
         conn.execute("UPDATE audit SET host = 'elsewhere' WHERE seq = 3")
     broken = run_cli(capsys, "doctor")
     assert broken.code == 4

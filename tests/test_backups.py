@@ -23,6 +23,7 @@ import pytest
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE, cheap_kdf
 from helpers import run_until_paused
+from luna_tui.clock import utc_timestamp
 from luna_tui.errors import (
     BackupDamaged,
     BackupOfAnotherVault,
@@ -108,14 +109,18 @@ def test_verify_opens_every_database_and_walks_the_audit_chain(backup):
     assert report.counts["entries"] == 3 and report.counts["patients"] == 1
 
 
-def test_list_says_date_size_entries_and_whether_verified(backup, layout):
-    verify_backup(backup, PASSPHRASE)
-    with VaultSession.open(layout, PASSPHRASE) as session:
+@pytest.mark.dates
+def test_list_says_date_size_entries_and_whether_verified(backup, layout, clock):
+    verify_backup(backup, PASSPHRASE, clock=clock)
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
         [info] = Backups(session).list()
     assert info.path == backup and info.size == backup.stat().st_size
     assert info.entries == 3 and info.same_vault
     assert info.verified is not None and info.verified.ok
-    assert info.created_at == "2026-11-22T09:30:00.000Z"  # the test clock, in the manifest
+    assert info.verified.verified_at == utc_timestamp(clock.now())
+    assert info.created_at == utc_timestamp(clock.now())  # the test clock, in the manifest
+    # The name is local time: what the person's clock said when they made it.
+    assert backup.name == clock.now().astimezone().strftime("luna-%Y%m%d-%H%M%S.lunabak")
 
 
 def test_a_forged_verification_note_is_not_believed(backup, layout):
@@ -137,6 +142,7 @@ def test_the_recovery_key_opens_a_backup_too(layout):
     assert verify_backup(info.path, created.recovery_key).ok
 
 
+@pytest.mark.dates
 def test_backup_to_a_chosen_folder_and_prune_keeps_the_newest(session, tmp_path, clock):
     folder = tmp_path / "usb"
     backups = Backups(session)
@@ -655,6 +661,7 @@ def test_finishing_a_swap_never_overwrites_what_is_there(backup, layout):
     assert (vault_swap.staging_dir(layout) / "keys.db").exists()  # nothing lost either
 
 
+@pytest.mark.dates
 def test_prune_never_trades_a_good_backup_for_a_damaged_one(session, layout, clock):
     backups = Backups(session)
     good = backups.create().path

@@ -1,17 +1,20 @@
-"""Appointments exported as .ics, read back with icalendar as a calendar app would."""
+"""Appointments exported as .ics, read back with icalendar as a calendar app would.
+
+Visits are days from `clock.today()`; the tests marked `dates` run at each "today" of
+the date matrix (tests/conftest.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import time
 import zoneinfo
+from contextlib import ExitStack
 
 import pytest
 from icalendar import Calendar
 
-from conftest import OTHER_PASSPHRASE
+from conftest import OTHER_PASSPHRASE, local_timezone
 from luna_tui import __version__
 from luna_tui.clock import local_zone, parse_utc_timestamp
 from luna_tui.errors import NotFound
@@ -28,18 +31,8 @@ BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 @pytest.fixture
 def local_tz():
     """Set TZ for this process (tzset, so naive local times follow it too), then restore."""
-    saved = os.environ.get("TZ")
-
-    def set_tz(value: str) -> None:
-        os.environ["TZ"] = value
-        time.tzset()
-
-    yield set_tz
-    if saved is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
+    with ExitStack() as stack:
+        yield lambda value: stack.enter_context(local_timezone(value))
 
 
 @pytest.fixture
@@ -47,21 +40,29 @@ def me(session):
     return Settings(session).current_patient_id()
 
 
+def days_from_today(clock, days: int) -> dt.date:
+    return clock.today() + dt.timedelta(days=days)
+
+
 @pytest.fixture
-def visits(session, me):
-    """Today is 2026-11-22 (the FakeClock): two upcoming, one cancelled, one past."""
+def visits(session, me, clock):
+    """Two upcoming (in 2 and 9 days), one cancelled (in 18), one past (52 days ago)."""
     appts = Appointments(session)
     return {
         "specialist": appts.create(
-            me, "2026-11-24", appointment_time="09:30", duration_minutes=45,
+            me, days_from_today(clock, 2), appointment_time="09:30", duration_minutes=45,
             appointment_type="specialist", provider_name="Dr Rivera", location="Clinic 3",
             reason="Knee pain\nsince October", preparation_notes="Bring the MRI"),
-        "all_day": appts.create(me, "2026-12-01", reason="Blood test"),
-        "cancelled": appts.create(me, "2026-12-10", appointment_time="14:00",
+        "all_day": appts.create(me, days_from_today(clock, 9), reason="Blood test"),
+        "cancelled": appts.create(me, days_from_today(clock, 18), appointment_time="14:00",
                                   provider_name="Physio", status="cancelled"),
-        "past": appts.create(me, "2026-10-01", appointment_time="10:00",
+        "past": appts.create(me, days_from_today(clock, -52), appointment_time="10:00",
                              appointment_type="other", provider_name="Dentist"),
     }
+
+
+def day_of(appointment) -> dt.date:
+    return dt.date.fromisoformat(appointment.appointment_date)
 
 
 def events_by_uid(data: bytes) -> tuple[Calendar, dict[str, object]]:
@@ -73,6 +74,7 @@ def uid(appointment) -> str:
     return f"{appointment.id}@luna-tui"
 
 
+@pytest.mark.dates
 def test_every_field_of_an_upcoming_export(session, me, visits, clock, local_tz):
     local_tz("Europe/Berlin")
     exported = CalendarExport(session).upcoming(me)
@@ -87,7 +89,8 @@ def test_every_field_of_an_upcoming_export(session, me, visits, clock, local_tz)
 
     visit = events[uid(visits["specialist"])]
     start, end = visit["DTSTART"], visit["DTEND"]
-    assert start.dt == dt.datetime(2026, 11, 24, 9, 30, tzinfo=BERLIN)
+    assert start.dt == dt.datetime.combine(day_of(visits["specialist"]), dt.time(9, 30),
+                                           tzinfo=BERLIN)
     assert start.params["TZID"] == end.params["TZID"] == "Europe/Berlin"
     assert end.dt - start.dt == dt.timedelta(minutes=45)
     assert [str(z["TZID"]) for z in calendar.walk("VTIMEZONE")] == ["Europe/Berlin"]
@@ -103,17 +106,19 @@ def test_every_field_of_an_upcoming_export(session, me, visits, clock, local_tz)
     assert str(visit["STATUS"]) == "CONFIRMED"
 
 
+@pytest.mark.dates
 def test_a_day_without_a_time_is_an_all_day_event(session, me, visits, local_tz):
     local_tz("Europe/Berlin")
     _, events = events_by_uid(CalendarExport(session).upcoming(me).data)
     day = events[uid(visits["all_day"])]
-    assert day["DTSTART"].dt == dt.date(2026, 12, 1)
-    assert day["DTEND"].dt == dt.date(2026, 12, 2)
+    assert day["DTSTART"].dt == day_of(visits["all_day"])
+    assert day["DTEND"].dt == day_of(visits["all_day"]) + dt.timedelta(days=1)
     assert day["DTSTART"].params["VALUE"] == "DATE"
     assert str(day["SUMMARY"]) == "Routine: Blood test"
     assert "LOCATION" not in day
 
 
+@pytest.mark.dates
 def test_everything_holds_past_and_cancelled_visits(session, me, visits, local_tz):
     local_tz("Europe/Berlin")
     exported = CalendarExport(session).everything(me)
@@ -128,6 +133,7 @@ def test_everything_holds_past_and_cancelled_visits(session, me, visits, local_t
     assert [str(c) for c in events[uid(visits["past"])]["CATEGORIES"].cats] == ["Other"]
 
 
+@pytest.mark.dates
 def test_uids_stay_the_same_so_a_new_import_updates(session, me, visits, clock):
     before = events_by_uid(CalendarExport(session).upcoming(me).data)[1]
     clock.advance(hours=2)
@@ -145,17 +151,18 @@ def test_without_a_zone_name_times_are_utc_from_the_local_offset(session, me, vi
     assert local_zone() is None
     calendar, events = events_by_uid(CalendarExport(session).upcoming(me).data)
     start = events[uid(visits["specialist"])]["DTSTART"]
-    assert start.dt == dt.datetime(2026, 11, 24, 8, 30, tzinfo=dt.UTC)  # 09:30 at +01:00
+    day = day_of(visits["specialist"])  # in November: standard time, +01:00
+    assert start.dt == dt.datetime.combine(day, dt.time(8, 30), tzinfo=dt.UTC)  # 09:30 local
     assert "TZID" not in start.params and not calendar.walk("VTIMEZONE")
-    assert b"DTSTART:20261124T083000Z" in CalendarExport(session).upcoming(me).data
+    assert f"DTSTART:{day:%Y%m%d}T083000Z".encode() in CalendarExport(session).upcoming(me).data
 
 
 def test_an_empty_tz_means_utc(session, me, visits, local_tz):
     local_tz("")
     data = CalendarExport(session).upcoming(me).data
     _, events = events_by_uid(data)
-    assert events[uid(visits["specialist"])]["DTSTART"].dt == dt.datetime(
-        2026, 11, 24, 9, 30, tzinfo=dt.UTC)
+    assert events[uid(visits["specialist"])]["DTSTART"].dt == dt.datetime.combine(
+        day_of(visits["specialist"]), dt.time(9, 30), tzinfo=dt.UTC)
     assert b"VTIMEZONE" not in data
 
 
@@ -169,10 +176,11 @@ def test_one_appointment(session, visits, local_tz):
         CalendarExport(session).one("no-such-id")
 
 
-def test_upcoming_reads_every_page(session, me, monkeypatch):
+@pytest.mark.dates
+def test_upcoming_reads_every_page(session, me, monkeypatch, clock):
     monkeypatch.setattr("luna_tui.services.calendar_export._PAGE", 2)
-    for day in range(1, 6):
-        Appointments(session).create(me, f"2026-12-0{day}", appointment_time="10:00")
+    for days in range(1, 6):
+        Appointments(session).create(me, days_from_today(clock, days), appointment_time="10:00")
     assert CalendarExport(session).upcoming(me).count == 5
 
 
@@ -215,6 +223,7 @@ def test_the_audit_row_comes_before_the_file(session, me, visits, monkeypatch):
     assert len(audit_rows(session)) == 1
 
 
+@pytest.mark.dates
 def test_a_read_only_key_can_export_and_is_audited(session, me, visits, layout, clock):
     KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
     session.close()

@@ -1,6 +1,7 @@
 """`luna meds`, `dose`, `appts` and `vitals` from a shell, as scripts use them.
 
-The commands run with the real clock, so dates here are relative to today.
+The commands' clock is the test's (conftest's `system_clock`), so dates here are
+relative to `clock.today()`; tests marked `dates` run at each "today" of the matrix.
 """
 
 from __future__ import annotations
@@ -22,10 +23,6 @@ from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.services.vitals import VitalView
 from luna_tui.store.models.medications import MedicationDose
-
-TODAY = dt.date.today()
-YESTERDAY = TODAY - dt.timedelta(days=1)
-LAST_WEEK = TODAY - dt.timedelta(days=7)
 
 
 def fields_of(view_class) -> set[str]:
@@ -55,11 +52,13 @@ def as_json(capsys, *argv: str) -> list[dict]:
 # -- medications and doses ------------------------------------------------------------------
 
 
-def test_meds_add_with_every_option_then_list(capsys, vault):
+def test_meds_add_with_every_option_then_list(capsys, vault, clock):
+    last_week = clock.today() - dt.timedelta(days=7)
+    refill = clock.today() + dt.timedelta(days=44)
     added = ok(capsys, "meds", "add", "Metformin", "--dosage", "500 mg", "--frequency",
                "twice daily", "--route", "oral", "--prescriber", "Dr Rivera", "--pharmacy",
-               "Corner", "--rx", "RX-1", "--start", LAST_WEEK.isoformat(), "--supply", "60",
-               "--refill", "2027-01-05", "--notes", "with food")
+               "Corner", "--rx", "RX-1", "--start", last_week.isoformat(), "--supply", "60",
+               "--refill", refill.isoformat(), "--notes", "with food")
     assert added.out.strip() == (
         "Added Metformin 500 mg, twice daily (08:00, 20:00), to Me's medications.")
     ok(capsys, "meds", "add", "Vitamin", "D", "--dosage", "1 tablet", "--frequency",
@@ -72,23 +71,25 @@ def test_meds_add_with_every_option_then_list(capsys, vault):
             metformin["rx_number"], metformin["start_date"], metformin["supply_count"],
             metformin["refill_date"], metformin["notes"], metformin["schedule"],
             metformin["active"]) == ("oral", "Dr Rivera", "Corner", "RX-1",
-                                     LAST_WEEK.isoformat(), 60.0, "2027-01-05", "with food",
+                                     last_week.isoformat(), 60.0, refill.isoformat(), "with food",
                                      ["08:00", "20:00"], True)
     assert listed[1]["schedule"] == ["09:15"]
     table = ok(capsys, "meds").out
     assert "Metformin" in table and "08:00 20:00" in table and "Vitamin D" in table
 
 
-def test_meds_stop_and_all(capsys, vault):
+@pytest.mark.dates
+def test_meds_stop_and_all(capsys, vault, clock):
+    today = clock.today().isoformat()
     ok(capsys, "meds", "add", "Aspirin", "--dosage", "75 mg", "--frequency", "daily")
     stopped = ok(capsys, "meds", "stop", "asp", "--on", "today", "--reason", "stomach")
-    assert stopped.out.strip() == f"Stopped Aspirin on {TODAY.isoformat()}."
+    assert stopped.out.strip() == f"Stopped Aspirin on {today}."
     assert as_json(capsys, "meds") == []
     assert "no active medications" in ok(capsys, "meds").out
     everything = as_json(capsys, "meds", "--all")
     assert [(m["name"], m["active"], m["end_date"]) for m in everything] == [
-        ("Aspirin", False, TODAY.isoformat())]
-    assert f"stopped {TODAY.isoformat()}" in ok(capsys, "meds", "--all").out
+        ("Aspirin", False, today)]
+    assert f"stopped {today}" in ok(capsys, "meds", "--all").out
     again = run_cli(capsys, "meds", "stop", "Aspirin")
     assert again.code == 1 and "already stopped" in again.err
 
@@ -103,18 +104,20 @@ def test_patient_option_before_or_after_the_action(capsys, vault):
         "Inhaler", "Zinc"]
 
 
-def test_dose_belongs_to_the_nearest_slot_and_changes_adherence(capsys, vault, layout):
+@pytest.mark.dates
+def test_dose_belongs_to_the_nearest_slot_and_changes_adherence(capsys, vault, layout, clock):
+    yesterday = clock.today() - dt.timedelta(days=1)
     ok(capsys, "meds", "add", "Metformin", "--dosage", "500 mg", "--frequency",
-       "twice daily", "--start", LAST_WEEK.isoformat())
-    day = YESTERDAY.isoformat()
+       "twice daily", "--start", (clock.today() - dt.timedelta(days=7)).isoformat())
+    day = yesterday.isoformat()
     taken = ok(capsys, "dose", "metformin", "taken", "--at", f"{day}T08:40")
     assert taken.out.strip() == f"Logged Metformin 500 mg {day} 08:00 as taken."
     late = ok(capsys, "dose", "Metformin", "late", "--at", f"{day}T21:30")
     assert late.out.strip() == f"Logged Metformin 500 mg {day} 20:00 as late."
-    with VaultSession.open(layout, PASSPHRASE) as session:
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
         meds = Medications(session)
         medication = meds.find(Settings(session).current_patient_id(), "Metformin")
-        adherence = meds.adherence(medication.id, YESTERDAY, YESTERDAY)
+        adherence = meds.adherence(medication.id, yesterday, yesterday)
         doses = session.run(lambda: [
             (d.scheduled_at, d.taken_at, d.status)
             for d in MedicationDose.select().order_by(MedicationDose.scheduled_at)])
@@ -124,26 +127,27 @@ def test_dose_belongs_to_the_nearest_slot_and_changes_adherence(capsys, vault, l
                      (f"{day}T20:00", f"{day}T21:30", "late")]
     # Logged again: the same slot changes, and adherence follows.
     ok(capsys, "dose", "Metformin", "missed", "--at", f"{day}T20:10")
-    with VaultSession.open(layout, PASSPHRASE) as session:
-        adherence = Medications(session).adherence(medication.id, YESTERDAY, YESTERDAY)
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
+        adherence = Medications(session).adherence(medication.id, yesterday, yesterday)
     assert (adherence.taken, adherence.late, adherence.missed, adherence.percent) == (
         1, 0, 1, 50.0)
 
 
-def test_dose_without_at_is_now(capsys, vault):
+@pytest.mark.dates
+def test_dose_without_at_is_now(capsys, vault, clock):
     ok(capsys, "meds", "add", "Ibuprofen", "--dosage", "200 mg", "--frequency", "as needed")
     logged = ok(capsys, "dose", "Ibuprofen", "taken")
-    # No schedule: the dose is at the moment it was logged, today.
-    assert logged.out.startswith("Logged Ibuprofen 200 mg ") and logged.out.strip().endswith(
-        "as taken.")
-    assert str(TODAY) not in logged.out
+    # No schedule: the dose is at the moment it was logged; today goes without saying.
+    now = clock.now().astimezone()
+    assert logged.out.strip() == f"Logged Ibuprofen 200 mg {now:%H:%M} as taken."
 
 
 # -- appointments -------------------------------------------------------------------------------
 
 
-def test_appts_add_list_and_json(capsys, vault):
-    soon, later = TODAY + dt.timedelta(days=2), TODAY + dt.timedelta(days=9)
+@pytest.mark.dates
+def test_appts_add_list_and_json(capsys, vault, clock):
+    soon, later = clock.today() + dt.timedelta(days=2), clock.today() + dt.timedelta(days=9)
     added = ok(capsys, "appts", "add", "--date", later.isoformat(), "--time", "2pm",
                "--provider", "Dr Rivera", "--type", "specialist", "--location", "Clinic 3",
                "--reason", "knee", "--prep", "bring the MRI", "--duration", "45")
@@ -170,8 +174,9 @@ def test_no_appointments_says_how_to_add_one(capsys, vault):
     assert "no past appointments" in ok(capsys, "appts", "--past").out
 
 
-def test_appts_export_writes_a_private_calendar(capsys, vault, tmp_path):
-    ok(capsys, "appts", "add", "--date", (TODAY + dt.timedelta(days=3)).isoformat(),
+@pytest.mark.dates
+def test_appts_export_writes_a_private_calendar(capsys, vault, tmp_path, clock):
+    ok(capsys, "appts", "add", "--date", (clock.today() + dt.timedelta(days=3)).isoformat(),
        "--time", "09:30", "--provider", "Dr Rivera")
     ok(capsys, "appts", "add", "--date", "yesterday", "--provider", "Dentist")
     out = tmp_path / "visits.ics"
@@ -196,23 +201,25 @@ def test_exporting_nothing_writes_nothing(capsys, vault, tmp_path):
 # -- vitals ---------------------------------------------------------------------------------
 
 
-def test_vitals_add_and_list(capsys, vault):
-    recorded = ok(capsys, "vitals", "add", "weight", "72.5", "--at", f"{YESTERDAY}T07:30",
+@pytest.mark.dates
+def test_vitals_add_and_list(capsys, vault, clock):
+    yesterday = clock.today() - dt.timedelta(days=1)
+    recorded = ok(capsys, "vitals", "add", "weight", "72.5", "--at", f"{yesterday}T07:30",
                   "--notes", "after a run")
-    assert recorded.out.strip() == f"Recorded weight 72.5 kg at {YESTERDAY} 07:30."
+    assert recorded.out.strip() == f"Recorded weight 72.5 kg at {yesterday} 07:30."
     assert "120/80 mmHg" in ok(capsys, "vitals", "add", "bp", "120/80", "--at",
-                               f"{YESTERDAY}T08:00").out
-    ok(capsys, "vitals", "add", "pulse", "64", "--at", f"{YESTERDAY}T08:01")
+                               f"{yesterday}T08:00").out
+    ok(capsys, "vitals", "add", "pulse", "64", "--at", f"{yesterday}T08:01")
     ok(capsys, "vitals", "add", "peak flow", "420", "--unit", "L/min", "--at",
-       f"{YESTERDAY}T08:02")
-    ok(capsys, "vitals", "add", "temp", "98.6", "--unit", "F", "--at", f"{YESTERDAY}T08:03")
+       f"{yesterday}T08:02")
+    ok(capsys, "vitals", "add", "temp", "98.6", "--unit", "F", "--at", f"{yesterday}T08:03")
     readings = as_json(capsys, "vitals")
     assert [r["kind"] for r in readings] == ["temperature", "peak_flow", "heart_rate",
                                              "blood_pressure", "weight"]
     assert set(readings[0]) == fields_of(VitalView)
     bp = readings[3]
     assert (bp["value"], bp["value2"], bp["unit"], bp["measured_at"]) == (
-        120.0, 80.0, "mmHg", f"{YESTERDAY}T08:00")
+        120.0, 80.0, "mmHg", f"{yesterday}T08:00")
     assert [r["notes"] for r in as_json(capsys, "vitals", "--kind", "weight")] == ["after a run"]
     assert len(as_json(capsys, "vitals", "-n", "2")) == 2
     table = ok(capsys, "vitals").out

@@ -193,7 +193,8 @@ def test_json_output_of_list_holds_every_documented_field(capsys, vault, monkeyp
 
 @pytest.mark.slow
 def test_bench_builds_its_own_vaults_and_reports_every_measure(capsys, layout):
-    """Functional only: the numbers are for `luna bench`, never for a test."""
+    """Functional only: the numbers are for `luna bench`, never for a test. Its app runs
+    in a child process, on the machine's clock: so does the vault it builds (slow)."""
     result = run_cli(capsys, "bench", "--entries", "300", "--messages", "500", "--repeat", "1")
     assert result.code == 0, result.err
     for measure in ("bulk import of 300 entries", "newest page of 50", "search top 50",

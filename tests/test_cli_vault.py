@@ -155,7 +155,7 @@ def test_passwd_from_prompts(capsys, session, layout, answers):
 
 
 def test_keys_add_list_and_revoke(capsys, session, layout, monkeypatch, no_terminal):
-    session.close()
+    session.close()  # the commands' clock is the test's: the expiry stays ahead of it
     monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
     added = run_cli(capsys, "keys", "add", "--label", "caregiver", "--read-only", "--generate",
                     "--expires", "2027-06-30")

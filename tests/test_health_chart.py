@@ -1,5 +1,9 @@
 """The data behind a vitals chart: each period holds its own readings, the journal's mood
-and sleep over the same days, and only the medication changes among them."""
+and sleep over the same days, and only the medication changes among them.
+
+Periods end today: days are counted back from `clock.today()`, and the tests marked
+`dates` run at each "today" of the date matrix (tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -14,20 +18,22 @@ from luna_tui.services.medications import Medications
 from luna_tui.services.settings import Settings
 from luna_tui.services.vitals import Vitals
 
-TODAY = dt.date(2026, 11, 22)  # FakeClock's today
-
 
 @pytest.fixture
 def me(session):
     return Settings(session).current_patient_id()
 
 
-def days_ago(days: int) -> str:
-    return (TODAY - dt.timedelta(days=days)).isoformat()
+@pytest.fixture
+def days_ago(clock):
+    def days_ago(days: int) -> str:
+        return (clock.today() - dt.timedelta(days=days)).isoformat()
+
+    return days_ago
 
 
 @pytest.fixture
-def history(session, me):
+def history(session, me, days_ago):
     """Weights 10, 60, 200 and 500 days ago; moods and sleep 5 and 45 days ago;
     a medication started 100 days ago whose dose changed 20 days ago."""
     vitals = Vitals(session)
@@ -43,23 +49,25 @@ def history(session, me):
     return sertraline
 
 
+@pytest.mark.dates
 @pytest.mark.parametrize(("period", "readings", "moods", "events"), [
     ("30d", 1, 1, 1), ("90d", 2, 2, 1), ("1y", 3, 2, 2), ("all", 4, 2, 2)])
-def test_each_period_holds_its_own_points(session, me, history, period, readings, moods,
+def test_each_period_holds_its_own_points(session, me, history, clock, period, readings, moods,
                                           events):
     data = HealthChart(session).data(me, "weight", period)
     assert (len(data.points), len(data.mood), len(data.sleep), len(data.events)) == (
         readings, moods, moods, events)
-    assert data.end == TODAY and data.period == period
+    assert data.end == clock.today() and data.period == period
     assert (data.label, data.unit) == ("Weight", "kg")
 
 
-def test_periods_start_where_they_say(session, me, history):
+@pytest.mark.dates
+def test_periods_start_where_they_say(session, me, history, clock):
     chart = HealthChart(session)
     starts = {period: chart.data(me, "weight", period).start for period in PERIODS}
-    assert starts == {"30d": TODAY - dt.timedelta(days=29), "90d": TODAY - dt.timedelta(days=89),
-                      "1y": TODAY - dt.timedelta(days=364),
-                      "all": TODAY - dt.timedelta(days=500)}
+    back = {"30d": 29, "90d": 89, "1y": 364, "all": 500}
+    assert starts == {period: clock.today() - dt.timedelta(days=days)
+                      for period, days in back.items()}
     assert chart.data(me, "weight", "30d").days == 30
 
 
@@ -72,12 +80,15 @@ def test_all_starts_at_the_earliest_point_of_any_series(session, me):
     assert HealthChart(session).data(me, "glucose", "all").start == dt.date(2020, 1, 2)
 
 
-def test_an_empty_vault_charts_today_alone(session, me):
+@pytest.mark.dates
+def test_an_empty_vault_charts_today_alone(session, me, clock):
     data = HealthChart(session).data(me, "spo2", "all")
-    assert (data.start, data.end, data.points, data.unit) == (TODAY, TODAY, (), "%")
+    assert (data.start, data.end, data.points, data.unit) == (
+        clock.today(), clock.today(), (), "%")
 
 
-def test_only_medication_events_in_range_are_included(session, me, history):
+@pytest.mark.dates
+def test_only_medication_events_in_range_are_included(session, me, history, days_ago):
     data = HealthChart(session).data(me, "weight", "90d")
     [change] = data.events
     assert (change.day, change.medication, change.event_type) == (
@@ -88,7 +99,7 @@ def test_only_medication_events_in_range_are_included(session, me, history):
         "started", "dose_changed"]
 
 
-def test_blood_pressure_carries_both_values(session, me):
+def test_blood_pressure_carries_both_values(session, me, days_ago):
     Vitals(session).record(me, "bp", 128, 84, measured_at=f"{days_ago(3)}T07:30")
     data = HealthChart(session).data(me, "blood pressure", "30d")
     [point] = data.points
@@ -97,7 +108,7 @@ def test_blood_pressure_carries_both_values(session, me):
         "blood_pressure", "Blood pressure", "mmHg", "diastolic")
 
 
-def test_readings_in_another_unit_are_converted_or_counted_aside(session, me):
+def test_readings_in_another_unit_are_converted_or_counted_aside(session, me, days_ago):
     vitals = Vitals(session)
     vitals.record(me, "weight", 154.324, unit="lb", measured_at=f"{days_ago(4)}T08:00")
     vitals.record(me, "weight", 69.5, unit="kg", measured_at=f"{days_ago(2)}T08:00")
@@ -115,15 +126,18 @@ def test_an_unknown_period_is_refused_in_a_sentence(session, me):
         HealthChart(session).data(me, "weight", "week")
 
 
-def test_all_time_is_drawn_by_week(session, me):
+@pytest.mark.dates
+def test_all_time_is_drawn_by_week(session, me, clock, days_ago):
     """Ten years of days are more points than a terminal has columns."""
     vitals, journal = Vitals(session), Journal(session)
-    for days, weight in ((3, 80.0), (2, 82.0), (400, 90.0)):  # 2 and 3 days ago: one week
+    tuesday = clock.today().weekday() + 6  # last week's Tuesday and Wednesday: one week
+    wednesday = tuesday - 1
+    for days, weight in ((tuesday, 80.0), (wednesday, 82.0), (400, 90.0)):
         vitals.record(me, "weight", weight, measured_at=f"{days_ago(days)}T08:00")
-    for days, mood in ((2, 4), (3, 8)):
+    for days, mood in ((wednesday, 4), (tuesday, 8)):
         journal.create(me, EntryDraft(content="x", entry_date=days_ago(days), mood_scale=mood))
     chart = HealthChart(session).data(me, "weight", "all")
     assert [p.value for p in chart.points] == [90.0, 81.0]
     assert [m.value for m in chart.mood] == [6.0]
-    assert chart.points[-1].moment.startswith(days_ago(3))  # dated by the week's first
+    assert chart.points[-1].moment.startswith(days_ago(tuesday))  # dated by the week's first
     assert len(HealthChart(session).data(me, "weight", "1y").points) == 2  # a year: by day

@@ -1,5 +1,9 @@
 """Patients, medications, appointments and vitals through their services: the happy
-paths, the bad input each must refuse in a sentence, and the cascades."""
+paths, the bad input each must refuse in a sentence, and the cascades.
+
+Tests marked `dates` run at each "today" of the date matrix (tests/conftest.py): their
+dates are days before or after `clock.today()`.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,10 @@ from luna_tui.store.models.audit import AuditEvent
 @pytest.fixture
 def me(session):
     return Settings(session).current_patient_id()
+
+
+def days_from(day: dt.date, count: int) -> dt.date:
+    return day + dt.timedelta(days=count)
 
 
 # -- patients ------------------------------------------------------------------------------
@@ -147,67 +155,81 @@ def test_bad_medication_input(session, me, args, message):
         Medications(session).create(me, *args)
 
 
+@pytest.mark.dates
 def test_doses_are_logged_per_slot_and_adherence_follows(session, me, clock):
     meds = Medications(session)
-    start = dt.date(2026, 11, 16)
+    today = clock.today()
+    start = days_from(today, -6)
     med = meds.create(me, "Metformin", "500 mg", "twice daily", start_date=start.isoformat())
     assert med.schedule == ("08:00", "20:00")
-    clock.moment = dt.datetime(2026, 11, 22, 21, 0).astimezone(dt.UTC)
-    for day in range(16, 23):
-        meds.log_dose(med.id, "taken", slot=f"2026-11-{day}T08:00")
-        meds.log_dose(med.id, "missed" if day % 2 else "late", slot=f"2026-11-{day}T20:00")
-    week = meds.adherence(med.id, start, dt.date(2026, 11, 22))
+    clock.set_local(today, "21:00")
+    for offset in range(7):
+        day = days_from(start, offset)
+        meds.log_dose(med.id, "taken", slot=f"{day}T08:00")
+        meds.log_dose(med.id, "missed" if offset % 2 else "late", slot=f"{day}T20:00")
+    week = meds.adherence(med.id, start, today)
     assert (week.expected, week.taken, week.late, week.missed) == (14, 7, 4, 3)
     assert week.percent == pytest.approx(100 * 11 / 14)
-    meds.log_dose(med.id, "taken", slot="2026-11-22T20:00")  # logged again: changed, not added
-    assert meds.adherence(med.id, start, dt.date(2026, 11, 22)).late == 3
-    slots = meds.day_slots(me, dt.date(2026, 11, 22))
-    assert [(s.scheduled_at[-5:], s.dose.status) for s in slots] == [("08:00", "taken"),
-                                                                     ("20:00", "taken")]
+    meds.log_dose(med.id, "taken", slot=f"{today}T20:00")  # logged again: changed, not added
+    assert meds.adherence(med.id, start, today).late == 3
+    slots = meds.day_slots(me, today)
+    assert [(s.scheduled_at, s.dose.status) for s in slots] == [(f"{today}T08:00", "taken"),
+                                                                (f"{today}T20:00", "taken")]
 
 
+@pytest.mark.dates
 def test_unlogged_past_slots_count_against_adherence(session, me, clock):
     meds = Medications(session)
-    med = meds.create(me, "Vitamin D", "1000 IU", "once daily", start_date="2026-11-13")
-    clock.moment = dt.datetime(2026, 11, 22, 12, 0).astimezone(dt.UTC)
-    meds.log_dose(med.id, "taken", slot="2026-11-22T08:00")
-    result = meds.adherence(med.id, dt.date(2026, 11, 13), dt.date(2026, 11, 22))
+    today = clock.today()
+    start = days_from(today, -9)
+    med = meds.create(me, "Vitamin D", "1000 IU", "once daily", start_date=start.isoformat())
+    clock.set_local(today, "12:00")
+    meds.log_dose(med.id, "taken", slot=f"{today}T08:00")
+    result = meds.adherence(med.id, start, today)
     assert (result.expected, result.taken, result.unlogged) == (10, 1, 9)
 
 
-def test_a_dose_change_and_a_stop_are_events_not_overwrites(session, me):
+@pytest.mark.dates
+def test_a_dose_change_and_a_stop_are_events_not_overwrites(session, me, clock):
     meds = Medications(session)
-    med = meds.create(me, "Sertraline", "50 mg", "once daily", start_date="2026-10-01")
-    meds.update(med.id, dosage="100 mg", effective="2026-11-01")
-    meds.stop(med.id, on="2026-11-20", reason="side effects")
-    meds.resume(med.id, on="2026-11-21")
+    started, changed, stopped, resumed = (days_from(clock.today(), n).isoformat()
+                                          for n in (-52, -21, -2, -1))
+    med = meds.create(me, "Sertraline", "50 mg", "once daily", start_date=started)
+    meds.update(med.id, dosage="100 mg", effective=changed)
+    meds.stop(med.id, on=stopped, reason="side effects")
+    meds.resume(med.id, on=resumed)
     events = [(e.event_type, e.event_date, e.old_value, e.new_value)
               for e in meds.events(me, medication_id=med.id)]
-    assert events == [("started", "2026-10-01", None, "50 mg"),
-                      ("dose_changed", "2026-11-01", "50 mg", "100 mg"),
-                      ("stopped", "2026-11-20", "100 mg", None),
-                      ("resumed", "2026-11-21", None, "100 mg")]
+    assert events == [("started", started, None, "50 mg"),
+                      ("dose_changed", changed, "50 mg", "100 mg"),
+                      ("stopped", stopped, "100 mg", None),
+                      ("resumed", resumed, None, "100 mg")]
     assert [m.name for m in meds.list(me)] == ["Sertraline"]
     meds.stop(med.id)
     assert meds.list(me) == [] and len(meds.list(me, include_stopped=True)) == 1
+    assert meds.events(me, medication_id=med.id)[-1].event_date == clock.today().isoformat()
     with pytest.raises(ValidationError, match="already stopped"):
         meds.stop(med.id)
 
 
+@pytest.mark.dates
 def test_stopped_days_do_not_count_in_adherence(session, me, clock):
     meds = Medications(session)
-    med = meds.create(me, "Ibuprofen", "200 mg", "once daily", start_date="2026-11-01")
-    meds.stop(med.id, on="2026-11-05")
-    clock.moment = dt.datetime(2026, 11, 22, 12, 0).astimezone(dt.UTC)
-    assert meds.adherence(med.id, dt.date(2026, 11, 1), dt.date(2026, 11, 22)).expected == 5
+    today = clock.today()
+    start = days_from(today, -21)
+    med = meds.create(me, "Ibuprofen", "200 mg", "once daily", start_date=start.isoformat())
+    meds.stop(med.id, on=days_from(start, 4).isoformat())
+    clock.set_local(today, "12:00")
+    assert meds.adherence(med.id, start, today).expected == 5
 
 
+@pytest.mark.dates
 def test_days_of_supply_counts_down_with_doses(session, me, clock):
     meds = Medications(session)
     med = meds.create(me, "Metformin", "500 mg", "twice daily", supply_count=20)
     assert meds.days_of_supply(med.id) == 10
-    meds.log_dose(med.id, "taken", slot="2026-11-22T08:00")
-    meds.log_dose(med.id, "missed", slot="2026-11-22T20:00")
+    meds.log_dose(med.id, "taken", slot=f"{clock.today()}T08:00")
+    meds.log_dose(med.id, "missed", slot=f"{clock.today()}T20:00")
     assert meds.days_of_supply(med.id) == 9.5
 
 
@@ -231,27 +253,36 @@ def test_an_appointment_date_that_is_not_a_date_is_refused(session, me):
         Appointments(session).create(me, "2026-12-01", appointment_type="spa day")
 
 
-def test_upcoming_and_past_lists(session, me):
+@pytest.mark.dates
+def test_upcoming_and_past_lists(session, me, clock):
     appts = Appointments(session)
-    soon = appts.create(me, "2026-11-24", appointment_time="9:30", provider_name="Dr Rivera")
-    later = appts.create(me, "2026-12-04", appointment_time="14:00", provider_name="Physio")
-    old = appts.create(me, "2026-10-01", provider_name="Dentist")
-    cancelled = appts.create(me, "2026-12-10", status="cancelled")
-    assert [a.id for a in appts.upcoming(me).appointments] == [soon.id, later.id]
-    assert [a.id for a in appts.past(me).appointments] == [cancelled.id, old.id]
-    page = appts.upcoming(me, limit=1)
-    assert [a.id for a in page.appointments] == [soon.id]
-    assert [a.id for a in appts.upcoming(me, limit=1, after=page.next_cursor).appointments] == [
+    today = clock.today()
+    soon = appts.create(me, days_from(today, 2).isoformat(), appointment_time="9:30",
+                        provider_name="Dr Rivera")
+    later = appts.create(me, days_from(today, 12).isoformat(), appointment_time="14:00",
+                         provider_name="Physio")
+    old = appts.create(me, days_from(today, -52).isoformat(), provider_name="Dentist")
+    cancelled = appts.create(me, days_from(today, 18).isoformat(), status="cancelled")
+    yesterday = appts.create(me, days_from(today, -1).isoformat(), provider_name="Dr Who")
+    this_morning = appts.create(me, today.isoformat(), appointment_time="00:00")
+    assert [a.id for a in appts.upcoming(me).appointments] == [this_morning.id, soon.id,
+                                                              later.id]
+    assert [a.id for a in appts.past(me).appointments] == [cancelled.id, yesterday.id, old.id]
+    page = appts.upcoming(me, limit=2)
+    assert [a.id for a in page.appointments] == [this_morning.id, soon.id]
+    assert [a.id for a in appts.upcoming(me, limit=2, after=page.next_cursor).appointments] == [
         later.id]
 
 
-def test_completing_with_a_follow_up(session, me):
+@pytest.mark.dates
+def test_completing_with_a_follow_up(session, me, clock):
     appts = Appointments(session)
-    visit = appts.create(me, "2026-11-20", provider_name="Dr Rivera", location="Clinic 3",
-                         reason="knee", follow_up_required=True)
+    visit = appts.create(me, days_from(clock.today(), -2).isoformat(), provider_name="Dr Rivera",
+                         location="Clinic 3", reason="knee", follow_up_required=True)
     done = appts.set_status(visit.id, "completed", outcome_summary="Physio for 6 weeks")
     assert done.status == "completed" and done.outcome_summary == "Physio for 6 weeks"
-    follow = appts.create_follow_up(visit.id, "2027-01-08", appointment_time="10:00")
+    follow = appts.create_follow_up(visit.id, days_from(clock.today(), 47).isoformat(),
+                                    appointment_time="10:00")
     assert (follow.provider_name, follow.location, follow.appointment_type,
             follow.follow_up_of) == ("Dr Rivera", "Clinic 3", "follow_up", visit.id)
     assert [a.id for a in appts.follow_ups(visit.id)] == [follow.id]
@@ -281,17 +312,22 @@ def test_impossible_readings_are_refused(session, me, args, message):
         Vitals(session).record(me, kind, value, value2, unit=unit)
 
 
-def test_vitals_series_latest_and_custom_kinds(session, me):
+@pytest.mark.dates
+def test_vitals_series_latest_and_custom_kinds(session, me, clock):
     vitals = Vitals(session)
-    vitals.record(me, "bp", 120, 80, measured_at="2026-11-01T08:00")
-    vitals.record(me, "blood pressure", 135, 85, measured_at="2026-11-20T08:00")
-    vitals.record(me, "weight", "72,5", unit="kg", measured_at="2026-11-21")
+    today = clock.today()
+    first = days_from(today, -21)
+    vitals.record(me, "bp", 120, 80, measured_at=f"{first}T08:00")
+    vitals.record(me, "blood pressure", 135, 85, measured_at=f"{days_from(today, -2)}T08:00")
+    vitals.record(me, "weight", "72,5", unit="kg", measured_at=days_from(today, -1).isoformat())
     vitals.record(me, "peak flow", 420, unit="L/min")
-    series = vitals.series(me, "blood_pressure", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    series = vitals.series(me, "blood_pressure", first, days_from(today, 8))
     assert [v.display_value for v in series] == ["120/80 mmHg", "135/85 mmHg"]
-    assert vitals.series(me, "bp", dt.date(2026, 11, 2)) == series[1:]
+    assert vitals.series(me, "bp", days_from(first, 1)) == series[1:]
     latest = vitals.latest(me)
     assert latest["blood_pressure"].value == 135 and latest["weight"].value == 72.5
+    assert latest["peak_flow"].measured_at == clock.now().astimezone().strftime(
+        "%Y-%m-%dT%H:%M")  # now, in local time
     assert vitals.kinds_in_use(me) == ["blood_pressure", "peak_flow", "weight"]
     with pytest.raises(ValidationError, match="in the future"):
-        vitals.record(me, "weight", 70, measured_at="2030-01-01T08:00")
+        vitals.record(me, "weight", 70, measured_at=f"{days_from(today, 1)}T01:00")

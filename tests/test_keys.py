@@ -133,9 +133,10 @@ def _rewrite_with_checksum(layout, locator, **changes):
                    **{k: v for k, v in edited.__dict__.items() if k != "key_locator_hash"})
 
 
-def test_editing_role_expiry_or_kdf_in_keys_db_makes_unlock_fail(layout, session):
+@pytest.mark.dates
+def test_editing_role_expiry_or_kdf_in_keys_db_makes_unlock_fail(layout, session, clock):
     added = KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE,
-                                      expiry=dt.date(2026, 12, 31))
+                                      expiry=clock.today() + dt.timedelta(days=39))
     session.close()
     locator = added.info.locator
     original = {r.key_locator_hash: r for r in keystore.read(layout.keys_db).rows}[locator]
@@ -149,9 +150,9 @@ def test_editing_role_expiry_or_kdf_in_keys_db_makes_unlock_fail(layout, session
     ):
         _rewrite_with_checksum(layout, locator, **changes)
         with pytest.raises(WrongPassphrase):
-            open_with(layout, OTHER_PASSPHRASE)
+            open_with(layout, OTHER_PASSPHRASE, clock=clock)
         _rewrite_with_checksum(layout, locator, **{k: getattr(original, k) for k in changes})
-    with open_with(layout, OTHER_PASSPHRASE) as reopened:
+    with open_with(layout, OTHER_PASSPHRASE, clock=clock) as reopened:
         assert reopened.read_only
 
 
@@ -325,25 +326,36 @@ def test_a_read_only_key_reads_but_every_change_is_refused(layout, session):
         assert audit_events(read_only)[-1] == "unlock"  # unlocks are audited all the same
 
 
+@pytest.mark.dates
 def test_an_expired_key_is_refused_with_its_date(layout, session, clock):
+    """A key opens through its expiry date, local time, and not a minute after."""
+    expiry = clock.today() + dt.timedelta(days=8)
     added = KeyAdmin(session).add_key("locum", read_only=True, passphrase=OTHER_PASSPHRASE,
-                                      expiry=dt.date(2026, 11, 30))
-    assert added.info.expiry_date == "2026-11-30"
+                                      expiry=expiry)
+    assert added.info.expiry_date == expiry.isoformat()
     session.close()
     with open_with(layout, OTHER_PASSPHRASE, clock=clock):
         pass
-    clock.advance(days=9)
-    with pytest.raises(KeyExpired, match="expired on 2026-11-30"):
+    clock.set_local(expiry, "23:59")
+    with open_with(layout, OTHER_PASSPHRASE, clock=clock):
+        pass
+    clock.advance(minutes=1)
+    with pytest.raises(KeyExpired, match=f"expired on {expiry.isoformat()}"):
         open_with(layout, OTHER_PASSPHRASE, clock=clock)
     with open_with(layout, PASSPHRASE, clock=clock) as owner:
         assert [f.reason for f in owner.failed_unlocks] == ["key expired"]
 
 
-def test_a_key_cannot_be_added_already_expired(session):
+@pytest.mark.dates
+def test_a_key_cannot_be_added_already_expired(session, clock):
+    admin = KeyAdmin(session)
     with pytest.raises(KeyRefused, match="already past"):
-        KeyAdmin(session).add_key("late", read_only=True, expiry=dt.date(2020, 1, 1))
+        admin.add_key("late", read_only=True, expiry=clock.today() - dt.timedelta(days=1))
+    assert admin.add_key("last day", read_only=True, expiry=clock.today()).info.expiry_date == (
+        clock.today().isoformat())
 
 
+@pytest.mark.dates
 def test_a_key_with_no_expiry_never_expires(layout, session, clock):
     added = KeyAdmin(session).add_key("partner", read_only=True)
     session.close()

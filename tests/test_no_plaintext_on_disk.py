@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import PASSPHRASE
 from luna_tui.errors import WrongPassphrase
 from luna_tui.services.key_admin import KeyAdmin
@@ -57,14 +59,14 @@ def test_the_canary_never_reaches_the_disk(layout, session):
 
 
 def test_a_passphrase_tried_at_unlock_is_not_kept(layout, session):
+    """A wrong passphrase is refused and its try recorded on disk, but not the words."""
     session.close()
-    try:
+    with pytest.raises(WrongPassphrase):
         VaultSession.open(layout, CANARY)
-    except WrongPassphrase:
-        pass
-    with VaultSession.open(layout, PASSPHRASE):
-        pass
-    assert files_containing(layout.home, CANARY) == []
+    assert_canary_absent(layout.home)  # right after the try was written down
+    with VaultSession.open(layout, PASSPHRASE) as reopened:
+        assert [f.reason for f in reopened.failed_unlocks] == ["wrong passphrase"]
+    assert_canary_absent(layout.home)
     assert files_containing(layout.home, PASSPHRASE) == []
 
 

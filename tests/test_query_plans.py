@@ -31,18 +31,29 @@ def plans(session):
     session.run(setattr, database.obj, "execute_sql", real)
 
 
+def _names(sql: str, table: str) -> set[str]:
+    """`table` and its aliases in `sql`: Peewee aliases tables (`"journal_entries" AS
+    "t1"`), and plans name the alias."""
+    return {table} | {alias for name, alias in re.findall(r'"(\w+)" AS "(\w+)"', sql)
+                      if name == table}
+
+
 def scans(captured, table):
-    """Plans that read `table` row by row (a SCAN without an index). Peewee aliases
-    tables (`"journal_entries" AS "t1"`), and plans name the alias."""
+    """Plans that read `table` row by row (a SCAN without an index)."""
     found = []
     for sql, plan in captured:
-        names = {table} | {alias for name, alias in re.findall(r'"(\w+)" AS "(\w+)"', sql)
-                           if name == table}
         for step in plan:
             parts = step.split()
-            if parts[:1] == ["SCAN"] and parts[1] in names and "USING" not in step:
+            if parts[:1] == ["SCAN"] and parts[1] in _names(sql, table) and "USING" not in step:
                 found.append((sql, plan))
     return found
+
+
+def reads(captured, table) -> list[str]:
+    """Every step of the captured plans that reads `table`, by a SCAN or a SEARCH."""
+    return [step for sql, plan in captured for step in plan
+            if step.split()[:1] in (["SCAN"], ["SEARCH"])
+            and step.split()[1] in _names(sql, table)]
 
 
 def test_a_query_without_an_index_is_caught(session, plans):
@@ -80,15 +91,28 @@ def test_the_other_lists_use_indexes(session, plans):
 
     me = Settings(session).current_patient_id()
     med = Medications(session).create(me, "Metformin", "500 mg", "twice daily")
-    plans.clear()
-    Appointments(session).upcoming(me)
-    Appointments(session).past(me)
-    Vitals(session).series(me, "weight", dt.date(2026, 1, 1), dt.date(2026, 12, 31))
-    Vitals(session).page(me)
-    Medications(session).day_slots(me, dt.date(2026, 11, 22))
-    Medications(session).adherence(med.id, dt.date(2026, 1, 1), dt.date(2026, 11, 22))
-    for table in ("appointments", "vitals", "medication_doses", "medications"):
-        assert scans(plans, table) == [], table
+    appointments, medications, vitals = (Appointments(session), Medications(session),
+                                         Vitals(session))
+    calls = [
+        ("upcoming appointments", lambda: appointments.upcoming(me), ["appointments"]),
+        ("past appointments", lambda: appointments.past(me), ["appointments"]),
+        ("a vitals series", lambda: vitals.series(me, "weight", dt.date(2026, 1, 1),
+                                                  dt.date(2026, 12, 31)), ["vitals"]),
+        ("a page of vitals", lambda: vitals.page(me), ["vitals"]),
+        ("a day's dose slots", lambda: medications.day_slots(me, dt.date(2026, 11, 22)),
+         ["medications", "medication_doses"]),
+        ("adherence", lambda: medications.adherence(med.id, dt.date(2026, 1, 1),
+                                                    dt.date(2026, 11, 22)),
+         ["medications", "medication_doses"]),
+    ]
+    for name, call, tables in calls:
+        plans.clear()
+        call()
+        for table in tables:
+            steps = reads(plans, table)
+            assert steps, f"no plan of {name} reads {table}: the query was not captured"
+            assert all(" USING " in step for step in steps), (name, steps)
+            assert scans(plans, table) == [], (name, table)
 
 
 def test_a_chart_reads_its_covering_indexes_only(session, plans):

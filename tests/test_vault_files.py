@@ -6,11 +6,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import time
 
 import pytest
 
 from conftest import PASSPHRASE, cheap_kdf
+from luna_tui.clock import month_key
 from luna_tui.errors import DiskFull, ReadOnlyLocation, VaultCorrupt, VaultExists
 from luna_tui.services.doctor import check_permissions
 from luna_tui.services.vault_session import VaultSession
@@ -101,16 +101,17 @@ def test_init_refuses_to_write_over_parts_of_a_vault_that_lost_its_keys_db(layou
     assert layout.stats_db.read_bytes() == b"old stats"
 
 
-def test_init_clears_old_crashed_staging_folders_but_not_fresh_ones(layout):
+@pytest.mark.dates
+def test_init_clears_old_crashed_staging_folders_but_not_fresh_ones(layout, clock):
+    """Ages are measured on the clock's wall time; the folders' times are set on it too."""
     layout.home.parent.mkdir(parents=True, exist_ok=True)
     old = layout.home.parent / f".{layout.home.name}.luna-init-0ld0ld00"
     fresh = layout.home.parent / f".{layout.home.name}.luna-init-fresh000"
-    for folder in (old, fresh):
+    for folder, age in ((old, 2 * 3600), (fresh, 50 * 60)):
         folder.mkdir()
         (folder / "keys.db").write_bytes(b"half made")
-    long_ago = time.time() - 2 * 3600
-    os.utime(old, (long_ago, long_ago))
-    create_vault(layout, PASSPHRASE, kdf=cheap_kdf()).session.close()
+        os.utime(folder, (clock.wall_time() - age, clock.wall_time() - age))
+    create_vault(layout, PASSPHRASE, kdf=cheap_kdf(), clock=clock).session.close()
     assert not old.exists()
     assert fresh.exists()
 
@@ -167,13 +168,14 @@ def _write_many(session):
             tx.record("test.event", diff={"i": i, "text": "x" * 500})
 
 
-def test_a_truncated_audit_month_is_damage(layout, session):
+@pytest.mark.dates
+def test_a_truncated_audit_month_is_damage(layout, session, clock):
     session.run(_write_many, session)
     session.close()
-    path = layout.audit_db("2026-11")
+    path = layout.audit_db(month_key(clock.now()))
     path.write_bytes(path.read_bytes()[:5000])
     with pytest.raises(VaultCorrupt, match="audit"):
-        VaultSession.open(layout, PASSPHRASE)
+        VaultSession.open(layout, PASSPHRASE, clock=clock)
 
 
 def test_a_lost_stats_db_is_started_afresh_with_a_warning(layout, session):

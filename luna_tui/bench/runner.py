@@ -232,6 +232,7 @@ def _query_measurements(session, sizes: Sizes, cursor_type, filter_type,  # noqa
                         repeat: int) -> list[Measurement]:
     import datetime as dt
 
+    from luna_tui.clock import local_today
     from luna_tui.services.appointments import Appointments
     from luna_tui.services.health_chart import HealthChart
     from luna_tui.services.journal import EntryDraft, Journal
@@ -248,7 +249,7 @@ def _query_measurements(session, sizes: Sizes, cursor_type, filter_type,  # noqa
         JournalEntry.entry_no.desc()).offset(int(sizes.entries * 0.95)).first())
     deep_cursor = cursor_type(deep.entry_date, deep.entry_time, deep.entry_no) if deep else None
     medication = Medications(session).find(patient, "Metformin")  # the one with 5,000 doses
-    today = dt.date.today()
+    today = local_today(session.clock)
     def timed(name: str, fn: Callable[[], object], target: float) -> Measurement:
         return Measurement(name, _median(fn, runs), target)
 

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from luna_tui.clock import local_today
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.vault_session import VaultSession
 
@@ -49,9 +50,9 @@ def _sentences(rng: random.Random, count: int = 3000) -> list[str]:
     return sentences
 
 
-def journal_drafts(sizes: Sizes, rng: random.Random) -> Iterator[EntryDraft]:
+def journal_drafts(sizes: Sizes, rng: random.Random, today: dt.date) -> Iterator[EntryDraft]:
     sentences = _sentences(rng)
-    start = dt.date.today() - dt.timedelta(days=365 * sizes.years)
+    start = today - dt.timedelta(days=365 * sizes.years)
     span = 365 * sizes.years * 24 * 60
     for index in range(sizes.entries):
         minute = span * index // max(sizes.entries, 1)
@@ -82,7 +83,8 @@ def build(session: VaultSession, patient_id: str, sizes: Sizes, *, seed: int = 7
 
     rng = random.Random(seed)
     timings = {}
-    drafts = list(journal_drafts(sizes, rng))  # made first: the import is what is timed
+    # Made first: the import is what is timed.
+    drafts = list(journal_drafts(sizes, rng, local_today(session.clock)))
     started = time.perf_counter()
     Journal(session).import_entries(patient_id, drafts, source="bench")
     timings["journal import"] = time.perf_counter() - started
@@ -131,7 +133,8 @@ def _messages(session: VaultSession, patient_id: str, sizes: Sizes, rng: random.
 def _vitals(session: VaultSession, patient_id: str, sizes: Sizes, rng: random.Random) -> None:
     from luna_tui.store.models.vitals import Vital
 
-    start = dt.datetime.now() - dt.timedelta(days=365 * sizes.years)
+    start = session.clock.now().astimezone().replace(tzinfo=None) - dt.timedelta(
+        days=365 * sizes.years)
     step = dt.timedelta(days=365 * sizes.years) / max(sizes.vitals, 1)
     kinds = (("weight", "kg", 70, 5), ("heart_rate", "bpm", 70, 10), ("glucose", "mmol/L", 6, 1))
     rows = []
@@ -152,7 +155,7 @@ def _doses(session: VaultSession, patient_id: str, sizes: Sizes, rng: random.Ran
     from luna_tui.store.models.medications import MedicationDose
 
     days = sizes.doses // 2
-    first_day = dt.date.today() - dt.timedelta(days=days)
+    first_day = local_today(session.clock) - dt.timedelta(days=days)
     medication = Medications(session).create(patient_id, "Metformin", "500 mg", "twice daily",
                                              start_date=first_day.isoformat())
     rows = []
@@ -178,7 +181,7 @@ def _appointments(session: VaultSession, patient_id: str, sizes: Sizes,
     from luna_tui.services.medications import Medications
     from luna_tui.store.models.appointments import Appointment
 
-    today = dt.date.today()
+    today = local_today(session.clock)
     span = 365 * sizes.years
     providers = ("Dr Rivera", "Dr Okafor", "Physio Sam", "Dental care", "Eye clinic")
     rows = []

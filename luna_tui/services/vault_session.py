@@ -452,7 +452,7 @@ def _migrate_all(db: Any, layout: VaultLayout, keys: VaultKeys, clock: Clock,
         # the other finds nothing pending once it gets the lock.
         with db.atomic():
             if migrate.pending_migrations(db, name):
-                migrate.migrate(db, name)
+                migrate.migrate(db, name, clock)
 
 
 def _close_database(db: Any) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +49,7 @@ def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None 
     finish_interrupted_swap(layout)  # a half-done restore is a vault, not an empty folder
     _refuse_existing_vault(layout)
     passphrase = check_new_passphrase(passphrase)
-    _remove_stale_staging(layout)
+    _remove_stale_staging(layout, clock)
     kdf = kdf or calibrate(kdf_seconds, allow_heavy=allow_heavy_kdf)
     staging = _make_staging_folder(layout)
     try:
@@ -159,10 +158,10 @@ def _fsync_folder(path: Path) -> None:
         os.close(fd)
 
 
-def _remove_stale_staging(layout: VaultLayout) -> None:
+def _remove_stale_staging(layout: VaultLayout, clock: Clock) -> None:
     """Staging folders of a crashed `luna init` never hold a usable vault. Ones younger
     than an hour are left alone: another `luna init` may be using them right now."""
-    cutoff = time.time() - STALE_STAGING_SECONDS
+    cutoff = clock.wall_time() - STALE_STAGING_SECONDS
     places = ((layout.home, f"{STAGING_PREFIX}*"),
               (layout.home.parent, f".{layout.home.name}{STAGING_PREFIX}*"))
     for folder, pattern in places:

@@ -157,7 +157,7 @@ class AuditChain:
         self.attached_month = month
         if migrate.pending_migrations(self.db, migrate.AUDIT):
             with self.db.atomic():  # under the write lock: another process may be here too
-                migrate.migrate(self.db, migrate.AUDIT)
+                migrate.migrate(self.db, migrate.AUDIT, self.clock)
 
     def head_is_in_attached_month(self) -> bool:
         """Inside the write transaction: has another process moved to a later month?"""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from luna_tui.clock import Clock
 from luna_tui.home import create_private_file, ensure_private_dir
 from luna_tui.store.connection import VaultDatabase, raw_key_literal
 
@@ -27,24 +28,57 @@ def migrations_dir(database_name: str) -> Path:
     return Path(luna_tui.migrations.__path__[0]) / database_name
 
 
-def _runner(db: VaultDatabase, database_name: str) -> Any:
+def _runner(db: VaultDatabase, database_name: str, clock: Clock) -> Any:
     # Imported only when a script must run: playhouse.migrations brings in Peewee's
     # other migrators (Postgres, CockroachDB, …), which no vault opening needs.
+    import functools
+    import inspect
+    from types import SimpleNamespace
+
+    from peewee import CharField, DateTimeField
     from playhouse.migrations import Runner
 
-    class AttachedRunner(Runner):
-        """Keeps its history table in an attached schema. Peewee's SqliteMigrator
-        refuses `schema=`; Luna's scripts qualify their DDL themselves."""
+    class ClockedRunner(Runner):
+        """Peewee's runner with time from Luna's clock, never the wall clock.
 
-        def __init__(self, database: VaultDatabase, directory: str, schema: str) -> None:
-            super().__init__(database, directory)
+        A script that stamps rows declares `now` (`def up(migrator, db, now)`) and gets
+        the vault clock's moment, an aware UTC datetime. The history rows are the ones
+        Peewee makes (same table and columns), but their `applied` comes from the clock
+        too, in Peewee's form (naive local time), where Peewee would call
+        `datetime.now()`. An attached database keeps its history in its own schema:
+        Peewee's SqliteMigrator refuses `schema=`, and Luna's scripts qualify their DDL
+        themselves.
+        """
+
+        def __init__(self, database: VaultDatabase, directory: str,
+                     schema: str | None) -> None:
+            super().__init__(database, directory, table_name=HISTORY_TABLE)
             self.schema = schema
-            self.History._meta.schema = schema
 
-    directory = str(migrations_dir(database_name))
-    if database_name == MAIN:
-        return Runner(db, directory, table_name=HISTORY_TABLE)
-    return AttachedRunner(db, directory, database_name)
+            class History(database.Model):  # type: ignore[name-defined]
+                name = CharField(unique=True)
+                applied = DateTimeField(
+                    default=lambda: clock.now().astimezone().replace(tzinfo=None))
+
+                class Meta:
+                    legacy_table_names = False
+                    table_name = HISTORY_TABLE
+
+            History._meta.schema = schema
+            self.History = History
+
+        def _run(self, name: str, module: Any, direction: str, fake: bool = False) -> None:
+            # Peewee (4.5.3, pinned) runs each script here, as up(migrator, db).
+            step = getattr(module, direction, None)
+            if step is not None and "now" in inspect.signature(step).parameters:
+                module = SimpleNamespace(**{
+                    direction: functools.partial(step, now=clock.now()),
+                    "atomic": getattr(module, "atomic", True),
+                })
+            super()._run(name, module, direction, fake)
+
+    schema = None if database_name == MAIN else database_name
+    return ClockedRunner(db, str(migrations_dir(database_name)), schema)
 
 
 def script_names(database_name: str) -> list[str]:
@@ -70,14 +104,15 @@ def pending_migrations(db: VaultDatabase, database_name: str) -> list[str]:
     return [name for name in script_names(database_name) if name not in applied]
 
 
-def migrate(db: VaultDatabase, database_name: str, *, target: str | None = None) -> list[str]:
+def migrate(db: VaultDatabase, database_name: str, clock: Clock, *,
+            target: str | None = None) -> list[str]:
     """Apply pending scripts up to `target` (default: the last one this Luna ships);
-    returns the names applied."""
+    returns the names applied. Scripts that stamp rows take their time from `clock`."""
     if target is None:
         if not pending_migrations(db, database_name):
             return []
         target = script_names(database_name)[-1]
-    return _runner(db, database_name).up(target)
+    return _runner(db, database_name, clock).up(target)
 
 
 def copy_before_migrating(db: VaultDatabase, schema: str, key: bytes, destination: Path) -> Path:

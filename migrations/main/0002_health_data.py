@@ -392,15 +392,17 @@ BUILTIN_PERSONAS = [
 ]
 
 
-def _now() -> str:
-    moment = datetime.datetime.now(datetime.UTC)
+def _stamp(moment: datetime.datetime) -> str:
+    """`2026-11-22T09:30:00.000Z`, the stored form, frozen here."""
+    moment = moment.astimezone(datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def up(migrator, db):
+def up(migrator, db, now):
+    """`now` is the moment from Luna's clock (its migration runner passes it)."""
     for statement in TABLES + INDEXES + FULL_TEXT:
         db.execute_sql(statement)
-    now = _now()
+    stamp = _stamp(now)
     for persona in BUILTIN_PERSONAS:
         db.execute_sql(
             "INSERT INTO personas (id, name, description, system_prompt, temperature,"
@@ -408,17 +410,17 @@ def up(migrator, db):
             " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
             (persona["id"], persona["name"], persona["description"], persona["system_prompt"],
              persona["temperature"], persona["max_tokens"], json.dumps(persona["data_access"]),
-             now, now),
+             stamp, stamp),
         )
     # Every vault starts with its owner as a patient, and that patient current.
     owner_id = str(uuid.uuid4())
     db.execute_sql(
         "INSERT INTO patients (id, name, relationship, active, created_at, updated_at)"
         " VALUES (?, 'Me', 'self', 1, ?, ?)",
-        (owner_id, now, now),
+        (owner_id, stamp, stamp),
     )
     db.execute_sql(
         "INSERT INTO config (key, value, created_at, updated_at)"
         " VALUES ('current_patient', ?, ?, ?)",
-        (json.dumps(owner_id), now, now),
+        (json.dumps(owner_id), stamp, stamp),
     )
