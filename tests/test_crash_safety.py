@@ -350,3 +350,18 @@ def test_scratch_a_killed_backup_left_in_the_vault_goes_when_it_next_opens(sessi
     with VaultSession.open(layout, PASSPHRASE) as reopened:
         assert "backups.tidied" in events(reopened)
     assert not staging.exists()
+
+
+def test_a_month_file_begun_but_never_written_is_empty_not_damaged(session, layout, clock):
+    """A Luna process that stopped (busy) just after making next month's file leaves it
+    without its table: doctor reads it as an empty month, never as damage."""
+    from helpers import encrypted_connection
+
+    keys = session.keys
+    session.close()
+    later = layout.audit_db("2999-01")
+    with encrypted_connection(later, keys.audit_db) as conn:
+        conn.execute("PRAGMA user_version = 0")  # an empty, keyed database file
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
+        finding = chain_finding(reopened)
+    assert finding.ok, finding.detail

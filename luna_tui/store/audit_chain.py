@@ -321,6 +321,10 @@ def _read_month(path: Path, db_key: bytes) -> Iterator[AuditRow]:
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f'PRAGMA key = "{raw_key_literal(db_key)}"')
+        if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+            # A month a Luna process began but never wrote to (it stopped, busy, before
+            # the file had its table): empty, not damaged. Missing rows still show as gaps.
+            return
         cursor = conn.execute(f"SELECT {', '.join(ROW_COLUMNS)} FROM audit ORDER BY seq")
         for values in cursor:
             yield AuditRow(*values)
