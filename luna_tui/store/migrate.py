@@ -44,8 +44,8 @@ def _runner(db: VaultDatabase, database_name: str, clock: Clock) -> Any:
         A script that stamps rows declares `now` (`def up(migrator, db, now)`) and gets
         the vault clock's moment, an aware UTC datetime. The history rows are the ones
         Peewee makes (same table and columns), but their `applied` comes from the clock
-        too, in Peewee's form (naive local time), where Peewee would call
-        `datetime.now()`. An attached database keeps its history in its own schema:
+        too, in Peewee's form (naive local time), where Peewee would read the wall
+        clock itself. An attached database keeps its history in its own schema:
         Peewee's SqliteMigrator refuses `schema=`, and Luna's scripts qualify their DDL
         themselves.
         """
