@@ -340,7 +340,7 @@ def test_scratch_a_killed_backup_left_in_the_vault_goes_when_it_next_opens(sessi
 
     session.close()
     layout.backups_dir.mkdir(exist_ok=True)
-    staging = layout.backups_dir / ".luna-20261122-093000.4242-beef.staging"
+    staging = layout.backups_dir / ".luna-20261122-093000.4242-0000beef.staging"
     staging.mkdir()
     (staging / "luna.db").write_bytes(b"an encrypted copy")
     with scratch_space.making_scratch(layout.backups_dir):  # a backup under way elsewhere
@@ -365,3 +365,28 @@ def test_a_month_file_begun_but_never_written_is_empty_not_damaged(session, layo
     with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
         finding = chain_finding(reopened)
     assert finding.ok, finding.detail
+
+
+def test_tidying_up_touches_only_the_scratch_luna_names(session, layout, tmp_path):
+    """A person's own `.luna-…` folder — even a whole vault — and an export's temp file
+    beside a backup are never scratch."""
+    from luna_tui.services.backups import Backups
+    from luna_tui.store import scratch_space
+
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    other_vault = folder / ".luna-journal"
+    other_vault.mkdir()
+    (other_vault / "keys.db").write_bytes(b"keys")
+    (other_vault / ".lock").write_bytes(b"")
+    named_like_scratch = folder / ".luna-verify-12-mine"
+    named_like_scratch.mkdir()
+    (named_like_scratch / ".lock").write_bytes(b"")
+    export_temp = folder / ".luna-export.json.luna-tmp"
+    export_temp.write_text("{}")
+    killed = folder / ".luna-20261122-093000.4242-0badbeef.staging"
+    killed.mkdir()
+    Backups(session).create(folder)
+    assert other_vault.exists() and named_like_scratch.exists() and export_temp.exists()
+    assert not killed.exists()
+    assert scratch_space.remove_abandoned(folder) == []
