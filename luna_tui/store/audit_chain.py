@@ -301,7 +301,12 @@ class ChainInputs:
 
 def read_chain_inputs(query: Callable[[str], Iterable[tuple]]) -> ChainInputs:
     """From luna.db, through `query(sql) -> rows` (the session's connection or a raw one
-    on a backup's copy)."""
+    on a backup's copy). A luna.db from before the outbox (a backup made by an older
+    Luna) has none of it: every row then predates crash-safe writing."""
+    tables = {name for (name,) in query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "audit_outbox" not in tables:
+        seq, mac = next(iter(query("SELECT seq, mac FROM audit_head WHERE id = 1")))
+        return ChainInputs(int(seq), str(mac), int(seq) + 1, (), ())
     seq, mac, crash_safe_from = next(iter(query(
         "SELECT seq, mac, crash_safe_from FROM audit_head WHERE id = 1")))
     outbox = tuple(AuditRow(*values) for values in query(
