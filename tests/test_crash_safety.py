@@ -390,3 +390,25 @@ def test_tidying_up_touches_only_the_scratch_luna_names(session, layout, tmp_pat
     assert other_vault.exists() and named_like_scratch.exists() and export_temp.exists()
     assert not killed.exists()
     assert scratch_space.remove_abandoned(folder) == []
+
+
+def test_old_history_removed_on_purpose_is_never_passed_off_as_a_crash(session, layout,
+                                                                         capsys, monkeypatch):
+    """Every row before the upgrade is older than the outbox; removing many of them is
+    still rows removed, and --repair anchors nothing."""
+    from luna_tui.services.journal import EntryDraft
+
+    me = Settings(session).current_patient_id()
+    for i in range(30):
+        Journal(session).create(me, EntryDraft(content=f"entry {i}"))
+    keys = session.keys
+    session.close()
+    with encrypted_connection(layout.main_db, keys.main_db) as conn:
+        conn.execute("UPDATE audit_head SET crash_safe_from = seq + 1")  # as 0006 does
+    with encrypted_connection(layout.audit_db(layout.audit_months()[-1]), keys.audit_db) as c:
+        c.execute("DELETE FROM audit WHERE seq BETWEEN 3 AND 25")
+    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
+    result = run_cli(capsys, "doctor", "--repair")
+    assert result.code == 4
+    assert "rows 3–25 are missing" in result.out and "removed" in result.out
+    assert "older Luna" not in result.out and "Re-anchored" not in result.out

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,9 @@ MISSING_MONTH = "missing month"  # … or the newest month file was gone
 ROW_COLUMNS = ("seq", "created_at", "event_name", "key_locator_hash", "record_locator", "diff",
                "host", "client", "mac")
 OUTBOX_WHERE = "luna.db (rows on their way to the month file)"
+# The most audit rows one transaction of a Luna before the outbox wrote (an unlock after a
+# few failed attempts, a day's doses logged at once): a bigger old gap is not a crash's.
+MAX_ROWS_OF_AN_OLD_TRANSACTION = 16
 
 
 def canonical_row(seq: int, created_at: str, event_name: str, key_locator_hash: str | None,
@@ -350,6 +354,7 @@ class _Walk:
         self.explained_by_caller = explained
         self.expected, self.previous_mac, self.rows = 1, GENESIS_MAC, 0
         self.previous_created: str | None = None
+        self.previous_where: str | None = None  # where the row before came from
         self.mac_at_head = GENESIS_MAC if inputs.head_seq == 0 else None
         self.explained: list[ExplainedGap] = []
         self.anchored: list[Gap] = []
@@ -393,12 +398,13 @@ class _Walk:
         if row_mac(self.mac_key, canonical, self.previous_mac) != row.mac:
             return (f"{where}, row {row.seq} ({row.event_name} at {row.created_at}): "
                     "its MAC does not match — the row was changed, or a row before it was.")
-        self._accept(row)
+        self._accept(row, where)
         return None
 
-    def _accept(self, row: AuditRow) -> None:
+    def _accept(self, row: AuditRow, where: str) -> None:
         self.previous_mac, self.expected, self.rows = row.mac, row.seq + 1, self.rows + 1
         self.previous_created = row.created_at
+        self.previous_where = where
         if row.seq == self.inputs.head_seq:
             self.mac_at_head = row.mac
 
@@ -412,13 +418,23 @@ class _Walk:
             self.anchored.append(gap)
         elif row.seq in self.explained_by_caller:
             self.explained.append(ExplainedGap(gap, self.explained_by_caller[row.seq]))
-        elif gap.missing_to < self.inputs.crash_safe_from:
+        elif self._an_old_crash_could_leave(gap, where):
             self.explained.append(ExplainedGap(gap, CRASH))
         else:
             return (f"{where}: {gap.rows_text()} missing before row {row.seq} "
                     "(rows or a month file were removed).")
-        self._accept(row)
+        self._accept(row, where)
         return None
+
+    def _an_old_crash_could_leave(self, gap: Gap, where: str | None) -> bool:
+        """What the old crash window could lose: the newest rows of one transaction,
+        written before the outbox began, in the month file of the row before them (or at
+        the start of the next month's). A bigger gap, one at the very start of the log,
+        or one across a missing month file is rows removed, however old."""
+        return (gap.missing_to < self.inputs.crash_safe_from
+                and gap.count <= MAX_ROWS_OF_AN_OLD_TRANSACTION
+                and self.previous_where is not None
+                and _same_or_next_month(self.previous_where, where))
 
     def tail_problem(self, current_head_seq: Callable[[], int] | None) -> str | None:
         last_seq = self.expected - 1
@@ -426,7 +442,7 @@ class _Walk:
         if head_seq > last_seq:
             gap = Gap(last_seq + 1, head_seq, None, None, "the end of the log",
                       self.previous_created)
-            if head_seq < self.inputs.crash_safe_from:
+            if self._an_old_crash_could_leave(gap, self.previous_where):
                 self.explained.append(ExplainedGap(gap, CRASH))
                 return None
             return (f"The log ends at row {last_seq}, but the vault recorded row {head_seq}: "
@@ -474,6 +490,17 @@ def verify_chain(audit_files: list[tuple[str, Path]], db_key: bytes, mac_key: by
     walk.finish()
     problem = walk.tail_problem(current_head_seq)
     return ChainReport(walk.rows, months, problem, tuple(walk.explained), tuple(walk.anchored))
+
+
+def _same_or_next_month(before: str, after: str | None) -> bool:
+    """Are two places of the walk the same month file, or consecutive months' files?
+    (The outbox, which has no month, counts as the same.)"""
+    months = [re.search(r"(\d{4})-(\d{2})\.db", place or "") for place in (before, after)]
+    if months[0] is None or months[1] is None:
+        return True
+    (year, month), (next_year, next_month) = (
+        (int(found.group(1)), int(found.group(2))) for found in months)
+    return (next_year, next_month) in ((year, month), (year + (month == 12), month % 12 + 1))
 
 
 def explained_gap_sentence(explained: ExplainedGap) -> str:
