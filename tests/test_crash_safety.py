@@ -412,3 +412,11 @@ def test_old_history_removed_on_purpose_is_never_passed_off_as_a_crash(session, 
     assert result.code == 4
     assert "rows 3–25 are missing" in result.out and "removed" in result.out
     assert "older Luna" not in result.out and "Re-anchored" not in result.out
+
+
+def test_a_newest_month_emptied_to_nothing_is_refused_like_a_missing_one(session, layout):
+    month = layout.audit_months()[-1]
+    session.close()
+    layout.audit_db(month).write_bytes(b"")
+    with pytest.raises(IntegrityFailure, match="luna doctor --repair"):
+        VaultSession.open(layout, PASSPHRASE)

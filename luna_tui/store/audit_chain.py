@@ -143,7 +143,9 @@ class AuditChain:
     def _refuse_missing_head_month(self, head: AuditHead) -> None:
         """The month holding the newest rows must be there: starting it afresh would
         hide that those rows are gone (only `luna doctor` would notice)."""
-        if head.seq == 0 or self.layout.audit_db(head.month).exists():
+        path = self.layout.audit_db(head.month)
+        # Emptied to 0 bytes is as gone as deleted: the head's month held rows.
+        if head.seq == 0 or (path.exists() and path.stat().st_size > 0):
             return
         if self.accept_missing_month:
             # The file made afresh starts with what luna.db still holds of it, if anything.
