@@ -214,12 +214,13 @@ def _reanchor_explained_gaps(session: VaultSession) -> list[str]:
     that needs a backup, not a repair."""
     from luna_tui.store.audit_chain import MISSING_MONTH
 
-    report = audit_report(session)
-    gaps = [e for e in report.explained if e.gap.resume_seq is not None]
-    if report.problem or not gaps:
-        return []
-    done = []
+    done: list[str] = []
+    # The walk runs under the write lock: a second repair waits, then finds it done.
     with session.writing("repair the audit log") as tx:
+        report = audit_report(session)
+        gaps = [e for e in report.explained if e.gap.resume_seq is not None]
+        if report.problem:
+            gaps = []
         for explained in gaps:
             gap = explained.gap
             session.audit_chain.anchor(gap, explained.reason)

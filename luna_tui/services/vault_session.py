@@ -110,6 +110,9 @@ class VaultSession:
         from luna_tui.store.vault_lock import VaultLock
 
         global _open_session
+        if repairing and unlocked.read_only:  # before the missing month is made again
+            raise ReadOnlyKey(f"This vault is open with the read-only key '{unlocked.label}', "
+                              "which cannot repair it.")
         clock = clock or SystemClock()
         keys = VaultKeys.from_master_key(unlocked.master_key)
         with _open_session_lock:
@@ -272,7 +275,7 @@ class VaultSession:
             _end_transaction(txn, exc)
             raise
         _end_transaction(txn, None)
-        if recorder.events:
+        if self._chain.rows_to_copy:  # this transaction's rows, nested writes' included
             self._copy_audit_rows()
 
     def _copy_audit_rows(self) -> None:

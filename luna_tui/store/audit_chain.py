@@ -114,6 +114,7 @@ class AuditChain:
         self.missing_month: str | None = None
         self.first_row_after_missing_month: int | None = None
         self.attached_month: str | None = None
+        self.rows_to_copy = False  # appended since the last flush
         self.warnings: list[str] = []
 
     # -- the month file -----------------------------------------------------------------
@@ -199,6 +200,7 @@ class AuditChain:
                           diff_text, self.host, self.client),
             head.mac,
         )
+        self.rows_to_copy = True
         AuditOutbox.insert(
             seq=seq, month=self.attached_month, created_at=created_at, event_name=event_name,
             key_locator_hash=key_locator_hash, record_locator=record_locator, diff=diff_text,
@@ -215,6 +217,7 @@ class AuditChain:
         from luna_tui.fault_points import pause_here
 
         pause_here("audit.between-commits")
+        self.rows_to_copy = False
         columns = ", ".join(ROW_COLUMNS)
         with self.db.atomic():
             self.db.execute_sql(
@@ -383,9 +386,9 @@ class _Walk:
             return self._gap(row, where)
         return self._link(row, where)
 
-    def finish(self) -> None:
+    def finish(self) -> str | None:
         """After the last month file: the outbox rows that come next."""
-        self._from_outbox(until=None)
+        return self._from_outbox(until=None)
 
     def _from_outbox(self, until: int | None) -> str | None:
         while (until is None or self.expected < until) and self.expected in self.outbox:
@@ -489,8 +492,7 @@ def verify_chain(audit_files: list[tuple[str, Path]], db_key: bytes, mac_key: by
                 raise
             return ChainReport(walk.rows, months,
                                f"{where} can't be read with the vault's key ({exc}).")
-    walk.finish()
-    problem = walk.tail_problem(current_head_seq)
+    problem = walk.finish() or walk.tail_problem(current_head_seq)
     return ChainReport(walk.rows, months, problem, tuple(walk.explained), tuple(walk.anchored))
 
 
