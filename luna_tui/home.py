@@ -137,6 +137,30 @@ def disk_nearly_full(path: Path) -> bool:
     return free is not None and free < NEARLY_FULL_BYTES
 
 
+def no_room_to_write(path: Path) -> bool:
+    """Whether writing in `path` fails for want of room: a disk (nearly) full, or this
+    user's quota used up. SQLite says "disk I/O error" for a quota (it knows only ENOSPC
+    as full), and statvfs doesn't show a quota, so a write is the one way to tell: up to
+    NEARLY_FULL_BYTES of zeros into an unnamed file that is gone when closed. Only ever
+    asked after an error, so its few milliseconds are never on a path that works."""
+    if disk_nearly_full(path):
+        return True
+    folder = next((p for p in (path, *path.parents) if p.is_dir()), None)
+    if folder is None:
+        return False
+    import tempfile
+
+    chunk = bytes(64 * 1024)
+    try:
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            for _ in range(NEARLY_FULL_BYTES // len(chunk)):
+                os.write(probe.fileno(), chunk)
+            os.fsync(probe.fileno())  # a network disk may say so only here
+    except OSError as exc:
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return False
+
+
 def disk_full(path: Path) -> DiskFull:
     """The sentence for a full disk, saying which disk and how much is left."""
     free = free_bytes(path)

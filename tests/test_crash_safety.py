@@ -420,3 +420,16 @@ def test_a_newest_month_emptied_to_nothing_is_refused_like_a_missing_one(session
     layout.audit_db(month).write_bytes(b"")
     with pytest.raises(IntegrityFailure, match="luna doctor --repair"):
         VaultSession.open(layout, PASSPHRASE)
+
+
+def test_luna_db_and_the_audit_month_reach_the_disk_at_each_commit(session):
+    """A power cut keeps a prefix of the commits in both files only if each commit is
+    synced before the next begins (synchronous FULL = 2); with NORMAL (1) the tidied
+    outbox in luna.db could survive while the audit file's copy of its rows is lost."""
+    from luna_tui.store.models.base import database
+
+    def levels():
+        return [database.execute_sql(f"PRAGMA {schema}.synchronous").fetchone()[0]
+                for schema in ("main", "audit")]
+
+    assert session.run(levels) == [2, 2]

@@ -190,6 +190,40 @@ def test_a_verify_or_restore_with_no_room_for_its_scratch_says_so(enospc_library
     assert not [p for p in vault["backup"].parent.iterdir() if p.name.startswith(".luna-")]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["list", "add", "attach", "backup create", "doctor"])
+def test_a_used_up_quota_is_said_as_full_though_the_disk_has_room(enospc_library, vault,
+                                                                   layout, name):
+    """A quota fails a write with EDQUOT while statvfs shows the disk's free space; SQLite
+    reports it as a "disk I/O error", which must not read as damage."""
+    needed = bytes_written(enospc_library, layout.home, *operations(vault)[name])
+    for budget in (0, needed // 2):
+        args, stdin = operations(vault)[name]
+        result = run_on_a_full_disk(enospc_library, layout.home, budget, args, stdin,
+                                    LUNA_TEST_ENOSPC_QUOTA="1")
+        assert_said_as_full(result, f"{name} with a quota of {budget} bytes")
+        if budget == 0:
+            assert result.returncode == EXIT_DISK_FULL, result.stderr
+        assert_whole(layout, PASSPHRASE)
+
+
+@pytest.mark.slow
+def test_a_full_backup_folder_on_another_disk_is_said_as_full(enospc_library, vault, layout,
+                                                              tmp_path):
+    """The vault's disk has room; the backup's does not: the sentence names the backup's
+    folder, and never calls the vault damaged."""
+    elsewhere = tmp_path / "usb-stick"
+    elsewhere.mkdir()
+    for budget in (0, 40_000, 200_000):
+        result = run_on_a_full_disk(enospc_library, elsewhere, budget,
+                                    ["backup", "create", "--to", str(elsewhere)], None)
+        assert_said_as_full(result, f"a backup with {budget} bytes of room")
+        assert result.returncode == EXIT_DISK_FULL, result.stderr
+        assert str(elsewhere) in " ".join(result.stderr.split()), result.stderr
+    assert not [p for p in elsewhere.iterdir() if p.name.startswith(".")]
+    assert_whole(layout, PASSPHRASE)
+
+
 # -- a real full disk ---------------------------------------------------------------------------
 
 @pytest.fixture

@@ -32,15 +32,20 @@ def busy_timeout_seconds() -> float:
 
 # Seed 002's pragmas, plus secure_delete (deleted text is overwritten, not left in
 # free pages) and temp_store=MEMORY (sorts and temp tables never touch the disk).
+# synchronous=FULL, not NORMAL, on luna.db and the audit month: each commit is on the
+# disk before the next begins, so a power cut keeps a prefix of the writes in both files.
+# With NORMAL it could keep luna.db's later commit (the outbox tidied) and lose the
+# audit file's earlier one (the row copied), or the reverse: a gap or a row past the
+# head. Measured: saving an entry 2.5 → 3.1 ms (budget 10 ms).
 MAIN_PRAGMAS = (
     ("foreign_keys", "ON"),
     ("journal_mode", "WAL"),
-    ("synchronous", "NORMAL"),
+    ("synchronous", "FULL"),
     ("cache_size", "1000"),
     ("temp_store", "MEMORY"),
     ("secure_delete", "ON"),
 )
-ATTACHED_PRAGMAS = (("journal_mode", "WAL"), ("synchronous", "NORMAL"), ("secure_delete", "ON"))
+ATTACHED_PRAGMAS = (("journal_mode", "WAL"), ("synchronous", "FULL"), ("secure_delete", "ON"))
 
 
 def raw_key_literal(key: bytes) -> str:
