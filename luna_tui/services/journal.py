@@ -30,6 +30,7 @@ from luna_tui.services.validation import (
 )
 from luna_tui.store.models.journal import JournalEntry, JournalEntryTag, JournalFts
 from luna_tui.store.models.patients import Patient
+from luna_tui.store.weeks import monday_of
 
 JOURNAL_TYPES = ("free", "prompted", "mood_check")
 PRIVACY_LEVELS = ("private", "shared")
@@ -440,7 +441,7 @@ class Journal(DomainService):
         """(day, average mood scale, average hours slept) per day with either — or per
         week, dated by its first such day — oldest first; one pass over the covering
         index (patient, date, mood, sleep)."""
-        bucket = fn.strftime("%Y-%W", JournalEntry.entry_date) if by_week else (
+        bucket = monday_of(JournalEntry.entry_date) if by_week else (
             JournalEntry.entry_date)
         query = (JournalEntry.select(fn.MIN(JournalEntry.entry_date),
                                      fn.AVG(JournalEntry.mood_scale),
