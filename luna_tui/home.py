@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from luna_tui.errors import DiskFull, LunaError, ReadOnlyLocation, VaultCorrupt, VaultMissing
+from luna_tui.human_size import human_size
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -167,19 +168,11 @@ def disk_full(path: Path) -> DiskFull:
     if free == 0:
         where = f"no room is left on the disk holding {path}"
     elif free is not None and free < NEARLY_FULL_BYTES:
-        where = f"only {_amount(free)} is left on the disk holding {path}"
+        where = f"only {human_size(free)} is left on the disk holding {path}"
     else:  # a quota, or a disk that filled and emptied again since
         where = f"there was no room to write in {path} (or your quota there is used up)"
     return DiskFull(f"The disk is full: {where}, so Luna stopped and nothing was saved or "
                     "changed. Free some space and try again; your vault is unharmed.")
-
-
-def _amount(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KiB"
-    return f"{size / 1024 / 1024:.1f} MiB"
 
 
 def os_error_to_luna(exc: OSError, path: Path) -> LunaError:

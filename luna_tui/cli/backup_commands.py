@@ -94,7 +94,8 @@ class ProgressLine:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    from luna_tui.services.backups import Backups, human_size
+    from luna_tui.human_size import human_size
+    from luna_tui.services.backups import Backups
 
     progress = ProgressLine()
     with open_session(args, warm=BACKUP_MODULES) as session:
@@ -109,7 +110,8 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from luna_tui.services.backups import Backups, human_size
+    from luna_tui.human_size import human_size
+    from luna_tui.services.backups import Backups
 
     with open_session(args, warm=BACKUP_MODULES) as session:
         backups = Backups(session)

@@ -61,16 +61,6 @@ class Verification:
     detail: str
 
 
-def human_size(size: int) -> str:
-    """`390.0 KB`: how a backup's size is shown, in the app and on the command line."""
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
-
-
 def backup_name(moment: dt.datetime) -> str:
     return moment.astimezone().strftime("luna-%Y%m%d-%H%M%S") + SUFFIX
 

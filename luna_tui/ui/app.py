@@ -217,8 +217,8 @@ class LunaApp(App[None]):
     @work(thread=True, group="automatic-backup", exit_on_error=False)
     def _automatic_backup(self, session: VaultSession) -> None:
         """Back up when the newest backup is `backup.every_days` old; never in the way."""
+        from luna_tui.human_size import human_size
         from luna_tui.services.backup_files import automatic_plan, run_automatic_backup
-        from luna_tui.ui.screens.backups import human_size
 
         def tell(message: str, severity: str = "information") -> None:
             if self.session is session:  # not after a lock: the unlock screen shows nothing

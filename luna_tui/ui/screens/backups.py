@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 
 from luna_tui.errors import LunaError, WrongPassphrase
-from luna_tui.services.backups import human_size
+from luna_tui.human_size import human_size
 from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
