@@ -19,10 +19,10 @@ from luna_tui.errors import (
     ValidationError,
 )
 from luna_tui.services.attachments import Attachments
-from luna_tui.services.journal import MARK_END, MARK_START
 from luna_tui.services.patients import Patients
 from luna_tui.services.records import Records
 from luna_tui.services.settings import Settings
+from luna_tui.services.text_search import MARK_END, MARK_START
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store import attachment_files
 

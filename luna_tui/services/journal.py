@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from peewee import SQL, fn
 
 from luna_tui.errors import NotFound, ValidationError
 from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thread
+from luna_tui.services.text_search import MARK_END, MARK_START, fts_query, snippet_parts
 from luna_tui.services.validation import (
     choice,
     clean_tags,
@@ -40,9 +40,6 @@ EDITABLE = ("title", "content", "entry_date", "entry_time", "mood", "mood_scale"
             "sleep_hours", "emotions", "tags", "journal_type", "prompt", "privacy_level",
             "favorite", "session_id")
 
-# Snippet highlight markers: control characters no one types, turned into styling by
-# whoever shows the snippet (SearchHit.snippet_parts).
-MARK_START, MARK_END = "\x02", "\x03"
 BM25_WEIGHTS = (5.0, 1.0, 3.0)  # title, content, tags
 RANK_WINDOW = 2000  # a search ranks at most this many of the newest matches
 
@@ -139,17 +136,6 @@ class SearchHit:
         return snippet_parts(self.snippet)
 
 
-def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
-    """A search snippet as (text, is_match) pieces, for any kind of highlighting."""
-    parts = []
-    for piece in re.split(f"({MARK_START}[^{MARK_END}]*{MARK_END})", snippet):
-        if piece.startswith(MARK_START):
-            parts.append((piece.strip(MARK_START + MARK_END), True))
-        elif piece:
-            parts.append((piece, False))
-    return parts
-
-
 @dataclass
 class EntryDraft:
     """What a person fills in; everything is checked by the service."""
@@ -169,22 +155,6 @@ class EntryDraft:
     favorite: bool = False
     session_id: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
-
-
-def fts_query(text: str, *, prefix_last: bool = False) -> str | None:
-    """A safe FTS5 query from what a person typed: every word must appear; "quoted
-    words" must appear together. FTS5 operators and punctuation are taken literally,
-    so no input can be a syntax error."""
-    terms = []
-    for phrase, word in re.findall(r'"([^"]*)"|([^\s"]+)', text):
-        tokens = re.findall(r"\w+", phrase or word)
-        if tokens:
-            terms.append('"' + " ".join(tokens) + '"')
-    if not terms:
-        return None
-    if prefix_last and not text.rstrip().endswith('"'):
-        terms[-1] += "*"
-    return " ".join(terms)
 
 
 class Journal(DomainService):

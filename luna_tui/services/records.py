@@ -24,7 +24,7 @@ from luna_tui.services.base import (
     new_id,
     on_db_thread,
 )
-from luna_tui.services.journal import MARK_END, MARK_START, fts_query
+from luna_tui.services.text_search import MARK_END, MARK_START, fts_query
 from luna_tui.services.validation import (
     clean_tags,
     optional_text,

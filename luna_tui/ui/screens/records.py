@@ -52,7 +52,7 @@ def record_row(record: RecordView, snippet: Text | None = None) -> tuple[object,
 
 def snippet_text(snippet: str) -> Text:
     """A search snippet with its matched words highlighted, as the journal shows them."""
-    from luna_tui.services.journal import snippet_parts
+    from luna_tui.services.text_search import snippet_parts
     from luna_tui.ui.screens.journal import highlighted_snippet
 
     return highlighted_snippet(snippet_parts(snippet))
