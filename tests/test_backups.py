@@ -34,9 +34,9 @@ from luna_tui.errors import (
     WrongPassphrase,
 )
 from luna_tui.home import VaultLayout
-from luna_tui.services.backup_restore import restore_backup
-from luna_tui.services.backup_verify import verify_backup
-from luna_tui.services.backups import Backups
+from luna_tui.services.backups.folder import Backups
+from luna_tui.services.backups.restore import restore_backup
+from luna_tui.services.backups.verify import verify_backup
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
@@ -555,7 +555,7 @@ def test_an_interrupted_swap_is_finished_before_the_vault_opens(backup, layout):
 
 def test_verify_works_from_a_read_only_folder(backup, monkeypatch):
     from luna_tui.errors import ReadOnlyLocation
-    from luna_tui.services import backup_verify
+    from luna_tui.services.backups import verify as backup_verify
 
     real = backup_verify.ensure_private_dir
 
@@ -591,7 +591,7 @@ def test_a_quiet_vault_copies_luna_db_as_bytes_and_a_busy_one_through_the_backup
 
 def test_a_flipped_byte_in_a_large_member_is_caught_while_the_databases_are_checked(
         backup, monkeypatch):
-    from luna_tui.services import backup_verify
+    from luna_tui.services.backups import verify as backup_verify
 
     monkeypatch.setattr(backup_verify, "HASH_LATER_OVER", 0)  # every member hashed later
     assert verify_backup(backup, PASSPHRASE).ok
@@ -679,7 +679,7 @@ def test_prune_never_trades_a_good_backup_for_a_damaged_one(session, layout, clo
 
 def test_a_checksum_failure_found_late_replaces_an_earlier_verified_note(backup, layout,
                                                                         monkeypatch):
-    from luna_tui.services import backup_verify
+    from luna_tui.services.backups import verify as backup_verify
 
     assert verify_backup(backup, PASSPHRASE).ok
     monkeypatch.setattr(backup_verify, "HASH_LATER_OVER", 0)

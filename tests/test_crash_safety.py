@@ -308,8 +308,8 @@ def test_files_an_older_luna_left_unmarked_are_removed_by_repair(layout, a_recor
 # -- a killed verify's scratch ----------------------------------------------------------------
 
 def test_a_killed_verify_leaves_nothing_the_next_one_keeps(session, layout):
-    from luna_tui.services.backup_verify import verify_backup
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups.folder import Backups
+    from luna_tui.services.backups.verify import verify_backup
     from luna_tui.store import scratch_space
 
     made = Backups(session).create().path
@@ -370,7 +370,7 @@ def test_a_month_file_begun_but_never_written_is_empty_not_damaged(session, layo
 def test_tidying_up_touches_only_the_scratch_luna_names(session, layout, tmp_path):
     """A person's own `.luna-…` folder — even a whole vault — and an export's temp file
     beside a backup are never scratch."""
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups.folder import Backups
     from luna_tui.store import scratch_space
 
     folder = tmp_path / "usb"

@@ -44,7 +44,7 @@ def enospc_library(tmp_path_factory) -> Path:
 @pytest.fixture
 def vault(session, layout, tmp_path):
     """A vault with an entry, a record with a file, and a backup; closed."""
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups.folder import Backups
     from luna_tui.services.journal import EntryDraft, Journal
     from luna_tui.services.records import Records
     from luna_tui.services.settings import Settings

@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-# The exact names Luna gives its scratch (services/backups.py, store/backup_archive.py,
-# services/backup_verify.py): a person's own `.luna-…` file or folder is never touched.
+# The exact names Luna gives its scratch (services/backups/folder.py, store/backup_archive.py,
+# services/backups/verify.py): a person's own `.luna-…` file or folder is never touched.
 SCRATCH_NAMES = re.compile(
     r"\.luna-\d{8}-\d{6}(-\d+)?\.\d+-[0-9a-f]{8}\.staging"  # a backup's copies
     r"|\.luna-\d{8}-\d{6}(-\d+)?\.lunabak\.\d+-[0-9a-f]{8}\.part"  # its archive, half-written

@@ -219,7 +219,7 @@ class LunaApp(App[None]):
     def _automatic_backup(self, session: VaultSession) -> None:
         """Back up when the newest backup is `backup.every_days` old; never in the way."""
         from luna_tui.human_size import human_size
-        from luna_tui.services.backup_files import automatic_plan, run_automatic_backup
+        from luna_tui.services.backups.chores import automatic_plan, run_automatic_backup
 
         def tell(message: str, severity: str = "information") -> None:
             if self.session is session:  # not after a lock: the unlock screen shows nothing
