@@ -8,9 +8,7 @@ bm25 ranking (title weighs most, then tags, then the text) and a highlighted sni
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from peewee import SQL, fn
@@ -27,6 +25,11 @@ from luna_tui.services.validation import (
     parse_optional_number,
     parse_scale,
     parse_time,
+)
+from luna_tui.store.journal_bulk import (
+    index_new_entries,
+    index_triggers_suspended,
+    insert_entries,
 )
 from luna_tui.store.models.journal import JournalEntry, JournalEntryTag, JournalFts
 from luna_tui.store.models.patients import Patient
@@ -220,7 +223,7 @@ class Journal(DomainService):
         stamp = self.stamp()
         now = self.local_now()
         default_privacy = None
-        with self.session.writing("import entries") as tx, _index_triggers_suspended() as first:
+        with self.session.writing("import entries") as tx, index_triggers_suspended() as first:
             batch: list[dict[str, object]] = []
             for draft in drafts:
                 values = self._draft_values(draft, default_privacy)
@@ -232,44 +235,17 @@ class Journal(DomainService):
                 batch.append({"id": entry_id, "patient": patient_id, "created_at": stamp,
                               "updated_at": stamp, **values})
                 if len(batch) >= batch_size:
-                    count += self._insert_batch(batch)
+                    count += insert_entries(batch)
                     batch = []
                     if progress:
                         progress(count)
-            count += self._insert_batch(batch)
-            _index_new_entries(first)
+            count += insert_entries(batch)
+            index_new_entries(first)
             if progress:
                 progress(count)
             tx.record("journal.import", patient_id, {"entries": [None, count],
                                                      "source": [None, source]})
         return count
-
-    @staticmethod
-    def _insert_batch(batch: list[dict[str, object]]) -> int:
-        """Insert validated rows with one prepared statement (executemany).
-
-        Peewee's insert_many builds one huge statement out of a Python object per value;
-        at 100,000 entries that alone costs more than SQLite's inserts. The values are
-        already checked, so only the JSON lists need encoding.
-        """
-        if not batch:
-            return 0
-        from luna_tui.store.models.base import database
-
-        names = list(batch[0])
-        columns = [JournalEntry._meta.combined[name].column_name for name in names]
-        json_at = [i for i, name in enumerate(names) if name in ("tags", "emotions")]
-        rows = []
-        for row in batch:
-            values = list(row.values())
-            for i in json_at:
-                values[i] = json.dumps(values[i], ensure_ascii=False)
-            rows.append(values)
-        cursor = database.cursor()
-        cursor.executemany(
-            f"INSERT INTO journal_entries ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT (id) DO NOTHING", rows)
-        return cursor.rowcount
 
     # -- reading --------------------------------------------------------------------
 
@@ -497,53 +473,6 @@ class Journal(DomainService):
             "favorite": 1 if values.get("favorite") else 0,
             "session_id": values.get("session_id") or None,
         }
-
-
-_INDEX_TRIGGERS = ("journal_entries_fts_insert", "journal_entries_tags_insert")
-BULK_CACHE_KIB = -65536  # negative: KiB, i.e. 64 MiB
-
-
-@contextmanager
-def _index_triggers_suspended() -> Iterator[int]:
-    """Inside a write transaction: drop the insert triggers that index each new entry,
-    yield the first entry_no the bulk insert will use, and re-create the triggers from
-    their stored SQL. DDL is transactional, so a failure rolls the triggers back too."""
-    from luna_tui.store.models.base import database
-
-    saved = database.execute_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
-        _INDEX_TRIGGERS).fetchall()
-    normal_cache = database.execute_sql("PRAGMA cache_size").fetchone()[0]
-    if len(saved) != len(_INDEX_TRIGGERS):
-        raise RuntimeError("the journal's index triggers are missing")
-    first = (database.execute_sql("SELECT max(entry_no) FROM journal_entries").fetchone()[0]
-             or 0) + 1
-    for name, _ in saved:
-        database.execute_sql(f"DROP TRIGGER {name}")
-    # A bigger page cache for this one transaction: fewer pages spilled to the WAL and
-    # read back (each one decrypted again) while the indexes grow.
-    database.execute_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
-    try:
-        yield first
-        for _, sql in saved:
-            database.execute_sql(sql)
-    finally:
-        database.execute_sql(f"PRAGMA cache_size = {int(normal_cache)}")
-
-
-def _index_new_entries(first_entry_no: int) -> None:
-    """What the suspended triggers would have done, for all new entries at once."""
-    from luna_tui.store.models.base import database
-
-    database.execute_sql(
-        "INSERT INTO journal_fts (rowid, title, content, tags) "
-        "SELECT entry_no, title, content, tags FROM journal_entries WHERE entry_no >= ?",
-        (first_entry_no,))
-    database.execute_sql(
-        "INSERT INTO journal_entry_tags (entry_id, patient_id, tag) "
-        "SELECT DISTINCT j.id, j.patient_id, t.value FROM journal_entries AS j, "
-        "json_each(j.tags) AS t WHERE j.entry_no >= ? ORDER BY j.id",
-        (first_entry_no,))
 
 
 def _stored(value: object) -> object:
