@@ -71,3 +71,13 @@ def test_the_import_contracts_hold():
         raise AssertionError("import-linter is a test dependency: pip install -e '.[test]'")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "Contracts: 4 kept, 0 broken." in result.stdout, result.stdout
+
+
+def test_the_unlock_screen_waits_for_no_service_or_database_import(tmp_path):
+    """`luna` → the unlock screen is on the path a person waits on at every start: it
+    imports Textual and the app, but none of the services, the database or crypto."""
+    loaded = modules_after_import(
+        ["luna_tui.cli.main", "luna_tui.ui.app", "luna_tui.ui.screens.unlock"], tmp_path)
+    heavy = {"peewee", "sqlcipher3", "cryptography", "argon2", "zxcvbn", "httpx", "pypdf"}
+    assert heavy.isdisjoint(loaded), heavy & loaded
+    assert not {m for m in loaded if m.startswith(("luna_tui.services", "luna_tui.store"))}

@@ -28,7 +28,6 @@ from luna_tui import crash_report
 from luna_tui.clock import Clock, SystemClock
 from luna_tui.errors import LunaError
 from luna_tui.home import VaultLayout
-from luna_tui.services.base import runs_on_db_thread
 from luna_tui.terminal_text import terminal_text
 from luna_tui.ui import preferences
 from luna_tui.ui.backup_jobs import Activity, BackupJobs
@@ -264,7 +263,9 @@ class LunaApp(App[None]):
             raise ServiceFailed("the vault is locked")
         if fn == session.run:  # a closure for the DB thread
             fn, args = args[0], args[1:]
-        elif not runs_on_db_thread(fn):  # file or network work: a thread of its own
+        # A service method made by services.base.on_db_thread says so (read here rather
+        # than imported: the unlock screen must not wait for the services to import).
+        elif not getattr(fn, "runs_on_db_thread", False):  # file or network work
             return await asyncio.to_thread(fn, *args, **kwargs)
         # One hop: the DB thread's own future, awaited. Shielded: a screen that stops
         # waiting (closed, or superseded) must not cancel a write already handed over.
