@@ -79,13 +79,13 @@ async def fails_in_a_timer(screen: CompanionScreen) -> None:
 
 
 async def fails_on_the_db_thread(screen: CompanionScreen) -> None:
-    session, patient = screen.session, screen.luna.patient_id
+    session, patient = screen.session, screen.vault.patient_id
 
     def reading() -> dt.date:
         title = AiChat(session).list_sessions(patient)[0].title
         return dt.date.fromisoformat(title)  # "Invalid isoformat string: 'CANARY…'"
 
-    await screen.luna.call(session.run, reading)
+    await screen.vault.call(session.run, reading)
 
 
 WAYS = {

@@ -5,10 +5,11 @@ After an unlock, a backup is made in the background when the newest is older tha
 `backup.every_days` setting; a restore locks the vault, swaps its files and opens the
 restored vault (see screens/backups.py and screens/restoring.py).
 
-Services are blocking and run on the vault's DB thread; the app awaits them from a
-thread (`call`), so the event loop keeps painting. Locking switches back to the unlock
-screen, removes every place (their screens and data go), clears notifications and
-closes the vault.
+Screens reach the core through one seam, `self.vault` (ui/vault_calls.py): a service
+call goes to the vault's DB thread and its future is awaited, so the event loop keeps
+painting. Screens and workers tell the App what happened with messages (ui/messages.py),
+handled here by the `on_…` methods. Locking switches back to the unlock screen, removes
+every place (their screens and data go), clears notifications and closes the vault.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ from luna_tui.terminal_text import terminal_text
 from luna_tui.ui import preferences
 from luna_tui.ui.backup_jobs import Activity, BackupJobs
 from luna_tui.ui.draft_keeper import OpenDrafts
+from luna_tui.ui.messages import (
+    BackupProgress,
+    PatientChosen,
+    PatientRenamed,
+    RestoreAsked,
+    StillBusy,
+)
+from luna_tui.ui.vault_calls import ServiceFailed, VaultCalls
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -53,12 +62,10 @@ UNLOCKED_ACTIONS = {"go", "switch_patient", "lock", "new_entry", "search_journal
                     "log_doses", "back_up_now"}
 
 
-class ServiceFailed(Exception):
-    """A service call failed and the person has been told why (a notification)."""
-
-
 def _places() -> dict[str, Callable[[], Screen]]:
-    """The places reachable by number keys, imported only once the vault is open."""
+    """The places reachable by number keys: the registry of places, imported here on the
+    first unlock rather than at the top, so the unlock screen paints without waiting for
+    them (the unlock screen warms them while the passphrase is typed)."""
     from luna_tui.ui.screens.appointments import AppointmentsScreen
     from luna_tui.ui.screens.backups import BackupsScreen
     from luna_tui.ui.screens.companion import CompanionScreen
@@ -117,9 +124,6 @@ class LunaApp(App[None]):
         self.automatic_backups = automatic_backups
         self.backup_jobs = BackupJobs(self)
         self.open_drafts = OpenDrafts(self)  # what open forms hold, kept before any lock
-        # (folder, every_days, keep) as last read: the Backups screen shows them while a
-        # backup holds the DB thread, instead of waiting for it.
-        self.backup_settings: tuple[Path, int, int] | None = None
         self._locking: VaultSession | None = None  # locked, closing once a backup ends
         self._close_lock = asyncio.Lock()
         self.idle_check_seconds = idle_check_seconds
@@ -132,6 +136,7 @@ class LunaApp(App[None]):
         self.last_activity = self.clock.now()
         self._data_version: int | None = None
         self._prefs = preferences.load()
+        self.vault = VaultCalls(self)  # the screens' one way to the core
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
@@ -157,10 +162,10 @@ class LunaApp(App[None]):
 
     def _entry_screen(self) -> Screen:
         from luna_tui.errors import LunaError
-        from luna_tui.store.vault_swap import finish_interrupted_swap
+        from luna_tui.services.backups.interrupted_restore import finish_interrupted_restore
 
         try:
-            finish_interrupted_swap(self.layout)  # a restore killed half-way is completed
+            finish_interrupted_restore(self.layout)  # a restore killed half-way is completed
         except LunaError as error:
             self.notify(str(error), severity="error", timeout=15)
         if self.layout.exists():
@@ -227,7 +232,7 @@ class LunaApp(App[None]):
         try:
             plan = automatic_plan(session)
             if self.session is session:
-                self.backup_settings = (plan.folder, plan.every_days, plan.keep)
+                self.backup_jobs.settings = (plan.folder, plan.every_days, plan.keep)
             if not plan.due:
                 return
             self.call_from_thread(tell, "Backing up… (automatic, every "
@@ -255,39 +260,15 @@ class LunaApp(App[None]):
         if isinstance(self.screen, BackupsScreen):
             await self.refresh_current_screen()
 
+    # The seam's calls, for the App's own use (screens use self.vault).
     async def attempt(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """Run a blocking service call off the event loop; errors are the caller's to show
-        (a form shows a ValidationError under its field)."""
-        session = self.session
-        if session is None or session.closed:
-            raise ServiceFailed("the vault is locked")
-        if fn == session.run:  # a closure for the DB thread
-            fn, args = args[0], args[1:]
-        # A service method made by services.base.on_db_thread says so (read here rather
-        # than imported: the unlock screen must not wait for the services to import).
-        elif not getattr(fn, "runs_on_db_thread", False):  # file or network work
-            return await asyncio.to_thread(fn, *args, **kwargs)
-        # One hop: the DB thread's own future, awaited. Shielded: a screen that stops
-        # waiting (closed, or superseded) must not cancel a write already handed over.
-        future = session.submit(fn, *args, **kwargs)
-        return await asyncio.shield(asyncio.wrap_future(future))
+        return await self.vault.attempt(fn, *args, **kwargs)
 
     async def call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """Like attempt, but a LunaError becomes a notification with its sentence, then
-        ServiceFailed for the caller to stop on."""
-        try:
-            return await self.attempt(fn, *args, **kwargs)
-        except LunaError as error:
-            self.notify(str(error), severity="error", timeout=10)
-            raise ServiceFailed(str(error)) from error
+        return await self.vault.call(fn, *args, **kwargs)
 
     def writable(self, action: str) -> bool:
-        """False, after saying why, when the vault is open with a read-only key."""
-        if self.session is not None and self.session.read_only:
-            self.notify(f"This vault is open with the read-only key '{self.session.key.label}',"
-                        f" which cannot {action}.", severity="warning")
-            return False
-        return True
+        return self.vault.writable(action)
 
     async def set_patient(self, patient_id: str) -> None:
         from luna_tui.services.patients import Patients
@@ -302,6 +283,27 @@ class LunaApp(App[None]):
         self.patient_id = patient_id
         self.patient_name = patient.name
         await self.refresh_current_screen()
+
+    async def on_patient_chosen(self, message: PatientChosen) -> None:
+        try:
+            await self.set_patient(message.patient_id)
+        except ServiceFailed:
+            return  # said
+        if message.name:
+            self.notify(f"Now showing {message.name}.")
+
+    def on_patient_renamed(self, message: PatientRenamed) -> None:
+        if message.patient_id == self.patient_id:
+            self.patient_name = message.name
+
+    async def on_restore_asked(self, message: RestoreAsked) -> None:
+        await self.restore(message.path, message.secret)
+
+    def on_still_busy(self, _: StillBusy) -> None:
+        self.last_activity = self.clock.now()
+
+    def on_backup_progress(self, message: BackupProgress) -> None:
+        self.backup_activity = message.activity
 
     async def refresh_current_screen(self) -> None:
         refresh = getattr(self.screen, "refresh_data", None)
@@ -332,7 +334,7 @@ class LunaApp(App[None]):
         if session is None:
             return
         self.patient_id, self.patient_name, self.read_only = None, "", False
-        self.backup_settings = None
+        self.backup_jobs.settings = None
         self.clear_notifications()
         # Before the forms go: what they hold is offered at the next unlock. A draft that
         # can't be kept is said over the unlock screen; the vault locks all the same.

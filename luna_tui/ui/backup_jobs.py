@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from luna_tui.ui.messages import BackupProgress
 
 if TYPE_CHECKING:
     from luna_tui.ui.app import LunaApp
@@ -27,9 +30,16 @@ class Activity:
 class BackupJobs:
     def __init__(self, app: LunaApp) -> None:
         self.app = app
+        # (folder, every_days, keep) as last read: the Backups screen shows them while a
+        # backup holds the DB thread, instead of waiting for it.
+        self.settings: tuple[Path, int, int] | None = None
         self._idle = threading.Event()
         self._idle.set()
         self._shown = (-1, "")
+
+    @property
+    def activity(self) -> Activity | None:
+        return self.app.backup_activity
 
     @property
     def busy(self) -> bool:
@@ -55,26 +65,17 @@ class BackupJobs:
         if shown == self._shown:
             return
         self._shown = shown
-        self._call(self._set_progress, done, step)
-
-    def _set_progress(self, done: float, step: str) -> None:
         current = self.app.backup_activity
         if current is not None:
-            self.app.backup_activity = Activity(current.what, done, step)
+            self.app.post_message(BackupProgress(Activity(current.what, done, step)))
 
     def end(self) -> None:
         """From the worker thread, last: the operation is over, however it ended."""
         self._idle.set()
-        self._call(setattr, self.app, "backup_activity", None)
+        self.app.post_message(BackupProgress(None))
 
     async def wait(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """On the event loop: until no operation is under way (or the timeout). Not
         asyncio.timeout: the waiting is done by a thread, which must end by itself."""
         if self.busy:
             await asyncio.to_thread(self._idle.wait, timeout)
-
-    def _call(self, callback, *args) -> None:  # noqa: ANN001
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:
-            pass  # the app has stopped: nothing left to show it on

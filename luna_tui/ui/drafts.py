@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.vault_calls import ServiceFailed
 
 if TYPE_CHECKING:
     from luna_tui.services.drafts import DraftView
@@ -80,7 +80,7 @@ async def offer_drafts(luna: LunaApp) -> None:
         if draft is not None:
             await resume_draft(luna, draft)
 
-    await luna.push_screen(DraftsDialog(drafts), chosen)
+    await luna.push_screen(DraftsDialog(drafts, describe), chosen)
 
 
 async def resume_draft(luna: LunaApp, draft: DraftView) -> None:
@@ -100,7 +100,7 @@ async def resume_draft(luna: LunaApp, draft: DraftView) -> None:
         if draft.patient_id and draft.patient_id != luna.patient_id:
             await luna.set_patient(draft.patient_id)
         await luna.switch_mode(form.place)
-        screen = await form.screen_class().from_draft(luna, draft)
+        screen = await form.screen_class().from_draft(luna.vault, draft)
     except ServiceFailed:
         return  # said; the draft stays for the next unlock
     screen.resume_draft(draft)

@@ -20,7 +20,7 @@ from luna_tui.ui.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from luna_tui.services.appointments import AppointmentView
     from luna_tui.services.drafts import DraftView
-    from luna_tui.ui.app import LunaApp
+    from luna_tui.ui.vault_calls import VaultCalls
 
 TYPE_CHOICES = [("routine", "routine"), ("follow-up", "follow_up"),
                 ("specialist", "specialist"), ("emergency", "emergency"), ("other", "other")]
@@ -48,14 +48,14 @@ class AppointmentFormScreen(FormScreen["AppointmentView"]):
         self.follow_up_of = follow_up_of
 
     @classmethod
-    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> AppointmentFormScreen:
+    async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> AppointmentFormScreen:
         from luna_tui.services.appointments import Appointments
 
-        get = Appointments(luna.session).get
-        appointment = await item_or_none(luna, get, draft.item_id, "appointment")
+        get = Appointments(vault.open_session).get
+        appointment = await item_or_none(vault, get, draft.item_id, "appointment")
         follow_up_of = None
         if appointment is None and draft.context.get("follow_up_of"):
-            follow_up_of = await item_or_none(luna, get, draft.context["follow_up_of"],
+            follow_up_of = await item_or_none(vault, get, draft.context["follow_up_of"],
                                               "appointment")
         return cls(appointment, completing=bool(appointment and draft.context.get(
             "completing")), follow_up_of=follow_up_of)
@@ -152,12 +152,12 @@ class AppointmentFormScreen(FormScreen["AppointmentView"]):
 
         service = Appointments(self.session)
         if self.appointment is not None:
-            return await self.luna.attempt(service.update, self.appointment.id, **values)
+            return await self.vault.attempt(service.update, self.appointment.id, **values)
         day = values.pop("appointment_date")
         if self.follow_up_of is not None:
-            return await self.luna.attempt(service.create_follow_up, self.follow_up_of.id,
+            return await self.vault.attempt(service.create_follow_up, self.follow_up_of.id,
                                            day, **values)
-        return await self.luna.attempt(service.create, self.luna.patient_id, day, **values)
+        return await self.vault.attempt(service.create, self.vault.patient_id, day, **values)
 
     def saved_message(self, saved: AppointmentView) -> str:
         who = f" with {saved.provider_name}" if saved.provider_name else ""

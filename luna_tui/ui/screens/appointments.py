@@ -14,9 +14,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Label, Static
 
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -99,7 +99,7 @@ class AppointmentsScreen(PlaceScreen):
         table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS and self.luna.read_only:
+        if action in WRITE_ACTIONS and self.vault.read_only:
             return None
         return True
 
@@ -112,11 +112,11 @@ class AppointmentsScreen(PlaceScreen):
         return service.past if self.showing_past else service.upcoming
 
     async def refresh_data(self) -> None:
-        patient = self.luna.patient_id
+        patient = self.vault.patient_id
         if patient is None:
             return
         try:
-            page = await self.luna.call(self._lister(), patient, limit=PAGE_SIZE)
+            page = await self.vault.call(self._lister(), patient, limit=PAGE_SIZE)
         except ServiceFailed:
             return
         table = self.query_one("#appointments", DataTable)
@@ -143,7 +143,7 @@ class AppointmentsScreen(PlaceScreen):
             return
         self.loading_more = True
         try:
-            page = await self.luna.call(self._lister(), self.luna.patient_id, limit=PAGE_SIZE,
+            page = await self.vault.call(self._lister(), self.vault.patient_id, limit=PAGE_SIZE,
                                         after=self.next_cursor)
             self._add(page.appointments)
             self.next_cursor = page.next_cursor
@@ -186,7 +186,7 @@ class AppointmentsScreen(PlaceScreen):
             body.update(Text("Nothing to show.", style="dim"))
             return
         try:
-            follow_ups = await self.luna.call(Appointments(self.session).follow_ups,
+            follow_ups = await self.vault.call(Appointments(self.session).follow_ups,
                                               appointment.id)
         except ServiceFailed:
             return
@@ -207,14 +207,14 @@ class AppointmentsScreen(PlaceScreen):
     async def action_new(self) -> None:
         from luna_tui.ui.screens.appointment_form import AppointmentFormScreen
 
-        if self.luna.writable("add an appointment"):
+        if self.vault.writable("add an appointment"):
             await self.app.push_screen(AppointmentFormScreen(None), self._after_form(None))
 
     async def action_edit(self, *, completing: bool = False) -> None:
         from luna_tui.ui.screens.appointment_form import AppointmentFormScreen
 
         appointment = self._selected()
-        if appointment is not None and self.luna.writable("change an appointment"):
+        if appointment is not None and self.vault.writable("change an appointment"):
             await self.app.push_screen(AppointmentFormScreen(appointment, completing=completing),
                                        self._after_form(appointment))
 
@@ -225,7 +225,7 @@ class AppointmentsScreen(PlaceScreen):
         from luna_tui.ui.screens.appointment_form import AppointmentFormScreen
 
         appointment = self._selected()
-        if appointment is not None and self.luna.writable("book a follow-up"):
+        if appointment is not None and self.vault.writable("book a follow-up"):
             await self.app.push_screen(AppointmentFormScreen(None, follow_up_of=appointment),
                                        self._after_form(None))
 
@@ -259,14 +259,14 @@ class AppointmentsScreen(PlaceScreen):
         from luna_tui.ui.screens.dialogs import ConfirmDialog
 
         appointment = self._selected()
-        if appointment is None or not self.luna.writable("delete an appointment"):
+        if appointment is None or not self.vault.writable("delete an appointment"):
             return
 
         async def answered(yes: bool | None) -> None:
             if not yes:
                 return
             try:
-                await self.luna.call(Appointments(self.session).delete, appointment.id)
+                await self.vault.call(Appointments(self.session).delete, appointment.id)
             except ServiceFailed:
                 return
             self.notify("Appointment deleted.")

@@ -21,20 +21,20 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.messages import WorkProgress
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.path_input import PathInput
 from luna_tui.ui.widgets.progress_row import ProgressRow
 
 if TYPE_CHECKING:
     from luna_tui.services.records import AttachmentView, RecordView
-    from luna_tui.ui.app import LunaApp
     from luna_tui.ui.attaching import Outcome
 
 START = "~/"
 
 
-class AttachFilesScreen(ModalScreen["list[AttachmentView]"]):
+class AttachFilesScreen(UsesVault, ModalScreen["list[AttachmentView]"]):
     BINDINGS = [
         Binding("escape", "leave", "Done", id="attach.leave"),
         Binding("down", "move(1)", "Next match", id="attach.down", show=False),
@@ -46,10 +46,6 @@ class AttachFilesScreen(ModalScreen["list[AttachmentView]"]):
         self.record = record
         self.attached: list[AttachmentView] = []
         self.busy = False
-
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="attach-dialog"):
@@ -69,7 +65,7 @@ class AttachFilesScreen(ModalScreen["list[AttachmentView]"]):
         self.query_one("#attach-path", Input).focus()
         self.list_matches(START)
         try:
-            limit = await self.luna.call(Attachments(self.luna.session).max_size)
+            limit = await self.vault.call(Attachments(self.vault.session).max_size)
         except ServiceFailed:
             return
         megabytes = f"{limit // 1_000_000} MB" if limit % 1_000_000 == 0 else f"{limit:,} bytes"
@@ -141,21 +137,25 @@ class AttachFilesScreen(ModalScreen["list[AttachmentView]"]):
 
     # -- attaching ----------------------------------------------------------------------------
 
+    def on_work_progress(self, message: WorkProgress) -> None:
+        """How far attaching has come (from the encrypting thread)."""
+        self.query_one("#attach-progress", ProgressRow).show(message.what, message.done)
+
     @work(group="attach", exit_on_error=False)  # never exclusive: that would cancel a run
     async def attach(self, paths: list[str]) -> None:
         from luna_tui.ui.attaching import attach_files, tell
 
-        if self.busy or not self.luna.writable("attach files"):
+        if self.busy or not self.vault.writable("attach files"):
             return
         self.busy = True
         progress = self.query_one("#attach-progress", ProgressRow)
         try:
-            outcome = await attach_files(self.luna, self.record.id, paths, progress.show)
+            outcome = await attach_files(self.vault, self.record.id, paths, self)
         finally:
             self.busy = False
             progress.hide()
         self.attached.extend(outcome.attached)
-        tell(self.luna, outcome)
+        tell(self.vault, outcome)
         if not outcome.failed:
             self.dismiss(self.attached)
             return

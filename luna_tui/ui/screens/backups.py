@@ -21,9 +21,10 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 
 from luna_tui.errors import LunaError, WrongPassphrase
 from luna_tui.human_size import human_size
-from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.messages import RestoreAsked
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -161,7 +162,7 @@ class BackupsScreen(PlaceScreen):
         self.watch(self.app, "backup_activity", self._show_activity)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS and self.luna.read_only:
+        if action in WRITE_ACTIONS and self.vault.read_only:
             return None  # shown, greyed: the key's rights forbid it
         return True
 
@@ -171,10 +172,10 @@ class BackupsScreen(PlaceScreen):
         from luna_tui.services.backups.folder import Backups
         from luna_tui.services.settings import Settings
 
-        session, app = self.session, self.luna
+        session, jobs = self.session, self.vault.backups
         # While a backup copies the vault it holds the DB thread: the settings as last
         # read will do, so the screen opens at once.
-        known = app.backup_settings if app.backup_jobs.busy else None
+        known = jobs.settings if jobs.busy else None
 
         def gather() -> tuple:
             # Off the DB thread: listing reads every file's manifest.
@@ -188,16 +189,16 @@ class BackupsScreen(PlaceScreen):
             return folder, backups.list(folder), every_days, keep, kept
 
         try:
-            folder, found, every_days, keep, kept = await app.call(gather)
+            folder, found, every_days, keep, kept = await self.vault.call(gather)
         except ServiceFailed:
             return
-        app.backup_settings = (folder, every_days, keep)
+        jobs.settings = (folder, every_days, keep)
         self.query_one("#backups-hint", Label).update(hint_sentence(kept))
         self.folder = folder
         self.query_one("#backups-folder", Label).update(
             plain(f"Folder {folder} · {schedule_sentence(every_days, keep)}"))
         self.query_one("#backups-status", Label).update(
-            status_sentence(found, self.luna.clock.now(), self.luna.read_only))
+            status_sentence(found, self.vault.clock.now(), self.vault.read_only))
         self._fill(found)
 
     def _fill(self, found: list[BackupInfo], highlight: Path | None = None) -> None:
@@ -234,7 +235,7 @@ class BackupsScreen(PlaceScreen):
         """Run `callback` on the event loop, unless the vault was locked meanwhile (the
         screen is gone then, and nothing of the vault may show)."""
         def guarded():  # noqa: ANN202
-            if session is not None and self.luna.session is not session:
+            if session is not None and self.vault.session is not session:
                 return None
             return callback(*args)
 
@@ -244,9 +245,9 @@ class BackupsScreen(PlaceScreen):
             pass  # the app has stopped
 
     def _busy(self) -> bool:
-        jobs = self.luna.backup_jobs
+        jobs = self.vault.backups
         if jobs.busy:
-            activity = self.luna.backup_activity
+            activity = self.vault.backups.activity
             doing = activity.what if activity else "Another backup operation"
             self.notify(f"{doing} is under way; wait for it to finish.", severity="warning")
             return True
@@ -255,14 +256,14 @@ class BackupsScreen(PlaceScreen):
     # -- b: back up now ------------------------------------------------------------------
 
     def action_back_up(self) -> None:
-        if self.luna.backup_jobs.begin("Backing up"):
+        if self.vault.backups.begin("Backing up"):
             self._back_up(self.session, self.folder)
 
     @work(thread=True, group="backups", exit_on_error=False)
     def _back_up(self, session: VaultSession, folder: Path | None) -> None:
         from luna_tui.services.backups.folder import Backups
 
-        jobs = self.luna.backup_jobs
+        jobs = self.vault.backups
         try:
             info = Backups(session).create(folder, jobs.progress)
         except LunaError as error:
@@ -305,7 +306,7 @@ class BackupsScreen(PlaceScreen):
             lines.insert(1, "It is a backup of another vault.")
 
         def answered(secret: str | None) -> None:
-            if secret and self.luna.backup_jobs.begin(f"Verifying {info.path.name}"):
+            if secret and self.vault.backups.begin(f"Verifying {info.path.name}"):
                 self._verify(info, secret, self.session, restore_after=False)
 
         await self.app.push_screen(BackupPassphraseDialog(
@@ -316,10 +317,10 @@ class BackupsScreen(PlaceScreen):
                 restore_after: bool) -> None:
         from luna_tui.services.backups.verify import verify_backup
 
-        jobs = self.luna.backup_jobs
+        jobs = self.vault.backups
         report = None
         try:
-            report = verify_backup(info.path, secret, clock=self.luna.clock,
+            report = verify_backup(info.path, secret, clock=self.vault.clock,
                                    progress=jobs.progress)
         except WrongPassphrase:
             self._from_thread(session, self._failed, (
@@ -336,8 +337,7 @@ class BackupsScreen(PlaceScreen):
             jobs.end()
         if report is not None and report.ok and restore_after:
             # After end(): the restore locks the vault, which waits for operations to end.
-            self._from_thread(session, self.app.call_later, self.luna.restore, info.path,
-                              secret)
+            self._from_thread(session, self.post_message, RestoreAsked(info.path, secret))
 
     async def _verified(self, report: VerifyReport, restore_after: bool) -> None:
         name = report.path.name
@@ -359,7 +359,7 @@ class BackupsScreen(PlaceScreen):
         if info is None:
             self.notify("There is no backup to restore yet.")
             return
-        if not self.luna.writable("restore a backup"):
+        if not self.vault.writable("restore a backup"):
             return
         if info.problem:
             self._failed(f"{info.path.name} can't be restored: {info.problem}")
@@ -386,7 +386,7 @@ class BackupsScreen(PlaceScreen):
         ]
 
         def answered(secret: str | None) -> None:
-            if secret and self.luna.backup_jobs.begin(f"Checking {info.path.name}"):
+            if secret and self.vault.backups.begin(f"Checking {info.path.name}"):
                 self._verify(info, secret, self.session, restore_after=True)
 
         await self.app.push_screen(BackupPassphraseDialog(
@@ -402,7 +402,7 @@ class BackupsScreen(PlaceScreen):
         if info is None:
             self.notify("There is no backup to delete.")
             return
-        if not self.luna.writable("delete a backup") or self._busy():
+        if not self.vault.writable("delete a backup") or self._busy():
             return
         mine = [b for b in self.backups.values() if b.same_vault and not b.problem]
         detail = f"{info.path.name} ({human_size(info.size)}) is deleted from {info.path.parent}."
@@ -424,7 +424,7 @@ class BackupsScreen(PlaceScreen):
         from luna_tui.services.backups.chores import delete_backup
 
         try:
-            await self.luna.call(delete_backup, self.session, info.path)
+            await self.vault.call(delete_backup, self.session, info.path)
         except ServiceFailed:
             return
         self.notify(f"Backup {info.path.name} deleted.")

@@ -15,13 +15,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
 from luna_tui.errors import LunaError
-from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.field import Field, clear_errors, show_field_error
 
 if TYPE_CHECKING:
     from luna_tui.services.appointments import AppointmentView
     from luna_tui.services.calendar_export import CalendarFile
-    from luna_tui.ui.app import LunaApp
 
 
 def default_path(appointment: AppointmentView | None) -> str:
@@ -30,7 +29,7 @@ def default_path(appointment: AppointmentView | None) -> str:
     return str(Path("~") / name)
 
 
-class CalendarExportDialog(ModalScreen[int | None]):
+class CalendarExportDialog(UsesVault, ModalScreen[int | None]):
     """Dismisses with how many appointments were written, or None."""
 
     BINDINGS = [
@@ -43,9 +42,6 @@ class CalendarExportDialog(ModalScreen[int | None]):
         self.appointment = appointment
         self.upcoming = upcoming
 
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         one = self.appointment
@@ -93,7 +89,7 @@ class CalendarExportDialog(ModalScreen[int | None]):
         if target.is_dir():
             target = target / Path(default_path(chosen)).name
         try:
-            written = await self.luna.attempt(self._write, target, chosen)
+            written = await self.vault.attempt(self._write, target, chosen)
         except (LunaError, ServiceFailed) as error:
             show_field_error(self, "path", str(error))
             return
@@ -111,12 +107,12 @@ class CalendarExportDialog(ModalScreen[int | None]):
         from luna_tui.services.calendar_export import CalendarExport
         from luna_tui.services.export_files import private_output
 
-        session = self.luna.session
+        session = self.vault.session
         if session is None:
             raise LunaError("The vault is locked.")
         export = CalendarExport(session)
         calendar = (export.one(chosen.id) if chosen is not None
-                    else export.upcoming(self.luna.patient_id))
+                    else export.upcoming(self.vault.patient_id))
         if calendar.count == 0:
             raise LunaError("There are no appointments from today on to export.")
         with private_output(str(target), binary=True) as out:

@@ -42,9 +42,9 @@ from textual.widgets import (
 from luna_tui.errors import AiError, AiTimeout, AiUnreachable, LunaError
 from luna_tui.services.ai_chat import PIN_CATEGORIES, SESSION_TYPES, URGENCIES, AiChat
 from luna_tui.terminal_text import terminal_text
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
         UsagePeriod,
     )
     from luna_tui.services.vault_session import VaultSession
-    from luna_tui.ui.app import LunaApp
 
 WRITE_ACTIONS = {"new", "rename", "delete", "toggle_saved", "pin", "to_journal", "send",
                  "resend"}
@@ -236,7 +235,7 @@ class CompanionScreen(PlaceScreen):
             return self.streaming is not None
         if action == "leave_field":
             return isinstance(self.focused, Input)
-        if action in WRITE_ACTIONS and self.luna.read_only:
+        if action in WRITE_ACTIONS and self.vault.read_only:
             return None  # shown, greyed: the key's rights forbid it
         return True
 
@@ -253,7 +252,7 @@ class CompanionScreen(PlaceScreen):
     async def refresh_data(self) -> None:
         if self.streaming is not None:
             return  # the reply is being written into the chat; it reloads when done
-        patient, session, search = self.luna.patient_id, self.session, self.search
+        patient, session, search = self.vault.patient_id, self.session, self.search
         if patient is None:
             return
 
@@ -262,7 +261,7 @@ class CompanionScreen(PlaceScreen):
             return chat.list_sessions(patient, search=search), chat.usage()
 
         try:
-            found, usage = await self.luna.call(session.run, gather)
+            found, usage = await self.vault.call(session.run, gather)
         except ServiceFailed:
             return
         self.query_one("#ai-usage", Label).update(usage_line(usage))
@@ -297,7 +296,7 @@ class CompanionScreen(PlaceScreen):
         title.update(plain(f"{chat.title}  ·  {chat.persona_name or 'no persona'} · "
                            f"{TYPE_LABELS.get(chat.session_type, chat.session_type)}{saved}"))
         try:
-            messages = await self.luna.call(self.chat.messages, chat.id)
+            messages = await self.vault.call(self.chat.messages, chat.id)
         except ServiceFailed:
             return
         await log.mount_all([ChatMessage(m.role, m.content, message=m) for m in messages
@@ -367,7 +366,7 @@ class CompanionScreen(PlaceScreen):
         await self.action_send()
 
     async def action_send(self) -> None:
-        if not self.luna.writable("chat with the companion"):
+        if not self.vault.writable("chat with the companion"):
             return
         if self.streaming is not None:
             self.notify("The companion is still answering; Escape stops it.")
@@ -397,7 +396,7 @@ class CompanionScreen(PlaceScreen):
 
     async def action_resend(self) -> None:
         """Send the session's unanswered question again (after a failure or a stop)."""
-        if not self.luna.writable("chat with the companion"):
+        if not self.vault.writable("chat with the companion"):
             return
         if self.streaming is not None:
             self.notify("The companion is still answering; Escape stops it.")
@@ -406,7 +405,7 @@ class CompanionScreen(PlaceScreen):
         if chat is None:
             return
         try:
-            question = await self.luna.call(self.chat.last_unanswered, chat.id)
+            question = await self.vault.call(self.chat.last_unanswered, chat.id)
         except ServiceFailed:
             return
         if question is None:
@@ -455,7 +454,7 @@ class CompanionScreen(PlaceScreen):
         """Run `callback` on the event loop, unless the vault was locked meanwhile (the
         screen is gone then, and nothing of the vault may show)."""
         async def guarded() -> None:
-            if self.luna.session is not session or not self.is_attached:
+            if self.vault.session is not session or not self.is_attached:
                 return
             await callback(*args)
 
@@ -483,7 +482,7 @@ class CompanionScreen(PlaceScreen):
     async def _send_failed(self, session_id: str, error: Exception) -> None:
         self._done_streaming()
         try:  # the message was saved before the model was asked
-            kept = await self.luna.call(self.chat.messages, session_id, limit=1)
+            kept = await self.vault.call(self.chat.messages, session_id, limit=1)
         except ServiceFailed:
             kept = []
         if kept and kept[-1].role == "user":
@@ -507,11 +506,11 @@ class CompanionScreen(PlaceScreen):
 
     async def _create_session(self, persona_id: str | None, session_type: str,
                               title: str | None) -> bool:
-        patient = self.luna.patient_id
+        patient = self.vault.patient_id
         if patient is None:
             return False
         try:
-            made = await self.luna.call(self.chat.create_session, patient, persona_id,
+            made = await self.vault.call(self.chat.create_session, patient, persona_id,
                                         session_type=session_type, title=title)
         except ServiceFailed:
             return False
@@ -522,10 +521,10 @@ class CompanionScreen(PlaceScreen):
         return True
 
     async def action_new(self) -> None:
-        if not self.luna.writable("start a session"):
+        if not self.vault.writable("start a session"):
             return
         try:
-            personas = await self.luna.call(self.chat.personas)
+            personas = await self.vault.call(self.chat.personas)
         except ServiceFailed:
             return
 
@@ -543,13 +542,13 @@ class CompanionScreen(PlaceScreen):
 
     async def action_rename(self) -> None:
         chat = self._current()
-        if chat is None or not self.luna.writable("rename a session"):
+        if chat is None or not self.vault.writable("rename a session"):
             return
 
         async def renamed(title: str | None) -> None:
             if title:
                 try:
-                    await self.luna.call(self.chat.rename, chat.id, title)
+                    await self.vault.call(self.chat.rename, chat.id, title)
                 except ServiceFailed:
                     return
                 await self.refresh_data()
@@ -558,10 +557,10 @@ class CompanionScreen(PlaceScreen):
 
     async def action_toggle_saved(self) -> None:
         chat = self._current()
-        if chat is None or not self.luna.writable("save a session"):
+        if chat is None or not self.vault.writable("save a session"):
             return
         try:
-            await self.luna.call(self.chat.set_saved, chat.id, not chat.saved)
+            await self.vault.call(self.chat.set_saved, chat.id, not chat.saved)
         except ServiceFailed:
             return
         self.notify("Saved: it stays at the top of the list." if not chat.saved
@@ -572,7 +571,7 @@ class CompanionScreen(PlaceScreen):
         from luna_tui.ui.screens.dialogs import ConfirmDialog
 
         chat = self._current()
-        if chat is None or not self.luna.writable("delete a session"):
+        if chat is None or not self.vault.writable("delete a session"):
             return
         if self.streaming is not None:
             self.notify("The companion is still answering; Escape stops it first.")
@@ -582,7 +581,7 @@ class CompanionScreen(PlaceScreen):
             if not yes:
                 return
             try:
-                await self.luna.call(self.chat.delete_session, chat.id)
+                await self.vault.call(self.chat.delete_session, chat.id)
             except ServiceFailed:
                 return
             self.session_id = None
@@ -596,7 +595,7 @@ class CompanionScreen(PlaceScreen):
 
     async def action_personas(self) -> None:
         try:
-            personas = await self.luna.call(self.chat.personas)
+            personas = await self.vault.call(self.chat.personas)
         except ServiceFailed:
             return
         await self.app.push_screen(PersonasDialog(personas), self._after_personas)
@@ -622,7 +621,7 @@ class CompanionScreen(PlaceScreen):
 
     async def action_pin(self) -> None:
         message = self._chosen("pin")
-        if message is None or not self.luna.writable("pin a message"):
+        if message is None or not self.vault.writable("pin a message"):
             return
 
         async def pinned(answer: tuple[str, str, str] | None) -> None:
@@ -630,7 +629,7 @@ class CompanionScreen(PlaceScreen):
                 return
             category, importance, urgency = answer
             try:
-                await self.luna.call(self.chat.pin, message.id, category, importance, urgency)
+                await self.vault.call(self.chat.pin, message.id, category, importance, urgency)
             except ServiceFailed:
                 return
             self.notify(f"Pinned as {category}: the companion keeps it in mind in every "
@@ -640,10 +639,10 @@ class CompanionScreen(PlaceScreen):
 
     async def action_to_journal(self) -> None:
         message = self._chosen("save", reply_only=True)
-        if message is None or not self.luna.writable("write an entry"):
+        if message is None or not self.vault.writable("write an entry"):
             return
         try:
-            entry = await self.luna.call(self.chat.save_reply_to_journal, message.id)
+            entry = await self.vault.call(self.chat.save_reply_to_journal, message.id)
         except ServiceFailed:
             return
         self.notify(f"Saved to the journal as '{entry.title}', linked to this session.")
@@ -663,7 +662,7 @@ class CompanionScreen(PlaceScreen):
             self.notify("Start a session first (n, or type a question and press Enter).")
             return
         try:
-            preview = await self.luna.call(self.chat.preview, chat.id, question)
+            preview = await self.vault.call(self.chat.preview, chat.id, question)
         except ServiceFailed:
             return
         await self.app.push_screen(PreviewScreen(preview))
@@ -809,7 +808,7 @@ class PinDialog(ModalScreen[tuple[str, str, str] | None]):
         self.dismiss(None)
 
 
-class PersonasDialog(ModalScreen[None]):
+class PersonasDialog(UsesVault, ModalScreen[None]):
     """Who can answer: each persona, what it is for and what it may read. n adds one,
     e or Enter edits the highlighted one, x deletes it; Escape closes."""
 
@@ -828,10 +827,6 @@ class PersonasDialog(ModalScreen[None]):
     def __init__(self, personas: list[PersonaView]) -> None:
         super().__init__()
         self.personas = personas
-
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -882,7 +877,7 @@ class PersonasDialog(ModalScreen[None]):
 
     async def _reload(self, keep: str | None) -> None:
         try:
-            self.personas = await self.luna.call(AiChat(self.luna.session).personas)
+            self.personas = await self.vault.call(AiChat(self.vault.session).personas)
         except ServiceFailed:
             return
         self._fill(keep)
@@ -899,7 +894,7 @@ class PersonasDialog(ModalScreen[None]):
     async def _open_form(self, persona: PersonaView | None) -> None:
         from luna_tui.ui.screens.persona_form import PersonaFormScreen
 
-        if not self.luna.writable("create a persona" if persona is None else "edit a persona"):
+        if not self.vault.writable("create a persona" if persona is None else "edit a persona"):
             return
 
         async def saved(made: PersonaView | None) -> None:
@@ -912,7 +907,7 @@ class PersonasDialog(ModalScreen[None]):
         from luna_tui.ui.screens.dialogs import ConfirmDialog
 
         persona = self._highlighted()
-        if persona is None or not self.luna.writable("delete a persona"):
+        if persona is None or not self.vault.writable("delete a persona"):
             return
         if persona.builtin:
             self.notify(f"'{persona.name}' is built in: it can be edited but not deleted.",
@@ -923,7 +918,7 @@ class PersonasDialog(ModalScreen[None]):
             if not yes:
                 return
             try:
-                await self.luna.call(AiChat(self.luna.session).delete_persona, persona.id)
+                await self.vault.call(AiChat(self.vault.session).delete_persona, persona.id)
             except ServiceFailed:
                 return
             self.notify(f"Persona '{persona.name}' deleted.")

@@ -14,9 +14,9 @@ from textual.widgets import Footer, Label, Sparkline, Static
 
 from luna_tui.services.read_models.dashboard import MOOD_DAYS, Dashboard
 from luna_tui.terminal_text import terminal_text
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.top_bar import TopBar
 
 LATEST_VITALS = 4
@@ -81,14 +81,13 @@ class DashboardScreen(PlaceScreen):
         await self.refresh_data()
 
     async def refresh_data(self) -> None:
-        app = self.luna
-        patient = app.patient_id
+        patient = self.vault.patient_id
         if patient is None:
             return
-        today = app.clock.now().astimezone().date()
+        today = self.vault.clock.now().astimezone().date()
         self.query_one("#today", Label).update(today.strftime("%A %-d %B %Y"))
         try:
-            view = await app.call(Dashboard(self.session).today, patient, today)
+            view = await self.vault.call(Dashboard(self.session).today, patient, today)
         except ServiceFailed:
             return
         self._show_vitals(view.vitals, today)

@@ -16,12 +16,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, SelectionList
 from textual.widgets.selection_list import Selection
 
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 
 if TYPE_CHECKING:
     from luna_tui.services.medications import DoseSlot
-    from luna_tui.ui.app import LunaApp
 
 
 def slot_label(slot: DoseSlot) -> Text:
@@ -37,7 +36,7 @@ def is_due(slot: DoseSlot, now: dt.datetime) -> bool:
     return slot.dose is None and slot.scheduled_at <= now.strftime("%Y-%m-%dT%H:%M")
 
 
-class DoseSheet(ModalScreen[int | None]):
+class DoseSheet(UsesVault, ModalScreen[int | None]):
     """Dismisses with how many doses were logged (None when closed without logging)."""
 
     DEFAULT_CSS = """
@@ -57,9 +56,6 @@ class DoseSheet(ModalScreen[int | None]):
         super().__init__()
         self.slots, self.now = slots, now
 
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -91,12 +87,12 @@ class DoseSheet(ModalScreen[int | None]):
         chosen = [self.slots[i] for i in picked]
         if not chosen:
             return
-        session = self.luna.session
+        session = self.vault.session
         if session is None:
             return
         pairs = [(slot.medication.id, slot.scheduled_at) for slot in chosen]
         try:
-            await self.luna.call(Medications(session).log_doses, pairs, status)
+            await self.vault.call(Medications(session).log_doses, pairs, status)
         except ServiceFailed:
             return
         count = len(pairs)

@@ -13,12 +13,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList
 from textual.widgets.option_list import Option
 
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from luna_tui.services.drafts import DraftView
-    from luna_tui.ui.app import LunaApp
 
 PREVIEW_FIELDS = ("title", "name", "content", "provider_name", "reason", "value", "notes",
                   "text", "description", "system_prompt")
@@ -41,7 +42,7 @@ def when(timestamp: str) -> str:
     return parse_utc_timestamp(timestamp).astimezone().strftime("%d %b %H:%M")
 
 
-class DraftsDialog(ModalScreen["DraftView | None"]):
+class DraftsDialog(UsesVault, ModalScreen["DraftView | None"]):
     """Drafts left by a lock, a quit or a crash. Enter resumes the highlighted one, d
     discards it (after asking), Escape leaves them all for the next unlock."""
 
@@ -50,17 +51,15 @@ class DraftsDialog(ModalScreen["DraftView | None"]):
         Binding("escape", "later", "Later", id="drafts.later"),
     ]
 
-    def __init__(self, drafts: list[DraftView]) -> None:
+    def __init__(self, drafts: list[DraftView], describe: Callable[[DraftView], str]) -> None:
+        """`describe`: what a draft is ("New journal entry for Me"), from the forms'
+        registry (ui/drafts.py), which opens these dialogs."""
         super().__init__()
         self.drafts = {draft.id: draft for draft in drafts}
-
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
+        self.describe = describe
 
     def compose(self) -> ComposeResult:
-        from luna_tui.ui.drafts import describe
-
+        describe = self.describe
         with Vertical(classes="dialog wide"):
             yield Label("Unsaved drafts", classes="heading")
             yield Label("What you were typing when Luna locked or closed is kept, encrypted "
@@ -93,7 +92,6 @@ class DraftsDialog(ModalScreen["DraftView | None"]):
         self.dismiss(None)
 
     async def action_discard(self) -> None:
-        from luna_tui.ui.drafts import describe
         from luna_tui.ui.screens.dialogs import ConfirmDialog
 
         draft = self._highlighted()
@@ -105,17 +103,17 @@ class DraftsDialog(ModalScreen["DraftView | None"]):
                 await self._discard(draft)
 
         await self.app.push_screen(ConfirmDialog(
-            "Discard this draft?", f"{describe(draft)}: what it holds is deleted for good.",
+            "Discard this draft?", f"{self.describe(draft)}: what it holds is deleted for good.",
             "Discard"), answered)
 
     async def _discard(self, draft: DraftView) -> None:
         from luna_tui.services.drafts import Drafts
 
-        session = self.luna.session
+        session = self.vault.session
         if session is None:
             return
         try:
-            await self.luna.call(Drafts(session).discard, draft.id)  # audited, once
+            await self.vault.call(Drafts(session).discard, draft.id)  # audited, once
         except ServiceFailed:
             return
         del self.drafts[draft.id]

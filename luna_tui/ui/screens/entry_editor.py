@@ -24,7 +24,7 @@ from luna_tui.ui.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from luna_tui.services.drafts import DraftView
     from luna_tui.services.journal import Entry
-    from luna_tui.ui.app import LunaApp
+    from luna_tui.ui.vault_calls import VaultCalls
 
 TYPES = [("free writing", "free"), ("prompted", "prompted"), ("mood check", "mood_check")]
 PRIVACY = [("shared with therapist", "shared"), ("private", "private")]
@@ -49,10 +49,10 @@ class EntryEditorScreen(FormScreen["Entry"]):
         self.entry = entry
 
     @classmethod
-    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> EntryEditorScreen:
+    async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> EntryEditorScreen:
         from luna_tui.services.journal import Journal
 
-        return cls(await item_or_none(luna, Journal(luna.session).get, draft.item_id,
+        return cls(await item_or_none(vault, Journal(vault.open_session).get, draft.item_id,
                                       "entry"))
 
     def draft_item_id(self) -> str | None:
@@ -62,7 +62,7 @@ class EntryEditorScreen(FormScreen["Entry"]):
         from luna_tui.services.journal import PROMPTS
 
         entry = self.entry
-        now = self.luna.clock.now().astimezone()
+        now = self.vault.clock.now().astimezone()
         yield TopBar("Journal · " + ("editing" if entry else "new entry"))
         with Horizontal(id="editor"):
             text = TextArea(entry.content if entry else "", id="content", soft_wrap=True,
@@ -114,7 +114,7 @@ class EntryEditorScreen(FormScreen["Entry"]):
             from luna_tui.services.settings import Settings
 
             try:
-                default = await self.luna.attempt(Settings(self.luna.session).get,
+                default = await self.vault.attempt(Settings(self.vault.session).get,
                                                   "journal.default_privacy")
                 self.query_one("#privacy_level", Select).value = default
             except LunaError:
@@ -146,10 +146,10 @@ class EntryEditorScreen(FormScreen["Entry"]):
 
         journal = Journal(self.session)
         if self.entry is None:
-            return await self.luna.attempt(journal.create, self.luna.patient_id, EntryDraft(
+            return await self.vault.attempt(journal.create, self.vault.patient_id, EntryDraft(
                 content=str(values["content"]), **{k: values[k] for k in FIELDS},
                 favorite=bool(values["favorite"])))
-        return await self.luna.attempt(journal.update, self.entry.id, **values)
+        return await self.vault.attempt(journal.update, self.entry.id, **values)
 
     def show_error(self, error: ValidationError) -> None:
         if not (error.field and show_field_error(self, error.field, str(error))):

@@ -13,13 +13,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
 from luna_tui.terminal_text import terminal_text
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
     from luna_tui.services.journal import Entry
-    from luna_tui.ui.app import LunaApp
 
 
 def details(entry: Entry) -> Text:
@@ -45,7 +44,7 @@ def details(entry: Entry) -> Text:
     return lines
 
 
-class EntryReaderScreen(Screen[bool]):
+class EntryReaderScreen(UsesVault, Screen[bool]):
     """Dismisses with True when the entry changed (so the list reloads)."""
 
     BINDINGS = [
@@ -60,9 +59,6 @@ class EntryReaderScreen(Screen[bool]):
         self.entry = entry
         self.changed = False
 
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield TopBar("Journal")
@@ -76,7 +72,7 @@ class EntryReaderScreen(Screen[bool]):
         yield Footer(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit", "favorite", "delete") and self.luna.read_only:
+        if action in ("edit", "favorite", "delete") and self.vault.read_only:
             return None
         return True
 
@@ -93,7 +89,7 @@ class EntryReaderScreen(Screen[bool]):
     async def action_edit(self) -> None:
         from luna_tui.ui.screens.entry_editor import EntryEditorScreen
 
-        if not self.luna.writable("change an entry"):
+        if not self.vault.writable("change an entry"):
             return
 
         def edited(entry: Entry | None) -> None:
@@ -106,10 +102,10 @@ class EntryReaderScreen(Screen[bool]):
     async def action_favorite(self) -> None:
         from luna_tui.services.journal import Journal
 
-        if not self.luna.writable("change an entry") or self.luna.session is None:
+        if not self.vault.writable("change an entry") or self.vault.session is None:
             return
         try:
-            entry = await self.luna.call(Journal(self.luna.session).toggle_favorite,
+            entry = await self.vault.call(Journal(self.vault.session).toggle_favorite,
                                          self.entry.id)
         except ServiceFailed:
             return
@@ -120,14 +116,14 @@ class EntryReaderScreen(Screen[bool]):
         from luna_tui.services.journal import Journal
         from luna_tui.ui.screens.dialogs import ConfirmDialog
 
-        if not self.luna.writable("delete an entry"):
+        if not self.vault.writable("delete an entry"):
             return
 
         async def answered(yes: bool | None) -> None:
-            if not yes or self.luna.session is None:
+            if not yes or self.vault.session is None:
                 return
             try:
-                await self.luna.call(Journal(self.luna.session).delete, self.entry.id)
+                await self.vault.call(Journal(self.vault.session).delete, self.entry.id)
             except ServiceFailed:
                 return
             self.notify("Entry deleted.")

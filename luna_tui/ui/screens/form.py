@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from textual.screen import Screen
 
 from luna_tui.errors import LunaError, NotFound, ValidationError
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.draft_keeper import DraftKeeper
+from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.field import clear_errors, show_field_error
 
 if TYPE_CHECKING:
@@ -23,13 +23,13 @@ if TYPE_CHECKING:
 
     from luna_tui.services.drafts import DraftView
     from luna_tui.services.vault_session import VaultSession
-    from luna_tui.ui.app import LunaApp
+    from luna_tui.ui.vault_calls import VaultCalls
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class FormScreen(Screen[T | None], Generic[T]):
+class FormScreen(UsesVault, Screen[T | None], Generic[T]):
     """Subclasses give `values()`, `submit(values)` and `saved_message(saved)`, bind
     ctrl+s,f2 to `save` (priority) and escape to `leave`, and call `remember_initial()`
     once their fields are filled. For their drafts they name `DRAFT_KIND`, say which row
@@ -47,7 +47,7 @@ class FormScreen(Screen[T | None], Generic[T]):
     draft: DraftKeeper | None = None
 
     @classmethod
-    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> Self:
+    async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> Self:
         """The form a draft was typed into, on the row it changes (as a new one if that
         row is gone)."""
         raise NotImplementedError
@@ -64,16 +64,10 @@ class FormScreen(Screen[T | None], Generic[T]):
         """Before it is shown: fill the form from this draft once its fields are made."""
         self._resumed = draft
 
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def session(self) -> VaultSession:
-        session = self.luna.session
-        if session is None:
-            raise ServiceFailed("the vault is locked")
-        return session
+        return self.vault.open_session
 
     def values(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -93,7 +87,7 @@ class FormScreen(Screen[T | None], Generic[T]):
         if self.draft is None:
             self.draft = DraftKeeper(
                 self, self.DRAFT_KIND, item_id=self.draft_item_id(),
-                patient_id=self.luna.patient_id if self.DRAFT_FOR_PATIENT else None,
+                patient_id=self.vault.patient_id if self.DRAFT_FOR_PATIENT else None,
                 context=self.draft_context())
             self.draft.start(self._resumed)
 
@@ -127,12 +121,12 @@ class FormScreen(Screen[T | None], Generic[T]):
         return self._initial is not None and self.values() != self._initial
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "save" and self.luna.read_only:
+        if action == "save" and self.vault.read_only:
             return None
         return True
 
     async def action_save(self) -> None:
-        if not self.luna.writable(self.ACTION):
+        if not self.vault.writable(self.ACTION):
             return
         clear_errors(self)
         try:
@@ -175,18 +169,18 @@ class FormScreen(Screen[T | None], Generic[T]):
                                                  "Discard"), answered)
 
 
-async def item_or_none(luna: LunaApp, fetch: Callable[[str], R], item_id: str | None,
+async def item_or_none(vault: VaultCalls, fetch: Callable[[str], R], item_id: str | None,
                        noun: str) -> R | None:
     """The row a draft changes, or None (said) when it was deleted meanwhile: the draft
     then opens as a new one, so its text is not lost with the row."""
     if item_id is None:
         return None
     try:
-        return await luna.attempt(fetch, item_id)
+        return await vault.attempt(fetch, item_id)
     except NotFound:
-        luna.notify(f"The {noun} this draft changed was deleted meanwhile; the draft opens "
+        vault.notify(f"The {noun} this draft changed was deleted meanwhile; the draft opens "
                     f"as a new {noun}.", severity="warning", timeout=10)
         return None
     except LunaError as error:
-        luna.notify(str(error), severity="error", timeout=10)
+        vault.notify(str(error), severity="error", timeout=10)
         raise ServiceFailed(str(error)) from error

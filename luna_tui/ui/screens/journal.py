@@ -15,9 +15,9 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Select
 
 from luna_tui.errors import ValidationError
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -108,7 +108,7 @@ class JournalScreen(PlaceScreen):
         table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS and self.luna.read_only:
+        if action in WRITE_ACTIONS and self.vault.read_only:
             return None  # shown, greyed: the key's rights, not the screen, forbid it
         return True
 
@@ -125,11 +125,11 @@ class JournalScreen(PlaceScreen):
     async def _load_first_page(self) -> None:
         from luna_tui.services.journal import Journal
 
-        patient = self.luna.patient_id
+        patient = self.vault.patient_id
         if patient is None:
             return
         try:
-            page = await self.luna.call(Journal(self.session).page, patient, self._filters(),
+            page = await self.vault.call(Journal(self.session).page, patient, self._filters(),
                                         limit=PAGE_SIZE)
         except (ServiceFailed, ValidationError):
             return
@@ -147,7 +147,7 @@ class JournalScreen(PlaceScreen):
             return
         self.loading_more = True
         try:
-            page = await self.luna.call(Journal(self.session).page, self.luna.patient_id,
+            page = await self.vault.call(Journal(self.session).page, self.vault.patient_id,
                                         self._filters(), limit=PAGE_SIZE,
                                         after=self.next_cursor)
             self._add(page.entries)
@@ -220,7 +220,7 @@ class JournalScreen(PlaceScreen):
         from luna_tui.services.journal import Journal
 
         try:
-            hits = await self.luna.call(Journal(self.session).search, self.luna.patient_id,
+            hits = await self.vault.call(Journal(self.session).search, self.vault.patient_id,
                                         text, limit=PAGE_SIZE, prefix_last=True)
         except ServiceFailed:
             return
@@ -272,10 +272,10 @@ class JournalScreen(PlaceScreen):
     async def _refresh_filter_choices(self) -> None:
         from luna_tui.services.journal import Journal
 
-        patient = self.luna.patient_id
+        patient = self.vault.patient_id
         try:
-            moods = await self.luna.call(Journal(self.session).moods, patient)
-            tags = await self.luna.call(Journal(self.session).tag_counts, patient)
+            moods = await self.vault.call(Journal(self.session).moods, patient)
+            tags = await self.vault.call(Journal(self.session).tag_counts, patient)
         except ServiceFailed:
             return
         mood_select = self.query_one("#filter-mood", Select)
@@ -299,7 +299,7 @@ class JournalScreen(PlaceScreen):
             value = self.query_one(select_id, Select).value
             return None if value is Select.NULL else str(value)
 
-        today = self.luna.clock.now().astimezone().date()
+        today = self.vault.clock.now().astimezone().date()
         return JournalFilter(
             mood=chosen("#filter-mood"), tag=chosen("#filter-tag"),
             journal_type=chosen("#filter-type"), privacy_level=chosen("#filter-privacy"),
@@ -352,24 +352,24 @@ class JournalScreen(PlaceScreen):
     async def action_new(self) -> None:
         from luna_tui.ui.screens.entry_editor import EntryEditorScreen
 
-        if self.luna.writable("write an entry"):
+        if self.vault.writable("write an entry"):
             await self.app.push_screen(EntryEditorScreen(None), self._after_change)
 
     async def action_edit(self) -> None:
         from luna_tui.ui.screens.entry_editor import EntryEditorScreen
 
         entry = self._selected()
-        if entry is not None and self.luna.writable("change an entry"):
+        if entry is not None and self.vault.writable("change an entry"):
             await self.app.push_screen(EntryEditorScreen(entry), self._after_change)
 
     async def action_favorite(self) -> None:
         from luna_tui.services.journal import Journal
 
         entry = self._selected()
-        if entry is None or not self.luna.writable("change an entry"):
+        if entry is None or not self.vault.writable("change an entry"):
             return
         try:
-            changed = await self.luna.call(Journal(self.session).toggle_favorite, entry.id)
+            changed = await self.vault.call(Journal(self.session).toggle_favorite, entry.id)
         except ServiceFailed:
             return
         self._replace_row(changed)
@@ -378,7 +378,7 @@ class JournalScreen(PlaceScreen):
         from luna_tui.ui.screens.dialogs import ConfirmDialog
 
         entry = self._selected()
-        if entry is None or not self.luna.writable("delete an entry"):
+        if entry is None or not self.vault.writable("delete an entry"):
             return
         question = f"Delete the entry of {entry.entry_date} “{entry.display_title[:40]}”?"
 
@@ -394,7 +394,7 @@ class JournalScreen(PlaceScreen):
         from luna_tui.services.journal import Journal
 
         try:
-            await self.luna.call(Journal(self.session).delete, entry_id)
+            await self.vault.call(Journal(self.session).delete, entry_id)
         except ServiceFailed:
             return
         if self.entries.pop(entry_id, None) is not None:  # a refresh may have dropped it already

@@ -19,13 +19,14 @@ from textual.widgets import Button, Footer, Input, Label, TextArea
 from luna_tui.errors import LunaError, ValidationError
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.form import FormScreen, item_or_none
+from luna_tui.ui.vault_calls import UsesVault
 from luna_tui.ui.widgets.field import Field, FieldColumn, clear_errors, show_field_error
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
     from luna_tui.services.drafts import DraftView
     from luna_tui.services.medications import MedicationView
-    from luna_tui.ui.app import LunaApp
+    from luna_tui.ui.vault_calls import VaultCalls
 
 LEFT = (("name", "name", "e.g. Metformin"), ("dosage", "dosage", "e.g. 500 mg, 1 tablet"),
         ("frequency", "frequency", "e.g. twice daily, every 8 hours, as needed"),
@@ -62,10 +63,10 @@ class MedicationFormScreen(FormScreen["MedicationView"]):
         self._suggested_schedule = ""
 
     @classmethod
-    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> MedicationFormScreen:
+    async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> MedicationFormScreen:
         from luna_tui.services.medications import Medications
 
-        return cls(await item_or_none(luna, Medications(luna.session).get, draft.item_id,
+        return cls(await item_or_none(vault, Medications(vault.open_session).get, draft.item_id,
                                       "medication"))
 
     def draft_item_id(self) -> str | None:
@@ -128,18 +129,18 @@ class MedicationFormScreen(FormScreen["MedicationView"]):
 
         service = Medications(self.session)
         if self.medication is None:
-            return await self.luna.attempt(service.create, self.luna.patient_id, **values)
+            return await self.vault.attempt(service.create, self.vault.patient_id, **values)
         effective = values.pop("effective") or None
         if self._initial and values["supply_count"] != self._initial["supply_count"]:
             values["supply_counted_on"] = "today"  # a new count starts today
-        return await self.luna.attempt(service.update, self.medication.id,
+        return await self.vault.attempt(service.update, self.medication.id,
                                        effective=effective, **values)
 
     def saved_message(self, saved: MedicationView) -> str:
         return f"{saved.name} {saved.dosage} saved."
 
 
-class StopDialog(ModalScreen["MedicationView | None"]):
+class StopDialog(UsesVault, ModalScreen["MedicationView | None"]):
     """When and why a medication was stopped; its history keeps both."""
 
     BINDINGS = [
@@ -151,9 +152,6 @@ class StopDialog(ModalScreen["MedicationView | None"]):
         super().__init__()
         self.medication = medication
 
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         med = self.medication
@@ -180,14 +178,14 @@ class StopDialog(ModalScreen["MedicationView | None"]):
     async def action_stop(self) -> None:
         from luna_tui.services.medications import Medications
 
-        session = self.luna.session
+        session = self.vault.session
         if session is None:
             return
         clear_errors(self)
         day = self.query_one("#on", Input).value
         reason = self.query_one("#reason", Input).value
         try:
-            stopped = await self.luna.attempt(Medications(session).stop, self.medication.id,
+            stopped = await self.vault.attempt(Medications(session).stop, self.medication.id,
                                               on=day, reason=reason)
         except ValidationError as error:
             if not show_field_error(self, "on", str(error)):

@@ -15,9 +15,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Label, Static
 
 from luna_tui.services.read_models.medications import MedicationsPlace
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -177,20 +177,20 @@ class MedicationsScreen(PlaceScreen):
         table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS and self.luna.read_only:
+        if action in WRITE_ACTIONS and self.vault.read_only:
             return None
         return True
 
     # -- loading --------------------------------------------------------------------------
 
     async def refresh_data(self) -> None:
-        patient = self.luna.patient_id
+        patient = self.vault.patient_id
         if patient is None:
             return
-        today = self.luna.clock.now().astimezone().date()
+        today = self.vault.clock.now().astimezone().date()
         place = MedicationsPlace(self.session)
         try:
-            view = await self.luna.call(place.overview, patient, today,
+            view = await self.vault.call(place.overview, patient, today,
                                         include_stopped=self.show_stopped)
         except ServiceFailed:
             return
@@ -240,11 +240,11 @@ class MedicationsScreen(PlaceScreen):
                              style="dim"))
             return
         try:
-            details = await self.luna.call(Medications(self.session).details, medication.id)
+            details = await self.vault.call(Medications(self.session).details, medication.id)
         except ServiceFailed:
             return
         if self._selected() is medication:  # still the one under the cursor
-            today = self.luna.clock.now().astimezone().date()
+            today = self.vault.clock.now().astimezone().date()
             body.update(details_text(details, today))
 
     @on(DataTable.RowSelected, "#medications")
@@ -260,14 +260,14 @@ class MedicationsScreen(PlaceScreen):
     async def action_new(self) -> None:
         from luna_tui.ui.screens.medication_form import MedicationFormScreen
 
-        if self.luna.writable("add a medication"):
+        if self.vault.writable("add a medication"):
             await self.app.push_screen(MedicationFormScreen(None), self._after_form)
 
     async def action_edit(self) -> None:
         from luna_tui.ui.screens.medication_form import MedicationFormScreen
 
         medication = self._selected()
-        if medication is not None and self.luna.writable("change a medication"):
+        if medication is not None and self.vault.writable("change a medication"):
             await self.app.push_screen(MedicationFormScreen(medication), self._after_form)
 
     async def _after_form(self, saved: MedicationView | None) -> None:
@@ -279,12 +279,12 @@ class MedicationsScreen(PlaceScreen):
         from luna_tui.ui.screens.medication_form import StopDialog
 
         medication = self._selected()
-        if medication is None or not self.luna.writable("stop a medication"):
+        if medication is None or not self.vault.writable("stop a medication"):
             return
         service = Medications(self.session)
         if not medication.active:
             try:
-                await self.luna.call(service.resume, medication.id)
+                await self.vault.call(service.resume, medication.id)
             except ServiceFailed:
                 return
             self.notify(f"{medication.name} resumed from today.")
@@ -304,11 +304,11 @@ class MedicationsScreen(PlaceScreen):
         from luna_tui.ui.screens.dialogs import ConfirmDialog
 
         medication = self._selected()
-        if medication is None or not self.luna.writable("delete a medication"):
+        if medication is None or not self.vault.writable("delete a medication"):
             return
         service = Medications(self.session)
         try:
-            details = await self.luna.call(service.details, medication.id)
+            details = await self.vault.call(service.details, medication.id)
         except ServiceFailed:
             return
 
@@ -316,7 +316,7 @@ class MedicationsScreen(PlaceScreen):
             if not yes:
                 return
             try:
-                await self.luna.call(service.delete, medication.id)
+                await self.vault.call(service.delete, medication.id)
             except ServiceFailed:
                 return
             self.notify(f"{medication.name} deleted.")
@@ -331,7 +331,7 @@ class MedicationsScreen(PlaceScreen):
     async def action_log_doses(self) -> None:
         from luna_tui.ui.screens.dose_sheet import DoseSheet
 
-        if not self.luna.writable("log a dose"):
+        if not self.vault.writable("log a dose"):
             return
         if not self.slots:
             self.notify("No doses are scheduled today. Give a medication dose times (e) to "
@@ -342,5 +342,5 @@ class MedicationsScreen(PlaceScreen):
             if count:
                 await self.refresh_data()
 
-        now = self.luna.clock.now().astimezone().replace(tzinfo=None)
+        now = self.vault.clock.now().astimezone().replace(tzinfo=None)
         await self.app.push_screen(DoseSheet(self.slots, now), logged)

@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, Label, TextArea
 
-from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.messages import PatientChosen, PatientRenamed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -23,7 +24,7 @@ from luna_tui.ui.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from luna_tui.services.drafts import DraftView
     from luna_tui.services.patients import PatientView
-    from luna_tui.ui.app import LunaApp
+    from luna_tui.ui.vault_calls import VaultCalls
 
 WRITE_ACTIONS = {"new", "edit", "archive", "delete"}
 
@@ -54,7 +55,7 @@ class PatientsScreen(PlaceScreen):
             "", "Name", "Age", "Relationship", "Doctor", "Status")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS and self.luna.read_only:
+        if action in WRITE_ACTIONS and self.vault.read_only:
             return None
         return True
 
@@ -62,17 +63,17 @@ class PatientsScreen(PlaceScreen):
         from luna_tui.services.patients import Patients
 
         try:
-            patients = await self.luna.call(Patients(self.session).list,
+            patients = await self.vault.call(Patients(self.session).list,
                                             include_archived=self.show_archived)
         except ServiceFailed:
             return
-        today = self.luna.clock.now().astimezone().date()
+        today = self.vault.clock.now().astimezone().date()
         table = self.query_one("#patients", DataTable)
         cursor = table.cursor_row
         table.clear()
         self.patients = {p.id: p for p in patients}
         for patient in patients:
-            current = Text("●", style="green") if patient.id == self.luna.patient_id else ""
+            current = Text("●", style="green") if patient.id == self.vault.patient_id else ""
             age = patient.age(today)
             table.add_row(current, plain(patient.name), "" if age is None else str(age),
                           plain(patient.relationship or ""), plain(patient.primary_doctor or ""),
@@ -96,40 +97,38 @@ class PatientsScreen(PlaceScreen):
         if not patient.active:
             self.notify(f"{patient.name} is archived; restore them first (a).")
             return
-        await self.luna.set_patient(patient.id)
-        self.notify(f"Now showing {patient.name}.")
+        self.post_message(PatientChosen(patient.id, patient.name))
 
     async def action_toggle_archived(self) -> None:
         self.show_archived = not self.show_archived
         await self.refresh_data()
 
     async def action_new(self) -> None:
-        if self.luna.writable("add a patient"):
+        if self.vault.writable("add a patient"):
             await self.app.push_screen(PatientFormScreen(None), self._after_form)
 
     async def action_edit(self) -> None:
         patient = self._selected()
-        if patient is not None and self.luna.writable("change a patient"):
+        if patient is not None and self.vault.writable("change a patient"):
             await self.app.push_screen(PatientFormScreen(patient), self._after_form)
 
     async def _after_form(self, saved: PatientView | None) -> None:
         if saved is None:
             return
-        if saved.id == self.luna.patient_id:
-            self.luna.patient_name = saved.name
+        self.post_message(PatientRenamed(saved.id, saved.name))
         await self.refresh_data()
 
     async def action_archive(self) -> None:
         from luna_tui.services.patients import Patients
 
         patient = self._selected()
-        if patient is None or not self.luna.writable("archive a patient"):
+        if patient is None or not self.vault.writable("archive a patient"):
             return
-        if patient.id == self.luna.patient_id and patient.active:
+        if patient.id == self.vault.patient_id and patient.active:
             self.notify("Switch to another patient (p) before archiving the current one.")
             return
         try:
-            await self.luna.call(Patients(self.session).set_archived, patient.id,
+            await self.vault.call(Patients(self.session).set_archived, patient.id,
                                  patient.active)
         except ServiceFailed:
             return
@@ -141,13 +140,13 @@ class PatientsScreen(PlaceScreen):
         from luna_tui.ui.screens.dialogs import ConfirmDialog
 
         patient = self._selected()
-        if patient is None or not self.luna.writable("delete a patient"):
+        if patient is None or not self.vault.writable("delete a patient"):
             return
-        if patient.id == self.luna.patient_id:
+        if patient.id == self.vault.patient_id:
             self.notify("Switch to another patient (p) before deleting the current one.")
             return
         try:
-            impact = await self.luna.call(Patients(self.session).deletion_impact, patient.id)
+            impact = await self.vault.call(Patients(self.session).deletion_impact, patient.id)
         except ServiceFailed:
             return
 
@@ -155,7 +154,7 @@ class PatientsScreen(PlaceScreen):
             if not yes:
                 return
             try:
-                await self.luna.call(Patients(self.session).delete, patient.id)
+                await self.vault.call(Patients(self.session).delete, patient.id)
             except ServiceFailed:
                 return
             self.notify(f"{patient.name} and everything of theirs deleted.")
@@ -187,10 +186,10 @@ class PatientFormScreen(FormScreen["PatientView"]):
         self.patient = patient
 
     @classmethod
-    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> PatientFormScreen:
+    async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> PatientFormScreen:
         from luna_tui.services.patients import Patients
 
-        return cls(await item_or_none(luna, Patients(luna.session).get, draft.item_id,
+        return cls(await item_or_none(vault, Patients(vault.open_session).get, draft.item_id,
                                       "patient"))
 
     def draft_item_id(self) -> str | None:
@@ -230,7 +229,7 @@ class PatientFormScreen(FormScreen["PatientView"]):
         except ValueError:
             label.update("")
             return
-        today = self.luna.clock.now().astimezone().date()
+        today = self.vault.clock.now().astimezone().date()
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         label.update(f"age {age}" if age >= 0 else "")
 
@@ -239,8 +238,8 @@ class PatientFormScreen(FormScreen["PatientView"]):
 
         patients = Patients(self.session)
         if self.patient is None:
-            return await self.luna.attempt(patients.create, **values)
-        return await self.luna.attempt(patients.update, self.patient.id, **values)
+            return await self.vault.attempt(patients.create, **values)
+        return await self.vault.attempt(patients.update, self.patient.id, **values)
 
     def saved_message(self, saved: PatientView) -> str:
         return f"{saved.name} saved."

@@ -19,7 +19,7 @@ from luna_tui.ui.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from luna_tui.services.ai_chat import PersonaView
     from luna_tui.services.drafts import DraftView
-    from luna_tui.ui.app import LunaApp
+    from luna_tui.ui.vault_calls import VaultCalls
 
 KIND_LABELS = {"profile": "profile (name, age, allergies, doctor)",
                "medications": "active medications", "appointments": "upcoming appointments",
@@ -47,10 +47,10 @@ class PersonaFormScreen(FormScreen["PersonaView"]):
         self.persona = persona
 
     @classmethod
-    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> PersonaFormScreen:
+    async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> PersonaFormScreen:
         from luna_tui.services.ai_chat import AiChat
 
-        return cls(await item_or_none(luna, AiChat(luna.session).get_persona, draft.item_id,
+        return cls(await item_or_none(vault, AiChat(vault.open_session).get_persona, draft.item_id,
                                       "persona"))
 
     def draft_item_id(self) -> str | None:
@@ -105,8 +105,8 @@ class PersonaFormScreen(FormScreen["PersonaView"]):
         chat = AiChat(self.session)
         if self.persona is None:
             name, prompt = values.pop("name"), values.pop("system_prompt")
-            return await self.luna.attempt(chat.create_persona, name, prompt, **values)
-        return await self.luna.attempt(chat.update_persona, self.persona.id, **values)
+            return await self.vault.attempt(chat.create_persona, name, prompt, **values)
+        return await self.vault.attempt(chat.update_persona, self.persona.id, **values)
 
     def saved_message(self, saved: PersonaView) -> str:
         return f"Persona '{saved.name}' saved."

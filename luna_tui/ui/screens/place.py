@@ -7,28 +7,20 @@ from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 
+from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
+
 if TYPE_CHECKING:
     from luna_tui.services.vault_session import VaultSession
-    from luna_tui.ui.app import LunaApp
 
 
-class PlaceScreen(Screen):
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
-
+class PlaceScreen(UsesVault, Screen):
     @property
     def session(self) -> VaultSession:
-        session = self.luna.session
-        if session is None:
-            raise RuntimeError("a place is showing while the vault is locked")
-        return session
+        return self.vault.open_session
 
     async def on_screen_resume(self) -> None:
         # Loaded in the resume handler itself: loaded later (call_later), a DataTable
         # filled before its first layout keeps the widths of its headers.
-        from luna_tui.ui.app import ServiceFailed
-
         try:
             await self.refresh_data()
         except ServiceFailed:

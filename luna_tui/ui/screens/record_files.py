@@ -13,15 +13,14 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, TextArea
 
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
     from luna_tui.services.records import AttachmentView, RecordView
     from luna_tui.services.vault_session import VaultSession
-    from luna_tui.ui.app import LunaApp
 
 WRITE_ACTIONS = {"attach", "remove"}
 
@@ -39,7 +38,7 @@ def cannot_show(attachment: AttachmentView) -> str:
             "and PDFs only. Press s to save a copy.")
 
 
-class RecordFilesScreen(Screen[None]):
+class RecordFilesScreen(UsesVault, Screen[None]):
     BINDINGS = [
         Binding("v", "view", "View", id="record_files.view"),
         Binding("s", "save_copy", "Save a copy", id="record_files.save"),
@@ -53,16 +52,10 @@ class RecordFilesScreen(Screen[None]):
         self.record = record
         self.attachments: dict[str, AttachmentView] = {}
 
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def session(self) -> VaultSession:
-        session = self.luna.session
-        if session is None:
-            raise ServiceFailed("the vault is locked")
-        return session
+        return self.vault.open_session
 
     def compose(self) -> ComposeResult:
         yield TopBar(f"Records · files of “{self.record.title}”")
@@ -76,7 +69,7 @@ class RecordFilesScreen(Screen[None]):
         table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS and self.luna.read_only:
+        if action in WRITE_ACTIONS and self.vault.read_only:
             return None
         return True
 
@@ -86,11 +79,11 @@ class RecordFilesScreen(Screen[None]):
     async def refresh_data(self) -> None:
         from luna_tui.services.records import Records
 
-        if self.record.patient_id != self.luna.patient_id:
+        if self.record.patient_id != self.vault.patient_id:
             self.dismiss(None)  # another patient was chosen: this record isn't theirs
             return
         try:
-            self.record = await self.luna.call(Records(self.session).get, self.record.id)
+            self.record = await self.vault.call(Records(self.session).get, self.record.id)
         except ServiceFailed:
             return
         table = self.query_one("#files", DataTable)
@@ -102,11 +95,11 @@ class RecordFilesScreen(Screen[None]):
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         count = len(self.attachments)
-        attach = "" if self.luna.read_only else " · a attaches more"
+        attach = "" if self.vault.read_only else " · a attaches more"
         self.query_one("#files-status", Label).update(
             f"{count} file{'' if count == 1 else 's'} · Enter or v views text and PDFs · "
             f"s saves a copy{attach}" if count else
-            ("No files attached." + ("" if self.luna.read_only else " Press a to attach one.")))
+            ("No files attached." + ("" if self.vault.read_only else " Press a to attach one.")))
 
     def _selected(self) -> AttachmentView | None:
         table = self.query_one("#files", DataTable)
@@ -132,15 +125,15 @@ class RecordFilesScreen(Screen[None]):
         note = ""
         try:
             if is_text(attachment.mime_type):
-                _, data = await self.luna.call(service.read_for_view, attachment.id)
+                _, data = await self.vault.call(service.read_for_view, attachment.id)
                 if data is not None:
                     text = decode_text(data)
                 else:  # too big to decrypt into memory: the words read when attached
-                    text = await self.luna.call(service.text_of, attachment.id) or ""
+                    text = await self.vault.call(service.text_of, attachment.id) or ""
                     note = (f"{attachment.display_size}: too big to show whole here; this is "
                             "the start of its text. Save a copy (s) for all of it.")
             elif attachment.mime_type == "application/pdf":
-                text = await self.luna.call(service.text_of, attachment.id) or ""
+                text = await self.vault.call(service.text_of, attachment.id) or ""
                 if not text:
                     self.notify("This PDF has no text layer Luna could read (a scan, perhaps)."
                                 " Press s to save a copy and open it in a PDF viewer.",
@@ -166,7 +159,7 @@ class RecordFilesScreen(Screen[None]):
     async def action_attach(self) -> None:
         from luna_tui.ui.screens.attach_dialog import AttachFilesScreen
 
-        if self.luna.writable("attach files"):
+        if self.vault.writable("attach files"):
             await self.app.push_screen(AttachFilesScreen(self.record))
 
     async def action_remove(self) -> None:
@@ -174,14 +167,14 @@ class RecordFilesScreen(Screen[None]):
         from luna_tui.ui.screens.dialogs import ConfirmDialog
 
         attachment = self._selected()
-        if attachment is None or not self.luna.writable("remove an attachment"):
+        if attachment is None or not self.vault.writable("remove an attachment"):
             return
 
         async def answered(yes: bool | None) -> None:
             if not yes:
                 return
             try:
-                await self.luna.call(Attachments(self.session).delete, attachment.id)
+                await self.vault.call(Attachments(self.session).delete, attachment.id)
             except ServiceFailed:
                 return
             self.notify(f"Removed {attachment.file_name} from the record.")

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Select, TextArea
 
+from luna_tui.ui.messages import WorkProgress
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.path_input import PathInput
@@ -22,7 +23,7 @@ from luna_tui.ui.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from luna_tui.services.drafts import DraftView
     from luna_tui.services.records import RecordView
-    from luna_tui.ui.app import LunaApp
+    from luna_tui.ui.vault_calls import VaultCalls
 
 INPUTS = ("title", "event_date", "tags")
 TEXTS = ("description", "text")
@@ -43,10 +44,10 @@ class RecordFormScreen(FormScreen["RecordView"]):
         self.attaching = False
 
     @classmethod
-    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> RecordFormScreen:
+    async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> RecordFormScreen:
         from luna_tui.services.records import Records
 
-        return cls(await item_or_none(luna, Records(luna.session).get, draft.item_id,
+        return cls(await item_or_none(vault, Records(vault.open_session).get, draft.item_id,
                                       "record"))
 
     def draft_item_id(self) -> str | None:
@@ -56,7 +57,7 @@ class RecordFormScreen(FormScreen["RecordView"]):
         from luna_tui.services.records import RECORD_TYPES
 
         record = self.record
-        today = self.luna.clock.now().astimezone().date().isoformat()
+        today = self.vault.clock.now().astimezone().date().isoformat()
         yield TopBar("Records · " + ("editing" if record else "new record"))
         with Horizontal(id="record-form"):
             with FieldColumn(classes="form-half"):
@@ -105,8 +106,8 @@ class RecordFormScreen(FormScreen["RecordView"]):
         values.pop(ATTACH, None)
         service = Records(self.session)
         if self.record is not None:
-            return await self.luna.attempt(service.update, self.record.id, **values)
-        return await self.luna.attempt(service.create, self.luna.patient_id, **values)
+            return await self.vault.attempt(service.update, self.record.id, **values)
+        return await self.vault.attempt(service.create, self.vault.patient_id, **values)
 
     def saved_message(self, saved: RecordView) -> str:
         return f"Record “{saved.title}” saved."
@@ -136,27 +137,31 @@ class RecordFormScreen(FormScreen["RecordView"]):
         self.attaching = True
         self.attach_then_leave(saved, paths)
 
+    def on_work_progress(self, message: WorkProgress) -> None:
+        """How far attaching has come (from the encrypting thread)."""
+        self.query_one("#record-progress", ProgressRow).show(message.what, message.done)
+
     @work(group="attach", exit_on_error=False)
     async def attach_then_leave(self, saved: RecordView, paths: list[str]) -> None:
         from luna_tui.services.records import Records
-        from luna_tui.ui.app import ServiceFailed
         from luna_tui.ui.attaching import attach_files, tell
+        from luna_tui.ui.vault_calls import ServiceFailed
 
         progress = self.query_one("#record-progress", ProgressRow)
         try:
-            outcome = await attach_files(self.luna, saved.id, paths, progress.show)
+            outcome = await attach_files(self.vault, saved.id, paths, self)
         finally:
             progress.hide()
             self.attaching = False
-        if not outcome.still_open(self.luna):
+        if not outcome.still_open(self.vault):
             return  # locked meanwhile: the unlock screen shows nothing of the vault
         self.notify(self.saved_message(saved))
-        tell(self.luna, outcome)
+        tell(self.vault, outcome)
         if outcome.failed:
             self.notify("The record is saved. Select it and press a to attach the files "
                         "that failed once they are fixed.", severity="warning", timeout=15)
         try:  # the record as it now is, with its files
-            saved = await self.luna.call(Records(self.session).get, saved.id)
+            saved = await self.vault.call(Records(self.session).get, saved.id)
         except ServiceFailed:
             pass
         self.dismiss(saved)

@@ -17,9 +17,9 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from luna_tui.services.read_models.records import RecordsPlace
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -142,14 +142,14 @@ class RecordsScreen(PlaceScreen):
         table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS and self.luna.read_only:
+        if action in WRITE_ACTIONS and self.vault.read_only:
             return None  # shown, greyed: the key's rights, not the screen, forbid it
         return True
 
     # -- loading --------------------------------------------------------------------------
 
     async def refresh_data(self) -> None:
-        patient = self.luna.patient_id
+        patient = self.vault.patient_id
         if patient is None:
             return
         words, tag = split_search(self.searching)
@@ -158,7 +158,7 @@ class RecordsScreen(PlaceScreen):
         shown = max(PAGE_SIZE, len(self.records)) if not words else PAGE_SIZE
         searched = self.searching
         try:
-            view = await self.luna.call(
+            view = await self.vault.call(
                 RecordsPlace(self.session).shown, patient, words=words,
                 record_type=self.record_type, tag=tag, list_limit=shown,
                 search_limit=SEARCH_LIMIT)
@@ -198,7 +198,7 @@ class RecordsScreen(PlaceScreen):
             found = f"{count} record{' matches' if count == 1 else 's match'} “{words}”"
             text = f"{found}, best first" if count else f"No records match “{words}”"
         elif count == 0 and not narrowed:
-            text = EMPTY if not self.luna.read_only else "No records yet."
+            text = EMPTY if not self.vault.read_only else "No records yet."
         elif count == 0:
             text = "No records of this kind"
         else:
@@ -234,7 +234,7 @@ class RecordsScreen(PlaceScreen):
         shown = (self.searching, self.record_type)
         kind = self.record_type if self.record_type in self.types_in_use else None
         try:
-            page = await self.luna.call(Records(self.session).list, self.luna.patient_id,
+            page = await self.vault.call(Records(self.session).list, self.vault.patient_id,
                                         record_type=kind, tag=tag, limit=PAGE_SIZE,
                                         offset=len(self.records))
         except ServiceFailed:
@@ -258,7 +258,7 @@ class RecordsScreen(PlaceScreen):
             body.update(Text("Nothing to show.", style="dim"))
         else:
             body.update(details_text(record, self.snippets.get(record.id),
-                                     whole=self.luna.read_only))
+                                     whole=self.vault.read_only))
 
     @on(DataTable.RowSelected, "#records")
     async def _open(self) -> None:
@@ -327,14 +327,14 @@ class RecordsScreen(PlaceScreen):
     async def action_new(self) -> None:
         from luna_tui.ui.screens.record_form import RecordFormScreen
 
-        if self.luna.writable("add a record"):
+        if self.vault.writable("add a record"):
             await self.app.push_screen(RecordFormScreen(None), self._after_change)
 
     async def action_edit(self) -> None:
         from luna_tui.ui.screens.record_form import RecordFormScreen
 
         record = self._selected()
-        if record is not None and self.luna.writable("change a record"):
+        if record is not None and self.vault.writable("change a record"):
             await self.app.push_screen(RecordFormScreen(record), self._after_change)
 
     async def action_attach(self) -> None:
@@ -343,7 +343,7 @@ class RecordsScreen(PlaceScreen):
         record = self._selected()
         if record is None:
             self.notify("Add a record first (n); files are attached to a record.")
-        elif self.luna.writable("attach files"):
+        elif self.vault.writable("attach files"):
             await self.app.push_screen(AttachFilesScreen(record), self._after_change)
 
     async def action_files(self) -> None:
@@ -358,7 +358,7 @@ class RecordsScreen(PlaceScreen):
         from luna_tui.ui.screens.dialogs import ConfirmDialog
 
         record = self._selected()
-        if record is None or not self.luna.writable("delete a record"):
+        if record is None or not self.vault.writable("delete a record"):
             return
         count = len(record.attachments)
         files = (f"Its {count} attached file{'s go' if count > 1 else ' goes'} too (the "
@@ -369,7 +369,7 @@ class RecordsScreen(PlaceScreen):
             if not yes:
                 return
             try:
-                removed = await self.luna.call(Records(self.session).delete, record.id)
+                removed = await self.vault.call(Records(self.session).delete, record.id)
             except ServiceFailed:
                 return
             with_files = f", with {removed} file{'s' if removed > 1 else ''}" if removed else ""

@@ -18,6 +18,7 @@ from textual.widgets import Label, ProgressBar, Static
 
 from luna_tui.errors import LunaError
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.vault_calls import UsesVault
 
 if TYPE_CHECKING:
     from luna_tui.services.backups.restore import RestoreResult
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from luna_tui.ui.app import LunaApp
 
 
-class RestoringScreen(Screen):
+class RestoringScreen(UsesVault, Screen):
     def __init__(self, path: Path, secret: str) -> None:
         super().__init__()
         self.path = path
@@ -97,7 +98,7 @@ class RestoringScreen(Screen):
         return sentence
 
     async def _restored(self, session: VaultSession, result: RestoreResult) -> None:
-        from luna_tui.ui.app import ServiceFailed
+        from luna_tui.ui.vault_calls import ServiceFailed
 
         try:
             await self.luna.vault_opened(session)

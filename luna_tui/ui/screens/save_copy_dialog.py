@@ -18,15 +18,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from luna_tui.errors import AttachmentDamaged, LunaError, ValidationError
-from luna_tui.ui.app import ServiceFailed
+from luna_tui.ui.messages import StillBusy
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.field import Field, clear_errors, show_field_error
 from luna_tui.ui.widgets.path_input import PathInput
 from luna_tui.ui.widgets.progress_row import ProgressRow
 
 if TYPE_CHECKING:
     from luna_tui.services.records import AttachmentView
-    from luna_tui.ui.app import LunaApp
 
 
 def default_target(file_name: str) -> str:
@@ -36,7 +36,7 @@ def default_target(file_name: str) -> str:
     return str(folder / file_name)
 
 
-class SaveCopyDialog(ModalScreen["Path | None"]):
+class SaveCopyDialog(UsesVault, ModalScreen["Path | None"]):
     """Dismisses with the path written, or None."""
 
     BINDINGS = [
@@ -48,10 +48,6 @@ class SaveCopyDialog(ModalScreen["Path | None"]):
         super().__init__()
         self.attachment = attachment
         self.busy = False
-
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         attachment = self.attachment
@@ -112,13 +108,13 @@ class SaveCopyDialog(ModalScreen["Path | None"]):
     @work(group="save-copy", exit_on_error=False)
     async def save(self, typed: str, *, overwrite: bool) -> None:
         self.busy = True
-        session = self.luna.session
+        session = self.vault.session
         try:
             written = await self._write(typed, overwrite)
         finally:
             self.busy = False
             self.query_one("#save-progress", ProgressRow).hide()
-        if self.luna.session is not session:
+        if self.vault.session is not session:
             return  # locked meanwhile: the unlock screen shows nothing of the vault
         if written is not None:
             self.notify(f"Saved a copy of {self.attachment.file_name} to {written} "
@@ -129,18 +125,18 @@ class SaveCopyDialog(ModalScreen["Path | None"]):
     async def _write(self, typed: str, overwrite: bool) -> Path | None:
         from luna_tui.services.attachments import Attachments
 
-        session = self.luna.session
+        session = self.vault.session
         if session is None:
             return None
         progress = self.query_one("#save-progress", ProgressRow)
         what = f"Decrypting {self.attachment.file_name}"
 
         def report(done: int, total: int) -> None:  # in the saving thread
-            self.luna.last_activity = self.luna.clock.now()  # busy, not idle
+            self.post_message(StillBusy())  # busy, not idle
             self.app.call_from_thread(progress.show, what, done / total if total else 1.0)
 
         try:
-            return await self.luna.attempt(Attachments(session).save_copy, self.attachment.id,
+            return await self.vault.attempt(Attachments(session).save_copy, self.attachment.id,
                                            typed, overwrite=overwrite, progress=report)
         except ValidationError as error:
             show_field_error(self, "target", str(error))  # no folder there, or taken meanwhile

@@ -121,7 +121,7 @@ class UnlockScreen(Screen):
         field.focus()
 
     async def _opened(self, session: object) -> None:
-        from luna_tui.ui.app import ServiceFailed
+        from luna_tui.ui.vault_calls import ServiceFailed
 
         try:
             await self.app.vault_opened(session, unlocked=True)  # type: ignore[attr-defined]

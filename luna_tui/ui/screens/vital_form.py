@@ -20,7 +20,7 @@ from luna_tui.ui.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from luna_tui.services.drafts import DraftView
     from luna_tui.services.vitals import VitalView
-    from luna_tui.ui.app import LunaApp
+    from luna_tui.ui.vault_calls import VaultCalls
 
 OTHER = "__other__"  # the Select's choice that reveals a name field for one's own kind
 INPUTS = ("kind_name", "value", "value2", "unit", "measured_at")
@@ -53,8 +53,8 @@ class VitalFormScreen(FormScreen["VitalView"]):
         self._default_unit = ""
 
     @classmethod
-    async def from_draft(cls, luna: LunaApp, draft: DraftView) -> VitalFormScreen:
-        latest = await luna.call(Vitals(luna.session).latest, luna.patient_id)
+    async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> VitalFormScreen:
+        latest = await vault.call(Vitals(vault.open_session).latest, vault.patient_id)
         return cls(str(draft.fields.get("kind") or next(iter(KINDS))), latest)
 
     def compose(self) -> ComposeResult:
@@ -83,7 +83,7 @@ class VitalFormScreen(FormScreen["VitalView"]):
         self.query_one("#value", Input).focus()
 
     def _now(self) -> str:
-        return self.luna.clock.now().astimezone().strftime("%Y-%m-%d %H:%M")
+        return self.vault.clock.now().astimezone().strftime("%Y-%m-%d %H:%M")
 
     # -- the kind decides the other fields -----------------------------------------------
 
@@ -131,8 +131,8 @@ class VitalFormScreen(FormScreen["VitalView"]):
 
     async def submit(self, values: dict[str, Any]) -> VitalView:
         two_values = self._field("value2").display
-        return await self.luna.attempt(
-            Vitals(self.session).record, self.luna.patient_id, self._kind(), values["value"],
+        return await self.vault.attempt(
+            Vitals(self.session).record, self.vault.patient_id, self._kind(), values["value"],
             values["value2"] if two_values else None, unit=values["unit"],
             measured_at=values["measured_at"], notes=values["notes"])
 

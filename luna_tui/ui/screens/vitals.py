@@ -22,9 +22,9 @@ from textual.widgets import DataTable, Footer, Label, Static
 from luna_tui.services.health_chart import PERIODS, HealthChart, kind_label
 from luna_tui.services.read_models.vitals import VitalsPlace
 from luna_tui.services.vitals import KINDS, Vitals
-from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -171,7 +171,7 @@ class VitalsScreen(PlaceScreen):
         self.query_one("#kinds", DataTable).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS and self.luna.read_only:
+        if action in WRITE_ACTIONS and self.vault.read_only:
             return None  # shown, greyed: the key's rights, not the screen, forbid it
         return True
 
@@ -184,12 +184,12 @@ class VitalsScreen(PlaceScreen):
     # -- loading ------------------------------------------------------------------------
 
     async def refresh_data(self) -> None:
-        patient, session = self.luna.patient_id, self.session
+        patient, session = self.vault.patient_id, self.session
         if patient is None:
             return
         kind, period = self.kind, self.period
         try:
-            view = await self.luna.call(VitalsPlace(session).overview, patient, kind, period,
+            view = await self.vault.call(VitalsPlace(session).overview, patient, kind, period,
                                         page_size=PAGE_SIZE)
         except ServiceFailed:
             return
@@ -223,7 +223,7 @@ class VitalsScreen(PlaceScreen):
 
     def _show_chart(self, data: ChartData) -> None:
         chart = self.chart
-        chart.show(data, overlay=self.overlay, can_add=not self.luna.read_only)
+        chart.show(data, overlay=self.overlay, can_add=not self.vault.read_only)
         self.query_one("#chart-legend", Static).update(chart.legend())
         self.query_one("#kind-summary", Static).update(summary_text(data))
         self.query_one("#chart-settings", Static).update(settings_text(self.period,
@@ -246,7 +246,7 @@ class VitalsScreen(PlaceScreen):
     def _status(self) -> None:
         count, label = len(self.readings), kind_label(self.kind).lower()
         if count == 0:
-            text = f"No {label} readings yet." + ("" if self.luna.read_only
+            text = f"No {label} readings yet." + ("" if self.vault.read_only
                                                   else " Press n to add one.")
         else:
             more = " · more as you scroll" if self.next_cursor else ""
@@ -267,10 +267,10 @@ class VitalsScreen(PlaceScreen):
     @work(exclusive=True, group="vitals-kind", exit_on_error=False)
     async def load_kind(self) -> None:
         """The chart and first page of the highlighted kind; moving on cancels it."""
-        patient, session, kind, period = (self.luna.patient_id, self.session, self.kind,
+        patient, session, kind, period = (self.vault.patient_id, self.session, self.kind,
                                           self.period)
         try:
-            shown = await self.luna.call(VitalsPlace(session).kind, patient, kind, period,
+            shown = await self.vault.call(VitalsPlace(session).kind, patient, kind, period,
                                          page_size=PAGE_SIZE)
         except ServiceFailed:
             return
@@ -282,7 +282,7 @@ class VitalsScreen(PlaceScreen):
     async def _load_chart(self) -> None:
         kind, period = self.kind, self.period
         try:
-            chart = await self.luna.call(HealthChart(self.session).data, self.luna.patient_id,
+            chart = await self.vault.call(HealthChart(self.session).data, self.vault.patient_id,
                                          kind, period)
         except ServiceFailed:
             return
@@ -294,7 +294,7 @@ class VitalsScreen(PlaceScreen):
             return
         self.loading_more = True
         try:
-            page = await self.luna.call(Vitals(self.session).page, self.luna.patient_id,
+            page = await self.vault.call(Vitals(self.session).page, self.vault.patient_id,
                                         kind=self.kind, limit=PAGE_SIZE, after=self.next_cursor)
             self._add(page)
         except ServiceFailed:
@@ -337,7 +337,7 @@ class VitalsScreen(PlaceScreen):
     async def action_new(self) -> None:
         from luna_tui.ui.screens.vital_form import VitalFormScreen
 
-        if self.luna.writable("record a reading"):
+        if self.vault.writable("record a reading"):
             await self.app.push_screen(VitalFormScreen(self.kind, self.latest),
                                        self._after_form)
 
@@ -353,7 +353,7 @@ class VitalsScreen(PlaceScreen):
         if vital is None:
             self.notify(f"There is no {kind_label(self.kind).lower()} reading to delete.")
             return
-        if not self.luna.writable("delete a reading"):
+        if not self.vault.writable("delete a reading"):
             return
         when = dt.datetime.fromisoformat(vital.measured_at).strftime("%d %b %Y %H:%M")
         question = f"Delete the {kind_label(vital.kind).lower()} reading of {when}?"
@@ -368,7 +368,7 @@ class VitalsScreen(PlaceScreen):
 
     async def _delete(self, vital: VitalView) -> None:
         try:
-            await self.luna.call(Vitals(self.session).delete, vital.id)
+            await self.vault.call(Vitals(self.session).delete, vital.id)
         except ServiceFailed:
             return
         self.notify(f"Reading of {vital.display_value} deleted.")

@@ -45,9 +45,9 @@ class WelcomeScreen(Screen):
 
     @on(Input.Changed, "#passphrase")
     def show_strength(self, event: Input.Changed) -> None:
-        from luna_tui.vault.passphrase_policy import estimate
+        from luna_tui.services.new_vault_words import passphrase_strength
 
-        strength = estimate(event.value)
+        strength = passphrase_strength(event.value)
         label = self.query_one("#strength", Label)
         if not event.value:
             label.update("")
@@ -133,9 +133,9 @@ class RecoveryKeyScreen(Screen):
         self.not_opened = not_opened
 
     def compose(self) -> ComposeResult:
-        from luna_tui.vault.generated_keys import grouped
+        from luna_tui.services.new_vault_words import recovery_key_groups
 
-        groups = grouped(self.new.recovery_key).split()
+        groups = recovery_key_groups(self.new.recovery_key)
         with Center(), Vertical(id="recovery-box", classes="card"):
             yield Static("Your recovery key", id="app-name")
             yield Label("Write it down now and keep it somewhere safe, away from this "

@@ -1,0 +1,62 @@
+"""What screens and workers tell the App: Textual messages, posted and handled by
+`on_…` methods ("attributes down, messages up"). post_message is safe from a worker
+thread, so a thread reports with a message instead of calling into the App."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from luna_tui.ui.backup_jobs import Activity
+
+
+class PatientChosen(Message):
+    """Show this person's health from now on (and say so, naming them, if `name`)."""
+
+    def __init__(self, patient_id: str, name: str | None = None) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.name = name
+
+
+class PatientRenamed(Message):
+    """A person's name changed (the top bar shows the current one's)."""
+
+    def __init__(self, patient_id: str, name: str) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.name = name
+
+
+class RestoreAsked(Message):
+    """Put this backup in place of the open vault (the person has confirmed)."""
+
+    def __init__(self, path: Path, secret: str) -> None:
+        super().__init__()
+        self.path = path
+        self.secret = secret
+
+
+class StillBusy(Message):
+    """Long work the person started is under way (encrypting, decrypting, copying): they
+    are not idle, so auto-lock waits."""
+
+
+class BackupProgress(Message):
+    """The backup operation under way moved on (None: it ended)."""
+
+    def __init__(self, activity: Activity | None) -> None:
+        super().__init__()
+        self.activity = activity
+
+
+class WorkProgress(Message):
+    """From a worker thread, to the screen that started the work: how far it is."""
+
+    def __init__(self, what: str, done: float) -> None:
+        super().__init__()
+        self.what = what
+        self.done = done

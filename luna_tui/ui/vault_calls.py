@@ -1,0 +1,128 @@
+"""The one seam between the app's screens and the core.
+
+A screen reaches the vault through `self.vault` (the `UsesVault` mixin) and nothing
+else of the App: the session its services are made over, whose health is shown, the
+clock, whether the key may write, and how to call a service. Calls go to the DB
+thread, and a failure becomes a notification with the service's own sentence and then
+`ServiceFailed`, which the screen stops on. Screens tell the App what happened with
+Textual messages (ui/messages.py): attributes down, messages up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from luna_tui.errors import LunaError
+
+if TYPE_CHECKING:
+    from luna_tui.clock import Clock
+    from luna_tui.services.vault_session import VaultSession
+    from luna_tui.ui.backup_jobs import BackupJobs
+
+R = TypeVar("R")
+
+
+class ServiceFailed(Exception):
+    """A service call failed and the person has been told why (a notification)."""
+
+
+class VaultHolder(Protocol):
+    """What the seam reads of the App: the open vault and who is shown."""
+
+    session: VaultSession | None
+    patient_id: str | None
+    clock: Clock
+    backup_jobs: BackupJobs
+
+    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...
+               ) -> None: ...
+
+
+class VaultCalls:
+    def __init__(self, holder: VaultHolder) -> None:
+        self._holder = holder
+
+    @property
+    def session(self) -> VaultSession | None:
+        """The open vault's session; None once it is locked (a screen's work that outlives
+        the lock checks this before showing anything)."""
+        return self._holder.session
+
+    @property
+    def open_session(self) -> VaultSession:
+        """The open vault's session, for building a service; ServiceFailed if locked."""
+        session = self._holder.session
+        if session is None:
+            raise ServiceFailed("the vault is locked")
+        return session
+
+    @property
+    def patient_id(self) -> str | None:
+        return self._holder.patient_id
+
+    @property
+    def clock(self) -> Clock:
+        return self._holder.clock
+
+    @property
+    def backups(self) -> BackupJobs:
+        """The one backup operation at a time (ui/backup_jobs.py)."""
+        return self._holder.backup_jobs
+
+    @property
+    def read_only(self) -> bool:
+        session = self._holder.session
+        return session is not None and session.read_only
+
+    async def attempt(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run a blocking call off the event loop; its errors are the caller's to show
+        (a form shows a ValidationError under its field)."""
+        session = self._holder.session
+        if session is None or session.closed:
+            raise ServiceFailed("the vault is locked")
+        if fn == session.run:  # a closure for the DB thread
+            fn, args = args[0], args[1:]
+        # A service method made by services.base.on_db_thread says so (read here rather
+        # than imported: the unlock screen must not wait for the services to import).
+        elif not getattr(fn, "runs_on_db_thread", False):  # file or network work
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        # One hop: the DB thread's own future, awaited. Shielded: a screen that stops
+        # waiting (closed, or superseded) must not cancel a write already handed over.
+        future = session.submit(fn, *args, **kwargs)
+        return await asyncio.shield(asyncio.wrap_future(future))
+
+    async def call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Like attempt, but a LunaError becomes a notification with its sentence, then
+        ServiceFailed for the caller to stop on."""
+        try:
+            return await self.attempt(fn, *args, **kwargs)
+        except LunaError as error:
+            self._holder.notify(str(error), severity="error", timeout=10)
+            raise ServiceFailed(str(error)) from error
+
+    def notify(self, message: str, *, severity: str = "information",
+               timeout: float | None = None) -> None:
+        """Say something in a notification (for code that is not a widget)."""
+        self._holder.notify(message, severity=severity, timeout=timeout)
+
+    def writable(self, action: str) -> bool:
+        """False, after saying why, when the vault is open with a read-only key."""
+        session = self._holder.session
+        if session is not None and session.read_only:
+            self._holder.notify(f"This vault is open with the read-only key "
+                                f"'{session.key.label}', which cannot {action}.",
+                                severity="warning")
+            return False
+        return True
+
+
+class UsesVault:
+    """Mixed into a Screen (or widget): `self.vault`, the seam."""
+
+    app: Any  # Textual's, on every DOM node
+
+    @property
+    def vault(self) -> VaultCalls:
+        return self.app.vault
