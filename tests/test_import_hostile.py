@@ -152,8 +152,10 @@ def test_what_is_not_plain_json_is_refused(capsys, vault, tmp_path, content, sai
     ({"content": "x" * 200_001}, "content is 200,001 characters long; at most 200,000"),
     ({"privacy_level": "public"}, "privacy_level 'public' is not one of: private, shared."),
     ({"created_at": None}, "entry 1 (journal_entries): created_at is null, and it can't be."),
+    ({"sleep_hours": 10**399},
+     "entry 1 (journal_entries): sleep_hours is a 400-digit number, not between 0 and 24."),
 ], ids=["date", "time", "reference", "object-id", "tags-text", "scale", "size", "choice",
-        "null"])
+        "null", "huge-number"])
 def test_a_bad_field_is_named_with_its_entry_and_nothing_is_imported(capsys, vault, tmp_path,
                                                                       changes, said):
     refused(capsys, vault, spoiled(vault, tmp_path, "journal_entries", **changes), said)

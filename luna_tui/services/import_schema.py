@@ -116,7 +116,12 @@ def number(low: float, high: float) -> Check:
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _Bad(f"is {_kind(value)}, not a number")
-        if not math.isfinite(value) or not low <= value <= high:
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # JSON allows whole numbers of any length; a float does not
+            raise _Bad(f"is a {len(str(abs(value))):,}-digit number, not between {low:g} "
+                       f"and {high:g}") from None
+        if not finite or not low <= value <= high:
             raise _Bad(f"{value:g} is not between {low:g} and {high:g}")
         return value
     return check
