@@ -69,6 +69,7 @@ def text(limit: int, *, blank: bool = True) -> Check:
             raise _Bad(f"is {_kind(value)}, not text")
         if len(value) > limit:
             raise _Bad(f"is {len(value):,} characters long; at most {limit:,} are allowed")
+        _storable(value)
         if not blank and not value.strip():
             raise _Bad("is blank")
         return value
@@ -78,9 +79,21 @@ def text(limit: int, *, blank: bool = True) -> Check:
 def identifier(value: Any) -> str:
     if not isinstance(value, str):
         raise _Bad(f"is {_kind(value)}, not an id")
+    _storable(value)
     if not _ID.fullmatch(value):
         raise _Bad(f"{shown(value)} is not an id (1 to 100 characters, no spaces)")
     return value
+
+
+def _storable(value: str) -> None:
+    """JSON may spell half of a UTF-16 pair on its own ("\\ud800"); Python reads it into a
+    str, but it is no character, and writing it as UTF-8 fails (UnicodeEncodeError)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        half = value[exc.start].encode("unicode_escape").decode("ascii")
+        raise _Bad(f"holds {half} (character {exc.start + 1:,}), half of a character on its "
+                   "own (a lone surrogate), which is not text") from None
 
 
 def uuid_text(value: Any) -> str:
