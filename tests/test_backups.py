@@ -704,3 +704,31 @@ def test_a_backup_never_replaces_one_that_took_its_name(tmp_path):
     assert final.name == "luna-20261122-093000-2.lunabak"
     assert taken.read_bytes() == b"older backup" and final.read_bytes() == b"new"
     assert not temp.exists()
+
+
+# -- backups made by an older Luna -------------------------------------------------------------
+
+OLD_BACKUP = (Path(__file__).parent / "fixtures"
+              / "made-by-luna-0.1.0-before-the-audit-outbox.lunabak")
+
+
+def test_a_backup_made_before_the_audit_outbox_verifies_and_restores(tmp_path):
+    """Made by the Luna of commit 62a64a5 (luna init --kdf-seconds 0; one entry; backup
+    create): its luna.db has no outbox, no anchors and no crash_safe_from."""
+    from luna_tui.services.journal import Journal
+    from luna_tui.services.settings import Settings
+
+    copy = tmp_path / OLD_BACKUP.name
+    copy.write_bytes(OLD_BACKUP.read_bytes())
+    report = verify_backup(copy, PASSPHRASE, record=False)
+    assert report.ok, report.first_problem
+    target = VaultLayout(tmp_path / "restored")
+    result = restore_backup(copy, PASSPHRASE, target)
+    assert {"0006_audit_outbox", "0007_drafts"} <= set(result.migrated)
+    with VaultSession.open(target, PASSPHRASE) as session:
+        me = Settings(session).current_patient_id()
+        assert [e.content.strip() for e in Journal(session).page(me).entries] == [
+            "Written by Luna before the audit outbox"]
+        from luna_tui.services.doctor import run_checks
+
+        assert all(f.ok for f in run_checks(session)), run_checks(session)

@@ -373,3 +373,26 @@ async def test_the_app_shows_the_recovery_key_of_a_vault_it_made_but_could_not_o
     monkeypatch.undo()
     with VaultSession.open(layout, recovery) as session:
         assert session.key.kind == "recovery"
+
+
+def test_a_full_disk_inside_a_nested_write_is_said_as_full(session):
+    """SQLite rolls the whole transaction back on a full disk mid-statement; the nested
+    block's ROLLBACK TO then has no savepoint, which must not hide the full disk."""
+    from luna_tui.errors import DiskFull
+    from luna_tui.store.models.base import database
+
+    def fill_inside_a_nested_write():
+        pages = database.execute_sql("PRAGMA main.page_count").fetchone()[0]
+        database.execute_sql(f"PRAGMA main.max_page_count = {pages + 2}")
+        try:
+            with session.writing("test") as tx, session.writing("nested"):
+                tx.record("bulk")
+                database.execute_sql("CREATE TABLE main.filler (x)")
+                for _ in range(200):
+                    database.execute_sql("INSERT INTO main.filler VALUES (randomblob(4000))")
+        finally:
+            database.execute_sql("PRAGMA main.max_page_count = 1073741823")
+
+    with pytest.raises(DiskFull):
+        session.run(fill_inside_a_nested_write)
+    assert session.run(lambda: database.table_exists("filler")) is False

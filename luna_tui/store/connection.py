@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import peewee
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
 from luna_tui.errors import VaultCorrupt
@@ -92,6 +93,9 @@ class VaultDatabase(SqlCipherDatabase):
             return None
         return super().rollback()
 
+    def savepoint(self):  # noqa: ANN201 - Peewee's signature
+        return _Savepoint(self)
+
     def interrupt(self) -> None:
         """Stop the statement running on the DB thread (Ctrl-C); its transaction rolls
         back. sqlite3_interrupt is the one connection call safe from another thread."""
@@ -127,6 +131,19 @@ class VaultDatabase(SqlCipherDatabase):
             f"SELECT count(*) FROM {_identifier(schema)}.sqlite_master"
         )
         return int(cursor.fetchone()[0])
+
+
+class _Savepoint(peewee._savepoint):
+    """A nested atomic block whose rollback is a no-op once SQLite has rolled back the
+    whole transaction by itself (a full disk mid-statement): ROLLBACK TO would fail with
+    "no such savepoint" and hide the full disk (as VaultDatabase.rollback does for the
+    outer transaction)."""
+
+    def rollback(self, begin: bool = True) -> None:
+        connection = self.db.raw_connection
+        if connection is not None and not connection.in_transaction:
+            return
+        super().rollback(begin)
 
 
 def _identifier(name: str) -> str:
