@@ -116,7 +116,25 @@ class RowVerdict:
         """The label, or for a row whose label no longer opens, what is left to know it by."""
         if self.label is not None and self.intact:
             return self.label
-        return f"(altered key, made {self.row.created_at[:10]})"
+        return f"(altered key, made {shown(self.row.created_at)[:10] or 'on an unknown day'})"
+
+    @property
+    def kind(self) -> str:
+        return shown(self.row.kind)
+
+
+def shown(value: object) -> str:
+    """A field of a key row as text to show: an altered row's field may hold any type
+    SQLite stores (bytes, a number, NULL)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _shown_or_none(value: object) -> str | None:
+    return None if value is None else shown(value)
 
 
 @dataclass(frozen=True)
@@ -166,7 +184,9 @@ def _label_aad(locator: str, kind: str, acl: str, expiry_date: str | None) -> by
 
 def open_label(master_key: bytes, row: KeyRow) -> str | None:
     """The key's label, or None when the row's access fields were edited outside Luna
-    (or the row is not this vault's)."""
+    (or the row is not this vault's, or holds a field of a type Luna never writes)."""
+    if row.mistyped() is not None:
+        return None
     try:
         return open_sealed(
             derive_subkey(master_key, KEY_LABELS), row.display_name,
@@ -184,7 +204,10 @@ def judge_row(row: KeyRow, vault: VaultRecord, master_key: bytes) -> RowVerdict:
     which only the key's own secret can check: unlocking with it fails.)"""
     label = open_label(master_key, row)
     problem = None
-    if not row.intact:
+    mistyped = row.mistyped()
+    if mistyped is not None:
+        problem = f"was edited outside Luna: {mistyped}"
+    elif not row.intact:
         problem = "is damaged (it fails its checksum)"
     elif row.database_id_hash != vault.database_id_hash:
         problem = "belongs to another vault"
@@ -445,15 +468,15 @@ class KeyManager:
         for verdict in self.judge_rows(unlocked):
             row = verdict.row
             infos.append(
-                KeyInfo(
-                    locator=row.key_locator_hash,
+                KeyInfo(  # as text: an altered row's fields may hold any type
+                    locator=shown(row.key_locator_hash),
                     label=verdict.name,
-                    kind=row.kind,
+                    kind=verdict.kind,
                     role=row.role,
-                    expiry_date=row.expiry_date,
-                    created_at=row.created_at,
-                    updated_at=row.updated_at,
-                    last_used_at=row.last_used_at,
+                    expiry_date=_shown_or_none(row.expiry_date),
+                    created_at=shown(row.created_at),
+                    updated_at=shown(row.updated_at),
+                    last_used_at=_shown_or_none(row.last_used_at),
                     intact=verdict.intact,
                 )
             )

@@ -105,6 +105,21 @@ def database_id_hash(vault_id: str) -> str:
     return hashlib.sha256(b"luna/vault-id\0" + vault_id.encode("ascii")).hexdigest()
 
 
+# The type of each key field as Luna writes it. SQLite lets any column hold any type, and
+# keys.db is a plain file anyone can rewrite: a field of another type (text where Luna
+# keeps bytes, a NULL, a number) was written by something else, so the row is altered.
+_BYTES_FIELDS = frozenset({"display_name", "wrapped_master_key"})
+_NULLABLE_FIELDS = frozenset({"expiry_date", "last_used_at"})
+
+
+def _stored_type(value: object) -> str:
+    """What SQLite handed back, in words."""
+    if value is None:
+        return "NULL"
+    return {bytes: "bytes", str: "text", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
+
+
 @dataclass(frozen=True)
 class KeyRow:
     key_locator_hash: str
@@ -125,13 +140,24 @@ class KeyRow:
 
     @property
     def intact(self) -> bool:
-        return self.checksum == _checksum(asdict(self))
+        return self.mistyped() is None and self.checksum == _checksum(asdict(self))
+
+    def mistyped(self) -> str | None:
+        """The first field whose type is not the one Luna writes, in words; None if none."""
+        for name in _KEY_COLUMNS:
+            value = getattr(self, name)
+            wanted = bytes if name in _BYTES_FIELDS else str
+            if type(value) is wanted or (value is None and name in _NULLABLE_FIELDS):
+                continue
+            return (f"its {name} is {_stored_type(value)}, where Luna writes "
+                    f"{'bytes' if wanted is bytes else 'text'}")
+        return None
 
     @property
     def role(self) -> str:
         try:
             return str(json.loads(self.acl).get("role", "?"))
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, TypeError):  # TypeError: an acl that is no text
             return "?"
 
 
