@@ -291,6 +291,26 @@ def test_a_hostile_row_posing_as_the_last_used_owner_key_does_not_go_first(layou
     assert [p.work for p in started] == [8]
 
 
+@pytest.mark.parametrize("vault_id, said", [
+    (b"5b1f9a0e-0000-4000-8000-000000000000", "its vault_id is bytes, where Luna writes text"),
+    ("caf\u00e9", "its vault_id is not a UUID"),
+], ids=["bytes", "not-a-uuid"])
+def test_a_vault_record_edited_to_an_odd_id_is_refused_in_words(layout, new_vault, vault_id,
+                                                                said):
+    """The vault's id is hashed as ASCII: one of another type, or not the UUID Luna
+    makes, is an edited keys.db (its checksum recomputed), not a crash."""
+    import sqlite3
+
+    new_vault.session.close()
+    edited = replace(keystore.read(layout.keys_db).vault, vault_id=vault_id).sealed()
+    with sqlite3.connect(layout.keys_db) as conn:
+        conn.execute("UPDATE vault SET vault_id = ?, checksum = ?", (vault_id, edited.checksum))
+    conn.close()
+    with pytest.raises(VaultCorrupt, match="vault record was edited outside Luna") as refused:
+        open_with(layout, PASSPHRASE)
+    assert said in str(refused.value)
+
+
 @pytest.mark.parametrize("damage", ["zero-bytes", "truncated", "garbage"])
 def test_a_damaged_keys_db_is_reported_as_damage(layout, new_vault, damage):
     new_vault.session.close()
