@@ -159,8 +159,13 @@ def test_what_is_not_plain_json_is_refused(capsys, vault, tmp_path, content, sai
      "entry 1 (journal_entries): title holds \\ud800 (character 5), half of a character"),
     ({"tags": ["ok", "\udfff"]}, "entry 1 (journal_entries): tags item 2 holds \\udfff"),
     ({"id": "id-\udc80"}, "entry 1 (journal_entries): id holds \\udc80 (character 4)"),
+    # Digits of other scripts are digits to Python's \\d and int(), not to the rest of Luna
+    # (the calendar export read this time with time.fromisoformat and stopped).
+    ({"entry_time": "1\u0663:00"},
+     "entry 1 (journal_entries): entry_time '1\\u0663:00' is not a time HH:MM."),
 ], ids=["date", "time", "reference", "object-id", "tags-text", "scale", "size", "choice",
-        "null", "huge-number", "surrogate-text", "surrogate-tag", "surrogate-id"])
+        "null", "huge-number", "surrogate-text", "surrogate-tag", "surrogate-id",
+        "arabic-indic-digit"])
 def test_a_bad_field_is_named_with_its_entry_and_nothing_is_imported(capsys, vault, tmp_path,
                                                                       changes, said):
     refused(capsys, vault, spoiled(vault, tmp_path, "journal_entries", **changes), said)

@@ -31,9 +31,11 @@ LONG = 200_000  # an entry's text, a record's text, a message (the services' own
 EXTRACTED = 10_000_000  # text read out of a record's files (500,000 a file)
 MAX_LIST_ITEMS = 1_000
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
-_MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2})T(([01]\d|2[0-3]):[0-5]\d)")
+# ASCII digits only: Python's \d also matches "٣" (Arabic-Indic three), which the rest of
+# Luna can't read back (time.fromisoformat refuses it).
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_MOMENT = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T(([01][0-9]|2[0-3]):[0-5][0-9])")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[^\s\x00-\x1f\x7f]{1,100}")
 
