@@ -454,7 +454,10 @@ def _checked_setting(row: dict[str, Any]) -> dict[str, Any] | None:
         return None
     try:
         value = setting.check(json.loads(row["value"]))
-    except (ValueError, TypeError, LunaError):
+        # JSON may spell half of a character on its own ("\ud800"): text in the file that
+        # reads as no text, which every later use of the setting would stumble on.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, TypeError, LunaError):  # UnicodeEncodeError is a ValueError
         return None
     return {**row, "value": json.dumps(value)}
 
