@@ -163,9 +163,13 @@ def test_what_is_not_plain_json_is_refused(capsys, vault, tmp_path, content, sai
     # (the calendar export read this time with time.fromisoformat and stopped).
     ({"entry_time": "1\u0663:00"},
      "entry 1 (journal_entries): entry_time '1\\u0663:00' is not a time HH:MM."),
+    # A sentence names a number of thousands of digits, it doesn't spell it out.
+    ({"mood_scale": 10**4000},
+     "entry 1 (journal_entries): mood_scale a 4,001-digit number is not between 1 and 10."),
+    ({"favorite": -(10**30)}, "entry 1 (journal_entries): favorite a 31-digit number is not"),
 ], ids=["date", "time", "reference", "object-id", "tags-text", "scale", "size", "choice",
         "null", "huge-number", "surrogate-text", "surrogate-tag", "surrogate-id",
-        "arabic-indic-digit"])
+        "arabic-indic-digit", "long-whole-number", "long-flag"])
 def test_a_bad_field_is_named_with_its_entry_and_nothing_is_imported(capsys, vault, tmp_path,
                                                                       changes, said):
     refused(capsys, vault, spoiled(vault, tmp_path, "journal_entries", **changes), said)

@@ -58,6 +58,8 @@ def shown(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= 10**20:  # JSON allows thousands of digits
+        return f"a {len(str(abs(value))):,}-digit number"
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, list):
@@ -122,7 +124,7 @@ def whole(low: int, high: int) -> Check:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _Bad(f"is {_kind(value)}, not a whole number")
         if not low <= value <= high:
-            raise _Bad(f"{value} is not between {low:,} and {high:,}")
+            raise _Bad(f"{shown(value)} is not between {low:,} and {high:,}")
         return value
     return check
 
@@ -456,7 +458,7 @@ def check_luna_export(document: dict[str, Any], newest_version: int
         raise ImportRejected(f"The export's format version {shown(version)} is not one Luna "
                              "made; is the file damaged?")
     if version > newest_version:
-        raise ImportRejected(f"This export was made by a newer Luna (format {version}); "
+        raise ImportRejected(f"This export was made by a newer Luna (format {shown(version)}); "
                              "update Luna to import it.")
     tables = document.get("tables")
     if not isinstance(tables, dict):
