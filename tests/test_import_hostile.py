@@ -130,6 +130,10 @@ def test_a_file_above_the_size_cap_is_refused_unread(capsys, vault, tmp_path, mo
     (b'{"entries": [], "n": 1' + b"0" * 5000 + b"}", "a value Luna can't read"),
     (b'{"entries": ["\xff\xfe"]}', "is not UTF-8 text"),
     (b'{"entries": [', "cut short"),
+    (b'{"entries": [{"date": "2021-01-01", "body": "a", "body": "b"}]}',
+     "names 'body' twice in one object"),
+    (b'{"format": "jrnl", "entries": [], "format": "luna-export"}',
+     "names 'format' twice in one object"),
 ])
 def test_what_is_not_plain_json_is_refused(capsys, vault, tmp_path, content, said):
     path = tmp_path / "odd.json"
