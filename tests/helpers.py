@@ -116,6 +116,20 @@ def run_until_paused(args: list[str], pause_at: str, env_extra: dict[str, str] |
     return process
 
 
+def loosen_keys_table(path: Path) -> None:
+    """Rebuild keys.db's key table as an attacker may: without column types or NOT NULL,
+    so a field can hold any type SQLite stores (text for bytes, NULL, a number)."""
+    conn = sqlite3.connect(path)
+    try:
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(keys)")]
+        conn.executescript(
+            f"CREATE TABLE loose ({columns[0]} PRIMARY KEY, {', '.join(columns[1:])});"
+            "INSERT INTO loose SELECT * FROM keys; DROP TABLE keys;"
+            "ALTER TABLE loose RENAME TO keys;")
+    finally:
+        conn.close()
+
+
 def rewrite_key_row(path: Path, locator: str, **changes: object) -> None:
     """Edit a keys.db row the way an attacker would: change fields, then recompute the
     row's (unkeyed) checksum so it still looks whole."""

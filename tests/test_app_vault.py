@@ -89,6 +89,28 @@ async def test_a_wrong_passphrase_says_so_and_lets_you_try_again(layout, session
         assert "1 failed unlock attempt" in " ".join(notifications(pilot))
 
 
+@pytest.mark.parametrize("attempted_at", ["[/x] 2026", b"2026-11-22T\xff"],
+                         ids=["markup", "bytes"])
+async def test_a_remembered_failure_is_shown_as_plain_text(layout, session, attempted_at):
+    """Failed unlocks wait in the plain keys.db, which anyone can write: what its time
+    says is shown as text, never read as markup nor sliced as bytes."""
+    import sqlite3
+
+    session.close()
+    with sqlite3.connect(layout.keys_db) as conn:
+        conn.execute("INSERT INTO unlock_failures (created_at, reason, host, client) "
+                     "VALUES (?, 'wrong passphrase', 'host', 'luna')", (attempted_at,))
+    conn.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot, PASSPHRASE)
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        [said] = [n for n in app._notifications if "failed unlock" in n.message]  # noqa: SLF001
+        assert not said.markup
+        assert "(the latest at 2026" in said.message or "at [/x] 2026" in said.message
+
+
 async def test_an_unexpected_failure_while_unlocking_lets_you_try_again(layout, session,
                                                                        monkeypatch):
     session.close()

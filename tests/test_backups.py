@@ -315,6 +315,30 @@ def test_a_backup_whose_keys_ask_for_a_derivation_above_the_ceiling_is_refused_u
     assert not list(backup.parent.glob(".luna-verify-*"))
 
 
+def test_allowing_heavy_key_derivation_for_the_vault_never_extends_to_a_backup(
+        layout, monkeypatch):
+    """LUNA_ALLOW_HEAVY_KDF=1 is the person's word about their own keys.db; a .lunabak is a
+    file from outside until it opens, so its keys.db never runs above the ceiling, even
+    one made from a vault made heavier on purpose (300 passes here, cheap at 8 KiB)."""
+    from luna_tui.errors import KdfTooHeavy
+    from luna_tui.vault.kdf import KdfParams
+
+    monkeypatch.setenv("LUNA_ALLOW_HEAVY_KDF", "1")
+    heavy = KdfParams(8, 300, 1, os.urandom(16))
+    created = create_vault(layout, PASSPHRASE, kdf=heavy, allow_heavy_kdf=True)
+    path = Backups(created.session).create().path
+    created.session.close()
+    with VaultSession.open(layout, PASSPHRASE) as session:  # its own vault: allowed
+        assert session.key.role == "owner"
+    for secret in (PASSPHRASE, created.recovery_key):
+        with pytest.raises(KdfTooHeavy, match="even with LUNA_ALLOW_HEAVY_KDF=1"):
+            verify_backup(path, secret)
+        with pytest.raises(KdfTooHeavy, match="300 passes"):
+            restore_backup(path, secret, layout)
+    assert not list(path.parent.glob(".luna-verify-*"))
+    assert not vault_swap.staging_dir(layout).exists()
+
+
 def test_a_backup_of_a_newer_format_asks_for_a_newer_luna(backup):
     def newer(name: str, content: bytes) -> bytes:
         if name == "manifest.json":

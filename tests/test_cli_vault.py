@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE
-from helpers import keys_db_rows, rewrite_key_row, run_cli
+from helpers import keys_db_rows, loosen_keys_table, rewrite_key_row, run_cli
 from luna_tui.services.vault_session import VaultSession
 
 
@@ -180,7 +180,14 @@ def test_keys_add_list_and_revoke(capsys, session, layout, monkeypatch, no_termi
     {"acl": '{"role":"owner"}'},  # a caregiver's key made an owner's
     {"expiry_date": "2099-12-31"},  # its expiry pushed out
     {"kind": "recovery"},  # dressed up as the recovery key
-], ids=["acl", "expiry", "kind"])
+    # Fields of a type Luna never writes (SQLite lets a column hold any):
+    {"display_name": "a label as text"},
+    {"display_name": None},
+    {"acl": 1},
+    {"expiry_date": b"2099-12-31"},
+    {"wrapped_master_key": None},
+], ids=["acl", "expiry", "kind", "label-text", "label-null", "acl-number", "expiry-bytes",
+        "wrap-null"])
 def test_doctor_and_keys_list_judge_an_edited_key_row_alike(capsys, session, layout,
                                                             monkeypatch, changes):
     import datetime as dt
@@ -193,6 +200,7 @@ def test_doctor_and_keys_list_judge_an_edited_key_row_alike(capsys, session, lay
     monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("COLUMNS", "150")  # one table row a line
     assert run_cli(capsys, "doctor").code == 0
+    loosen_keys_table(layout.keys_db)
     rewrite_key_row(layout.keys_db, added.info.locator, **changes)
     assert [r["checksum"] for r in keys_db_rows(layout.keys_db)]  # still looks whole
 
@@ -205,6 +213,23 @@ def test_doctor_and_keys_list_judge_an_edited_key_row_alike(capsys, session, lay
     assert flagged[0].startswith(name)
     assert f"keys.db: {name}" in " ".join(doctor.out.split())
     assert "The vault is healthy" not in doctor.out
+    monkeypatch.setenv("LUNA_PASSPHRASE", OTHER_PASSPHRASE)  # the edited key itself opens nothing
+    assert run_cli(capsys, "keys", "list").code in (3, 4)
+
+
+def test_a_key_row_whose_creation_time_is_not_text_is_still_named(capsys, session, layout,
+                                                                 monkeypatch):
+    from luna_tui.services.key_admin import KeyAdmin
+
+    added = KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
+    session.close()
+    loosen_keys_table(layout.keys_db)
+    rewrite_key_row(layout.keys_db, added.info.locator, created_at=None)
+    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
+    doctor = run_cli(capsys, "doctor")
+    assert doctor.code == 4, doctor.err
+    assert ("(altered key, made on an unknown day) (passphrase, read-only) was edited outside "
+            "Luna: its created_at is NULL") in " ".join(doctor.out.split())
 
 
 def test_a_bad_expiry_date_is_a_usage_error(capsys, session):

@@ -22,7 +22,7 @@ from luna_tui.services.journal import EntryDraft, Journal, JournalFilter
 from luna_tui.services.medications import Medications
 from luna_tui.services.patients import Patients
 from luna_tui.services.records import Records
-from luna_tui.services.settings import Settings
+from luna_tui.services.settings import SETTINGS, Settings
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.services.vault_setup import create_vault
 from luna_tui.services.vitals import Vitals
@@ -269,6 +269,20 @@ def test_imported_settings_must_pass_the_same_checks_as_luna_settings_set(sessio
     Importer(session).import_document(document)
     assert settings.get("auto_lock_minutes") == 5  # 0 would mean locking at once: left out
     assert settings.get("journal.default_privacy") == "private"
+
+
+def test_an_imported_setting_that_is_not_text_once_read_is_left_out(session):
+    """Its value is JSON, and JSON may spell half of a character on its own: '"\\ud800"'
+    passes as text in the file but reads as no text (every command then stopped)."""
+    settings = Settings(session)
+    me = settings.current_patient_id()
+    document = {"format": "luna-export", "version": 1, "tables": {"config": [
+        {"key": key, "value": '"\\ud800"', "created_at": T1, "updated_at": T1}
+        for key in ("current_patient", "ai.model", "backup.folder")]}}
+    Importer(session).import_document(document)
+    assert settings.current_patient_id() == me
+    assert settings.get("ai.model") == "llama3.2"
+    assert settings.get("backup.folder") == SETTINGS["backup.folder"].default
 
 
 def test_an_import_that_fails_leaves_no_attachment_files(session, other_layout, clock,

@@ -24,6 +24,7 @@ from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.patients import Patients
 from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
+from luna_tui.store.models.audit import AuditEvent
 from luna_tui.store.models.registry import DATA_MODELS
 
 STAMP = "2026-11-01T10:00:00.000Z"
@@ -129,6 +130,10 @@ def test_a_file_above_the_size_cap_is_refused_unread(capsys, vault, tmp_path, mo
     (b'{"entries": [], "n": 1' + b"0" * 5000 + b"}", "a value Luna can't read"),
     (b'{"entries": ["\xff\xfe"]}', "is not UTF-8 text"),
     (b'{"entries": [', "cut short"),
+    (b'{"entries": [{"date": "2021-01-01", "body": "a", "body": "b"}]}',
+     "names 'body' twice in one object"),
+    (b'{"format": "jrnl", "entries": [], "format": "luna-export"}',
+     "names 'format' twice in one object"),
 ])
 def test_what_is_not_plain_json_is_refused(capsys, vault, tmp_path, content, said):
     path = tmp_path / "odd.json"
@@ -152,8 +157,23 @@ def test_what_is_not_plain_json_is_refused(capsys, vault, tmp_path, content, sai
     ({"content": "x" * 200_001}, "content is 200,001 characters long; at most 200,000"),
     ({"privacy_level": "public"}, "privacy_level 'public' is not one of: private, shared."),
     ({"created_at": None}, "entry 1 (journal_entries): created_at is null, and it can't be."),
+    ({"sleep_hours": 10**399},
+     "entry 1 (journal_entries): sleep_hours is a 400-digit number, not between 0 and 24."),
+    ({"title": "fine\ud800"},
+     "entry 1 (journal_entries): title holds \\ud800 (character 5), half of a character"),
+    ({"tags": ["ok", "\udfff"]}, "entry 1 (journal_entries): tags item 2 holds \\udfff"),
+    ({"id": "id-\udc80"}, "entry 1 (journal_entries): id holds \\udc80 (character 4)"),
+    # Digits of other scripts are digits to Python's \\d and int(), not to the rest of Luna
+    # (the calendar export read this time with time.fromisoformat and stopped).
+    ({"entry_time": "1\u0663:00"},
+     "entry 1 (journal_entries): entry_time '1\\u0663:00' is not a time HH:MM."),
+    # A sentence names a number of thousands of digits, it doesn't spell it out.
+    ({"mood_scale": 10**4000},
+     "entry 1 (journal_entries): mood_scale a 4,001-digit number is not between 1 and 10."),
+    ({"favorite": -(10**30)}, "entry 1 (journal_entries): favorite a 31-digit number is not"),
 ], ids=["date", "time", "reference", "object-id", "tags-text", "scale", "size", "choice",
-        "null"])
+        "null", "huge-number", "surrogate-text", "surrogate-tag", "surrogate-id",
+        "arabic-indic-digit", "long-whole-number", "long-flag"])
 def test_a_bad_field_is_named_with_its_entry_and_nothing_is_imported(capsys, vault, tmp_path,
                                                                       changes, said):
     refused(capsys, vault, spoiled(vault, tmp_path, "journal_entries", **changes), said)
@@ -181,6 +201,33 @@ def test_a_jrnl_entry_with_a_bad_date_is_named(capsys, vault, tmp_path):
         {"title": "Not fine.", "body": "", "date": "04/03/2021", "time": "21:15",
          "tags": []}]}))
     refused(capsys, vault, path, "entry 2 (jrnl): date '04/03/2021' is not a date YYYY-MM-DD.")
+
+
+def test_a_jrnl_entry_with_a_lone_surrogate_is_named(capsys, vault, tmp_path):
+    """JSON may spell half of a UTF-16 pair (\\ud800) on its own; it is no character, and
+    UTF-8 can't store it."""
+    path = tmp_path / "jrnl.json"
+    path.write_text(json.dumps({"tags": {}, "entries": [
+        {"title": "Fine.", "body": "", "date": "2021-03-04", "time": "21:15", "tags": []},
+        {"title": "Not", "body": "quite \ud83d fine", "date": "2021-03-05", "time": "21:15",
+         "tags": []}]}))
+    refused(capsys, vault, path, "entry 2 (jrnl): body holds \\ud83d (character 7)")
+
+
+def test_an_export_time_that_is_not_a_timestamp_is_left_out_of_the_audit_row(
+        capsys, vault, tmp_path):
+    """exported_at grants nothing and is only recorded; one that can't be written (a lone
+    surrogate) or is not a time is left out, and the rows still come in."""
+    document = an_export(vault)
+    document["exported_at"] = "2026-11-01T10:00:00.000Z\ud800"
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(document))
+    result = run_cli(capsys, "import", str(path))
+    assert result.code == 0, result.err
+    with VaultSession.open(vault, PASSPHRASE) as session:
+        diff = session.run(lambda: json.loads(AuditEvent.select().where(
+            AuditEvent.event_name == "vault.import").get().diff))
+    assert diff["exported_at"] == [None, None]
 
 
 # -- idempotent, and one owner ----------------------------------------------------------------

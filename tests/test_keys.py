@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import unicodedata
+from dataclasses import replace
 
 import pytest
 
@@ -27,9 +28,10 @@ from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.services.vault_setup import create_vault
 from luna_tui.store.models.audit import AuditEvent
-from luna_tui.vault import keystore
+from luna_tui.vault import kdf, keystore
 from luna_tui.vault.generated_keys import grouped
-from luna_tui.vault.kdf import KdfParams
+from luna_tui.vault.kdf import PORTABLE_CEILING, KdfParams
+from luna_tui.vault.keystore import KeyRow
 
 
 def open_with(layout, secret, clock=None) -> VaultSession:
@@ -232,6 +234,81 @@ def test_a_heavy_row_does_not_stand_in_the_way_of_a_light_one(layout, session, m
                            kdf=json.dumps(kdf, sort_keys=True, separators=(",", ":")))
     with open_with(layout, PASSPHRASE) as owner:
         assert owner.key.label == "owner"
+
+
+def _at_the_ceiling(row: KeyRow, **changes) -> KeyRow:
+    """A copy of `row` under a new locator whose derivation is as heavy as the ceiling
+    allows one row to be (64 MiB × 200 passes): each alone is fine."""
+    kdf = json.loads(row.kdf) | {"m": 64 * 1024, "t": 200, "p": 1}
+    return replace(row, key_locator_hash=os.urandom(32).hex(),
+                   kdf=json.dumps(kdf, sort_keys=True, separators=(",", ":")), **changes)
+
+
+def _counting_derivations(monkeypatch) -> list[KdfParams]:
+    """Record every derivation the key manager starts; run only the cheap ones (a test
+    must never pay for the ceiling), answering the others with a key that opens nothing."""
+    started: list[KdfParams] = []
+    real = kdf.derive_key
+
+    def derive(secret, params, *, allow_heavy=False):
+        started.append(params)
+        return real(secret, params, allow_heavy=allow_heavy) if params.work < 1024 else (
+            os.urandom(32))
+
+    monkeypatch.setattr("luna_tui.vault.key_manager.derive_key", derive)
+    return started
+
+
+def test_many_key_rows_at_the_ceiling_cost_one_unlock_budget_in_all(layout, new_vault,
+                                                                      monkeypatch):
+    """Six hostile passphrase rows, each within the ceiling: a wrong passphrase must not
+    cost six derivations at the ceiling (a minute), only the unlock's budget, and say so."""
+    new_vault.session.close()
+    owner = next(r for r in keystore.read(layout.keys_db).rows if r.kind == "passphrase")
+    for _ in range(6):
+        keystore.insert_key(layout.keys_db, _at_the_ceiling(owner))
+    started = _counting_derivations(monkeypatch)
+    with pytest.raises(KdfTooHeavy, match="more work than Luna spends on one unlock") as said:
+        open_with(layout, "not the passphrase at all")
+    assert sum(p.work for p in started) <= 2 * PORTABLE_CEILING.work
+    assert "5 more keys" in str(said.value) and "LUNA_ALLOW_HEAVY_KDF=1" in str(said.value)
+    started.clear()
+    with open_with(layout, PASSPHRASE) as session:  # the owner's own row is tried first
+        assert session.key.label == "owner"
+    assert [p.work for p in started] == [8]
+
+
+def test_a_hostile_row_posing_as_the_last_used_owner_key_does_not_go_first(layout, new_vault,
+                                                                           monkeypatch):
+    """A row's role and last use are in the clear: one claiming both, at the ceiling,
+    would cost every unlock ten seconds before the owner's own row was tried."""
+    new_vault.session.close()
+    owner = next(r for r in keystore.read(layout.keys_db).rows if r.kind == "passphrase")
+    keystore.insert_key(layout.keys_db, _at_the_ceiling(owner, last_used_at="2999-01-01"))
+    started = _counting_derivations(monkeypatch)
+    with open_with(layout, PASSPHRASE) as session:
+        assert session.key.label == "owner"
+    assert [p.work for p in started] == [8]
+
+
+@pytest.mark.parametrize("vault_id, said", [
+    (b"5b1f9a0e-0000-4000-8000-000000000000", "its vault_id is bytes, where Luna writes text"),
+    ("caf\u00e9", "its vault_id is not a UUID"),
+], ids=["bytes", "not-a-uuid"])
+def test_a_vault_record_edited_to_an_odd_id_is_refused_in_words(layout, new_vault, vault_id,
+                                                                said):
+    """The vault's id is hashed as ASCII: one of another type, or not the UUID Luna
+    makes, is an edited keys.db (its checksum recomputed), not a crash."""
+    import sqlite3
+
+    new_vault.session.close()
+    edited = replace(keystore.read(layout.keys_db).vault, vault_id=vault_id).sealed()
+    with sqlite3.connect(layout.keys_db) as conn:
+        conn.execute("UPDATE vault SET vault_id = ?, checksum = ?", (vault_id, edited.checksum))
+    conn.close()
+    with pytest.raises(VaultCorrupt, match="vault record was edited outside Luna") as refused:
+        open_with(layout, PASSPHRASE)
+    assert said in str(refused.value)
 
 
 @pytest.mark.parametrize("damage", ["zero-bytes", "truncated", "garbage"])

@@ -56,7 +56,7 @@ def check_keys_file(layout: VaultLayout, unlocked: UnlockedKey) -> Finding:
     bad = [v for v in verdicts if not v.intact]
     if bad:
         return Finding("keys.db", False, "; ".join(
-            f"{v.name} ({v.row.kind}, {v.row.role}) {v.problem}" for v in bad[:MAX_DETAILS]))
+            f"{v.name} ({v.kind}, {v.row.role}) {v.problem}" for v in bad[:MAX_DETAILS]))
     return Finding("keys.db", True, f"{len(verdicts)} keys, all intact")
 
 

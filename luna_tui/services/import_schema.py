@@ -31,9 +31,11 @@ LONG = 200_000  # an entry's text, a record's text, a message (the services' own
 EXTRACTED = 10_000_000  # text read out of a record's files (500,000 a file)
 MAX_LIST_ITEMS = 1_000
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
-_MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2})T(([01]\d|2[0-3]):[0-5]\d)")
+# ASCII digits only: Python's \d also matches "٣" (Arabic-Indic three), which the rest of
+# Luna can't read back (time.fromisoformat refuses it).
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_MOMENT = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T(([01][0-9]|2[0-3]):[0-5][0-9])")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[^\s\x00-\x1f\x7f]{1,100}")
 
@@ -56,6 +58,8 @@ def shown(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= 10**20:  # JSON allows thousands of digits
+        return f"a {len(str(abs(value))):,}-digit number"
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, list):
@@ -69,6 +73,7 @@ def text(limit: int, *, blank: bool = True) -> Check:
             raise _Bad(f"is {_kind(value)}, not text")
         if len(value) > limit:
             raise _Bad(f"is {len(value):,} characters long; at most {limit:,} are allowed")
+        _storable(value)
         if not blank and not value.strip():
             raise _Bad("is blank")
         return value
@@ -78,9 +83,21 @@ def text(limit: int, *, blank: bool = True) -> Check:
 def identifier(value: Any) -> str:
     if not isinstance(value, str):
         raise _Bad(f"is {_kind(value)}, not an id")
+    _storable(value)
     if not _ID.fullmatch(value):
         raise _Bad(f"{shown(value)} is not an id (1 to 100 characters, no spaces)")
     return value
+
+
+def _storable(value: str) -> None:
+    """JSON may spell half of a UTF-16 pair on its own ("\\ud800"); Python reads it into a
+    str, but it is no character, and writing it as UTF-8 fails (UnicodeEncodeError)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        half = value[exc.start].encode("unicode_escape").decode("ascii")
+        raise _Bad(f"holds {half} (character {exc.start + 1:,}), half of a character on its "
+                   "own (a lone surrogate), which is not text") from None
 
 
 def uuid_text(value: Any) -> str:
@@ -107,7 +124,7 @@ def whole(low: int, high: int) -> Check:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _Bad(f"is {_kind(value)}, not a whole number")
         if not low <= value <= high:
-            raise _Bad(f"{value} is not between {low:,} and {high:,}")
+            raise _Bad(f"{shown(value)} is not between {low:,} and {high:,}")
         return value
     return check
 
@@ -116,7 +133,12 @@ def number(low: float, high: float) -> Check:
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _Bad(f"is {_kind(value)}, not a number")
-        if not math.isfinite(value) or not low <= value <= high:
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # JSON allows whole numbers of any length; a float does not
+            raise _Bad(f"is a {len(str(abs(value))):,}-digit number, not between {low:g} "
+                       f"and {high:g}") from None
+        if not finite or not low <= value <= high:
             raise _Bad(f"{value:g} is not between {low:g} and {high:g}")
         return value
     return check
@@ -436,7 +458,7 @@ def check_luna_export(document: dict[str, Any], newest_version: int
         raise ImportRejected(f"The export's format version {shown(version)} is not one Luna "
                              "made; is the file damaged?")
     if version > newest_version:
-        raise ImportRejected(f"This export was made by a newer Luna (format {version}); "
+        raise ImportRejected(f"This export was made by a newer Luna (format {shown(version)}); "
                              "update Luna to import it.")
     tables = document.get("tables")
     if not isinstance(tables, dict):

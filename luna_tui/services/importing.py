@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from luna_tui.clock import parse_utc_timestamp
 from luna_tui.errors import ImportRejected, LunaError, ValidationError
 from luna_tui.services.base import DomainService
 from luna_tui.services.exporting import EXPORT_FORMAT, EXPORT_VERSION
@@ -98,9 +99,22 @@ def check_document(document: Any, format: str | None = None) -> CheckedImport:
                              "export.")
     if format == "jrnl":
         return CheckedImport("jrnl", jrnl_entries=check_jrnl(document))
-    exported_at = document.get("exported_at")
     return CheckedImport("luna", tables=check_luna_export(document, EXPORT_VERSION),
-                         exported_at=exported_at if isinstance(exported_at, str) else None)
+                         exported_at=_export_time(document))
+
+
+def _export_time(document: dict[str, Any]) -> str | None:
+    """When the export says it was made, for the audit row only. It grants nothing, so a
+    value that is not a timestamp as Luna writes it is left out rather than refused (a
+    lone surrogate in it could not even be written)."""
+    value = document.get("exported_at")
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        parse_utc_timestamp(value)
+    except ValueError:
+        return None
+    return value
 
 
 class Importer(DomainService):
@@ -440,7 +454,10 @@ def _checked_setting(row: dict[str, Any]) -> dict[str, Any] | None:
         return None
     try:
         value = setting.check(json.loads(row["value"]))
-    except (ValueError, TypeError, LunaError):
+        # JSON may spell half of a character on its own ("\ud800"): text in the file that
+        # reads as no text, which every later use of the setting would stumble on.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, TypeError, LunaError):  # UnicodeEncodeError is a ValueError
         return None
     return {**row, "value": json.dumps(value)}
 

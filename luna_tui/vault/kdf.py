@@ -8,9 +8,11 @@ RFC 9106's second recommended option (m = 64 MiB, t = 3, p = min(4, cores)).
 
 Stored parameters also have a portable ceiling (`PORTABLE_CEILING`): what any machine
 Luna runs on can afford, not what this one can. A key row above it — an edited keys.db,
-or a hostile backup at `backup verify` — is refused before any derivation, unless the
-person allows heavier settings on purpose (LUNA_ALLOW_HEAVY_KDF=1, or
-`luna init --allow-heavy-kdf` for a new vault).
+or a hostile backup at `backup verify` — is refused before any derivation, and one
+unlock derives for rows worth at most `UNLOCK_BUDGET` in all, however many rows keys.db
+holds. Only for the vault's own keys.db may the person allow more on purpose
+(LUNA_ALLOW_HEAVY_KDF=1, or `luna init --allow-heavy-kdf` for a new vault): the key
+manager decides that, never `derive_key`, so a backup's keys.db can't be given it.
 """
 
 from __future__ import annotations
@@ -68,9 +70,18 @@ class Ceiling:
 PORTABLE_CEILING = Ceiling(memory_kib=1024 * 1024, time_cost=200, parallelism=8,
                            work=FLOOR_MEMORY_KIB * 200)
 
+# One unlock may try several rows (a passphrase is tried against every passphrase row), so
+# a ceiling per row alone lets a keys.db of fifty rows at the ceiling cost fifty times it.
+# Twice the ceiling: the heaviest owner row Luna makes (`--kdf-seconds 10`) plus the keys
+# added later at the default cost (0.5 s: 15 passes on the 2-core test machine, under a
+# tenth of the ceiling) still fit, so no vault Luna made is refused unless it holds a
+# dozen passphrases; a hostile file costs at most about 20 s however many rows it holds.
+UNLOCK_BUDGET = 2 * PORTABLE_CEILING.work
+
 
 def heavy_kdf_allowed() -> bool:
-    """Has the person allowed derivations above the ceiling (for their own vault)?"""
+    """Has the person allowed derivations above the ceiling for their own vault? (Asked
+    only by the key manager, which knows whether keys.db is the vault's own.)"""
     return os.environ.get(HEAVY_KDF_ENV, "").strip().lower() in ("1", "yes", "true")
 
 
@@ -136,29 +147,40 @@ class KdfParams:
         if not 16 <= len(self.salt) <= 64 or self.length != KEY_LENGTH:
             raise VaultCorrupt("keys.db holds a key-derivation salt or length Luna can't use.")
 
+    @property
+    def work(self) -> int:
+        """Argon2's cost: memory × passes (lanes share the work, they don't add to it)."""
+        return self.memory_kib * self.time_cost
+
     def above_ceiling(self, ceiling: Ceiling = PORTABLE_CEILING) -> str | None:
         """Which part of these parameters is above `ceiling`, in words; None if none."""
         for value, limit, what in (
             (self.memory_kib, ceiling.memory_kib, f"{self.memory_kib:,} KiB of memory"),
             (self.parallelism, ceiling.parallelism, f"{self.parallelism} lanes"),
             (self.time_cost, ceiling.time_cost, f"{self.time_cost} passes"),
-            (self.memory_kib * self.time_cost, ceiling.work,
+            (self.work, ceiling.work,
              f"{self.memory_kib // 1024:,} MiB × {self.time_cost} passes"),
         ):
             if value > limit:
                 return what
         return None
 
-    def check_ceiling(self, *, allow_heavy: bool = False) -> None:
-        """Refuse, before any work, parameters above the portable ceiling unless heavier
-        ones are allowed (by the caller, or by LUNA_ALLOW_HEAVY_KDF)."""
+    def check_ceiling(self, *, allow_heavy: bool = False, from_backup: bool = False) -> None:
+        """Refuse, before any work, parameters above the portable ceiling unless the
+        caller allows heavier ones (for the vault's own keys.db only)."""
+        refusal = self.ceiling_refusal(from_backup=from_backup)
+        if refusal is not None and not allow_heavy:
+            raise refusal
+
+    def ceiling_refusal(self, *, from_backup: bool = False) -> KdfTooHeavy | None:
+        """The sentence refusing these parameters; None when they are within the ceiling."""
         excess = self.above_ceiling()
-        if excess is None or allow_heavy or heavy_kdf_allowed():
-            return
-        raise KdfTooHeavy(
+        if excess is None:
+            return None
+        return too_heavy(
             f"keys.db asks for a key derivation heavier than Luna runs unasked ({excess}; "
-            f"the ceiling is {PORTABLE_CEILING.describe()}), so Luna did not run it. If this "
-            f"is your own vault, made heavier on purpose, open it with {HEAVY_KDF_ENV}=1.")
+            f"the ceiling is {PORTABLE_CEILING.describe()}), so Luna did not run it.",
+            from_backup=from_backup)
 
     def is_at_floor(self) -> bool:
         return (
@@ -171,6 +193,32 @@ class KdfParams:
         return KdfParams(self.memory_kib, self.time_cost, self.parallelism, os.urandom(SALT_LENGTH))
 
 
+def too_heavy(refusal: str, *, from_backup: bool = False) -> KdfTooHeavy:
+    """The refusal, and what the person can do: for their own vault, allow it; for a
+    backup, nothing allows it, since the file is not known to be theirs until it opens."""
+    if from_backup:
+        return KdfTooHeavy(
+            f"{refusal} Luna never runs more for a backup, even with {HEAVY_KDF_ENV}=1: a "
+            "backup is a file from outside until it opens. If this is a backup of your own "
+            "vault, made heavier on purpose, re-wrap the vault's key at the usual cost "
+            "(`luna passwd`) and make a new backup.")
+    return KdfTooHeavy(f"{refusal} If this is your own vault, made heavier on purpose, open "
+                       f"it with {HEAVY_KDF_ENV}=1.")
+
+
+def budget_refusal(tried: int, left: int, *, from_backup: bool = False) -> KdfTooHeavy:
+    """The sentence for an unlock that opened none of the `tried` keys and left `left`
+    more untried, because they would have taken it over `UNLOCK_BUDGET`."""
+    keys = f"{tried} key{'s' if tried > 1 else ''}"
+    more = f"{left} more key{'s' if left > 1 else ''}"
+    return too_heavy(
+        f"That secret opened none of the {keys} Luna tried, and keys.db holds {more} whose "
+        "key derivation would take more work than Luna spends on one unlock (memory × "
+        f"passes at most {FLOOR_MEMORY_KIB // 1024} MiB × {UNLOCK_BUDGET // FLOOR_MEMORY_KIB} "
+        f"in all), so Luna did not run {'them' if left > 1 else 'it'}.",
+        from_backup=from_backup)
+
+
 def _int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{value!r} is not a whole number")
@@ -178,7 +226,8 @@ def _int(value: object) -> int:
 
 
 def derive_key(secret: str, params: KdfParams, *, allow_heavy: bool = False) -> bytes:
-    """Run Argon2id on an already-normalised secret; never above the ceiling unasked."""
+    """Run Argon2id on an already-normalised secret; never above the ceiling unless the
+    caller allows it (LUNA_ALLOW_HEAVY_KDF is not read here: see the module's docstring)."""
     params.validate()
     params.check_ceiling(allow_heavy=allow_heavy)
     from argon2.low_level import Type, hash_secret_raw  # deferred: cffi load

@@ -9,7 +9,9 @@ vault and a ten-year one.
 
 Unlock order and cost: a generated key (recovery or access key) is found directly by
 its locator, a hash of the key (safe: 150 random bits cannot be guessed); a passphrase
-is tried against each passphrase row, owner rows first, one Argon2 run per row.
+is tried against each passphrase row, one Argon2 run per row, cheapest first (then owner
+rows, then the most recently used), within one work budget for the whole unlock
+(kdf.UNLOCK_BUDGET): a keys.db of many heavy rows costs no more than a few.
 """
 
 from __future__ import annotations
@@ -23,12 +25,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from luna_tui.clock import Clock, SystemClock, local_today, utc_timestamp
-from luna_tui.errors import KeyExpired, KeyRefused, ReadOnlyKey, VaultCorrupt, WrongPassphrase
+from luna_tui.errors import (
+    KdfTooHeavy,
+    KeyExpired,
+    KeyRefused,
+    ReadOnlyKey,
+    VaultCorrupt,
+    WrongPassphrase,
+)
 from luna_tui.home import VaultLayout
 from luna_tui.vault import keystore
 from luna_tui.vault.aead import InvalidSeal, open_sealed, seal
 from luna_tui.vault.generated_keys import canonical_form, looks_like_generated_key
-from luna_tui.vault.kdf import KdfParams, derive_key, heavy_kdf_allowed
+from luna_tui.vault.kdf import (
+    UNLOCK_BUDGET,
+    KdfParams,
+    budget_refusal,
+    derive_key,
+    heavy_kdf_allowed,
+)
 from luna_tui.vault.keystore import KeyRow, VaultRecord
 from luna_tui.vault.passphrase_policy import normalise
 from luna_tui.vault.subkeys import KEY_LABELS, derive_subkey, master_key_check
@@ -101,7 +116,25 @@ class RowVerdict:
         """The label, or for a row whose label no longer opens, what is left to know it by."""
         if self.label is not None and self.intact:
             return self.label
-        return f"(altered key, made {self.row.created_at[:10]})"
+        return f"(altered key, made {shown(self.row.created_at)[:10] or 'on an unknown day'})"
+
+    @property
+    def kind(self) -> str:
+        return shown(self.row.kind)
+
+
+def shown(value: object) -> str:
+    """A field of a key row as text to show: an altered row's field may hold any type
+    SQLite stores (bytes, a number, NULL)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _shown_or_none(value: object) -> str | None:
+    return None if value is None else shown(value)
 
 
 @dataclass(frozen=True)
@@ -151,7 +184,9 @@ def _label_aad(locator: str, kind: str, acl: str, expiry_date: str | None) -> by
 
 def open_label(master_key: bytes, row: KeyRow) -> str | None:
     """The key's label, or None when the row's access fields were edited outside Luna
-    (or the row is not this vault's)."""
+    (or the row is not this vault's, or holds a field of a type Luna never writes)."""
+    if row.mistyped() is not None:
+        return None
     try:
         return open_sealed(
             derive_subkey(master_key, KEY_LABELS), row.display_name,
@@ -169,7 +204,10 @@ def judge_row(row: KeyRow, vault: VaultRecord, master_key: bytes) -> RowVerdict:
     which only the key's own secret can check: unlocking with it fails.)"""
     label = open_label(master_key, row)
     problem = None
-    if not row.intact:
+    mistyped = row.mistyped()
+    if mistyped is not None:
+        problem = f"was edited outside Luna: {mistyped}"
+    elif not row.intact:
         problem = "is damaged (it fails its checksum)"
     elif row.database_id_hash != vault.database_id_hash:
         problem = "belongs to another vault"
@@ -194,12 +232,15 @@ def generated_key_locator(vault_id: str, canonical_key: str) -> str:
 
 class KeyManager:
     def __init__(self, layout: VaultLayout, clock: Clock | None = None, *,
-                 allow_heavy_kdf: bool = False) -> None:
-        """`allow_heavy_kdf`: run derivations above the portable ceiling (a vault made
-        heavier on purpose); LUNA_ALLOW_HEAVY_KDF=1 allows them as well."""
+                 allow_heavy_kdf: bool = False, from_backup: bool = False) -> None:
+        """`allow_heavy_kdf`: run derivations above the portable ceiling and the unlock's
+        work budget (a vault made heavier on purpose); LUNA_ALLOW_HEAVY_KDF=1 allows them
+        as well. `from_backup`: `layout` holds a backup's keys.db, a file from outside
+        until it opens, for which neither ever allows more."""
         self.layout = layout
         self.clock = clock or SystemClock()
-        self.allow_heavy_kdf = allow_heavy_kdf or heavy_kdf_allowed()
+        self.from_backup = from_backup
+        self.allow_heavy_kdf = not from_backup and (allow_heavy_kdf or heavy_kdf_allowed())
 
     # -- creation -----------------------------------------------------------------
 
@@ -288,12 +329,8 @@ class KeyManager:
         if not candidates:
             candidates = self._passphrase_candidates(intact)
 
-        too_heavy: list[KdfParams] = []
-        for row in candidates:
-            params = KdfParams.from_json(row.kdf)
-            if params.above_ceiling() and not self.allow_heavy_kdf:
-                too_heavy.append(params)  # never derived: see below
-                continue
+        tried, left = self._within_budget(candidates)
+        for row, params in tried:
             attempt = generated if row.kind != PASSPHRASE and generated else secret
             kek = derive_key(attempt, params, allow_heavy=self.allow_heavy_kdf)
             try:
@@ -302,9 +339,9 @@ class KeyManager:
                 continue
             return self._accept(vault, row, master_key)
 
-        if too_heavy:
+        if left:
             # The secret opened no key Luna may derive for; say why the others were left.
-            too_heavy[0].check_ceiling()
+            raise self._refusal(tried, left)
         self._remember_failure(FailedUnlock("wrong passphrase", None))
         if damaged:
             raise VaultCorrupt(
@@ -341,10 +378,42 @@ class KeyManager:
 
     @staticmethod
     def _passphrase_candidates(rows: list[KeyRow]) -> list[KeyRow]:
-        passphrases = [r for r in rows if r.kind == PASSPHRASE]
-        passphrases.sort(key=lambda r: r.last_used_at or "", reverse=True)
-        passphrases.sort(key=lambda r: r.role != OWNER)  # stable: owners first
-        return passphrases
+        return [r for r in rows if r.kind == PASSPHRASE]
+
+    def _within_budget(self, rows: list[KeyRow]
+                       ) -> tuple[list[tuple[KeyRow, KdfParams]], list[KdfParams]]:
+        """The rows this unlock may derive for, in the order to try them, and the rows
+        left untried because they ask for too much (above the ceiling, or more than the
+        unlock's budget has left).
+
+        Cheapest first: a row's role and last use are stored in the clear, so a hostile
+        row can claim to be the owner's, used a minute ago, and would go first; its cost
+        it can only lower, and a cheap row costs nothing. Among equal costs, owner rows
+        first, then the most recently used."""
+        ordered = sorted(((row, KdfParams.from_json(row.kdf)) for row in rows),
+                         key=lambda pair: pair[0].last_used_at or "", reverse=True)
+        ordered.sort(key=lambda pair: (pair[1].work, pair[0].role != OWNER))  # stable
+        if self.allow_heavy_kdf:
+            return ordered, []
+        tried, left, spent = [], [], 0
+        for row, params in ordered:
+            if params.above_ceiling() or spent + params.work > UNLOCK_BUDGET:
+                left.append(params)  # never derived
+                continue
+            tried.append((row, params))
+            spent += params.work
+        return tried, left
+
+    def _refusal(self, tried: list[tuple[KeyRow, KdfParams]], left: list[KdfParams]
+                 ) -> KdfTooHeavy:
+        """Why keys were left untried, in one sentence for the person."""
+        if tried:
+            return budget_refusal(len(tried), len(left), from_backup=self.from_backup)
+        # Nothing was tried, so every row is above the ceiling (an empty budget takes
+        # any row within it): name what the cheapest of them asks for.
+        refusal = left[0].ceiling_refusal(from_backup=self.from_backup)
+        assert refusal is not None
+        return refusal
 
     def _accept(self, vault: VaultRecord, row: KeyRow, master_key: bytes) -> UnlockedKey:
         if master_key_check(master_key) != vault.master_key_check:
@@ -399,15 +468,15 @@ class KeyManager:
         for verdict in self.judge_rows(unlocked):
             row = verdict.row
             infos.append(
-                KeyInfo(
-                    locator=row.key_locator_hash,
+                KeyInfo(  # as text: an altered row's fields may hold any type
+                    locator=shown(row.key_locator_hash),
                     label=verdict.name,
-                    kind=row.kind,
+                    kind=verdict.kind,
                     role=row.role,
-                    expiry_date=row.expiry_date,
-                    created_at=row.created_at,
-                    updated_at=row.updated_at,
-                    last_used_at=row.last_used_at,
+                    expiry_date=_shown_or_none(row.expiry_date),
+                    created_at=shown(row.created_at),
+                    updated_at=shown(row.updated_at),
+                    last_used_at=_shown_or_none(row.last_used_at),
                     intact=verdict.intact,
                 )
             )

@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
@@ -105,6 +106,21 @@ def database_id_hash(vault_id: str) -> str:
     return hashlib.sha256(b"luna/vault-id\0" + vault_id.encode("ascii")).hexdigest()
 
 
+# The type of each key field as Luna writes it. SQLite lets any column hold any type, and
+# keys.db is a plain file anyone can rewrite: a field of another type (text where Luna
+# keeps bytes, a NULL, a number) was written by something else, so the row is altered.
+_BYTES_FIELDS = frozenset({"display_name", "wrapped_master_key"})
+_NULLABLE_FIELDS = frozenset({"expiry_date", "last_used_at"})
+
+
+def _stored_type(value: object) -> str:
+    """What SQLite handed back, in words."""
+    if value is None:
+        return "NULL"
+    return {bytes: "bytes", str: "text", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__)
+
+
 @dataclass(frozen=True)
 class KeyRow:
     key_locator_hash: str
@@ -125,13 +141,24 @@ class KeyRow:
 
     @property
     def intact(self) -> bool:
-        return self.checksum == _checksum(asdict(self))
+        return self.mistyped() is None and self.checksum == _checksum(asdict(self))
+
+    def mistyped(self) -> str | None:
+        """The first field whose type is not the one Luna writes, in words; None if none."""
+        for name in _KEY_COLUMNS:
+            value = getattr(self, name)
+            wanted = bytes if name in _BYTES_FIELDS else str
+            if type(value) is wanted or (value is None and name in _NULLABLE_FIELDS):
+                continue
+            return (f"its {name} is {_stored_type(value)}, where Luna writes "
+                    f"{'bytes' if wanted is bytes else 'text'}")
+        return None
 
     @property
     def role(self) -> str:
         try:
             return str(json.loads(self.acl).get("role", "?"))
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, TypeError):  # TypeError: an acl that is no text
             return "?"
 
 
@@ -241,12 +268,33 @@ def read(path: Path) -> KeyFile:
         rows = [KeyRow(*r) for r in key_rows]
     except TypeError as exc:
         raise VaultCorrupt(f"{path.name} is damaged ({exc}); restore it from a backup.") from exc
+    mistyped = _vault_record_mistyped(vault)
+    if mistyped is not None:
+        raise VaultCorrupt(f"{path.name}'s vault record was edited outside Luna ({mistyped}); "
+                           "restore it from a backup.")
     if not vault.intact or vault.format_version != FORMAT_VERSION:
         raise VaultCorrupt(
             f"{path.name} is damaged (its vault record fails its checksum); "
             "restore it from a backup."
         )
     return KeyFile(vault, rows)
+
+
+def _vault_record_mistyped(vault: VaultRecord) -> str | None:
+    """A field of the vault record of a type Luna never writes, or an id that is not the
+    UUID Luna makes (it is hashed as ASCII), in words; None if none."""
+    for name in _VAULT_COLUMNS:
+        value = getattr(vault, name)
+        wanted = int if name == "format_version" else str
+        if type(value) is not wanted:
+            return (f"its {name} is {_stored_type(value)}, where Luna writes "
+                    f"{'a number' if wanted is int else 'text'}")
+    try:
+        if str(uuid.UUID(vault.vault_id)) == vault.vault_id:
+            return None
+    except ValueError:
+        pass
+    return "its vault_id is not a UUID"
 
 
 def insert_key(path: Path, row: KeyRow) -> None:
@@ -330,7 +378,24 @@ def pending_failures(path: Path) -> list[UnlockFailure]:
             "SELECT id, created_at, reason, key_locator_hash, host, client"
             " FROM unlock_failures ORDER BY id"
         ).fetchall()
-    return [UnlockFailure(*r) for r in rows]
+    return [_failure(*r) for r in rows]
+
+
+def _failure(id: int, created_at: object, reason: object, locator: object, host: object,
+             client: object) -> UnlockFailure:
+    """A remembered failure, its fields as text: the plain file may hold any type in them
+    (bytes, a number), and they are shown and written into the audit log."""
+    return UnlockFailure(id, _as_text(created_at), _as_text(reason),
+                         None if locator is None else _as_text(locator), _as_text(host),
+                         _as_text(client))
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
 
 
 def forget_failures(path: Path, up_to_id: int) -> None:

@@ -155,7 +155,7 @@ def _unlock(folder: Path, secret: str, clock: Clock) -> UnlockedKey:
     if not (folder / "keys.db").exists():
         raise BackupDamaged("The backup holds no keys.db, so it can't be opened.")
     try:
-        return KeyManager(VaultLayout(folder), clock).unlock(secret)
+        return KeyManager(VaultLayout(folder), clock, from_backup=True).unlock(secret)
     except WrongPassphrase:
         raise WrongPassphrase(
             "That passphrase does not open this backup. A backup opens with the passphrases "
