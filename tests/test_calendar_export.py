@@ -281,3 +281,32 @@ def test_local_zone_from_the_system_files(monkeypatch, tmp_path):
     assert local_zone() == "Asia/Kolkata"
     named.write_text("nonsense\n")
     assert local_zone() is None
+
+
+@pytest.mark.parametrize("typo", ["9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01"])
+def test_an_appointment_dated_outside_any_calendar_is_refused(session, me, typo):
+    """A year a calendar can't hold is a typo: said, and nothing is saved (exporting one
+    ended in 'something went wrong inside Luna')."""
+    from luna_tui.errors import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        Appointments(session).create(me, typo, provider_name="Dr Rivera")
+    assert error.value.field == "appointment_date"
+    assert Appointments(session).upcoming(me).appointments == []
+
+
+def test_one_saved_by_an_older_luna_is_left_out_of_the_calendar_and_said(session, me, clock,
+                                                                         local_tz):
+    from luna_tui.store.models.appointments import Appointment
+
+    kept = Appointments(session).create(me, days_from_today(clock, 3), provider_name="Dr Kim")
+    typo = Appointments(session).create(me, days_from_today(clock, 4), provider_name="Dr X")
+    session.run(lambda: Appointment.update(appointment_date="9999-12-31")
+                .where(Appointment.id == typo.id).execute())
+
+    calendar = CalendarExport(session).everything(me)
+    _, events = events_by_uid(calendar.data)
+    assert list(events) == [uid(kept)]
+    assert (calendar.count, calendar.left_out) == (1, 1)
+    assert "1 appointment dated before 1900 or after 2199 was left out" in (
+        calendar.left_out_sentence())

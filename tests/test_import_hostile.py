@@ -290,3 +290,16 @@ def other_vault(tmp_path, clock, layout):
     path = tmp_path / "other-export.json"
     path.write_text(out.getvalue())
     return path
+
+
+def test_an_appointment_dated_where_no_calendar_goes_is_refused(capsys, vault, tmp_path):
+    """The app refuses 9999-12-31 as a typo; an import may not bring it in either (the
+    calendar export could not hold it)."""
+    with VaultSession.open(vault, PASSPHRASE) as session:
+        from luna_tui.services.appointments import Appointments
+
+        Appointments(session).create(Settings(session).current_patient_id(), "2026-12-01",
+                                     provider_name="Dr Rivera")
+    refused(capsys, vault, spoiled(vault, tmp_path, "appointments",
+                                   appointment_date="9999-12-31"),
+            "appointment_date '9999-12-31' is not between 1900 and 2199")

@@ -327,8 +327,8 @@ def cmd_appts_export(args: argparse.Namespace) -> int:
         out.write(calendar.data)
     plural = "" if calendar.count == 1 else "s"
     print(f"Wrote {calendar.count} appointment{plural} to {args.out}. This file is NOT "
-          "encrypted: keep it safe, and delete it once your calendar has imported it.",
-          file=sys.stderr)
+          "encrypted: keep it safe, and delete it once your calendar has imported it."
+          + calendar.left_out_sentence(), file=sys.stderr)
     return 0
 
 

@@ -25,6 +25,9 @@ from luna_tui.store.models.patients import Patient
 TYPES = ("routine", "follow_up", "specialist", "emergency", "other")
 STATUSES = ("scheduled", "completed", "cancelled", "rescheduled")
 OPEN_STATUSES = ("scheduled", "rescheduled")
+# An appointment's year: anything outside is a typo (9999-12-31), and calendars can't
+# hold it (an all-day event ends the next day; a time zone needs the years around it).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 FIELDS = ("appointment_date", "appointment_time", "duration_minutes", "appointment_type",
           "provider_name", "location", "reason", "preparation_notes", "status",
           "outcome_summary", "follow_up_required")
@@ -195,6 +198,10 @@ class Appointments(DomainService):
         if unknown:
             raise ValidationError(f"Appointments have no field {', '.join(sorted(unknown))}.")
         day = parse_date(values.get("appointment_date"), "appointment_date", self.today())
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValidationError(
+                f"An appointment on {day.isoformat()} can't be right: its date must fall "
+                f"between {FIRST_YEAR} and {LAST_YEAR}.", "appointment_date")
         duration = parse_optional_number(values.get("duration_minutes"), "duration_minutes",
                                          low=1, high=24 * 60, unit="minutes")
         return {

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from luna_tui import __version__
 from luna_tui.clock import local_zone, parse_utc_timestamp
 from luna_tui.services.appointments import (
+    FIRST_YEAR,
+    LAST_YEAR,
     AppointmentCursor,
     AppointmentPage,
     Appointments,
@@ -42,6 +44,15 @@ _PAGE = 200
 class CalendarFile:
     data: bytes  # the .ics, ready to write as is
     count: int  # how many appointments (events) it holds
+    left_out: int = 0  # dated outside the years a calendar holds (by an older Luna)
+
+    def left_out_sentence(self) -> str:
+        if not self.left_out:
+            return ""
+        one = self.left_out == 1
+        return (f" {self.left_out} appointment{'' if one else 's'} dated before "
+                f"{FIRST_YEAR} or after {LAST_YEAR} {'was' if one else 'were'} left out: "
+                f"correct {'its' if one else 'their'} date{'' if one else 's'} first.")
 
 
 def appointment_title(appointment: AppointmentView) -> str:
@@ -82,9 +93,11 @@ class CalendarExport(DomainService):
 
     def _export(self, appointments: list[AppointmentView], scope: str, *,
                 record_locator: str | None = None) -> CalendarFile:
-        self._audit(len(appointments), scope, record_locator)
-        data = build_calendar(appointments, stamp=self.session.clock.now(), zone=local_zone())
-        return CalendarFile(data, len(appointments))
+        kept = [a for a in appointments
+                if FIRST_YEAR <= int(a.appointment_date[:4]) <= LAST_YEAR]
+        self._audit(len(kept), scope, record_locator)
+        data = build_calendar(kept, stamp=self.session.clock.now(), zone=local_zone())
+        return CalendarFile(data, len(kept), len(appointments) - len(kept))
 
     def _audit(self, count: int, scope: str, record_locator: str | None) -> None:
         # A read, so read-only keys may do it; but no data leaves the vault unrecorded,

@@ -164,6 +164,16 @@ def date(value: Any) -> str:
     return value
 
 
+def appointment_day(value: Any) -> str:
+    """An appointment's date, in the years the app accepts (services/appointments.py)."""
+    from luna_tui.services.appointments import FIRST_YEAR, LAST_YEAR
+
+    day = date(value)
+    if not FIRST_YEAR <= int(day[:4]) <= LAST_YEAR:
+        raise _Bad(f"{shown(value)} is not between {FIRST_YEAR} and {LAST_YEAR}")
+    return day
+
+
 def time_of_day(value: Any) -> str:
     if not isinstance(value, str) or not _TIME.fullmatch(value):
         raise _Bad(f"{shown(value)} is not a time HH:MM")
@@ -263,7 +273,7 @@ _RULES: dict[str, dict[str, Check]] = {
     "medication_events": {"event_type": one_of("started", "stopped", "dose_changed",
                                                "resumed"),
                           "event_date": date, "notes": text(MEDIUM)},
-    "appointments": {"appointment_date": date, "appointment_time": time_of_day,
+    "appointments": {"appointment_date": appointment_day, "appointment_time": time_of_day,
                      "duration_minutes": whole(1, 7 * 24 * 60),
                      "appointment_type": one_of("routine", "follow_up", "specialist",
                                                 "emergency", "other"),

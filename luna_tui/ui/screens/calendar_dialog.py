@@ -95,7 +95,8 @@ class CalendarExportDialog(UsesVault, ModalScreen[int | None]):
             return
         plural = "s" if written.count != 1 else ""
         self.notify(f"Wrote {written.count} appointment{plural} to {target}. It is not "
-                    "encrypted: delete it once your calendar has it.", timeout=10)
+                    "encrypted: delete it once your calendar has it."
+                    + written.left_out_sentence(), timeout=10)
         self.dismiss(written.count)
 
     def _chosen(self) -> AppointmentView | None:
