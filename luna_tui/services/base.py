@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from luna_tui.clock import utc_timestamp
+from luna_tui.errors import NotFound, ValidationError
 from luna_tui.services.vault_session import VaultSession
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,9 +37,7 @@ def new_id() -> str:
 def id_from_prefix(id_field: Any, typed: str, noun: str) -> str:
     """The id a person means (DB thread): the whole id, or a beginning of it that only
     one row has. `noun` names the row in the sentences ("record", "attachment")."""
-    import re
 
-    from luna_tui.errors import NotFound, ValidationError
 
     text = str(typed or "").strip().lower()
     if not re.fullmatch(r"[0-9a-f-]{4,36}", text):

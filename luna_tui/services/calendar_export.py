@@ -13,6 +13,7 @@ what) before the file is built.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -111,7 +112,6 @@ def build_calendar(appointments: Sequence[AppointmentView], *, stamp: dt.datetim
                    zone: str | None) -> bytes:
     """The .ics of `appointments`; `zone` is the IANA name of their local time zone,
     or None to write their times in UTC."""
-    import zoneinfo
 
     from icalendar import Calendar
 

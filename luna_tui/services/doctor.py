@@ -14,9 +14,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from luna_tui.errors import AttachmentDamaged, LunaError
 from luna_tui.home import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, VaultLayout
+from luna_tui.services.attachments import Attachments
 from luna_tui.services.vault_session import VaultSession
-from luna_tui.vault.key_manager import UnlockedKey
+from luna_tui.store.attachment_markers import PENDING_FOLDER, marked
+from luna_tui.store.audit_chain import (
+    MISSING_MONTH,
+    explained_gap_sentence,
+    read_chain_inputs,
+    verify_chain,
+)
+from luna_tui.store.connection import raw_key_literal
+from luna_tui.store.models.base import database
+from luna_tui.store.models.records import Attachment
+from luna_tui.store.models.vault_state import AuditHead
+from luna_tui.store.sqlite_errors import is_database_error
+from luna_tui.vault.key_manager import KeyManager, UnlockedKey
 
 MAX_DETAILS = 5
 
@@ -39,8 +53,6 @@ def run_checks(session: VaultSession) -> list[Finding]:
 
 def check_keys_file(layout: VaultLayout, unlocked: UnlockedKey) -> Finding:
     """The file's own integrity, then every row judged as `luna keys list` judges it."""
-    from luna_tui.errors import LunaError
-    from luna_tui.vault.key_manager import KeyManager
 
     try:
         conn = sqlite3.connect(f"file:{layout.keys_db}?mode=ro", uri=True)
@@ -61,7 +73,6 @@ def check_keys_file(layout: VaultLayout, unlocked: UnlockedKey) -> Finding:
 
 
 def _database_checks(session: VaultSession) -> list[Finding]:
-    from luna_tui.store.models.base import database
 
     findings = []
     for schema, name in (("main", "luna.db"), ("stats", "stats.db")):
@@ -83,7 +94,6 @@ def _database_checks(session: VaultSession) -> list[Finding]:
 
 
 def _integrity(name: str, run) -> Finding:  # noqa: ANN001 - a small local callable
-    from luna_tui.store.sqlite_errors import is_database_error
 
     try:
         result = run()
@@ -99,7 +109,6 @@ def _integrity(name: str, run) -> Finding:  # noqa: ANN001 - a small local calla
 def _file_integrity(path: Path, key: bytes) -> list[str]:
     from sqlcipher3 import dbapi2 as sqlcipher
 
-    from luna_tui.store.connection import raw_key_literal
 
     conn = sqlcipher.connect(str(path), isolation_level=None)
     try:
@@ -112,9 +121,6 @@ def _file_integrity(path: Path, key: bytes) -> list[str]:
 
 def audit_report(session: VaultSession):  # noqa: ANN201 - a ChainReport
     """Walk the whole audit chain (DB thread): the month files, then luna.db's outbox."""
-    from luna_tui.store.audit_chain import MISSING_MONTH, read_chain_inputs, verify_chain
-    from luna_tui.store.models.base import database
-    from luna_tui.store.models.vault_state import AuditHead
 
     chain = session.audit_chain
     inputs = read_chain_inputs(lambda sql: database.execute_sql(sql).fetchall())
@@ -129,7 +135,6 @@ def audit_report(session: VaultSession):  # noqa: ANN201 - a ChainReport
 
 
 def _audit_chain_check(session: VaultSession) -> Finding:
-    from luna_tui.store.audit_chain import explained_gap_sentence
 
     report = audit_report(session)
     if report.problem:
@@ -147,9 +152,6 @@ def _audit_chain_check(session: VaultSession) -> Finding:
 
 def check_attachments(session: VaultSession) -> Finding:
     """Every attachment decrypts to what was attached; no file lies there unowned."""
-    from luna_tui.errors import AttachmentDamaged
-    from luna_tui.services.attachments import Attachments
-    from luna_tui.store.models.records import Attachment
 
     rows = session.run(lambda: list(Attachment.select(
         Attachment.id, Attachment.file_name, Attachment.storage_path).tuples()))
@@ -182,7 +184,6 @@ def orphan_files(layout: VaultLayout, owned: Callable[[], set[str]]) -> list[str
     The order matters while another Luna attaches: the files are listed first, then the
     markers (an attach marks before it writes), then the rows (`owned()`, read last: a
     row committed meanwhile still counts)."""
-    from luna_tui.store.attachment_markers import PENDING_FOLDER, marked
 
     root = layout.attachments_dir
     if not root.is_dir():
@@ -212,7 +213,6 @@ def _reanchor_explained_gaps(session: VaultSession) -> list[str]:
     """Let the chain resume after each gap whose cause is known (store/audit_chain.py).
     If the chain also shows a gap or change nothing explains, nothing is re-anchored:
     that needs a backup, not a repair."""
-    from luna_tui.store.audit_chain import MISSING_MONTH
 
     done: list[str] = []
     # The walk runs under the write lock: a second repair waits, then finds it done.
@@ -235,7 +235,6 @@ def _reanchor_explained_gaps(session: VaultSession) -> list[str]:
 
 
 def _owned_paths() -> set[str]:
-    from luna_tui.store.models.records import Attachment
 
     return {a.storage_path for a in Attachment.select(Attachment.storage_path)}
 

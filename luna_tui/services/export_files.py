@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from luna_tui.home import os_error_to_luna
+
 
 @contextlib.contextmanager
 def private_output(path: str | os.PathLike[str], *, binary: bool = False
@@ -36,7 +38,6 @@ def private_output(path: str | os.PathLike[str], *, binary: bool = False
 
 
 def _create_private(temp: Path, binary: bool) -> IO[Any]:
-    from luna_tui.home import os_error_to_luna
 
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -53,7 +54,6 @@ def _create_private(temp: Path, binary: bool) -> IO[Any]:
 def _commit(handle: IO[Any], temp: Path, target: Path) -> None:
     """Flush to the disk, then rename: the target is either the old file or the whole
     new one, even after a crash."""
-    from luna_tui.home import os_error_to_luna
 
     try:
         try:

@@ -17,8 +17,13 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from luna_tui import __version__
+from luna_tui.services.attachments import exported_content
 from luna_tui.services.base import DomainService, on_db_thread
 from luna_tui.services.settings import SETTINGS
+from luna_tui.store import migrate
+from luna_tui.store.models.base import database
+from luna_tui.store.models.journal import JournalEntry
+from luna_tui.store.models.patients import Patient, owner_first
 from luna_tui.store.models.registry import DATA_MODELS
 from luna_tui.store.models.vault_state import Config
 
@@ -42,8 +47,6 @@ class Exporter(DomainService):
     def write_json(self, out: IO[str], progress: Callable[[int], None] | None = None) -> dict[
             str, int]:
         """Write every table of luna.db as one JSON document, a row per line."""
-        from luna_tui.store import migrate
-        from luna_tui.store.models.base import database
 
         header = {
             "format": EXPORT_FORMAT,
@@ -91,7 +94,6 @@ class Exporter(DomainService):
                 continue
             exported = {c: _json_value(model, c, row[c]) for c in columns}
             if table == "attachments":  # the file itself, so an import loses nothing
-                from luna_tui.services.attachments import exported_content
 
                 exported["content_base64"] = exported_content(
                     self.session, row["id"], row["record_id"], row["storage_path"],
@@ -101,16 +103,12 @@ class Exporter(DomainService):
     @on_db_thread
     def write_markdown(self, out: IO[str]) -> int:
         """The journal of every patient, oldest entry first, as readable Markdown."""
-        from luna_tui.store.models.base import database
-        from luna_tui.store.models.journal import JournalEntry
 
         self._audit("export.markdown", {"journal_entries": JournalEntry.select().count()})
         with database.atomic():
             return self._write_journal(out)
 
     def _write_journal(self, out: IO[str]) -> int:
-        from luna_tui.store.models.journal import JournalEntry
-        from luna_tui.store.models.patients import Patient, owner_first
 
         out.write(f"# Luna journal\n\nExported {self.local_now():%Y-%m-%d %H:%M}.\n")
         count = 0

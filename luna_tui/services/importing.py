@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from peewee import fn
+
 from luna_tui.clock import parse_utc_timestamp
 from luna_tui.errors import ImportRejected, LunaError, ValidationError
+from luna_tui.services.attachments import import_content
 from luna_tui.services.base import DomainService
 from luna_tui.services.exporting import EXPORT_FORMAT, EXPORT_VERSION
 from luna_tui.services.import_file import nesting_depth
@@ -41,9 +44,15 @@ from luna_tui.services.import_schema import (
     table_columns,
 )
 from luna_tui.services.journal import EntryDraft, Journal
-from luna_tui.services.settings import SETTINGS
+from luna_tui.services.patients import Patients
+from luna_tui.services.settings import SETTINGS, Settings
 from luna_tui.store import attachment_markers
+from luna_tui.store.models.ai import Message, Persona
+from luna_tui.store.models.base import database
+from luna_tui.store.models.patients import Patient
+from luna_tui.store.models.records import Attachment
 from luna_tui.store.models.registry import DATA_MODELS
+from luna_tui.store.sqlite_errors import is_database_error
 
 if TYPE_CHECKING:
     from luna_tui.services.vault_session import VaultSession
@@ -136,7 +145,6 @@ class Importer(DomainService):
 
     def _import_jrnl(self, entries: list[JrnlEntry], patient_id: str | None,
                      progress: Progress | None) -> ImportResult:
-        from luna_tui.services.settings import Settings
 
         patient_id = patient_id or Settings(self.session).current_patient_id()
         kept = [entry for entry in entries if (entry.body or entry.title).strip()]
@@ -171,8 +179,6 @@ class Importer(DomainService):
 
     def _write(self, plan: _Plan, progress: Progress | None, written: list[Path]
                ) -> dict[str, int]:
-        from luna_tui.store.models.base import database
-        from luna_tui.store.models.patients import Patient
 
         # Rows reference each other in every direction (follow-up appointments, pins and
         # messages); references were checked above and are checked again at commit.
@@ -203,7 +209,6 @@ class Importer(DomainService):
         values = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
                   for k, v in row.items() if k != "content_base64"}
         if table == "attachments":
-            from luna_tui.services.attachments import import_content
 
             try:
                 path = import_content(self.session, values, row["content_base64"])
@@ -216,7 +221,6 @@ class Importer(DomainService):
     def _fill_owner_profile(self, export_owner: dict[str, Any], owner_id: str) -> None:
         """This vault's owner keeps their profile; what they left empty, the export's
         owner fills in (an allergy must not be lost in a merge)."""
-        from luna_tui.store.models.patients import Patient
 
         owner = Patient.get_by_id(owner_id)
         filled = {name: export_owner[name] for name in PROFILE_FIELDS
@@ -261,10 +265,7 @@ def _plan(session: VaultSession, tables: dict[str, list[dict[str, Any]]]) -> _Pl
 def _untouched_starting_patient(session: VaultSession) -> str | None:
     """The id of a new vault's own "Me", if it is the only patient and nothing was ever
     recorded for it."""
-    from dataclasses import astuple
 
-    from luna_tui.services.patients import Patients
-    from luna_tui.store.models.patients import Patient
 
     patients = list(Patient.select().limit(2))
     if len(patients) != 1:
@@ -278,7 +279,6 @@ def _untouched_starting_patient(session: VaultSession) -> str | None:
 
 def _merge_owner(plan: _Plan) -> None:
     """Into a vault with data: the export's owner becomes this vault's owner."""
-    from luna_tui.store.models.patients import Patient
 
     owners = [row for row in plan.tables["patients"] if row["relationship"] == "self"]
     mine = (Patient.select().where(Patient.relationship == "self")
@@ -301,9 +301,7 @@ def _renumbered_messages(tables: dict[str, list[dict[str, Any]]]) -> tuple[list,
     here is given the id of the same message already imported (same session, time, role
     and text), else a new one — so a second import finds it again instead of adding it
     twice. Pins and summaries follow their messages."""
-    from peewee import fn
 
-    from luna_tui.store.models.ai import Message
 
     messages = tables["messages"]
     taken: dict[int, str] = {}
@@ -375,8 +373,6 @@ def _check_references(tables: dict[str, list[dict[str, Any]]], leaving: str | No
 def _check_against_vault(tables: dict[str, list[dict[str, Any]]]) -> None:
     """A persona name another persona holds here, or an attachment id that is another
     file here, would fail half-way through the writes: refused now instead."""
-    from luna_tui.store.models.ai import Persona
-    from luna_tui.store.models.records import Attachment
 
     ids = {row["id"] for row in tables["personas"]}
     for number, row in enumerate(tables["personas"], 1):
@@ -393,7 +389,6 @@ def _check_against_vault(tables: dict[str, list[dict[str, Any]]]) -> None:
 
 
 def _in_vault(table: str, column: str, values: set[Any]) -> set[Any]:
-    from luna_tui.store.models.base import database
 
     found: set[Any] = set()
     listed = list(values)
@@ -423,8 +418,6 @@ def _upsert(model: Any, rows: list[dict[str, Any]], *, keep_newer: bool) -> None
     is newer than the file's; a setting already here is kept."""
     if not rows:
         return
-    from luna_tui.store.models.base import database
-    from luna_tui.store.sqlite_errors import is_database_error
 
     table = model._meta.table_name
     key = "key" if table == "config" else "id"

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from luna_tui.errors import ValidationError
 from luna_tui.services.base import DomainService, on_db_thread
@@ -62,7 +63,6 @@ def _yes_no(value: Any) -> bool:
 
 
 def _web_address(value: Any) -> str:
-    from urllib.parse import urlsplit
 
     text = str(value).strip().rstrip("/")
     parts = urlsplit(text)

@@ -19,6 +19,7 @@ from luna_tui.clock import Clock, SystemClock
 from luna_tui.errors import DiskFull, LunaError, VaultExists, VaultMadeNotOpened
 from luna_tui.home import VaultLayout, disk_full, ensure_private_dir, os_error_to_luna
 from luna_tui.services.vault_session import VaultSession
+from luna_tui.store.vault_swap import finish_interrupted_swap
 from luna_tui.vault.generated_keys import new_generated_key
 from luna_tui.vault.kdf import DEFAULT_KDF_SECONDS, KdfParams, calibrate
 from luna_tui.vault.key_manager import KeyManager
@@ -43,7 +44,6 @@ def create_vault(layout: VaultLayout, passphrase: str, *, kdf: KdfParams | None 
                  client: str = "cli", allow_heavy_kdf: bool = False) -> NewVault:
     """Make a new vault and return it open (owner key), with its recovery key.
     `allow_heavy_kdf`: key derivation above the portable ceiling, asked for on purpose."""
-    from luna_tui.store.vault_swap import finish_interrupted_swap
 
     clock = clock or SystemClock()
     finish_interrupted_swap(layout)  # a half-done restore is a vault, not an empty folder

@@ -16,6 +16,7 @@ An empty file is one empty final chunk.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from typing import BinaryIO
 
 from luna_tui.errors import AttachmentDamaged, LunaError
 from luna_tui.fault_points import pause_here
+from luna_tui.home import ensure_private_dir, os_error_to_luna
 
 MAGIC = b"LUNAATT1"
 SALT_LENGTH = 32
@@ -58,7 +60,6 @@ def seal_file(source: BinaryIO, destination: Path, key: bytes, attachment_id: st
     """Encrypt `source` into `destination` (which must not exist yet). It is written to
     a temp name beside it, fsynced and renamed, so a crash or a full disk leaves no
     half-file under the real name; the temp file is removed on any failure."""
-    from luna_tui.home import ensure_private_dir, os_error_to_luna
 
     ensure_private_dir(destination.parent.parent)  # attachments/ itself, whatever the umask
     ensure_private_dir(destination.parent)
@@ -186,7 +187,6 @@ def _aad_ids(attachment_id: str, record_id: str) -> bytes:
 def _move_into_place(temp: Path, destination: Path) -> None:
     """Link then unlink, so an existing file is never replaced; where the file system
     has no hard links (vfat, exFAT, some network shares), a rename after a check."""
-    import errno
 
     try:
         os.link(temp, destination)

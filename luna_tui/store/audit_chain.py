@@ -42,10 +42,12 @@ from peewee import fn
 
 from luna_tui.clock import Clock, month_key, utc_timestamp
 from luna_tui.errors import IntegrityFailure
+from luna_tui.fault_points import pause_here
 from luna_tui.home import VaultLayout, ensure_private_dir
 from luna_tui.store import migrate
-from luna_tui.store.connection import VaultDatabase
+from luna_tui.store.connection import VaultDatabase, raw_key_literal
 from luna_tui.store.models.vault_state import AuditAnchor, AuditHead, AuditOutbox
+from luna_tui.store.sqlite_errors import is_database_error
 
 GENESIS_MAC = "0" * 64
 SCHEMA = "audit"
@@ -214,7 +216,6 @@ class AuditChain:
     def flush(self) -> None:
         """Copy the attached month's outbox rows that its file lacks into it: a
         transaction of its own, touching that file alone, after the change committed."""
-        from luna_tui.fault_points import pause_here
 
         pause_here("audit.between-commits")
         self.rows_to_copy = False
@@ -329,7 +330,6 @@ def read_chain_inputs(query: Callable[[str], Iterable[tuple]]) -> ChainInputs:
 def _read_month(path: Path, db_key: bytes) -> Iterator[AuditRow]:
     from sqlcipher3 import dbapi2 as sqlcipher
 
-    from luna_tui.store.connection import raw_key_literal
 
     conn = sqlcipher.connect(str(path), isolation_level=None)
     try:
@@ -486,7 +486,6 @@ def verify_chain(audit_files: list[tuple[str, Path]], db_key: bytes, mac_key: by
                 if problem:
                     return ChainReport(walk.rows, months, problem)
         except Exception as exc:  # noqa: BLE001 - any read failure is a damaged file
-            from luna_tui.store.sqlite_errors import is_database_error
 
             if not is_database_error(exc):
                 raise

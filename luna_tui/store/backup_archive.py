@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import re
@@ -209,7 +210,6 @@ def _add_file(tar: tarfile.TarFile, name: str, path: Path, progress: Progress | 
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    import io
 
     tar.addfile(_info(name, len(data)), io.BytesIO(data))
 

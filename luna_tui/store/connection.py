@@ -8,6 +8,7 @@ Argon2id at unlock is the only slow step. They never pass through Peewee's
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -23,7 +24,6 @@ BUSY_TIMEOUT_ENV = "LUNA_BUSY_TIMEOUT"
 
 def busy_timeout_seconds() -> float:
     """How long to wait for another Luna process before saying the vault is busy."""
-    import os
 
     try:
         return max(0.0, float(os.environ.get(BUSY_TIMEOUT_ENV, BUSY_TIMEOUT_SECONDS)))

@@ -9,9 +9,16 @@ nothing.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+from peewee import CharField, DateTimeField
+from playhouse.migrations import Runner
+
+import luna_tui.migrations
 from luna_tui.clock import Clock
 from luna_tui.home import create_private_file, ensure_private_dir
 from luna_tui.store.connection import VaultDatabase, raw_key_literal
@@ -23,7 +30,6 @@ HISTORY_TABLE = "schema_migration"  # playhouse.migrations' default
 
 
 def migrations_dir(database_name: str) -> Path:
-    import luna_tui.migrations
 
     return Path(luna_tui.migrations.__path__[0]) / database_name
 
@@ -31,12 +37,7 @@ def migrations_dir(database_name: str) -> Path:
 def _runner(db: VaultDatabase, database_name: str, clock: Clock) -> Any:
     # Imported only when a script must run: playhouse.migrations brings in Peewee's
     # other migrators (Postgres, CockroachDB, …), which no vault opening needs.
-    import functools
-    import inspect
-    from types import SimpleNamespace
 
-    from peewee import CharField, DateTimeField
-    from playhouse.migrations import Runner
 
     class ClockedRunner(Runner):
         """Peewee's runner with time from Luna's clock, never the wall clock.

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,8 +150,6 @@ def _copy_file_bytes(source: Path, target: Path, key: bytes) -> bool:
     process would silently drop the POSIX locks SQLite holds on it (SQLite's "how to
     corrupt a database", 2.2), letting another process think the vault unused.
     """
-    import shutil
-    import subprocess
 
     cp = shutil.which("cp")
     if cp is None:

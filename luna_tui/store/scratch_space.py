@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from luna_tui.store.online_copy import remove_tree
+
 # The exact names Luna gives its scratch (services/backups/folder.py, store/backup_archive.py,
 # services/backups/verify.py): a person's own `.luna-…` file or folder is never touched.
 SCRATCH_NAMES = re.compile(
@@ -48,7 +50,6 @@ def making_scratch(folder: Path) -> Iterator[None]:
 
 def remove_abandoned(folder: Path) -> list[Path]:
     """Remove the `.luna-…` scratch of processes that died; returns what went."""
-    from luna_tui.store.online_copy import remove_tree
 
     fd = _open_lock(folder)
     if fd is None:

@@ -6,7 +6,10 @@ text is what tells a locked database from a full disk from a damaged file.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+
+import peewee
 
 from luna_tui.errors import DiskFull, LunaError, ReadOnlyLocation, VaultBusy, VaultCorrupt
 from luna_tui.home import disk_full, no_room_to_write
@@ -43,9 +46,7 @@ def classify(exc: Exception, what: str = "the vault's database",
 
 
 def is_database_error(exc: BaseException) -> bool:
-    import sqlite3
 
-    import peewee
     import sqlcipher3
 
     return isinstance(exc, peewee.DatabaseError | sqlcipher3.Error | sqlite3.Error)

@@ -12,6 +12,7 @@ Where `fcntl` is missing (Windows), the locks are no-ops: see README, Backups.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from collections.abc import Callable
@@ -53,7 +54,6 @@ class VaultLock:
         return self._fd is not None
 
     def _share(self) -> None:
-        import fcntl
 
         assert self._fd is not None
         fcntl.flock(self._fd, fcntl.LOCK_SH)  # blocks only while a restore holds it

@@ -20,11 +20,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 from luna_tui.errors import VaultBusy, VaultCorrupt
 from luna_tui.fault_points import pause_here
 from luna_tui.home import VaultLayout, ensure_private_dir, os_error_to_luna
+from luna_tui.store.vault_lock import VaultLock
 
 STAGING_NAME = ".restore-incoming"
 READY = "READY"
@@ -53,7 +55,6 @@ def prepare_staging(layout: VaultLayout) -> Path:
 
 
 def discard_staging(layout: VaultLayout) -> None:
-    import shutil  # deferred: every vault opening passes through here, rarely further
 
     staging = staging_dir(layout)
     if staging.exists() and not (staging / READY).exists():
@@ -78,7 +79,6 @@ def finish_interrupted_swap(layout: VaultLayout) -> bool:
     is running in another process, say so rather than look at a half-swapped folder."""
     if not staging_dir(layout).exists():
         return False
-    from luna_tui.store.vault_lock import VaultLock
 
     lock = VaultLock(layout.home)
     try:
@@ -105,7 +105,6 @@ def finish_swap_locked(layout: VaultLayout) -> bool:
 
 
 def _roll_forward(layout: VaultLayout) -> None:
-    import shutil
 
     staging = staging_dir(layout)
     try:

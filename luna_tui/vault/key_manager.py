@@ -21,9 +21,12 @@ import datetime as dt
 import hashlib
 import json
 import os
+import platform
+import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from luna_tui import __version__
 from luna_tui.clock import Clock, SystemClock, local_today, utc_timestamp
 from luna_tui.errors import (
     KdfTooHeavy,
@@ -249,7 +252,6 @@ class KeyManager:
     ) -> UnlockedKey:
         """Make a master key and write keys.db at `path` with the owner's passphrase and
         the recovery key. `passphrase` must already have passed the policy."""
-        import uuid
 
         master_key = os.urandom(32)
         now = utc_timestamp(self.clock.now())
@@ -443,9 +445,7 @@ class KeyManager:
         return open_label(master_key, row)
 
     def _remember_failure(self, failure: FailedUnlock) -> None:
-        import platform
 
-        from luna_tui import __version__
 
         keystore.record_failure(
             self.layout.keys_db,

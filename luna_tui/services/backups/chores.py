@@ -13,6 +13,7 @@ from pathlib import Path
 from luna_tui.errors import LunaError, UsageError
 from luna_tui.home import os_error_to_luna
 from luna_tui.services.backups.folder import BackupInfo, Backups, Progress, verification_path
+from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store.backup_archive import SUFFIX
 
@@ -61,7 +62,6 @@ def automatic_plan(session: VaultSession) -> AutomaticPlan:
     """Is a backup due? Yes when `backup.every_days` is above 0 and this vault's newest
     backup in the folder is that many days old, or there is none. Never for a read-only
     key: a caregiver's unlock should not write files into the owner's folder unasked."""
-    from luna_tui.services.settings import Settings
 
     settings, backups = Settings(session), Backups(session)
     every_days, keep = int(settings.get("backup.every_days")), int(settings.get("backup.keep"))

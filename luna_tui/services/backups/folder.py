@@ -14,10 +14,12 @@ import hmac
 import json
 import os
 import secrets
+import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from luna_tui import __version__
 from luna_tui.clock import utc_timestamp
 from luna_tui.errors import (
     BackupDamaged,
@@ -27,10 +29,21 @@ from luna_tui.errors import (
     VaultBusy,
     VaultCorrupt,
 )
-from luna_tui.home import disk_full, ensure_private_dir, no_room_to_write, os_error_to_luna
+from luna_tui.home import (
+    create_private_file,
+    disk_full,
+    ensure_private_dir,
+    no_room_to_write,
+    os_error_to_luna,
+)
+from luna_tui.services.export_files import private_output
+from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
-from luna_tui.store import backup_archive, scratch_space
+from luna_tui.store import backup_archive, migrate, scratch_space
 from luna_tui.store.backup_archive import SUFFIX, Manifest, Member
+from luna_tui.store.models.base import database
+from luna_tui.store.online_copy import copy_vault, remove_tree
+from luna_tui.vault.aead import InvalidSeal, open_sealed, seal
 
 SUMMARY = "summary.sealed"
 
@@ -83,7 +96,6 @@ class Backups:
     def folder(self, chosen: str | os.PathLike[str] | None = None) -> Path:
         if chosen:
             return Path(chosen).expanduser().absolute()
-        from luna_tui.services.settings import Settings
 
         configured = Settings(self.session).get("backup.folder")
         if configured:
@@ -114,7 +126,6 @@ class Backups:
                ) -> tuple[Manifest, Path, dict[str, int]]:
         """Copy the databases into `staging`, then write the archive (scratch: see
         store/scratch_space.py)."""
-        from luna_tui.store.online_copy import remove_tree
 
         try:
             report(0.0, "Copying the databases…")
@@ -156,8 +167,6 @@ class Backups:
             pass  # the failure itself is what the person must hear about
 
     def _copy(self, staging: Path, report: Callable[[float, str], None]):  # noqa: ANN202
-        from luna_tui.store.models.base import database
-        from luna_tui.store.online_copy import copy_vault
 
         chain = self.session.audit_chain
         chain.ensure_month_attached()
@@ -169,8 +178,6 @@ class Backups:
                           chain.attached_month, staging, copying)
 
     def _write_summary(self, path: Path, counts: dict[str, int]) -> None:
-        from luna_tui.home import create_private_file
-        from luna_tui.vault.aead import seal
 
         sealed = seal(self.session.keys.backup, json.dumps(counts).encode("utf-8"),
                       summary_aad(self.session.key.vault_id))
@@ -178,7 +185,6 @@ class Backups:
         path.write_bytes(sealed)
 
     def _manifest_for(self, members: tuple[Member, ...]) -> Manifest:
-        from luna_tui import __version__
 
         return Manifest(backup_archive.FORMAT_VERSION, __version__,
                         utc_timestamp(self.session.clock.now()), self.session.key.vault_id,
@@ -199,7 +205,6 @@ class Backups:
         return sorted(found, key=lambda info: (info.created_at, info.path.name), reverse=True)
 
     def describe(self, path: Path) -> BackupInfo:
-        from luna_tui.vault.aead import InvalidSeal, open_sealed
 
         size = path.stat().st_size
         try:
@@ -283,8 +288,6 @@ def _total_size(files: list[tuple[str, Path]]) -> int:
 
 
 def _schema_versions() -> dict[str, list[str]]:
-    from luna_tui.store import migrate
-    from luna_tui.store.models.base import database
 
     return {name: migrate.applied_migrations(database, name)
             for name in (migrate.MAIN, migrate.STATS, migrate.AUDIT)}
@@ -311,7 +314,6 @@ class _member_reader:  # noqa: N801 - used as a context manager, reads like one
         self.path, self.name = path, name
 
     def __enter__(self) -> bytes:
-        import tarfile
 
         try:
             with tarfile.open(self.path, mode="r:") as tar:
@@ -339,7 +341,6 @@ def record_verification(backup: Path, manifest_sha256: str, backup_key: bytes,
     encoded = json.dumps(body, sort_keys=True).encode("utf-8")
     body["mac"] = hmac.new(backup_key, b"luna/backup-verified\0" + encoded,
                            hashlib.sha256).hexdigest()
-    from luna_tui.services.export_files import private_output
 
     try:
         with private_output(verification_path(backup)) as handle:

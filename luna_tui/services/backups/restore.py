@@ -11,6 +11,7 @@ backup of an older schema and records the restore in its audit log.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,12 @@ from luna_tui.errors import BackupOfAnotherVault, IntegrityFailure, LunaError
 from luna_tui.fault_points import pause_here
 from luna_tui.home import VaultLayout, ensure_private_dir
 from luna_tui.services.backups.verify import Progress, VerifyReport, verify_backup
-from luna_tui.store import vault_swap
+from luna_tui.services.vault_session import VaultSession
+from luna_tui.store import migrate, vault_swap
+from luna_tui.store.backup_archive import read_manifest
+from luna_tui.store.models.base import database
 from luna_tui.store.vault_lock import VaultLock
+from luna_tui.vault import keystore
 from luna_tui.vault.key_manager import UnlockedKey
 
 NOT_VAULT_FILES = ("summary.sealed",)
@@ -74,8 +79,6 @@ def restore_backup(path: Path, secret: str, layout: VaultLayout, *,
 
 
 def _refuse_another_vault(path: Path, layout: VaultLayout) -> None:
-    from luna_tui.store.backup_archive import read_manifest
-    from luna_tui.vault import keystore
 
     if not layout.exists():
         return
@@ -94,7 +97,6 @@ def _refuse_another_vault(path: Path, layout: VaultLayout) -> None:
 def _safety_parent(layout: VaultLayout) -> Path:
     """Where the replaced vault goes: LUNA_HOME/backups, unless that is another disk (a
     link to a USB stick), where a rename can't reach; then LUNA_HOME itself."""
-    import os
 
     ensure_private_dir(layout.backups_dir)
     if os.stat(layout.backups_dir).st_dev != os.stat(layout.home).st_dev:
@@ -113,14 +115,11 @@ def _free_folder(folder: Path) -> Path:
 def _open_and_record(layout: VaultLayout, report: VerifyReport, safety: Path | None,
                      clock: Clock) -> list[str]:
     """Open the restored vault once: migrations run, and the restore is audited."""
-    from luna_tui.services.vault_session import VaultSession
-    from luna_tui.store import migrate
 
     assert report.unlocked is not None
     before = report.manifest.schema.get(migrate.MAIN, [])
     with VaultSession.connect(layout, report.unlocked, clock=clock, client="restore") as session:
         session.run(_record, session, report, safety)
-        from luna_tui.store.models.base import database
 
         after = session.run(migrate.applied_migrations, database, migrate.MAIN)
     return [name for name in after if name not in before]

@@ -11,20 +11,32 @@ SQLite's integrity_check on every database, and the audit chain through every mo
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import json
 import os
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from luna_tui.clock import Clock, SystemClock, utc_timestamp
-from luna_tui.errors import BackupDamaged, BackupTooNew, WrongPassphrase
+from luna_tui.errors import BackupDamaged, BackupTooNew, ReadOnlyLocation, WrongPassphrase
 from luna_tui.home import VaultLayout, ensure_private_dir
-from luna_tui.store import backup_archive, scratch_space
+from luna_tui.services.backups.folder import SUMMARY, manifest_mac, record_verification, summary_aad
+from luna_tui.store import backup_archive, migrate, scratch_space
+from luna_tui.store.audit_chain import (
+    explained_gap_sentence,
+    read_chain_inputs,
+    verify_chain,
+)
 from luna_tui.store.backup_archive import Manifest, Member
-from luna_tui.vault.key_manager import UnlockedKey
+from luna_tui.store.online_copy import open_copy, remove_tree
+from luna_tui.store.sqlite_errors import is_database_error
+from luna_tui.vault.aead import InvalidSeal, open_sealed
+from luna_tui.vault.key_manager import KeyManager, UnlockedKey
+from luna_tui.vault.subkeys import VaultKeys
 
 Progress = Callable[[float, str], None]
 
@@ -62,7 +74,6 @@ def verify_backup(path: Path, secret: str, *, clock: Clock | None = None,
                   record: bool = True) -> VerifyReport:
     """Check `path` end to end. The members are extracted into `extract_to` (kept, for a
     restore) or a private temp folder beside the backup (removed)."""
-    import hashlib
 
     clock = clock or SystemClock()
     report_progress = progress or (lambda _done, _label: None)
@@ -81,7 +92,6 @@ def verify_backup(path: Path, secret: str, *, clock: Clock | None = None,
 
 def _check_into(report: VerifyReport, extract_to: Path | None, secret: str, clock: Clock,
                 data: bytes, mac: bytes, report_progress: Progress, record: bool) -> None:
-    from luna_tui.store.online_copy import remove_tree
 
     path, manifest = report.path, report.manifest
     folder = extract_to or _scratch_folder(path)
@@ -111,10 +121,7 @@ def _check_into(report: VerifyReport, extract_to: Path | None, secret: str, cloc
 def _scratch_folder(backup: Path) -> Path:
     """Beside the backup (same disk, room for it); the system's temp folder when that
     folder is read-only. Everything extracted is still encrypted."""
-    import tempfile
 
-    from luna_tui.errors import ReadOnlyLocation
-    from luna_tui.store.online_copy import remove_tree
 
     folder = backup.parent / f".luna-verify-{os.getpid()}-{backup.stem}"
     remove_tree(folder)
@@ -150,7 +157,6 @@ def _open_and_check(report: VerifyReport, folder: Path, secret: str, clock: Cloc
 
 
 def _unlock(folder: Path, secret: str, clock: Clock) -> UnlockedKey:
-    from luna_tui.vault.key_manager import KeyManager
 
     if not (folder / "keys.db").exists():
         raise BackupDamaged("The backup holds no keys.db, so it can't be opened.")
@@ -164,9 +170,6 @@ def _unlock(folder: Path, secret: str, clock: Clock) -> UnlockedKey:
 
 def _check_identity(report: VerifyReport, unlocked: UnlockedKey, data: bytes, mac: bytes,
                     folder: Path) -> None:
-    from luna_tui.services.backups.folder import SUMMARY, manifest_mac, summary_aad
-    from luna_tui.vault.aead import InvalidSeal, open_sealed
-    from luna_tui.vault.subkeys import VaultKeys
 
     keys = VaultKeys.from_master_key(unlocked.master_key)
     if unlocked.vault_id != report.manifest.vault_id:
@@ -191,7 +194,6 @@ def _check_identity(report: VerifyReport, unlocked: UnlockedKey, data: bytes, ma
 
 
 def _check_schema(manifest: Manifest) -> None:
-    from luna_tui.store import migrate
 
     for database, applied in manifest.schema.items():
         if database not in (migrate.MAIN, migrate.STATS, migrate.AUDIT):
@@ -204,7 +206,6 @@ def _check_schema(manifest: Manifest) -> None:
 
 
 def _check_databases(folder: Path, unlocked: UnlockedKey, progress: Progress) -> list[Check]:
-    from luna_tui.vault.subkeys import VaultKeys
 
     keys = VaultKeys.from_master_key(unlocked.master_key)
     layout = VaultLayout(folder)
@@ -224,8 +225,6 @@ def _check_databases(folder: Path, unlocked: UnlockedKey, progress: Progress) ->
 
 
 def _integrity(name: str, path: Path, key: bytes) -> Check:
-    from luna_tui.store.online_copy import open_copy
-    from luna_tui.store.sqlite_errors import is_database_error
 
     if not path.exists():
         return Check(name, False, "missing from the backup")
@@ -248,12 +247,6 @@ def _integrity(name: str, path: Path, key: bytes) -> Check:
 
 
 def _audit_chain(layout: VaultLayout, keys) -> Check:  # noqa: ANN001
-    from luna_tui.store.audit_chain import (
-        explained_gap_sentence,
-        read_chain_inputs,
-        verify_chain,
-    )
-    from luna_tui.store.online_copy import open_copy
 
     try:
         conn = open_copy(layout.main_db, keys.main_db)
@@ -274,8 +267,6 @@ def _audit_chain(layout: VaultLayout, keys) -> Check:  # noqa: ANN001
 
 
 def _record_failure(report: VerifyReport, clock: Clock, detail: str) -> None:
-    from luna_tui.services.backups.folder import record_verification
-    from luna_tui.vault.subkeys import VaultKeys
 
     assert report.unlocked is not None
     keys = VaultKeys.from_master_key(report.unlocked.master_key)
@@ -284,8 +275,6 @@ def _record_failure(report: VerifyReport, clock: Clock, detail: str) -> None:
 
 
 def _record(report: VerifyReport, clock: Clock) -> None:
-    from luna_tui.services.backups.folder import record_verification
-    from luna_tui.vault.subkeys import VaultKeys
 
     assert report.unlocked is not None
     keys = VaultKeys.from_master_key(report.unlocked.master_key)
