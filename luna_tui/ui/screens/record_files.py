@@ -28,7 +28,7 @@ WRITE_ACTIONS = {"attach", "remove"}
 
 def attachment_row(attachment: AttachmentView) -> tuple[object, ...]:
     return (plain(attachment.file_name), Text(attachment.display_size, justify="right"),
-            attachment.mime_type, attachment.created_at[:10],
+            plain(attachment.mime_type), attachment.created_at[:10],
             Text("text searchable", style="green") if attachment.has_text else "")
 
 
