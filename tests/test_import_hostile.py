@@ -243,3 +243,21 @@ def other_vault(tmp_path, clock, layout):
     path = tmp_path / "other-export.json"
     path.write_text(out.getvalue())
     return path
+
+
+@pytest.mark.parametrize("mime_type", ["text/[/b]", "text", "/plain", "text/", "text/plain x",
+                                       "text/plain; charset=utf-8", "text/plain\x1b"])
+def test_an_attachments_type_must_look_like_a_mime_type(mime_type):
+    """It is shown in the app's files table and chooses how a file is read: a MIME type
+    (type/subtype) it must be."""
+    from luna_tui.services.import_schema import check_rows, table_columns
+    from luna_tui.store.models.records import Attachment
+
+    row = {"id": "8c1b4a8e-2f7e-4f0e-9a43-0d5c2b7f1e11", "record_id": "r-1",
+           "patient_id": "p-1", "file_name": "scan.txt", "size": 3, "sha256": "0" * 64,
+           "created_at": STAMP, "updated_at": STAMP, "content_base64": "YWJj"}
+    columns = table_columns(Attachment)
+    assert check_rows("attachments", [dict(row, mime_type="image/svg+xml")], columns)
+    with pytest.raises(ImportRejected, match=r"row 1 \(attachments\): mime_type .* is not a "
+                                             r"MIME type \(type/subtype\)\."):
+        check_rows("attachments", [dict(row, mime_type=mime_type)], columns)

@@ -36,6 +36,8 @@ _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 _MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2})T(([01]\d|2[0-3]):[0-5]\d)")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[^\s\x00-\x1f\x7f]{1,100}")
+_TOKEN = r"[A-Za-z0-9!#$%&'*+.^_`{|}~-]+"  # RFC 2045: no spaces, controls or tspecials
+_MIME_TYPE = re.compile(f"{_TOKEN}/{_TOKEN}")
 
 
 class _Bad(Exception):
@@ -99,6 +101,15 @@ def bare_file_name(value: Any) -> str:
     text(255, blank=False)(value)
     if value in (".", "..") or any(c in value for c in "/\\\0"):
         raise _Bad(f"{shown(value)} is a file name Luna won't use (it names a folder)")
+    return value
+
+
+def mime_type(value: Any) -> str:
+    """An attachment's type, as Luna guesses it when attaching: it picks how the file is
+    read, and the app shows it."""
+    text(SHORT, blank=False)(value)
+    if not _MIME_TYPE.fullmatch(value):
+        raise _Bad(f"{shown(value)} is not a MIME type (type/subtype)")
     return value
 
 
@@ -262,7 +273,8 @@ _RULES: dict[str, dict[str, Check]] = {
     "records": {"title": text(SHORT, blank=False), "description": text(MEDIUM),
                 "tags": text_list(TAG), "event_date": date, "text": text(LONG),
                 "extracted_text": text(EXTRACTED)},
-    "attachments": {"id": uuid_text, "file_name": bare_file_name, "size": whole(0, 2**40),
+    "attachments": {"id": uuid_text, "file_name": bare_file_name, "mime_type": mime_type,
+                    "size": whole(0, 2**40),
                     "sha256": sha256_hex, "extracted_text": text(EXTRACTED)},
     "terms": {"text_sha256": sha256_hex, "accepted_at": timestamp},
     "config": {"key": text(SHORT, blank=False), "value": text(MEDIUM)},
