@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from luna_tui.errors import DiskFull, LunaError, ReadOnlyLocation, VaultCorrupt, VaultMissing
+from luna_tui.human_size import human_size
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -137,25 +138,41 @@ def disk_nearly_full(path: Path) -> bool:
     return free is not None and free < NEARLY_FULL_BYTES
 
 
+def no_room_to_write(path: Path) -> bool:
+    """Whether writing in `path` fails for want of room: a disk (nearly) full, or this
+    user's quota used up. SQLite says "disk I/O error" for a quota (it knows only ENOSPC
+    as full), and statvfs doesn't show a quota, so a write is the one way to tell: up to
+    NEARLY_FULL_BYTES of zeros into an unnamed file that is gone when closed. Only ever
+    asked after an error, so its few milliseconds are never on a path that works."""
+    if disk_nearly_full(path):
+        return True
+    folder = next((p for p in (path, *path.parents) if p.is_dir()), None)
+    if folder is None:
+        return False
+    import tempfile
+
+    chunk = bytes(64 * 1024)
+    try:
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            for _ in range(NEARLY_FULL_BYTES // len(chunk)):
+                os.write(probe.fileno(), chunk)
+            os.fsync(probe.fileno())  # a network disk may say so only here
+    except OSError as exc:
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return False
+
+
 def disk_full(path: Path) -> DiskFull:
     """The sentence for a full disk, saying which disk and how much is left."""
     free = free_bytes(path)
     if free == 0:
         where = f"no room is left on the disk holding {path}"
     elif free is not None and free < NEARLY_FULL_BYTES:
-        where = f"only {_amount(free)} is left on the disk holding {path}"
+        where = f"only {human_size(free)} is left on the disk holding {path}"
     else:  # a quota, or a disk that filled and emptied again since
         where = f"there was no room to write in {path} (or your quota there is used up)"
     return DiskFull(f"The disk is full: {where}, so Luna stopped and nothing was saved or "
                     "changed. Free some space and try again; your vault is unharmed.")
-
-
-def _amount(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KiB"
-    return f"{size / 1024 / 1024:.1f} MiB"
 
 
 def os_error_to_luna(exc: OSError, path: Path) -> LunaError:

@@ -30,7 +30,7 @@ from app_helpers import (
 from conftest import OTHER_PASSPHRASE, PASSPHRASE
 from luna_tui.home import VaultLayout
 from luna_tui.services import vault_session
-from luna_tui.services.backups import Backups, verification_path
+from luna_tui.services.backups.folder import Backups, verification_path
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.settings import Settings
@@ -284,7 +284,7 @@ async def test_a_restore_failing_after_the_lock_shows_why_on_the_unlock_screen(
         raise IntegrityFailure("The backup failed verification, so nothing was restored: "
                                "luna.db: page 3 is damaged.")
 
-    monkeypatch.setattr("luna_tui.services.backup_restore.restore_backup", failing)
+    monkeypatch.setattr("luna_tui.services.backups.restore.restore_backup", failing)
     app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
         await open_backups(pilot)
@@ -303,7 +303,7 @@ async def test_a_restore_failing_after_the_lock_shows_why_on_the_unlock_screen(
 
 
 async def test_x_deletes_the_backup_and_its_note_after_asking(layout, backed_up, clock):
-    from luna_tui.services.backup_verify import verify_backup
+    from luna_tui.services.backups.verify import verify_backup
 
     verify_backup(backed_up.path, PASSPHRASE)
     assert verification_path(backed_up.path).exists()

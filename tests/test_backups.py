@@ -34,9 +34,9 @@ from luna_tui.errors import (
     WrongPassphrase,
 )
 from luna_tui.home import VaultLayout
-from luna_tui.services.backup_restore import restore_backup
-from luna_tui.services.backup_verify import verify_backup
-from luna_tui.services.backups import Backups
+from luna_tui.services.backups.folder import Backups
+from luna_tui.services.backups.restore import restore_backup
+from luna_tui.services.backups.verify import verify_backup
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
@@ -555,7 +555,7 @@ def test_an_interrupted_swap_is_finished_before_the_vault_opens(backup, layout):
 
 def test_verify_works_from_a_read_only_folder(backup, monkeypatch):
     from luna_tui.errors import ReadOnlyLocation
-    from luna_tui.services import backup_verify
+    from luna_tui.services.backups import verify as backup_verify
 
     real = backup_verify.ensure_private_dir
 
@@ -591,7 +591,7 @@ def test_a_quiet_vault_copies_luna_db_as_bytes_and_a_busy_one_through_the_backup
 
 def test_a_flipped_byte_in_a_large_member_is_caught_while_the_databases_are_checked(
         backup, monkeypatch):
-    from luna_tui.services import backup_verify
+    from luna_tui.services.backups import verify as backup_verify
 
     monkeypatch.setattr(backup_verify, "HASH_LATER_OVER", 0)  # every member hashed later
     assert verify_backup(backup, PASSPHRASE).ok
@@ -679,7 +679,7 @@ def test_prune_never_trades_a_good_backup_for_a_damaged_one(session, layout, clo
 
 def test_a_checksum_failure_found_late_replaces_an_earlier_verified_note(backup, layout,
                                                                         monkeypatch):
-    from luna_tui.services import backup_verify
+    from luna_tui.services.backups import verify as backup_verify
 
     assert verify_backup(backup, PASSPHRASE).ok
     monkeypatch.setattr(backup_verify, "HASH_LATER_OVER", 0)
@@ -704,3 +704,31 @@ def test_a_backup_never_replaces_one_that_took_its_name(tmp_path):
     assert final.name == "luna-20261122-093000-2.lunabak"
     assert taken.read_bytes() == b"older backup" and final.read_bytes() == b"new"
     assert not temp.exists()
+
+
+# -- backups made by an older Luna -------------------------------------------------------------
+
+OLD_BACKUP = (Path(__file__).parent / "fixtures"
+              / "made-by-luna-0.1.0-before-the-audit-outbox.lunabak")
+
+
+def test_a_backup_made_before_the_audit_outbox_verifies_and_restores(tmp_path):
+    """Made by the Luna of commit 62a64a5 (luna init --kdf-seconds 0; one entry; backup
+    create): its luna.db has no outbox, no anchors and no crash_safe_from."""
+    from luna_tui.services.journal import Journal
+    from luna_tui.services.settings import Settings
+
+    copy = tmp_path / OLD_BACKUP.name
+    copy.write_bytes(OLD_BACKUP.read_bytes())
+    report = verify_backup(copy, PASSPHRASE, record=False)
+    assert report.ok, report.first_problem
+    target = VaultLayout(tmp_path / "restored")
+    result = restore_backup(copy, PASSPHRASE, target)
+    assert {"0006_audit_outbox", "0007_drafts"} <= set(result.migrated)
+    with VaultSession.open(target, PASSPHRASE) as session:
+        me = Settings(session).current_patient_id()
+        assert [e.content.strip() for e in Journal(session).page(me).entries] == [
+            "Written by Luna before the audit outbox"]
+        from luna_tui.services.doctor import run_checks
+
+        assert all(f.ok for f in run_checks(session)), run_checks(session)

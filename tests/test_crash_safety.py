@@ -308,8 +308,8 @@ def test_files_an_older_luna_left_unmarked_are_removed_by_repair(layout, a_recor
 # -- a killed verify's scratch ----------------------------------------------------------------
 
 def test_a_killed_verify_leaves_nothing_the_next_one_keeps(session, layout):
-    from luna_tui.services.backup_verify import verify_backup
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups.folder import Backups
+    from luna_tui.services.backups.verify import verify_backup
     from luna_tui.store import scratch_space
 
     made = Backups(session).create().path
@@ -340,7 +340,7 @@ def test_scratch_a_killed_backup_left_in_the_vault_goes_when_it_next_opens(sessi
 
     session.close()
     layout.backups_dir.mkdir(exist_ok=True)
-    staging = layout.backups_dir / ".luna-20261122-093000.4242-beef.staging"
+    staging = layout.backups_dir / ".luna-20261122-093000.4242-0000beef.staging"
     staging.mkdir()
     (staging / "luna.db").write_bytes(b"an encrypted copy")
     with scratch_space.making_scratch(layout.backups_dir):  # a backup under way elsewhere
@@ -365,3 +365,71 @@ def test_a_month_file_begun_but_never_written_is_empty_not_damaged(session, layo
     with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
         finding = chain_finding(reopened)
     assert finding.ok, finding.detail
+
+
+def test_tidying_up_touches_only_the_scratch_luna_names(session, layout, tmp_path):
+    """A person's own `.luna-…` folder — even a whole vault — and an export's temp file
+    beside a backup are never scratch."""
+    from luna_tui.services.backups.folder import Backups
+    from luna_tui.store import scratch_space
+
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    other_vault = folder / ".luna-journal"
+    other_vault.mkdir()
+    (other_vault / "keys.db").write_bytes(b"keys")
+    (other_vault / ".lock").write_bytes(b"")
+    named_like_scratch = folder / ".luna-verify-12-mine"
+    named_like_scratch.mkdir()
+    (named_like_scratch / ".lock").write_bytes(b"")
+    export_temp = folder / ".luna-export.json.luna-tmp"
+    export_temp.write_text("{}")
+    killed = folder / ".luna-20261122-093000.4242-0badbeef.staging"
+    killed.mkdir()
+    Backups(session).create(folder)
+    assert other_vault.exists() and named_like_scratch.exists() and export_temp.exists()
+    assert not killed.exists()
+    assert scratch_space.remove_abandoned(folder) == []
+
+
+def test_old_history_removed_on_purpose_is_never_passed_off_as_a_crash(session, layout,
+                                                                         capsys, monkeypatch):
+    """Every row before the upgrade is older than the outbox; removing many of them is
+    still rows removed, and --repair anchors nothing."""
+    from luna_tui.services.journal import EntryDraft
+
+    me = Settings(session).current_patient_id()
+    for i in range(30):
+        Journal(session).create(me, EntryDraft(content=f"entry {i}"))
+    keys = session.keys
+    session.close()
+    with encrypted_connection(layout.main_db, keys.main_db) as conn:
+        conn.execute("UPDATE audit_head SET crash_safe_from = seq + 1")  # as 0006 does
+    with encrypted_connection(layout.audit_db(layout.audit_months()[-1]), keys.audit_db) as c:
+        c.execute("DELETE FROM audit WHERE seq BETWEEN 3 AND 25")
+    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
+    result = run_cli(capsys, "doctor", "--repair")
+    assert result.code == 4
+    assert "rows 3–25 are missing" in result.out and "removed" in result.out
+    assert "older Luna" not in result.out and "Re-anchored" not in result.out
+
+
+def test_a_newest_month_emptied_to_nothing_is_refused_like_a_missing_one(session, layout):
+    month = layout.audit_months()[-1]
+    session.close()
+    layout.audit_db(month).write_bytes(b"")
+    with pytest.raises(IntegrityFailure, match="luna doctor --repair"):
+        VaultSession.open(layout, PASSPHRASE)
+
+
+def test_luna_db_and_the_audit_month_reach_the_disk_at_each_commit(session):
+    """A power cut keeps a prefix of the commits in both files only if each commit is
+    synced before the next begins (synchronous FULL = 2); with NORMAL (1) the tidied
+    outbox in luna.db could survive while the audit file's copy of its rows is lost."""
+    from luna_tui.store.models.base import database
+
+    def levels():
+        return [database.execute_sql(f"PRAGMA {schema}.synchronous").fetchone()[0]
+                for schema in ("main", "audit")]
+
+    assert session.run(levels) == [2, 2]

@@ -44,7 +44,7 @@ def enospc_library(tmp_path_factory) -> Path:
 @pytest.fixture
 def vault(session, layout, tmp_path):
     """A vault with an entry, a record with a file, and a backup; closed."""
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups.folder import Backups
     from luna_tui.services.journal import EntryDraft, Journal
     from luna_tui.services.records import Records
     from luna_tui.services.settings import Settings
@@ -188,6 +188,40 @@ def test_a_verify_or_restore_with_no_room_for_its_scratch_says_so(enospc_library
         assert result.returncode == EXIT_DISK_FULL, result.stderr
         assert_said_as_full(result, " ".join(args[:2]))
     assert not [p for p in vault["backup"].parent.iterdir() if p.name.startswith(".luna-")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["list", "add", "attach", "backup create", "doctor"])
+def test_a_used_up_quota_is_said_as_full_though_the_disk_has_room(enospc_library, vault,
+                                                                   layout, name):
+    """A quota fails a write with EDQUOT while statvfs shows the disk's free space; SQLite
+    reports it as a "disk I/O error", which must not read as damage."""
+    needed = bytes_written(enospc_library, layout.home, *operations(vault)[name])
+    for budget in (0, needed // 2):
+        args, stdin = operations(vault)[name]
+        result = run_on_a_full_disk(enospc_library, layout.home, budget, args, stdin,
+                                    LUNA_TEST_ENOSPC_QUOTA="1")
+        assert_said_as_full(result, f"{name} with a quota of {budget} bytes")
+        if budget == 0:
+            assert result.returncode == EXIT_DISK_FULL, result.stderr
+        assert_whole(layout, PASSPHRASE)
+
+
+@pytest.mark.slow
+def test_a_full_backup_folder_on_another_disk_is_said_as_full(enospc_library, vault, layout,
+                                                              tmp_path):
+    """The vault's disk has room; the backup's does not: the sentence names the backup's
+    folder, and never calls the vault damaged."""
+    elsewhere = tmp_path / "usb-stick"
+    elsewhere.mkdir()
+    for budget in (0, 40_000, 200_000):
+        result = run_on_a_full_disk(enospc_library, elsewhere, budget,
+                                    ["backup", "create", "--to", str(elsewhere)], None)
+        assert_said_as_full(result, f"a backup with {budget} bytes of room")
+        assert result.returncode == EXIT_DISK_FULL, result.stderr
+        assert str(elsewhere) in " ".join(result.stderr.split()), result.stderr
+    assert not [p for p in elsewhere.iterdir() if p.name.startswith(".")]
+    assert_whole(layout, PASSPHRASE)
 
 
 # -- a real full disk ---------------------------------------------------------------------------
@@ -373,3 +407,26 @@ async def test_the_app_shows_the_recovery_key_of_a_vault_it_made_but_could_not_o
     monkeypatch.undo()
     with VaultSession.open(layout, recovery) as session:
         assert session.key.kind == "recovery"
+
+
+def test_a_full_disk_inside_a_nested_write_is_said_as_full(session):
+    """SQLite rolls the whole transaction back on a full disk mid-statement; the nested
+    block's ROLLBACK TO then has no savepoint, which must not hide the full disk."""
+    from luna_tui.errors import DiskFull
+    from luna_tui.store.models.base import database
+
+    def fill_inside_a_nested_write():
+        pages = database.execute_sql("PRAGMA main.page_count").fetchone()[0]
+        database.execute_sql(f"PRAGMA main.max_page_count = {pages + 2}")
+        try:
+            with session.writing("test") as tx, session.writing("nested"):
+                tx.record("bulk")
+                database.execute_sql("CREATE TABLE main.filler (x)")
+                for _ in range(200):
+                    database.execute_sql("INSERT INTO main.filler VALUES (randomblob(4000))")
+        finally:
+            database.execute_sql("PRAGMA main.max_page_count = 1073741823")
+
+    with pytest.raises(DiskFull):
+        session.run(fill_inside_a_nested_write)
+    assert session.run(lambda: database.table_exists("filler")) is False

@@ -210,8 +210,8 @@ def test_the_ai_context_never_reads_drafts(session):
 
 
 def test_a_backup_carries_drafts_encrypted_and_a_restore_keeps_them_drafts(layout, session):
-    from luna_tui.services.backup_restore import restore_backup
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups.folder import Backups
+    from luna_tui.services.backups.restore import restore_backup
     from luna_tui.services.journal import Journal
 
     me = keep_entry(session)

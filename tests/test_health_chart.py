@@ -141,3 +141,19 @@ def test_all_time_is_drawn_by_week(session, me, clock, days_ago):
     assert [m.value for m in chart.mood] == [6.0]
     assert chart.points[-1].moment.startswith(days_ago(tuesday))  # dated by the week's first
     assert len(HealthChart(session).data(me, "weight", "1y").points) == 2  # a year: by day
+
+
+def test_the_week_that_holds_new_year_is_one_week(session, me):
+    """Tuesday 30 December 2025 to Friday 2 January 2026 is one week (Monday to Sunday);
+    strftime('%W') would call it week 52 and week 00, two points of half a week each."""
+    vitals, journal = Vitals(session), Journal(session)
+    for day, weight, mood in (("2025-12-30", 80.0, 4), ("2026-01-02", 82.0, 6),
+                              ("2026-01-05", 90.0, 9)):
+        vitals.record(me, "weight", weight, measured_at=f"{day}T08:00")
+        journal.create(me, EntryDraft(content="x", entry_date=day, mood_scale=mood))
+    readings = Vitals(session).readings(me, "weight", by_week=True)
+    assert [(r.measured_at[:10], r.value) for r in readings] == [
+        ("2025-12-30", 81.0), ("2026-01-05", 90.0)]
+    weeks = Journal(session).mood_and_sleep(me, dt.date(2025, 12, 1), dt.date(2026, 1, 31),
+                                            by_week=True)
+    assert [(day, mood) for day, mood, _ in weeks] == [("2025-12-30", 5.0), ("2026-01-05", 9.0)]

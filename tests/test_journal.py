@@ -10,17 +10,10 @@ import pytest
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE
 from luna_tui.errors import NotFound, ReadOnlyKey, ValidationError
-from luna_tui.services.journal import (
-    MARK_END,
-    MARK_START,
-    RANK_WINDOW,
-    EntryDraft,
-    Journal,
-    JournalFilter,
-    fts_query,
-)
+from luna_tui.services.journal import RANK_WINDOW, EntryDraft, Journal, JournalFilter
 from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.settings import Settings
+from luna_tui.services.text_search import MARK_END, MARK_START, fts_query
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store.models.audit import AuditEvent
 from luna_tui.store.models.journal import JournalEntryTag

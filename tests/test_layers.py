@@ -56,3 +56,18 @@ def test_help_touches_nothing_on_disk(tmp_path):
                             text=True, env=env)
     assert result.returncode == 0 and "init" in result.stdout
     assert not (tmp_path / "home").exists()
+
+
+def test_the_import_contracts_hold():
+    """pyproject.toml's import-linter contracts: the layers, no Textual below the app,
+    the shell using the app only to start it, no circles."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    command = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+    result = subprocess.run([sys.executable, "-c", command, "--no-cache"],
+                            capture_output=True, text=True, cwd=root)
+    if result.returncode != 0 and "No module named importlinter" in result.stderr:
+        raise AssertionError("import-linter is a test dependency: pip install -e '.[test]'")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "Contracts: 4 kept, 0 broken." in result.stdout, result.stdout

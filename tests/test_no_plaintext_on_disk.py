@@ -94,9 +94,9 @@ def test_health_data_never_reaches_the_disk_in_plaintext(layout, session):
     assert files_containing(layout.home, word) == []
     deleted = Journal(session).create(me, EntryDraft(content="Zanzibarian deleted words"))
     Journal(session).delete(deleted.id)
-    from luna_tui.services.backup_restore import restore_backup
-    from luna_tui.services.backup_verify import verify_backup
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups.folder import Backups
+    from luna_tui.services.backups.restore import restore_backup
+    from luna_tui.services.backups.verify import verify_backup
 
     made = Backups(session).create().path  # backups, their staging and verify copies too
     session.close()

@@ -19,10 +19,10 @@ from luna_tui.errors import (
     ValidationError,
 )
 from luna_tui.services.attachments import Attachments
-from luna_tui.services.journal import MARK_END, MARK_START
 from luna_tui.services.patients import Patients
 from luna_tui.services.records import Records
 from luna_tui.services.settings import Settings
+from luna_tui.services.text_search import MARK_END, MARK_START
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store import attachment_files
 
@@ -337,8 +337,8 @@ def test_an_older_vault_gains_searchable_attachment_text(layout, clock):
 
 def test_a_backup_brings_attachments_back_after_a_delete(session, layout, record,
                                                          tmp_path_factory):
-    from luna_tui.services.backup_restore import restore_backup
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups.folder import Backups
+    from luna_tui.services.backups.restore import restore_backup
 
     sources = tmp_path_factory.mktemp("sources")
     data = f"Letter {CANARY} ".encode() * 100 + os.urandom(3000)

@@ -16,7 +16,7 @@ from conftest import OTHER_PASSPHRASE, PASSPHRASE
 from helpers import run_cli
 from luna_tui.services.appointments import Appointments
 from luna_tui.services.attachments import Attachments
-from luna_tui.services.backups import Backups
+from luna_tui.services.backups.folder import Backups
 from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.medications import Medications
 from luna_tui.services.records import Records

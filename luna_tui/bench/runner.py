@@ -193,7 +193,7 @@ def run(sizes: Sizes, report: Callable[[str], None] = print, *, repeat: int = 7
 
 
 def _timed_backup(session, folder: Path) -> tuple[float, Path]:  # noqa: ANN001
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups.folder import Backups
 
     started = time.perf_counter()
     info = Backups(session).create(folder)
@@ -205,8 +205,8 @@ def _backup_measurements(backup_seconds: float, backup_file: Path, tmp: Path,
     """Backup + verify against DESIGN's 10 s for the 100k vault (scaled for smaller ones);
     verify and restore include one key derivation each, as a person would wait for it."""
     from luna_tui.home import VaultLayout
-    from luna_tui.services.backup_restore import restore_backup
-    from luna_tui.services.backup_verify import verify_backup
+    from luna_tui.services.backups.restore import restore_backup
+    from luna_tui.services.backups.verify import verify_backup
 
     started = time.perf_counter()
     report = verify_backup(backup_file, PASSPHRASE, record=False)

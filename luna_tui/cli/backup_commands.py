@@ -20,9 +20,9 @@ from luna_tui.errors import EXIT_CORRUPT, UsageError
 from luna_tui.terminal_text import terminal_text
 
 if TYPE_CHECKING:
-    from luna_tui.services.backups import BackupInfo
+    from luna_tui.services.backups.folder import BackupInfo
 
-BACKUP_MODULES = ("luna_tui.services.backups", "luna_tui.services.settings")
+BACKUP_MODULES = ("luna_tui.services.backups.folder", "luna_tui.services.settings")
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -94,7 +94,8 @@ class ProgressLine:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    from luna_tui.services.backups import Backups, human_size
+    from luna_tui.human_size import human_size
+    from luna_tui.services.backups.folder import Backups
 
     progress = ProgressLine()
     with open_session(args, warm=BACKUP_MODULES) as session:
@@ -109,7 +110,8 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from luna_tui.services.backups import Backups, human_size
+    from luna_tui.human_size import human_size
+    from luna_tui.services.backups.folder import Backups
 
     with open_session(args, warm=BACKUP_MODULES) as session:
         backups = Backups(session)
@@ -131,7 +133,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from luna_tui.cli.secrets_input import read_passphrase
-    from luna_tui.services.backup_verify import verify_backup
+    from luna_tui.services.backups.verify import verify_backup
 
     path = _existing_file(args.file)
     secret = read_passphrase(args, "Passphrase of the backup: ")
@@ -156,7 +158,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from luna_tui.cli.secrets_input import read_passphrase, terminal_available
     from luna_tui.home import VaultLayout, resolve_home
-    from luna_tui.services.backup_restore import restore_backup
+    from luna_tui.services.backups.restore import restore_backup
 
     path = _existing_file(args.file)
     layout = VaultLayout(resolve_home(args.to)) if args.to else layout_from(args)
@@ -189,7 +191,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    from luna_tui.services.backups import Backups
+    from luna_tui.services.backups.folder import Backups
 
     with open_session(args, warm=BACKUP_MODULES) as session:
         removed = Backups(session).prune(args.keep, args.dir)

@@ -375,7 +375,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     with open_session(args, warm=JOURNAL_MODULES) as session:
-        from luna_tui.services.journal import MARK_END, MARK_START, Journal
+        from luna_tui.services.journal import Journal
+        from luna_tui.services.text_search import MARK_END, MARK_START
 
         patient_id, patient_name = resolve_patient(session, args.patient)
         hits = Journal(session).search(patient_id, query, limit=args.n)

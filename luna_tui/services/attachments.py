@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, BinaryIO
 from luna_tui.errors import AttachmentDamaged, DiskFull, NotFound, ValidationError
 from luna_tui.fault_points import pause_here
 from luna_tui.home import disk_full, os_error_to_luna
+from luna_tui.human_size import human_size
 from luna_tui.services.base import DomainService, id_from_prefix, new_id, on_db_thread
-from luna_tui.services.records import AttachmentView, attachment_view, human_size
+from luna_tui.services.records import AttachmentView, attachment_view
 from luna_tui.store import attachment_files, attachment_markers
 from luna_tui.store.attachment_markers import mark_for_removal, remove_files
 from luna_tui.store.models.records import Attachment, MedicalRecord

@@ -22,7 +22,15 @@ def on_db_thread(method: F) -> F:
     def wrapper(self: DomainService, *args: Any, **kwargs: Any) -> Any:
         return self.session.run(method, self, *args, **kwargs)
 
+    wrapper.runs_on_db_thread = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+def runs_on_db_thread(fn: Callable[..., Any]) -> bool:
+    """Whether `fn` (a function or bound method) is a service method made for the DB
+    thread: the app then hands it to that thread itself and awaits its future, rather
+    than blocking a worker thread on it."""
+    return bool(getattr(fn, "runs_on_db_thread", False))
 
 
 def new_id() -> str:

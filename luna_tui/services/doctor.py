@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,7 +160,7 @@ def check_attachments(session: VaultSession) -> Finding:
         except AttachmentDamaged as error:
             state = "missing" if "missing" in str(error) else "changed or damaged"
             problems.append(f"{file_name} ({attachment_id[:8]}) is {state}")
-    orphans = orphan_files(session.layout, {path for _, _, path in rows})
+    orphans = orphan_files(session.layout, lambda: session.run(_owned_paths))
     if orphans:
         shown = ", ".join(orphans[:MAX_DETAILS])
         more = f" and {len(orphans) - MAX_DETAILS} more" if len(orphans) > MAX_DETAILS else ""
@@ -173,24 +174,29 @@ def check_attachments(session: VaultSession) -> Finding:
                    f"{len(rows)} file(s), each decrypts to the file that was attached")
 
 
-def orphan_files(layout: VaultLayout, owned: set[str]) -> list[str]:
+def orphan_files(layout: VaultLayout, owned: Callable[[], set[str]]) -> list[str]:
     """Files under attachments/ that no row owns, relative to LUNA_HOME. Files of
     attachments marked as under way are not among them: another Luna may be writing
-    them right now, and the next opening settles them if not."""
+    them right now, and the next opening settles them if not.
+
+    The order matters while another Luna attaches: the files are listed first, then the
+    markers (an attach marks before it writes), then the rows (`owned()`, read last: a
+    row committed meanwhile still counts)."""
     from luna_tui.store.attachment_markers import PENDING_FOLDER, marked
 
     root = layout.attachments_dir
     if not root.is_dir():
         return []
+    on_disk = [p for p in root.rglob("*")
+               if p.is_file() and p.relative_to(layout.home).parts[1] != PENDING_FOLDER]
     busy = set(marked(layout))
+    rows = owned()
     found = []
-    for path in root.rglob("*"):
-        relative = path.relative_to(layout.home)
-        if not path.is_file() or relative.parts[1] == PENDING_FOLDER:
-            continue
+    for path in on_disk:
+        relative = str(path.relative_to(layout.home))
         attachment_id = path.name.removeprefix(".").removesuffix(".part")
-        if str(relative) not in owned and attachment_id not in busy:
-            found.append(str(relative))
+        if relative not in rows and attachment_id not in busy:
+            found.append(relative)
     return sorted(found)
 
 
@@ -208,12 +214,13 @@ def _reanchor_explained_gaps(session: VaultSession) -> list[str]:
     that needs a backup, not a repair."""
     from luna_tui.store.audit_chain import MISSING_MONTH
 
-    report = audit_report(session)
-    gaps = [e for e in report.explained if e.gap.resume_seq is not None]
-    if report.problem or not gaps:
-        return []
-    done = []
+    done: list[str] = []
+    # The walk runs under the write lock: a second repair waits, then finds it done.
     with session.writing("repair the audit log") as tx:
+        report = audit_report(session)
+        gaps = [e for e in report.explained if e.gap.resume_seq is not None]
+        if report.problem:
+            gaps = []
         for explained in gaps:
             gap = explained.gap
             session.audit_chain.anchor(gap, explained.reason)
@@ -227,17 +234,23 @@ def _reanchor_explained_gaps(session: VaultSession) -> list[str]:
     return done
 
 
-def _remove_orphans(session: VaultSession) -> list[str]:
+def _owned_paths() -> set[str]:
     from luna_tui.store.models.records import Attachment
 
-    owned = {a.storage_path for a in Attachment.select(Attachment.storage_path)}
-    orphans = orphan_files(session.layout, owned)
+    return {a.storage_path for a in Attachment.select(Attachment.storage_path)}
+
+
+def _remove_orphans(session: VaultSession) -> list[str]:
+    """DB thread. The rows are read inside the write transaction, so an attach another
+    Luna commits meanwhile is either seen or waits; the files go after the audit row."""
+    with session.writing("remove files no record owns") as tx:
+        orphans = orphan_files(session.layout, _owned_paths)
+        if orphans:
+            tx.record("attachments.tidied", diff={
+                "removed": [Path(p).name for p in orphans],
+                "why": "a file no record owns, left by an interrupted attach or delete"})
     if not orphans:
         return []
-    with session.writing("remove files no record owns") as tx:
-        tx.record("attachments.tidied", diff={
-            "removed": [Path(p).name for p in orphans],
-            "why": "a file no record owns, left by an interrupted attach or delete"})
     for relative in orphans:  # after the record of it: a crash here leaves them for next time
         (session.layout.home / relative).unlink(missing_ok=True)
     return [f"Removed {len(orphans)} attachment file(s) no record owned."]

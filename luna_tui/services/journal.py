@@ -8,16 +8,14 @@ bm25 ranking (title weighs most, then tags, then the text) and a highlighted sni
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from peewee import SQL, fn
 
 from luna_tui.errors import NotFound, ValidationError
 from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thread
+from luna_tui.services.text_search import MARK_END, MARK_START, fts_query, snippet_parts
 from luna_tui.services.validation import (
     choice,
     clean_tags,
@@ -28,8 +26,14 @@ from luna_tui.services.validation import (
     parse_scale,
     parse_time,
 )
+from luna_tui.store.journal_bulk import (
+    index_new_entries,
+    index_triggers_suspended,
+    insert_entries,
+)
 from luna_tui.store.models.journal import JournalEntry, JournalEntryTag, JournalFts
 from luna_tui.store.models.patients import Patient
+from luna_tui.store.weeks import monday_of
 
 JOURNAL_TYPES = ("free", "prompted", "mood_check")
 PRIVACY_LEVELS = ("private", "shared")
@@ -39,9 +43,6 @@ EDITABLE = ("title", "content", "entry_date", "entry_time", "mood", "mood_scale"
             "sleep_hours", "emotions", "tags", "journal_type", "prompt", "privacy_level",
             "favorite", "session_id")
 
-# Snippet highlight markers: control characters no one types, turned into styling by
-# whoever shows the snippet (SearchHit.snippet_parts).
-MARK_START, MARK_END = "\x02", "\x03"
 BM25_WEIGHTS = (5.0, 1.0, 3.0)  # title, content, tags
 RANK_WINDOW = 2000  # a search ranks at most this many of the newest matches
 
@@ -138,17 +139,6 @@ class SearchHit:
         return snippet_parts(self.snippet)
 
 
-def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
-    """A search snippet as (text, is_match) pieces, for any kind of highlighting."""
-    parts = []
-    for piece in re.split(f"({MARK_START}[^{MARK_END}]*{MARK_END})", snippet):
-        if piece.startswith(MARK_START):
-            parts.append((piece.strip(MARK_START + MARK_END), True))
-        elif piece:
-            parts.append((piece, False))
-    return parts
-
-
 @dataclass
 class EntryDraft:
     """What a person fills in; everything is checked by the service."""
@@ -168,22 +158,6 @@ class EntryDraft:
     favorite: bool = False
     session_id: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
-
-
-def fts_query(text: str, *, prefix_last: bool = False) -> str | None:
-    """A safe FTS5 query from what a person typed: every word must appear; "quoted
-    words" must appear together. FTS5 operators and punctuation are taken literally,
-    so no input can be a syntax error."""
-    terms = []
-    for phrase, word in re.findall(r'"([^"]*)"|([^\s"]+)', text):
-        tokens = re.findall(r"\w+", phrase or word)
-        if tokens:
-            terms.append('"' + " ".join(tokens) + '"')
-    if not terms:
-        return None
-    if prefix_last and not text.rstrip().endswith('"'):
-        terms[-1] += "*"
-    return " ".join(terms)
 
 
 class Journal(DomainService):
@@ -249,7 +223,7 @@ class Journal(DomainService):
         stamp = self.stamp()
         now = self.local_now()
         default_privacy = None
-        with self.session.writing("import entries") as tx, _index_triggers_suspended() as first:
+        with self.session.writing("import entries") as tx, index_triggers_suspended() as first:
             batch: list[dict[str, object]] = []
             for draft in drafts:
                 values = self._draft_values(draft, default_privacy)
@@ -261,44 +235,17 @@ class Journal(DomainService):
                 batch.append({"id": entry_id, "patient": patient_id, "created_at": stamp,
                               "updated_at": stamp, **values})
                 if len(batch) >= batch_size:
-                    count += self._insert_batch(batch)
+                    count += insert_entries(batch)
                     batch = []
                     if progress:
                         progress(count)
-            count += self._insert_batch(batch)
-            _index_new_entries(first)
+            count += insert_entries(batch)
+            index_new_entries(first)
             if progress:
                 progress(count)
             tx.record("journal.import", patient_id, {"entries": [None, count],
                                                      "source": [None, source]})
         return count
-
-    @staticmethod
-    def _insert_batch(batch: list[dict[str, object]]) -> int:
-        """Insert validated rows with one prepared statement (executemany).
-
-        Peewee's insert_many builds one huge statement out of a Python object per value;
-        at 100,000 entries that alone costs more than SQLite's inserts. The values are
-        already checked, so only the JSON lists need encoding.
-        """
-        if not batch:
-            return 0
-        from luna_tui.store.models.base import database
-
-        names = list(batch[0])
-        columns = [JournalEntry._meta.combined[name].column_name for name in names]
-        json_at = [i for i, name in enumerate(names) if name in ("tags", "emotions")]
-        rows = []
-        for row in batch:
-            values = list(row.values())
-            for i in json_at:
-                values[i] = json.dumps(values[i], ensure_ascii=False)
-            rows.append(values)
-        cursor = database.cursor()
-        cursor.executemany(
-            f"INSERT INTO journal_entries ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT (id) DO NOTHING", rows)
-        return cursor.rowcount
 
     # -- reading --------------------------------------------------------------------
 
@@ -440,7 +387,7 @@ class Journal(DomainService):
         """(day, average mood scale, average hours slept) per day with either — or per
         week, dated by its first such day — oldest first; one pass over the covering
         index (patient, date, mood, sleep)."""
-        bucket = fn.strftime("%Y-%W", JournalEntry.entry_date) if by_week else (
+        bucket = monday_of(JournalEntry.entry_date) if by_week else (
             JournalEntry.entry_date)
         query = (JournalEntry.select(fn.MIN(JournalEntry.entry_date),
                                      fn.AVG(JournalEntry.mood_scale),
@@ -526,53 +473,6 @@ class Journal(DomainService):
             "favorite": 1 if values.get("favorite") else 0,
             "session_id": values.get("session_id") or None,
         }
-
-
-_INDEX_TRIGGERS = ("journal_entries_fts_insert", "journal_entries_tags_insert")
-BULK_CACHE_KIB = -65536  # negative: KiB, i.e. 64 MiB
-
-
-@contextmanager
-def _index_triggers_suspended() -> Iterator[int]:
-    """Inside a write transaction: drop the insert triggers that index each new entry,
-    yield the first entry_no the bulk insert will use, and re-create the triggers from
-    their stored SQL. DDL is transactional, so a failure rolls the triggers back too."""
-    from luna_tui.store.models.base import database
-
-    saved = database.execute_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
-        _INDEX_TRIGGERS).fetchall()
-    normal_cache = database.execute_sql("PRAGMA cache_size").fetchone()[0]
-    if len(saved) != len(_INDEX_TRIGGERS):
-        raise RuntimeError("the journal's index triggers are missing")
-    first = (database.execute_sql("SELECT max(entry_no) FROM journal_entries").fetchone()[0]
-             or 0) + 1
-    for name, _ in saved:
-        database.execute_sql(f"DROP TRIGGER {name}")
-    # A bigger page cache for this one transaction: fewer pages spilled to the WAL and
-    # read back (each one decrypted again) while the indexes grow.
-    database.execute_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
-    try:
-        yield first
-        for _, sql in saved:
-            database.execute_sql(sql)
-    finally:
-        database.execute_sql(f"PRAGMA cache_size = {int(normal_cache)}")
-
-
-def _index_new_entries(first_entry_no: int) -> None:
-    """What the suspended triggers would have done, for all new entries at once."""
-    from luna_tui.store.models.base import database
-
-    database.execute_sql(
-        "INSERT INTO journal_fts (rowid, title, content, tags) "
-        "SELECT entry_no, title, content, tags FROM journal_entries WHERE entry_no >= ?",
-        (first_entry_no,))
-    database.execute_sql(
-        "INSERT INTO journal_entry_tags (entry_id, patient_id, tag) "
-        "SELECT DISTINCT j.id, j.patient_id, t.value FROM journal_entries AS j, "
-        "json_each(j.tags) AS t WHERE j.entry_no >= ? ORDER BY j.id",
-        (first_entry_no,))
 
 
 def _stored(value: object) -> object:

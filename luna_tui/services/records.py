@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from peewee import SQL, NodeList, fn
 
 from luna_tui.errors import NotFound, ValidationError
+from luna_tui.human_size import human_size
 from luna_tui.services.base import (
     DomainService,
     audit_diff,
@@ -23,7 +24,7 @@ from luna_tui.services.base import (
     new_id,
     on_db_thread,
 )
-from luna_tui.services.journal import MARK_END, MARK_START, fts_query
+from luna_tui.services.text_search import MARK_END, MARK_START, fts_query
 from luna_tui.services.validation import (
     clean_tags,
     optional_text,
@@ -107,14 +108,6 @@ class RecordView:
 class RecordHit:
     record: RecordView
     snippet: str  # with MARK_START / MARK_END around the words found
-
-
-def human_size(size: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if round(size, 1) < 1000 or unit == "GB":  # 999,999 bytes is "1.0 MB"
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000  # type: ignore[assignment]
-    raise AssertionError("unreachable")
 
 
 def attachment_view(row: Attachment) -> AttachmentView:

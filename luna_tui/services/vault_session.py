@@ -110,6 +110,9 @@ class VaultSession:
         from luna_tui.store.vault_lock import VaultLock
 
         global _open_session
+        if repairing and unlocked.read_only:  # before the missing month is made again
+            raise ReadOnlyKey(f"This vault is open with the read-only key '{unlocked.label}', "
+                              "which cannot repair it.")
         clock = clock or SystemClock()
         keys = VaultKeys.from_master_key(unlocked.master_key)
         with _open_session_lock:
@@ -146,11 +149,10 @@ class VaultSession:
         listed while this process was alone in the vault), and the scratch of a backup or
         verify in the vault's backups folder (see store/scratch_space.py). Audited."""
         from luna_tui.store import scratch_space
-        from luna_tui.store.attachment_markers import settle_interrupted
 
         try:
             if attachment_ids:
-                self.run(settle_interrupted, self, attachment_ids)
+                self.run(self._settle_interrupted, attachment_ids)
             if self.layout.backups_dir.is_dir():
                 removed = scratch_space.remove_abandoned(self.layout.backups_dir)
                 if removed:
@@ -158,6 +160,30 @@ class VaultSession:
         except LunaError as error:  # the vault opened; tidying up can wait for next time
             self._chain.warnings.append(
                 f"Files left by an interrupted Luna could not be removed yet ({error}).")
+
+    def _settle_interrupted(self, attachment_ids: list[str]) -> None:
+        """DB thread: a marked attachment without a row loses its file. The rows are
+        read inside the write transaction (an import may be writing that id right now),
+        and the files go after the audit row is committed."""
+        from luna_tui.store.attachment_files import storage_path
+        from luna_tui.store.attachment_markers import remove_files, unmark
+        from luna_tui.store.models.records import Attachment
+
+        def without_row() -> list[str]:
+            return [i for i in attachment_ids
+                    if Attachment.get_or_none(Attachment.id == i) is None]
+
+        orphans = []
+        if without_row():
+            with self.writing("tidy up interrupted attachments") as tx:
+                orphans = without_row()
+                if orphans:
+                    tx.record("attachments.tidied", diff={
+                        "removed": orphans, "why": "a file no record owns, left by an "
+                        "interrupted attach or delete"})
+        remove_files(self.layout, [storage_path(i) for i in orphans])
+        for attachment_id in attachment_ids:
+            unmark(self.layout, attachment_id)
 
     def _record_tidied(self, names: list[str]) -> None:
         with self.transaction() as tx:
@@ -249,7 +275,7 @@ class VaultSession:
             _end_transaction(txn, exc)
             raise
         _end_transaction(txn, None)
-        if recorder.events:
+        if self._chain.rows_to_copy:  # this transaction's rows, nested writes' included
             self._copy_audit_rows()
 
     def _copy_audit_rows(self) -> None:

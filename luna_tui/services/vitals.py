@@ -18,6 +18,7 @@ from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thre
 from luna_tui.services.validation import optional_text, parse_local_moment, parse_number
 from luna_tui.store.models.patients import Patient
 from luna_tui.store.models.vitals import Vital
+from luna_tui.store.weeks import monday_of
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ class Vitals(DomainService):
         if end:
             query = query.where(Vital.measured_at <= f"{end.isoformat()}T23:59")
         if by_week:
-            week = fn.strftime("%Y-%W", Vital.measured_at)
+            week = monday_of(Vital.measured_at)
             # Within a week in two units, the group holding the newest reading comes last:
             # the chart is drawn in the unit of the newest reading.
             query = query.group_by(week, Vital.unit).order_by(week, fn.MAX(Vital.measured_at))

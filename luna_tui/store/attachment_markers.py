@@ -4,9 +4,9 @@ Attaching writes the file and then the row; deleting removes the row and then th
 A process killed in between leaves a file no record owns (or a `.part` half-file). So
 before either starts, an empty marker `attachments/.pending/<attachment id>` is made,
 and it goes once file and row agree again. When the vault next opens with no other Luna
-process in it, every marker left is a dead process's: `settle_interrupted` removes the
-file of any marked attachment that has no row, and the marker, and says so in the audit
-log.
+process in it, every marker left is a dead process's: the opening session
+(VaultSession._settle_interrupted) removes the file of any marked attachment that has no
+row, and the marker, and says so in the audit log.
 
 A marker holds nothing but the attachment's id (a random UUID) in its name.
 """
@@ -18,7 +18,6 @@ import os
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from luna_tui.home import VaultLayout, ensure_private_dir, os_error_to_luna
 
@@ -92,22 +91,3 @@ def remove_files(layout: VaultLayout, storage_paths: Iterable[str]) -> None:
         except OSError:
             continue
         unmark(layout, path.name)
-
-
-def settle_interrupted(session: Any, attachment_ids: list[str]) -> None:
-    """Markers left by Luna processes that are gone (the caller knows no other process
-    has the vault open): a marked attachment without a row loses its file, audited.
-    On the DB thread, in `session` (a VaultSession), for an owner key only (a read-only
-    key deletes nothing)."""
-    from luna_tui.store.attachment_files import storage_path
-    from luna_tui.store.models.records import Attachment
-
-    orphans = [i for i in attachment_ids if Attachment.get_or_none(Attachment.id == i) is None]
-    if orphans:
-        with session.writing("tidy up interrupted attachments") as tx:
-            remove_files(session.layout, [storage_path(i) for i in orphans])
-            tx.record("attachments.tidied", diff={
-                "removed": orphans, "why": "a file no record owns, left by an interrupted "
-                "attach or delete"})
-    for attachment_id in attachment_ids:
-        unmark(session.layout, attachment_id)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,9 @@ MISSING_MONTH = "missing month"  # … or the newest month file was gone
 ROW_COLUMNS = ("seq", "created_at", "event_name", "key_locator_hash", "record_locator", "diff",
                "host", "client", "mac")
 OUTBOX_WHERE = "luna.db (rows on their way to the month file)"
+# The most audit rows one transaction of a Luna before the outbox wrote (an unlock after a
+# few failed attempts, a day's doses logged at once): a bigger old gap is not a crash's.
+MAX_ROWS_OF_AN_OLD_TRANSACTION = 16
 
 
 def canonical_row(seq: int, created_at: str, event_name: str, key_locator_hash: str | None,
@@ -110,6 +114,7 @@ class AuditChain:
         self.missing_month: str | None = None
         self.first_row_after_missing_month: int | None = None
         self.attached_month: str | None = None
+        self.rows_to_copy = False  # appended since the last flush
         self.warnings: list[str] = []
 
     # -- the month file -----------------------------------------------------------------
@@ -139,7 +144,9 @@ class AuditChain:
     def _refuse_missing_head_month(self, head: AuditHead) -> None:
         """The month holding the newest rows must be there: starting it afresh would
         hide that those rows are gone (only `luna doctor` would notice)."""
-        if head.seq == 0 or self.layout.audit_db(head.month).exists():
+        path = self.layout.audit_db(head.month)
+        # Emptied to 0 bytes is as gone as deleted: the head's month held rows.
+        if head.seq == 0 or (path.exists() and path.stat().st_size > 0):
             return
         if self.accept_missing_month:
             # The file made afresh starts with what luna.db still holds of it, if anything.
@@ -193,6 +200,7 @@ class AuditChain:
                           diff_text, self.host, self.client),
             head.mac,
         )
+        self.rows_to_copy = True
         AuditOutbox.insert(
             seq=seq, month=self.attached_month, created_at=created_at, event_name=event_name,
             key_locator_hash=key_locator_hash, record_locator=record_locator, diff=diff_text,
@@ -209,6 +217,7 @@ class AuditChain:
         from luna_tui.fault_points import pause_here
 
         pause_here("audit.between-commits")
+        self.rows_to_copy = False
         columns = ", ".join(ROW_COLUMNS)
         with self.db.atomic():
             self.db.execute_sql(
@@ -301,7 +310,12 @@ class ChainInputs:
 
 def read_chain_inputs(query: Callable[[str], Iterable[tuple]]) -> ChainInputs:
     """From luna.db, through `query(sql) -> rows` (the session's connection or a raw one
-    on a backup's copy)."""
+    on a backup's copy). A luna.db from before the outbox (a backup made by an older
+    Luna) has none of it: every row then predates crash-safe writing."""
+    tables = {name for (name,) in query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "audit_outbox" not in tables:
+        seq, mac = next(iter(query("SELECT seq, mac FROM audit_head WHERE id = 1")))
+        return ChainInputs(int(seq), str(mac), int(seq) + 1, (), ())
     seq, mac, crash_safe_from = next(iter(query(
         "SELECT seq, mac, crash_safe_from FROM audit_head WHERE id = 1")))
     outbox = tuple(AuditRow(*values) for values in query(
@@ -345,6 +359,7 @@ class _Walk:
         self.explained_by_caller = explained
         self.expected, self.previous_mac, self.rows = 1, GENESIS_MAC, 0
         self.previous_created: str | None = None
+        self.previous_where: str | None = None  # where the row before came from
         self.mac_at_head = GENESIS_MAC if inputs.head_seq == 0 else None
         self.explained: list[ExplainedGap] = []
         self.anchored: list[Gap] = []
@@ -371,9 +386,9 @@ class _Walk:
             return self._gap(row, where)
         return self._link(row, where)
 
-    def finish(self) -> None:
+    def finish(self) -> str | None:
         """After the last month file: the outbox rows that come next."""
-        self._from_outbox(until=None)
+        return self._from_outbox(until=None)
 
     def _from_outbox(self, until: int | None) -> str | None:
         while (until is None or self.expected < until) and self.expected in self.outbox:
@@ -388,12 +403,13 @@ class _Walk:
         if row_mac(self.mac_key, canonical, self.previous_mac) != row.mac:
             return (f"{where}, row {row.seq} ({row.event_name} at {row.created_at}): "
                     "its MAC does not match — the row was changed, or a row before it was.")
-        self._accept(row)
+        self._accept(row, where)
         return None
 
-    def _accept(self, row: AuditRow) -> None:
+    def _accept(self, row: AuditRow, where: str) -> None:
         self.previous_mac, self.expected, self.rows = row.mac, row.seq + 1, self.rows + 1
         self.previous_created = row.created_at
+        self.previous_where = where
         if row.seq == self.inputs.head_seq:
             self.mac_at_head = row.mac
 
@@ -407,13 +423,23 @@ class _Walk:
             self.anchored.append(gap)
         elif row.seq in self.explained_by_caller:
             self.explained.append(ExplainedGap(gap, self.explained_by_caller[row.seq]))
-        elif gap.missing_to < self.inputs.crash_safe_from:
+        elif self._an_old_crash_could_leave(gap, where):
             self.explained.append(ExplainedGap(gap, CRASH))
         else:
             return (f"{where}: {gap.rows_text()} missing before row {row.seq} "
                     "(rows or a month file were removed).")
-        self._accept(row)
+        self._accept(row, where)
         return None
+
+    def _an_old_crash_could_leave(self, gap: Gap, where: str | None) -> bool:
+        """What the old crash window could lose: the newest rows of one transaction,
+        written before the outbox began, in the month file of the row before them (or at
+        the start of the next month's). A bigger gap, one at the very start of the log,
+        or one across a missing month file is rows removed, however old."""
+        return (gap.missing_to < self.inputs.crash_safe_from
+                and gap.count <= MAX_ROWS_OF_AN_OLD_TRANSACTION
+                and self.previous_where is not None
+                and _same_or_next_month(self.previous_where, where))
 
     def tail_problem(self, current_head_seq: Callable[[], int] | None) -> str | None:
         last_seq = self.expected - 1
@@ -421,7 +447,7 @@ class _Walk:
         if head_seq > last_seq:
             gap = Gap(last_seq + 1, head_seq, None, None, "the end of the log",
                       self.previous_created)
-            if head_seq < self.inputs.crash_safe_from:
+            if self._an_old_crash_could_leave(gap, self.previous_where):
                 self.explained.append(ExplainedGap(gap, CRASH))
                 return None
             return (f"The log ends at row {last_seq}, but the vault recorded row {head_seq}: "
@@ -466,9 +492,19 @@ def verify_chain(audit_files: list[tuple[str, Path]], db_key: bytes, mac_key: by
                 raise
             return ChainReport(walk.rows, months,
                                f"{where} can't be read with the vault's key ({exc}).")
-    walk.finish()
-    problem = walk.tail_problem(current_head_seq)
+    problem = walk.finish() or walk.tail_problem(current_head_seq)
     return ChainReport(walk.rows, months, problem, tuple(walk.explained), tuple(walk.anchored))
+
+
+def _same_or_next_month(before: str, after: str | None) -> bool:
+    """Are two places of the walk the same month file, or consecutive months' files?
+    (The outbox, which has no month, counts as the same.)"""
+    months = [re.search(r"(\d{4})-(\d{2})\.db", place or "") for place in (before, after)]
+    if months[0] is None or months[1] is None:
+        return True
+    (year, month), (next_year, next_month) = (
+        (int(found.group(1)), int(found.group(2))) for found in months)
+    return (next_year, next_month) in ((year, month), (year + (month == 12), month % 12 + 1))
 
 
 def explained_gap_sentence(explained: ExplainedGap) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import peewee
 from playhouse.sqlcipher_ext import SqlCipherDatabase
 
 from luna_tui.errors import VaultCorrupt
@@ -31,15 +32,20 @@ def busy_timeout_seconds() -> float:
 
 # Seed 002's pragmas, plus secure_delete (deleted text is overwritten, not left in
 # free pages) and temp_store=MEMORY (sorts and temp tables never touch the disk).
+# synchronous=FULL, not NORMAL, on luna.db and the audit month: each commit is on the
+# disk before the next begins, so a power cut keeps a prefix of the writes in both files.
+# With NORMAL it could keep luna.db's later commit (the outbox tidied) and lose the
+# audit file's earlier one (the row copied), or the reverse: a gap or a row past the
+# head. Measured: saving an entry 2.5 → 3.1 ms (budget 10 ms).
 MAIN_PRAGMAS = (
     ("foreign_keys", "ON"),
     ("journal_mode", "WAL"),
-    ("synchronous", "NORMAL"),
+    ("synchronous", "FULL"),
     ("cache_size", "1000"),
     ("temp_store", "MEMORY"),
     ("secure_delete", "ON"),
 )
-ATTACHED_PRAGMAS = (("journal_mode", "WAL"), ("synchronous", "NORMAL"), ("secure_delete", "ON"))
+ATTACHED_PRAGMAS = (("journal_mode", "WAL"), ("synchronous", "FULL"), ("secure_delete", "ON"))
 
 
 def raw_key_literal(key: bytes) -> str:
@@ -92,6 +98,9 @@ class VaultDatabase(SqlCipherDatabase):
             return None
         return super().rollback()
 
+    def savepoint(self):  # noqa: ANN201 - Peewee's signature
+        return _Savepoint(self)
+
     def interrupt(self) -> None:
         """Stop the statement running on the DB thread (Ctrl-C); its transaction rolls
         back. sqlite3_interrupt is the one connection call safe from another thread."""
@@ -127,6 +136,19 @@ class VaultDatabase(SqlCipherDatabase):
             f"SELECT count(*) FROM {_identifier(schema)}.sqlite_master"
         )
         return int(cursor.fetchone()[0])
+
+
+class _Savepoint(peewee._savepoint):
+    """A nested atomic block whose rollback is a no-op once SQLite has rolled back the
+    whole transaction by itself (a full disk mid-statement): ROLLBACK TO would fail with
+    "no such savepoint" and hide the full disk (as VaultDatabase.rollback does for the
+    outer transaction)."""
+
+    def rollback(self, begin: bool = True) -> None:
+        connection = self.db.raw_connection
+        if connection is not None and not connection.in_transaction:
+            return
+        super().rollback(begin)
 
 
 def _identifier(name: str) -> str:

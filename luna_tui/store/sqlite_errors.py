@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from luna_tui.errors import DiskFull, LunaError, ReadOnlyLocation, VaultBusy, VaultCorrupt
-from luna_tui.home import disk_full, disk_nearly_full
+from luna_tui.home import disk_full, no_room_to_write
 
 
 def classify(exc: Exception, what: str = "the vault's database",
@@ -24,7 +24,7 @@ def classify(exc: Exception, what: str = "the vault's database",
         return VaultBusy()
     if "disk is full" in text:
         return disk_full(place) if place is not None else DiskFull()
-    if "disk i/o error" in text and place is not None and disk_nearly_full(place):
+    if "disk i/o error" in text and place is not None and no_room_to_write(place):
         return disk_full(place)
     if "readonly" in text or "read-only" in text:
         return ReadOnlyLocation(

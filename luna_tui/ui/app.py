@@ -28,6 +28,7 @@ from luna_tui import crash_report
 from luna_tui.clock import Clock, SystemClock
 from luna_tui.errors import LunaError
 from luna_tui.home import VaultLayout
+from luna_tui.services.base import runs_on_db_thread
 from luna_tui.terminal_text import terminal_text
 from luna_tui.ui import preferences
 from luna_tui.ui.backup_jobs import Activity, BackupJobs
@@ -217,8 +218,8 @@ class LunaApp(App[None]):
     @work(thread=True, group="automatic-backup", exit_on_error=False)
     def _automatic_backup(self, session: VaultSession) -> None:
         """Back up when the newest backup is `backup.every_days` old; never in the way."""
-        from luna_tui.services.backup_files import automatic_plan, run_automatic_backup
-        from luna_tui.ui.screens.backups import human_size
+        from luna_tui.human_size import human_size
+        from luna_tui.services.backups.chores import automatic_plan, run_automatic_backup
 
         def tell(message: str, severity: str = "information") -> None:
             if self.session is session:  # not after a lock: the unlock screen shows nothing
@@ -258,9 +259,17 @@ class LunaApp(App[None]):
     async def attempt(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Run a blocking service call off the event loop; errors are the caller's to show
         (a form shows a ValidationError under its field)."""
-        if self.session is None or self.session.closed:
+        session = self.session
+        if session is None or session.closed:
             raise ServiceFailed("the vault is locked")
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        if fn == session.run:  # a closure for the DB thread
+            fn, args = args[0], args[1:]
+        elif not runs_on_db_thread(fn):  # file or network work: a thread of its own
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        # One hop: the DB thread's own future, awaited. Shielded: a screen that stops
+        # waiting (closed, or superseded) must not cancel a write already handed over.
+        future = session.submit(fn, *args, **kwargs)
+        return await asyncio.shield(asyncio.wrap_future(future))
 
     async def call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Like attempt, but a LunaError becomes a notification with its sentence, then

@@ -32,7 +32,7 @@ from luna_tui.errors import (
     VaultCorrupt,
     VaultMissing,
 )
-from luna_tui.home import create_private_file, disk_full, disk_nearly_full, make_private
+from luna_tui.home import create_private_file, disk_full, make_private, no_room_to_write
 
 FORMAT_VERSION = 1
 MAX_REMEMBERED_FAILURES = 1000
@@ -172,7 +172,7 @@ def _connect(path: Path, *, create: bool = False) -> Iterator[sqlite3.Connection
 
 def _classify(exc: sqlite3.Error, path: Path) -> LunaError:
     text = str(exc).lower()
-    if "disk is full" in text or ("disk i/o error" in text and disk_nearly_full(path.parent)):
+    if "disk is full" in text or ("disk i/o error" in text and no_room_to_write(path.parent)):
         return disk_full(path.parent)
     if "locked" in text or "busy" in text:
         return VaultBusy()

@@ -7,6 +7,8 @@
  * below Python's own file writes alike, so each operation meets a full disk wherever
  * it writes. statvfs(3) on such a path reports only what is left of the budget, as a
  * full disk's would (Luna reads it to tell a full disk from a damaged file).
+ * With $LUNA_TEST_ENOSPC_QUOTA set it is a used-up quota instead: the call fails with
+ * EDQUOT and statvfs(3) shows the disk's real free space, as a quota leaves it.
  * With $LUNA_TEST_ENOSPC_REPORT set, the process says on stderr how many
  * bytes it wrote there (a test sizes its budgets from that).
  * Built by tests/test_disk_full.py with the system's C compiler.
@@ -29,6 +31,7 @@ static int ready;
 static const char *under;
 static long long budget = -1;
 static long long spent;
+static int quota;
 
 static void init(void) {
     if (ready) return;
@@ -36,6 +39,7 @@ static void init(void) {
     under = getenv("LUNA_TEST_ENOSPC_UNDER");
     const char *after = getenv("LUNA_TEST_ENOSPC_AFTER");
     if (under && after) budget = atoll(after);
+    quota = getenv("LUNA_TEST_ENOSPC_QUOTA") != NULL;
 }
 
 static int is_under(int fd) {
@@ -50,7 +54,7 @@ static int is_under(int fd) {
 static int refuse(int fd, long long count) {
     init();
     if (budget < 0 || count <= 0 || !is_under(fd)) return 0;
-    if (count > budget) { budget = 0; errno = ENOSPC; return 1; }
+    if (count > budget) { budget = 0; errno = quota ? EDQUOT : ENOSPC; return 1; }
     budget -= count;
     spent += count;
     return 0;
@@ -86,7 +90,7 @@ int fallocate(int fd, int mode, off_t offset, off_t len) {
 }
 int posix_fallocate(int fd, off_t offset, off_t len) {
     REAL(posix_fallocate); init();
-    if (budget >= 0 && is_under(fd) && len > budget) { budget = 0; return ENOSPC; }
+    if (budget >= 0 && is_under(fd) && len > budget) { budget = 0; return quota ? EDQUOT : ENOSPC; }
     return real(fd, offset, len);
 }
 int ftruncate(int fd, off_t length) {
@@ -104,7 +108,7 @@ int ftruncate64(int fd, off64_t length) {
 
 static void shrink(const char *path, struct statvfs *info) {
     init();
-    if (budget < 0 || strncmp(path, under, strlen(under)) != 0) return;
+    if (budget < 0 || quota || strncmp(path, under, strlen(under)) != 0) return;
     unsigned long size = info->f_frsize ? info->f_frsize : 4096;
     info->f_bavail = info->f_bfree = (fsblkcnt_t)(budget / size);
 }

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 
 from luna_tui.errors import LunaError, WrongPassphrase
-from luna_tui.services.backups import human_size
+from luna_tui.human_size import human_size
 from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
@@ -30,8 +30,8 @@ from luna_tui.ui.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from luna_tui.services.backup_verify import VerifyReport
-    from luna_tui.services.backups import BackupInfo
+    from luna_tui.services.backups.folder import BackupInfo
+    from luna_tui.services.backups.verify import VerifyReport
     from luna_tui.services.vault_session import VaultSession
     from luna_tui.ui.backup_jobs import Activity
 
@@ -168,7 +168,7 @@ class BackupsScreen(PlaceScreen):
     # -- loading ----------------------------------------------------------------------------
 
     async def refresh_data(self) -> None:
-        from luna_tui.services.backups import Backups
+        from luna_tui.services.backups.folder import Backups
         from luna_tui.services.settings import Settings
 
         session, app = self.session, self.luna
@@ -260,7 +260,7 @@ class BackupsScreen(PlaceScreen):
 
     @work(thread=True, group="backups", exit_on_error=False)
     def _back_up(self, session: VaultSession, folder: Path | None) -> None:
-        from luna_tui.services.backups import Backups
+        from luna_tui.services.backups.folder import Backups
 
         jobs = self.luna.backup_jobs
         try:
@@ -314,7 +314,7 @@ class BackupsScreen(PlaceScreen):
     @work(thread=True, group="backups", exit_on_error=False)
     def _verify(self, info: BackupInfo, secret: str, session: VaultSession, *,
                 restore_after: bool) -> None:
-        from luna_tui.services.backup_verify import verify_backup
+        from luna_tui.services.backups.verify import verify_backup
 
         jobs = self.luna.backup_jobs
         report = None
@@ -421,7 +421,7 @@ class BackupsScreen(PlaceScreen):
             danger=True), answered)
 
     async def _delete(self, info: BackupInfo) -> None:
-        from luna_tui.services.backup_files import delete_backup
+        from luna_tui.services.backups.chores import delete_backup
 
         try:
             await self.luna.call(delete_backup, self.session, info.path)

@@ -12,15 +12,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Label, Sparkline, Static
 
+from luna_tui.services.read_models.dashboard import MOOD_DAYS, Dashboard
 from luna_tui.terminal_text import terminal_text
 from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.top_bar import TopBar
 
-LATEST_ENTRIES = 6
-NEXT_APPOINTMENTS = 4
-MOOD_DAYS = 30
 LATEST_VITALS = 4
 
 
@@ -83,36 +81,21 @@ class DashboardScreen(PlaceScreen):
         await self.refresh_data()
 
     async def refresh_data(self) -> None:
-        from luna_tui.services.appointments import Appointments
-        from luna_tui.services.journal import Journal
-        from luna_tui.services.medications import Medications
-        from luna_tui.services.vitals import Vitals
-
-        app, session = self.luna, self.session
+        app = self.luna
         patient = app.patient_id
         if patient is None:
             return
         today = app.clock.now().astimezone().date()
         self.query_one("#today", Label).update(today.strftime("%A %-d %B %Y"))
-        def gather() -> tuple:
-            # One trip to the DB thread for the whole dashboard.
-            journal = Journal(session)
-            return (Medications(session).day_slots(patient, today),
-                    Appointments(session).upcoming(patient, limit=NEXT_APPOINTMENTS),
-                    journal.mood_series(patient, today - dt.timedelta(days=MOOD_DAYS - 1),
-                                        today),
-                    journal.page(patient, limit=LATEST_ENTRIES),
-                    Vitals(session).latest(patient))
-
         try:
-            slots, upcoming, moods, latest, vitals = await app.call(session.run, gather)
+            view = await app.call(Dashboard(self.session).today, patient, today)
         except ServiceFailed:
             return
-        self._show_vitals(vitals, today)
-        self._show_doses(slots)
-        self._show_appointments(upcoming.appointments)
-        self._show_mood(moods)
-        self._show_latest(latest.entries)
+        self._show_vitals(view.vitals, today)
+        self._show_doses(view.doses)
+        self._show_appointments(view.appointments)
+        self._show_mood(view.moods)
+        self._show_latest(view.entries)
 
     def _show_doses(self, slots: list) -> None:
         body = Text()

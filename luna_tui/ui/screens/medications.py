@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Label, Static
 
+from luna_tui.services.read_models.medications import MedicationsPlace
 from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
@@ -183,22 +184,17 @@ class MedicationsScreen(PlaceScreen):
     # -- loading --------------------------------------------------------------------------
 
     async def refresh_data(self) -> None:
-        from luna_tui.services.medications import Medications
-
         patient = self.luna.patient_id
         if patient is None:
             return
         today = self.luna.clock.now().astimezone().date()
-        medications = Medications(self.session)
-
-        def gather() -> tuple[list[MedicationView], list[DoseSlot]]:
-            return (medications.list(patient, include_stopped=self.show_stopped),
-                    medications.day_slots(patient, today))
-
+        place = MedicationsPlace(self.session)
         try:
-            listed, self.slots = await self.luna.call(self.session.run, gather)
+            view = await self.luna.call(place.overview, patient, today,
+                                        include_stopped=self.show_stopped)
         except ServiceFailed:
             return
+        listed, self.slots = view.medications, view.doses
         self._fill_table(listed)
         self.query_one("#doses-body", Static).update(doses_text(self.slots))
         await self._show_details()

@@ -16,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
+from luna_tui.services.read_models.records import RecordsPlace
 from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
@@ -23,7 +24,7 @@ from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from luna_tui.services.records import RecordHit, RecordView
+    from luna_tui.services.records import RecordView
 
 PAGE_SIZE = 100  # more load as the cursor nears the end
 LOAD_AHEAD = 10
@@ -52,7 +53,7 @@ def record_row(record: RecordView, snippet: Text | None = None) -> tuple[object,
 
 def snippet_text(snippet: str) -> Text:
     """A search snippet with its matched words highlighted, as the journal shows them."""
-    from luna_tui.services.journal import snippet_parts
+    from luna_tui.services.text_search import snippet_parts
     from luna_tui.ui.screens.journal import highlighted_snippet
 
     return highlighted_snippet(snippet_parts(snippet))
@@ -148,31 +149,22 @@ class RecordsScreen(PlaceScreen):
     # -- loading --------------------------------------------------------------------------
 
     async def refresh_data(self) -> None:
-        from luna_tui.services.records import Records
-
         patient = self.luna.patient_id
         if patient is None:
             return
         words, tag = split_search(self.searching)
-        service = Records(self.session)
         # As many as are shown: a refresh (after an edit, another Luna's change) keeps
         # the pages already scrolled through, and the cursor on its record.
         shown = max(PAGE_SIZE, len(self.records)) if not words else PAGE_SIZE
-
-        def gather() -> tuple[list[str], list[RecordView], list[RecordHit]]:
-            # One trip to the DB thread for the list and the type filter's choices.
-            kinds = service.types_in_use(patient)
-            kind = self.record_type if self.record_type in kinds else None
-            if words:
-                return kinds, [], service.search(patient, words, record_type=kind, tag=tag,
-                                                 limit=SEARCH_LIMIT, prefix_last=True)
-            return kinds, service.list(patient, record_type=kind, tag=tag, limit=shown), []
-
         searched = self.searching
         try:
-            kinds, listed, hits = await self.luna.call(self.session.run, gather)
+            view = await self.luna.call(
+                RecordsPlace(self.session).shown, patient, words=words,
+                record_type=self.record_type, tag=tag, list_limit=shown,
+                search_limit=SEARCH_LIMIT)
         except ServiceFailed:
             return
+        kinds, listed, hits = view.types_in_use, view.records, view.hits
         if searched != self.searching:
             return  # a newer search has started meanwhile
         self.types_in_use = kinds

@@ -20,7 +20,7 @@ from luna_tui.errors import LunaError
 from luna_tui.ui.plain_text import plain
 
 if TYPE_CHECKING:
-    from luna_tui.services.backup_restore import RestoreResult
+    from luna_tui.services.backups.restore import RestoreResult
     from luna_tui.services.vault_session import VaultSession
     from luna_tui.ui.app import LunaApp
 
@@ -49,7 +49,7 @@ class RestoringScreen(Screen):
 
     @work(thread=True, exclusive=True, group="restore", exit_on_error=False)
     def restore(self) -> None:
-        from luna_tui.services.backup_restore import restore_backup
+        from luna_tui.services.backups.restore import restore_backup
         from luna_tui.services.vault_session import VaultSession
 
         app = self.luna

@@ -36,7 +36,7 @@ WARM_MODULES = (
     "luna_tui.ui.screens.appointments",
     "luna_tui.ui.screens.dialogs",
     "luna_tui.ui.screens.backups",
-    "luna_tui.services.backup_files",  # the automatic backup, right after unlocking
+    "luna_tui.services.backups.chores",  # the automatic backup, right after unlocking
 )
 
 

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Label, Static
 
 from luna_tui.services.health_chart import PERIODS, HealthChart, kind_label
+from luna_tui.services.read_models.vitals import VitalsPlace
 from luna_tui.services.vitals import KINDS, Vitals
 from luna_tui.ui.app import ServiceFailed
 from luna_tui.ui.plain_text import plain
@@ -187,18 +188,13 @@ class VitalsScreen(PlaceScreen):
         if patient is None:
             return
         kind, period = self.kind, self.period
-
-        def gather() -> tuple:
-            # One trip to the DB thread for the list, the chart and the first page.
-            vitals = Vitals(session)
-            return (vitals.latest(patient), vitals.kinds_in_use(patient),
-                    HealthChart(session).data(patient, kind, period),
-                    vitals.page(patient, kind=kind, limit=PAGE_SIZE))
-
         try:
-            latest, in_use, chart, page = await self.luna.call(session.run, gather)
+            view = await self.luna.call(VitalsPlace(session).overview, patient, kind, period,
+                                        page_size=PAGE_SIZE)
         except ServiceFailed:
             return
+        latest, in_use, chart, page = (view.latest, view.kinds_in_use, view.shown.chart,
+                                       view.shown.page)
         self._fill_kinds(latest, in_use)
         self._show_chart(chart)
         self._show_first_page(page)
@@ -273,15 +269,12 @@ class VitalsScreen(PlaceScreen):
         """The chart and first page of the highlighted kind; moving on cancels it."""
         patient, session, kind, period = (self.luna.patient_id, self.session, self.kind,
                                           self.period)
-
-        def gather() -> tuple:
-            return (HealthChart(session).data(patient, kind, period),
-                    Vitals(session).page(patient, kind=kind, limit=PAGE_SIZE))
-
         try:
-            chart, page = await self.luna.call(session.run, gather)
+            shown = await self.luna.call(VitalsPlace(session).kind, patient, kind, period,
+                                         page_size=PAGE_SIZE)
         except ServiceFailed:
             return
+        chart, page = shown.chart, shown.page
         if (kind, period) == (self.kind, self.period):  # else a newer load is under way
             self._show_chart(chart)
             self._show_first_page(page)

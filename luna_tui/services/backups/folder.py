@@ -19,8 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from luna_tui.clock import utc_timestamp
-from luna_tui.errors import BackupDamaged, BackupTooNew, LunaError, VaultBusy
-from luna_tui.home import ensure_private_dir, os_error_to_luna
+from luna_tui.errors import (
+    BackupDamaged,
+    BackupTooNew,
+    DiskFull,
+    LunaError,
+    VaultBusy,
+    VaultCorrupt,
+)
+from luna_tui.home import disk_full, ensure_private_dir, no_room_to_write, os_error_to_luna
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store import backup_archive, scratch_space
 from luna_tui.store.backup_archive import SUFFIX, Manifest, Member
@@ -52,16 +59,6 @@ class Verification:
     verified_at: str
     ok: bool
     detail: str
-
-
-def human_size(size: int) -> str:
-    """`390.0 KB`: how a backup's size is shown, in the app and on the command line."""
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
 
 
 def backup_name(moment: dt.datetime) -> str:
@@ -137,8 +134,11 @@ class Backups:
                 target, files, self._manifest_for, self._mac, wrote)
             return manifest, target, copied.counts
         except BaseException as error:
+            full = _full_destination(staging.parent, error)
             if not isinstance(error, KeyboardInterrupt):
-                self._audit_failure(target, error)
+                self._audit_failure(target, full or error)
+            if full is not None:
+                raise full from error
             raise
         finally:
             remove_tree(staging)
@@ -263,6 +263,15 @@ class _Reporter:
             return
         self.done = max(self.done, min(1.0, done))
         self.progress(self.done, label)
+
+
+def _full_destination(folder: Path, error: BaseException) -> DiskFull | None:
+    """A backup folder on another disk that fills up: SQLite's error is read against the
+    vault's folder, which has room, so it would say "full" of the wrong disk or, for a
+    "disk I/O error", call the vault damaged. Asked again of the folder written to."""
+    if isinstance(error, DiskFull | VaultCorrupt) and no_room_to_write(folder):
+        return disk_full(folder)
+    return None
 
 
 def _total_size(files: list[tuple[str, Path]]) -> int:

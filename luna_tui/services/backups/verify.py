@@ -164,7 +164,7 @@ def _unlock(folder: Path, secret: str, clock: Clock) -> UnlockedKey:
 
 def _check_identity(report: VerifyReport, unlocked: UnlockedKey, data: bytes, mac: bytes,
                     folder: Path) -> None:
-    from luna_tui.services.backups import SUMMARY, manifest_mac, summary_aad
+    from luna_tui.services.backups.folder import SUMMARY, manifest_mac, summary_aad
     from luna_tui.vault.aead import InvalidSeal, open_sealed
     from luna_tui.vault.subkeys import VaultKeys
 
@@ -274,7 +274,7 @@ def _audit_chain(layout: VaultLayout, keys) -> Check:  # noqa: ANN001
 
 
 def _record_failure(report: VerifyReport, clock: Clock, detail: str) -> None:
-    from luna_tui.services.backups import record_verification
+    from luna_tui.services.backups.folder import record_verification
     from luna_tui.vault.subkeys import VaultKeys
 
     assert report.unlocked is not None
@@ -284,7 +284,7 @@ def _record_failure(report: VerifyReport, clock: Clock, detail: str) -> None:
 
 
 def _record(report: VerifyReport, clock: Clock) -> None:
-    from luna_tui.services.backups import record_verification
+    from luna_tui.services.backups.folder import record_verification
     from luna_tui.vault.subkeys import VaultKeys
 
     assert report.unlocked is not None

@@ -1,6 +1,6 @@
 """Small backup chores for the app: delete one backup, and the automatic backup on unlock.
 
-They sit beside `backups.py` (which makes, lists and prunes) and use only its public
+They sit beside `folder.py` (which makes, lists and prunes) and use only its public
 parts: one file per backup plus its `.verified` note, every change audited.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from luna_tui.errors import LunaError, UsageError
 from luna_tui.home import os_error_to_luna
-from luna_tui.services.backups import BackupInfo, Backups, Progress, verification_path
+from luna_tui.services.backups.folder import BackupInfo, Backups, Progress, verification_path
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store.backup_archive import SUFFIX
 

@@ -18,7 +18,7 @@ from luna_tui.clock import Clock, SystemClock, utc_timestamp
 from luna_tui.errors import BackupOfAnotherVault, IntegrityFailure, LunaError
 from luna_tui.fault_points import pause_here
 from luna_tui.home import VaultLayout, ensure_private_dir
-from luna_tui.services.backup_verify import Progress, VerifyReport, verify_backup
+from luna_tui.services.backups.verify import Progress, VerifyReport, verify_backup
 from luna_tui.store import vault_swap
 from luna_tui.store.vault_lock import VaultLock
 from luna_tui.vault.key_manager import UnlockedKey
