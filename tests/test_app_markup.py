@@ -19,6 +19,7 @@ from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.patients import Patients
 from luna_tui.services.records import Records
 from luna_tui.services.settings import Settings
+from luna_tui.store.models.journal import JournalEntry
 
 TITLE = "[red]x[/red] and [/b]"
 WINDOW_TITLE = "\x1b]0;pwned\x07"  # would retitle the terminal's window
@@ -30,8 +31,11 @@ def vault(session, layout):
     Patients(session).update(me, name="[b]Sam[/b]")
     Journal(session).create(me, EntryDraft(content="body", title=TITLE, entry_date="2026-11-20",
                                            tags=["knee"]))
-    Journal(session).create(me, EntryDraft(content="body", title=f"Retitled{WINDOW_TITLE}",
-                                           entry_date="2026-11-19"))
+    retitled = Journal(session).create(me, EntryDraft(content="body", title="Retitled",
+                                                      entry_date="2026-11-19"))
+    # Stored as before control characters were refused (tests/test_control_characters.py).
+    session.run(lambda: JournalEntry.update(title=f"Retitled{WINDOW_TITLE}").where(
+        JournalEntry.id == retitled.id).execute())
     Records(session).create(me, title=TITLE, record_type="lab", event_date="2026-11-20",
                             description="[i]notes[/i]")
     session.close()

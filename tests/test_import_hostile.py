@@ -58,9 +58,9 @@ def an_export(layout) -> dict:
     return json.loads(out.getvalue())
 
 
-def refused(capsys, layout, path: Path, *sentence: str) -> None:
+def refused(capsys, layout, path: Path, *sentence: str) -> str:
     """`luna import path` exits 1 with one sentence holding every part of `sentence`,
-    and the vault is as it was."""
+    and the vault is as it was; returns what was said."""
     before = contents(layout)
     result = run_cli(capsys, "import", str(path))
     assert result.code == 1, result.err
@@ -70,6 +70,7 @@ def refused(capsys, layout, path: Path, *sentence: str) -> None:
     for wrong in ("damaged", "Traceback", "went wrong inside Luna"):
         assert wrong not in result.err
     assert contents(layout) == before
+    return result.err
 
 
 def spoiled(layout, tmp_path, table: str, **changes) -> Path:
@@ -172,6 +173,33 @@ def test_a_bad_field_deep_in_the_file_is_found_before_anything_is_written(vault,
         with pytest.raises(ImportRejected):
             Importer(session).import_document(document)
         assert Journal(session).count(Settings(session).current_patient_id()) == before
+
+
+@pytest.mark.parametrize(("table", "changes", "said"), [
+    ("journal_entries", {"content": "hi \x1b]2;PWNED\x07 there"},
+     "entry 1 (journal_entries): content holds a control character (\\x1b)"),
+    ("journal_entries", {"tags": ["knee", "a\x9bb"]},
+     "entry 1 (journal_entries): tags item 2 holds a control character (\\x9b)"),
+    ("journal_entries", {"title": "over\rwritten"},
+     "entry 1 (journal_entries): title holds a control character (\\r)"),
+    ("patients", {"name": "Me\x07"}, "row 1 (patients): name holds a control character (\\x07)"),
+], ids=["esc", "c1-in-a-tag", "lone-cr", "bel-in-a-name"])
+def test_text_holding_a_control_character_is_refused_shown_escaped(capsys, vault, tmp_path,
+                                                                   table, changes, said):
+    """What a form would refuse the file may not bring in: the terminal of whoever edits
+    it later would obey it. The sentence shows the character escaped, never raw."""
+    err = refused(capsys, vault, spoiled(vault, tmp_path, table, **changes), said)
+    assert not any(char in err for char in "\x1b\x07\x9b\r")
+
+
+def test_a_jrnl_entry_with_a_control_character_is_named(capsys, vault, tmp_path):
+    path = tmp_path / "jrnl.json"
+    path.write_text(json.dumps({"tags": {}, "entries": [
+        {"title": "Fine.", "body": "a\tb\r\nc", "date": "2021-03-04", "time": "21:15",
+         "tags": []},
+        {"title": "Not fine.", "body": "\x1b[2J", "date": "2021-03-04", "time": "21:16",
+         "tags": []}]}))
+    refused(capsys, vault, path, "entry 2 (jrnl): body holds a control character (\\x1b)")
 
 
 def test_a_jrnl_entry_with_a_bad_date_is_named(capsys, vault, tmp_path):

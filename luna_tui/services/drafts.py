@@ -21,6 +21,7 @@ from typing import Any
 
 from luna_tui.errors import NotFound, ReadOnlyKey, ValidationError
 from luna_tui.services.base import DomainService, on_db_thread
+from luna_tui.services.validation import refuse_controls
 from luna_tui.store.models.drafts import Draft
 from luna_tui.store.models.patients import Patient
 
@@ -66,6 +67,7 @@ class Drafts(DomainService):
         if not kind or len(kind) > MAX_KIND_LENGTH:
             raise ValidationError("A draft needs the name of its form.", "kind")
         fields_json = _json_object(fields, "fields")
+        refuse_controls(fields)
         context_json = _json_object(context or {}, "context")
         if len(fields_json) + len(context_json) > MAX_DRAFT_CHARACTERS:
             raise ValidationError(

@@ -43,7 +43,7 @@ from luna_tui.errors import AiError, AiTimeout, AiUnreachable, LunaError
 from luna_tui.services.ai_chat import PIN_CATEGORIES, SESSION_TYPES, URGENCIES, AiChat
 from luna_tui.terminal_text import terminal_text
 from luna_tui.ui.app import ServiceFailed
-from luna_tui.ui.plain_text import plain
+from luna_tui.ui.plain_text import field_text, plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -757,7 +757,7 @@ class RenameDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Rename the session", classes="heading")
-            yield Input(self.title_now, id="title", max_length=80)
+            yield Input(field_text(self.title_now), id="title", max_length=80)
             yield Label("Enter renames · Escape cancels", classes="muted")
 
     @on(Input.Submitted)

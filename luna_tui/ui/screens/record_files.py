@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, TextArea
 
 from luna_tui.ui.app import ServiceFailed
-from luna_tui.ui.plain_text import plain
+from luna_tui.ui.plain_text import field_text, plain
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -209,7 +209,7 @@ class AttachmentTextScreen(Screen[None]):
         yield TopBar(f"Records · {self.attachment.file_name}")
         if self.note:
             yield Label(plain(self.note), id="attachment-note", classes="muted")
-        yield TextArea(self.text, id="attachment-text", read_only=True, soft_wrap=True,
+        yield TextArea(field_text(self.text), id="attachment-text", read_only=True, soft_wrap=True,
                        show_line_numbers=False)
         yield Footer(compact=True)
 
