@@ -121,7 +121,9 @@ class LunaApp(App[None]):
         # (folder, every_days, keep) as last read: the Backups screen shows them while a
         # backup holds the DB thread, instead of waiting for it.
         self.backup_settings: tuple[Path, int, int] | None = None
-        self._locking: VaultSession | None = None  # locked, closing once a backup ends
+        # The session a lock took away and has not closed yet (it waits for a backup, or
+        # the lock stopped half-way): quitting or a crash closes it.
+        self._locking: VaultSession | None = None
         self._close_lock = asyncio.Lock()
         self.idle_check_seconds = idle_check_seconds
         self.layout = layout
@@ -326,38 +328,53 @@ class LunaApp(App[None]):
         await self.lock("Locked.")
 
     async def lock(self, reason: str, then: Screen | None = None) -> None:
-        """Hide everything, close the vault, then offer to unlock again (or show `then`)."""
+        """Hide everything, close the vault, then offer to unlock again (or show `then`).
+
+        What the open forms hold is read first, while they show; then the unlock gate
+        hides them, and only then are their drafts written (the DB thread may be busy
+        for a while: nothing of the vault stays on screen meanwhile). Whatever fails on
+        the way, the vault is closed (`_locking` lets quitting or a crash finish it)."""
         session, self.session = self.session, None
         if session is None:
             return
-        self.patient_id, self.patient_name, self.read_only = None, "", False
-        self.backup_settings = None
-        self.clear_notifications()
-        # Before the forms go: what they hold is offered at the next unlock. A draft that
-        # can't be kept is said over the unlock screen; the vault locks all the same.
-        await self.open_drafts.keep_all(session)
-        await self.switch_mode(GATE)
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()  # down to the blank base: nothing of the vault shows
-        for name in _places():
-            if name in self._modes:
-                await self.remove_mode(name)
-        from luna_tui.ui.screens.unlock import UnlockScreen
+        self._locking = session
+        closing_after_backup = False
+        try:
+            self.open_drafts.read_all()  # the forms' last keystrokes, before they hide
+            await self.switch_mode(GATE)
+            while len(self.screen_stack) > 1:
+                await self.pop_screen()  # down to the blank base: nothing of the vault shows
+            self.patient_id, self.patient_name, self.read_only = None, "", False
+            self.backup_settings = None
+            self.clear_notifications()
+            # Before the forms go: what they hold is offered at the next unlock. A draft
+            # that can't be kept is said over the unlock screen; the vault locks all the
+            # same.
+            await self.open_drafts.keep_all(session)
+            for name in _places():
+                if name in self._modes:
+                    await self.remove_mode(name)
+            from luna_tui.ui.screens.unlock import UnlockScreen
 
-        if self.backup_jobs.busy:
-            # A backup needs the open vault until its last byte. Waiting for it here would
-            # hold the app's own messages, and nothing would paint meanwhile: the unlock
-            # screen shows at once, closed to typing until the vault is closed.
-            waiting = UnlockScreen(message="Locked. Finishing the backup under way first…",
-                                   waiting=True)
-            self._locking = session
-            await self.push_screen(waiting)
+            if self.backup_jobs.busy:
+                # A backup needs the open vault until its last byte. Waiting for it here
+                # would hold the app's own messages, and nothing would paint meanwhile:
+                # the unlock screen shows at once, closed to typing until the vault is
+                # closed.
+                waiting = UnlockScreen(message="Locked. Finishing the backup under way "
+                                       "first…", waiting=True)
+                await self.push_screen(waiting)
+                self.refresh_bindings()
+                self._close_after_backup(session, waiting, reason)
+                closing_after_backup = True
+                return
+            await self._close(session)  # before anyone can unlock again
+            await self.push_screen(then or UnlockScreen(message=reason))
             self.refresh_bindings()
-            self._close_after_backup(session, waiting, reason)
-            return
-        await self._close(session)  # before anyone can unlock again
-        await self.push_screen(then or UnlockScreen(message=reason))
-        self.refresh_bindings()
+        finally:
+            if not closing_after_backup:
+                await self._close(session)  # at once, even if something above failed
+                self._locking = None
 
     @work(group="lock")
     async def _close_after_backup(self, session: VaultSession, screen: Any,
@@ -412,10 +429,13 @@ class LunaApp(App[None]):
     async def _close_vault(self) -> None:
         session, self.session = self.session, None
         session = session or self._locking  # quitting while a lock waits for a backup
-        if session is not None and not session.closed:
+        if session is None or session.closed:
+            return
+        try:
             await self.open_drafts.keep_all(session)  # a quit or a crash loses no typing
             await self.backup_jobs.wait(timeout=60)  # a backup in progress finishes first
-            await self._close(session)
+        finally:
+            await self._close(session)  # whatever failed above, the vault is locked
 
     # -- moving around --------------------------------------------------------------------------
 

@@ -134,11 +134,15 @@ class DraftKeeper:
         self.started = True
         self.luna.open_drafts.add(self)
 
+    def read_fields(self) -> None:
+        if self.started:
+            self._latest = field_values(self.form)
+
     def field_changed(self) -> None:
         """A field changed: read them all now, keep them after a pause in typing."""
         if not self.started:
             return
-        self._latest = field_values(self.form)
+        self.read_fields()
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.form.set_timer(DEBOUNCE_SECONDS, self._keep_after_pause)
@@ -235,6 +239,12 @@ class OpenDrafts:
     def discard(self, keeper: DraftKeeper) -> None:
         if keeper in self._keepers:
             self._keepers.remove(keeper)
+
+    def read_all(self) -> None:
+        """Read what every open form holds now, while it still shows (a lock hides the
+        forms before it writes their drafts)."""
+        for keeper in self._keepers:
+            keeper.read_fields()
 
     def changed(self) -> list[DraftKeeper]:
         """The open forms holding something not saved."""
