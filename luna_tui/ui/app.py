@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -56,6 +57,10 @@ UNLOCKED_ACTIONS = {"go", "switch_patient", "lock", "new_entry", "search_journal
 
 class ServiceFailed(Exception):
     """A service call failed and the person has been told why (a notification)."""
+
+
+class AppPanicked(Exception):
+    """Textual gave up on the app (App.panic) with no exception to name."""
 
 
 def _places() -> dict[str, Callable[[], Screen]]:
@@ -540,13 +545,23 @@ class LunaApp(App[None]):
         the return code is set and the app closes.)"""
         from textual.worker import WorkerFailed
 
-        self._return_code = crash_report.EXIT_CRASH
         if self._exception is None:  # run_test re-raises it: a test still fails on a bug
             self._exception = error
             self._exception_event.set()
+        failed = error.error if isinstance(error, WorkerFailed) else error
+        self._crashed(failed, "the app (a worker)" if failed is not error else "the app")
+
+    def panic(self, *renderables: Any) -> None:
+        """Textual's other way out, for an error it found itself: it would print the
+        renderables (a traceback with its local variables, say) once the terminal is
+        back. Here it follows the crash policy like any crash: one sentence, exit 70."""
+        failed = next((r for r in renderables if isinstance(r, BaseException)), None)
+        failed = failed or sys.exc_info()[1] or AppPanicked()
+        self._crashed(failed, "the app (a panic)")
+
+    def _crashed(self, failed: BaseException, where: str) -> None:
+        self._return_code = crash_report.EXIT_CRASH
         if self.crash is None:
-            failed = error.error if isinstance(error, WorkerFailed) else error
-            where = "the app (a worker)" if failed is not error else "the app"
             self.crash = crash_report.record(failed, where=where)
         self._close_messages_no_wait()
 
