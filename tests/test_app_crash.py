@@ -189,3 +189,17 @@ async def test_textuals_panic_follows_the_crash_policy_too(layout, luna_home, ti
     [report] = crash_reports(luna_home)
     assert CANARY not in report.read_text() and "the app (a panic)" in report.read_text()
 
+
+def test_run_app_exits_70_after_a_crash_whatever_the_return_code_became(layout, monkeypatch,
+                                                                        capsys):
+    """A crash, then something that ends the app the ordinary way (return code 0):
+    the process still says the sentence and exits 70."""
+    from luna_tui.ui.app import LunaApp, run_app
+
+    def crash_then_exit(self, *args, **kwargs):
+        self.crash = crash_report.Crash(kind="ValueError")
+        self._return_code = 0  # as a later self.exit() would set it
+
+    monkeypatch.setattr(LunaApp, "run", crash_then_exit)
+    assert run_app(layout) == crash_report.EXIT_CRASH
+    assert "something went wrong inside Luna (ValueError)" in capsys.readouterr().err

@@ -571,6 +571,7 @@ def run_app(layout: VaultLayout) -> int:
     a crash, whose sentence is said here, once the terminal is back to normal)."""
     app = LunaApp(layout)
     app.run()
-    if app.crash is not None:
+    if app.crash is not None:  # whatever set the return code after it
         crash_report.tell(app.crash, crash_report.APP_CLOSED)
+        return crash_report.EXIT_CRASH
     return app.return_code or 0
