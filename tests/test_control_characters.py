@@ -164,3 +164,28 @@ async def test_a_pasted_control_is_refused_under_its_field_and_the_draft_keeps_i
         me = Settings(reopened).current_patient_id()
         assert Journal(reopened).count(me) == 0
     assert (draft.fields["content"], draft.fields["title"]) == ("words", "a\\x1bb")
+
+
+def test_the_companions_reply_is_kept_with_its_controls_escaped_and_can_be_journaled(
+        session, me):
+    """A model may answer with controls (quoting an imported file, say): no person typed
+    them, so the reply is kept escaped, and saving it to the journal works."""
+    from ai_server import FakeModel
+
+    server = FakeModel().start()
+    try:
+        server.reply = ["Your entry said ", "\x1b[2J\x07", " loudly.\r\nBye"]
+        settings = Settings(session)
+        settings.set("ai.base_url", server.base_url)
+        settings.set("ai.timeout_seconds", 1)
+        chat = AiChat(session)
+        convo = chat.create_session(me)
+        with pytest.raises(ValidationError) as error:
+            chat.send(convo.id, "Why\x1b[2J?")
+        assert error.value.field == "message"
+        reply = chat.send(convo.id, "What did I write?").reply
+    finally:
+        server.stop()
+    assert reply.content == "Your entry said \\x1b[2J\\x07 loudly.\r\nBye"
+    entry = chat.save_reply_to_journal(reply.id)
+    assert entry.content == reply.content
