@@ -37,6 +37,7 @@ DEBUG_ENV = "LUNA_DEBUG"
 # (LunaApp._handle_exception); a thread's crash leaves the rest running.
 APP_CLOSED = ", so it locked the vault and closed"
 IN_A_THREAD = " in a background task"
+WHILE_CLEANING_UP = " while cleaning up (Luna went on)"
 
 LUNA_SOURCE = Path(__file__).resolve().parent
 WITHHELD = "(message withheld: it can quote the vault)"
@@ -104,9 +105,12 @@ def tell(crash: Crash, consequence: str = "") -> None:
 
 def install_process_hooks() -> None:
     """For the `luna` process: an exception that escapes the main thread or any other
-    thread follows this policy too, instead of Python's traceback on stderr."""
+    thread, or that Python could not raise (in a __del__, a finaliser, a callback of the
+    garbage collector), follows this policy too, instead of Python's traceback on stderr
+    (whose "Exception ignored in: <object>" line prints the object, vault text maybe)."""
     sys.excepthook = _uncaught
     threading.excepthook = _uncaught_in_thread
+    sys.unraisablehook = _unraisable
 
 
 def _uncaught(kind: type[BaseException], error: BaseException, _tb: Any) -> None:
@@ -128,6 +132,14 @@ def _uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
         tell(Crash(kind=args.exc_type.__name__), IN_A_THREAD)
         return
     tell(record(args.exc_value, where=where), IN_A_THREAD)
+
+
+def _unraisable(args: Any) -> None:  # sys.UnraisableHookArgs
+    if args.exc_value is None:
+        tell(Crash(kind=args.exc_type.__name__), WHILE_CLEANING_UP)
+        return
+    tell(record(args.exc_value, where="an exception Python could not raise (unraisable)"),
+         WHILE_CLEANING_UP)
 
 
 # -- the report ------------------------------------------------------------------------

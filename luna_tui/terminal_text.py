@@ -21,6 +21,10 @@ _INVISIBLE = "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
 _MANY_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")  # keeps \t and \n
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+# What free text may not hold (services/validation.py refuses it when typed or imported):
+# C0 controls but tab and line feed (CR only just before a line feed, as Windows ends a
+# line), DEL and C1 controls.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 
 
 def terminal_text(value: object, *, multiline: bool = False) -> str:
@@ -28,6 +32,13 @@ def terminal_text(value: object, *, multiline: bool = False) -> str:
     `multiline` keeps line breaks and tabs (an entry's body, a record's notes)."""
     pattern = _MANY_LINES if multiline else _ONE_LINE
     return pattern.sub(_escaped, str(value))
+
+
+def controls_escaped(text: str) -> str:
+    """`text` with every CONTROL character shown escaped and the rest as it is: text
+    stored before that rule, put in a form field (which shows its text raw), and the
+    companion's replies, which no person typed."""
+    return CONTROL.sub(_escaped, text)
 
 
 def _escaped(match: re.Match[str]) -> str:

@@ -162,3 +162,44 @@ async def test_without_luna_debug_a_crash_writes_no_file(layout, luna_home, titl
     printed = capfd.readouterr()
     assert CANARY not in printed.out + printed.err
     assert "LUNA_DEBUG=1" in crash_report.sentence(app.crash, crash_report.APP_CLOSED)
+
+
+async def test_textuals_panic_follows_the_crash_policy_too(layout, luna_home, titled,
+                                                           monkeypatch, capfd):
+    """App.panic, Textual's way out for errors it finds itself, would print what it is
+    given (here a traceback with the canary in a local) once the terminal is back."""
+    from rich.traceback import Traceback
+
+    monkeypatch.setenv("LUNA_DEBUG", "1")
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_companion(pilot)
+        opened = app.session
+        try:
+            title = CANARY
+            raise KeyError(title)
+        except KeyError:
+            app.panic(Traceback(show_locals=True))
+    printed = capfd.readouterr()
+    assert CANARY not in printed.out + printed.err and "Traceback" not in printed.err
+    assert app._exit_renderables == []  # noqa: SLF001 - nothing left for Textual to print
+    assert app.return_code == crash_report.EXIT_CRASH
+    assert app.crash is not None and app.crash.kind == "KeyError"
+    assert opened.closed and app.session is None
+    [report] = crash_reports(luna_home)
+    assert CANARY not in report.read_text() and "the app (a panic)" in report.read_text()
+
+
+def test_run_app_exits_70_after_a_crash_whatever_the_return_code_became(layout, monkeypatch,
+                                                                        capsys):
+    """A crash, then something that ends the app the ordinary way (return code 0):
+    the process still says the sentence and exits 70."""
+    from luna_tui.ui.app import LunaApp, run_app
+
+    def crash_then_exit(self, *args, **kwargs):
+        self.crash = crash_report.Crash(kind="ValueError")
+        self._return_code = 0  # as a later self.exit() would set it
+
+    monkeypatch.setattr(LunaApp, "run", crash_then_exit)
+    assert run_app(layout) == crash_report.EXIT_CRASH
+    assert "something went wrong inside Luna (ValueError)" in capsys.readouterr().err

@@ -73,6 +73,22 @@ def test_a_bad_option_keeps_the_text_as_a_draft_that_resume_saves(capsys, vault,
     assert run_cli(capsys, "add", "--resume").code == 1  # nothing left to resume
 
 
+def test_resume_never_takes_a_draft_the_app_kept(capsys, vault, monkeypatch):
+    """The editor's draft of a new entry is the same kind; `--resume` leaves it for the
+    app to offer, and saves only the one `luna add` kept, even when it is older."""
+    stdin(monkeypatch, "", tty=True)
+    assert run_cli(capsys, "add", *CANARY.split(), "--mood-scale", "11").code == 1
+    with VaultSession.open(vault, PASSPHRASE) as session:
+        Drafts(session).keep("editor", "journal_entry", {"content": "typed in the app"})
+    result = run_cli(capsys, "add", "--resume", "--mood-scale", "7")
+    assert result.code == 0, result.err
+    assert [entry["content"] for entry in entries(capsys)] == [CANARY]
+    [left] = kept(vault)
+    assert (left.id, left.fields["content"]) == ("editor", "typed in the app")
+    result = run_cli(capsys, "add", "--resume")
+    assert result.code == 1 and "There is no kept draft" in result.err
+
+
 def test_piped_text_with_a_bad_date_is_kept(capsys, vault, monkeypatch):
     stdin(monkeypatch, CANARY + "\nsecond line\n")
     result = run_cli(capsys, "add", "--date", "2026-02-30")

@@ -266,3 +266,34 @@ def test_an_exception_escaping_luna_entirely_prints_only_the_sentence(tmp_path, 
     [report] = reports(config_dir(luna_home))
     assert CANARY not in result.stderr + report.read_text()
     assert "Where: the luna process" in report.read_text()
+
+
+def test_an_unraisable_exception_prints_only_the_sentence(tmp_path, luna_home):
+    """An exception in a __del__ can't be raised; Python prints "Exception ignored in:"
+    with the object's repr and a traceback instead. The process's hook says the sentence,
+    and the command goes on."""
+    result = run_luna_process(tmp_path, f"""
+        import gc
+        import luna_tui.cli.vault_commands as commands
+
+        class Holder:
+            def __repr__(self):
+                return "Holder({CANARY})"
+
+            def __del__(self):
+                raise ValueError("{CANARY}")
+
+        def doctor(args):
+            Holder()
+            gc.collect()
+            return 0
+
+        commands.cmd_doctor = doctor
+    """, debug=True)
+    assert result.returncode == 0, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("luna: something went wrong inside Luna (ValueError) while "
+                           "cleaning up (Luna went on); please attach")
+    [report] = reports(config_dir(luna_home))
+    assert CANARY not in result.stderr + report.read_text()
+    assert "Where: an exception Python could not raise" in report.read_text()

@@ -40,11 +40,11 @@ def audit_rows(session, *names):
     return session.run(rows)
 
 
-def keep_entry(session, draft_id="d-1", text=CANARY, **extra):
+def keep_entry(session, draft_id="d-1", text=CANARY, context=None, **extra):
     me = Settings(session).current_patient_id()
     Drafts(session).keep(draft_id, "journal_entry", {"content": text, "title": "Night",
                                                      "favorite": False, **extra},
-                         patient_id=me)
+                         patient_id=me, context=context)
     return me
 
 
@@ -131,16 +131,26 @@ def test_a_draft_must_be_a_flat_form(session):
     assert drafts.get("d").fields == {"data_access": ["profile", "journal"], "max": 800}
 
 
-def test_the_newest_draft_of_a_new_entry_is_found_for_its_patient(session, clock):
-    me = keep_entry(session, draft_id="old")
+def test_the_newest_draft_of_a_new_entry_is_found_for_its_patient_and_source(session, clock):
+    shell = {"source": "luna add"}
+    me = keep_entry(session, draft_id="old", context=shell)
     clock.advance(seconds=1)
-    keep_entry(session, draft_id="new")
+    keep_entry(session, draft_id="new", context=shell)
+    clock.advance(seconds=1)
+    keep_entry(session, draft_id="the app's")  # the editor's: newer, but not luna add's
     Drafts(session).keep("edit", "journal_entry", {"content": "x"}, item_id="e-1",
-                         patient_id=me)
+                         patient_id=me, context=shell)
     mum = Patients(session).create("Mum").id
-    assert Drafts(session).newest("journal_entry").id == "new"
-    assert Drafts(session).newest("journal_entry", patient_id=mum) is None
-    assert Drafts(session).newest("medication") is None
+    assert Drafts(session).newest("journal_entry", source="luna add").id == "new"
+    assert Drafts(session).newest("journal_entry", source="luna add", patient_id=mum) is None
+    assert Drafts(session).newest("medication", source="luna add") is None
+
+
+def test_keeping_over_a_draft_changes_the_row_it_is_for_too(session):
+    me = keep_entry(session)
+    Drafts(session).keep("d-1", "journal_entry", {"content": "x"}, item_id="e-9",
+                         patient_id=me)
+    assert Drafts(session).get("d-1").item_id == "e-9"
 
 
 def exported(session) -> dict:

@@ -59,9 +59,9 @@ def an_export(layout) -> dict:
     return json.loads(out.getvalue())
 
 
-def refused(capsys, layout, path: Path, *sentence: str) -> None:
+def refused(capsys, layout, path: Path, *sentence: str) -> str:
     """`luna import path` exits 1 with one sentence holding every part of `sentence`,
-    and the vault is as it was."""
+    and the vault is as it was; returns what was said."""
     before = contents(layout)
     result = run_cli(capsys, "import", str(path))
     assert result.code == 1, result.err
@@ -71,6 +71,7 @@ def refused(capsys, layout, path: Path, *sentence: str) -> None:
     for wrong in ("damaged", "Traceback", "went wrong inside Luna"):
         assert wrong not in result.err
     assert contents(layout) == before
+    return result.err
 
 
 def spoiled(layout, tmp_path, table: str, **changes) -> Path:
@@ -194,6 +195,33 @@ def test_a_bad_field_deep_in_the_file_is_found_before_anything_is_written(vault,
         assert Journal(session).count(Settings(session).current_patient_id()) == before
 
 
+@pytest.mark.parametrize(("table", "changes", "said"), [
+    ("journal_entries", {"content": "hi \x1b]2;PWNED\x07 there"},
+     "entry 1 (journal_entries): content holds a control character (\\x1b)"),
+    ("journal_entries", {"tags": ["knee", "a\x9bb"]},
+     "entry 1 (journal_entries): tags item 2 holds a control character (\\x9b)"),
+    ("journal_entries", {"title": "over\rwritten"},
+     "entry 1 (journal_entries): title holds a control character (\\r)"),
+    ("patients", {"name": "Me\x07"}, "row 1 (patients): name holds a control character (\\x07)"),
+], ids=["esc", "c1-in-a-tag", "lone-cr", "bel-in-a-name"])
+def test_text_holding_a_control_character_is_refused_shown_escaped(capsys, vault, tmp_path,
+                                                                   table, changes, said):
+    """What a form would refuse the file may not bring in: the terminal of whoever edits
+    it later would obey it. The sentence shows the character escaped, never raw."""
+    err = refused(capsys, vault, spoiled(vault, tmp_path, table, **changes), said)
+    assert not any(char in err for char in "\x1b\x07\x9b\r")
+
+
+def test_a_jrnl_entry_with_a_control_character_is_named(capsys, vault, tmp_path):
+    path = tmp_path / "jrnl.json"
+    path.write_text(json.dumps({"tags": {}, "entries": [
+        {"title": "Fine.", "body": "a\tb\r\nc", "date": "2021-03-04", "time": "21:15",
+         "tags": []},
+        {"title": "Not fine.", "body": "\x1b[2J", "date": "2021-03-04", "time": "21:16",
+         "tags": []}]}))
+    refused(capsys, vault, path, "entry 2 (jrnl): body holds a control character (\\x1b)")
+
+
 def test_a_jrnl_entry_with_a_bad_date_is_named(capsys, vault, tmp_path):
     path = tmp_path / "jrnl.json"
     path.write_text(json.dumps({"tags": {}, "entries": [
@@ -303,3 +331,21 @@ def test_an_appointment_dated_where_no_calendar_goes_is_refused(capsys, vault, t
     refused(capsys, vault, spoiled(vault, tmp_path, "appointments",
                                    appointment_date="9999-12-31"),
             "appointment_date '9999-12-31' is not between 1900 and 2199")
+
+
+@pytest.mark.parametrize("mime_type", ["text/[/b]", "text", "/plain", "text/", "text/plain x",
+                                       "text/plain; charset=utf-8", "text/plain\x1b"])
+def test_an_attachments_type_must_look_like_a_mime_type(mime_type):
+    """It is shown in the app's files table and chooses how a file is read: a MIME type
+    (type/subtype) it must be."""
+    from luna_tui.services.import_schema import check_rows, table_columns
+    from luna_tui.store.models.records import Attachment
+
+    row = {"id": "8c1b4a8e-2f7e-4f0e-9a43-0d5c2b7f1e11", "record_id": "r-1",
+           "patient_id": "p-1", "file_name": "scan.txt", "size": 3, "sha256": "0" * 64,
+           "created_at": STAMP, "updated_at": STAMP, "content_base64": "YWJj"}
+    columns = table_columns(Attachment)
+    assert check_rows("attachments", [dict(row, mime_type="image/svg+xml")], columns)
+    with pytest.raises(ImportRejected, match=r"row 1 \(attachments\): mime_type .* is not a "
+                                             r"MIME type \(type/subtype\)\."):
+        check_rows("attachments", [dict(row, mime_type=mime_type)], columns)

@@ -115,6 +115,8 @@ def resolve_patient(session: VaultSession, name: str | None) -> tuple[str, str]:
 # -- add ------------------------------------------------------------------------------
 
 DRAFT_KIND = "journal_entry"  # the entry editor's kind: the app resumes these drafts too
+# Marks the drafts `luna add` keeps: `--resume` takes only those, never the app's.
+DRAFT_SOURCE = "luna add"
 DRAFT_KEPT = ("Your entry was not saved; it is kept as an encrypted draft in the vault. Run "
               "`luna add --resume` with the options put right to save it, or open Luna: it "
               "offers the draft at the next unlock.")
@@ -192,7 +194,8 @@ def _not_saved(session: VaultSession, error: LunaError, fields: dict[str, Any],
         return error  # an empty entry: nothing to keep
     if not isinstance(error, UNWRITABLE):
         try:
-            Drafts(session).keep(new_id(), DRAFT_KIND, fields, patient_id=patient_id)
+            Drafts(session).keep(new_id(), DRAFT_KIND, fields, patient_id=patient_id,
+                                 context={"source": DRAFT_SOURCE})
         except LunaError:
             pass  # said below: nothing was kept
         else:
@@ -244,7 +247,7 @@ def _resume_add(args: argparse.Namespace) -> int:
         session.require_writable("save an entry")
         drafts = Drafts(session)
         wanted = resolve_patient(session, args.patient)[0] if args.patient else None
-        draft = drafts.newest(DRAFT_KIND, patient_id=wanted)
+        draft = drafts.newest(DRAFT_KIND, source=DRAFT_SOURCE, patient_id=wanted)
         if draft is None:
             raise NotFound("There is no kept draft of a new journal entry"
                            + (f" for {args.patient}" if args.patient else "") + ".")
@@ -257,7 +260,8 @@ def _resume_add(args: argparse.Namespace) -> int:
         except LunaError as error:
             if isinstance(error, UNWRITABLE):
                 raise _said_with(error, "The draft is still in the vault.") from None
-            drafts.keep(draft.id, DRAFT_KIND, fields, patient_id=patient_id)
+            drafts.keep(draft.id, DRAFT_KIND, fields, patient_id=patient_id,
+                        context={"source": DRAFT_SOURCE})
             raise _said_with(error, "Still not saved; the draft is kept, with these options."
                              ) from None
     print(terminal_text(f"Saved to {patient_name}'s journal: {entry.entry_date} "

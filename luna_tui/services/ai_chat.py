@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 from luna_tui.errors import AiError, NotFound, ValidationError
 from luna_tui.services.ai_context import DATA_KINDS, DEFAULT_PERSONA_ID
 from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thread
+from luna_tui.services.validation import refuse_controls
+from luna_tui.terminal_text import controls_escaped
 
 if TYPE_CHECKING:
     from luna_tui.ai.provider import ChatResult, ProviderConfig
@@ -233,9 +235,11 @@ class AiChat(DomainService):
         description by their length only)."""
         from luna_tui.store.models.ai import Persona
 
-        values = self._persona_values(None, {
-            "name": name, "description": description, "system_prompt": system_prompt,
-            "temperature": temperature, "max_tokens": max_tokens, "data_access": data_access})
+        given = {"name": name, "description": description, "system_prompt": system_prompt,
+                 "temperature": temperature, "max_tokens": max_tokens,
+                 "data_access": data_access}
+        refuse_controls(given)
+        values = self._persona_values(None, given)
         stamp = self.stamp()
         with self.session.writing("create a persona") as tx:
             row = Persona.create(id=new_id(), builtin=0, created_at=stamp, updated_at=stamp,
@@ -255,6 +259,7 @@ class AiChat(DomainService):
         before = self.get_persona(persona_id)
         old = {name: getattr(before, name) for name in PERSONA_FIELDS}
         old["data_access"] = list(before.data_access)
+        refuse_controls(changes, stored=old)
         values = self._persona_values(persona_id, {**old, **changes})
         diff = audit_diff(old, values, PERSONA_FREE_TEXT)
         if not diff:
@@ -349,6 +354,7 @@ class AiChat(DomainService):
                 f"A session is one of: {', '.join(SESSION_TYPES)}.", "session_type")
         if not Patient.select().where(Patient.id == patient_id).exists():
             raise NotFound("That patient no longer exists.")
+        refuse_controls({"title": title})
         if persona_id is None:
             persona_id = DEFAULT_PERSONA_ID
         if not Persona.select().where(Persona.id == persona_id).exists():
@@ -385,6 +391,7 @@ class AiChat(DomainService):
 
     @on_db_thread
     def rename(self, session_id: str, title: str) -> SessionView:
+        refuse_controls({"title": title})
         return self._change_session(session_id, "rename an AI session", title=_title(title))
 
     @on_db_thread
@@ -537,6 +544,7 @@ class AiChat(DomainService):
     def _save_user_message(self, session_id: str, text: str) -> MessageView:
         from luna_tui.store.models.ai import ChatSession, Message
 
+        refuse_controls({"message": text})
         text = text.strip()
         if not text:
             raise ValidationError("Type a message first.", "message")
@@ -563,7 +571,10 @@ class AiChat(DomainService):
         reply = None
         with self.session.transaction() as tx:
             if result.text:
-                row = Message.create(session=session_id, role="assistant", content=result.text,
+                # A model may answer with terminal controls (quoting an imported file,
+                # say): kept escaped, as a person could never have typed them.
+                row = Message.create(session=session_id, role="assistant",
+                                     content=controls_escaped(result.text),
                                      token_count=result.completion_tokens,
                                      finish_reason=result.finish_reason, created_at=stamp,
                                      updated_at=stamp)
@@ -625,7 +636,7 @@ class AiChat(DomainService):
             except AiError:
                 result = None
             if result is not None and result.text.strip() and result.finish_reason != "cancelled":
-                method, text = "model", result.text.strip()
+                method, text = "model", controls_escaped(result.text.strip())
         return self.session.run(self._save_summary, session_id, older, method, text, result)
 
     def _unsummarised(self, session_id: str) -> list[MessageView]:

@@ -18,6 +18,7 @@ from luna_tui.services.validation import (
     parse_date,
     parse_optional_number,
     parse_optional_time,
+    refuse_controls,
 )
 from luna_tui.store.models.appointments import Appointment
 from luna_tui.store.models.patients import Patient
@@ -124,6 +125,7 @@ class Appointments(DomainService):
                ) -> AppointmentView:
         if not Patient.select().where(Patient.id == patient_id).exists():
             raise NotFound("That patient no longer exists.")
+        refuse_controls(details)
         values = self._validated({"appointment_date": appointment_date, **details})
         stamp = self.stamp()
         follow_up_of = details.get("follow_up_of")
@@ -140,6 +142,7 @@ class Appointments(DomainService):
     def update(self, appointment_id: str, **changes: object) -> AppointmentView:
         row = self._row(appointment_id)
         before = {f: getattr(row, f) for f in FIELDS}
+        refuse_controls(changes, stored=before)
         values = self._validated({**before, **changes})
         changed = {k: v for k, v in values.items() if v != before[k]}
         if not changed:

@@ -29,6 +29,7 @@ from luna_tui.home import disk_full, os_error_to_luna
 from luna_tui.human_size import human_size
 from luna_tui.services.base import DomainService, id_from_prefix, new_id, on_db_thread
 from luna_tui.services.records import AttachmentView, attachment_view
+from luna_tui.services.validation import refuse_controls
 from luna_tui.store import attachment_files, attachment_markers
 from luna_tui.store.attachment_markers import mark_for_removal, remove_files
 from luna_tui.store.models.records import Attachment, MedicalRecord
@@ -72,6 +73,7 @@ def source_file(path: str | os.PathLike[str], max_size: int) -> SourceFile:
             f"{source.name} is {human_size(info.st_size)}; attachments may be at most "
             f"{human_size(max_size)} (the attachments.max_mb setting).", "path")
     name = source.name[-MAX_FILE_NAME:] or "attachment"
+    refuse_controls({"file_name": name})  # the files table and the save dialog show it
     return SourceFile(source, name, info.st_size)
 
 

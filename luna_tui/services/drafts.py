@@ -21,6 +21,7 @@ from typing import Any
 
 from luna_tui.errors import NotFound, ReadOnlyKey, ValidationError
 from luna_tui.services.base import DomainService, on_db_thread
+from luna_tui.services.validation import refuse_controls
 from luna_tui.store.models.drafts import Draft
 from luna_tui.store.models.patients import Patient
 
@@ -66,6 +67,7 @@ class Drafts(DomainService):
         if not kind or len(kind) > MAX_KIND_LENGTH:
             raise ValidationError("A draft needs the name of its form.", "kind")
         fields_json = _json_object(fields, "fields")
+        refuse_controls(fields)
         context_json = _json_object(context or {}, "context")
         if len(fields_json) + len(context_json) > MAX_DRAFT_CHARACTERS:
             raise ValidationError(
@@ -81,7 +83,8 @@ class Drafts(DomainService):
                          updated_at=stamp).on_conflict(
                 conflict_target=[Draft.id],
                 update={Draft.fields: fields_json, Draft.context: context_json,
-                        Draft.patient: patient_id, Draft.updated_at: stamp},
+                        Draft.item_id: item_id, Draft.patient: patient_id,
+                        Draft.updated_at: stamp},
             ).execute()
 
     @on_db_thread
@@ -104,15 +107,21 @@ class Drafts(DomainService):
         return _view(row, patient.name if patient else None)
 
     @on_db_thread
-    def newest(self, kind: str, *, patient_id: str | None = None) -> DraftView | None:
-        """The newest draft of a new item of this kind (for `luna add --resume`); with
-        `patient_id`, that patient's or one kept without a patient."""
+    def newest(self, kind: str, *, source: str, patient_id: str | None = None
+               ) -> DraftView | None:
+        """The newest draft of a new item of this kind kept by `source` (its context's
+        "source": `luna add --resume` takes only what `luna add` kept, never a form's
+        draft the app will offer); with `patient_id`, that patient's or one kept without
+        a patient."""
         self._owner_only("open a draft")
-        query = Draft.select(Draft.id).where((Draft.kind == kind) & Draft.item_id.is_null())
+        query = Draft.select(Draft.id, Draft.context).where(
+            (Draft.kind == kind) & Draft.item_id.is_null())
         if patient_id is not None:
             query = query.where((Draft.patient == patient_id) | Draft.patient.is_null())
-        row = query.order_by(Draft.updated_at.desc(), Draft.id).first()
-        return self.get(row.id) if row else None
+        for row in query.order_by(Draft.updated_at.desc(), Draft.id):  # a handful at most
+            if json.loads(row.context).get("source") == source:
+                return self.get(row.id)
+        return None
 
     @on_db_thread
     def resume(self, draft_id: str) -> DraftView:

@@ -3,8 +3,9 @@
 Every row of a Luna export is checked against its table: each column's type (from the
 model), whether it may be null, and its form where Luna relies on one (dates
 YYYY-MM-DD, times HH:MM, date-times YYYY-MM-DDTHH:MM, timestamps, the choices and
-ranges the schema's CHECK constraints allow, sizes); ids must be text (or, for
-messages, whole numbers) and appear once. What needs the vault — references, the
+ranges the schema's CHECK constraints allow, sizes); free text holds no control
+characters but tabs and line breaks, as when typed (services/validation.py); ids must
+be text (or, for messages, whole numbers) and appear once. What needs the vault — references, the
 owner patient — is checked by the importer, still before any write. A jrnl export is
 checked the same way, entry by entry.
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from luna_tui.errors import ImportRejected
+from luna_tui.terminal_text import CONTROL, terminal_text
 
 SHORT = 200  # names, titles, labels, one-line things
 MEDIUM = 10_000  # a patient's allergies, a persona's prompt, notes
@@ -38,6 +40,8 @@ _TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _MOMENT = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T(([01][0-9]|2[0-3]):[0-5][0-9])")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[^\s\x00-\x1f\x7f]{1,100}")
+_TOKEN = r"[A-Za-z0-9!#$%&'*+.^_`{|}~-]+"  # RFC 2045: no spaces, controls or tspecials
+_MIME_TYPE = re.compile(f"{_TOKEN}/{_TOKEN}")
 
 
 class _Bad(Exception):
@@ -67,7 +71,9 @@ def shown(value: Any) -> str:
     return str(value)
 
 
-def text(limit: int, *, blank: bool = True) -> Check:
+def text(limit: int, *, blank: bool = True, controls: bool = False) -> Check:
+    """Text up to `limit` characters; `controls`: may hold control characters (text
+    read out of a file, which no form shows for editing)."""
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise _Bad(f"is {_kind(value)}, not text")
@@ -76,6 +82,9 @@ def text(limit: int, *, blank: bool = True) -> Check:
         _storable(value)
         if not blank and not value.strip():
             raise _Bad("is blank")
+        if not controls and (found := CONTROL.search(value)):
+            raise _Bad(f"holds a control character ({terminal_text(found.group())}), "
+                       "which could drive the terminal")
         return value
     return check
 
@@ -116,6 +125,15 @@ def bare_file_name(value: Any) -> str:
     text(255, blank=False)(value)
     if value in (".", "..") or any(c in value for c in "/\\\0"):
         raise _Bad(f"{shown(value)} is a file name Luna won't use (it names a folder)")
+    return value
+
+
+def mime_type(value: Any) -> str:
+    """An attachment's type, as Luna guesses it when attaching: it picks how the file is
+    read, and the app shows it."""
+    text(SHORT, blank=False, controls=True)(value)  # the pattern below has none
+    if not _MIME_TYPE.fullmatch(value):
+        raise _Bad(f"{shown(value)} is not a MIME type (type/subtype)")
     return value
 
 
@@ -293,9 +311,10 @@ _RULES: dict[str, dict[str, Check]] = {
                "measured_at": moment, "notes": text(MEDIUM)},
     "records": {"title": text(SHORT, blank=False), "description": text(MEDIUM),
                 "tags": text_list(TAG), "event_date": date, "text": text(LONG),
-                "extracted_text": text(EXTRACTED)},
-    "attachments": {"id": uuid_text, "file_name": bare_file_name, "size": whole(0, 2**40),
-                    "sha256": sha256_hex, "extracted_text": text(EXTRACTED)},
+                "extracted_text": text(EXTRACTED, controls=True)},
+    "attachments": {"id": uuid_text, "file_name": bare_file_name, "mime_type": mime_type,
+                    "size": whole(0, 2**40),
+                    "sha256": sha256_hex, "extracted_text": text(EXTRACTED, controls=True)},
     "terms": {"text_sha256": sha256_hex, "accepted_at": timestamp},
     "config": {"key": text(SHORT, blank=False), "value": text(MEDIUM)},
 }

@@ -25,6 +25,7 @@ from luna_tui.services.validation import (
     parse_optional_number,
     parse_scale,
     parse_time,
+    refuse_controls,
 )
 from luna_tui.store.journal_bulk import (
     index_new_entries,
@@ -165,7 +166,9 @@ class Journal(DomainService):
 
     @on_db_thread
     def create(self, patient_id: str, draft: EntryDraft) -> Entry:
-        values = self._validated(self._draft_values(draft), patient_id=patient_id)
+        values = self._draft_values(draft)
+        refuse_controls(values)
+        values = self._validated(values, patient_id=patient_id)
         stamp = self.stamp()
         with self.session.writing("save an entry") as tx:
             row = JournalEntry.create(id=new_id(), patient=patient_id, created_at=stamp,
@@ -180,6 +183,7 @@ class Journal(DomainService):
         if unknown:
             raise ValidationError(f"Entries have no field {', '.join(sorted(unknown))}.")
         before = {name: _stored(getattr(row, name)) for name in EDITABLE}
+        refuse_controls(changes, stored=before)
         values = self._validated({**before, **changes}, patient_id=row.patient_id)
         changed = {k: v for k, v in values.items() if _stored(v) != before.get(k)}
         if not changed:
@@ -227,6 +231,7 @@ class Journal(DomainService):
             batch: list[dict[str, object]] = []
             for draft in drafts:
                 values = self._draft_values(draft, default_privacy)
+                refuse_controls(values)
                 default_privacy = values["privacy_level"] if draft.privacy_level is None else (
                     default_privacy)
                 values = self._validated(values, patient_id=patient_id, check_patient=False,

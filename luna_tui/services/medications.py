@@ -21,6 +21,7 @@ from luna_tui.services.validation import (
     parse_optional_date,
     parse_optional_number,
     parse_time,
+    refuse_controls,
     required_text,
 )
 from luna_tui.store.models.medications import Medication, MedicationDose, MedicationEvent
@@ -215,8 +216,9 @@ class Medications(DomainService):
                **details: object) -> MedicationView:
         if not Patient.select().where(Patient.id == patient_id).exists():
             raise NotFound("That patient no longer exists.")
-        values = self._validated({"name": name, "dosage": dosage, "frequency": frequency,
-                                  **details})
+        given = {"name": name, "dosage": dosage, "frequency": frequency, **details}
+        refuse_controls(given)
+        values = self._validated(given)
         if not values["start_date"]:
             values["start_date"] = self.today().isoformat()
         if "schedule" not in details or details["schedule"] is None:
@@ -235,6 +237,7 @@ class Medications(DomainService):
         """Change details; a new dosage is a dose change dated `effective` (today)."""
         row = self._row(medication_id)
         before = {f: _plain(getattr(row, f)) for f in FIELDS}
+        refuse_controls(changes, stored=before)
         values = self._validated({**before, **changes})
         if "frequency" in changes and "schedule" not in changes:
             values["schedule"] = schedule_from_frequency(values["frequency"])
@@ -254,6 +257,7 @@ class Medications(DomainService):
     @on_db_thread
     def stop(self, medication_id: str, *, on: object = None, reason: str | None = None
              ) -> MedicationView:
+        refuse_controls({"reason": reason})
         row = self._row(medication_id)
         if not row.active:
             raise ValidationError(f"{row.name} is already stopped.")
@@ -297,6 +301,7 @@ class Medications(DomainService):
         (default: the slot nearest `at` on its day, else the nearest today, else now);
         logging a slot again changes it. `at` is when it happened: also the time taken,
         unless `taken_at` says otherwise."""
+        refuse_controls({"notes": notes})
         row = self._row(medication_id)
         status = choice(status, "dose status", DOSE_STATUSES)
         now = self.local_now()

@@ -12,7 +12,12 @@ from dataclasses import asdict, dataclass
 
 from luna_tui.errors import NotFound, ValidationError
 from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thread
-from luna_tui.services.validation import optional_text, parse_optional_date, required_text
+from luna_tui.services.validation import (
+    optional_text,
+    parse_optional_date,
+    refuse_controls,
+    required_text,
+)
 from luna_tui.store.models.ai import ChatSession
 from luna_tui.store.models.appointments import Appointment
 from luna_tui.store.models.journal import JournalEntry
@@ -115,7 +120,9 @@ class Patients(DomainService):
 
     @on_db_thread
     def create(self, name: str, **profile: object) -> PatientView:
-        values = self._validated({"name": name, **profile})
+        given = {"name": name, **profile}
+        refuse_controls(given)
+        values = self._validated(given)
         stamp = self.stamp()
         with self.session.writing("add a patient") as tx:
             row = Patient.create(id=new_id(), active=1, created_at=stamp, updated_at=stamp,
@@ -127,6 +134,7 @@ class Patients(DomainService):
     def update(self, patient_id: str, **changes: object) -> PatientView:
         row = self._row(patient_id)
         before = {f: getattr(row, f) for f in PROFILE_FIELDS}
+        refuse_controls(changes, stored=before)
         values = self._validated({**before, **changes})
         with self.session.writing("change a patient") as tx:
             Patient.update(updated_at=self.stamp(), **values).where(

@@ -29,6 +29,7 @@ from luna_tui.services.validation import (
     clean_tags,
     optional_text,
     parse_optional_date,
+    refuse_controls,
     required_text,
 )
 from luna_tui.store.models.patients import Patient
@@ -129,6 +130,7 @@ class Records(DomainService):
     def create(self, patient_id: str, **values: object) -> RecordView:
         if not Patient.select().where(Patient.id == patient_id).exists():
             raise NotFound("That patient no longer exists.")
+        refuse_controls(values)
         cleaned = self._validated(values)
         stamp = self.stamp()
         with self.session.writing("add a record") as tx:
@@ -145,6 +147,7 @@ class Records(DomainService):
             raise ValidationError(f"Records have no field {', '.join(sorted(unknown))}.")
         row = self._row(record_id)
         before = {f: getattr(row, f) for f in FIELDS}
+        refuse_controls(changes, stored=before)
         cleaned = self._validated({**before, **changes})
         with self.session.writing("change a record") as tx:
             (MedicalRecord.update(updated_at=self.stamp(), checksum=record_checksum(cleaned),

@@ -1,16 +1,23 @@
-"""Reading what a person types: dates, times, numbers, names.
+"""Reading what a person types: dates, times, numbers, names, free text.
 
 Each parser accepts the forms people write (`2026-11-22`, `today`, `yesterday`;
 `08:10`, `8am`, `8:30 pm`) and raises ValidationError with a sentence naming the field
 and showing a form that works. Services call these; the UI and the CLI pass text through.
+
+Free text holds no control characters but tabs and line breaks (`refuse_controls`): a
+form field shows its text raw, so an ESC stored in a title would drive the terminal of
+whoever edits it later. Direction marks (U+202E) stay: they are text in right-to-left
+writing, and every place that prints vault text shows them escaped (terminal_text).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 
 from luna_tui.errors import ValidationError
+from luna_tui.terminal_text import CONTROL, terminal_text
 
 _RELATIVE_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1}
 _TIME_12H = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?$")
@@ -189,6 +196,37 @@ def clean_words(values: object) -> list[str]:
         if word:
             seen.setdefault(word, None)
     return list(seen)
+
+
+def refuse_controls(values: Mapping[str, object], *,
+                    stored: Mapping[str, object] | None = None) -> None:
+    """A ValidationError naming the first field whose text (or list of texts) holds a
+    control character, shown escaped. `stored`: the row's values as they are; a field
+    given unchanged is not checked, so a row holding such text from before this rule
+    can still be changed in its other fields."""
+    for field, value in values.items():
+        if stored is not None and field in stored and _same(value, stored[field]):
+            continue
+        for text in _texts(value):
+            if found := CONTROL.search(text):
+                raise ValidationError(
+                    f"The {_label(field)} holds a control character "
+                    f"({terminal_text(found.group())}), which could drive the terminal; "
+                    "remove it (tabs and line breaks are fine).", field)
+
+
+def _texts(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def _same(value: object, stored: object) -> bool:
+    if isinstance(value, list | tuple) and isinstance(stored, list | tuple):
+        return list(value) == list(stored)
+    return value == stored
 
 
 def _label(field: str) -> str:

@@ -15,7 +15,12 @@ from peewee import SQL, fn
 
 from luna_tui.errors import NotFound, ValidationError
 from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thread
-from luna_tui.services.validation import optional_text, parse_local_moment, parse_number
+from luna_tui.services.validation import (
+    optional_text,
+    parse_local_moment,
+    parse_number,
+    refuse_controls,
+)
 from luna_tui.store.models.patients import Patient
 from luna_tui.store.models.vitals import Vital
 from luna_tui.store.weeks import monday_of
@@ -110,6 +115,7 @@ class Vitals(DomainService):
                notes: str | None = None) -> VitalView:
         if not Patient.select().where(Patient.id == patient_id).exists():
             raise NotFound("That patient no longer exists.")
+        refuse_controls({"kind": kind, "unit": unit, "notes": notes})
         values = self._validated(kind, value, value2, unit, measured_at, notes)
         stamp = self.stamp()
         with self.session.writing("record a reading") as tx:

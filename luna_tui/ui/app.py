@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -60,6 +61,10 @@ ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown,
 # Actions that need an unlocked vault; while locked they are hidden from the footer.
 UNLOCKED_ACTIONS = {"go", "switch_patient", "lock", "new_entry", "search_journal",
                     "log_doses", "back_up_now"}
+
+
+class AppPanicked(Exception):
+    """Textual gave up on the app (App.panic) with no exception to name."""
 
 
 def _places() -> dict[str, Callable[[], Screen]]:
@@ -124,7 +129,9 @@ class LunaApp(App[None]):
         self.automatic_backups = automatic_backups
         self.backup_jobs = BackupJobs(self)
         self.open_drafts = OpenDrafts(self)  # what open forms hold, kept before any lock
-        self._locking: VaultSession | None = None  # locked, closing once a backup ends
+        # The session a lock took away and has not closed yet (it waits for a backup, or
+        # the lock stopped half-way): quitting or a crash closes it.
+        self._locking: VaultSession | None = None
         self._close_lock = asyncio.Lock()
         self.idle_check_seconds = idle_check_seconds
         self.layout = layout
@@ -329,38 +336,53 @@ class LunaApp(App[None]):
         await self.lock("Locked.")
 
     async def lock(self, reason: str, then: Screen | None = None) -> None:
-        """Hide everything, close the vault, then offer to unlock again (or show `then`)."""
+        """Hide everything, close the vault, then offer to unlock again (or show `then`).
+
+        What the open forms hold is read first, while they show; then the unlock gate
+        hides them, and only then are their drafts written (the DB thread may be busy
+        for a while: nothing of the vault stays on screen meanwhile). Whatever fails on
+        the way, the vault is closed (`_locking` lets quitting or a crash finish it)."""
         session, self.session = self.session, None
         if session is None:
             return
-        self.patient_id, self.patient_name, self.read_only = None, "", False
-        self.backup_jobs.settings = None
-        self.clear_notifications()
-        # Before the forms go: what they hold is offered at the next unlock. A draft that
-        # can't be kept is said over the unlock screen; the vault locks all the same.
-        await self.open_drafts.keep_all(session)
-        await self.switch_mode(GATE)
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()  # down to the blank base: nothing of the vault shows
-        for name in _places():
-            if name in self._modes:
-                await self.remove_mode(name)
-        from luna_tui.ui.screens.unlock import UnlockScreen
+        self._locking = session
+        closing_after_backup = False
+        try:
+            self.open_drafts.read_all()  # the forms' last keystrokes, before they hide
+            await self.switch_mode(GATE)
+            while len(self.screen_stack) > 1:
+                await self.pop_screen()  # down to the blank base: nothing of the vault shows
+            self.patient_id, self.patient_name, self.read_only = None, "", False
+            self.backup_jobs.settings = None
+            self.clear_notifications()
+            # Before the forms go: what they hold is offered at the next unlock. A draft
+            # that can't be kept is said over the unlock screen; the vault locks all the
+            # same.
+            await self.open_drafts.keep_all(session)
+            for name in _places():
+                if name in self._modes:
+                    await self.remove_mode(name)
+            from luna_tui.ui.screens.unlock import UnlockScreen
 
-        if self.backup_jobs.busy:
-            # A backup needs the open vault until its last byte. Waiting for it here would
-            # hold the app's own messages, and nothing would paint meanwhile: the unlock
-            # screen shows at once, closed to typing until the vault is closed.
-            waiting = UnlockScreen(message="Locked. Finishing the backup under way first…",
-                                   waiting=True)
-            self._locking = session
-            await self.push_screen(waiting)
+            if self.backup_jobs.busy:
+                # A backup needs the open vault until its last byte. Waiting for it here
+                # would hold the app's own messages, and nothing would paint meanwhile:
+                # the unlock screen shows at once, closed to typing until the vault is
+                # closed.
+                waiting = UnlockScreen(message="Locked. Finishing the backup under way "
+                                       "first…", waiting=True)
+                await self.push_screen(waiting)
+                self.refresh_bindings()
+                self._close_after_backup(session, waiting, reason)
+                closing_after_backup = True
+                return
+            await self._close(session)  # before anyone can unlock again
+            await self.push_screen(then or UnlockScreen(message=reason))
             self.refresh_bindings()
-            self._close_after_backup(session, waiting, reason)
-            return
-        await self._close(session)  # before anyone can unlock again
-        await self.push_screen(then or UnlockScreen(message=reason))
-        self.refresh_bindings()
+        finally:
+            if not closing_after_backup:
+                await self._close(session)  # at once, even if something above failed
+                self._locking = None
 
     @work(group="lock")
     async def _close_after_backup(self, session: VaultSession, screen: Any,
@@ -415,10 +437,13 @@ class LunaApp(App[None]):
     async def _close_vault(self) -> None:
         session, self.session = self.session, None
         session = session or self._locking  # quitting while a lock waits for a backup
-        if session is not None and not session.closed:
+        if session is None or session.closed:
+            return
+        try:
             await self.open_drafts.keep_all(session)  # a quit or a crash loses no typing
             await self.backup_jobs.wait(timeout=60)  # a backup in progress finishes first
-            await self._close(session)
+        finally:
+            await self._close(session)  # whatever failed above, the vault is locked
 
     # -- moving around --------------------------------------------------------------------------
 
@@ -523,13 +548,23 @@ class LunaApp(App[None]):
         the return code is set and the app closes.)"""
         from textual.worker import WorkerFailed
 
-        self._return_code = crash_report.EXIT_CRASH
         if self._exception is None:  # run_test re-raises it: a test still fails on a bug
             self._exception = error
             self._exception_event.set()
+        failed = error.error if isinstance(error, WorkerFailed) else error
+        self._crashed(failed, "the app (a worker)" if failed is not error else "the app")
+
+    def panic(self, *renderables: Any) -> None:
+        """Textual's other way out, for an error it found itself: it would print the
+        renderables (a traceback with its local variables, say) once the terminal is
+        back. Here it follows the crash policy like any crash: one sentence, exit 70."""
+        failed = next((r for r in renderables if isinstance(r, BaseException)), None)
+        failed = failed or sys.exc_info()[1] or AppPanicked()
+        self._crashed(failed, "the app (a panic)")
+
+    def _crashed(self, failed: BaseException, where: str) -> None:
+        self._return_code = crash_report.EXIT_CRASH
         if self.crash is None:
-            failed = error.error if isinstance(error, WorkerFailed) else error
-            where = "the app (a worker)" if failed is not error else "the app"
             self.crash = crash_report.record(failed, where=where)
         self._close_messages_no_wait()
 
@@ -539,6 +574,7 @@ def run_app(layout: VaultLayout) -> int:
     a crash, whose sentence is said here, once the terminal is back to normal)."""
     app = LunaApp(layout)
     app.run()
-    if app.crash is not None:
+    if app.crash is not None:  # whatever set the return code after it
         crash_report.tell(app.crash, crash_report.APP_CLOSED)
+        return crash_report.EXIT_CRASH
     return app.return_code or 0

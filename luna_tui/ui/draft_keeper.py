@@ -37,17 +37,22 @@ _FIELD_ID = re.compile(r"[A-Za-z_][\w-]*")
 
 
 def field_values(root: Widget) -> dict[str, Any]:
-    """What each field under `root` holds, by its id."""
+    """What each field under `root` holds, by its id. A control character pasted into
+    one is kept escaped: the drafts service refuses them, and the typing must stay."""
     from textual.widgets import Checkbox, Input, Select, TextArea
+
+    from luna_tui.ui.plain_text import field_text
 
     values: dict[str, Any] = {}
     for widget in root.query("*"):
         if not isinstance(widget, Input | TextArea | Select | Checkbox) or widget.id is None:
             continue
         if isinstance(widget, TextArea):
-            values[widget.id] = widget.text
+            values[widget.id] = field_text(widget.text)
         elif isinstance(widget, Select):
             values[widget.id] = None if widget.value is Select.NULL else widget.value
+        elif isinstance(widget, Input):
+            values[widget.id] = field_text(widget.value)
         else:
             values[widget.id] = widget.value
     return values
@@ -60,6 +65,8 @@ def fill_fields(root: Widget, values: dict[str, Any]) -> None:
     from textual.widgets import Checkbox, Input, Select, TextArea
     from textual.widgets._select import InvalidSelectValueError
 
+    from luna_tui.ui.plain_text import field_text
+
     for name, value in values.items():
         if not _FIELD_ID.fullmatch(name):
             continue
@@ -67,6 +74,8 @@ def fill_fields(root: Widget, values: dict[str, Any]) -> None:
             widget = root.query_one(f"#{name}")
         except NoMatches:
             continue
+        if isinstance(value, str):
+            value = field_text(value)  # a draft kept before controls were refused
         if isinstance(widget, TextArea):
             widget.text = str(value or "")
             widget.move_cursor(widget.document.end)  # go on where the person stopped
@@ -125,11 +134,15 @@ class DraftKeeper:
         self.started = True
         self.luna.open_drafts.add(self)
 
+    def read_fields(self) -> None:
+        if self.started:
+            self._latest = field_values(self.form)
+
     def field_changed(self) -> None:
         """A field changed: read them all now, keep them after a pause in typing."""
         if not self.started:
             return
-        self._latest = field_values(self.form)
+        self.read_fields()
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.form.set_timer(DEBOUNCE_SECONDS, self._keep_after_pause)
@@ -226,6 +239,12 @@ class OpenDrafts:
     def discard(self, keeper: DraftKeeper) -> None:
         if keeper in self._keepers:
             self._keepers.remove(keeper)
+
+    def read_all(self) -> None:
+        """Read what every open form holds now, while it still shows (a lock hides the
+        forms before it writes their drafts)."""
+        for keeper in self._keepers:
+            keeper.read_fields()
 
     def changed(self) -> list[DraftKeeper]:
         """The open forms holding something not saved."""

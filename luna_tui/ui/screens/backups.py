@@ -193,7 +193,7 @@ class BackupsScreen(PlaceScreen):
         except ServiceFailed:
             return
         jobs.settings = (folder, every_days, keep)
-        self.query_one("#backups-hint", Label).update(hint_sentence(kept))
+        self.query_one("#backups-hint", Label).update(plain(hint_sentence(kept)))
         self.folder = folder
         self.query_one("#backups-folder", Label).update(
             plain(f"Folder {folder} · {schedule_sentence(every_days, keep)}"))

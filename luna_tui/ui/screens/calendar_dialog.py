@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
 from luna_tui.errors import LunaError
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.field import Field, clear_errors, show_field_error
 
@@ -50,7 +51,7 @@ class CalendarExportDialog(UsesVault, ModalScreen[int | None]):
             with RadioSet(id="which"):
                 if one is not None:
                     who = f" with {one.provider_name}" if one.provider_name else ""
-                    yield RadioButton(f"This appointment: {one.appointment_date}{who}",
+                    yield RadioButton(plain(f"This appointment: {one.appointment_date}{who}"),
                                       value=True, id="one")
                 yield RadioButton("Every appointment from today on", value=one is None,
                                   id="upcoming")

@@ -42,7 +42,7 @@ from textual.widgets import (
 from luna_tui.errors import AiError, AiTimeout, AiUnreachable, LunaError
 from luna_tui.services.ai_chat import PIN_CATEGORIES, SESSION_TYPES, URGENCIES, AiChat
 from luna_tui.terminal_text import terminal_text
-from luna_tui.ui.plain_text import plain
+from luna_tui.ui.plain_text import field_text, plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.list_table import ListTable
@@ -756,7 +756,7 @@ class RenameDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Rename the session", classes="heading")
-            yield Input(self.title_now, id="title", max_length=80)
+            yield Input(field_text(self.title_now), id="title", max_length=80)
             yield Label("Enter renames · Escape cancels", classes="muted")
 
     @on(Input.Submitted)

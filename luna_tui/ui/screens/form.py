@@ -14,6 +14,7 @@ from textual.screen import Screen
 
 from luna_tui.errors import LunaError, NotFound, ValidationError
 from luna_tui.ui.draft_keeper import DraftKeeper
+from luna_tui.ui.plain_text import escape_field_controls
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.field import clear_errors, show_field_error
 
@@ -83,6 +84,7 @@ class FormScreen(UsesVault, Screen[T | None], Generic[T]):
         return self.FIELD_IDS.get(name or "", name)
 
     def remember_initial(self) -> None:
+        escape_field_controls(self)  # text stored before controls were refused
         self._initial = self.values()
         if self.draft is None:
             self.draft = DraftKeeper(

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, TextArea
 
-from luna_tui.ui.plain_text import plain
+from luna_tui.ui.plain_text import field_text, plain
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -27,7 +27,7 @@ WRITE_ACTIONS = {"attach", "remove"}
 
 def attachment_row(attachment: AttachmentView) -> tuple[object, ...]:
     return (plain(attachment.file_name), Text(attachment.display_size, justify="right"),
-            attachment.mime_type, attachment.created_at[:10],
+            plain(attachment.mime_type), attachment.created_at[:10],
             Text("text searchable", style="green") if attachment.has_text else "")
 
 
@@ -202,7 +202,7 @@ class AttachmentTextScreen(Screen[None]):
         yield TopBar(f"Records · {self.attachment.file_name}")
         if self.note:
             yield Label(plain(self.note), id="attachment-note", classes="muted")
-        yield TextArea(self.text, id="attachment-text", read_only=True, soft_wrap=True,
+        yield TextArea(field_text(self.text), id="attachment-text", read_only=True, soft_wrap=True,
                        show_line_numbers=False)
         yield Footer(compact=True)
 

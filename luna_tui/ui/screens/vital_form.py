@@ -13,6 +13,7 @@ from textual.widgets import Footer, Input, Label, Select, TextArea
 
 from luna_tui.services.health_chart import kind_label
 from luna_tui.services.vitals import KINDS, Vitals
+from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.form import FormScreen
 from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -59,7 +60,7 @@ class VitalFormScreen(FormScreen["VitalView"]):
 
     def compose(self) -> ComposeResult:
         kinds = list(KINDS) + sorted(k for k in self.latest if k not in KINDS)
-        choices = [(kind_label(k), k) for k in kinds] + [("other…", OTHER)]
+        choices = [(plain(kind_label(k)), k) for k in kinds] + [("other…", OTHER)]
         first = self.first_kind if self.first_kind in kinds else kinds[0]
         yield TopBar("Vitals · new reading")
         with Horizontal(id="vital-form"), FieldColumn(classes="form-column"):
