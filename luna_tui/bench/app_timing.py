@@ -25,10 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from luna_tui.bench.bare_textual import MARK as BARE_MARK
+
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[PX^_].*?\x1b\\|\x1b\][^\x07]*\x07|\x1b.")
 UNLOCK_MARK = "Unlock your vault"
 BARE_MODULE = "luna_tui.bench.bare_textual"
-BARE_MARK = "Bare Textual painted"  # what bare_textual.py paints
 DASHBOARD_MARK = "Today's doses"
 JOURNAL_MARK = "50 entries shown"
 END_KEY = b"\x1b[F"

@@ -3,21 +3,25 @@ screen (one label) and nothing else, run as `python -m luna_tui.bench.bare_textu
 same interpreter in the same pseudo-terminal as `luna`. Whatever `luna` takes beyond this
 to paint its unlock screen is Luna's own; the ratio of the two is its start-up target.
 
-It imports only Textual (the package `luna_tui` and this one define nothing on import).
+Textual is imported when it runs, not when the module is imported: below the app
+nothing imports Textual (tests/test_layers.py imports every module to check).
 """
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Label
-
 MARK = "Bare Textual painted"
 
 
-class BareTextual(App[None]):
-    def compose(self) -> ComposeResult:
-        yield Label(MARK)
+def main() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Label
+
+    class BareTextual(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Label(MARK)
+
+    BareTextual().run()  # ctrl+q, Textual's own quit key, ends it
 
 
 if __name__ == "__main__":
-    BareTextual().run()  # ctrl+q, Textual's own quit key, ends it
+    main()
