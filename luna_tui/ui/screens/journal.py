@@ -12,12 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Select
+from textual.widgets import Checkbox, DataTable, Input, Label, Select
 
 from luna_tui.errors import ValidationError
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -97,7 +98,7 @@ class JournalScreen(PlaceScreen):
         yield Horizontal(id="filters")  # filled the first time ctrl+f opens it
         yield Label("", id="journal-status", classes="muted")
         yield ListTable(id="entries")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#entries", DataTable)

@@ -12,12 +12,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from luna_tui.services.read_models.medications import MedicationsPlace
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -166,7 +167,7 @@ class MedicationsScreen(PlaceScreen):
                 yield Static(id="details-body")
             with VerticalScroll(id="today-doses", classes="panel"):
                 yield Static(id="doses-body")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#medications", DataTable)
