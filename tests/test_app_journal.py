@@ -215,6 +215,44 @@ async def test_the_list_loads_pages_as_you_scroll(layout, session):
         assert "130 entries shown" in screen_text(pilot)
 
 
+async def test_saving_an_edited_entry_changes_its_row_and_keeps_the_pages_loaded(layout,
+                                                                                 session):
+    """Saving an entry does not load the journal again: the rows scrolled in stay, the
+    cursor stays on the entry, and only its row changes. A new entry loads the page."""
+    me = Settings(session).current_patient_id()
+    Journal(session).import_entries(me, [EntryDraft(content=f"entry {i}",
+                                                    entry_date="2026-10-01")
+                                         for i in range(80)], source="test")
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        table = app.screen.query_one("#entries", DataTable)
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.row_count == 80
+        await pilot.press("up", "up")
+        edited_row = table.cursor_row
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("tab")
+        await type_text(pilot, "Edited")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "JournalScreen"
+        assert table.row_count == 80  # a reload would show the first 50 again
+        assert table.cursor_row == edited_row
+        assert table_rows(pilot, "#entries")[edited_row][2] == "Edited"
+        await pilot.press("n")
+        await settle(pilot)
+        await type_text(pilot, "A new one")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert table.row_count == 50  # the newest first: the first page, loaded again
+        assert table_rows(pilot, "#entries")[0][2] == "A new one"
+    assert len(entries_in_vault(layout)) == 81
+
+
 async def test_switching_patient_shows_their_journal(closed_vault):
     with VaultSession.open(closed_vault, PASSPHRASE) as session:
         mum = Patients(session).create("Mum")

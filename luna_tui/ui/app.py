@@ -326,6 +326,10 @@ class LunaApp(App[None]):
         self.backup_activity = message.activity
 
     async def refresh_current_screen(self) -> None:
+        for covered in self.screen_stack[:-1]:  # a place under an editor loads when shown
+            changed = getattr(covered, "data_changed", None)
+            if changed is not None:
+                changed()
         refresh = getattr(self.screen, "refresh_data", None)
         if refresh is not None:
             await refresh()

@@ -106,7 +106,7 @@ class JournalScreen(PlaceScreen):
         self.watch(table, "scroll_y", self._scrolled, init=False)
         self.query_one("#search").display = False
         self.query_one("#filters").display = False
-        table.focus()
+        self.set_focus(table)  # now: focused later (focus()), it was rendered twice
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and self.vault.read_only:
@@ -343,25 +343,25 @@ class JournalScreen(PlaceScreen):
         return self.entries.get(str(key.value))
 
     @on(DataTable.RowSelected, "#entries")
-    def open_entry(self) -> None:
+    async def open_entry(self) -> None:
         from luna_tui.ui.screens.entry_reader import EntryReaderScreen
 
         entry = self._selected()
         if entry is not None:
-            self.app.push_screen(EntryReaderScreen(entry), self._after_change)
+            await self.push_own(EntryReaderScreen(entry), self._after_change)
 
     async def action_new(self) -> None:
         from luna_tui.ui.screens.entry_editor import EntryEditorScreen
 
         if self.vault.writable("write an entry"):
-            await self.app.push_screen(EntryEditorScreen(None), self._after_change)
+            await self.push_own(EntryEditorScreen(None), self._entry_saved)
 
     async def action_edit(self) -> None:
         from luna_tui.ui.screens.entry_editor import EntryEditorScreen
 
         entry = self._selected()
         if entry is not None and self.vault.writable("change an entry"):
-            await self.app.push_screen(EntryEditorScreen(entry), self._after_change)
+            await self.push_own(EntryEditorScreen(entry), self._entry_saved)
 
     async def action_favorite(self) -> None:
         from luna_tui.services.journal import Journal
@@ -387,7 +387,7 @@ class JournalScreen(PlaceScreen):
             if yes:
                 await self._delete(entry.id)
 
-        await self.app.push_screen(
+        await self.push_own(
             ConfirmDialog(question, "It is removed from the journal and from search, for good.",
                           "Delete"), answered)
 
@@ -416,3 +416,16 @@ class JournalScreen(PlaceScreen):
     async def _after_change(self, changed: object) -> None:
         if changed:
             await self.refresh_data()
+
+    async def _entry_saved(self, entry: Entry | None) -> None:
+        """The editor saved `entry`: its row is changed in place when it stays where it
+        was (same date and time, no search or filter it might leave); a new entry, or
+        one moved, loads the page again."""
+        if entry is None:
+            return  # nothing saved
+        shown = self.entries.get(entry.id)
+        if (shown is None or self.searching or self._filters_active()
+                or (shown.entry_date, shown.entry_time) != (entry.entry_date, entry.entry_time)):
+            await self.refresh_data()
+        else:
+            self._replace_row(entry)
