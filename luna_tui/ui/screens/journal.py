@@ -106,7 +106,7 @@ class JournalScreen(PlaceScreen):
         self.watch(table, "scroll_y", self._scrolled, init=False)
         self.query_one("#search").display = False
         self.query_one("#filters").display = False
-        self.set_focus(table)  # now: focused later (focus()), it was rendered twice
+        table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and self.vault.read_only:
