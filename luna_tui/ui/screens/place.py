@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual import events
 from textual.screen import Screen
 
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
@@ -28,12 +29,14 @@ class PlaceScreen(UsesVault, Screen):
     _stale = True
     _pushing_own = False
     _watching_modes = False
+    _shown = False  # resumed, and not suspended since
 
     @property
     def session(self) -> VaultSession:
         return self.vault.open_session
 
     def on_screen_suspend(self) -> None:
+        self._shown = False
         if self._pushing_own:
             self._pushing_own = False
         else:
@@ -50,14 +53,19 @@ class PlaceScreen(UsesVault, Screen):
         self._pushing_own = True
         await self.app.push_screen(screen, callback)
 
-    async def on_screen_resume(self) -> None:
+    async def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if self._shown:
+            # Textual resumes a place twice on its first visit (as its mode is made, and
+            # as the app switches to it): the second would load it, restyle every widget
+            # and lay the screen out again, for nothing.
+            event.prevent_default()
+            return
+        self._shown = True
         if not self._watching_modes:
             # Another place shown while a screen of its own covers it: its callback does
             # not say what was done there.
             self.app.mode_change_signal.subscribe(self, self.data_changed, immediate=True)
             self._watching_modes = True
-        # Textual resumes a place twice on its first visit (as its mode is made, and as
-        # the app switches to it): loading twice cost the first paint a query and a table.
         if not self._stale:
             return
         self._stale = False
