@@ -114,6 +114,12 @@ async def test_find_an_entry_by_search_as_you_type(closed_vault):
         await pilot.press("escape")
         await settle(pilot)
         assert len(table_rows(pilot, "#entries")) == 2
+        assert not app.screen.query_one("#search").display
+        await pilot.press("1")
+        await settle(pilot)
+        await app.run_action("search_journal")  # the command palette's "Search the journal"
+        await settle(pilot)
+        assert app.screen.focused is app.screen.query_one("#search")
 
 
 async def test_filter_by_mood(closed_vault):

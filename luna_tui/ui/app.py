@@ -495,7 +495,7 @@ class LunaApp(App[None]):
         if self.session is None:
             return
         await self.switch_mode("journal")
-        self.screen.action_search()  # type: ignore[attr-defined]
+        await self.screen.action_search()  # type: ignore[attr-defined]
 
     async def action_switch_patient(self) -> None:
         from luna_tui.services.patients import Patients

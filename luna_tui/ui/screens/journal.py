@@ -93,8 +93,8 @@ class JournalScreen(PlaceScreen):
 
     def compose(self) -> ComposeResult:
         yield TopBar("Journal")
-        yield Input(id="search", placeholder="Search: words that must all appear; "
-                    '"quote" a phrase · Escape to close')
+        # The search field (/) is mounted on its first use, here, like the filter bar:
+        # hidden, it cost every first paint of the journal a styled input.
         yield Horizontal(id="filters")  # filled the first time ctrl+f opens it
         yield Label("", id="journal-status", classes="muted")
         yield ListTable(id="entries")
@@ -104,7 +104,6 @@ class JournalScreen(PlaceScreen):
         table = self.query_one("#entries", DataTable)
         self.column_keys = table.add_columns("Date", "Time", "Entry", "Mood", "Tags", "★")
         self.watch(table, "scroll_y", self._scrolled, init=False)
-        self.query_one("#search").display = False
         self.query_one("#filters").display = False
         table.focus()
 
@@ -190,7 +189,11 @@ class JournalScreen(PlaceScreen):
 
     # -- search ---------------------------------------------------------------------------
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
+        if not self.query("#search"):
+            await self.mount(Input(id="search", placeholder="Search: words that must all "
+                                   'appear; "quote" a phrase · Escape to close'),
+                             before="#filters")
         field = self.query_one("#search", Input)
         field.display = True
         field.focus()
@@ -238,8 +241,9 @@ class JournalScreen(PlaceScreen):
             if found else f"No entries match “{text}”."))
 
     async def action_clear(self) -> None:
-        search = self.query_one("#search", Input)
-        if search.display:
+        fields = self.query("#search")  # none before the first search
+        if fields and fields.first().display:
+            search = fields.first(Input)
             search.value = ""
             search.display = False
             self.searching = ""
