@@ -221,6 +221,32 @@ async def test_the_list_loads_pages_as_you_scroll(layout, session):
         assert "130 entries shown" in screen_text(pilot)
 
 
+async def test_the_next_page_is_read_ahead_while_the_rows_are_looked_at(layout, session,
+                                                                       monkeypatch):
+    """End adds the page read ahead at once: no query waited for, none made then."""
+    me = Settings(session).current_patient_id()
+    Journal(session).import_entries(me, [EntryDraft(content=f"entry {i}",
+                                                    entry_date="2026-10-01")
+                                         for i in range(130)], source="test")
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        table = app.screen.query_one("#entries", DataTable)
+        assert table.row_count == 50  # read ahead, not shown before it is asked for
+        second_page = app.screen.next_cursor  # where the rows shown end
+        asked = []
+        page = Journal.page
+        monkeypatch.setattr(Journal, "page", lambda *a, **k: asked.append(k["after"]) or
+                            page(*a, **k))
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.row_count == 100
+        assert second_page not in asked  # it was read already
+        assert asked == [app.screen.next_cursor]  # the third, read ahead in turn
+        assert "100 entries shown" in screen_text(pilot)
+
+
 async def test_saving_an_edited_entry_changes_its_row_and_keeps_the_pages_loaded(layout,
                                                                                  session):
     """Saving an entry does not load the journal again: the rows scrolled in stay, the

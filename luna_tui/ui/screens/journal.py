@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Label, Select
 
-from luna_tui.errors import ValidationError
+from luna_tui.errors import LunaError, ValidationError
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
@@ -23,7 +23,13 @@ from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from luna_tui.services.journal import Entry, JournalCursor, JournalFilter, SearchHit
+    from luna_tui.services.journal import (
+        Entry,
+        JournalCursor,
+        JournalFilter,
+        JournalPage,
+        SearchHit,
+    )
 
 PAGE_SIZE = 50
 LOAD_AHEAD = 10  # fetch the next page when the cursor is this close to the end
@@ -87,6 +93,9 @@ class JournalScreen(PlaceScreen):
         super().__init__()
         self.entries: dict[str, Entry] = {}
         self.next_cursor: JournalCursor | None = None
+        # The page after the rows shown, read while they are looked at, with what it was
+        # read for (patient, filters, cursor).
+        self._ahead: tuple[tuple, JournalPage] | None = None
         self.loading_more = False
         self.searching = ""
         self._search_timer: Timer | None = None
@@ -139,6 +148,7 @@ class JournalScreen(PlaceScreen):
         self._add(page.entries)
         self.next_cursor = page.next_cursor
         self._status_for_list()
+        self._read_ahead()
 
     async def _load_more(self) -> None:
         from luna_tui.services.journal import Journal
@@ -147,16 +157,56 @@ class JournalScreen(PlaceScreen):
             return
         self.loading_more = True
         try:
-            page = await self.vault.call(Journal(self.session).page, self.vault.patient_id,
-                                        self._filters(), limit=PAGE_SIZE,
-                                        after=self.next_cursor)
+            wanted = self._next_page_key()
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None and ahead[0] == wanted:
+                # Read ahead: added at once, in the same paint as the scroll that asked
+                # for it (a query awaited here let the scroll paint first, and adding
+                # rows renders every row shown again).
+                page = ahead[1]
+            else:
+                page = await self.vault.call(Journal(self.session).page, *wanted[:2],
+                                            limit=PAGE_SIZE, after=wanted[2])
             self._add(page.entries)
             self.next_cursor = page.next_cursor
             self._status_for_list()
+            self._read_ahead()
         except (ServiceFailed, ValidationError):
             pass
         finally:
             self.loading_more = False
+
+    def _next_page_key(self) -> tuple:
+        """What the next page is read for: whose, which filters, after which row."""
+        return self.vault.patient_id, self._filters(), self.next_cursor
+
+    def _read_ahead(self) -> None:
+        self._ahead = None
+        if self.next_cursor is None or self.searching:
+            return
+        try:
+            self._read_next_page(self._next_page_key())
+        except ValidationError:
+            pass  # a date filter being typed: the page is read when asked
+
+    @work(exclusive=True, group="read-ahead", exit_on_error=False)
+    async def _read_next_page(self, key: tuple) -> None:
+        """Read the page after the rows shown while the person looks at them. A failure
+        is said if that page is asked for (this is not what they asked)."""
+        from luna_tui.services.journal import Journal
+
+        try:
+            page = await self.vault.attempt(Journal(self.session).page, *key[:2],
+                                            limit=PAGE_SIZE, after=key[2])
+        except (LunaError, ServiceFailed):
+            return
+        if not self.searching and self.next_cursor is not None:
+            try:
+                current = self._next_page_key()
+            except ValidationError:
+                return
+            if current == key:
+                self._ahead = (key, page)
 
     def _add(self, entries: list[Entry], snippets: dict[str, Text] | None = None) -> None:
         table = self.query_one("#entries", DataTable)
