@@ -42,7 +42,7 @@ from luna_tui.ui.messages import (
     RestoreAsked,
     StillBusy,
 )
-from luna_tui.ui.places import PLACES, make_place
+from luna_tui.ui.places import PLACES, WARM_LATER, make_place, warm
 from luna_tui.ui.vault_calls import ServiceFailed, VaultCalls
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ R = TypeVar("R")
 GATE = "gate"  # the mode of the unlock and welcome screens
 IDLE_CHECK_SECONDS = 1.0
 OUTSIDE_CHANGES_SECONDS = 2.0
+WARM_LATER_AFTER = 0.1  # seconds: once the dashboard is painted
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown,
                    events.MouseScrollUp, events.Paste)
 # Actions that need an unlocked vault; while locked they are hidden from the footer.
@@ -223,6 +224,7 @@ class LunaApp(App[None]):
         for name, factory in _places().items():
             self.add_mode(name, partial(self._new_mode_screen, factory))
         await self.switch_mode("dashboard")
+        self.set_timer(WARM_LATER_AFTER, partial(warm, WARM_LATER))  # the other places
         self.refresh_bindings()
         for failure in session.failed_unlocks[-1:]:
             count = len(session.failed_unlocks)

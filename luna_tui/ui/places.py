@@ -4,9 +4,10 @@ Each place's screen is imported on the place's first visit, not when the app sta
 when the vault unlocks: the unlock screen paints without any of them, and the dashboard
 appears right after the key derivation without waiting for the journal's, the
 companion's or the records' modules. All nine are imported this way (dashboard, journal,
-medications, appointments, vitals, records, companion, patients, backups). While the
-passphrase is typed, the unlock screen imports them in a background thread (`WARM`), so a
-first visit seldom waits for an import either.
+medications, appointments, vitals, records, companion, patients, backups). They are
+imported ahead in a background thread (`warm`: the dashboard and the journal while the
+passphrase is typed, the others once the dashboard shows), so a first visit seldom
+waits for an import either.
 
 Nothing here imports a screen at the top: the screens' modules are named, and this is
 the only module that names them.
@@ -15,6 +16,7 @@ the only module that names them.
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,11 +35,13 @@ PLACES: dict[str, tuple[str, str]] = {
     "backups": ("luna_tui.ui.screens.backups", "BackupsScreen"),
 }
 
-# What the unlock screen imports in the background while the passphrase is typed: what
-# opening the vault needs, then the places in the order a person reaches them (the
-# dashboard first) with the services their first screenful calls, then what follows an
-# unlock (the automatic backup, a draft left by a lock).
-WARM = (
+# What is imported in a background thread before it is needed, in two rounds. First,
+# from the unlock screen's first paint while the passphrase is typed: what opening the
+# vault needs, the dashboard, the journal (the place most visits go to next) and what
+# follows an unlock (the automatic backup, a draft left by a lock). Then, once the
+# dashboard is shown, the other places: imported during the key derivation or the
+# dashboard's first paint, they held the lock Python's threads share and slowed both.
+WARM_FIRST = (
     "argon2.low_level",
     "cryptography.hazmat.primitives.ciphers.aead",
     "cryptography.hazmat.primitives.kdf.hkdf",
@@ -51,8 +55,9 @@ WARM = (
     "luna_tui.ui.screens.dialogs",
     PLACES["journal"][0],
     "luna_tui.services.journal",
-    *(module for name, (module, _) in PLACES.items() if name not in ("dashboard", "journal")),
 )
+WARM_LATER = tuple(module for name, (module, _) in PLACES.items()
+                   if name not in ("dashboard", "journal"))
 
 
 def make_place(name: str) -> Screen:
@@ -61,8 +66,13 @@ def make_place(name: str) -> Screen:
     return getattr(importlib.import_module(module), screen_class)()
 
 
-def warm() -> None:
-    """Import `WARM` (run in a background thread; an import twice is a dictionary
-    look-up)."""
-    for name in WARM:
+def warm(modules: tuple[str, ...]) -> None:
+    """Import `modules` in a background thread (a module imported already is a
+    dictionary look-up)."""
+    threading.Thread(target=_import_all, args=(modules,), name="luna-warm",
+                     daemon=True).start()
+
+
+def _import_all(modules: tuple[str, ...]) -> None:
+    for name in modules:
         importlib.import_module(name)

@@ -8,8 +8,6 @@ the KDF and a place's first visit seldom waits for an import.
 
 from __future__ import annotations
 
-import threading
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
 from luna_tui.errors import LunaError
-from luna_tui.ui.places import warm
+from luna_tui.ui.places import WARM_FIRST, warm
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.widgets.footer import KeysFooter
 
@@ -51,8 +49,7 @@ class UnlockScreen(Screen):
         field.disabled = self.waiting
         field.focus()
         # After the first paint: imports hold the GIL and would delay it.
-        self.call_after_refresh(
-            threading.Thread(target=warm, name="luna-warm", daemon=True).start)
+        self.call_after_refresh(warm, WARM_FIRST)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         secret = event.value
