@@ -148,7 +148,7 @@ class JournalScreen(PlaceScreen):
         self._add(page.entries)
         self.next_cursor = page.next_cursor
         self._status_for_list()
-        self._read_ahead()
+        self._read_ahead_after_paint()
 
     async def _load_more(self) -> None:
         from luna_tui.services.journal import Journal
@@ -170,7 +170,7 @@ class JournalScreen(PlaceScreen):
             self._add(page.entries)
             self.next_cursor = page.next_cursor
             self._status_for_list()
-            self._read_ahead()
+            self._read_ahead_after_paint()
         except (ServiceFailed, ValidationError):
             pass
         finally:
@@ -179,6 +179,11 @@ class JournalScreen(PlaceScreen):
     def _next_page_key(self) -> tuple:
         """What the next page is read for: whose, which filters, after which row."""
         return self.vault.patient_id, self._filters(), self.next_cursor
+
+    def _read_ahead_after_paint(self) -> None:
+        # Not before: the query's Python work on the DB thread would slow the paint.
+        self._ahead = None
+        self.call_after_refresh(self._read_ahead)
 
     def _read_ahead(self) -> None:
         self._ahead = None
