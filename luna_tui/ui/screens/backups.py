@@ -16,11 +16,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 
 from luna_tui.errors import LunaError, WrongPassphrase
 from luna_tui.human_size import human_size
+from luna_tui.ui.local_time import TABLE_TIME, local_time
 from luna_tui.ui.messages import RestoreAsked
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
@@ -40,21 +42,6 @@ WRITE_ACTIONS = {"restore", "delete"}
 
 
 # -- how a backup is shown ---------------------------------------------------------------------
-
-TABLE_TIME = "%a %d %b %Y  %H:%M"
-SENTENCE_TIME = "%a %-d %b %Y %H:%M"
-
-
-def local_time(utc: str, pattern: str = SENTENCE_TIME) -> str:
-    """A manifest's UTC moment in local time; "unknown" when there is none."""
-    try:
-        moment = dt.datetime.fromisoformat(utc.replace("Z", "+00:00"))
-    except ValueError:
-        return "unknown"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone().strftime(pattern)
-
 
 def entries_cell(info: BackupInfo) -> Text:
     if info.entries is None:
@@ -231,18 +218,30 @@ class BackupsScreen(PlaceScreen):
 
     # -- helpers for the workers ---------------------------------------------------------
 
-    def _from_thread(self, session: VaultSession | None, callback, *args) -> None:  # noqa: ANN001
-        """Run `callback` on the event loop, unless the vault was locked meanwhile (the
-        screen is gone then, and nothing of the vault may show)."""
-        def guarded():  # noqa: ANN202
-            if session is not None and self.vault.session is not session:
-                return None
-            return callback(*args)
+    class Finished(Message):
+        """From a backup thread: its operation ended (`sentence` if it failed, else what
+        it made or found). Shown only if the vault it ran on is still the open one: after
+        a lock nothing of the vault may show."""
 
-        try:
-            self.app.call_from_thread(guarded)
-        except RuntimeError:
-            pass  # the app has stopped
+        def __init__(self, session: VaultSession, *, sentence: str = "",
+                     made: BackupInfo | None = None, report: VerifyReport | None = None,
+                     restore_after: bool = False) -> None:
+            super().__init__()
+            self.session = session
+            self.sentence = sentence
+            self.made = made
+            self.report = report
+            self.restore_after = restore_after
+
+    async def on_backups_screen_finished(self, message: Finished) -> None:
+        if message.session is not self.vault.session:
+            return
+        if message.sentence:
+            self._failed(message.sentence)
+        elif message.made is not None:
+            await self._backed_up(message.made)
+        elif message.report is not None:
+            await self._verified(message.report, message.restore_after)
 
     def _busy(self) -> bool:
         jobs = self.vault.backups
@@ -267,12 +266,12 @@ class BackupsScreen(PlaceScreen):
         try:
             info = Backups(session).create(folder, jobs.progress)
         except LunaError as error:
-            self._from_thread(session, self._failed, f"No backup was made: {error}")
+            self.post_message(self.Finished(session, sentence=f"No backup was made: {error}"))
         except Exception as error:  # noqa: BLE001 - a bug must not go unsaid
-            self._from_thread(session, self._failed, f"No backup was made "
-                              f"({type(error).__name__}); the vault is unchanged.")
+            self.post_message(self.Finished(session, sentence=(
+                f"No backup was made ({type(error).__name__}); the vault is unchanged.")))
         else:
-            self._from_thread(session, self._backed_up, info)
+            self.post_message(self.Finished(session, made=info))
         finally:
             jobs.end()
 
@@ -323,21 +322,25 @@ class BackupsScreen(PlaceScreen):
             report = verify_backup(info.path, secret, clock=self.vault.clock,
                                    progress=jobs.progress)
         except WrongPassphrase:
-            self._from_thread(session, self._failed, (
+            self.post_message(self.Finished(session, sentence=(
                 f"That passphrase does not open {info.path.name}. A backup opens with the "
-                "passphrase (or recovery key) the vault had when the backup was made."))
+                "passphrase (or recovery key) the vault had when the backup was made.")))
         except LunaError as error:
-            self._from_thread(session, self._failed, f"{info.path.name}: {error}")
+            self.post_message(self.Finished(session, sentence=f"{info.path.name}: {error}"))
         except Exception as error:  # noqa: BLE001
-            self._from_thread(session, self._failed, f"{info.path.name} could not be checked "
-                              f"({type(error).__name__}); nothing was changed.")
+            self.post_message(self.Finished(session, sentence=(
+                f"{info.path.name} could not be checked ({type(error).__name__}); nothing "
+                "was changed.")))
         else:
-            self._from_thread(session, self._verified, report, restore_after)
+            self.post_message(self.Finished(session, report=report,
+                                            restore_after=restore_after))
         finally:
             jobs.end()
         if report is not None and report.ok and restore_after:
             # After end(): the restore locks the vault, which waits for operations to end.
-            self._from_thread(session, self.post_message, RestoreAsked(info.path, secret))
+            # Posted here, it bubbles to the app only while this screen is there (not
+            # after a lock), and the app restores only an open vault.
+            self.post_message(RestoreAsked(info.path, secret))
 
     async def _verified(self, report: VerifyReport, restore_after: bool) -> None:
         name = report.path.name

@@ -17,8 +17,10 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from luna_tui.services.read_models.records import RecordsPlace
+from luna_tui.services.text_search import snippet_parts
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.search_snippet import highlighted_snippet
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -53,9 +55,6 @@ def record_row(record: RecordView, snippet: Text | None = None) -> tuple[object,
 
 def snippet_text(snippet: str) -> Text:
     """A search snippet with its matched words highlighted, as the journal shows them."""
-    from luna_tui.services.text_search import snippet_parts
-    from luna_tui.ui.screens.journal import highlighted_snippet
-
     return highlighted_snippet(snippet_parts(snippet))
 
 

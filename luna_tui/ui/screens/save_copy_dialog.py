@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from luna_tui.errors import AttachmentDamaged, LunaError, ValidationError
-from luna_tui.ui.messages import StillBusy
+from luna_tui.ui.messages import StillBusy, WorkProgress
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.field import Field, clear_errors, show_field_error
@@ -122,18 +122,22 @@ class SaveCopyDialog(UsesVault, ModalScreen["Path | None"]):
                         "longer need it.", timeout=12)
             self.dismiss(written)
 
+    def on_work_progress(self, message: WorkProgress) -> None:
+        message.stop()
+        if self.busy:  # not once the write has ended
+            self.query_one("#save-progress", ProgressRow).show(message.what, message.done)
+
     async def _write(self, typed: str, overwrite: bool) -> Path | None:
         from luna_tui.services.attachments import Attachments
 
         session = self.vault.session
         if session is None:
             return None
-        progress = self.query_one("#save-progress", ProgressRow)
         what = f"Decrypting {self.attachment.file_name}"
 
         def report(done: int, total: int) -> None:  # in the saving thread
             self.post_message(StillBusy())  # busy, not idle
-            self.app.call_from_thread(progress.show, what, done / total if total else 1.0)
+            self.post_message(WorkProgress(what, done / total if total else 1.0))
 
         try:
             return await self.vault.attempt(Attachments(session).save_copy, self.attachment.id,

@@ -13,10 +13,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from luna_tui.errors import LunaError
+from luna_tui.ui.messages import VaultOpened
 from luna_tui.ui.plain_text import plain
 
 WARM_MODULES = (
@@ -88,6 +90,13 @@ class UnlockScreen(Screen):
         self._say("Unlocking…")
         self.unlock(secret)
 
+    class Failed(Message):
+        """From the unlocking thread: the vault did not open, and why."""
+
+        def __init__(self, sentence: str) -> None:
+            super().__init__()
+            self.sentence = sentence
+
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def unlock(self, secret: str) -> None:
         from luna_tui.services.vault_session import VaultSession
@@ -97,14 +106,17 @@ class UnlockScreen(Screen):
             session = VaultSession.open(app.layout, secret, clock=app.clock,  # type: ignore[attr-defined]
                                         client="tui")
         except LunaError as error:
-            app.call_from_thread(self._failed, str(error))
+            self.post_message(self.Failed(str(error)))
             return
         except Exception as error:  # noqa: BLE001 - a bug must not leave the field disabled
-            app.call_from_thread(
-                self._failed, f"Luna could not open the vault ({type(error).__name__}); "
-                "nothing was changed. Try again, or run `luna doctor`.")
+            self.post_message(self.Failed(
+                f"Luna could not open the vault ({type(error).__name__}); nothing was "
+                "changed. Try again, or run `luna doctor`."))
             return
-        app.call_from_thread(self._opened, session)
+        opened = VaultOpened(session, unlocked=True, if_unreadable=(
+            "The vault opened but could not be read; see the message above."))
+        if not self.post_message(opened):
+            session.close()  # the app is ending: nobody will show the vault
 
     def ready(self, message: str) -> None:
         """The vault is closed: unlocking may start."""
@@ -114,19 +126,11 @@ class UnlockScreen(Screen):
         field.disabled = False
         field.focus()
 
-    def _failed(self, message: str) -> None:
-        self._say(message, error=True)
+    def on_unlock_screen_failed(self, message: Failed) -> None:
+        self._say(message.sentence, error=True)
         field = self.query_one("#passphrase", Input)
         field.disabled = False
         field.focus()
-
-    async def _opened(self, session: object) -> None:
-        from luna_tui.ui.vault_calls import ServiceFailed
-
-        try:
-            await self.app.vault_opened(session, unlocked=True)  # type: ignore[attr-defined]
-        except ServiceFailed:
-            self._failed("The vault opened but could not be read; see the message above.")
 
     def _say(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#status", Label)
