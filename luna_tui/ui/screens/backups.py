@@ -22,9 +22,14 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 
 from luna_tui.errors import LunaError, WrongPassphrase
 from luna_tui.human_size import human_size
+from luna_tui.services.backups.chores import delete_backup
+from luna_tui.services.backups.folder import Backups
+from luna_tui.services.backups.verify import verify_backup
+from luna_tui.services.settings import Settings
 from luna_tui.ui.local_time import TABLE_TIME, local_time
 from luna_tui.ui.messages import RestoreAsked
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.list_table import ListTable
@@ -156,9 +161,6 @@ class BackupsScreen(PlaceScreen):
     # -- loading ----------------------------------------------------------------------------
 
     async def refresh_data(self) -> None:
-        from luna_tui.services.backups.folder import Backups
-        from luna_tui.services.settings import Settings
-
         session, jobs = self.session, self.vault.backups
         # While a backup copies the vault it holds the DB thread: the settings as last
         # read will do, so the screen opens at once.
@@ -260,8 +262,6 @@ class BackupsScreen(PlaceScreen):
 
     @work(thread=True, group="backups", exit_on_error=False)
     def _back_up(self, session: VaultSession, folder: Path | None) -> None:
-        from luna_tui.services.backups.folder import Backups
-
         jobs = self.vault.backups
         try:
             info = Backups(session).create(folder, jobs.progress)
@@ -314,8 +314,6 @@ class BackupsScreen(PlaceScreen):
     @work(thread=True, group="backups", exit_on_error=False)
     def _verify(self, info: BackupInfo, secret: str, session: VaultSession, *,
                 restore_after: bool) -> None:
-        from luna_tui.services.backups.verify import verify_backup
-
         jobs = self.vault.backups
         report = None
         try:
@@ -399,8 +397,6 @@ class BackupsScreen(PlaceScreen):
     # -- x: delete -------------------------------------------------------------------------
 
     async def action_delete(self) -> None:
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         info = self._selected()
         if info is None:
             self.notify("There is no backup to delete.")
@@ -424,8 +420,6 @@ class BackupsScreen(PlaceScreen):
             danger=True), answered)
 
     async def _delete(self, info: BackupInfo) -> None:
-        from luna_tui.services.backups.chores import delete_backup
-
         try:
             await self.vault.call(delete_backup, self.session, info.path)
         except ServiceFailed:

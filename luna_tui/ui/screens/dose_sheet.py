@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, SelectionList
 from textual.widgets.selection_list import Selection
 
+from luna_tui.services.medications import Medications
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 
@@ -79,8 +80,6 @@ class DoseSheet(UsesVault, ModalScreen[int | None]):
         self.query_one("#dose-slots", SelectionList).select_all()
 
     async def action_log(self, status: str) -> None:
-        from luna_tui.services.medications import Medications
-
         listing = self.query_one("#dose-slots", SelectionList)
         picked = listing.selected or (
             [] if listing.highlighted is None else [listing.highlighted])

@@ -17,9 +17,14 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from luna_tui.services.read_models.records import RecordsPlace
+from luna_tui.services.records import RECORD_TYPES, Records, RecordView
 from luna_tui.services.text_search import snippet_parts
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.attach_dialog import AttachFilesScreen
+from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.screens.record_files import RecordFilesScreen
+from luna_tui.ui.screens.record_form import RecordFormScreen
 from luna_tui.ui.search_snippet import highlighted_snippet
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.list_table import ListTable
@@ -188,8 +193,6 @@ class RecordsScreen(PlaceScreen):
             table.move_cursor(row=ids.index(selected.id))
 
     def _show_status(self, count: int, words: str, tag: str | None) -> None:
-        from luna_tui.services.records import RECORD_TYPES
-
         kind = RECORD_TYPES.get(self.record_type or "", "")
         narrowed = " · ".join(p for p in (kind and f"type: {kind}", tag and f"#{tag}") if p)
         cycle = " · t shows another type" if len(self.types_in_use) > 1 else ""
@@ -222,8 +225,6 @@ class RecordsScreen(PlaceScreen):
             await self._load_more()
 
     async def _load_more(self) -> None:
-        from luna_tui.services.records import Records
-
         if self.loading_more:
             return
         words, tag = split_search(self.searching)
@@ -324,21 +325,15 @@ class RecordsScreen(PlaceScreen):
     # -- changing -------------------------------------------------------------------------
 
     async def action_new(self) -> None:
-        from luna_tui.ui.screens.record_form import RecordFormScreen
-
         if self.vault.writable("add a record"):
             await self.app.push_screen(RecordFormScreen(None), self._after_change)
 
     async def action_edit(self) -> None:
-        from luna_tui.ui.screens.record_form import RecordFormScreen
-
         record = self._selected()
         if record is not None and self.vault.writable("change a record"):
             await self.app.push_screen(RecordFormScreen(record), self._after_change)
 
     async def action_attach(self) -> None:
-        from luna_tui.ui.screens.attach_dialog import AttachFilesScreen
-
         record = self._selected()
         if record is None:
             self.notify("Add a record first (n); files are attached to a record.")
@@ -346,16 +341,11 @@ class RecordsScreen(PlaceScreen):
             await self.app.push_screen(AttachFilesScreen(record), self._after_change)
 
     async def action_files(self) -> None:
-        from luna_tui.ui.screens.record_files import RecordFilesScreen
-
         record = self._selected()
         if record is not None:
             await self.app.push_screen(RecordFilesScreen(record))
 
     async def action_delete(self) -> None:
-        from luna_tui.services.records import Records
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         record = self._selected()
         if record is None or not self.vault.writable("delete a record"):
             return
@@ -380,8 +370,6 @@ class RecordsScreen(PlaceScreen):
             "Delete"), answered)
 
     async def _after_change(self, changed: object) -> None:
-        from luna_tui.services.records import RecordView
-
         if not changed:
             return
         await self.refresh_data()
