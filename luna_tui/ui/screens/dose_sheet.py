@@ -40,10 +40,6 @@ def is_due(slot: DoseSlot, now: dt.datetime) -> bool:
 class DoseSheet(UsesVault, ModalScreen[int | None]):
     """Dismisses with how many doses were logged (None when closed without logging)."""
 
-    DEFAULT_CSS = """
-    DoseSheet #dose-slots { height: auto; max-height: 18; width: 100%; }
-    """
-
     BINDINGS = [
         Binding("t", "log('taken')", "Taken", id="doses.taken"),
         Binding("m", "log('missed')", "Missed", id="doses.missed"),
@@ -56,7 +52,6 @@ class DoseSheet(UsesVault, ModalScreen[int | None]):
     def __init__(self, slots: list[DoseSlot], now: dt.datetime) -> None:
         super().__init__()
         self.slots, self.now = slots, now
-
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
