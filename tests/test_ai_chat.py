@@ -21,8 +21,8 @@ from luna_tui.errors import (
     ReadOnlyViolation,
     ValidationError,
 )
+from luna_tui.services.ai.context import ContextBuilder
 from luna_tui.services.ai_chat import AiChat
-from luna_tui.services.ai_context import ContextBuilder
 from luna_tui.services.appointments import Appointments
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.medications import Medications
@@ -227,7 +227,7 @@ def test_stop_generation_keeps_what_arrived(session, model: FakeModel, me: str) 
 
 def test_context_building_cannot_write(session, model: FakeModel, me: str,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from luna_tui.services import ai_context
+    from luna_tui.services.ai import context as ai_context
 
     def sneaky(self, patient_id: str):  # noqa: ANN001, ANN202
         Journal(self.session).create(patient_id, EntryDraft(content="written by the AI"))

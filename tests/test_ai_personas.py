@@ -11,8 +11,8 @@ from ai_server import FakeModel
 
 from conftest import OTHER_PASSPHRASE
 from luna_tui.errors import NotFound, ReadOnlyKey, ValidationError
+from luna_tui.services.ai.context import ContextBuilder
 from luna_tui.services.ai_chat import AiChat
-from luna_tui.services.ai_context import ContextBuilder
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.medications import Medications

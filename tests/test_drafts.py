@@ -194,8 +194,8 @@ def test_the_ai_context_never_reads_drafts(session):
     """The builder may not even read the table (its guard denies it), and a draft's text
     is in no context, whatever the persona may read."""
     from luna_tui.errors import ReadOnlyViolation
+    from luna_tui.services.ai.context import DATA_KINDS, ContextBuilder
     from luna_tui.services.ai_chat import AiChat
-    from luna_tui.services.ai_context import DATA_KINDS, ContextBuilder
     from luna_tui.services.journal import EntryDraft, Journal
     from luna_tui.store.models.base import database
     from luna_tui.store.read_only_guard import read_only
@@ -210,7 +210,7 @@ def test_the_ai_context_never_reads_drafts(session):
     assert CANARY not in context.text
 
     def read_drafts_under_the_guard():
-        from luna_tui.services.ai_context import HIDDEN_FROM_AI
+        from luna_tui.services.ai.context import HIDDEN_FROM_AI
 
         with read_only(database, hidden=HIDDEN_FROM_AI):
             return database.execute_sql("SELECT fields FROM drafts").fetchall()

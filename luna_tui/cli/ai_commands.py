@@ -19,7 +19,7 @@ from luna_tui.errors import UsageError
 from luna_tui.terminal_text import terminal_text
 
 AI_KEY_ENV = "LUNA_AI_KEY"
-AI_MODULES = ("luna_tui.services.ai_chat", "luna_tui.services.ai_context",
+AI_MODULES = ("luna_tui.services.ai_chat", "luna_tui.services.ai.context",
               "luna_tui.ai.provider", "luna_tui.services.settings",
               "luna_tui.services.patients")
 

@@ -1,7 +1,7 @@
 """The AI companion: chat sessions, their messages, sending, memory and usage.
 
 Sending saves the person's message first, so nothing typed is lost if the model fails;
-builds the context under the read-only guard (services/ai_context.py); talks to the
+builds the context under the read-only guard (services/ai/context.py); talks to the
 model off the DB thread, streaming its words to `on_delta`; then saves the reply, its
 finish reason and token count, counts the usage in stats.db and audits the request
 (persona, model, the record kinds included and a hash of the context — never the
@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from luna_tui.errors import AiError, NotFound, ValidationError
-from luna_tui.services.ai_context import DATA_KINDS, DEFAULT_PERSONA_ID
+from luna_tui.services.ai.context import DATA_KINDS, DEFAULT_PERSONA_ID
 from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thread
 from luna_tui.services.validation import refuse_controls
 from luna_tui.terminal_text import controls_escaped
 
 if TYPE_CHECKING:
     from luna_tui.ai.provider import ChatResult, ProviderConfig
-    from luna_tui.services.ai_context import Context
+    from luna_tui.services.ai.context import Context
     from luna_tui.services.journal import Entry
 
 SESSION_TYPES = ("chat", "check_in", "appointment_prep", "journal_reflection")
@@ -466,7 +466,7 @@ class AiChat(DomainService):
         return self._preview(session_id, history)
 
     def _preview(self, session_id: str, history: list[dict[str, str]]) -> Preview:
-        from luna_tui.services.ai_context import ContextBuilder
+        from luna_tui.services.ai.context import ContextBuilder
 
         context = ContextBuilder(self.session).build(session_id)
         config = self.provider_config()

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Checkbox, Footer, Input, Label, TextArea
 
-from luna_tui.services.ai_context import DATA_KINDS
+from luna_tui.services.ai.context import DATA_KINDS
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.top_bar import TopBar
