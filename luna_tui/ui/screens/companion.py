@@ -40,7 +40,11 @@ from textual.widgets import (
 )
 
 from luna_tui.errors import AiError, AiTimeout, AiUnreachable, LunaError
-from luna_tui.services.ai_chat import PIN_CATEGORIES, SESSION_TYPES, URGENCIES, AiChat
+from luna_tui.services.ai.memory import PIN_CATEGORIES, URGENCIES, Memory
+from luna_tui.services.ai.personas import Personas
+from luna_tui.services.ai.sending import Sender
+from luna_tui.services.ai.sessions import SESSION_TYPES, ChatSessions
+from luna_tui.services.ai.usage import AiUsage
 from luna_tui.terminal_text import terminal_text
 from luna_tui.ui.plain_text import field_text, plain
 from luna_tui.ui.screens.place import PlaceScreen
@@ -49,14 +53,10 @@ from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from luna_tui.services.ai_chat import (
-        MessageView,
-        PersonaView,
-        Preview,
-        SendResult,
-        SessionView,
-        UsagePeriod,
-    )
+    from luna_tui.services.ai.personas import PersonaView
+    from luna_tui.services.ai.sending import Preview, SendResult
+    from luna_tui.services.ai.sessions import MessageView, SessionView
+    from luna_tui.services.ai.usage import UsagePeriod
     from luna_tui.services.vault_session import VaultSession
 
 WRITE_ACTIONS = {"new", "rename", "delete", "toggle_saved", "pin", "to_journal", "send",
@@ -74,7 +74,7 @@ ROLE_LABELS = {"user": "You", "assistant": "Companion", "system": "System"}
 
 
 def usage_line(periods: list[UsagePeriod]) -> str:
-    """Today's and this month's requests and tokens (AiChat.usage()), as a small table."""
+    """Today's and this month's requests and tokens (AiUsage.periods()), as a small table."""
     today, month = periods[0], periods[1]
     rows = [("AI use", "today", "month"),
             ("requests", f"{today.requests:,}", f"{month.requests:,}")]
@@ -240,8 +240,8 @@ class CompanionScreen(PlaceScreen):
         return True
 
     @property
-    def chat(self) -> AiChat:
-        return AiChat(self.session)
+    def chats(self) -> ChatSessions:
+        return ChatSessions(self.session)
 
     @property
     def chat_log(self) -> ChatLog:
@@ -257,8 +257,8 @@ class CompanionScreen(PlaceScreen):
             return
 
         def gather() -> tuple:
-            chat = AiChat(session)
-            return chat.list_sessions(patient, search=search), chat.usage()
+            return (ChatSessions(session).list(patient, search=search),
+                    AiUsage(session).periods())
 
         try:
             found, usage = await self.vault.call(session.run, gather)
@@ -296,7 +296,7 @@ class CompanionScreen(PlaceScreen):
         title.update(plain(f"{chat.title}  ·  {chat.persona_name or 'no persona'} · "
                            f"{TYPE_LABELS.get(chat.session_type, chat.session_type)}{saved}"))
         try:
-            messages = await self.vault.call(self.chat.messages, chat.id)
+            messages = await self.vault.call(self.chats.messages, chat.id)
         except ServiceFailed:
             return
         await log.mount_all([ChatMessage(m.role, m.content, message=m) for m in messages
@@ -405,7 +405,7 @@ class CompanionScreen(PlaceScreen):
         if chat is None:
             return
         try:
-            question = await self.vault.call(self.chat.last_unanswered, chat.id)
+            question = await self.vault.call(Sender(self.session).last_unanswered, chat.id)
         except ServiceFailed:
             return
         if question is None:
@@ -439,12 +439,12 @@ class CompanionScreen(PlaceScreen):
                 self._from_thread(session, self._show_partial, "".join(pieces))
 
         try:
-            chat = AiChat(session)
+            sender = Sender(session)
             if text is None:
-                result = chat.resend_last_unanswered(session_id, on_delta=on_delta,
-                                                     cancel=cancel)
+                result = sender.resend_last_unanswered(session_id, on_delta=on_delta,
+                                                       cancel=cancel)
             else:
-                result = chat.send(session_id, text, on_delta=on_delta, cancel=cancel)
+                result = sender.send(session_id, text, on_delta=on_delta, cancel=cancel)
         except Exception as error:  # noqa: BLE001 - every failure is said in the chat
             self._from_thread(session, self._send_failed, session_id, error)
         else:
@@ -482,7 +482,7 @@ class CompanionScreen(PlaceScreen):
     async def _send_failed(self, session_id: str, error: Exception) -> None:
         self._done_streaming()
         try:  # the message was saved before the model was asked
-            kept = await self.vault.call(self.chat.messages, session_id, limit=1)
+            kept = await self.vault.call(self.chats.messages, session_id, limit=1)
         except ServiceFailed:
             kept = []
         if kept and kept[-1].role == "user":
@@ -510,7 +510,7 @@ class CompanionScreen(PlaceScreen):
         if patient is None:
             return False
         try:
-            made = await self.vault.call(self.chat.create_session, patient, persona_id,
+            made = await self.vault.call(self.chats.create, patient, persona_id,
                                         session_type=session_type, title=title)
         except ServiceFailed:
             return False
@@ -524,7 +524,7 @@ class CompanionScreen(PlaceScreen):
         if not self.vault.writable("start a session"):
             return
         try:
-            personas = await self.vault.call(self.chat.personas)
+            personas = await self.vault.call(Personas(self.session).list)
         except ServiceFailed:
             return
 
@@ -548,7 +548,7 @@ class CompanionScreen(PlaceScreen):
         async def renamed(title: str | None) -> None:
             if title:
                 try:
-                    await self.vault.call(self.chat.rename, chat.id, title)
+                    await self.vault.call(self.chats.rename, chat.id, title)
                 except ServiceFailed:
                     return
                 await self.refresh_data()
@@ -560,7 +560,7 @@ class CompanionScreen(PlaceScreen):
         if chat is None or not self.vault.writable("save a session"):
             return
         try:
-            await self.vault.call(self.chat.set_saved, chat.id, not chat.saved)
+            await self.vault.call(self.chats.set_saved, chat.id, not chat.saved)
         except ServiceFailed:
             return
         self.notify("Saved: it stays at the top of the list." if not chat.saved
@@ -581,7 +581,7 @@ class CompanionScreen(PlaceScreen):
             if not yes:
                 return
             try:
-                await self.vault.call(self.chat.delete_session, chat.id)
+                await self.vault.call(self.chats.delete, chat.id)
             except ServiceFailed:
                 return
             self.session_id = None
@@ -595,7 +595,7 @@ class CompanionScreen(PlaceScreen):
 
     async def action_personas(self) -> None:
         try:
-            personas = await self.vault.call(self.chat.personas)
+            personas = await self.vault.call(Personas(self.session).list)
         except ServiceFailed:
             return
         await self.app.push_screen(PersonasDialog(personas), self._after_personas)
@@ -629,7 +629,8 @@ class CompanionScreen(PlaceScreen):
                 return
             category, importance, urgency = answer
             try:
-                await self.vault.call(self.chat.pin, message.id, category, importance, urgency)
+                await self.vault.call(Memory(self.session).pin, message.id, category,
+                                      importance, urgency)
             except ServiceFailed:
                 return
             self.notify(f"Pinned as {category}: the companion keeps it in mind in every "
@@ -642,7 +643,7 @@ class CompanionScreen(PlaceScreen):
         if message is None or not self.vault.writable("write an entry"):
             return
         try:
-            entry = await self.vault.call(self.chat.save_reply_to_journal, message.id)
+            entry = await self.vault.call(self.chats.save_reply_to_journal, message.id)
         except ServiceFailed:
             return
         self.notify(f"Saved to the journal as '{entry.title}', linked to this session.")
@@ -662,7 +663,7 @@ class CompanionScreen(PlaceScreen):
             self.notify("Start a session first (n, or type a question and press Enter).")
             return
         try:
-            preview = await self.vault.call(self.chat.preview, chat.id, question)
+            preview = await self.vault.call(Sender(self.session).preview, chat.id, question)
         except ServiceFailed:
             return
         await self.app.push_screen(PreviewScreen(preview))
@@ -877,7 +878,7 @@ class PersonasDialog(UsesVault, ModalScreen[None]):
 
     async def _reload(self, keep: str | None) -> None:
         try:
-            self.personas = await self.vault.call(AiChat(self.vault.session).personas)
+            self.personas = await self.vault.call(Personas(self.vault.session).list)
         except ServiceFailed:
             return
         self._fill(keep)
@@ -918,7 +919,7 @@ class PersonasDialog(UsesVault, ModalScreen[None]):
             if not yes:
                 return
             try:
-                await self.vault.call(AiChat(self.vault.session).delete_persona, persona.id)
+                await self.vault.call(Personas(self.vault.session).delete, persona.id)
             except ServiceFailed:
                 return
             self.notify(f"Persona '{persona.name}' deleted.")
