@@ -18,6 +18,7 @@ from luna_tui.errors import LunaError
 
 if TYPE_CHECKING:
     from luna_tui.clock import Clock
+    from luna_tui.home import VaultLayout
     from luna_tui.services.vault_session import VaultSession
     from luna_tui.ui.backup_jobs import BackupJobs
 
@@ -31,6 +32,8 @@ class ServiceFailed(Exception):
 class VaultHolder(Protocol):
     """What the seam reads of the App: the open vault and who is shown."""
 
+    layout: VaultLayout
+    new_vault_kdf: Any
     session: VaultSession | None
     patient_id: str | None
     clock: Clock
@@ -43,6 +46,17 @@ class VaultHolder(Protocol):
 class VaultCalls:
     def __init__(self, holder: VaultHolder) -> None:
         self._holder = holder
+
+    @property
+    def layout(self) -> VaultLayout:
+        """Where the vault's files are (the gate screens open or make it there)."""
+        return self._holder.layout
+
+    @property
+    def new_vault_kdf(self) -> Any:
+        """The key-derivation parameters for a vault made here (None: tuned to the
+        machine; tests pass cheap ones)."""
+        return self._holder.new_vault_kdf
 
     @property
     def session(self) -> VaultSession | None:

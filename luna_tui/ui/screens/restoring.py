@@ -49,7 +49,7 @@ class RestoringScreen(UsesVault, Screen):
         from luna_tui.services.backups.restore import restore_backup
         from luna_tui.services.vault_session import VaultSession
 
-        layout, clock = self.app.layout, self.vault.clock  # type: ignore[attr-defined]
+        layout, clock = self.vault.layout, self.vault.clock
         secret, self._secret = self._secret, ""
         before = _safety_copies(layout.backups_dir)
         try:

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input, Label, Static
 from luna_tui.errors import LunaError
 from luna_tui.ui.messages import VaultOpened
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.vault_calls import UsesVault
 
 WARM_MODULES = (
     "argon2.low_level",
@@ -49,7 +50,7 @@ def _warm_imports() -> None:
         importlib.import_module(name)
 
 
-class UnlockScreen(Screen):
+class UnlockScreen(UsesVault, Screen):
     # The app's quit key, shown here: in the places the footer keeps its room.
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="app.quit")]
 
@@ -66,7 +67,7 @@ class UnlockScreen(Screen):
         with Center(), Vertical(id="unlock-box", classes="card"):
             yield Static("Luna", id="app-name")
             yield Label("Unlock your vault", classes="heading")
-            yield Label(plain(self.app.layout.home), id="vault-path", classes="muted")  # type: ignore[attr-defined]
+            yield Label(plain(self.vault.layout.home), id="vault-path", classes="muted")
             yield Input(password=True, id="passphrase",
                         placeholder="Passphrase or recovery key, then Enter")
             yield Label(plain(self.message), id="status", classes="error" if self.error else "")
@@ -101,9 +102,8 @@ class UnlockScreen(Screen):
     def unlock(self, secret: str) -> None:
         from luna_tui.services.vault_session import VaultSession
 
-        app = self.app
         try:
-            session = VaultSession.open(app.layout, secret, clock=app.clock,  # type: ignore[attr-defined]
+            session = VaultSession.open(self.vault.layout, secret, clock=self.vault.clock,
                                         client="tui")
         except LunaError as error:
             self.post_message(self.Failed(str(error)))

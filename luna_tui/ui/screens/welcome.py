@@ -17,12 +17,13 @@ from luna_tui.errors import LunaError, VaultMadeNotOpened
 from luna_tui.services.terms import NOTICE_TEXT
 from luna_tui.ui.messages import UnlockAgain, VaultOpened
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.vault_calls import UsesVault
 
 if TYPE_CHECKING:
     from luna_tui.services.vault_setup import NewVault
 
 
-class WelcomeScreen(Screen):
+class WelcomeScreen(UsesVault, Screen):
     BINDINGS = [Binding("ctrl+s,f2", "create", "Create vault", id="welcome.create"),
                 Binding("ctrl+q", "app.quit", "Quit", id="app.quit")]
 
@@ -30,7 +31,7 @@ class WelcomeScreen(Screen):
         with Center(), Vertical(id="welcome-box", classes="card"):
             yield Static("Welcome to Luna", id="app-name")
             yield Label("A private health journal. Everything stays encrypted in "
-                        f"{self.app.layout.home}.", classes="muted")  # type: ignore[attr-defined]
+                        f"{self.vault.layout.home}.", classes="muted")
             yield Label("Choose a passphrase: a few unrelated words are strong and easy to "
                         "remember.", classes="heading")
             yield Input(password=True, id="passphrase", placeholder="Passphrase")
@@ -108,10 +109,9 @@ class WelcomeScreen(Screen):
         from luna_tui.services.terms import Terms
         from luna_tui.services.vault_setup import NewVault, create_vault
 
-        app = self.app
         try:
-            new = create_vault(app.layout, passphrase, kdf=app.new_vault_kdf,  # type: ignore[attr-defined]
-                               clock=app.clock, client="tui")  # type: ignore[attr-defined]
+            new = create_vault(self.vault.layout, passphrase, kdf=self.vault.new_vault_kdf,
+                               clock=self.vault.clock, client="tui")
         except VaultMadeNotOpened as made:  # its recovery key must still be shown, once
             shown = NewVault(None, made.recovery_key, made.kdf)  # type: ignore[arg-type]
             self.post_message(self.Made(shown, not_opened=str(made)))
