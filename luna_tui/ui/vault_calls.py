@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from luna_tui.home import VaultLayout
     from luna_tui.services.vault_session import VaultSession
     from luna_tui.ui.backup_jobs import BackupJobs
+    from luna_tui.ui.draft_keeper import OpenDrafts
 
 R = TypeVar("R")
 
@@ -38,6 +39,7 @@ class VaultHolder(Protocol):
     patient_id: str | None
     clock: Clock
     backup_jobs: BackupJobs
+    open_drafts: OpenDrafts
 
     def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...
                ) -> None: ...
@@ -84,6 +86,12 @@ class VaultCalls:
     def backups(self) -> BackupJobs:
         """The one backup operation at a time (ui/backup_jobs.py)."""
         return self._holder.backup_jobs
+
+    @property
+    def open_drafts(self) -> OpenDrafts:
+        """The drafts of the forms open now (ui/draft_keeper.py): a form's keeper joins
+        them, and a lock or a quit keeps what they hold."""
+        return self._holder.open_drafts
 
     @property
     def read_only(self) -> bool:
