@@ -32,9 +32,10 @@ from luna_tui.errors import LunaError
 from luna_tui.home import VaultLayout
 from luna_tui.terminal_text import terminal_text
 from luna_tui.ui import preferences
-from luna_tui.ui.backup_jobs import Activity, BackupJobs
+from luna_tui.ui.backup_jobs import BackupJobs
 from luna_tui.ui.draft_keeper import OpenDrafts
 from luna_tui.ui.messages import (
+    Activity,
     BackupNotice,
     BackupProgress,
     PatientChosen,
@@ -131,7 +132,7 @@ class LunaApp(App[None]):
         super().__init__()
         self.automatic_backups = automatic_backups
         self.backup_jobs = BackupJobs(self)
-        self.open_drafts = OpenDrafts(self)  # what open forms hold, kept before any lock
+        self.open_drafts = OpenDrafts(self.notify)  # what open forms hold, kept before any lock
         # The session a lock took away and has not closed yet (it waits for a backup, or
         # the lock stopped half-way): quitting or a crash closes it.
         self._locking: VaultSession | None = None

@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from luna_tui.errors import LunaError
 
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 
     from luna_tui.services.drafts import DraftView
     from luna_tui.services.vault_session import VaultSession
-    from luna_tui.ui.app import LunaApp
-    from luna_tui.ui.vault_calls import VaultCalls
 
 DEBOUNCE_SECONDS = 1.5  # after the last change: one write per pause, not per key
 _FIELD_ID = re.compile(r"[A-Za-z_][\w-]*")
@@ -91,6 +90,19 @@ def fill_fields(root: Widget, values: dict[str, Any]) -> None:
             widget.value = "" if value is None else str(value)
 
 
+class KeeperSeam(Protocol):
+    """What a keeper needs of the seam (ui/vault_calls.py's VaultCalls has it)."""
+
+    @property
+    def session(self) -> VaultSession | None: ...
+
+    @property
+    def open_drafts(self) -> OpenDrafts: ...
+
+    def notify(self, message: str, *, severity: str = ..., timeout: float | None = ...
+               ) -> None: ...
+
+
 class DraftKeeper:
     """Keeps the draft of one open form."""
 
@@ -115,7 +127,7 @@ class DraftKeeper:
         self._told_failure = False
 
     @property
-    def vault(self) -> VaultCalls:
+    def vault(self) -> KeeperSeam:
         """The form's seam to the vault (ui/vault_calls.py)."""
         return self.form.app.vault  # type: ignore[attr-defined]
 
@@ -230,8 +242,9 @@ class DraftKeeper:
 class OpenDrafts:
     """The keepers of every open form (each place has its own stack of screens)."""
 
-    def __init__(self, app: LunaApp) -> None:
-        self.app = app
+    def __init__(self, notify: Callable[..., None]) -> None:
+        """`notify`: the App's, to say a draft could not be kept."""
+        self._notify = notify
         self._keepers: list[DraftKeeper] = []
 
     def add(self, keeper: DraftKeeper) -> None:
@@ -260,5 +273,5 @@ class OpenDrafts:
         problems = [problem for keeper in list(self._keepers)
                     if (problem := await keeper.keep_now(session))]
         for problem in problems[:1]:
-            self.app.notify(problem, severity="error", timeout=15)
+            self._notify(problem, severity="error", timeout=15)
         return not problems

@@ -4,6 +4,7 @@ thread, so a thread reports with a message instead of calling into the App."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,15 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from luna_tui.services.vault_session import VaultSession
-    from luna_tui.ui.backup_jobs import Activity
+
+
+@dataclass(frozen=True)
+class Activity:
+    """The backup operation under way, as BackupProgress carries it."""
+
+    what: str  # "Backing up", "Verifying luna-….lunabak"
+    done: float  # 0..1
+    step: str  # what is happening now, from the service
 
 
 class PatientChosen(Message):

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from luna_tui.services.backups.folder import BackupInfo
     from luna_tui.services.backups.verify import VerifyReport
     from luna_tui.services.vault_session import VaultSession
-    from luna_tui.ui.backup_jobs import Activity
+    from luna_tui.ui.messages import Activity
 
 WRITE_ACTIONS = {"restore", "delete"}
 
