@@ -7,10 +7,12 @@ from __future__ import annotations
 from test_app_backups import unlock
 from test_read_models import a_long_session
 
-from app_helpers import SIZE, make_app, settle, settle_until
+from app_helpers import SIZE, make_app, screen_text, settle, settle_until
+from luna_tui.services.ai.personas import Personas
 from luna_tui.services.ai.sessions import ChatSessions
 from luna_tui.services.read_models.companion import PAGE_SIZE
 from luna_tui.services.settings import Settings
+from luna_tui.store.models.ai import Message
 from luna_tui.ui.widgets.chat_log import ChatLog, ChatMessage
 
 COUNT = 200
@@ -115,3 +117,37 @@ async def test_choosing_another_session_shows_its_newest_page_only(layout, sessi
         await pilot.press("up")  # back to the short one: the older pages go with the long
         await settle_until(pilot, lambda: log.items == [])
         assert not log.has_older and not log.query_one("#chat-older").display
+
+
+MARKUP = "[red]x[/red] and [/b]"
+
+
+async def test_messages_titles_and_personas_show_as_typed(layout, session):
+    """Vault text in the chat is text: markup shows as typed, a stray closing tag
+    breaks nothing, and a terminal control stored before they were refused is shown
+    escaped, never sent."""
+    me = Settings(session).current_patient_id()
+    persona = Personas(session).create(f"Coach {MARKUP}", "Be kind.")
+    talk = ChatSessions(session).create(me, persona.id, title=f"About {MARKUP}")
+    stamp = "2026-11-22T09:30:00.000Z"
+
+    def stored_before_the_rules() -> None:  # controls are refused since; an import kept one
+        with session.writing("talk"):
+            Message.insert_many([
+                {"session": talk.id, "role": role, "content": content, "created_at": stamp,
+                 "updated_at": stamp} for role, content in (
+                    ("user", f"Is {MARKUP} bold?"), ("assistant", "Cleared\x1b[2J nothing"))
+            ]).execute()
+
+    session.run(stored_before_the_rules)
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        text = screen_text(pilot)
+        assert f"About {MARKUP}" in text  # the list and the title
+        assert f"Coach {MARKUP}" in text
+        assert f"Is {MARKUP} bold?" in text
+        assert "Cleared\\x1b[2J nothing" in text

@@ -69,8 +69,9 @@ class ChatMessage(Widget):
         return f"{who}  {when}".rstrip()
 
     def render(self) -> RenderableType:
-        return Group(plain(self.who, self.get_component_rich_style("chat-message--who")),
-                     self._text)
+        who = plain(self.who)
+        who.stylize(self.get_component_rich_style("chat-message--who"))
+        return Group(who, self._text)
 
     def show(self, content: str) -> None:
         """Show `content` instead (a reply as it streams in)."""
