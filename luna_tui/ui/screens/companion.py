@@ -106,27 +106,6 @@ def failure_text(error: Exception) -> str:
     return f"{sentence}\n\nYour message is kept in this session. {RESEND_HINT}"
 
 
-class ReplyGrew(Message):
-    """From the send worker: the words of the reply so far."""
-
-    def __init__(self, vault: VaultSession, text: str) -> None:
-        super().__init__()
-        self.vault = vault
-        self.text = text
-
-
-class ReplyEnded(Message):
-    """From the send worker: the send ended, with `result`, or failed with `error`."""
-
-    def __init__(self, vault: VaultSession, session_id: str, result: SendResult | None,
-                 error: Exception | None) -> None:
-        super().__init__()
-        self.vault = vault
-        self.session_id = session_id
-        self.result = result
-        self.error = error
-
-
 class CompanionScreen(PlaceScreen):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="companion.send"),
@@ -415,7 +394,7 @@ class CompanionScreen(PlaceScreen):
             now = time.monotonic()
             if now - shown[0] >= STREAM_REFRESH_SECONDS:
                 shown[0] = now
-                self._tell(ReplyGrew(session, "".join(pieces)))
+                self._tell(self.ReplyGrew(session, "".join(pieces)))
 
         try:
             sender = Sender(session)
@@ -425,9 +404,30 @@ class CompanionScreen(PlaceScreen):
             else:
                 result = sender.send(session_id, text, on_delta=on_delta, cancel=cancel)
         except Exception as error:  # noqa: BLE001 - every failure is said in the chat
-            self._tell(ReplyEnded(session, session_id, None, error))
+            self._tell(self.ReplyEnded(session, session_id, None, error))
         else:
-            self._tell(ReplyEnded(session, session_id, result, None))
+            self._tell(self.ReplyEnded(session, session_id, result, None))
+
+    class ReplyGrew(Message):
+        """From the send worker: the words of the reply so far."""
+
+        def __init__(self, session: VaultSession, text: str) -> None:
+            super().__init__()
+            self.session = session
+            self.text = text
+
+    class ReplyEnded(Message):
+        """From the send worker: the send ended with `result`, or failed with `error`.
+        Like ReplyGrew, shown only while the vault it ran on is the open one: after a
+        lock nothing of the vault may show."""
+
+        def __init__(self, session: VaultSession, session_id: str,
+                     result: SendResult | None, error: Exception | None) -> None:
+            super().__init__()
+            self.session = session
+            self.session_id = session_id
+            self.result = result
+            self.error = error
 
     def _tell(self, message: Message) -> None:
         """From the worker thread: tell the screen, on the event loop."""
@@ -436,26 +436,19 @@ class CompanionScreen(PlaceScreen):
         except RuntimeError:
             pass  # the app has stopped
 
-    def _still_shown(self, vault: VaultSession) -> bool:
-        """False once the vault the send began in is locked (the screen is gone then,
-        and nothing of the vault may show)."""
-        return self.vault.session is vault and self.is_attached
-
-    @on(ReplyGrew)
-    def reply_grew(self, event: ReplyGrew) -> None:
+    def on_companion_screen_reply_grew(self, message: ReplyGrew) -> None:
         into = self.streaming_into
-        if self._still_shown(event.vault) and into is not None and into.is_attached:
-            into.show(event.text)
+        if message.session is self.vault.session and into is not None and into.is_attached:
+            into.show(message.text)
             self.chat_log.scroll_end(animate=False)
 
-    @on(ReplyEnded)
-    async def reply_ended(self, event: ReplyEnded) -> None:
-        if not self._still_shown(event.vault):
+    async def on_companion_screen_reply_ended(self, message: ReplyEnded) -> None:
+        if message.session is not self.vault.session:
             return
-        if event.result is not None:
-            await self._sent(event.session_id, event.result)
+        if message.result is not None:
+            await self._sent(message.session_id, message.result)
         else:
-            await self._send_failed(event.session_id, event.error or RuntimeError())
+            await self._send_failed(message.session_id, message.error or RuntimeError())
 
     async def _sent(self, session_id: str, result: SendResult) -> None:
         self._done_streaming()
