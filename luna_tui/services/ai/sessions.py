@@ -126,10 +126,15 @@ class ChatSessions(DomainService):
     # -- messages ---------------------------------------------------------------------
 
     @on_db_thread
-    def messages(self, session_id: str, *, limit: int | None = None) -> list[MessageView]:
-        """Oldest first; with `limit`, the newest `limit` of them."""
-        query = Message.select().where(Message.session == session_id).order_by(
-            Message.id.desc())
+    def messages(self, session_id: str, *, limit: int | None = None,
+                 before: int | None = None) -> list[MessageView]:
+        """Oldest first; with `limit`, the newest `limit` of them; with `before`, only
+        those written before that message (a page further back). Read down the index
+        (session_id, id), so a page costs the same in any length of session."""
+        query = Message.select().where(Message.session == session_id)
+        if before is not None:
+            query = query.where(Message.id < before)
+        query = query.order_by(Message.id.desc())
         if limit is not None:
             query = query.limit(limit)
         return [message_view(r) for r in reversed(list(query))]

@@ -30,11 +30,6 @@ KIND_LABELS = {"profile": "profile (name, age, allergies, doctor)",
 
 
 class PersonaFormScreen(FormScreen["PersonaView"]):
-    DEFAULT_CSS = """
-    #persona-form { height: 1fr; }
-    #persona-form #system_prompt { height: 10; }
-    #persona-form Checkbox { width: 100%; }
-    """
     BINDINGS = [
         Binding("ctrl+s,f2", "save", "Save", id="persona_form.save", priority=True),
         Binding("escape", "leave", "Back", id="persona_form.leave"),
