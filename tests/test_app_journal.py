@@ -114,6 +114,12 @@ async def test_find_an_entry_by_search_as_you_type(closed_vault):
         await pilot.press("escape")
         await settle(pilot)
         assert len(table_rows(pilot, "#entries")) == 2
+        assert not app.screen.query_one("#search").display
+        await pilot.press("1")
+        await settle(pilot)
+        await app.run_action("search_journal")  # the command palette's "Search the journal"
+        await settle(pilot)
+        assert app.screen.focused is app.screen.query_one("#search")
 
 
 async def test_filter_by_mood(closed_vault):
@@ -213,6 +219,70 @@ async def test_the_list_loads_pages_as_you_scroll(layout, session):
         await settle(pilot)
         assert table.row_count == 130
         assert "130 entries shown" in screen_text(pilot)
+
+
+async def test_the_next_page_is_read_ahead_while_the_rows_are_looked_at(layout, session,
+                                                                       monkeypatch):
+    """End adds the page read ahead at once: no query waited for, none made then."""
+    me = Settings(session).current_patient_id()
+    Journal(session).import_entries(me, [EntryDraft(content=f"entry {i}",
+                                                    entry_date="2026-10-01")
+                                         for i in range(130)], source="test")
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        table = app.screen.query_one("#entries", DataTable)
+        assert table.row_count == 50  # read ahead, not shown before it is asked for
+        second_page = app.screen.next_cursor  # where the rows shown end
+        asked = []
+        page = Journal.page
+        monkeypatch.setattr(Journal, "page", lambda *a, **k: asked.append(k["after"]) or
+                            page(*a, **k))
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.row_count == 100
+        assert second_page not in asked  # it was read already
+        assert asked == [app.screen.next_cursor]  # the third, read ahead in turn
+        assert "100 entries shown" in screen_text(pilot)
+
+
+async def test_saving_an_edited_entry_changes_its_row_and_keeps_the_pages_loaded(layout,
+                                                                                 session):
+    """Saving an entry does not load the journal again: the rows scrolled in stay, the
+    cursor stays on the entry, and only its row changes. A new entry loads the page."""
+    me = Settings(session).current_patient_id()
+    Journal(session).import_entries(me, [EntryDraft(content=f"entry {i}",
+                                                    entry_date="2026-10-01")
+                                         for i in range(80)], source="test")
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        table = app.screen.query_one("#entries", DataTable)
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.row_count == 80
+        await pilot.press("up", "up")
+        edited_row = table.cursor_row
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("tab")
+        await type_text(pilot, "Edited")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "JournalScreen"
+        assert table.row_count == 80  # a reload would show the first 50 again
+        assert table.cursor_row == edited_row
+        assert table_rows(pilot, "#entries")[edited_row][2] == "Edited"
+        await pilot.press("n")
+        await settle(pilot)
+        await type_text(pilot, "A new one")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert table.row_count == 50  # the newest first: the first page, loaded again
+        assert table_rows(pilot, "#entries")[0][2] == "A new one"
+    assert len(entries_in_vault(layout)) == 81
 
 
 async def test_switching_patient_shows_their_journal(closed_vault):

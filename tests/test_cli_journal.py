@@ -205,7 +205,10 @@ def test_bench_builds_its_own_vaults_and_reports_every_measure(capsys, layout):
                     "backup create",
                     "backup verify", "backup + verify", "restore into a new folder",
                     "records: search 100", "attach a 1 MB file", "save a copy of it",
-                    "attach a 50-page PDF", "companion: 400 messages",
+                    "attach a 50-page PDF", "`luna` spawn → unlock screen painted",
+                    "bare Textual app spawn → painted", "start-up: `luna` ÷ bare Textual",
+                    "passphrase → dashboard painted, minus the KDF",
+                    "journal at 300: `2` → first page painted", "companion: 400 messages",
                     "companion: 4,000 messages"):
         assert measure in result.out, measure
     assert not layout.exists()  # it never touches the real vault

@@ -6,6 +6,12 @@ do. Then each place is timed from its number key to its words painted: the journ
 first page and each next page (End), then medications, appointments, vitals and
 records, each opened for the first time (so it is built, queried and painted).
 
+Two figures are only worth something paired, run by run, on a shared machine whose
+speed drifts: start-up is compared with a bare Textual app (bench/bare_textual.py)
+spawned the same way right before each `luna`, and the key derivation is timed (by the
+caller's `kdf`) right before and right after each `luna`, so that "minus the KDF" takes
+away the KDF of that moment, not one timed a minute earlier.
+
 The companion is timed in a run of its own (run_companion): a session of 400 messages,
 then one of 4,000, each chosen in the sessions list, from ↓ to its last message painted,
 and how much the app's memory (RSS) grew for it.
@@ -19,13 +25,16 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from luna_tui.bench.bare_textual import MARK as BARE_MARK
 from luna_tui.bench.synthetic import COMPANION_SESSIONS, companion_mark
 
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[PX^_].*?\x1b\\|\x1b\][^\x07]*\x07|\x1b.")
 UNLOCK_MARK = "Unlock your vault"
+BARE_MODULE = "luna_tui.bench.bare_textual"
 DASHBOARD_MARK = "Today's doses"
 JOURNAL_MARK = "50 entries shown"
 END_KEY = b"\x1b[F"
@@ -42,6 +51,11 @@ class AppTimes:
     journal_next_page: float  # End pressed → the next page painted (median)
     places: dict[str, float]  # number key pressed → that place painted
     peak_rss_kb: int
+    # Paired with this run (run_app fills them in; medians are of the per-run figures):
+    bare_spawn_to_painted: float = 0.0  # the bare Textual app spawned right before
+    start_up_ratio: float = 0.0  # spawn_to_unlock / bare_spawn_to_painted
+    kdf: float = 0.0  # the key derivation timed before and right after (their mean)
+    unlock_minus_kdf: float = 0.0  # unlock_to_dashboard - kdf
 
 
 def _wait_for(fd: int, text: str, timeout: float = 30.0) -> float:
@@ -89,9 +103,11 @@ def _peak_rss_kb(pid: int) -> int:
     return 0
 
 
-def run_app_once(home: Path, passphrase: str, config_dir: Path, pages: int) -> AppTimes:
-    """Drive a real `luna` in a pseudo-terminal the way a person would, timing each step
-    from the key sent to the words painted."""
+def _spawn(module: str, home: Path, config_dir: Path
+           ) -> tuple[subprocess.Popen, int, float]:
+    """`python -m module` in a new 100×30 pseudo-terminal: the process, the terminal's
+    master end and when it was started. `luna` and the bare Textual app are spawned
+    alike, so that the difference between them is their own."""
     import fcntl
     import pty
     import struct
@@ -104,9 +120,35 @@ def run_app_once(home: Path, passphrase: str, config_dir: Path, pages: int) -> A
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("LUNA_PASSPHRASE", None)
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "luna_tui"], stdin=slave, stdout=slave,
+    process = subprocess.Popen([sys.executable, "-m", module], stdin=slave, stdout=slave,
                                stderr=slave, env=env, start_new_session=True)
     os.close(slave)
+    return process, master, started
+
+
+def _spawn_to_mark(module: str, mark: str, home: Path, config_dir: Path) -> float:
+    """Spawn → `mark` painted, then ctrl+q (Luna's quit key and Textual's)."""
+    process, master, started = _spawn(module, home, config_dir)
+    try:
+        painted = _wait_for(master, mark) - started
+        os.write(master, b"\x11")  # ctrl+q
+        _drain_until_exit(master, process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    return painted
+
+
+def bare_textual_once(home: Path, config_dir: Path) -> float:
+    """A bare Textual app's spawn → its one screen painted: start-up's floor."""
+    return _spawn_to_mark(BARE_MODULE, BARE_MARK, home, config_dir)
+
+
+def run_app_once(home: Path, passphrase: str, config_dir: Path, pages: int) -> AppTimes:
+    """Drive a real `luna` in a pseudo-terminal the way a person would, timing each step
+    from the key sent to the words painted."""
+    process, master, started = _spawn("luna_tui", home, config_dir)
     try:
         spawn = _wait_for(master, UNLOCK_MARK) - started
         time.sleep(0.3)  # a person reads the screen before typing
@@ -140,21 +182,50 @@ def _send(fd: int, data: bytes) -> float:
     return time.perf_counter()
 
 
-def run_app(home: Path, passphrase: str, config_dir: Path, runs: int, pages: int = 5
-            ) -> AppTimes:
-    """Medians over `runs`, after one warm-up run (an installed Luna has its bytecode
-    cached)."""
+def run_app(home: Path, passphrase: str, config_dir: Path, runs: int, pages: int = 5, *,
+            kdf: Callable[[], float], start_up_pairs: int = 0) -> AppTimes:
+    """Medians over `runs`, after one warm-up run of each (an installed Luna has its
+    bytecode cached). Each run is paired with a bare Textual app spawned right before it
+    and with the key derivation timed (`kdf()`: seconds) before the two and right after;
+    `start_up_pairs` more pairs of spawns (`luna` to its unlock screen and the bare app,
+    each first in turn) steady the start-up figures, which are cheap to take."""
+    bare_textual_once(home, config_dir)
     run_app_once(home, passphrase, config_dir, pages)
-    results = [run_app_once(home, passphrase, config_dir, pages) for _ in range(runs)]
+    results = []
+    for _ in range(runs):
+        # The first KDF before both spawns: each then follows some work of the bench's
+        # (the KDF, the bare app), where the bare app alone followed `luna` quitting.
+        before = kdf()
+        bare = bare_textual_once(home, config_dir)
+        run = run_app_once(home, passphrase, config_dir, pages)
+        paired_kdf = (before + kdf()) / 2
+        results.append(replace(run, bare_spawn_to_painted=bare,
+                               start_up_ratio=run.spawn_to_unlock / bare, kdf=paired_kdf,
+                               unlock_minus_kdf=run.unlock_to_dashboard - paired_kdf))
+    start_ups = [(r.spawn_to_unlock, r.bare_spawn_to_painted) for r in results]
+    for pair in range(start_up_pairs):  # in turn, which goes first
+        if pair % 2:
+            luna = _spawn_to_mark("luna_tui", UNLOCK_MARK, home, config_dir)
+            bare = bare_textual_once(home, config_dir)
+        else:
+            bare = bare_textual_once(home, config_dir)
+            luna = _spawn_to_mark("luna_tui", UNLOCK_MARK, home, config_dir)
+        start_ups.append((luna, bare))
 
     def median(name: str) -> float:
         return statistics.median(getattr(r, name) for r in results)
 
     places = {place: statistics.median(r.places[place] for r in results)
               for place, _, _ in PLACE_MARKS}
-    return AppTimes(median("spawn_to_unlock"), median("unlock_to_dashboard"),
-                    median("journal_first_page"), median("journal_next_page"), places,
-                    max(r.peak_rss_kb for r in results))
+    return AppTimes(
+        spawn_to_unlock=statistics.median(luna for luna, _ in start_ups),
+        unlock_to_dashboard=median("unlock_to_dashboard"),
+        journal_first_page=median("journal_first_page"),
+        journal_next_page=median("journal_next_page"), places=places,
+        peak_rss_kb=max(r.peak_rss_kb for r in results),
+        bare_spawn_to_painted=statistics.median(bare for _, bare in start_ups),
+        start_up_ratio=statistics.median(luna / bare for luna, bare in start_ups),
+        kdf=median("kdf"), unlock_minus_kdf=median("unlock_minus_kdf"))
 
 
 ESCAPE, SHIFT_TAB, DOWN = b"\x1b", b"\x1b[Z", b"\x1b[B"

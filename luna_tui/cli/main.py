@@ -63,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Whatever the shell's umask, nothing Luna writes is readable by others.
     os.umask(0o077)
     try:
+        if not (sys.argv[1:] if argv is None else argv):
+            # `luna` alone starts the app: the sub-commands' parsers and modules, all
+            # built to find none was asked for, would delay the unlock screen.
+            return _run_app(argparse.Namespace(home=None, passphrase_file=None))
         args = build_parser().parse_args(argv)
         handler = getattr(args, "handler", None) or _run_app
         return int(handler(args) or 0)

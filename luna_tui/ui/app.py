@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events, work
@@ -45,6 +46,7 @@ from luna_tui.ui.messages import (
     UnlockAgain,
     VaultOpened,
 )
+from luna_tui.ui.places import PLACES, WARM_LATER, make_place, warm
 from luna_tui.ui.vault_calls import ServiceFailed, VaultCalls
 
 if TYPE_CHECKING:
@@ -60,6 +62,7 @@ R = TypeVar("R")
 GATE = "gate"  # the mode of the unlock and welcome screens
 IDLE_CHECK_SECONDS = 1.0
 OUTSIDE_CHANGES_SECONDS = 2.0
+WARM_LATER_AFTER = 0.1  # seconds: once the dashboard is painted
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown,
                    events.MouseScrollUp, events.Paste)
 # Actions that need an unlocked vault; while locked they are hidden from the footer.
@@ -72,30 +75,14 @@ class AppPanicked(Exception):
 
 
 def _places() -> dict[str, Callable[[], Screen]]:
-    """The places reachable by number keys: the registry of places, imported here on the
-    first unlock rather than at the top, so the unlock screen paints without waiting for
-    them (the unlock screen warms them while the passphrase is typed)."""
-    from luna_tui.ui.screens.appointments import AppointmentsScreen
-    from luna_tui.ui.screens.backups import BackupsScreen
-    from luna_tui.ui.screens.companion import CompanionScreen
-    from luna_tui.ui.screens.dashboard import DashboardScreen
-    from luna_tui.ui.screens.journal import JournalScreen
-    from luna_tui.ui.screens.medications import MedicationsScreen
-    from luna_tui.ui.screens.patients import PatientsScreen
-    from luna_tui.ui.screens.records import RecordsScreen
-    from luna_tui.ui.screens.vitals import VitalsScreen
-
-    return {"dashboard": DashboardScreen, "journal": JournalScreen,
-            "medications": MedicationsScreen, "appointments": AppointmentsScreen,
-            "vitals": VitalsScreen, "records": RecordsScreen, "companion": CompanionScreen,
-            "patients": PatientsScreen,
-            "backups": BackupsScreen}
+    """The places reachable by number keys, from the registry of places (ui/places.py):
+    each screen's module is imported on its place's first visit."""
+    return {name: partial(make_place, name) for name in PLACES}
 
 
 class LunaApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Luna"
-    MODES = {GATE: Screen}  # a blank base; the unlock or welcome screen goes on top
     BINDINGS = [
         # Places by number, from anywhere. Only the dashboard's footer shows them all (it
         # repeats them with the same ids, so a remapped key moves in both): on the
@@ -130,6 +117,8 @@ class LunaApp(App[None]):
         `idle_check_seconds`: how often to check for auto-lock (tests check by hand).
         `automatic_backups`: back up after unlocking when one is due (tests opt in)."""
         super().__init__()
+        # The gate: a blank base, the unlock or welcome screen goes on top.
+        self.add_mode(GATE, partial(self._new_mode_screen, Screen))
         self.automatic_backups = automatic_backups
         self.backup_jobs = BackupJobs(self)
         self.open_drafts = OpenDrafts(self.notify)  # what open forms hold, kept before any lock
@@ -169,6 +158,11 @@ class LunaApp(App[None]):
         self.set_interval(self.idle_check_seconds, self.lock_if_idle)
         self.set_interval(OUTSIDE_CHANGES_SECONDS, self.check_outside_changes)
         await self.switch_mode(GATE)
+        # Once the app's start is over: Textual paints nothing until then, and the unlock
+        # screen built inside it was rendered in vain and painted only after its footer.
+        self.call_later(self._show_entry_screen)
+
+    async def _show_entry_screen(self) -> None:
         await self.push_screen(self._entry_screen())
 
     def _entry_screen(self) -> Screen:
@@ -186,6 +180,26 @@ class LunaApp(App[None]):
         from luna_tui.ui.screens.welcome import WelcomeScreen
 
         return WelcomeScreen()
+
+    def _new_mode_screen(self, make: Callable[[], Screen]) -> Screen:
+        """A mode's base screen, made on the mode's first visit (the gate's at start, a
+        place's when its key is first pressed). Textual takes a screen new to a mode for
+        one styled before the latest change of theme: it parses every stylesheet again
+        and restyles the whole app, twice per first visit (8 ms at start, 30–60 ms once
+        the places' widgets are known: a third of the journal's first paint). A screen
+        made now has never been styled; it is styled with the current stylesheet as it
+        mounts. This tells Textual so, through the counter it compares (it has no public
+        way); a change of theme still restyles every screen as before."""
+        screen = make()
+        screen._css_update_count = self._css_update_count
+        return screen
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        """Textual calls this on every switch of mode, to paint nothing for 50 ms and so
+        hide a screen still being built: 50 ms added to the unlock screen's first paint,
+        to the dashboard's after the passphrase and to every place's key press. Luna's
+        places hold their paint themselves until their data is in (PlaceScreen, at most
+        as long), and the gate is a blank screen: nothing is left to hide."""
 
     def watch_theme(self, theme: str) -> None:
         if theme in (preferences.DARK, preferences.LIGHT):
@@ -212,8 +226,9 @@ class LunaApp(App[None]):
         (self.auto_lock_minutes, self.patient_id, self.patient_name,
          self._data_version) = await self.call(session.run, opening_state)
         for name, factory in _places().items():
-            self.add_mode(name, factory)
+            self.add_mode(name, partial(self._new_mode_screen, factory))
         await self.switch_mode("dashboard")
+        self.set_timer(WARM_LATER_AFTER, partial(warm, WARM_LATER))  # the other places
         self.refresh_bindings()
         for failure in session.failed_unlocks[-1:]:
             count = len(session.failed_unlocks)
@@ -341,6 +356,10 @@ class LunaApp(App[None]):
         self.backup_activity = message.activity
 
     async def refresh_current_screen(self) -> None:
+        for covered in self.screen_stack[:-1]:  # a place under an editor loads when shown
+            changed = getattr(covered, "data_changed", None)
+            if changed is not None:
+                changed()
         refresh = getattr(self.screen, "refresh_data", None)
         if refresh is not None:
             await refresh()
@@ -506,7 +525,7 @@ class LunaApp(App[None]):
         if self.session is None:
             return
         await self.switch_mode("journal")
-        self.screen.action_search()  # type: ignore[attr-defined]
+        await self.screen.action_search()  # type: ignore[attr-defined]
 
     async def action_switch_patient(self) -> None:
         from luna_tui.services.patients import Patients

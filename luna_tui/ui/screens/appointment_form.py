@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Checkbox, Footer, Input, Select, TextArea
+from textual.widgets import Checkbox, Input, Select, TextArea
 
 from luna_tui.services.appointments import Appointments
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ class AppointmentFormScreen(FormScreen["AppointmentView"]):
                                     ("preparation_notes", "to prepare (questions, fasting…)"),
                                     ("outcome_summary", "how it went")):
                     yield Field(label, TextArea(text(name), id=name, classes="short-text"))
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.remember_initial()

@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from luna_tui.services.appointments import Appointments
 from luna_tui.ui.plain_text import plain
@@ -21,6 +21,7 @@ from luna_tui.ui.screens.calendar_dialog import CalendarExportDialog
 from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -94,7 +95,7 @@ class AppointmentsScreen(PlaceScreen):
         yield ListTable(id="appointments")
         with VerticalScroll(id="appointment-details", classes="panel"):
             yield Static(id="appointment-body")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#appointments", DataTable)

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
+from textual.widgets import Button, DataTable, Input, Label, ProgressBar
 
 from luna_tui.errors import LunaError, WrongPassphrase
 from luna_tui.human_size import human_size
@@ -32,6 +32,7 @@ from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -145,7 +146,7 @@ class BackupsScreen(PlaceScreen):
             yield Label("", id="backup-step", classes="muted")
         yield ListTable(id="backups")
         yield Label("", id="backups-hint", classes="muted")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#backups", DataTable)

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Label, Sparkline, Static
+from textual.widgets import Label, Sparkline, Static
 
 from luna_tui.services.read_models.dashboard import MOOD_DAYS, Dashboard
 from luna_tui.services.vitals import KINDS
@@ -18,6 +18,7 @@ from luna_tui.terminal_text import terminal_text
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.top_bar import TopBar
 
 LATEST_VITALS = 4
@@ -69,7 +70,7 @@ class DashboardScreen(PlaceScreen):
             yield Static(id="latest-body")
         # Every place's number fits in 100 columns only without the "^p palette" hint;
         # ctrl+p still opens the palette, and ? (Keys) says so.
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#doses").border_title = "Today's doses"

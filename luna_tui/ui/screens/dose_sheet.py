@@ -13,12 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, SelectionList
+from textual.widgets import Label, SelectionList
 from textual.widgets.selection_list import Selection
 
 from luna_tui.services.medications import Medications
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
+from luna_tui.ui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from luna_tui.services.medications import DoseSlot
@@ -62,7 +63,7 @@ class DoseSheet(UsesVault, ModalScreen[int | None]):
             ], id="dose-slots")
             yield Label("Space ticks doses; a key marks every ticked one, or the highlighted "
                         "one if none is ticked.", classes="muted")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         listing = self.query_one("#dose-slots", SelectionList)

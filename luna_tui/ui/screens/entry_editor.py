@@ -14,12 +14,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Checkbox, Footer, Input, Select, TextArea
+from textual.widgets import Checkbox, Input, Select, TextArea
 
 from luna_tui.errors import LunaError, ValidationError
 from luna_tui.services.journal import PROMPTS, EntryDraft, Journal
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn, show_field_error
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ class EntryEditorScreen(FormScreen["Entry"]):
                                               compact=True,
                                               value=entry.privacy_level if entry else "shared"))
                 yield Checkbox("★ favorite", entry.favorite if entry else False, id="favorite")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     @staticmethod
     def _input(label: str, field_id: str, value: str | None, placeholder: str) -> Field:

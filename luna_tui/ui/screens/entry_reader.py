@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Markdown, Static
 
 from luna_tui.services.journal import Journal
 from luna_tui.terminal_text import terminal_text
@@ -18,6 +18,7 @@ from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.entry_editor import EntryEditorScreen
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class EntryReaderScreen(UsesVault, Screen[bool]):
                 yield Markdown(terminal_text(self.entry.content, multiline=True),
                                id="reader-body")
             yield Static(details(self.entry), id="reader-details", classes="panel")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edit", "favorite", "delete") and self.vault.read_only:

@@ -12,18 +12,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Select
+from textual.widgets import Checkbox, DataTable, Input, Label, Select
 
-from luna_tui.errors import ValidationError
+from luna_tui.errors import LunaError, ValidationError
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.search_snippet import highlighted_snippet
 from luna_tui.ui.vault_calls import ServiceFailed
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from luna_tui.services.journal import Entry, JournalCursor, JournalFilter, SearchHit
+    from luna_tui.services.journal import (
+        Entry,
+        JournalCursor,
+        JournalFilter,
+        JournalPage,
+        SearchHit,
+    )
 
 PAGE_SIZE = 50
 LOAD_AHEAD = 10  # fetch the next page when the cursor is this close to the end
@@ -77,24 +84,26 @@ class JournalScreen(PlaceScreen):
         super().__init__()
         self.entries: dict[str, Entry] = {}
         self.next_cursor: JournalCursor | None = None
+        # The page after the rows shown, read while they are looked at, with what it was
+        # read for (patient, filters, cursor).
+        self._ahead: tuple[tuple, JournalPage] | None = None
         self.loading_more = False
         self.searching = ""
         self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield TopBar("Journal")
-        yield Input(id="search", placeholder="Search: words that must all appear; "
-                    '"quote" a phrase · Escape to close')
+        # The search field (/) is mounted on its first use, here, like the filter bar:
+        # hidden, it cost every first paint of the journal a styled input.
         yield Horizontal(id="filters")  # filled the first time ctrl+f opens it
         yield Label("", id="journal-status", classes="muted")
         yield ListTable(id="entries")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#entries", DataTable)
         self.column_keys = table.add_columns("Date", "Time", "Entry", "Mood", "Tags", "★")
         self.watch(table, "scroll_y", self._scrolled, init=False)
-        self.query_one("#search").display = False
         self.query_one("#filters").display = False
         table.focus()
 
@@ -130,6 +139,7 @@ class JournalScreen(PlaceScreen):
         self._add(page.entries)
         self.next_cursor = page.next_cursor
         self._status_for_list()
+        self._read_ahead_after_paint()
 
     async def _load_more(self) -> None:
         from luna_tui.services.journal import Journal
@@ -138,16 +148,61 @@ class JournalScreen(PlaceScreen):
             return
         self.loading_more = True
         try:
-            page = await self.vault.call(Journal(self.session).page, self.vault.patient_id,
-                                        self._filters(), limit=PAGE_SIZE,
-                                        after=self.next_cursor)
+            wanted = self._next_page_key()
+            ahead, self._ahead = self._ahead, None
+            if ahead is not None and ahead[0] == wanted:
+                # Read ahead: added at once, in the same paint as the scroll that asked
+                # for it (a query awaited here let the scroll paint first, and adding
+                # rows renders every row shown again).
+                page = ahead[1]
+            else:
+                page = await self.vault.call(Journal(self.session).page, *wanted[:2],
+                                            limit=PAGE_SIZE, after=wanted[2])
             self._add(page.entries)
             self.next_cursor = page.next_cursor
             self._status_for_list()
+            self._read_ahead_after_paint()
         except (ServiceFailed, ValidationError):
             pass
         finally:
             self.loading_more = False
+
+    def _next_page_key(self) -> tuple:
+        """What the next page is read for: whose, which filters, after which row."""
+        return self.vault.patient_id, self._filters(), self.next_cursor
+
+    def _read_ahead_after_paint(self) -> None:
+        # Not before: the query's Python work on the DB thread would slow the paint.
+        self._ahead = None
+        self.call_after_refresh(self._read_ahead)
+
+    def _read_ahead(self) -> None:
+        self._ahead = None
+        if self.next_cursor is None or self.searching:
+            return
+        try:
+            self._read_next_page(self._next_page_key())
+        except ValidationError:
+            pass  # a date filter being typed: the page is read when asked
+
+    @work(exclusive=True, group="read-ahead", exit_on_error=False)
+    async def _read_next_page(self, key: tuple) -> None:
+        """Read the page after the rows shown while the person looks at them. A failure
+        is said if that page is asked for (this is not what they asked)."""
+        from luna_tui.services.journal import Journal
+
+        try:
+            page = await self.vault.attempt(Journal(self.session).page, *key[:2],
+                                            limit=PAGE_SIZE, after=key[2])
+        except (LunaError, ServiceFailed):
+            return
+        if not self.searching and self.next_cursor is not None:
+            try:
+                current = self._next_page_key()
+            except ValidationError:
+                return
+            if current == key:
+                self._ahead = (key, page)
 
     def _add(self, entries: list[Entry], snippets: dict[str, Text] | None = None) -> None:
         table = self.query_one("#entries", DataTable)
@@ -180,7 +235,11 @@ class JournalScreen(PlaceScreen):
 
     # -- search ---------------------------------------------------------------------------
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
+        if not self.query("#search"):
+            await self.mount(Input(id="search", placeholder="Search: words that must all "
+                                   'appear; "quote" a phrase · Escape to close'),
+                             before="#filters")
         field = self.query_one("#search", Input)
         field.display = True
         field.focus()
@@ -228,8 +287,9 @@ class JournalScreen(PlaceScreen):
             if found else f"No entries match “{text}”."))
 
     async def action_clear(self) -> None:
-        search = self.query_one("#search", Input)
-        if search.display:
+        fields = self.query("#search")  # none before the first search
+        if fields and fields.first().display:
+            search = fields.first(Input)
             search.value = ""
             search.display = False
             self.searching = ""
@@ -333,25 +393,25 @@ class JournalScreen(PlaceScreen):
         return self.entries.get(str(key.value))
 
     @on(DataTable.RowSelected, "#entries")
-    def open_entry(self) -> None:
+    async def open_entry(self) -> None:
         from luna_tui.ui.screens.entry_reader import EntryReaderScreen
 
         entry = self._selected()
         if entry is not None:
-            self.app.push_screen(EntryReaderScreen(entry), self._after_change)
+            await self.push_own(EntryReaderScreen(entry), self._after_change)
 
     async def action_new(self) -> None:
         from luna_tui.ui.screens.entry_editor import EntryEditorScreen
 
         if self.vault.writable("write an entry"):
-            await self.app.push_screen(EntryEditorScreen(None), self._after_change)
+            await self.push_own(EntryEditorScreen(None), self._entry_saved)
 
     async def action_edit(self) -> None:
         from luna_tui.ui.screens.entry_editor import EntryEditorScreen
 
         entry = self._selected()
         if entry is not None and self.vault.writable("change an entry"):
-            await self.app.push_screen(EntryEditorScreen(entry), self._after_change)
+            await self.push_own(EntryEditorScreen(entry), self._entry_saved)
 
     async def action_favorite(self) -> None:
         from luna_tui.services.journal import Journal
@@ -377,7 +437,7 @@ class JournalScreen(PlaceScreen):
             if yes:
                 await self._delete(entry.id)
 
-        await self.app.push_screen(
+        await self.push_own(
             ConfirmDialog(question, "It is removed from the journal and from search, for good.",
                           "Delete"), answered)
 
@@ -406,3 +466,16 @@ class JournalScreen(PlaceScreen):
     async def _after_change(self, changed: object) -> None:
         if changed:
             await self.refresh_data()
+
+    async def _entry_saved(self, entry: Entry | None) -> None:
+        """The editor saved `entry`: its row is changed in place when it stays where it
+        was (same date and time, no search or filter it might leave); a new entry, or
+        one moved, loads the page again."""
+        if entry is None:
+            return  # nothing saved
+        shown = self.entries.get(entry.id)
+        if (shown is None or self.searching or self._filters_active()
+                or (shown.entry_date, shown.entry_time) != (entry.entry_date, entry.entry_time)):
+            await self.refresh_data()
+        else:
+            self._replace_row(entry)

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, TextArea
+from textual.widgets import Button, Input, Label, TextArea
 
 from luna_tui.errors import LunaError, ValidationError
 from luna_tui.services.medications import Medications, schedule_from_frequency
@@ -22,6 +22,7 @@ from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.vault_calls import UsesVault
 from luna_tui.ui.widgets.field import Field, FieldColumn, clear_errors, show_field_error
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class MedicationFormScreen(FormScreen["MedicationView"]):
                     label = name.replace("_", " ")
                     yield Field(label, TextArea(_text(getattr(med, name)) if med else "",
                                                 id=name, classes="short-text"))
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         med = self.medication

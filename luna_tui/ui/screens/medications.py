@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from luna_tui.services.medications import Medications
 from luna_tui.services.read_models.medications import MedicationsPlace
@@ -22,6 +22,7 @@ from luna_tui.ui.screens.dose_sheet import DoseSheet
 from luna_tui.ui.screens.medication_form import MedicationFormScreen, StopDialog
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -170,7 +171,7 @@ class MedicationsScreen(PlaceScreen):
                 yield Static(id="details-body")
             with VerticalScroll(id="today-doses", classes="panel"):
                 yield Static(id="doses-body")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#medications", DataTable)

@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Input, Label, TextArea
+from textual.widgets import DataTable, Input, Label, TextArea
 
 from luna_tui.services.patients import Patients
 from luna_tui.ui.messages import PatientChosen, PatientRenamed
@@ -20,6 +20,7 @@ from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.field import Field, FieldColumn
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -50,7 +51,7 @@ class PatientsScreen(PlaceScreen):
         yield Label("Enter makes a patient current: every screen then shows their data.",
                     id="patients-hint", classes="muted")
         yield ListTable(id="patients")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#patients", DataTable).add_columns(
@@ -198,7 +199,7 @@ class PatientFormScreen(FormScreen["PatientView"]):
             yield Label("", id="age", classes="muted")
             notes = TextArea((patient.notes or "") if patient else "", id="notes")
             yield Field("notes", notes)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.remember_initial()

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Checkbox, Footer, Input, Label, TextArea
+from textual.widgets import Checkbox, Input, Label, TextArea
 
 from luna_tui.services.ai.context import DATA_KINDS
 from luna_tui.services.ai.personas import Personas
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class PersonaFormScreen(FormScreen["PersonaView"]):
                 yield Field("", Label("", id="data_access"))
                 if persona is not None and persona.builtin:
                     yield Label("Built in: it can be changed, not deleted.", classes="muted")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.remember_initial()

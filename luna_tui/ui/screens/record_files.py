@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, TextArea
+from textual.widgets import DataTable, Label, TextArea
 
 from luna_tui.services.attachments import Attachments
 from luna_tui.services.records import Records
@@ -21,6 +21,7 @@ from luna_tui.ui.screens.attach_dialog import AttachFilesScreen
 from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.save_copy_dialog import SaveCopyDialog
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -67,7 +68,7 @@ class RecordFilesScreen(UsesVault, Screen[None]):
         yield TopBar(f"Records · files of “{self.record.title}”")
         yield Label("", id="files-status", classes="muted")
         yield ListTable(id="files")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#files", DataTable)
@@ -198,7 +199,7 @@ class AttachmentTextScreen(Screen[None]):
             yield Label(plain(self.note), id="attachment-note", classes="muted")
         yield TextArea(field_text(self.text), id="attachment-text", read_only=True, soft_wrap=True,
                        show_line_numbers=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#attachment-text", TextArea).focus()

@@ -11,7 +11,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Input, Select, TextArea
+from textual.widgets import Input, Select, TextArea
 
 from luna_tui.services.path_completion import paths_from_paste
 from luna_tui.services.records import RECORD_TYPES, Records
@@ -20,6 +20,7 @@ from luna_tui.ui.messages import WorkProgress
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.field import Field, FieldColumn
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.path_input import PathInput
 from luna_tui.ui.widgets.progress_row import ProgressRow
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -85,7 +86,7 @@ class RecordFormScreen(FormScreen["RecordView"]):
                 yield Field("notes (your own words, searchable)", TextArea(
                     (record.text or "") if record else "", id="text", soft_wrap=True,
                     classes="record-text"))
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.remember_initial()

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from luna_tui.services.read_models.records import RecordsPlace
 from luna_tui.services.records import RECORD_TYPES, Records, RecordView
@@ -27,6 +27,7 @@ from luna_tui.ui.screens.record_files import RecordFilesScreen
 from luna_tui.ui.screens.record_form import RecordFormScreen
 from luna_tui.ui.search_snippet import highlighted_snippet
 from luna_tui.ui.vault_calls import ServiceFailed
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -136,7 +137,7 @@ class RecordsScreen(PlaceScreen):
         yield ListTable(id="records")
         with VerticalScroll(id="record-details", classes="panel"):
             yield Static(id="record-body")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#records", DataTable)

@@ -2,12 +2,11 @@
 
 The key derivation runs in a thread worker while the screen says "Unlocking…"; a wrong
 passphrase says so and lets the person try again. While the screen waits for typing,
-another thread imports the places, so the dashboard appears right after the KDF.
+another thread imports the places (ui/places.py), so the dashboard appears right after
+the KDF and a place's first visit seldom waits for an import.
 """
 
 from __future__ import annotations
-
-import threading
 
 from textual import work
 from textual.app import ComposeResult
@@ -15,39 +14,14 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from luna_tui.errors import LunaError
 from luna_tui.ui.messages import VaultOpened
+from luna_tui.ui.places import WARM_FIRST, warm
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import UsesVault
-
-WARM_MODULES = (
-    "argon2.low_level",
-    "cryptography.hazmat.primitives.ciphers.aead",
-    "cryptography.hazmat.primitives.kdf.hkdf",
-    "luna_tui.services.vault_session",
-    "luna_tui.services.journal",
-    "luna_tui.services.patients",
-    "luna_tui.services.settings",
-    "luna_tui.services.medications",
-    "luna_tui.services.appointments",
-    "luna_tui.ui.screens.dashboard",
-    "luna_tui.ui.screens.journal",
-    "luna_tui.ui.screens.patients",
-    "luna_tui.ui.screens.medications",
-    "luna_tui.ui.screens.appointments",
-    "luna_tui.ui.screens.dialogs",
-    "luna_tui.ui.screens.backups",
-    "luna_tui.services.backups.chores",  # the automatic backup, right after unlocking
-)
-
-
-def _warm_imports() -> None:
-    import importlib
-
-    for name in WARM_MODULES:
-        importlib.import_module(name)
+from luna_tui.ui.widgets.footer import KeysFooter
 
 
 class UnlockScreen(UsesVault, Screen):
@@ -71,15 +45,14 @@ class UnlockScreen(UsesVault, Screen):
             yield Input(password=True, id="passphrase",
                         placeholder="Passphrase or recovery key, then Enter")
             yield Label(plain(self.message), id="status", classes="error" if self.error else "")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         field = self.query_one("#passphrase", Input)
         field.disabled = self.waiting
         field.focus()
         # After the first paint: imports hold the GIL and would delay it.
-        self.call_after_refresh(
-            threading.Thread(target=_warm_imports, name="luna-warm", daemon=True).start)
+        self.call_after_refresh(warm, WARM_FIRST)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         secret = event.value

@@ -9,13 +9,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Input, Label, Select, TextArea
+from textual.widgets import Input, Label, Select, TextArea
 
 from luna_tui.services.health_chart import kind_label
 from luna_tui.services.vitals import KINDS, Vitals
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.form import FormScreen
 from luna_tui.ui.widgets.field import Field, FieldColumn
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class VitalFormScreen(FormScreen["VitalView"]):
                         Input(self._now(), id="measured_at", compact=True))
             yield Field("notes", TextArea(id="vital-notes"))
             yield Label("ctrl+s or F2 saves · Escape leaves", classes="muted")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self._show_fields_of(str(self.query_one("#kind", Select).value))

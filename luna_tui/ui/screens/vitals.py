@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from luna_tui.services.health_chart import PERIODS, HealthChart, kind_label
 from luna_tui.services.read_models.vitals import VitalsPlace
@@ -25,6 +25,7 @@ from luna_tui.services.vitals import KINDS, Vitals
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -147,7 +148,7 @@ class VitalsScreen(PlaceScreen):
                 yield Static(id="chart-legend")
                 yield Label("", id="readings-status", classes="muted")
                 yield ListTable(id="readings")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         _, self.latest_column = self.query_one("#kinds", DataTable).add_columns("Kind", "Latest")

@@ -11,13 +11,14 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from luna_tui.errors import LunaError, VaultMadeNotOpened
 from luna_tui.services.terms import NOTICE_TEXT
 from luna_tui.ui.messages import UnlockAgain, VaultOpened
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import UsesVault
+from luna_tui.ui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from luna_tui.services.vault_setup import NewVault
@@ -41,7 +42,7 @@ class WelcomeScreen(UsesVault, Screen):
             yield Checkbox("I understand: Luna is not a medical device", id="notice")
             yield Button("Create my vault", id="create", variant="primary")
             yield Label("", id="status")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#passphrase", Input).focus()
@@ -169,7 +170,7 @@ class RecoveryKeyScreen(Screen):
             yield Static("  ".join(groups[:4]) + "\n" + "  ".join(groups[4:]), id="recovery-key")
             yield Checkbox("I have written it down", id="written")
             yield Button("Continue", id="continue", variant="primary", disabled=True)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#written", Checkbox).focus()
