@@ -330,6 +330,8 @@ CREATE INDEX idx_medications_patient ON medications (patient_id);
 
 CREATE INDEX idx_messages_session_created ON messages (session_id, created_at DESC);
 
+CREATE INDEX idx_messages_session_order ON messages (session_id, id);
+
 CREATE INDEX idx_records_patient_date ON records (patient_id, event_date DESC);
 
 CREATE INDEX idx_semantic_pins_patient_medical ON semantic_pins (patient_id, medical_category, importance_score DESC);

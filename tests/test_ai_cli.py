@@ -10,7 +10,7 @@ from ai_server import FakeModel
 
 from conftest import PASSPHRASE
 from helpers import run_cli
-from luna_tui.services.ai_chat import AiChat
+from luna_tui.services.ai.sessions import ChatSessions
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.medications import Medications
 from luna_tui.services.settings import Settings
@@ -61,7 +61,7 @@ def test_ask_streams_the_answer_and_keeps_the_session(capsys, vault, model: Fake
         "system", "user", "assistant", "user"]
 
     with VaultSession.open(vault, PASSPHRASE) as session:
-        messages = AiChat(session).messages(session_id)
+        messages = ChatSessions(session).messages(session_id)
         assert [m.content for m in messages] == [
             "How am I doing?", "Hello, you slept well.", "And now?", "Hello, you slept well."]
         audits = session.run(lambda: [json.loads(r.diff) for r in AuditEvent.select().where(
@@ -86,7 +86,7 @@ def test_ask_failure_says_why_and_keeps_the_question(capsys, vault, model) -> No
     assert "limiting requests (HTTP 429" in result.err
     session_id = session_id_from(result.err)
     with VaultSession.open(vault, PASSPHRASE) as session:
-        assert [m.content for m in AiChat(session).messages(session_id)] == ["Keep me"]
+        assert [m.content for m in ChatSessions(session).messages(session_id)] == ["Keep me"]
 
 
 def test_ask_without_a_question_is_a_usage_error(capsys, vault, monkeypatch) -> None:

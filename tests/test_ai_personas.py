@@ -1,4 +1,4 @@
-"""Personas of the person's own (issue 7): created, edited and deleted through AiChat,
+"""Personas of the person's own (issue 7): created, edited and deleted through Personas,
 checked field by field, audited without their prompt's words, and what they may read is
 what the context holds. And sending again a question nothing answered."""
 
@@ -11,8 +11,10 @@ from ai_server import FakeModel
 
 from conftest import OTHER_PASSPHRASE
 from luna_tui.errors import NotFound, ReadOnlyKey, ValidationError
-from luna_tui.services.ai_chat import AiChat
-from luna_tui.services.ai_context import ContextBuilder
+from luna_tui.services.ai.context import ContextBuilder
+from luna_tui.services.ai.personas import Personas
+from luna_tui.services.ai.sending import Sender
+from luna_tui.services.ai.sessions import ChatSessions
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.medications import Medications
@@ -51,14 +53,14 @@ def audit_rows(session, event: str) -> list[tuple[str, dict]]:
 
 
 def test_create_edit_and_delete_a_persona_audited_without_the_prompt(session) -> None:
-    chat = AiChat(session)
-    made = chat.create_persona("  Sleep   coach ", PROMPT, description="Short answers",
-                               temperature="0.3", max_tokens="400",
-                               data_access=["journal", "profile"])
+    personas = Personas(session)
+    made = personas.create("  Sleep   coach ", PROMPT, description="Short answers",
+                           temperature="0.3", max_tokens="400",
+                           data_access=["journal", "profile"])
     assert (made.name, made.description, made.system_prompt, made.temperature,
             made.max_tokens, made.data_access, made.builtin) == (
         "Sleep coach", "Short answers", PROMPT, 0.3, 400, ("profile", "journal"), False)
-    assert made in chat.personas()
+    assert made in personas.list()
     [(locator, diff)] = audit_rows(session, "ai.persona.create")
     assert locator == made.id
     assert diff["name"] == [None, "Sleep coach"]
@@ -66,8 +68,8 @@ def test_create_edit_and_delete_a_persona_audited_without_the_prompt(session) ->
     assert diff["temperature"] == [None, 0.3] and diff["data_access"] == [
         None, ["profile", "journal"]]
 
-    edited = chat.update_persona(made.id, temperature=1.5, data_access=["vitals"],
-                                 system_prompt="Be kind.")
+    edited = personas.update(made.id, temperature=1.5, data_access=["vitals"],
+                             system_prompt="Be kind.")
     assert (edited.temperature, edited.data_access, edited.system_prompt) == (
         1.5, ("vitals",), "Be kind.")
     assert edited.name == "Sleep coach" and edited.max_tokens == 400  # untouched
@@ -75,18 +77,18 @@ def test_create_edit_and_delete_a_persona_audited_without_the_prompt(session) ->
     assert diff == {"temperature": [0.3, 1.5],
                     "data_access": [["profile", "journal"], ["vitals"]],
                     "system_prompt": [f"<{len(PROMPT)} characters>", "<8 characters>"]}
-    assert chat.update_persona(made.id, temperature=1.5) == edited  # nothing changed
+    assert personas.update(made.id, temperature=1.5) == edited  # nothing changed
     assert len(audit_rows(session, "ai.persona.update")) == 1  # ... and nothing audited
 
-    chat.delete_persona(made.id)
-    assert made.id not in [p.id for p in chat.personas()]
+    personas.delete(made.id)
+    assert made.id not in [p.id for p in personas.list()]
     assert audit_rows(session, "ai.persona.delete") == [(made.id, {"name": ["Sleep coach",
                                                                             None]})]
     everything = json.dumps([audit_rows(session, e) for e in
                              ("ai.persona.create", "ai.persona.update", "ai.persona.delete")])
     assert "SECRET-PROMPT-WORDS" not in everything and "Be kind" not in everything
     with pytest.raises(NotFound):
-        chat.update_persona(made.id, name="Back")
+        personas.update(made.id, name="Back")
 
 
 @pytest.mark.parametrize(("changes", "field", "words"), [
@@ -104,67 +106,71 @@ def test_create_edit_and_delete_a_persona_audited_without_the_prompt(session) ->
 ])
 def test_invalid_values_are_refused_with_a_sentence_and_the_field(session, changes, field,
                                                                    words) -> None:
-    chat = AiChat(session)
+    personas = Personas(session)
     values = {"name": "Coach", "system_prompt": "Be kind.", **changes}
     with pytest.raises(ValidationError) as raised:
-        chat.create_persona(values.pop("name"), values.pop("system_prompt"), **values)
+        personas.create(values.pop("name"), values.pop("system_prompt"), **values)
     assert raised.value.field == field
     assert words in str(raised.value)
-    mine = chat.create_persona("Mine", "Be kind.")
+    mine = personas.create("Mine", "Be kind.")
     with pytest.raises(ValidationError) as raised:
-        chat.update_persona(mine.id, **changes)
+        personas.update(mine.id, **changes)
     assert raised.value.field == field
-    assert [p.name for p in chat.personas() if not p.builtin] == ["Mine"]
+    assert [p.name for p in personas.list() if not p.builtin] == ["Mine"]
 
 
 def test_renaming_to_its_own_name_in_other_case_is_fine(session) -> None:
-    chat = AiChat(session)
-    mine = chat.create_persona("Coach", "Be kind.")
-    assert chat.update_persona(mine.id, name="COACH").name == "COACH"
+    personas = Personas(session)
+    mine = personas.create("Coach", "Be kind.")
+    assert personas.update(mine.id, name="COACH").name == "COACH"
 
 
 def test_built_in_personas_can_be_edited_but_not_deleted(session) -> None:
-    chat = AiChat(session)
-    builtin = chat.find_persona("journal companion")
+    personas = Personas(session)
+    builtin = personas.find("journal companion")
     assert builtin.builtin
-    edited = chat.update_persona(builtin.id, temperature=0.2)
+    edited = personas.update(builtin.id, temperature=0.2)
     assert edited.temperature == 0.2 and edited.builtin
     with pytest.raises(ValidationError, match="built in: it can be edited but not deleted"):
-        chat.delete_persona(builtin.id)
-    assert chat.get_persona(builtin.id).temperature == 0.2
+        personas.delete(builtin.id)
+    assert personas.get(builtin.id).temperature == 0.2
 
 
 def test_a_persona_without_journal_access_gets_no_journal_entries(session, model, me) -> None:
-    chat = AiChat(session)
-    no_journal = chat.create_persona("Meds only", "Talk about medicines.",
-                                     data_access=["medications"])
-    convo = chat.create_session(me, no_journal.id)
-    preview = chat.preview(convo.id, "How am I?")
+    personas = Personas(session)
+    sessions = ChatSessions(session)
+    sender = Sender(session)
+    no_journal = personas.create("Meds only", "Talk about medicines.",
+                                 data_access=["medications"])
+    convo = sessions.create(me, no_journal.id)
+    preview = sender.preview(convo.id, "How am I?")
     assert preview.context.kinds == ("medications",)
     assert SHARED not in preview.text and "Metformin" in preview.text
     assert preview.text.startswith("[system]\nTalk about medicines.")
     # Given journal access, the same session's context has the entry.
-    chat.update_persona(no_journal.id, data_access=["medications", "journal"])
-    assert SHARED in chat.preview(convo.id, "How am I?").text
+    personas.update(no_journal.id, data_access=["medications", "journal"])
+    assert SHARED in sender.preview(convo.id, "How am I?").text
     # The persona's temperature and max tokens are what is asked of the model.
-    chat.update_persona(no_journal.id, temperature=0.1, max_tokens=64)
-    chat.send(convo.id, "How am I?")
+    personas.update(no_journal.id, temperature=0.1, max_tokens=64)
+    sender.send(convo.id, "How am I?")
     assert model.last["temperature"] == 0.1 and model.last["max_tokens"] == 64
 
 
 def test_sessions_of_a_deleted_persona_keep_working_with_the_default(session, model,
                                                                       me) -> None:
-    chat = AiChat(session)
-    mine = chat.create_persona("Meds only", "Talk about medicines.",
-                               data_access=["medications"])
-    convo = chat.create_session(me, mine.id)
-    chat.delete_persona(mine.id)
-    kept = chat.get_session(convo.id)
+    personas = Personas(session)
+    sessions = ChatSessions(session)
+    sender = Sender(session)
+    mine = personas.create("Meds only", "Talk about medicines.",
+                           data_access=["medications"])
+    convo = sessions.create(me, mine.id)
+    personas.delete(mine.id)
+    kept = sessions.get(convo.id)
     assert kept.persona_id is None and kept.persona_name is None
     context = ContextBuilder(session).build(convo.id)
     assert context.persona_name == "Journal companion"
-    chat.send(convo.id, "Still there?")
-    assert [m.role for m in chat.messages(convo.id)] == ["user", "assistant"]
+    sender.send(convo.id, "Still there?")
+    assert [m.role for m in sessions.messages(convo.id)] == ["user", "assistant"]
     assert model.last["messages"][0]["content"] == context.text
 
 
@@ -172,44 +178,45 @@ def test_resend_sends_the_unanswered_question_again_without_saving_it_twice(
         session, model: FakeModel, me: str) -> None:
     from luna_tui.errors import AiServerError
 
-    chat = AiChat(session)
-    convo = chat.create_session(me)
+    sessions = ChatSessions(session)
+    sender = Sender(session)
+    convo = sessions.create(me)
     with pytest.raises(ValidationError, match="nothing to send again"):
-        chat.resend_last_unanswered(convo.id)  # an empty session
+        sender.resend_last_unanswered(convo.id)  # an empty session
     model.mode = "500"
     with pytest.raises(AiServerError):
-        chat.send(convo.id, "Did I sleep?")
-    assert chat.last_unanswered(convo.id).content == "Did I sleep?"
+        sender.send(convo.id, "Did I sleep?")
+    assert sender.last_unanswered(convo.id).content == "Did I sleep?"
     model.mode = "ok"
     pieces: list[str] = []
-    result = chat.resend_last_unanswered(convo.id, on_delta=pieces.append)
+    result = sender.resend_last_unanswered(convo.id, on_delta=pieces.append)
     assert "".join(pieces) == "Hello, you slept well."
     assert result.user_message.content == "Did I sleep?"
-    assert [(m.role, m.content) for m in chat.messages(convo.id)] == [
+    assert [(m.role, m.content) for m in sessions.messages(convo.id)] == [
         ("user", "Did I sleep?"), ("assistant", "Hello, you slept well.")]
     assert model.last["messages"][-1] == {"role": "user", "content": "Did I sleep?"}
     assert [m["role"] for m in model.last["messages"]] == ["system", "user"]
     outcomes = [d["outcome"] for _, d in audit_rows(session, "ai.request")]
     assert outcomes == ["failed", "ok"]
-    assert chat.last_unanswered(convo.id) is None
+    assert sender.last_unanswered(convo.id) is None
     with pytest.raises(ValidationError, match="Every message in this session has an answer"):
-        chat.resend_last_unanswered(convo.id)
+        sender.resend_last_unanswered(convo.id)
     assert len(model.requests) == 2
 
 
 def test_a_read_only_key_cannot_change_personas(layout, session) -> None:
-    mine = AiChat(session).create_persona("Mine", "Be kind.")
+    mine = Personas(session).create("Mine", "Be kind.")
     KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
     session.close()
     with VaultSession.open(layout, OTHER_PASSPHRASE) as reader:
-        chat = AiChat(reader)
+        personas = Personas(reader)
         with pytest.raises(ReadOnlyKey):
-            chat.create_persona("Other", "Hi.")
+            personas.create("Other", "Hi.")
         with pytest.raises(ReadOnlyKey):
-            chat.update_persona(mine.id, temperature=1)
+            personas.update(mine.id, temperature=1)
         with pytest.raises(ReadOnlyKey):
-            chat.delete_persona(mine.id)
-        assert [p.name for p in chat.personas() if not p.builtin] == ["Mine"]
+            personas.delete(mine.id)
+        assert [p.name for p in personas.list() if not p.builtin] == ["Mine"]
 
 
 def test_records_reach_the_model_only_for_a_persona_that_may_read_them(session, model, me,
@@ -222,11 +229,13 @@ def test_records_reach_the_model_only_for_a_persona_that_may_read_them(session, 
                                      event_date="2026-11-20", text="Dr said: iron tablets")
     (tmp_path / "labs.pdf").write_bytes(text_pdf("Ferritin 12 ug/L low"))
     Attachments(session).add(record.id, tmp_path / "labs.pdf")
-    chat = AiChat(session)
-    default = chat.create_session(me)  # a built-in persona, made before records existed
-    assert "Blood test" not in chat.preview(default.id, "How am I?").text
-    reader = chat.create_persona("Records reader", "Explain my results.")  # all kinds
-    text = chat.preview(chat.create_session(me, reader.id).id, "How am I?").text
+    personas = Personas(session)
+    sessions = ChatSessions(session)
+    sender = Sender(session)
+    default = sessions.create(me)  # a built-in persona, made before records existed
+    assert "Blood test" not in sender.preview(default.id, "How am I?").text
+    reader = personas.create("Records reader", "Explain my results.")  # all kinds
+    text = sender.preview(sessions.create(me, reader.id).id, "How am I?").text
     assert "Lab result: \"Blood test\"" in text and "files: labs.pdf" in text
     assert "iron tablets" in text and "Ferritin 12 ug/L low" in text
-    assert "records" in chat.preview(chat.create_session(me, reader.id).id, "?").context.kinds
+    assert "records" in sender.preview(sessions.create(me, reader.id).id, "?").context.kinds

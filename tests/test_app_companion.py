@@ -11,7 +11,8 @@ from test_app_backups import labels_text, unlock
 
 from app_helpers import SIZE, make_app, notifications, screen_text, settle
 from conftest import PASSPHRASE
-from luna_tui.services.ai_chat import AiChat
+from luna_tui.services.ai.memory import Memory
+from luna_tui.services.ai.sessions import ChatSessions, MessageView
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.medications import Medications
 from luna_tui.services.settings import Settings
@@ -41,10 +42,16 @@ def prepare(session, base_url: str) -> None:
 
 
 def in_vault(layout, fn):
+    """`fn(session, me)` on the DB thread of the vault opened again."""
     with VaultSession.open(layout, PASSPHRASE) as session:
-        chat = AiChat(session)
         me = Settings(session).current_patient_id()
-        return session.run(fn, chat, me)
+        return session.run(fn, session, me)
+
+
+def first_sessions_messages(session, me) -> list[MessageView]:
+    """The messages of the session listed first (DB thread)."""
+    sessions = ChatSessions(session)
+    return sessions.messages(sessions.list(me)[0].id)
 
 
 async def shows(pilot, words: str, seconds: float = 5.0) -> str:
@@ -109,9 +116,11 @@ async def test_send_streams_the_reply_then_pin_it(layout, session, model: FakeMo
     assert sent[-1] == {"role": "user", "content": "How did I sleep?"}
     assert "Metformin" in sent[0]["content"] and CANARY not in str(sent)
 
-    def kept(chat, me):
-        convo = chat.list_sessions(me)[0]
-        return convo.title, [(m.role, m.content) for m in chat.messages(convo.id)], chat.pins(me)
+    def kept(session, me):
+        sessions = ChatSessions(session)
+        convo = sessions.list(me)[0]
+        return (convo.title, [(m.role, m.content) for m in sessions.messages(convo.id)],
+                Memory(session).pins(me))
 
     title, messages, pins = in_vault(layout, kept)
     assert title == "How did I sleep?"
@@ -141,7 +150,7 @@ async def test_preview_shows_the_context_for_what_is_typed(layout, session, mode
         assert CANARY not in shown
         assert "Exactly what goes to tiny at " + model.base_url in labels_text(pilot)
 
-        assert shown.startswith("[system]\n")  # AiChat.preview's text, as sent
+        assert shown.startswith("[system]\n")  # Sender.preview's text, as sent
         assert shown.endswith("[user]\nShould I ask about my dose?")
         await pilot.press("escape")
         await settle(pilot)
@@ -172,17 +181,17 @@ async def test_no_model_reachable_says_how_to_connect_and_keeps_the_question(lay
         await app.screen.refresh_data()  # as when the vault changes: the reason stays
         await settle(pilot)
         assert "Not answered" in screen_text(pilot)
-    messages = in_vault(layout, lambda chat, me: [
-        (m.role, m.content) for m in chat.messages(chat.list_sessions(me)[0].id)])
+    messages = in_vault(layout, lambda session, me: [
+        (m.role, m.content) for m in first_sessions_messages(session, me)])
     assert messages == [("user", "Is anyone there?")]
 
 
 async def test_delete_asks_and_says_journal_entries_stay(layout, session, model):
     me = Settings(session).current_patient_id()
-    chat = AiChat(session)
-    keep = chat.create_session(me, title="Keep this one")
-    chat.set_saved(keep.id, True)
-    chat.create_session(me, title="Throw away")
+    sessions = ChatSessions(session)
+    keep = sessions.create(me, title="Keep this one")
+    sessions.set_saved(keep.id, True)
+    sessions.create(me, title="Throw away")
     prepare(session, model.base_url)
     app = make_app(layout)
     async with app.run_test(size=SIZE) as pilot:
@@ -198,7 +207,8 @@ async def test_delete_asks_and_says_journal_entries_stay(layout, session, model)
         await pilot.press("y")
         await settle(pilot)
         assert "Throw away" not in screen_text(pilot)
-    titles = in_vault(layout, lambda chat, me: [s.title for s in chat.list_sessions(me)])
+    titles = in_vault(layout, lambda session, me: [
+        s.title for s in ChatSessions(session).list(me)])
     assert titles == ["Keep this one"]
 
 
@@ -215,7 +225,7 @@ async def test_escape_stops_the_reply_and_keeps_the_words_so_far(layout, session
         model.release.set()
         text = await shows(pilot, "Stopped.")
         assert "never shown" not in text
-    messages = in_vault(layout, lambda chat, me: [
-        (m.role, m.finish_reason) for m in chat.messages(chat.list_sessions(me)[0].id)])
+    messages = in_vault(layout, lambda session, me: [
+        (m.role, m.finish_reason) for m in first_sessions_messages(session, me)])
     assert messages[0] == ("user", None)
     assert messages[1:] == [("assistant", "cancelled")]  # the words so far are kept

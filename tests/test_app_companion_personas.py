@@ -8,7 +8,14 @@ from __future__ import annotations
 import pytest
 from ai_server import FakeModel
 from test_app_backups import labels_text
-from test_app_companion import ask, in_vault, open_companion, prepare, shows
+from test_app_companion import (
+    ask,
+    first_sessions_messages,
+    in_vault,
+    open_companion,
+    prepare,
+    shows,
+)
 
 from app_helpers import (
     SIZE,
@@ -21,7 +28,7 @@ from app_helpers import (
     type_text,
 )
 from conftest import OTHER_PASSPHRASE
-from luna_tui.services.ai_chat import AiChat
+from luna_tui.services.ai.personas import Personas
 from luna_tui.services.key_admin import KeyAdmin
 
 
@@ -36,9 +43,9 @@ def names(pilot) -> list[str]:
     return [row[0].replace("  (built in)", "") for row in table_rows(pilot, "#persona-list")]
 
 
-def mine(chat, me):
+def mine(session, me):
     return [(p.name, p.description, p.system_prompt, p.temperature, p.max_tokens,
-             p.data_access) for p in chat.personas() if not p.builtin]
+             p.data_access) for p in Personas(session).list() if not p.builtin]
 
 
 async def open_personas(pilot) -> None:
@@ -129,14 +136,14 @@ async def test_a_built_in_persona_is_edited_with_enter_but_not_deleted(layout, s
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "PersonasDialog"
-    temperature = in_vault(layout, lambda chat, me: chat.find_persona("appointment prep")
-                           .temperature)
+    temperature = in_vault(layout, lambda session, me: Personas(session)
+                           .find("appointment prep").temperature)
     assert temperature == 0.2
 
 
 async def test_a_read_only_key_sees_the_personas_but_cannot_change_them(layout, session,
                                                                          model):
-    AiChat(session).create_persona("Mine", "Be kind.")
+    Personas(session).create("Mine", "Be kind.")
     KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
     prepare(session, model.base_url)
     app = make_app(layout)
@@ -184,6 +191,6 @@ async def test_ctrl_r_sends_the_unanswered_question_again_once(layout, session, 
     assert len(model.requests) == 2
     assert model.requests[1]["messages"][-1] == {"role": "user", "content": "Is anyone there?"}
     assert [m["role"] for m in model.requests[1]["messages"]] == ["system", "user"]
-    messages = in_vault(layout, lambda chat, me: [
-        (m.role, m.content) for m in chat.messages(chat.list_sessions(me)[0].id)])
+    messages = in_vault(layout, lambda session, me: [
+        (m.role, m.content) for m in first_sessions_messages(session, me)])
     assert messages == [("user", "Is anyone there?"), ("assistant", "Hello, you slept well.")]

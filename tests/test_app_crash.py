@@ -21,7 +21,7 @@ from app_helpers import SIZE, make_app
 from conftest import PASSPHRASE
 from luna_tui import crash_report
 from luna_tui.services import vault_session
-from luna_tui.services.ai_chat import AiChat
+from luna_tui.services.ai.sessions import ChatSessions
 from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store.models.audit import AuditEvent
@@ -34,7 +34,7 @@ CANARY = "CANARY-title-4b1e"
 def titled(session):
     """A vault with one AI session, titled with the canary."""
     me = Settings(session).current_patient_id()
-    AiChat(session).create_session(me, title=CANARY)
+    ChatSessions(session).create(me, title=CANARY)
     session.close()
 
 
@@ -82,7 +82,7 @@ async def fails_on_the_db_thread(screen: CompanionScreen) -> None:
     session, patient = screen.session, screen.vault.patient_id
 
     def reading() -> dt.date:
-        title = AiChat(session).list_sessions(patient)[0].title
+        title = ChatSessions(session).list(patient)[0].title
         return dt.date.fromisoformat(title)  # "Invalid isoformat string: 'CANARY…'"
 
     await screen.vault.call(session.run, reading)

@@ -130,6 +130,34 @@ async def test_an_unexpected_failure_while_unlocking_lets_you_try_again(layout, 
         assert isinstance(app.screen, DashboardScreen)
 
 
+async def test_a_vault_that_opens_but_cannot_be_read_is_closed_again(layout, session,
+                                                                    monkeypatch):
+    """The unlocking thread reports with a message; the app then fails to read the
+    vault's first state: it says so on a fresh unlock screen and closes the session (a
+    second unlock must not find the vault still held)."""
+    from luna_tui.errors import LunaError
+    from luna_tui.services.settings import Settings
+
+    session.close()
+    real = Settings.current_patient_id
+
+    def broken_once(self):  # noqa: ANN001, ANN202
+        monkeypatch.setattr(Settings, "current_patient_id", real)
+        raise LunaError("the settings could not be read")
+
+    monkeypatch.setattr(Settings, "current_patient_id", broken_once)
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen) and app.screen.error
+        assert app.session is None
+        assert not app.screen.query_one("#passphrase").disabled
+        await unlock(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+
+
 @pytest.mark.dates
 async def test_it_locks_after_idle_and_forgets_what_it_showed(layout, session, clock):
     from luna_tui.services.journal import EntryDraft, Journal

@@ -208,6 +208,7 @@ def test_bench_builds_its_own_vaults_and_reports_every_measure(capsys, layout):
                     "attach a 50-page PDF", "`luna` spawn → unlock screen painted",
                     "bare Textual app spawn → painted", "start-up: `luna` ÷ bare Textual",
                     "passphrase → dashboard painted, minus the KDF",
-                    "journal at 300: `2` → first page painted"):
+                    "journal at 300: `2` → first page painted", "companion: 400 messages",
+                    "companion: 4,000 messages"):
         assert measure in result.out, measure
     assert not layout.exists()  # it never touches the real vault

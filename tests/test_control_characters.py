@@ -9,7 +9,9 @@ import pytest
 
 from luna_tui.errors import ValidationError
 from luna_tui.services import validation
-from luna_tui.services.ai_chat import AiChat
+from luna_tui.services.ai.personas import Personas
+from luna_tui.services.ai.sending import Sender
+from luna_tui.services.ai.sessions import ChatSessions
 from luna_tui.services.appointments import Appointments
 from luna_tui.services.attachments import Attachments
 from luna_tui.services.drafts import Drafts
@@ -66,7 +68,7 @@ def test_every_service_that_writes_free_text_refuses_them(session, me, tmp_path)
     refused("notes", lambda: Vitals(session).record(me, "weight", 70, notes=RETITLE))
     refused("name", lambda: Patients(session).create(RETITLE))
     refused("allergies", lambda: Patients(session).update(me, allergies=RETITLE))
-    refused("system_prompt", lambda: AiChat(session).create_persona("Coach", RETITLE))
+    refused("system_prompt", lambda: Personas(session).create("Coach", RETITLE))
     refused("content", lambda: Drafts(session).keep("d-1", "journal_entry",
                                                     {"content": RETITLE}))
     source = tmp_path / "scan\x1b]2;x\x07.txt"
@@ -178,14 +180,15 @@ def test_the_companions_reply_is_kept_with_its_controls_escaped_and_can_be_journ
         settings = Settings(session)
         settings.set("ai.base_url", server.base_url)
         settings.set("ai.timeout_seconds", 1)
-        chat = AiChat(session)
-        convo = chat.create_session(me)
+        sessions = ChatSessions(session)
+        sender = Sender(session)
+        convo = sessions.create(me)
         with pytest.raises(ValidationError) as error:
-            chat.send(convo.id, "Why\x1b[2J?")
+            sender.send(convo.id, "Why\x1b[2J?")
         assert error.value.field == "message"
-        reply = chat.send(convo.id, "What did I write?").reply
+        reply = sender.send(convo.id, "What did I write?").reply
     finally:
         server.stop()
     assert reply.content == "Your entry said \\x1b[2J\\x07 loudly.\r\nBye"
-    entry = chat.save_reply_to_journal(reply.id)
+    entry = sessions.save_reply_to_journal(reply.id)
     assert entry.content == reply.content

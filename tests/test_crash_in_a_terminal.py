@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSPHRASE
-from luna_tui.services.ai_chat import AiChat
+from luna_tui.services.ai.sessions import ChatSessions
 from luna_tui.services.settings import Settings
 
 CANARY = "CANARY-terminal-title-c81d"
@@ -116,7 +116,7 @@ def files_holding(folder: Path, secret: str) -> list[Path]:
 @pytest.fixture
 def titled(session):
     me = Settings(session).current_patient_id()
-    AiChat(session).create_session(me, title=CANARY)
+    ChatSessions(session).create(me, title=CANARY)
     session.close()
 
 

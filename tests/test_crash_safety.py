@@ -77,15 +77,22 @@ def test_a_kill_between_the_audit_commits_loses_no_row(closed_vault, commit, eve
 
 @pytest.mark.slow
 def test_kills_at_random_moments_lose_no_acknowledged_write_and_break_no_chain(closed_vault):
-    """A bounded kill loop: `luna add` killed at random points of its run."""
+    """A bounded kill loop: `luna add` killed at random points of its run.
+
+    How long a run takes moves with the machine's load (other tests run beside this
+    one), so the window is learnt as it goes: a run that finished before its kill
+    shortens the next windows, a kill lengthens them, and the loop goes on until it has
+    killed enough."""
     import time
 
     started = time.monotonic()
     assert luna("add", stdin="timing run").returncode == 0
-    whole_run = time.monotonic() - started
+    run_length = time.monotonic() - started
     chance = random.Random(20261206)  # the same moments on every run
     acknowledged, kills = ["timing run"], 0
-    for attempt in range(24):
+    for attempt in range(48):
+        if kills >= 10:
+            break
         text = f"entry {attempt}"
         process = subprocess.Popen([sys.executable, "-m", "luna_tui", "add"],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -93,10 +100,14 @@ def test_kills_at_random_moments_lose_no_acknowledged_write_and_break_no_chain(c
                                    env=_env())
         process.stdin.write(text)
         process.stdin.close()
-        time.sleep(chance.uniform(0.5, 1.1) * whole_run)
+        delay = chance.uniform(0.3, 1.0) * run_length
+        time.sleep(delay)
         if process.poll() is None:
             process.kill()
             kills += 1
+            run_length *= 1.1  # it would have run longer: reach later moments too
+        else:
+            run_length = max(0.05, delay)  # it took no longer than this
         out = process.stdout.read()
         process.wait()
         if process.returncode == 0 and "Saved to" in out:

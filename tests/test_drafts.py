@@ -194,23 +194,25 @@ def test_the_ai_context_never_reads_drafts(session):
     """The builder may not even read the table (its guard denies it), and a draft's text
     is in no context, whatever the persona may read."""
     from luna_tui.errors import ReadOnlyViolation
-    from luna_tui.services.ai_chat import AiChat
-    from luna_tui.services.ai_context import DATA_KINDS, ContextBuilder
+    from luna_tui.services.ai.context import DATA_KINDS, ContextBuilder
+    from luna_tui.services.ai.personas import Personas
+    from luna_tui.services.ai.sessions import ChatSessions
     from luna_tui.services.journal import EntryDraft, Journal
     from luna_tui.store.models.base import database
     from luna_tui.store.read_only_guard import read_only
 
     me = keep_entry(session)
     Journal(session).create(me, EntryDraft(content="A saved entry the AI may read"))
-    chat = AiChat(session)
-    persona = chat.create_persona("Reads everything", "Be kind.", data_access=list(DATA_KINDS))
-    chat_session = chat.create_session(me, persona.id, title="t")
+    personas = Personas(session)
+    sessions = ChatSessions(session)
+    persona = personas.create("Reads everything", "Be kind.", data_access=list(DATA_KINDS))
+    chat_session = sessions.create(me, persona.id, title="t")
     context = ContextBuilder(session).build(chat_session.id)
     assert "A saved entry the AI may read" in context.text  # the check can fail
     assert CANARY not in context.text
 
     def read_drafts_under_the_guard():
-        from luna_tui.services.ai_context import HIDDEN_FROM_AI
+        from luna_tui.services.ai.context import HIDDEN_FROM_AI
 
         with read_only(database, hidden=HIDDEN_FROM_AI):
             return database.execute_sql("SELECT fields FROM drafts").fetchall()

@@ -130,3 +130,22 @@ def test_a_chart_reads_its_covering_indexes_only(session, plans):
              or "journal_entries" in step]
     assert len(steps) == 4
     assert all("USING COVERING INDEX" in step for step in steps), steps
+
+
+def test_a_page_of_a_companion_session_walks_its_index(session, plans):
+    """The newest messages, and those before the oldest shown, without reading (and
+    sorting) the whole session: the page costs the same at 40 messages or 40,000."""
+    from test_read_models import a_long_session
+
+    from luna_tui.services.read_models.companion import CompanionPlace
+
+    me = Settings(session).current_patient_id()
+    talk = a_long_session(session, me, 30)
+    place = CompanionPlace(session)
+    plans.clear()
+    newest = place.page(talk, page_size=10)
+    place.page(talk, before=newest.messages[0].id, page_size=10)
+    steps = reads(plans, "messages")
+    assert len(steps) == 2, plans
+    assert all("USING INDEX idx_messages_session_order (session_id=?" in s for s in steps)
+    assert [step for _sql, plan in plans for step in plan if "TEMP B-TREE" in step] == []

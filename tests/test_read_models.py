@@ -6,9 +6,12 @@ import datetime as dt
 
 import pytest
 
+from luna_tui.clock import utc_timestamp
+from luna_tui.services.ai.sessions import ChatSessions
 from luna_tui.services.appointments import Appointments
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.medications import Medications
+from luna_tui.services.read_models.companion import CompanionPlace
 from luna_tui.services.read_models.dashboard import Dashboard
 from luna_tui.services.read_models.medications import MedicationsPlace
 from luna_tui.services.read_models.records import RecordsPlace
@@ -95,3 +98,71 @@ def test_the_records_place_lists_or_searches_within_a_type_in_use(session, me):
     found = RecordsPlace(session).shown(me, words="kne", record_type=None, tag=None,
                                         list_limit=50, search_limit=50)
     assert [h.record.title for h in found.hits] == ["Knee scan"] and found.records == []
+
+
+def a_long_session(session, patient_id: str, count: int, title: str = "A long talk") -> str:
+    """A session of `count` messages, questions and replies in turn, numbered from 000,
+    all stamped with the same moment (as the fake clock does): put in with one insert, as
+    an import would, since sending each one through a model takes 60 ms."""
+    from luna_tui.store.models.ai import Message
+
+    made = ChatSessions(session).create(patient_id, title=title)
+    stamp = utc_timestamp(session.clock.now())
+
+    def insert() -> None:
+        with session.writing("talk at length"):
+            Message.insert_many([
+                {"session": made.id, "role": "user" if number % 2 == 0 else "assistant",
+                 "content": f"Message {number:03d}", "created_at": stamp,
+                 "updated_at": stamp} for number in range(count)]).execute()
+
+    session.run(insert)
+    return made.id
+
+
+def test_the_companion_place_shows_the_chosen_sessions_newest_page(session, me):
+    chats = ChatSessions(session)
+    talk = a_long_session(session, me, 12)
+    saved = chats.create(me, title="Kept on top")
+    chats.set_saved(saved.id, True)
+
+    view = CompanionPlace(session).overview(me, chosen_id=talk, page_size=5)
+    assert [s.title for s in view.sessions] == ["Kept on top", "A long talk"]
+    assert view.chosen is not None and view.chosen.id == talk
+    assert [m.content for m in view.page.messages] == [
+        "Message 007", "Message 008", "Message 009", "Message 010", "Message 011"]
+    assert view.page.has_older
+    assert [p.label for p in view.usage] == ["today", "this month", "last month"]
+
+    for chosen_id in (None, "a session deleted meanwhile"):  # the first listed, then
+        first = CompanionPlace(session).overview(me, chosen_id=chosen_id, page_size=5)
+        assert first.chosen == view.sessions[0]
+        assert first.page.messages == [] and not first.page.has_older
+
+    found = CompanionPlace(session).overview(me, search="long", chosen_id=saved.id)
+    assert [s.id for s in found.sessions] == [talk] and found.chosen.id == talk
+
+
+def test_the_companion_place_pages_back_to_the_first_message_in_order(session, me):
+    talk = a_long_session(session, me, 12)
+    place = CompanionPlace(session)
+    pages = [place.page(talk, page_size=5)]
+    while pages[-1].has_older:
+        pages.append(place.page(talk, before=pages[-1].messages[0].id, page_size=5))
+    assert [[m.content[-3:] for m in page.messages] for page in pages] == [
+        ["007", "008", "009", "010", "011"], ["002", "003", "004", "005", "006"],
+        ["000", "001"]]
+    everything = [m for page in reversed(pages) for m in page.messages]
+    assert everything == ChatSessions(session).messages(talk)  # the same messages, in order
+    exactly = place.page(talk, before=pages[1].messages[0].id, page_size=2)
+    assert [m.content for m in exactly.messages] == ["Message 000", "Message 001"]
+    assert not exactly.has_older  # two left, two asked for: nothing before them
+    assert place.page(talk, before=pages[-1].messages[0].id) == place.page("none at all")
+    with pytest.raises(ValueError):
+        place.page(talk, page_size=0)
+
+
+def test_the_companion_place_with_no_session_yet(session, me):
+    view = CompanionPlace(session).overview(me)
+    assert view.sessions == [] and view.chosen is None
+    assert view.page.messages == [] and not view.page.has_older

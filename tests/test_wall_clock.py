@@ -204,7 +204,10 @@ def test_every_row_is_stamped_by_the_clock_not_by_sqlite(session, clock, layout,
     from luna_tui.clock import utc_timestamp
     from luna_tui.errors import ImportRejected
     from luna_tui.home import VaultLayout
-    from luna_tui.services.ai_chat import AiChat
+    from luna_tui.services.ai.memory import Memory
+    from luna_tui.services.ai.personas import Personas
+    from luna_tui.services.ai.sending import Sender
+    from luna_tui.services.ai.sessions import ChatSessions
     from luna_tui.services.appointments import Appointments
     from luna_tui.services.attachments import Attachments
     from luna_tui.services.exporting import Exporter
@@ -233,13 +236,15 @@ def test_every_row_is_stamped_by_the_clock_not_by_sqlite(session, clock, layout,
         Journal(session).create(sam, EntryDraft(content="One"))
         Journal(session).import_entries(sam, [EntryDraft(content="Two")], source="test")
         Vitals(session).record(sam, "heart_rate", 70)
-        chat = AiChat(session)
-        chat.summary_threshold, chat.keep_recent = 1, 0
-        persona = chat.create_persona("Coach", "Be kind.")
-        convo = chat.create_session(sam, persona.id)
-        reply = chat.send(convo.id, "Hello").reply
-        chat.pin(reply.id, "symptom")
-        assert chat.summaries(convo.id)
+        personas = Personas(session)
+        sessions = ChatSessions(session)
+        memory = Memory(session, summary_threshold=1, keep_recent=0)
+        sender = Sender(session, memory)
+        persona = personas.create("Coach", "Be kind.")
+        convo = sessions.create(sam, persona.id)
+        reply = sender.send(convo.id, "Hello").reply
+        memory.pin(reply.id, "symptom")
+        assert memory.summaries(convo.id)
         record = Records(session).create(sam, title="Blood test")
         (tmp_path / "result.txt").write_text("HbA1c 6.1")
         Attachments(session).add(record.id, tmp_path / "result.txt")

@@ -11,6 +11,10 @@ speed drifts: start-up is compared with a bare Textual app (bench/bare_textual.p
 spawned the same way right before each `luna`, and the key derivation is timed (by the
 caller's `kdf`) right before and right after each `luna`, so that "minus the KDF" takes
 away the KDF of that moment, not one timed a minute earlier.
+
+The companion is timed in a run of its own (run_companion): a session of 400 messages,
+then one of 4,000, each chosen in the sessions list, from ↓ to its last message painted,
+and how much the app's memory (RSS) grew for it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from luna_tui.bench.bare_textual import MARK as BARE_MARK
+from luna_tui.bench.synthetic import COMPANION_SESSIONS, companion_mark
 
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[PX^_].*?\x1b\\|\x1b\][^\x07]*\x07|\x1b.")
 UNLOCK_MARK = "Unlock your vault"
@@ -221,3 +226,74 @@ def run_app(home: Path, passphrase: str, config_dir: Path, runs: int, pages: int
         bare_spawn_to_painted=statistics.median(bare for _, bare in start_ups),
         start_up_ratio=statistics.median(luna / bare for luna, bare in start_ups),
         kdf=median("kdf"), unlock_minus_kdf=median("unlock_minus_kdf"))
+
+
+ESCAPE, SHIFT_TAB, DOWN = b"\x1b", b"\x1b[Z", b"\x1b[B"
+
+
+@dataclass(frozen=True)
+class CompanionTimes:
+    painted: dict[int, float]  # messages in the session → ↓ pressed → its newest painted
+    rss_growth_kb: dict[int, int]  # messages in the session → RSS grown for showing it
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("the app's memory cannot be read from /proc")
+
+
+def run_companion_once(home: Path, passphrase: str, config_dir: Path) -> CompanionTimes:
+    """Unlock, press 7 (the companion opens on its short bench session), go to the
+    sessions list, then choose each longer session with ↓ (bench/synthetic.py
+    COMPANION_SESSIONS): timed from the key to the session's last message painted."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = {**os.environ, "LUNA_HOME": str(home), "LUNA_CONFIG_DIR": str(config_dir),
+           "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("LUNA_PASSPHRASE", None)
+    process = subprocess.Popen([sys.executable, "-m", "luna_tui"], stdin=slave, stdout=slave,
+                               stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    painted, growth = {}, {}
+    try:
+        _wait_for(master, UNLOCK_MARK)
+        _send(master, passphrase.encode() + b"\r")
+        _wait_for(master, DASHBOARD_MARK)
+        time.sleep(0.3)
+        _send(master, b"7")
+        _wait_for(master, companion_mark(COMPANION_SESSIONS[0]))
+        for key in (ESCAPE, SHIFT_TAB):  # out of the message field, to the sessions list
+            time.sleep(0.3)
+            _send(master, key)
+        for count in COMPANION_SESSIONS[1:]:
+            time.sleep(0.5)  # what the last step left behind settles
+            before = _rss_kb(process.pid)
+            sent = _send(master, DOWN)
+            painted[count] = _wait_for(master, companion_mark(count), timeout=120) - sent
+            time.sleep(0.5)
+            growth[count] = _rss_kb(process.pid) - before
+        os.write(master, b"\x11")  # ctrl+q
+        _drain_until_exit(master, process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    return CompanionTimes(painted, growth)
+
+
+def run_companion(home: Path, passphrase: str, config_dir: Path, runs: int) -> CompanionTimes:
+    """Medians of the times over `runs`, after a warm-up run; the largest growth."""
+    run_companion_once(home, passphrase, config_dir)
+    results = [run_companion_once(home, passphrase, config_dir) for _ in range(runs)]
+    counts = COMPANION_SESSIONS[1:]
+    return CompanionTimes(
+        {n: statistics.median(r.painted[n] for r in results) for n in counts},
+        {n: max(r.rss_growth_kb[n] for r in results) for n in counts})

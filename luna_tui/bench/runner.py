@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from luna_tui.bench.synthetic import COMMON_WORD, RARE_WORD, Sizes, build
 
 if TYPE_CHECKING:
-    from luna_tui.bench.app_timing import AppTimes
+    from luna_tui.bench.app_timing import AppTimes, CompanionTimes
 
 PASSPHRASE = "benchmark vault passphrase words"
 
@@ -220,6 +220,21 @@ def run(sizes: Sizes, report: Callable[[str], None] = print, *, repeat: int = 7
             results.append(Measurement(f"{place}: number key → painted (first visit)",
                                        seconds, 0.100))
         results.append(Measurement("peak RSS of the app", app.peak_rss_kb / 1024, 150, "MB"))
+        report("measuring the companion (in a pseudo-terminal)")
+        results += _companion_measurements(app_timing.run_companion(
+            large_home, PASSPHRASE, Path(tmp) / "config", runs=max(1, min(repeat, 3))))
+    return results
+
+
+def _companion_measurements(times: CompanionTimes) -> list[Measurement]:
+    """Issue 14's budget: a session of any length paints within 150 ms of being chosen,
+    and grows the app's memory by at most 15 MB."""
+    results = []
+    for count, seconds in times.painted.items():
+        results.append(Measurement(f"companion: {count:,} messages, chosen → painted",
+                                   seconds, 0.150))
+        results.append(Measurement(f"companion: {count:,} messages, RSS growth",
+                                   times.rss_growth_kb[count] / 1024, 15, "MB"))
     return results
 
 

@@ -30,6 +30,15 @@ TAGS = ("sleep", "knee", "work", "family", "walk", "therapy", "meds", "headache"
         "garden", "friends", "rain", "diet")
 # A word in every entry, and one in very few: search's worst and best cases.
 COMMON_WORD, RARE_WORD = "today", "zeppelin"
+# The companion's sessions the app is timed on (bench/app_timing.py), beside the bulk
+# of messages: saved, so they lead the list in this order — a short one the place opens
+# on, then the long ones, chosen with ↓. Each ends with its own words (companion_mark).
+COMPANION_SESSIONS = (2, 400, 4000)
+
+
+def companion_mark(count: int) -> str:
+    """The last message of the bench's companion session of `count` messages."""
+    return f"Last of {count:,} messages."
 
 
 @dataclass(frozen=True)
@@ -91,8 +100,8 @@ def build(session: VaultSession, patient_id: str, sizes: Sizes, *, seed: int = 7
     del drafts
     if progress:
         progress("journal", timings["journal import"])
-    for name, part in (("messages", _messages), ("vitals", _vitals), ("doses", _doses),
-                       ("appointments", _appointments)):
+    for name, part in (("messages", _messages), ("companion", _companion_sessions),
+                       ("vitals", _vitals), ("doses", _doses), ("appointments", _appointments)):
         started = time.perf_counter()
         session.run(part, session, patient_id, sizes, rng)
         timings[name] = time.perf_counter() - started
@@ -128,6 +137,42 @@ def _messages(session: VaultSession, patient_id: str, sizes: Sizes, rng: random.
         if batch:
             Message.insert_many(batch, fields=[Message.session, Message.role, Message.content,
                                                Message.created_at, Message.updated_at]).execute()
+
+
+def _companion_sessions(session: VaultSession, patient_id: str, sizes: Sizes,
+                        rng: random.Random) -> None:
+    """COMPANION_SESSIONS: questions of a sentence or two, replies as a model writes them
+    (a paragraph, often a list, a bold word)."""
+    from luna_tui.store.models.ai import ChatSession, Message
+
+    sentences = _sentences(rng, 500)
+    with session.writing("build a benchmark vault"):
+        for order, count in enumerate(COMPANION_SESSIONS):
+            # The newest first among saved sessions: the short one, then longer ones.
+            stamp = f"2026-01-0{9 - order}T00:00:00.000Z"
+            session_id = f"bench-companion-{count}"
+            ChatSession.insert(id=session_id, patient=patient_id,
+                               persona="persona-journal-companion",
+                               title=f"Bench: {count:,} messages", session_type="chat",
+                               saved=1, created_at=stamp, updated_at=stamp).execute()
+            rows = []
+            for index in range(count):
+                if index == count - 1:
+                    role, text = "assistant", companion_mark(count)
+                elif index % 2 == 0:
+                    role, text = "user", " ".join(rng.choices(sentences, k=rng.randint(1, 2)))
+                else:
+                    role = "assistant"
+                    words = rng.choice(WORDS)
+                    text = f"**{words.capitalize()}** " + " ".join(rng.choices(sentences, k=3))
+                    if index % 3 == 0:
+                        text += "\n\n" + "\n".join(f"- {line}"
+                                                     for line in rng.choices(sentences, k=3))
+                rows.append((session_id, role, text, stamp, stamp))
+            for begin in range(0, len(rows), 5000):
+                Message.insert_many(rows[begin:begin + 5000], fields=[
+                    Message.session, Message.role, Message.content, Message.created_at,
+                    Message.updated_at]).execute()
 
 
 def _vitals(session: VaultSession, patient_id: str, sizes: Sizes, rng: random.Random) -> None:

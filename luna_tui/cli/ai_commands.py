@@ -19,7 +19,7 @@ from luna_tui.errors import UsageError
 from luna_tui.terminal_text import terminal_text
 
 AI_KEY_ENV = "LUNA_AI_KEY"
-AI_MODULES = ("luna_tui.services.ai_chat", "luna_tui.services.ai_context",
+AI_MODULES = ("luna_tui.services.ai.sending", "luna_tui.services.ai.personas",
               "luna_tui.ai.provider", "luna_tui.services.settings",
               "luna_tui.services.patients")
 
@@ -89,16 +89,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise UsageError("--persona and --patient choose a new session; leave them out "
                          "with --session.")
     with open_session(args, warm=AI_MODULES) as session:
-        from luna_tui.services.ai_chat import AiChat
+        from luna_tui.services.ai.personas import Personas
+        from luna_tui.services.ai.sending import Sender
+        from luna_tui.services.ai.sessions import ChatSessions
 
-        chat = AiChat(session)
         session.require_writable("chat with the AI companion")
         if args.session:
-            chat_session = chat.get_session(args.session)
+            chat_session = ChatSessions(session).get(args.session)
         else:
             patient_id, _ = resolve_patient(session, args.patient)
-            persona_id = chat.find_persona(args.persona).id if args.persona else None
-            chat_session = chat.create_session(patient_id, persona_id)
+            persona_id = Personas(session).find(args.persona).id if args.persona else None
+            chat_session = ChatSessions(session).create(patient_id, persona_id)
         streamed = []
 
         def on_delta(text: str) -> None:
@@ -108,7 +109,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
 
         try:
-            outcome = chat.send(chat_session.id, question, on_delta=on_delta)
+            outcome = Sender(session).send(chat_session.id, question, on_delta=on_delta)
         finally:
             if streamed and not args.no_stream:
                 sys.stdout.write("\n")
@@ -190,10 +191,10 @@ def _read_key() -> str:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    with open_session(args, warm=("luna_tui.services.ai_chat",)) as session:
-        from luna_tui.services.ai_chat import AiChat
+    with open_session(args, warm=("luna_tui.services.ai.usage",)) as session:
+        from luna_tui.services.ai.usage import AiUsage
 
-        periods = AiChat(session).usage()
+        periods = AiUsage(session).periods()
     if args.json:
         print_json([{"period": p.label, "from": p.start, "to": p.end, "requests": p.requests,
                      "failed": p.failed, "prompt_tokens": p.prompt_tokens,

@@ -34,14 +34,18 @@ from luna_tui.errors import LunaError
 from luna_tui.home import VaultLayout
 from luna_tui.terminal_text import terminal_text
 from luna_tui.ui import preferences
-from luna_tui.ui.backup_jobs import Activity, BackupJobs
+from luna_tui.ui.backup_jobs import BackupJobs
 from luna_tui.ui.draft_keeper import OpenDrafts
 from luna_tui.ui.messages import (
+    Activity,
+    BackupNotice,
     BackupProgress,
     PatientChosen,
     PatientRenamed,
     RestoreAsked,
     StillBusy,
+    UnlockAgain,
+    VaultOpened,
 )
 from luna_tui.ui.places import PLACES, WARM_LATER, make_place, warm
 from luna_tui.ui.vault_calls import ServiceFailed, VaultCalls
@@ -120,7 +124,7 @@ class LunaApp(App[None]):
         self.add_mode(GATE, partial(self._new_mode_screen, Screen))
         self.automatic_backups = automatic_backups
         self.backup_jobs = BackupJobs(self)
-        self.open_drafts = OpenDrafts(self)  # what open forms hold, kept before any lock
+        self.open_drafts = OpenDrafts(self.notify)  # what open forms hold, kept before any lock
         # The session a lock took away and has not closed yet (it waits for a backup, or
         # the lock stopped half-way): quitting or a crash closes it.
         self._locking: VaultSession | None = None
@@ -273,15 +277,34 @@ class LunaApp(App[None]):
             if self.backup_jobs.begin("Automatic backup"):
                 self._automatic_backup(session)
 
+    async def on_vault_opened(self, message: VaultOpened) -> None:
+        """A gate screen opened the vault: show it, or lock it again if it can't be
+        read (the failure is said by the seam)."""
+        try:
+            await self.vault_opened(message.session, unlocked=message.unlocked)
+        except ServiceFailed:
+            from luna_tui.ui.screens.unlock import UnlockScreen
+
+            await self.lock("", then=UnlockScreen(message=message.if_unreadable, error=True))
+            return
+        for sentence in message.done:
+            self.notify(sentence, timeout=20)
+
+    async def on_unlock_again(self, message: UnlockAgain) -> None:
+        from luna_tui.ui.screens.unlock import UnlockScreen
+
+        await self.switch_screen(UnlockScreen(message=message.sentence, error=True))
+
     @work(thread=True, group="automatic-backup", exit_on_error=False)
     def _automatic_backup(self, session: VaultSession) -> None:
         """Back up when the newest backup is `backup.every_days` old; never in the way."""
         from luna_tui.human_size import human_size
         from luna_tui.services.backups.chores import automatic_plan, run_automatic_backup
 
-        def tell(message: str, severity: str = "information") -> None:
-            if self.session is session:  # not after a lock: the unlock screen shows nothing
-                self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
+        def tell(sentence: str, severity: str = "information", *, changed: bool = False
+                 ) -> None:
+            self.post_message(BackupNotice(session, sentence, severity=severity,
+                                           changed=changed))
 
         try:
             plan = automatic_plan(session)
@@ -289,24 +312,29 @@ class LunaApp(App[None]):
                 self.backup_jobs.settings = (plan.folder, plan.every_days, plan.keep)
             if not plan.due:
                 return
-            self.call_from_thread(tell, "Backing up… (automatic, every "
-                                  f"{plan.every_days} day{'s' if plan.every_days > 1 else ''})")
+            tell(f"Backing up… (automatic, every {plan.every_days} "
+                 f"day{'s' if plan.every_days > 1 else ''})")
             result = run_automatic_backup(session, plan, self.backup_jobs.progress)
         except LunaError as error:
-            self.call_from_thread(tell, f"The automatic backup failed: {error}", "warning")
+            tell(f"The automatic backup failed: {error}", "warning")
         except Exception as error:  # noqa: BLE001 - a bug must not cost the session
-            self.call_from_thread(tell, f"The automatic backup failed ({type(error).__name__});"
-                                  " the vault is unchanged. Try b on the Backups screen (9).",
-                                  "warning")
+            tell(f"The automatic backup failed ({type(error).__name__}); the vault is "
+                 "unchanged. Try b on the Backups screen (9).", "warning")
         else:
             pruned = len(result.pruned)
             removed = (f"; {pruned} older one{'s' if pruned > 1 else ''} removed, keeping "
                        f"the {plan.keep} newest") if pruned else ""
-            self.call_from_thread(tell, f"Backup saved: {result.made.path.name} "
-                                  f"({human_size(result.made.size)}{removed}).")
-            self.call_from_thread(self._backups_changed)
+            tell(f"Backup saved: {result.made.path.name} ({human_size(result.made.size)}"
+                 f"{removed}).", changed=True)
         finally:
             self.backup_jobs.end()
+
+    async def on_backup_notice(self, message: BackupNotice) -> None:
+        if self.session is not message.session:
+            return  # locked meanwhile: the unlock screen shows nothing of the vault
+        self.notify(message.sentence, severity=message.severity, timeout=8)  # type: ignore[arg-type]
+        if message.changed:
+            await self._backups_changed()
 
     async def _backups_changed(self) -> None:
         from luna_tui.ui.screens.backups import BackupsScreen

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from luna_tui.errors import LunaError
+from luna_tui.services.attachments import Attachments
 from luna_tui.ui.messages import StillBusy, WorkProgress
 from luna_tui.ui.vault_calls import ServiceFailed
 
@@ -37,8 +38,6 @@ async def attach_files(vault: VaultCalls, record_id: str, paths: list[str],
                        screen: MessagePump) -> Outcome:
     """Attach `paths` in turn; call from a worker (the encryption runs in a thread).
     `screen` gets a WorkProgress message as each file moves on."""
-    from luna_tui.services.attachments import Attachments
-
     outcome = Outcome(session=vault.session)
     for number, path in enumerate(paths, start=1):
         session = vault.session

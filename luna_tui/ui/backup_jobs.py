@@ -10,25 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
-from luna_tui.ui.messages import BackupProgress
+from luna_tui.ui.messages import Activity, BackupProgress
 
 if TYPE_CHECKING:
-    from luna_tui.ui.app import LunaApp
+    from textual.message import Message
 
 
-@dataclass(frozen=True)
-class Activity:
-    what: str  # "Backing up", "Verifying luna-….lunabak"
-    done: float  # 0..1
-    step: str  # what is happening now, from the service
+class JobsHolder(Protocol):
+    """What the jobs need of the App: where the running one is shown (its reactive
+    `backup_activity`), how to say "wait", and how to post progress from a thread."""
+
+    backup_activity: Activity | None
+
+    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...
+               ) -> None: ...
+
+    def post_message(self, message: Message) -> bool: ...
 
 
 class BackupJobs:
-    def __init__(self, app: LunaApp) -> None:
+    def __init__(self, app: JobsHolder) -> None:
         self.app = app
         # (folder, every_days, keep) as last read: the Backups screen shows them while a
         # backup holds the DB thread, instead of waiting for it.

@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from luna_tui.errors import LunaError
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
     from luna_tui.services.drafts import DraftView
     from luna_tui.services.vault_session import VaultSession
-    from luna_tui.ui.app import LunaApp
 
 DEBOUNCE_SECONDS = 1.5  # after the last change: one write per pause, not per key
 _FIELD_ID = re.compile(r"[A-Za-z_][\w-]*")
@@ -90,6 +90,19 @@ def fill_fields(root: Widget, values: dict[str, Any]) -> None:
             widget.value = "" if value is None else str(value)
 
 
+class KeeperSeam(Protocol):
+    """What a keeper needs of the seam (ui/vault_calls.py's VaultCalls has it)."""
+
+    @property
+    def session(self) -> VaultSession | None: ...
+
+    @property
+    def open_drafts(self) -> OpenDrafts: ...
+
+    def notify(self, message: str, *, severity: str = ..., timeout: float | None = ...
+               ) -> None: ...
+
+
 class DraftKeeper:
     """Keeps the draft of one open form."""
 
@@ -114,15 +127,16 @@ class DraftKeeper:
         self._told_failure = False
 
     @property
-    def luna(self) -> LunaApp:
-        return self.form.app  # type: ignore[return-value]
+    def vault(self) -> KeeperSeam:
+        """The form's seam to the vault (ui/vault_calls.py)."""
+        return self.form.app.vault  # type: ignore[attr-defined]
 
     # -- the form's life ------------------------------------------------------------------
 
     def start(self, resumed: DraftView | None = None) -> None:
         """Once the form's fields are filled: remember them as they started and, for a
         resumed draft, fill in what it held."""
-        session = self.luna.session
+        session = self.vault.session
         if session is None or session.read_only:
             return  # drafts belong to owner keys: a read-only key keeps none
         self._initial = self._latest = field_values(self.form)
@@ -132,7 +146,7 @@ class DraftKeeper:
             fill_fields(self.form, resumed.fields)
             self._latest = field_values(self.form)
         self.started = True
-        self.luna.open_drafts.add(self)
+        self.vault.open_drafts.add(self)
 
     def read_fields(self) -> None:
         if self.started:
@@ -158,14 +172,14 @@ class DraftKeeper:
 
         was_started, self.started = self.started, False
         self._stop()
-        session = self.luna.session
+        session = self.vault.session
         if not was_started or not self._written or session is None:
             return
         async with self._writing:
             try:
                 await asyncio.to_thread(Drafts(session).forget, self.draft_id)
             except LunaError as error:
-                self.luna.notify(f"The draft of this form could not be removed ({error}); "
+                self.vault.notify(f"The draft of this form could not be removed ({error}); "
                                  "the next unlock will offer it.", severity="warning")
             else:
                 self._kept, self._written = None, False
@@ -175,7 +189,7 @@ class DraftKeeper:
         typed since the last pause is kept while the vault is still open."""
         if not self.started:
             return
-        session = self.luna.session
+        session = self.vault.session
         if session is not None and not session.closed:
             await self.keep_now(session)
         self.started = False
@@ -184,13 +198,13 @@ class DraftKeeper:
     # -- keeping --------------------------------------------------------------------------
 
     async def _keep_after_pause(self) -> None:
-        session = self.luna.session
+        session = self.vault.session
         if session is None or not self.started:
             return
         problem = await self.keep_now(session)
         if problem and not self._told_failure:
             self._told_failure = True  # once: not at every pause in typing
-            self.luna.notify(problem, severity="error", timeout=10)
+            self.vault.notify(problem, severity="error", timeout=10)
 
     async def keep_now(self, session: VaultSession) -> str | None:
         """Write what the fields hold, unless the vault has it already; the sentence of
@@ -222,14 +236,15 @@ class DraftKeeper:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self.luna.open_drafts.discard(self)
+        self.vault.open_drafts.discard(self)
 
 
 class OpenDrafts:
     """The keepers of every open form (each place has its own stack of screens)."""
 
-    def __init__(self, app: LunaApp) -> None:
-        self.app = app
+    def __init__(self, notify: Callable[..., None]) -> None:
+        """`notify`: the App's, to say a draft could not be kept."""
+        self._notify = notify
         self._keepers: list[DraftKeeper] = []
 
     def add(self, keeper: DraftKeeper) -> None:
@@ -258,5 +273,5 @@ class OpenDrafts:
         problems = [problem for keeper in list(self._keepers)
                     if (problem := await keeper.keep_now(session))]
         for problem in problems[:1]:
-            self.app.notify(problem, severity="error", timeout=15)
+            self._notify(problem, severity="error", timeout=15)
         return not problems

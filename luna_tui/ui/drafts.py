@@ -13,14 +13,36 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from luna_tui.ui.vault_calls import ServiceFailed
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from luna_tui.services.drafts import DraftView
-    from luna_tui.ui.app import LunaApp
+    from luna_tui.ui.draft_keeper import OpenDrafts
     from luna_tui.ui.screens.form import FormScreen
+    from luna_tui.ui.vault_calls import VaultCalls
+
+
+class DraftsHost(Protocol):
+    """What offering and resuming drafts, and the quit question, need of the App."""
+
+    vault: VaultCalls
+    open_drafts: OpenDrafts
+    screen: Screen
+
+    async def set_patient(self, patient_id: str) -> None: ...
+
+    def switch_mode(self, mode: str) -> Any: ...
+
+    async def refresh_current_screen(self) -> None: ...
+
+    def push_screen(self, screen: Any, callback: Any = ...) -> Any: ...
+
+    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...
+               ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -61,15 +83,15 @@ def describe(draft: DraftView) -> str:
     return f"{what} for {draft.patient_name}" if draft.patient_name else what
 
 
-async def offer_drafts(luna: LunaApp) -> None:
+async def offer_drafts(luna: DraftsHost) -> None:
     """After an unlock: offer the drafts left by a lock, a quit or a crash."""
     from luna_tui.services.drafts import Drafts
 
-    session = luna.session
+    session = luna.vault.session
     if session is None or session.read_only:
         return  # a read-only key has no drafts
     try:
-        drafts = await luna.call(Drafts(session).pending)
+        drafts = await luna.vault.call(Drafts(session).pending)
     except ServiceFailed:
         return
     if not drafts:
@@ -83,12 +105,12 @@ async def offer_drafts(luna: LunaApp) -> None:
     await luna.push_screen(DraftsDialog(drafts, describe), chosen)
 
 
-async def resume_draft(luna: LunaApp, draft: DraftView) -> None:
+async def resume_draft(luna: DraftsHost, draft: DraftView) -> None:
     """Open the draft's form on its patient and row, filled from the draft."""
     from luna_tui.services.drafts import Drafts
 
     form = FORMS.get(draft.kind)
-    session = luna.session
+    session = luna.vault.session
     if session is None:
         return
     if form is None:
@@ -96,8 +118,8 @@ async def resume_draft(luna: LunaApp, draft: DraftView) -> None:
                     "it is kept.", severity="warning")
         return
     try:
-        draft = await luna.call(Drafts(session).resume, draft.id)  # audited, once
-        if draft.patient_id and draft.patient_id != luna.patient_id:
+        draft = await luna.vault.call(Drafts(session).resume, draft.id)  # audited, once
+        if draft.patient_id and draft.patient_id != luna.vault.patient_id:
             await luna.set_patient(draft.patient_id)
         await luna.switch_mode(form.place)
         screen = await form.screen_class().from_draft(luna.vault, draft)
@@ -112,7 +134,7 @@ async def resume_draft(luna: LunaApp, draft: DraftView) -> None:
     await luna.push_screen(screen, closed)
 
 
-async def quit_or_ask(luna: LunaApp, quit_now: Callable[[], Awaitable[None]]) -> None:
+async def quit_or_ask(luna: DraftsHost, quit_now: Callable[[], Awaitable[None]]) -> None:
     """ctrl+q: quit at once, or, if a form holds unsaved changes, ask as Escape does —
     keep them as a draft (offered at the next unlock), discard them, or stay."""
     from luna_tui.ui.screens.draft_dialogs import QuitDialog
@@ -126,7 +148,7 @@ async def quit_or_ask(luna: LunaApp, quit_now: Callable[[], Awaitable[None]]) ->
 
     async def answered(choice: str | None) -> None:
         if choice == QuitDialog.KEEP:
-            if not await luna.open_drafts.keep_all(luna.session):
+            if not await luna.open_drafts.keep_all(luna.vault.session):
                 return  # said why: quitting now would lose what was typed
         elif choice == QuitDialog.DISCARD:
             for keeper in changed:

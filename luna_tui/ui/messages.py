@@ -4,13 +4,23 @@ thread, so a thread reports with a message instead of calling into the App."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from luna_tui.ui.backup_jobs import Activity
+    from luna_tui.services.vault_session import VaultSession
+
+
+@dataclass(frozen=True)
+class Activity:
+    """The backup operation under way, as BackupProgress carries it."""
+
+    what: str  # "Backing up", "Verifying luna-….lunabak"
+    done: float  # 0..1
+    step: str  # what is happening now, from the service
 
 
 class PatientChosen(Message):
@@ -60,3 +70,41 @@ class WorkProgress(Message):
         super().__init__()
         self.what = what
         self.done = done
+
+
+class VaultOpened(Message):
+    """A gate screen opened the vault (a passphrase typed, a vault made, a backup
+    restored): show it. `unlocked`: by a passphrase just typed, when a backup may be due;
+    `done`: sentences to show once it shows; `if_unreadable`: what the unlock screen says
+    if it opened but could not be read (the vault is locked again then)."""
+
+    def __init__(self, session: VaultSession, *, unlocked: bool = False,
+                 done: tuple[str, ...] = (), if_unreadable: str) -> None:
+        super().__init__()
+        self.session = session
+        self.unlocked = unlocked
+        self.done = done
+        self.if_unreadable = if_unreadable
+
+
+class UnlockAgain(Message):
+    """Back to the unlock screen, saying why (a restore that stopped, a vault made but
+    not opened): the vault is closed."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__()
+        self.sentence = sentence
+
+
+class BackupNotice(Message):
+    """From the automatic backup's thread: what to tell the person (`changed`: a backup
+    was added, so the Backups screen, if shown, reloads). Said only while the vault it
+    ran on is open: after a lock the unlock screen shows nothing."""
+
+    def __init__(self, session: VaultSession, sentence: str, *,
+                 severity: str = "information", changed: bool = False) -> None:
+        super().__init__()
+        self.session = session
+        self.sentence = sentence
+        self.severity = severity
+        self.changed = changed

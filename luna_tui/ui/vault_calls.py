@@ -18,8 +18,10 @@ from luna_tui.errors import LunaError
 
 if TYPE_CHECKING:
     from luna_tui.clock import Clock
+    from luna_tui.home import VaultLayout
     from luna_tui.services.vault_session import VaultSession
     from luna_tui.ui.backup_jobs import BackupJobs
+    from luna_tui.ui.draft_keeper import OpenDrafts
 
 R = TypeVar("R")
 
@@ -31,10 +33,13 @@ class ServiceFailed(Exception):
 class VaultHolder(Protocol):
     """What the seam reads of the App: the open vault and who is shown."""
 
+    layout: VaultLayout
+    new_vault_kdf: Any
     session: VaultSession | None
     patient_id: str | None
     clock: Clock
     backup_jobs: BackupJobs
+    open_drafts: OpenDrafts
 
     def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...
                ) -> None: ...
@@ -43,6 +48,17 @@ class VaultHolder(Protocol):
 class VaultCalls:
     def __init__(self, holder: VaultHolder) -> None:
         self._holder = holder
+
+    @property
+    def layout(self) -> VaultLayout:
+        """Where the vault's files are (the gate screens open or make it there)."""
+        return self._holder.layout
+
+    @property
+    def new_vault_kdf(self) -> Any:
+        """The key-derivation parameters for a vault made here (None: tuned to the
+        machine; tests pass cheap ones)."""
+        return self._holder.new_vault_kdf
 
     @property
     def session(self) -> VaultSession | None:
@@ -70,6 +86,12 @@ class VaultCalls:
     def backups(self) -> BackupJobs:
         """The one backup operation at a time (ui/backup_jobs.py)."""
         return self._holder.backup_jobs
+
+    @property
+    def open_drafts(self) -> OpenDrafts:
+        """The drafts of the forms open now (ui/draft_keeper.py): a form's keeper joins
+        them, and a lock or a quit keeps what they hold."""
+        return self._holder.open_drafts
 
     @property
     def read_only(self) -> bool:

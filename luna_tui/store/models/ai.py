@@ -62,6 +62,7 @@ class Message(BaseModel):
 
 Message.add_index(Message.session, Message.created_at.desc(),
                   name="idx_messages_session_created")
+Message.add_index(Message.session, Message.id, name="idx_messages_session_order")
 
 
 class ConversationSummary(BaseModel):

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Checkbox, Input, Select, TextArea
 
+from luna_tui.services.appointments import Appointments
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.footer import KeysFooter
@@ -50,8 +51,6 @@ class AppointmentFormScreen(FormScreen["AppointmentView"]):
 
     @classmethod
     async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> AppointmentFormScreen:
-        from luna_tui.services.appointments import Appointments
-
         get = Appointments(vault.open_session).get
         appointment = await item_or_none(vault, get, draft.item_id, "appointment")
         follow_up_of = None
@@ -149,8 +148,6 @@ class AppointmentFormScreen(FormScreen["AppointmentView"]):
         return values
 
     async def submit(self, values: dict[str, Any]) -> AppointmentView:
-        from luna_tui.services.appointments import Appointments
-
         service = Appointments(self.session)
         if self.appointment is not None:
             return await self.vault.attempt(service.update, self.appointment.id, **values)

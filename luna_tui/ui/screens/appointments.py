@@ -14,7 +14,11 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
+from luna_tui.services.appointments import Appointments
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.appointment_form import AppointmentFormScreen
+from luna_tui.ui.screens.calendar_dialog import CalendarExportDialog
+from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
@@ -107,7 +111,6 @@ class AppointmentsScreen(PlaceScreen):
     # -- loading --------------------------------------------------------------------------
 
     def _lister(self):  # noqa: ANN202 - a bound service method
-        from luna_tui.services.appointments import Appointments
 
         service = Appointments(self.session)
         return service.past if self.showing_past else service.upcoming
@@ -179,8 +182,6 @@ class AppointmentsScreen(PlaceScreen):
         await self._show_details()
 
     async def _show_details(self) -> None:
-        from luna_tui.services.appointments import Appointments
-
         body = self.query_one("#appointment-body", Static)
         appointment = self._selected()
         if appointment is None:
@@ -206,14 +207,10 @@ class AppointmentsScreen(PlaceScreen):
         await self.refresh_data()
 
     async def action_new(self) -> None:
-        from luna_tui.ui.screens.appointment_form import AppointmentFormScreen
-
         if self.vault.writable("add an appointment"):
             await self.app.push_screen(AppointmentFormScreen(None), self._after_form(None))
 
     async def action_edit(self, *, completing: bool = False) -> None:
-        from luna_tui.ui.screens.appointment_form import AppointmentFormScreen
-
         appointment = self._selected()
         if appointment is not None and self.vault.writable("change an appointment"):
             await self.app.push_screen(AppointmentFormScreen(appointment, completing=completing),
@@ -223,8 +220,6 @@ class AppointmentsScreen(PlaceScreen):
         await self.action_edit(completing=True)
 
     async def action_follow_up(self) -> None:
-        from luna_tui.ui.screens.appointment_form import AppointmentFormScreen
-
         appointment = self._selected()
         if appointment is not None and self.vault.writable("book a follow-up"):
             await self.app.push_screen(AppointmentFormScreen(None, follow_up_of=appointment),
@@ -243,9 +238,6 @@ class AppointmentsScreen(PlaceScreen):
         return after
 
     async def _offer_follow_up(self, appointment: AppointmentView) -> None:
-        from luna_tui.ui.screens.appointment_form import AppointmentFormScreen
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         async def answered(yes: bool | None) -> None:
             if yes:
                 await self.app.push_screen(
@@ -256,9 +248,6 @@ class AppointmentsScreen(PlaceScreen):
             "and press f.", "Book it", danger=False), answered)
 
     async def action_delete(self) -> None:
-        from luna_tui.services.appointments import Appointments
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         appointment = self._selected()
         if appointment is None or not self.vault.writable("delete an appointment"):
             return
@@ -280,7 +269,5 @@ class AppointmentsScreen(PlaceScreen):
             "status to cancelled (e) keeps it instead.", "Delete"), answered)
 
     async def action_export(self) -> None:
-        from luna_tui.ui.screens.calendar_dialog import CalendarExportDialog
-
         await self.app.push_screen(CalendarExportDialog(
             self._selected(), upcoming=not self.showing_past))

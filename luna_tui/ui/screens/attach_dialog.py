@@ -21,6 +21,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from luna_tui.services.attachments import Attachments
+from luna_tui.services.path_completion import complete, paths_from_paste
+from luna_tui.ui.attaching import attach_files, tell
 from luna_tui.ui.messages import WorkProgress
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
@@ -60,8 +63,6 @@ class AttachFilesScreen(UsesVault, ModalScreen["list[AttachmentView]"]):
                         classes="muted")
 
     async def on_mount(self) -> None:
-        from luna_tui.services.attachments import Attachments
-
         self.query_one("#attach-path", Input).focus()
         self.list_matches(START)
         try:
@@ -83,7 +84,6 @@ class AttachFilesScreen(UsesVault, ModalScreen["list[AttachmentView]"]):
     async def list_matches(self, typed: str) -> None:
         import asyncio
 
-        from luna_tui.services.path_completion import complete
 
         matches = [] if "\n" in typed else await asyncio.to_thread(complete, typed)
         options = self.query_one("#attach-matches", OptionList)
@@ -124,8 +124,6 @@ class AttachFilesScreen(UsesVault, ModalScreen["list[AttachmentView]"]):
             self.attach([match])
 
     def _attach_typed(self, typed: str) -> None:
-        from luna_tui.services.path_completion import paths_from_paste
-
         paths = paths_from_paste(typed)
         if not paths:
             self._status("Type the path of a file first.", error=True)
@@ -143,8 +141,6 @@ class AttachFilesScreen(UsesVault, ModalScreen["list[AttachmentView]"]):
 
     @work(group="attach", exit_on_error=False)  # never exclusive: that would cancel a run
     async def attach(self, paths: list[str]) -> None:
-        from luna_tui.ui.attaching import attach_files, tell
-
         if self.busy or not self.vault.writable("attach files"):
             return
         self.busy = True

@@ -16,13 +16,20 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar
 
 from luna_tui.errors import LunaError, WrongPassphrase
 from luna_tui.human_size import human_size
+from luna_tui.services.backups.chores import delete_backup
+from luna_tui.services.backups.folder import Backups
+from luna_tui.services.backups.verify import verify_backup
+from luna_tui.services.settings import Settings
+from luna_tui.ui.local_time import TABLE_TIME, local_time
 from luna_tui.ui.messages import RestoreAsked
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
@@ -35,27 +42,12 @@ if TYPE_CHECKING:
     from luna_tui.services.backups.folder import BackupInfo
     from luna_tui.services.backups.verify import VerifyReport
     from luna_tui.services.vault_session import VaultSession
-    from luna_tui.ui.backup_jobs import Activity
+    from luna_tui.ui.messages import Activity
 
 WRITE_ACTIONS = {"restore", "delete"}
 
 
 # -- how a backup is shown ---------------------------------------------------------------------
-
-TABLE_TIME = "%a %d %b %Y  %H:%M"
-SENTENCE_TIME = "%a %-d %b %Y %H:%M"
-
-
-def local_time(utc: str, pattern: str = SENTENCE_TIME) -> str:
-    """A manifest's UTC moment in local time; "unknown" when there is none."""
-    try:
-        moment = dt.datetime.fromisoformat(utc.replace("Z", "+00:00"))
-    except ValueError:
-        return "unknown"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone().strftime(pattern)
-
 
 def entries_cell(info: BackupInfo) -> Text:
     if info.entries is None:
@@ -170,9 +162,6 @@ class BackupsScreen(PlaceScreen):
     # -- loading ----------------------------------------------------------------------------
 
     async def refresh_data(self) -> None:
-        from luna_tui.services.backups.folder import Backups
-        from luna_tui.services.settings import Settings
-
         session, jobs = self.session, self.vault.backups
         # While a backup copies the vault it holds the DB thread: the settings as last
         # read will do, so the screen opens at once.
@@ -232,18 +221,30 @@ class BackupsScreen(PlaceScreen):
 
     # -- helpers for the workers ---------------------------------------------------------
 
-    def _from_thread(self, session: VaultSession | None, callback, *args) -> None:  # noqa: ANN001
-        """Run `callback` on the event loop, unless the vault was locked meanwhile (the
-        screen is gone then, and nothing of the vault may show)."""
-        def guarded():  # noqa: ANN202
-            if session is not None and self.vault.session is not session:
-                return None
-            return callback(*args)
+    class Finished(Message):
+        """From a backup thread: its operation ended (`sentence` if it failed, else what
+        it made or found). Shown only if the vault it ran on is still the open one: after
+        a lock nothing of the vault may show."""
 
-        try:
-            self.app.call_from_thread(guarded)
-        except RuntimeError:
-            pass  # the app has stopped
+        def __init__(self, session: VaultSession, *, sentence: str = "",
+                     made: BackupInfo | None = None, report: VerifyReport | None = None,
+                     restore_after: bool = False) -> None:
+            super().__init__()
+            self.session = session
+            self.sentence = sentence
+            self.made = made
+            self.report = report
+            self.restore_after = restore_after
+
+    async def on_backups_screen_finished(self, message: Finished) -> None:
+        if message.session is not self.vault.session:
+            return
+        if message.sentence:
+            self._failed(message.sentence)
+        elif message.made is not None:
+            await self._backed_up(message.made)
+        elif message.report is not None:
+            await self._verified(message.report, message.restore_after)
 
     def _busy(self) -> bool:
         jobs = self.vault.backups
@@ -262,18 +263,16 @@ class BackupsScreen(PlaceScreen):
 
     @work(thread=True, group="backups", exit_on_error=False)
     def _back_up(self, session: VaultSession, folder: Path | None) -> None:
-        from luna_tui.services.backups.folder import Backups
-
         jobs = self.vault.backups
         try:
             info = Backups(session).create(folder, jobs.progress)
         except LunaError as error:
-            self._from_thread(session, self._failed, f"No backup was made: {error}")
+            self.post_message(self.Finished(session, sentence=f"No backup was made: {error}"))
         except Exception as error:  # noqa: BLE001 - a bug must not go unsaid
-            self._from_thread(session, self._failed, f"No backup was made "
-                              f"({type(error).__name__}); the vault is unchanged.")
+            self.post_message(self.Finished(session, sentence=(
+                f"No backup was made ({type(error).__name__}); the vault is unchanged.")))
         else:
-            self._from_thread(session, self._backed_up, info)
+            self.post_message(self.Finished(session, made=info))
         finally:
             jobs.end()
 
@@ -316,29 +315,31 @@ class BackupsScreen(PlaceScreen):
     @work(thread=True, group="backups", exit_on_error=False)
     def _verify(self, info: BackupInfo, secret: str, session: VaultSession, *,
                 restore_after: bool) -> None:
-        from luna_tui.services.backups.verify import verify_backup
-
         jobs = self.vault.backups
         report = None
         try:
             report = verify_backup(info.path, secret, clock=self.vault.clock,
                                    progress=jobs.progress)
         except WrongPassphrase:
-            self._from_thread(session, self._failed, (
+            self.post_message(self.Finished(session, sentence=(
                 f"That passphrase does not open {info.path.name}. A backup opens with the "
-                "passphrase (or recovery key) the vault had when the backup was made."))
+                "passphrase (or recovery key) the vault had when the backup was made.")))
         except LunaError as error:
-            self._from_thread(session, self._failed, f"{info.path.name}: {error}")
+            self.post_message(self.Finished(session, sentence=f"{info.path.name}: {error}"))
         except Exception as error:  # noqa: BLE001
-            self._from_thread(session, self._failed, f"{info.path.name} could not be checked "
-                              f"({type(error).__name__}); nothing was changed.")
+            self.post_message(self.Finished(session, sentence=(
+                f"{info.path.name} could not be checked ({type(error).__name__}); nothing "
+                "was changed.")))
         else:
-            self._from_thread(session, self._verified, report, restore_after)
+            self.post_message(self.Finished(session, report=report,
+                                            restore_after=restore_after))
         finally:
             jobs.end()
         if report is not None and report.ok and restore_after:
             # After end(): the restore locks the vault, which waits for operations to end.
-            self._from_thread(session, self.post_message, RestoreAsked(info.path, secret))
+            # Posted here, it bubbles to the app only while this screen is there (not
+            # after a lock), and the app restores only an open vault.
+            self.post_message(RestoreAsked(info.path, secret))
 
     async def _verified(self, report: VerifyReport, restore_after: bool) -> None:
         name = report.path.name
@@ -397,8 +398,6 @@ class BackupsScreen(PlaceScreen):
     # -- x: delete -------------------------------------------------------------------------
 
     async def action_delete(self) -> None:
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         info = self._selected()
         if info is None:
             self.notify("There is no backup to delete.")
@@ -422,8 +421,6 @@ class BackupsScreen(PlaceScreen):
             danger=True), answered)
 
     async def _delete(self, info: BackupInfo) -> None:
-        from luna_tui.services.backups.chores import delete_backup
-
         try:
             await self.vault.call(delete_backup, self.session, info.path)
         except ServiceFailed:

@@ -15,6 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
 from luna_tui.errors import LunaError
+from luna_tui.services.calendar_export import CalendarExport
+from luna_tui.services.export_files import private_output
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.field import Field, clear_errors, show_field_error
@@ -106,9 +108,6 @@ class CalendarExportDialog(UsesVault, ModalScreen[int | None]):
 
     def _write(self, target: Path, chosen: AppointmentView | None) -> CalendarFile:
         """Runs in a thread: the service reads on the DB thread, then the file is written."""
-        from luna_tui.services.calendar_export import CalendarExport
-        from luna_tui.services.export_files import private_output
-
         session = self.vault.session
         if session is None:
             raise LunaError("The vault is locked.")

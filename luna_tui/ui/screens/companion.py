@@ -7,13 +7,16 @@ The model is called from a thread worker, never on the DB thread or the event lo
 With no model reachable the screen works the same (sessions, pins, the preview), and a
 send says why it failed and how to connect one; the message stays in the session.
 
+The chat shows the session's newest messages; scrolling to the top, or ↑ on the first
+message shown, brings the page before (widgets/chat_log.py), so a session of thousands
+of messages opens as fast as a short one.
+
 On the chat (Tab moves there, ↑↓ pick a message): m pins the message as a semantic pin,
 j saves a reply into the journal, c copies it. v shows exactly what would be sent for
 what is typed. n starts a session, r renames, s saves or unsaves, x deletes it.
 When a send failed (or was stopped before any words came), ctrl+r sends the same
-question again without saving it twice. o lists the personas: n adds one, e or Enter
-edits one (its prompt, temperature, max tokens and what it may read), x deletes one of
-the person's own (built-in ones can be edited, not deleted).
+question again without saving it twice. o lists the personas (personas.py); the other
+dialogs are in companion_dialogs.py.
 """
 
 from __future__ import annotations
@@ -26,37 +29,36 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import (
-    Button,
-    DataTable,
-    Footer,
-    Input,
-    Label,
-    Markdown,
-    Select,
-    Static,
-)
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Label
 
 from luna_tui.errors import AiError, AiTimeout, AiUnreachable, LunaError
-from luna_tui.services.ai_chat import PIN_CATEGORIES, SESSION_TYPES, URGENCIES, AiChat
-from luna_tui.terminal_text import terminal_text
-from luna_tui.ui.plain_text import field_text, plain
+from luna_tui.services.ai.memory import Memory
+from luna_tui.services.ai.personas import Personas
+from luna_tui.services.ai.sending import Sender
+from luna_tui.services.ai.sessions import ChatSessions
+from luna_tui.services.read_models.companion import NO_MESSAGES, CompanionPlace, MessagePage
+from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.companion_dialogs import (
+    TYPE_LABELS,
+    NewSessionDialog,
+    PinDialog,
+    PreviewScreen,
+    RenameDialog,
+)
+from luna_tui.ui.screens.dialogs import ConfirmDialog
+from luna_tui.ui.screens.personas import PersonasDialog
 from luna_tui.ui.screens.place import PlaceScreen
-from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
+from luna_tui.ui.vault_calls import ServiceFailed
+from luna_tui.ui.widgets.chat_log import ChatLog, ChatMessage
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from luna_tui.services.ai_chat import (
-        MessageView,
-        PersonaView,
-        Preview,
-        SendResult,
-        SessionView,
-        UsagePeriod,
-    )
+    from luna_tui.services.ai.sending import SendResult
+    from luna_tui.services.ai.sessions import MessageView, SessionView
+    from luna_tui.services.ai.usage import UsagePeriod
     from luna_tui.services.vault_session import VaultSession
 
 WRITE_ACTIONS = {"new", "rename", "delete", "toggle_saved", "pin", "to_journal", "send",
@@ -68,13 +70,10 @@ CONNECT_HINT = ("To connect a model, run `luna ai config --base-url URL --model 
                 "http://127.0.0.1:11434 --model llama3.2`), then press ctrl+r to send it "
                 "again.")
 RESEND_HINT = "Press ctrl+r to send it again."
-TYPE_LABELS = {"chat": "Chat", "check_in": "Check-in", "appointment_prep": "Appointment prep",
-               "journal_reflection": "Journal reflection"}
-ROLE_LABELS = {"user": "You", "assistant": "Companion", "system": "System"}
 
 
 def usage_line(periods: list[UsagePeriod]) -> str:
-    """Today's and this month's requests and tokens (AiChat.usage()), as a small table."""
+    """Today's and this month's requests and tokens (AiUsage.periods()), as a small table."""
     today, month = periods[0], periods[1]
     rows = [("AI use", "today", "month"),
             ("requests", f"{today.requests:,}", f"{month.requests:,}")]
@@ -105,73 +104,6 @@ def failure_text(error: Exception) -> str:
     else:
         sentence = f"Sending failed ({type(error).__name__})."
     return f"{sentence}\n\nYour message is kept in this session. {RESEND_HINT}"
-
-
-class ChatMessage(Vertical):
-    """One message: who and when above, the text as Markdown below."""
-
-    def __init__(self, role: str, content: str, *, message: MessageView | None = None) -> None:
-        super().__init__(classes=f"chat-message {role}")
-        self.role, self.content, self.message = role, content, message
-
-    def compose(self) -> ComposeResult:
-        when = self.message.created_at[11:16] if self.message else ""
-        who = "Not answered" if self.role == "notice" else ROLE_LABELS.get(self.role, self.role)
-        if self.message and self.message.finish_reason == "cancelled":
-            who += " (stopped)"
-        elif self.message and self.message.finish_reason == "length":
-            who += " (cut at the length limit)"
-        yield Label(plain(f"{who}  {when}".rstrip()), classes="chat-who")
-        # Markdown by design (the model writes it), but never terminal controls.
-        yield Markdown(terminal_text(self.content, multiline=True) or "…", classes="chat-text")
-
-    async def show(self, content: str) -> None:
-        self.content = content
-        await self.query_one(Markdown).update(terminal_text(content, multiline=True) or "…")
-
-
-class ChatLog(VerticalScroll, can_focus=True):
-    """The messages; ↑↓ pick the one m, j and c act on."""
-
-    BINDINGS = [
-        Binding("up", "pick(-1)", "Previous message", show=False),
-        Binding("down", "pick(1)", "Next message", show=False),
-        Binding("home", "pick_end(0)", "First message", show=False),
-        Binding("end", "pick_end(1)", "Last message", show=False),
-    ]
-
-    selected: int | None = None
-
-    @property
-    def items(self) -> list[ChatMessage]:
-        return list(self.query(ChatMessage))
-
-    def pick(self, index: int | None) -> None:
-        items = self.items
-        for item in items:
-            item.remove_class("-selected")
-        if not items or index is None:
-            self.selected = None
-            return
-        index = max(0, min(index, len(items) - 1))
-        self.selected = index
-        items[index].add_class("-selected")
-        self.scroll_to_widget(items[index], animate=False, top=len(items[index].content) > 400)
-
-    def action_pick(self, step: int) -> None:
-        items = self.items
-        if items:
-            start = len(items) - 1 if self.selected is None else self.selected
-            self.pick(start + step)
-
-    def action_pick_end(self, last: int) -> None:
-        self.pick(len(self.items) - 1 if last else 0)
-
-    def chosen(self) -> ChatMessage | None:
-        items = self.items
-        if self.selected is not None and self.selected < len(items):
-            return items[self.selected]
-        return None
 
 
 class CompanionScreen(PlaceScreen):
@@ -240,8 +172,12 @@ class CompanionScreen(PlaceScreen):
         return True
 
     @property
-    def chat(self) -> AiChat:
-        return AiChat(self.session)
+    def chats(self) -> ChatSessions:
+        return ChatSessions(self.session)
+
+    @property
+    def place(self) -> CompanionPlace:
+        return CompanionPlace(self.session)
 
     @property
     def chat_log(self) -> ChatLog:
@@ -252,21 +188,21 @@ class CompanionScreen(PlaceScreen):
     async def refresh_data(self) -> None:
         if self.streaming is not None:
             return  # the reply is being written into the chat; it reloads when done
-        patient, session, search = self.vault.patient_id, self.session, self.search
+        patient = self.vault.patient_id
         if patient is None:
             return
-
-        def gather() -> tuple:
-            chat = AiChat(session)
-            return chat.list_sessions(patient, search=search), chat.usage()
-
         try:
-            found, usage = await self.vault.call(session.run, gather)
+            view = await self.vault.call(self.place.overview, patient, search=self.search,
+                                         chosen_id=self.session_id)
         except ServiceFailed:
             return
-        self.query_one("#ai-usage", Label).update(usage_line(usage))
-        self._fill(found)
-        await self._load_chat()
+        self.query_one("#ai-usage", Label).update(usage_line(view.usage))
+        self._fill(view.sessions)
+        chosen = self.sessions.get(self.session_id or "")
+        if chosen is not None and (view.chosen is None or view.chosen.id != chosen.id):
+            await self._load_chat()  # another session was chosen while this was read
+        else:
+            await self._show_chat(chosen, view.page)
 
     def _fill(self, found: list[SessionView]) -> None:
         table = self.query_one("#sessions", DataTable)
@@ -283,11 +219,23 @@ class CompanionScreen(PlaceScreen):
             self.session_id = next(iter(self.sessions), None)
 
     async def _load_chat(self) -> None:
+        """Show the chosen session's newest page of messages."""
+        chat = self.sessions.get(self.session_id or "")
+        page = NO_MESSAGES
+        if chat is not None:
+            try:
+                page = await self.vault.call(self.place.page, chat.id)
+            except ServiceFailed:
+                return
+            if chat.id != self.session_id:
+                return  # another session was chosen meanwhile; its own load shows it
+        await self._show_chat(chat, page)
+
+    async def _show_chat(self, chat: SessionView | None, page: MessagePage) -> None:
         log = self.chat_log
         title = self.query_one("#chat-title", Label)
-        chat = self.sessions.get(self.session_id or "")
-        await log.remove_children()
         if chat is None:
+            await log.show([], has_older=False)
             title.update("No session yet")
             self._status("Type a question below and press Enter: a session starts with it. "
                          "n starts one with another persona.")
@@ -295,15 +243,11 @@ class CompanionScreen(PlaceScreen):
         saved = " · saved" if chat.saved else ""
         title.update(plain(f"{chat.title}  ·  {chat.persona_name or 'no persona'} · "
                            f"{TYPE_LABELS.get(chat.session_type, chat.session_type)}{saved}"))
-        try:
-            messages = await self.vault.call(self.chat.messages, chat.id)
-        except ServiceFailed:
-            return
-        await log.mount_all([ChatMessage(m.role, m.content, message=m) for m in messages
-                             if m.role in ("user", "assistant")])
+        messages = page.messages
+        await log.show(messages, has_older=page.has_older)
         failure = self.failures.get(chat.id)
         if failure and messages and messages[-1].id == failure[0]:
-            await log.mount(ChatMessage("notice", failure[1]))
+            await log.add(ChatMessage("notice", failure[1]))
         log.pick(self._last_reply_index())
         log.scroll_end(animate=False)
         if not messages:
@@ -316,6 +260,21 @@ class CompanionScreen(PlaceScreen):
                          "reached, or it was stopped. " + RESEND_HINT)
         else:
             self._status("")
+
+    @on(ChatLog.OlderWanted)
+    async def older_wanted(self, event: ChatLog.OlderWanted) -> None:
+        """The person reached the top of the chat: the page before, above it."""
+        log, session_id = self.chat_log, self.session_id
+        if session_id is None:
+            return
+        try:
+            page = await self.vault.call(self.place.page, session_id, before=event.before)
+        except ServiceFailed:
+            log.older_failed()
+            return
+        if session_id == self.session_id:  # else another session is shown by now
+            await log.prepend(page.messages, before=event.before, has_older=page.has_older,
+                              pick_last=event.pick_last)
 
     def _last_reply_index(self) -> int | None:
         items = self.chat_log.items
@@ -384,9 +343,8 @@ class CompanionScreen(PlaceScreen):
         assert session_id is not None
         field.value = ""
         log = self.chat_log
-        await log.mount(ChatMessage("user", text))
         reply = ChatMessage("assistant", "")
-        await log.mount(reply)
+        await log.add(ChatMessage("user", text), reply)
         log.pick(len(log.items) - 1)
         log.scroll_end(animate=False)
         self.streaming, self.streaming_into = threading.Event(), reply
@@ -405,7 +363,7 @@ class CompanionScreen(PlaceScreen):
         if chat is None:
             return
         try:
-            question = await self.vault.call(self.chat.last_unanswered, chat.id)
+            question = await self.vault.call(Sender(self.session).last_unanswered, chat.id)
         except ServiceFailed:
             return
         if question is None:
@@ -416,7 +374,7 @@ class CompanionScreen(PlaceScreen):
         await self._load_chat()
         log = self.chat_log
         reply = ChatMessage("assistant", "")
-        await log.mount(reply)
+        await log.add(reply)
         log.pick(len(log.items) - 1)
         log.scroll_end(animate=False)
         self.streaming, self.streaming_into = threading.Event(), reply
@@ -436,37 +394,61 @@ class CompanionScreen(PlaceScreen):
             now = time.monotonic()
             if now - shown[0] >= STREAM_REFRESH_SECONDS:
                 shown[0] = now
-                self._from_thread(session, self._show_partial, "".join(pieces))
+                self._tell(self.ReplyGrew(session, "".join(pieces)))
 
         try:
-            chat = AiChat(session)
+            sender = Sender(session)
             if text is None:
-                result = chat.resend_last_unanswered(session_id, on_delta=on_delta,
-                                                     cancel=cancel)
+                result = sender.resend_last_unanswered(session_id, on_delta=on_delta,
+                                                       cancel=cancel)
             else:
-                result = chat.send(session_id, text, on_delta=on_delta, cancel=cancel)
+                result = sender.send(session_id, text, on_delta=on_delta, cancel=cancel)
         except Exception as error:  # noqa: BLE001 - every failure is said in the chat
-            self._from_thread(session, self._send_failed, session_id, error)
+            self._tell(self.ReplyEnded(session, session_id, None, error))
         else:
-            self._from_thread(session, self._sent, session_id, result)
+            self._tell(self.ReplyEnded(session, session_id, result, None))
 
-    def _from_thread(self, session: VaultSession, callback, *args) -> None:  # noqa: ANN001
-        """Run `callback` on the event loop, unless the vault was locked meanwhile (the
-        screen is gone then, and nothing of the vault may show)."""
-        async def guarded() -> None:
-            if self.vault.session is not session or not self.is_attached:
-                return
-            await callback(*args)
+    class ReplyGrew(Message):
+        """From the send worker: the words of the reply so far."""
 
+        def __init__(self, session: VaultSession, text: str) -> None:
+            super().__init__()
+            self.session = session
+            self.text = text
+
+    class ReplyEnded(Message):
+        """From the send worker: the send ended with `result`, or failed with `error`.
+        Like ReplyGrew, shown only while the vault it ran on is the open one: after a
+        lock nothing of the vault may show."""
+
+        def __init__(self, session: VaultSession, session_id: str,
+                     result: SendResult | None, error: Exception | None) -> None:
+            super().__init__()
+            self.session = session
+            self.session_id = session_id
+            self.result = result
+            self.error = error
+
+    def _tell(self, message: Message) -> None:
+        """From the worker thread: tell the screen, on the event loop."""
         try:
-            self.app.call_from_thread(guarded)
+            self.post_message(message)
         except RuntimeError:
             pass  # the app has stopped
 
-    async def _show_partial(self, text: str) -> None:
-        if self.streaming_into is not None and self.streaming_into.is_attached:
-            await self.streaming_into.show(text)
+    def on_companion_screen_reply_grew(self, message: ReplyGrew) -> None:
+        into = self.streaming_into
+        if message.session is self.vault.session and into is not None and into.is_attached:
+            into.show(message.text)
             self.chat_log.scroll_end(animate=False)
+
+    async def on_companion_screen_reply_ended(self, message: ReplyEnded) -> None:
+        if message.session is not self.vault.session:
+            return
+        if message.result is not None:
+            await self._sent(message.session_id, message.result)
+        else:
+            await self._send_failed(message.session_id, message.error or RuntimeError())
 
     async def _sent(self, session_id: str, result: SendResult) -> None:
         self._done_streaming()
@@ -482,7 +464,7 @@ class CompanionScreen(PlaceScreen):
     async def _send_failed(self, session_id: str, error: Exception) -> None:
         self._done_streaming()
         try:  # the message was saved before the model was asked
-            kept = await self.vault.call(self.chat.messages, session_id, limit=1)
+            kept = await self.vault.call(self.chats.messages, session_id, limit=1)
         except ServiceFailed:
             kept = []
         if kept and kept[-1].role == "user":
@@ -510,7 +492,7 @@ class CompanionScreen(PlaceScreen):
         if patient is None:
             return False
         try:
-            made = await self.vault.call(self.chat.create_session, patient, persona_id,
+            made = await self.vault.call(self.chats.create, patient, persona_id,
                                         session_type=session_type, title=title)
         except ServiceFailed:
             return False
@@ -524,7 +506,7 @@ class CompanionScreen(PlaceScreen):
         if not self.vault.writable("start a session"):
             return
         try:
-            personas = await self.vault.call(self.chat.personas)
+            personas = await self.vault.call(Personas(self.session).list)
         except ServiceFailed:
             return
 
@@ -548,7 +530,7 @@ class CompanionScreen(PlaceScreen):
         async def renamed(title: str | None) -> None:
             if title:
                 try:
-                    await self.vault.call(self.chat.rename, chat.id, title)
+                    await self.vault.call(self.chats.rename, chat.id, title)
                 except ServiceFailed:
                     return
                 await self.refresh_data()
@@ -560,7 +542,7 @@ class CompanionScreen(PlaceScreen):
         if chat is None or not self.vault.writable("save a session"):
             return
         try:
-            await self.vault.call(self.chat.set_saved, chat.id, not chat.saved)
+            await self.vault.call(self.chats.set_saved, chat.id, not chat.saved)
         except ServiceFailed:
             return
         self.notify("Saved: it stays at the top of the list." if not chat.saved
@@ -568,8 +550,6 @@ class CompanionScreen(PlaceScreen):
         await self.refresh_data()
 
     async def action_delete(self) -> None:
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         chat = self._current()
         if chat is None or not self.vault.writable("delete a session"):
             return
@@ -581,7 +561,7 @@ class CompanionScreen(PlaceScreen):
             if not yes:
                 return
             try:
-                await self.vault.call(self.chat.delete_session, chat.id)
+                await self.vault.call(self.chats.delete, chat.id)
             except ServiceFailed:
                 return
             self.session_id = None
@@ -595,7 +575,7 @@ class CompanionScreen(PlaceScreen):
 
     async def action_personas(self) -> None:
         try:
-            personas = await self.vault.call(self.chat.personas)
+            personas = await self.vault.call(Personas(self.session).list)
         except ServiceFailed:
             return
         await self.app.push_screen(PersonasDialog(personas), self._after_personas)
@@ -629,7 +609,8 @@ class CompanionScreen(PlaceScreen):
                 return
             category, importance, urgency = answer
             try:
-                await self.vault.call(self.chat.pin, message.id, category, importance, urgency)
+                await self.vault.call(Memory(self.session).pin, message.id, category,
+                                      importance, urgency)
             except ServiceFailed:
                 return
             self.notify(f"Pinned as {category}: the companion keeps it in mind in every "
@@ -642,7 +623,7 @@ class CompanionScreen(PlaceScreen):
         if message is None or not self.vault.writable("write an entry"):
             return
         try:
-            entry = await self.vault.call(self.chat.save_reply_to_journal, message.id)
+            entry = await self.vault.call(self.chats.save_reply_to_journal, message.id)
         except ServiceFailed:
             return
         self.notify(f"Saved to the journal as '{entry.title}', linked to this session.")
@@ -662,269 +643,7 @@ class CompanionScreen(PlaceScreen):
             self.notify("Start a session first (n, or type a question and press Enter).")
             return
         try:
-            preview = await self.vault.call(self.chat.preview, chat.id, question)
+            preview = await self.vault.call(Sender(self.session).preview, chat.id, question)
         except ServiceFailed:
             return
         await self.app.push_screen(PreviewScreen(preview))
-
-
-# -- dialogs ------------------------------------------------------------------------------------
-
-class PreviewScreen(ModalScreen[None]):
-    """Exactly the text that would go to the model, scrollable. Escape closes."""
-
-    BINDINGS = [Binding("escape,v,ctrl+o", "dismiss(None)", "Close", id="preview.close")]
-
-    def __init__(self, preview: Preview) -> None:
-        super().__init__()
-        self.preview = preview
-
-    def compose(self) -> ComposeResult:
-        preview = self.preview
-        kinds = ", ".join(preview.context.kinds) or "nothing of your records"
-        with Vertical(classes="dialog wide", id="preview-dialog"):
-            yield Label(plain(f"Exactly what goes to {preview.model} at {preview.base_url}"),
-                        classes="heading")
-            yield Label(f"{len(preview.messages)} messages · context of about "
-                        f"{preview.context.tokens:,} tokens with: {kinds}. The AI can read "
-                        "this; it can't change anything.", classes="muted")
-            with VerticalScroll(id="preview-scroll"):
-                yield Static(plain(preview.text), id="preview-text")
-            yield Label("↑↓ PgUp PgDn scroll · Escape closes", classes="muted")
-
-    def on_mount(self) -> None:
-        self.query_one("#preview-scroll").focus()
-
-
-class NewSessionDialog(ModalScreen[tuple[str, str, str | None] | None]):
-    """A persona, a type and an optional title. Enter or Start; Escape cancels."""
-
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="new-session.cancel")]
-
-    def __init__(self, personas: list[PersonaView]) -> None:
-        super().__init__()
-        self.personas = personas
-
-    def compose(self) -> ComposeResult:
-        default = next((p.id for p in self.personas if p.id == "persona-journal-companion"),
-                       self.personas[0].id if self.personas else Select.BLANK)
-        with Vertical(classes="dialog"):
-            yield Label("Start a session", classes="heading")
-            yield Label("Who answers", classes="field-label")
-            yield Select([(plain(p.name), p.id) for p in self.personas], value=default,
-                         allow_blank=False, id="persona")
-            yield Label("", id="persona-about", classes="muted")
-            yield Label("Kind of session", classes="field-label")
-            yield Select([(TYPE_LABELS[t], t) for t in SESSION_TYPES], value="chat",
-                         allow_blank=False, id="session-type")
-            yield Label("Title (optional: the first message names it)", classes="field-label")
-            yield Input(id="title", placeholder="Enter starts the session")
-            with Horizontal(classes="buttons"):
-                yield Button("Start", id="go", variant="primary")
-                yield Button("Cancel (Esc)", id="cancel")
-
-    def on_mount(self) -> None:
-        self._describe()
-        self.query_one("#title", Input).focus()
-
-    @on(Select.Changed, "#persona")
-    def _describe(self) -> None:
-        chosen = self.query_one("#persona", Select).value
-        persona = next((p for p in self.personas if p.id == chosen), None)
-        self.query_one("#persona-about", Label).update(
-            plain((persona.description or "") if persona else ""))
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#go")
-    def go(self) -> None:
-        title = self.query_one("#title", Input).value.strip() or None
-        self.dismiss((str(self.query_one("#persona", Select).value),
-                      str(self.query_one("#session-type", Select).value), title))
-
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
-
-class RenameDialog(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="rename.cancel")]
-
-    def __init__(self, title: str) -> None:
-        super().__init__()
-        self.title_now = title
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("Rename the session", classes="heading")
-            yield Input(field_text(self.title_now), id="title", max_length=80)
-            yield Label("Enter renames · Escape cancels", classes="muted")
-
-    @on(Input.Submitted)
-    def go(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
-
-
-class PinDialog(ModalScreen[tuple[str, str, str] | None]):
-    """Pin a message: its category, importance (0 to 1) and urgency."""
-
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", "Cancel", id="pin.cancel"),
-        Binding("ctrl+s", "go", "Pin", id="pin.save"),
-    ]
-
-    def __init__(self, content: str) -> None:
-        super().__init__()
-        self.content = content
-
-    def compose(self) -> ComposeResult:
-        flat = " ".join(self.content.split())
-        with Vertical(classes="dialog"):
-            yield Label("Pin this message", classes="heading")
-            yield Label(plain(flat if len(flat) <= 160 else flat[:159] + "…"), classes="muted")
-            yield Label("Category", classes="field-label")
-            yield Select([(c, c) for c in PIN_CATEGORIES], value="other", allow_blank=False,
-                         id="category")
-            yield Label("Importance, 0 to 1", classes="field-label")
-            yield Input("0.5", id="importance")
-            yield Label("Urgency", classes="field-label")
-            yield Select([(u, u) for u in URGENCIES], value="normal", allow_blank=False,
-                         id="urgency")
-            with Horizontal(classes="buttons"):
-                yield Button("Pin (ctrl+s)", id="go", variant="primary")
-                yield Button("Cancel (Esc)", id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#category", Select).focus()
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#go")
-    def action_go(self) -> None:
-        self.dismiss((str(self.query_one("#category", Select).value),
-                      self.query_one("#importance", Input).value,
-                      str(self.query_one("#urgency", Select).value)))
-
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
-
-class PersonasDialog(UsesVault, ModalScreen[None]):
-    """Who can answer: each persona, what it is for and what it may read. n adds one,
-    e or Enter edits the highlighted one, x deletes it; Escape closes."""
-
-    DEFAULT_CSS = """
-    #persona-list { height: auto; max-height: 12; }
-    #persona-about { height: auto; margin-top: 1; }
-    """
-
-    BINDINGS = [
-        Binding("escape,o", "dismiss(None)", "Close", id="personas.close"),
-        Binding("n", "new", "New", id="personas.new"),
-        Binding("e", "edit", "Edit", id="personas.edit"),
-        Binding("x", "delete", "Delete", id="personas.delete"),
-    ]
-
-    def __init__(self, personas: list[PersonaView]) -> None:
-        super().__init__()
-        self.personas = personas
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog wide"):
-            yield Label("Personas", classes="heading")
-            yield ListTable(id="persona-list")
-            yield Static("", id="persona-about")
-            yield Label("n new · e or Enter edits · x deletes · Escape closes · n on the "
-                        "companion screen starts a session with one", classes="muted")
-
-    def on_mount(self) -> None:
-        table = self.query_one("#persona-list", DataTable)
-        table.add_column("Persona", key="name")
-        table.add_column("Reads", key="reads")
-        self._fill(None)
-        table.focus()
-
-    def _fill(self, keep: str | None) -> None:
-        table = self.query_one("#persona-list", DataTable)
-        table.clear()
-        for persona in self.personas:
-            name = plain(persona.name)
-            if persona.builtin:
-                name.append("  (built in)", style="dim")
-            table.add_row(name, plain(", ".join(persona.data_access) or "nothing"),
-                          key=persona.id)
-        ids = [p.id for p in self.personas]
-        if keep in ids:
-            table.move_cursor(row=ids.index(keep), animate=False)
-        self._describe()
-
-    def _highlighted(self) -> PersonaView | None:
-        table = self.query_one("#persona-list", DataTable)
-        if not self.personas or table.cursor_row is None:
-            return None
-        return self.personas[min(table.cursor_row, len(self.personas) - 1)]
-
-    @on(DataTable.RowHighlighted, "#persona-list")
-    def _describe(self) -> None:
-        persona = self._highlighted()
-        text = Text()
-        if persona is not None:
-            if persona.description:
-                text.append(plain(persona.description + "\n"))
-            text.append(plain(f"reads: {', '.join(persona.data_access) or 'nothing'} · "
-                              f"temperature {persona.temperature:g} · up to "
-                              f"{persona.max_tokens} tokens", "dim"))
-        self.query_one("#persona-about", Static).update(text)
-
-    async def _reload(self, keep: str | None) -> None:
-        try:
-            self.personas = await self.vault.call(AiChat(self.vault.session).personas)
-        except ServiceFailed:
-            return
-        self._fill(keep)
-
-    async def action_new(self) -> None:
-        await self._open_form(None)
-
-    @on(DataTable.RowSelected, "#persona-list")
-    async def action_edit(self) -> None:
-        persona = self._highlighted()
-        if persona is not None:
-            await self._open_form(persona)
-
-    async def _open_form(self, persona: PersonaView | None) -> None:
-        from luna_tui.ui.screens.persona_form import PersonaFormScreen
-
-        if not self.vault.writable("create a persona" if persona is None else "edit a persona"):
-            return
-
-        async def saved(made: PersonaView | None) -> None:
-            if made is not None:
-                await self._reload(made.id)
-
-        await self.app.push_screen(PersonaFormScreen(persona), saved)
-
-    async def action_delete(self) -> None:
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
-        persona = self._highlighted()
-        if persona is None or not self.vault.writable("delete a persona"):
-            return
-        if persona.builtin:
-            self.notify(f"'{persona.name}' is built in: it can be edited but not deleted.",
-                        severity="warning")
-            return
-
-        async def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            try:
-                await self.vault.call(AiChat(self.vault.session).delete_persona, persona.id)
-            except ServiceFailed:
-                return
-            self.notify(f"Persona '{persona.name}' deleted.")
-            await self._reload(None)
-
-        await self.app.push_screen(ConfirmDialog(
-            f"Delete the persona '{persona.name}'?",
-            "Sessions that used it stay, with their messages; the Journal companion "
-            "answers them from now on.", "Delete", danger=True), answered)

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Sparkline, Static
 
 from luna_tui.services.read_models.dashboard import MOOD_DAYS, Dashboard
+from luna_tui.services.vitals import KINDS
 from luna_tui.terminal_text import terminal_text
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
@@ -139,8 +140,6 @@ class DashboardScreen(PlaceScreen):
                          style="dim"))
 
     def _show_vitals(self, latest: dict, today: dt.date) -> None:
-        from luna_tui.services.vitals import KINDS
-
         body = Text()
         if not latest:
             body.append("No readings yet: 5 opens vitals.", style="dim")

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, SelectionList
 from textual.widgets.selection_list import Selection
 
+from luna_tui.services.medications import Medications
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.footer import KeysFooter
@@ -40,10 +41,6 @@ def is_due(slot: DoseSlot, now: dt.datetime) -> bool:
 class DoseSheet(UsesVault, ModalScreen[int | None]):
     """Dismisses with how many doses were logged (None when closed without logging)."""
 
-    DEFAULT_CSS = """
-    DoseSheet #dose-slots { height: auto; max-height: 18; width: 100%; }
-    """
-
     BINDINGS = [
         Binding("t", "log('taken')", "Taken", id="doses.taken"),
         Binding("m", "log('missed')", "Missed", id="doses.missed"),
@@ -56,7 +53,6 @@ class DoseSheet(UsesVault, ModalScreen[int | None]):
     def __init__(self, slots: list[DoseSlot], now: dt.datetime) -> None:
         super().__init__()
         self.slots, self.now = slots, now
-
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -80,8 +76,6 @@ class DoseSheet(UsesVault, ModalScreen[int | None]):
         self.query_one("#dose-slots", SelectionList).select_all()
 
     async def action_log(self, status: str) -> None:
-        from luna_tui.services.medications import Medications
-
         listing = self.query_one("#dose-slots", SelectionList)
         picked = listing.selected or (
             [] if listing.highlighted is None else [listing.highlighted])

@@ -13,7 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList
 from textual.widgets.option_list import Option
 
+from luna_tui.clock import parse_utc_timestamp
+from luna_tui.services.drafts import Drafts
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 
 if TYPE_CHECKING:
@@ -37,8 +40,6 @@ def preview(draft: DraftView) -> str:
 
 
 def when(timestamp: str) -> str:
-    from luna_tui.clock import parse_utc_timestamp
-
     return parse_utc_timestamp(timestamp).astimezone().strftime("%d %b %H:%M")
 
 
@@ -92,8 +93,6 @@ class DraftsDialog(UsesVault, ModalScreen["DraftView | None"]):
         self.dismiss(None)
 
     async def action_discard(self) -> None:
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         draft = self._highlighted()
         if draft is None:
             return
@@ -107,8 +106,6 @@ class DraftsDialog(UsesVault, ModalScreen["DraftView | None"]):
             "Discard"), answered)
 
     async def _discard(self, draft: DraftView) -> None:
-        from luna_tui.services.drafts import Drafts
-
         session = self.vault.session
         if session is None:
             return

@@ -17,6 +17,7 @@ from textual.containers import Horizontal
 from textual.widgets import Checkbox, Input, Select, TextArea
 
 from luna_tui.errors import LunaError, ValidationError
+from luna_tui.services.journal import PROMPTS, EntryDraft, Journal
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn, show_field_error
 from luna_tui.ui.widgets.footer import KeysFooter
@@ -51,8 +52,6 @@ class EntryEditorScreen(FormScreen["Entry"]):
 
     @classmethod
     async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> EntryEditorScreen:
-        from luna_tui.services.journal import Journal
-
         return cls(await item_or_none(vault, Journal(vault.open_session).get, draft.item_id,
                                       "entry"))
 
@@ -60,8 +59,6 @@ class EntryEditorScreen(FormScreen["Entry"]):
         return self.entry.id if self.entry else None
 
     def compose(self) -> ComposeResult:
-        from luna_tui.services.journal import PROMPTS
-
         entry = self.entry
         now = self.vault.clock.now().astimezone()
         yield TopBar("Journal · " + ("editing" if entry else "new entry"))
@@ -143,8 +140,6 @@ class EntryEditorScreen(FormScreen["Entry"]):
         return values
 
     async def submit(self, values: dict[str, Any]) -> Entry:
-        from luna_tui.services.journal import EntryDraft, Journal
-
         journal = Journal(self.session)
         if self.entry is None:
             return await self.vault.attempt(journal.create, self.vault.patient_id, EntryDraft(

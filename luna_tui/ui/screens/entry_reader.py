@@ -12,8 +12,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Markdown, Static
 
+from luna_tui.services.journal import Journal
 from luna_tui.terminal_text import terminal_text
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.dialogs import ConfirmDialog
+from luna_tui.ui.screens.entry_editor import EntryEditorScreen
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.top_bar import TopBar
@@ -88,8 +91,6 @@ class EntryReaderScreen(UsesVault, Screen[bool]):
         self.dismiss(self.changed)
 
     async def action_edit(self) -> None:
-        from luna_tui.ui.screens.entry_editor import EntryEditorScreen
-
         if not self.vault.writable("change an entry"):
             return
 
@@ -101,8 +102,6 @@ class EntryReaderScreen(UsesVault, Screen[bool]):
         await self.app.push_screen(EntryEditorScreen(self.entry), edited)
 
     async def action_favorite(self) -> None:
-        from luna_tui.services.journal import Journal
-
         if not self.vault.writable("change an entry") or self.vault.session is None:
             return
         try:
@@ -114,9 +113,6 @@ class EntryReaderScreen(UsesVault, Screen[bool]):
         self._show(entry)
 
     async def action_delete(self) -> None:
-        from luna_tui.services.journal import Journal
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         if not self.vault.writable("delete an entry"):
             return
 

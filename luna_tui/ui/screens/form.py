@@ -15,6 +15,7 @@ from textual.screen import Screen
 from luna_tui.errors import LunaError, NotFound, ValidationError
 from luna_tui.ui.draft_keeper import DraftKeeper
 from luna_tui.ui.plain_text import escape_field_controls
+from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.field import clear_errors, show_field_error
 
@@ -155,8 +156,6 @@ class FormScreen(UsesVault, Screen[T | None], Generic[T]):
         self.dismiss(saved)
 
     async def action_leave(self) -> None:
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         if not self.dirty:
             await self._forget_draft()  # changed, then changed back
             self.dismiss(None)

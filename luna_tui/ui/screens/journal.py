@@ -17,6 +17,7 @@ from textual.widgets import Checkbox, DataTable, Input, Label, Select
 from luna_tui.errors import LunaError, ValidationError
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.search_snippet import highlighted_snippet
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
@@ -66,16 +67,6 @@ def _clip(text: str) -> str:
 
 def snippet_text(hit: SearchHit) -> Text:
     return highlighted_snippet(hit.snippet_parts())
-
-
-def highlighted_snippet(parts: list[tuple[str, bool]]) -> Text:
-    """Search words in reverse video among their dim context (journal and records)."""
-    text = Text(style="dim")
-    for piece, matched in parts:
-        piece = " ".join(piece.split())
-        if piece:
-            text.append(plain(piece + " ", style="bold reverse" if matched else "dim"))
-    return text
 
 
 class JournalScreen(PlaceScreen):

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, TextArea
 
 from luna_tui.errors import LunaError, ValidationError
+from luna_tui.services.medications import Medications, schedule_from_frequency
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.vault_calls import UsesVault
@@ -65,8 +66,6 @@ class MedicationFormScreen(FormScreen["MedicationView"]):
 
     @classmethod
     async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> MedicationFormScreen:
-        from luna_tui.services.medications import Medications
-
         return cls(await item_or_none(vault, Medications(vault.open_session).get, draft.item_id,
                                       "medication"))
 
@@ -97,8 +96,6 @@ class MedicationFormScreen(FormScreen["MedicationView"]):
         yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
-        from luna_tui.services.medications import schedule_from_frequency
-
         med = self.medication
         if med is not None:
             self._suggested_schedule = " ".join(schedule_from_frequency(med.frequency))
@@ -108,8 +105,6 @@ class MedicationFormScreen(FormScreen["MedicationView"]):
     @on(Input.Changed, "#frequency")
     def _suggest_times(self, event: Input.Changed) -> None:
         """Follow the frequency until the person sets the times themselves."""
-        from luna_tui.services.medications import schedule_from_frequency
-
         schedule = self.query_one("#schedule", Input)
         if schedule.value.strip() != self._suggested_schedule:
             return
@@ -126,8 +121,6 @@ class MedicationFormScreen(FormScreen["MedicationView"]):
         return values
 
     async def submit(self, values: dict[str, Any]) -> MedicationView:
-        from luna_tui.services.medications import Medications
-
         service = Medications(self.session)
         if self.medication is None:
             return await self.vault.attempt(service.create, self.vault.patient_id, **values)
@@ -177,8 +170,6 @@ class StopDialog(UsesVault, ModalScreen["MedicationView | None"]):
     @on(Button.Pressed, "#stop")
     @on(Input.Submitted)
     async def action_stop(self) -> None:
-        from luna_tui.services.medications import Medications
-
         session = self.vault.session
         if session is None:
             return

@@ -14,8 +14,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
+from luna_tui.services.medications import Medications
 from luna_tui.services.read_models.medications import MedicationsPlace
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.dialogs import ConfirmDialog
+from luna_tui.ui.screens.dose_sheet import DoseSheet
+from luna_tui.ui.screens.medication_form import MedicationFormScreen, StopDialog
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
@@ -232,8 +236,6 @@ class MedicationsScreen(PlaceScreen):
         await self._show_details()
 
     async def _show_details(self) -> None:
-        from luna_tui.services.medications import Medications
-
         body = self.query_one("#details-body", Static)
         medication = self._selected()
         if medication is None:
@@ -259,14 +261,10 @@ class MedicationsScreen(PlaceScreen):
         await self.refresh_data()
 
     async def action_new(self) -> None:
-        from luna_tui.ui.screens.medication_form import MedicationFormScreen
-
         if self.vault.writable("add a medication"):
             await self.app.push_screen(MedicationFormScreen(None), self._after_form)
 
     async def action_edit(self) -> None:
-        from luna_tui.ui.screens.medication_form import MedicationFormScreen
-
         medication = self._selected()
         if medication is not None and self.vault.writable("change a medication"):
             await self.app.push_screen(MedicationFormScreen(medication), self._after_form)
@@ -276,9 +274,6 @@ class MedicationsScreen(PlaceScreen):
             await self.refresh_data()
 
     async def action_stop(self) -> None:
-        from luna_tui.services.medications import Medications
-        from luna_tui.ui.screens.medication_form import StopDialog
-
         medication = self._selected()
         if medication is None or not self.vault.writable("stop a medication"):
             return
@@ -301,9 +296,6 @@ class MedicationsScreen(PlaceScreen):
         await self.app.push_screen(StopDialog(medication), stopped)
 
     async def action_delete(self) -> None:
-        from luna_tui.services.medications import Medications
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         medication = self._selected()
         if medication is None or not self.vault.writable("delete a medication"):
             return
@@ -330,8 +322,6 @@ class MedicationsScreen(PlaceScreen):
             "history. Stopping it (s) keeps them instead.", "Delete"), answered)
 
     async def action_log_doses(self) -> None:
-        from luna_tui.ui.screens.dose_sheet import DoseSheet
-
         if not self.vault.writable("log a dose"):
             return
         if not self.slots:

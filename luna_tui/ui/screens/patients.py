@@ -12,8 +12,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Label, TextArea
 
+from luna_tui.services.patients import Patients
 from luna_tui.ui.messages import PatientChosen, PatientRenamed
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
@@ -61,8 +63,6 @@ class PatientsScreen(PlaceScreen):
         return True
 
     async def refresh_data(self) -> None:
-        from luna_tui.services.patients import Patients
-
         try:
             patients = await self.vault.call(Patients(self.session).list,
                                             include_archived=self.show_archived)
@@ -120,8 +120,6 @@ class PatientsScreen(PlaceScreen):
         await self.refresh_data()
 
     async def action_archive(self) -> None:
-        from luna_tui.services.patients import Patients
-
         patient = self._selected()
         if patient is None or not self.vault.writable("archive a patient"):
             return
@@ -137,9 +135,6 @@ class PatientsScreen(PlaceScreen):
         await self.refresh_data()
 
     async def action_delete(self) -> None:
-        from luna_tui.services.patients import Patients
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         patient = self._selected()
         if patient is None or not self.vault.writable("delete a patient"):
             return
@@ -188,8 +183,6 @@ class PatientFormScreen(FormScreen["PatientView"]):
 
     @classmethod
     async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> PatientFormScreen:
-        from luna_tui.services.patients import Patients
-
         return cls(await item_or_none(vault, Patients(vault.open_session).get, draft.item_id,
                                       "patient"))
 
@@ -235,8 +228,6 @@ class PatientFormScreen(FormScreen["PatientView"]):
         label.update(f"age {age}" if age >= 0 else "")
 
     async def submit(self, values: dict[str, Any]) -> PatientView:
-        from luna_tui.services.patients import Patients
-
         patients = Patients(self.session)
         if self.patient is None:
             return await self.vault.attempt(patients.create, **values)

@@ -11,14 +11,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Checkbox, Input, Label, TextArea
 
-from luna_tui.services.ai_context import DATA_KINDS
+from luna_tui.services.ai.context import DATA_KINDS
+from luna_tui.services.ai.personas import Personas
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
-    from luna_tui.services.ai_chat import PersonaView
+    from luna_tui.services.ai.personas import PersonaView
     from luna_tui.services.drafts import DraftView
     from luna_tui.ui.vault_calls import VaultCalls
 
@@ -30,11 +31,6 @@ KIND_LABELS = {"profile": "profile (name, age, allergies, doctor)",
 
 
 class PersonaFormScreen(FormScreen["PersonaView"]):
-    DEFAULT_CSS = """
-    #persona-form { height: 1fr; }
-    #persona-form #system_prompt { height: 10; }
-    #persona-form Checkbox { width: 100%; }
-    """
     BINDINGS = [
         Binding("ctrl+s,f2", "save", "Save", id="persona_form.save", priority=True),
         Binding("escape", "leave", "Back", id="persona_form.leave"),
@@ -49,9 +45,7 @@ class PersonaFormScreen(FormScreen["PersonaView"]):
 
     @classmethod
     async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> PersonaFormScreen:
-        from luna_tui.services.ai_chat import AiChat
-
-        return cls(await item_or_none(vault, AiChat(vault.open_session).get_persona, draft.item_id,
+        return cls(await item_or_none(vault, Personas(vault.open_session).get, draft.item_id,
                                       "persona"))
 
     def draft_item_id(self) -> str | None:
@@ -101,13 +95,11 @@ class PersonaFormScreen(FormScreen["PersonaView"]):
         return values
 
     async def submit(self, values: dict[str, Any]) -> PersonaView:
-        from luna_tui.services.ai_chat import AiChat
-
-        chat = AiChat(self.session)
+        personas = Personas(self.session)
         if self.persona is None:
             name, prompt = values.pop("name"), values.pop("system_prompt")
-            return await self.vault.attempt(chat.create_persona, name, prompt, **values)
-        return await self.vault.attempt(chat.update_persona, self.persona.id, **values)
+            return await self.vault.attempt(personas.create, name, prompt, **values)
+        return await self.vault.attempt(personas.update, self.persona.id, **values)
 
     def saved_message(self, saved: PersonaView) -> str:
         return f"Persona '{saved.name}' saved."

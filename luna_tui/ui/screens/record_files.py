@@ -13,7 +13,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, TextArea
 
+from luna_tui.services.attachments import Attachments
+from luna_tui.services.records import Records
+from luna_tui.services.text_extraction import decode_text, is_text
 from luna_tui.ui.plain_text import field_text, plain
+from luna_tui.ui.screens.attach_dialog import AttachFilesScreen
+from luna_tui.ui.screens.dialogs import ConfirmDialog
+from luna_tui.ui.screens.save_copy_dialog import SaveCopyDialog
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
@@ -78,8 +84,6 @@ class RecordFilesScreen(UsesVault, Screen[None]):
         await self.refresh_data()  # back from attaching, saving or viewing
 
     async def refresh_data(self) -> None:
-        from luna_tui.services.records import Records
-
         if self.record.patient_id != self.vault.patient_id:
             self.dismiss(None)  # another patient was chosen: this record isn't theirs
             return
@@ -116,9 +120,6 @@ class RecordFilesScreen(UsesVault, Screen[None]):
         await self.action_view()
 
     async def action_view(self) -> None:
-        from luna_tui.services.attachments import Attachments
-        from luna_tui.services.text_extraction import decode_text, is_text
-
         attachment = self._selected()
         if attachment is None:
             return
@@ -149,8 +150,6 @@ class RecordFilesScreen(UsesVault, Screen[None]):
         await self.app.push_screen(AttachmentTextScreen(attachment, text, note))
 
     async def action_save_copy(self) -> None:
-        from luna_tui.ui.screens.save_copy_dialog import SaveCopyDialog
-
         attachment = self._selected()
         if attachment is not None:
             await self.app.push_screen(SaveCopyDialog(attachment))
@@ -158,15 +157,10 @@ class RecordFilesScreen(UsesVault, Screen[None]):
     # -- changing ------------------------------------------------------------------------
 
     async def action_attach(self) -> None:
-        from luna_tui.ui.screens.attach_dialog import AttachFilesScreen
-
         if self.vault.writable("attach files"):
             await self.app.push_screen(AttachFilesScreen(self.record))
 
     async def action_remove(self) -> None:
-        from luna_tui.services.attachments import Attachments
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         attachment = self._selected()
         if attachment is None or not self.vault.writable("remove an attachment"):
             return

@@ -13,8 +13,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, TextArea
 
+from luna_tui.services.path_completion import paths_from_paste
+from luna_tui.services.records import RECORD_TYPES, Records
+from luna_tui.ui.attaching import attach_files, tell
 from luna_tui.ui.messages import WorkProgress
 from luna_tui.ui.screens.form import FormScreen, item_or_none
+from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.field import Field, FieldColumn
 from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.path_input import PathInput
@@ -46,8 +50,6 @@ class RecordFormScreen(FormScreen["RecordView"]):
 
     @classmethod
     async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> RecordFormScreen:
-        from luna_tui.services.records import Records
-
         return cls(await item_or_none(vault, Records(vault.open_session).get, draft.item_id,
                                       "record"))
 
@@ -55,8 +57,6 @@ class RecordFormScreen(FormScreen["RecordView"]):
         return self.record.id if self.record else None
 
     def compose(self) -> ComposeResult:
-        from luna_tui.services.records import RECORD_TYPES
-
         record = self.record
         today = self.vault.clock.now().astimezone().date().isoformat()
         yield TopBar("Records · " + ("editing" if record else "new record"))
@@ -102,8 +102,6 @@ class RecordFormScreen(FormScreen["RecordView"]):
         return values
 
     async def submit(self, values: dict[str, Any]) -> RecordView:
-        from luna_tui.services.records import Records
-
         values.pop(ATTACH, None)
         service = Records(self.session)
         if self.record is not None:
@@ -126,8 +124,6 @@ class RecordFormScreen(FormScreen["RecordView"]):
         await super().action_leave()
 
     async def after_save(self, saved: RecordView) -> None:
-        from luna_tui.services.path_completion import paths_from_paste
-
         paths = [] if self.record is not None else paths_from_paste(
             self.query_one(f"#{ATTACH}", Input).value)
         if not paths:
@@ -144,10 +140,6 @@ class RecordFormScreen(FormScreen["RecordView"]):
 
     @work(group="attach", exit_on_error=False)
     async def attach_then_leave(self, saved: RecordView, paths: list[str]) -> None:
-        from luna_tui.services.records import Records
-        from luna_tui.ui.attaching import attach_files, tell
-        from luna_tui.ui.vault_calls import ServiceFailed
-
         progress = self.query_one("#record-progress", ProgressRow)
         try:
             outcome = await attach_files(self.vault, saved.id, paths, self)

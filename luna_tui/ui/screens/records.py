@@ -17,8 +17,15 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static
 
 from luna_tui.services.read_models.records import RecordsPlace
+from luna_tui.services.records import RECORD_TYPES, Records, RecordView
+from luna_tui.services.text_search import snippet_parts
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.attach_dialog import AttachFilesScreen
+from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.place import PlaceScreen
+from luna_tui.ui.screens.record_files import RecordFilesScreen
+from luna_tui.ui.screens.record_form import RecordFormScreen
+from luna_tui.ui.search_snippet import highlighted_snippet
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
@@ -54,9 +61,6 @@ def record_row(record: RecordView, snippet: Text | None = None) -> tuple[object,
 
 def snippet_text(snippet: str) -> Text:
     """A search snippet with its matched words highlighted, as the journal shows them."""
-    from luna_tui.services.text_search import snippet_parts
-    from luna_tui.ui.screens.journal import highlighted_snippet
-
     return highlighted_snippet(snippet_parts(snippet))
 
 
@@ -190,8 +194,6 @@ class RecordsScreen(PlaceScreen):
             table.move_cursor(row=ids.index(selected.id))
 
     def _show_status(self, count: int, words: str, tag: str | None) -> None:
-        from luna_tui.services.records import RECORD_TYPES
-
         kind = RECORD_TYPES.get(self.record_type or "", "")
         narrowed = " · ".join(p for p in (kind and f"type: {kind}", tag and f"#{tag}") if p)
         cycle = " · t shows another type" if len(self.types_in_use) > 1 else ""
@@ -224,8 +226,6 @@ class RecordsScreen(PlaceScreen):
             await self._load_more()
 
     async def _load_more(self) -> None:
-        from luna_tui.services.records import Records
-
         if self.loading_more:
             return
         words, tag = split_search(self.searching)
@@ -326,21 +326,15 @@ class RecordsScreen(PlaceScreen):
     # -- changing -------------------------------------------------------------------------
 
     async def action_new(self) -> None:
-        from luna_tui.ui.screens.record_form import RecordFormScreen
-
         if self.vault.writable("add a record"):
             await self.app.push_screen(RecordFormScreen(None), self._after_change)
 
     async def action_edit(self) -> None:
-        from luna_tui.ui.screens.record_form import RecordFormScreen
-
         record = self._selected()
         if record is not None and self.vault.writable("change a record"):
             await self.app.push_screen(RecordFormScreen(record), self._after_change)
 
     async def action_attach(self) -> None:
-        from luna_tui.ui.screens.attach_dialog import AttachFilesScreen
-
         record = self._selected()
         if record is None:
             self.notify("Add a record first (n); files are attached to a record.")
@@ -348,16 +342,11 @@ class RecordsScreen(PlaceScreen):
             await self.app.push_screen(AttachFilesScreen(record), self._after_change)
 
     async def action_files(self) -> None:
-        from luna_tui.ui.screens.record_files import RecordFilesScreen
-
         record = self._selected()
         if record is not None:
             await self.app.push_screen(RecordFilesScreen(record))
 
     async def action_delete(self) -> None:
-        from luna_tui.services.records import Records
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         record = self._selected()
         if record is None or not self.vault.writable("delete a record"):
             return
@@ -382,8 +371,6 @@ class RecordsScreen(PlaceScreen):
             "Delete"), answered)
 
     async def _after_change(self, changed: object) -> None:
-        from luna_tui.services.records import RecordView
-
         if not changed:
             return
         await self.refresh_data()

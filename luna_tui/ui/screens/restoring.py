@@ -17,13 +17,13 @@ from textual.screen import Screen
 from textual.widgets import Label, ProgressBar, Static
 
 from luna_tui.errors import LunaError
+from luna_tui.ui.local_time import local_time
+from luna_tui.ui.messages import UnlockAgain, VaultOpened, WorkProgress
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import UsesVault
 
 if TYPE_CHECKING:
     from luna_tui.services.backups.restore import RestoreResult
-    from luna_tui.services.vault_session import VaultSession
-    from luna_tui.ui.app import LunaApp
 
 
 class RestoringScreen(UsesVault, Screen):
@@ -31,10 +31,6 @@ class RestoringScreen(UsesVault, Screen):
         super().__init__()
         self.path = path
         self._secret = secret
-
-    @property
-    def luna(self) -> LunaApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="restoring-box", classes="card"):
@@ -53,77 +49,58 @@ class RestoringScreen(UsesVault, Screen):
         from luna_tui.services.backups.restore import restore_backup
         from luna_tui.services.vault_session import VaultSession
 
-        app = self.luna
-        layout = app.layout
+        layout, clock = self.vault.layout, self.vault.clock
         secret, self._secret = self._secret, ""
         before = _safety_copies(layout.backups_dir)
         try:
-            result = restore_backup(self.path, secret, layout, clock=app.clock,
+            result = restore_backup(self.path, secret, layout, clock=clock,
                                     progress=self._progress)
         except LunaError as error:
-            app.call_from_thread(self._not_restored, str(error), before)
+            self._not_restored(str(error), before, layout.backups_dir)
             return
         except Exception as error:  # noqa: BLE001 - a bug must not strand the person here
-            app.call_from_thread(self._not_restored, f"Luna could not finish the restore "
-                                 f"({type(error).__name__}).", before)
+            self._not_restored(f"Luna could not finish the restore ({type(error).__name__}).",
+                               before, layout.backups_dir)
             return
+        done = self._done_sentences(result)
         try:
-            session = VaultSession.connect(layout, result.unlocked, clock=app.clock,
-                                           client="tui")
+            session = VaultSession.connect(layout, result.unlocked, clock=clock, client="tui")
         except LunaError as error:
-            app.call_from_thread(self._unlock_again, f"{self._done_sentence(result)} It could "
-                                 f"not be opened here ({error}); unlock it.")
+            self.post_message(UnlockAgain(f"{done[0]} It could not be opened here ({error}); "
+                                          "unlock it."))
             return
-        app.call_from_thread(self._restored, session, result)
+        opened = VaultOpened(session, done=done, if_unreadable=(
+            f"{done[0]} It could not be read; see the message above."))
+        if not self.post_message(opened):
+            session.close()  # the app is ending: nobody will show the vault
 
-    def _progress(self, done: float, label: str) -> None:
-        def show() -> None:
-            self.query_one("#restore-progress", ProgressBar).update(progress=round(done * 100))
-            self.query_one("#status", Label).update(plain(label))
+    def _progress(self, done: float, label: str) -> None:  # in the restoring thread
+        self.post_message(WorkProgress(label, done))
 
-        try:
-            self.app.call_from_thread(show)
-        except RuntimeError:
-            pass
+    def on_work_progress(self, message: WorkProgress) -> None:
+        self.query_one("#restore-progress", ProgressBar).update(progress=round(message.done * 100))
+        self.query_one("#status", Label).update(plain(message.what))
 
-    def _done_sentence(self, result: RestoreResult) -> str:
-        from luna_tui.ui.screens.backups import local_time
-
+    def _done_sentences(self, result: RestoreResult) -> tuple[str, ...]:
         entries = (result.report.counts or {}).get("entries")
         what = "" if entries is None else f" ({entries:,} entr{'y' if entries == 1 else 'ies'})"
         sentence = (f"Restored {self.path.name}: the vault is as it was on "
                     f"{local_time(result.report.manifest.created_at)}{what}.")
         if result.safety_dir is not None:
             sentence += f" The vault it replaced is kept in {result.safety_dir}."
-        return sentence
+        if not result.migrated:
+            return (sentence,)
+        return (sentence, "The backup was made by an older Luna; its data was brought up to "
+                f"date ({', '.join(result.migrated)}).")
 
-    async def _restored(self, session: VaultSession, result: RestoreResult) -> None:
-        from luna_tui.ui.vault_calls import ServiceFailed
-
-        try:
-            await self.luna.vault_opened(session)
-        except ServiceFailed:
-            await self.luna.lock(f"{self._done_sentence(result)} It could not be read; see "
-                                 "the message above.")
-            return
-        self.notify(self._done_sentence(result), timeout=20)
-        if result.migrated:
-            self.notify("The backup was made by an older Luna; its data was brought up to "
-                        f"date ({', '.join(result.migrated)}).", timeout=20)
-
-    async def _not_restored(self, reason: str, before: set[Path]) -> None:
-        new = _safety_copies(self.luna.layout.backups_dir) - before
+    def _not_restored(self, reason: str, before: set[Path], folder: Path) -> None:
+        new = _safety_copies(folder) - before
         if new:  # the files were swapped; opening the restored vault is what failed
             message = (f"{self.path.name} was put in place but could not be opened: {reason} "
                        f"The vault it replaced is kept in {min(new)}.")
         else:
             message = f"The restore stopped: {reason} The vault is as it was; unlock it."
-        await self._unlock_again(message)
-
-    async def _unlock_again(self, message: str) -> None:
-        from luna_tui.ui.screens.unlock import UnlockScreen
-
-        await self.app.switch_screen(UnlockScreen(message=message, error=True))
+        self.post_message(UnlockAgain(message))
 
 
 def _safety_copies(folder: Path) -> set[Path]:

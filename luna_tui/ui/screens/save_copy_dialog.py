@@ -18,8 +18,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from luna_tui.errors import AttachmentDamaged, LunaError, ValidationError
-from luna_tui.ui.messages import StillBusy
+from luna_tui.services.attachments import Attachments, copy_target
+from luna_tui.ui.messages import StillBusy, WorkProgress
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.field import Field, clear_errors, show_field_error
 from luna_tui.ui.widgets.path_input import PathInput
@@ -76,8 +78,6 @@ class SaveCopyDialog(UsesVault, ModalScreen["Path | None"]):
     @on(Button.Pressed, "#save")
     @on(Input.Submitted, "#target")
     async def action_save(self) -> None:
-        from luna_tui.ui.screens.dialogs import ConfirmDialog
-
         if self.busy:
             return
         clear_errors(self)
@@ -85,8 +85,6 @@ class SaveCopyDialog(UsesVault, ModalScreen["Path | None"]):
         if not typed:
             show_field_error(self, "target", "Say where to save it, e.g. ~/Downloads.")
             return
-        from luna_tui.errors import ValidationError
-        from luna_tui.services.attachments import copy_target
 
         try:  # where it would go; a folder that is missing or not ours is said here
             target = copy_target(typed, self.attachment.file_name, overwrite=True)
@@ -122,18 +120,20 @@ class SaveCopyDialog(UsesVault, ModalScreen["Path | None"]):
                         "longer need it.", timeout=12)
             self.dismiss(written)
 
-    async def _write(self, typed: str, overwrite: bool) -> Path | None:
-        from luna_tui.services.attachments import Attachments
+    def on_work_progress(self, message: WorkProgress) -> None:
+        message.stop()
+        if self.busy:  # not once the write has ended
+            self.query_one("#save-progress", ProgressRow).show(message.what, message.done)
 
+    async def _write(self, typed: str, overwrite: bool) -> Path | None:
         session = self.vault.session
         if session is None:
             return None
-        progress = self.query_one("#save-progress", ProgressRow)
         what = f"Decrypting {self.attachment.file_name}"
 
         def report(done: int, total: int) -> None:  # in the saving thread
             self.post_message(StillBusy())  # busy, not idle
-            self.app.call_from_thread(progress.show, what, done / total if total else 1.0)
+            self.post_message(WorkProgress(what, done / total if total else 1.0))
 
         try:
             return await self.vault.attempt(Attachments(session).save_copy, self.attachment.id,

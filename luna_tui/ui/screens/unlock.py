@@ -12,16 +12,19 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
 from luna_tui.errors import LunaError
+from luna_tui.ui.messages import VaultOpened
 from luna_tui.ui.places import WARM_FIRST, warm
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.vault_calls import UsesVault
 from luna_tui.ui.widgets.footer import KeysFooter
 
 
-class UnlockScreen(Screen):
+class UnlockScreen(UsesVault, Screen):
     # The app's quit key, shown here: in the places the footer keeps its room.
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="app.quit")]
 
@@ -38,7 +41,7 @@ class UnlockScreen(Screen):
         with Center(), Vertical(id="unlock-box", classes="card"):
             yield Static("Luna", id="app-name")
             yield Label("Unlock your vault", classes="heading")
-            yield Label(plain(self.app.layout.home), id="vault-path", classes="muted")  # type: ignore[attr-defined]
+            yield Label(plain(self.vault.layout.home), id="vault-path", classes="muted")
             yield Input(password=True, id="passphrase",
                         placeholder="Passphrase or recovery key, then Enter")
             yield Label(plain(self.message), id="status", classes="error" if self.error else "")
@@ -61,23 +64,32 @@ class UnlockScreen(Screen):
         self._say("Unlocking…")
         self.unlock(secret)
 
+    class Failed(Message):
+        """From the unlocking thread: the vault did not open, and why."""
+
+        def __init__(self, sentence: str) -> None:
+            super().__init__()
+            self.sentence = sentence
+
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def unlock(self, secret: str) -> None:
         from luna_tui.services.vault_session import VaultSession
 
-        app = self.app
         try:
-            session = VaultSession.open(app.layout, secret, clock=app.clock,  # type: ignore[attr-defined]
+            session = VaultSession.open(self.vault.layout, secret, clock=self.vault.clock,
                                         client="tui")
         except LunaError as error:
-            app.call_from_thread(self._failed, str(error))
+            self.post_message(self.Failed(str(error)))
             return
         except Exception as error:  # noqa: BLE001 - a bug must not leave the field disabled
-            app.call_from_thread(
-                self._failed, f"Luna could not open the vault ({type(error).__name__}); "
-                "nothing was changed. Try again, or run `luna doctor`.")
+            self.post_message(self.Failed(
+                f"Luna could not open the vault ({type(error).__name__}); nothing was "
+                "changed. Try again, or run `luna doctor`."))
             return
-        app.call_from_thread(self._opened, session)
+        opened = VaultOpened(session, unlocked=True, if_unreadable=(
+            "The vault opened but could not be read; see the message above."))
+        if not self.post_message(opened):
+            session.close()  # the app is ending: nobody will show the vault
 
     def ready(self, message: str) -> None:
         """The vault is closed: unlocking may start."""
@@ -87,19 +99,11 @@ class UnlockScreen(Screen):
         field.disabled = False
         field.focus()
 
-    def _failed(self, message: str) -> None:
-        self._say(message, error=True)
+    def on_unlock_screen_failed(self, message: Failed) -> None:
+        self._say(message.sentence, error=True)
         field = self.query_one("#passphrase", Input)
         field.disabled = False
         field.focus()
-
-    async def _opened(self, session: object) -> None:
-        from luna_tui.ui.vault_calls import ServiceFailed
-
-        try:
-            await self.app.vault_opened(session, unlocked=True)  # type: ignore[attr-defined]
-        except ServiceFailed:
-            self._failed("The vault opened but could not be read; see the message above.")
 
     def _say(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#status", Label)

@@ -33,11 +33,6 @@ SECOND_VALUE_NAMES = {"value2", "second value"} | {
 
 
 class VitalFormScreen(FormScreen["VitalView"]):
-    DEFAULT_CSS = """
-    VitalFormScreen #vital-form { height: 1fr; }
-    VitalFormScreen #vital-notes { height: 5; }
-    """
-
     BINDINGS = [
         Binding("ctrl+s,f2", "save", "Save", id="vital_form.save", priority=True),
         Binding("escape", "leave", "Back", id="vital_form.leave"),

@@ -114,20 +114,6 @@ def _number(value: float) -> str:
 
 
 class VitalsScreen(PlaceScreen):
-    DEFAULT_CSS = """
-    VitalsScreen #vitals-body { height: 1fr; }
-    VitalsScreen #vitals-side { width: 34; height: 1fr; border-right: vkey $surface-lighten-2; }
-    VitalsScreen #kinds { height: auto; max-height: 12; }
-    VitalsScreen #chart-settings { height: auto; margin: 1 1 0 1; }
-    VitalsScreen #kind-summary { height: 1fr; margin: 1 1 0 1; }
-    VitalsScreen #vitals-keys { margin: 0 1; height: auto; width: 100%; }
-    VitalsScreen #vitals-main { width: 1fr; height: 1fr; }
-    VitalsScreen #chart { height: 1fr; min-height: 10; }
-    VitalsScreen #chart-legend { height: auto; margin: 0 1; }
-    VitalsScreen #readings-status { margin: 0 1; }
-    VitalsScreen #readings { height: 10; }
-    """
-
     BINDINGS = [
         Binding("n", "new", "New", id="vitals.new"),
         Binding("x", "delete", "Delete", id="vitals.delete"),

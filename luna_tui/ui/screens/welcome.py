@@ -9,19 +9,22 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from luna_tui.errors import LunaError, VaultMadeNotOpened
 from luna_tui.services.terms import NOTICE_TEXT
+from luna_tui.ui.messages import UnlockAgain, VaultOpened
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.vault_calls import UsesVault
 from luna_tui.ui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from luna_tui.services.vault_setup import NewVault
 
 
-class WelcomeScreen(Screen):
+class WelcomeScreen(UsesVault, Screen):
     BINDINGS = [Binding("ctrl+s,f2", "create", "Create vault", id="welcome.create"),
                 Binding("ctrl+q", "app.quit", "Quit", id="app.quit")]
 
@@ -29,7 +32,7 @@ class WelcomeScreen(Screen):
         with Center(), Vertical(id="welcome-box", classes="card"):
             yield Static("Welcome to Luna", id="app-name")
             yield Label("A private health journal. Everything stays encrypted in "
-                        f"{self.app.layout.home}.", classes="muted")  # type: ignore[attr-defined]
+                        f"{self.vault.layout.home}.", classes="muted")
             yield Label("Choose a passphrase: a few unrelated words are strong and easy to "
                         "remember.", classes="heading")
             yield Input(password=True, id="passphrase", placeholder="Passphrase")
@@ -81,41 +84,63 @@ class WelcomeScreen(Screen):
         self.query_one("#create", Button).disabled = True
         self.create(passphrase)
 
+    class Made(Message):
+        """From the creating thread: the vault exists (its recovery key must be shown,
+        once); `not_opened`: why it could not be opened; `warning`: what went wrong
+        after it was made."""
+
+        def __init__(self, new: NewVault, *, not_opened: str | None = None,
+                     warning: str | None = None) -> None:
+            super().__init__()
+            self.new = new
+            self.not_opened = not_opened
+            self.warning = warning
+
+    class Failed(Message):
+        """From the creating thread: no vault was made, and why."""
+
+        def __init__(self, sentence: str) -> None:
+            super().__init__()
+            self.sentence = sentence
+
     @work(thread=True, exclusive=True, group="create", exit_on_error=False)
     def create(self, passphrase: str) -> None:
+        # Here, not at the top: making a vault needs the crypto libraries, which the
+        # welcome screen's first paint must not wait for.
         from luna_tui.services.terms import Terms
         from luna_tui.services.vault_setup import NewVault, create_vault
 
-        app = self.app
         try:
-            new = create_vault(app.layout, passphrase, kdf=app.new_vault_kdf,  # type: ignore[attr-defined]
-                               clock=app.clock, client="tui")  # type: ignore[attr-defined]
+            new = create_vault(self.vault.layout, passphrase, kdf=self.vault.new_vault_kdf,
+                               clock=self.vault.clock, client="tui")
         except VaultMadeNotOpened as made:  # its recovery key must still be shown, once
             shown = NewVault(None, made.recovery_key, made.kdf)  # type: ignore[arg-type]
-            app.call_from_thread(self._created, shown, str(made))
+            self.post_message(self.Made(shown, not_opened=str(made)))
             return
         except LunaError as error:
-            app.call_from_thread(self._failed, str(error))
+            self.post_message(self.Failed(str(error)))
             return
         except Exception as error:  # noqa: BLE001 - a bug must not leave the button dead
-            app.call_from_thread(self._failed, f"Luna could not make the vault "
-                                 f"({type(error).__name__}). Try again.")
+            self.post_message(self.Failed(f"Luna could not make the vault "
+                                          f"({type(error).__name__}). Try again."))
             return
+        warning = None
         try:
             Terms(new.session).accept()
         except LunaError as error:
             # The vault exists now: its recovery key must still be shown, whatever happens.
-            app.call_from_thread(app.notify, f"Your vault is made, but accepting the notice "
-                                 f"could not be recorded: {error}", severity="warning")
-        app.call_from_thread(self._created, new)
+            warning = f"Your vault is made, but accepting the notice could not be recorded: {error}"
+        self.post_message(self.Made(new, warning=warning))
 
-    def _failed(self, message: str) -> None:
-        self._say(message, error=True)
+    def on_welcome_screen_failed(self, message: Failed) -> None:
+        self._say(message.sentence, error=True)
         self.query_one("#create", Button).disabled = False
         self.query_one("#passphrase", Input).focus()
 
-    def _created(self, new: NewVault, not_opened: str | None = None) -> None:
-        self.app.push_screen(RecoveryKeyScreen(new, not_opened))
+    def on_welcome_screen_made(self, message: Made) -> None:
+        if message.warning:
+            self.notify(message.warning, severity="warning")
+        self.app.push_screen(RecoveryKeyScreen(message.new, message.not_opened))
 
     def _say(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#status", Label)
@@ -155,11 +180,10 @@ class RecoveryKeyScreen(Screen):
         self.query_one("#continue", Button).disabled = not event.value
 
     @on(Button.Pressed, "#continue")
-    async def continue_to_vault(self) -> None:
+    def continue_to_vault(self) -> None:
         if self.not_opened is not None:
-            from luna_tui.ui.screens.unlock import UnlockScreen
-
-            # Not awaited: this screen goes, and its own handler can't wait for that.
-            self.app.switch_screen(UnlockScreen(message=self.not_opened, error=True))
+            self.post_message(UnlockAgain(self.not_opened))
             return
-        await self.app.vault_opened(self.new.session)  # type: ignore[attr-defined]
+        self.post_message(VaultOpened(self.new.session, if_unreadable=(
+            "Your vault is made, but it could not be read; see the message above. "
+            "Unlock it with the passphrase you chose.")))

@@ -16,13 +16,6 @@ class FieldColumn(VerticalScroll, can_focus=False):
 
 
 class Field(Vertical):
-    DEFAULT_CSS = """
-    Field { height: auto; margin-bottom: 0; }
-    Field .field-label { color: $text-muted; }
-    Field .field-error { color: $error; height: auto; width: 100%; display: none; }
-    Field .field-error.shown { display: block; }
-    """
-
     def __init__(self, label: str, widget: Widget) -> None:
         super().__init__(classes="field")
         self.label_text = label

@@ -37,11 +37,6 @@ LABEL_ROWS = 3  # labels of events close together step down this many rows
 
 
 class HealthChartPlot(PlotextPlot):
-    DEFAULT_CSS = """
-    HealthChartPlot { height: 1fr; min-height: 8; content-align: center middle; }
-    HealthChartPlot.empty { color: $text-muted; }
-    """
-
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
         self.data: ChartData | None = None

@@ -11,6 +11,8 @@ from textual.binding import Binding
 from textual.suggester import Suggester
 from textual.widgets import Input
 
+from luna_tui.services.path_completion import complete_field, paths_from_paste, quote_paths
+
 
 class PathSuggester(Suggester):
     def __init__(self) -> None:
@@ -18,8 +20,6 @@ class PathSuggester(Suggester):
         super().__init__(use_cache=False, case_sensitive=True)
 
     async def get_suggestion(self, value: str) -> str | None:
-        from luna_tui.services.path_completion import complete_field
-
         if not value.strip() or "\n" in value:
             return None
         return await asyncio.to_thread(complete_field, value)  # a big folder takes a while
@@ -40,8 +40,6 @@ class PathInput(Input):
             self.screen.focus_next()
 
     def _on_paste(self, event: events.Paste) -> None:
-        from luna_tui.services.path_completion import paths_from_paste, quote_paths
-
         event.stop()
         event.prevent_default()  # Input's own handler would paste the first line again
         paths = paths_from_paste(event.text)

@@ -11,13 +11,6 @@ from luna_tui.ui.plain_text import plain
 
 
 class ProgressRow(Horizontal):
-    DEFAULT_CSS = """
-    ProgressRow { height: 1; display: none; }
-    ProgressRow.shown { display: block; }
-    ProgressRow .progress-what { width: auto; margin-right: 2; }
-    ProgressRow ProgressBar { width: auto; }
-    """
-
     def compose(self) -> ComposeResult:
         yield Label("", classes="progress-what")
         yield ProgressBar(total=100, show_eta=False)

@@ -10,13 +10,6 @@ from luna_tui.ui.plain_text import plain
 
 
 class TopBar(Horizontal):
-    DEFAULT_CSS = """
-    TopBar { height: 1; background: $panel; padding: 0 1; }
-    TopBar #where { width: 1fr; text-style: bold; }
-    TopBar #badge { color: $warning; text-style: bold; margin-right: 2; }
-    TopBar #lock-hint { color: $text-muted; }
-    """
-
     def __init__(self, place: str) -> None:
         super().__init__()
         self.place = place
