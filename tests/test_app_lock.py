@@ -4,10 +4,12 @@ while they show, the unlock gate hides them before their drafts are written, and
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from textual.widgets import TextArea
 
-from app_helpers import SIZE, make_app, settle, type_text, unlock
+from app_helpers import SIZE, make_app, settle, settle_until, type_text, unlock
 from conftest import PASSPHRASE
 from luna_tui.services import vault_session
 from luna_tui.services.drafts import Drafts
@@ -85,3 +87,23 @@ async def test_a_quit_that_fails_keeping_drafts_still_closes_the_vault(layout, s
         with pytest.raises(RuntimeError):
             await app._close_vault()  # noqa: SLF001 - what quitting and on_unmount run
         assert opened.closed and app.session is None
+
+
+async def test_what_lives_while_the_vault_is_open_is_held_out_of_full_collections_until_the_lock(
+        layout, session):
+    """`luna` freezes what exists once the dashboard shows and the places are imported
+    (Python's full collections went over it all on a place's first visit); a lock hands
+    it back to the collector, so the screens and what they showed can be freed."""
+    session.close()
+    app = make_app(layout)
+    app.hold_settled_objects = True
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await settle_until(pilot, lambda: gc.get_freeze_count() > 0)
+            await app.lock("Locked.")
+            await settle(pilot)
+            assert isinstance(app.screen, UnlockScreen)
+            assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()  # process-wide: never left to the next test

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import sys
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -111,11 +112,13 @@ class LunaApp(App[None]):
     def __init__(self, layout: VaultLayout, *, clock: Clock | None = None,
                  new_vault_kdf: KdfParams | None = None,
                  idle_check_seconds: float = IDLE_CHECK_SECONDS,
-                 automatic_backups: bool = True) -> None:
+                 automatic_backups: bool = True, hold_settled_objects: bool = False) -> None:
         """`new_vault_kdf`: key-derivation parameters for a vault made in the welcome
         screen (tests pass cheap ones); else they are calibrated to this machine.
         `idle_check_seconds`: how often to check for auto-lock (tests check by hand).
-        `automatic_backups`: back up after unlocking when one is due (tests opt in)."""
+        `automatic_backups`: back up after unlocking when one is due (tests opt in).
+        `hold_settled_objects`: see _hold_settled_objects; process-wide, so `luna` turns
+        it on and a test only to check it."""
         super().__init__()
         # The gate: a blank base, the unlock or welcome screen goes on top.
         self.add_mode(GATE, partial(self._new_mode_screen, Screen))
@@ -135,6 +138,8 @@ class LunaApp(App[None]):
         self.auto_lock_minutes = 5
         self.last_activity = self.clock.now()
         self._data_version: int | None = None
+        self.hold_settled_objects = hold_settled_objects
+        self._gc_frozen = False  # see _hold_settled_objects
         self._prefs = preferences.load()
         self.vault = VaultCalls(self)  # the screens' one way to the core
 
@@ -201,6 +206,31 @@ class LunaApp(App[None]):
         places hold their paint themselves until their data is in (PlaceScreen, at most
         as long), and the gate is a blank screen: nothing is left to hide."""
 
+    def _hold_settled_objects_soon(self) -> None:
+        """From the warming thread: on the app's own thread, where locking runs."""
+        try:
+            self.call_from_thread(self._hold_settled_objects)
+        except RuntimeError:
+            pass  # the app is ending
+
+    def _hold_settled_objects(self) -> None:
+        """Once the places are imported and the dashboard shows, what exists lives as long
+        as the vault stays open (modules, the app, the dashboard). Python's full garbage
+        collections went over all of it, 40-80 ms taken out of whatever the person did
+        next (a place's first visit); frozen, it is left out of them until the lock."""
+        if self.hold_settled_objects and self.session is not None and not self._gc_frozen:
+            gc.freeze()
+            self._gc_frozen = True
+
+    def _release_held_objects(self) -> None:
+        """At a lock, once the places are gone: what was held goes back to the garbage
+        collector, which runs as soon as the unlock screen shows, so the places' screens
+        and what they showed are freed now (before, whenever Python next collected)."""
+        if self._gc_frozen:
+            gc.unfreeze()
+            self._gc_frozen = False
+        self.call_after_refresh(gc.collect)
+
     def watch_theme(self, theme: str) -> None:
         if theme in (preferences.DARK, preferences.LIGHT):
             preferences.save_theme(theme)
@@ -228,7 +258,9 @@ class LunaApp(App[None]):
         for name, factory in _places().items():
             self.add_mode(name, partial(self._new_mode_screen, factory))
         await self.switch_mode("dashboard")
-        self.set_timer(WARM_LATER_AFTER, partial(warm, WARM_LATER))  # the other places
+        # The other places, then hold what now lives as long as the vault is open.
+        self.set_timer(WARM_LATER_AFTER, partial(warm, WARM_LATER,
+                                                 then=self._hold_settled_objects_soon))
         self.refresh_bindings()
         for failure in session.failed_unlocks[-1:]:
             count = len(session.failed_unlocks)
@@ -409,6 +441,7 @@ class LunaApp(App[None]):
             for name in _places():
                 if name in self._modes:
                     await self.remove_mode(name)
+            self._release_held_objects()
             from luna_tui.ui.screens.unlock import UnlockScreen
 
             if self.backup_jobs.busy:
@@ -619,7 +652,7 @@ class LunaApp(App[None]):
 def run_app(layout: VaultLayout) -> int:
     """Run the app until it ends; returns `luna`'s exit code (crash_report.EXIT_CRASH after
     a crash, whose sentence is said here, once the terminal is back to normal)."""
-    app = LunaApp(layout)
+    app = LunaApp(layout, hold_settled_objects=True)
     app.run()
     if app.crash is not None:  # whatever set the return code after it
         crash_report.tell(app.crash, crash_report.APP_CLOSED)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -66,13 +67,15 @@ def make_place(name: str) -> Screen:
     return getattr(importlib.import_module(module), screen_class)()
 
 
-def warm(modules: tuple[str, ...]) -> None:
+def warm(modules: tuple[str, ...], then: Callable[[], object] | None = None) -> None:
     """Import `modules` in a background thread (a module imported already is a
-    dictionary look-up)."""
-    threading.Thread(target=_import_all, args=(modules,), name="luna-warm",
+    dictionary look-up), then call `then` there."""
+    threading.Thread(target=_import_all, args=(modules, then), name="luna-warm",
                      daemon=True).start()
 
 
-def _import_all(modules: tuple[str, ...]) -> None:
+def _import_all(modules: tuple[str, ...], then: Callable[[], object] | None) -> None:
     for name in modules:
         importlib.import_module(name)
+    if then is not None:
+        then()
