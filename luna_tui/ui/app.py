@@ -42,6 +42,7 @@ from luna_tui.ui.messages import (
     BackupProgress,
     PatientChosen,
     PatientRenamed,
+    PlacesWarmed,
     RestoreAsked,
     StillBusy,
     UnlockAgain,
@@ -206,12 +207,13 @@ class LunaApp(App[None]):
         places hold their paint themselves until their data is in (PlaceScreen, at most
         as long), and the gate is a blank screen: nothing is left to hide."""
 
-    def _hold_settled_objects_soon(self) -> None:
-        """From the warming thread: on the app's own thread, where locking runs."""
-        try:
-            self.call_from_thread(self._hold_settled_objects)
-        except RuntimeError:
-            pass  # the app is ending
+    def _places_warmed(self) -> None:
+        """From the warming thread: the rest is done on the app's own thread, where
+        locking runs."""
+        self.post_message(PlacesWarmed())
+
+    def on_places_warmed(self, _: PlacesWarmed) -> None:
+        self._hold_settled_objects()
 
     def _hold_settled_objects(self) -> None:
         """Once the places are imported and the dashboard shows, what exists lives as long
@@ -260,7 +262,7 @@ class LunaApp(App[None]):
         await self.switch_mode("dashboard")
         # The other places, then hold what now lives as long as the vault is open.
         self.set_timer(WARM_LATER_AFTER, partial(warm, WARM_LATER,
-                                                 then=self._hold_settled_objects_soon))
+                                                 then=self._places_warmed))
         self.refresh_bindings()
         for failure in session.failed_unlocks[-1:]:
             count = len(session.failed_unlocks)

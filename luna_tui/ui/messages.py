@@ -108,3 +108,7 @@ class BackupNotice(Message):
         self.sentence = sentence
         self.severity = severity
         self.changed = changed
+
+
+class PlacesWarmed(Message):
+    """From the warming thread: every place's module is imported (ui/places.py)."""
