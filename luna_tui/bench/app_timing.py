@@ -25,7 +25,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -126,18 +127,27 @@ def _spawn(module: str, home: Path, config_dir: Path
     return process, master, started
 
 
-def _spawn_to_mark(module: str, mark: str, home: Path, config_dir: Path) -> float:
-    """Spawn → `mark` painted, then ctrl+q (Luna's quit key and Textual's)."""
+@contextmanager
+def _in_a_terminal(module: str, home: Path, config_dir: Path
+                   ) -> Iterator[tuple[subprocess.Popen, int, float]]:
+    """`module` running in a pseudo-terminal: (its process, the terminal, when it was
+    spawned). Left normally, it is quit with ctrl+q (Luna's quit key and Textual's);
+    however it is left, it is gone and the terminal closed."""
     process, master, started = _spawn(module, home, config_dir)
     try:
-        painted = _wait_for(master, mark) - started
+        yield process, master, started
         os.write(master, b"\x11")  # ctrl+q
         _drain_until_exit(master, process)
     finally:
         if process.poll() is None:
             process.kill()
         os.close(master)
-    return painted
+
+
+def _spawn_to_mark(module: str, mark: str, home: Path, config_dir: Path) -> float:
+    """Spawn → `mark` painted."""
+    with _in_a_terminal(module, home, config_dir) as (_, master, started):
+        return _wait_for(master, mark) - started
 
 
 def bare_textual_once(home: Path, config_dir: Path) -> float:
@@ -148,8 +158,7 @@ def bare_textual_once(home: Path, config_dir: Path) -> float:
 def run_app_once(home: Path, passphrase: str, config_dir: Path, pages: int) -> AppTimes:
     """Drive a real `luna` in a pseudo-terminal the way a person would, timing each step
     from the key sent to the words painted."""
-    process, master, started = _spawn("luna_tui", home, config_dir)
-    try:
+    with _in_a_terminal("luna_tui", home, config_dir) as (process, master, started):
         spawn = _wait_for(master, UNLOCK_MARK) - started
         time.sleep(0.3)  # a person reads the screen before typing
         sent = _send(master, passphrase.encode() + b"\r")
@@ -168,12 +177,6 @@ def run_app_once(home: Path, passphrase: str, config_dir: Path, pages: int) -> A
             sent = _send(master, key)
             places[place] = _wait_for(master, mark) - sent
         peak = _peak_rss_kb(process.pid)
-        os.write(master, b"\x11")  # ctrl+q
-        _drain_until_exit(master, process)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(master)
     return AppTimes(spawn, unlock, first, statistics.median(per_page), places, peak)
 
 
@@ -248,22 +251,8 @@ def run_companion_once(home: Path, passphrase: str, config_dir: Path) -> Compani
     """Unlock, press 7 (the companion opens on its short bench session), go to the
     sessions list, then choose each longer session with ↓ (bench/synthetic.py
     COMPANION_SESSIONS): timed from the key to the session's last message painted."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    env = {**os.environ, "LUNA_HOME": str(home), "LUNA_CONFIG_DIR": str(config_dir),
-           "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.pop("LUNA_PASSPHRASE", None)
-    process = subprocess.Popen([sys.executable, "-m", "luna_tui"], stdin=slave, stdout=slave,
-                               stderr=slave, env=env, start_new_session=True)
-    os.close(slave)
     painted, growth = {}, {}
-    try:
+    with _in_a_terminal("luna_tui", home, config_dir) as (process, master, _):
         _wait_for(master, UNLOCK_MARK)
         _send(master, passphrase.encode() + b"\r")
         _wait_for(master, DASHBOARD_MARK)
@@ -280,12 +269,6 @@ def run_companion_once(home: Path, passphrase: str, config_dir: Path) -> Compani
             painted[count] = _wait_for(master, companion_mark(count), timeout=120) - sent
             time.sleep(0.5)
             growth[count] = _rss_kb(process.pid) - before
-        os.write(master, b"\x11")  # ctrl+q
-        _drain_until_exit(master, process)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(master)
     return CompanionTimes(painted, growth)
 
 
