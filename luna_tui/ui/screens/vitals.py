@@ -26,13 +26,13 @@ from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
+from luna_tui.ui.widgets.health_chart import HealthChartPlot
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
     from luna_tui.services.health_chart import ChartData
     from luna_tui.services.vitals import VitalCursor, VitalPage, VitalView
-    from luna_tui.ui.widgets.health_chart import HealthChartPlot
 
 PAGE_SIZE = 50
 LOAD_AHEAD = 10  # fetch the next page when the cursor is this close to the end
@@ -132,9 +132,6 @@ class VitalsScreen(PlaceScreen):
         self.loading_more = False
 
     def compose(self) -> ComposeResult:
-        # Imported here: plotext is only needed once someone opens this place.
-        from luna_tui.ui.widgets.health_chart import HealthChartPlot
-
         yield TopBar("Vitals")
         with Horizontal(id="vitals-body"):
             with Vertical(id="vitals-side"):
@@ -164,8 +161,6 @@ class VitalsScreen(PlaceScreen):
 
     @property
     def chart(self) -> HealthChartPlot:
-        from luna_tui.ui.widgets.health_chart import HealthChartPlot
-
         return self.query_one("#chart", HealthChartPlot)
 
     # -- loading ------------------------------------------------------------------------
