@@ -31,6 +31,16 @@ def entries_in_vault(layout, **filters):
         return Journal(session).page(me, JournalFilter(**filters), limit=500).entries
 
 
+def close_with_entries(session, count: int) -> None:
+    """`count` entries "entry 0", "entry 1", … on one day; then the session is closed
+    for the app to open the vault."""
+    me = Settings(session).current_patient_id()
+    Journal(session).import_entries(me, [EntryDraft(content=f"entry {i}",
+                                                    entry_date="2026-10-01")
+                                         for i in range(count)], source="test")
+    session.close()
+
+
 @pytest.fixture
 def closed_vault(layout, session):
     """A vault with a few entries, closed, as the app finds it."""
@@ -200,11 +210,7 @@ async def test_leaving_the_editor_with_changes_asks_first(closed_vault):
 
 
 async def test_the_list_loads_pages_as_you_scroll(layout, session):
-    me = Settings(session).current_patient_id()
-    Journal(session).import_entries(me, [EntryDraft(content=f"entry {i}",
-                                                    entry_date="2026-10-01")
-                                         for i in range(130)], source="test")
-    session.close()
+    close_with_entries(session, 130)
     app = make_app(layout)
     async with app.run_test(size=SIZE) as pilot:
         await open_journal(pilot)
@@ -224,11 +230,7 @@ async def test_the_list_loads_pages_as_you_scroll(layout, session):
 async def test_the_next_page_is_read_ahead_while_the_rows_are_looked_at(layout, session,
                                                                        monkeypatch):
     """End adds the page read ahead at once: no query waited for, none made then."""
-    me = Settings(session).current_patient_id()
-    Journal(session).import_entries(me, [EntryDraft(content=f"entry {i}",
-                                                    entry_date="2026-10-01")
-                                         for i in range(130)], source="test")
-    session.close()
+    close_with_entries(session, 130)
     app = make_app(layout)
     async with app.run_test(size=SIZE) as pilot:
         await open_journal(pilot)
@@ -251,11 +253,7 @@ async def test_saving_an_edited_entry_changes_its_row_and_keeps_the_pages_loaded
                                                                                  session):
     """Saving an entry does not load the journal again: the rows scrolled in stay, the
     cursor stays on the entry, and only its row changes. A new entry loads the page."""
-    me = Settings(session).current_patient_id()
-    Journal(session).import_entries(me, [EntryDraft(content=f"entry {i}",
-                                                    entry_date="2026-10-01")
-                                         for i in range(80)], source="test")
-    session.close()
+    close_with_entries(session, 80)
     app = make_app(layout)
     async with app.run_test(size=SIZE) as pilot:
         await open_journal(pilot)
