@@ -218,3 +218,12 @@ class AiStreamCut(AiError):
 
 class ReadOnlyViolation(LunaError):
     """Code running under the read-only guard tried to change the vault; it was stopped."""
+
+
+class DoseTooEarly(ValidationError):
+    """A dose logged as taken before its window opens: the app asks, the shell needs
+    --early (or a yes at the prompt)."""
+
+    def __init__(self, message: str, slot: str) -> None:
+        super().__init__(message, "at")
+        self.slot = slot

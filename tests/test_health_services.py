@@ -165,7 +165,7 @@ def test_doses_are_logged_per_slot_and_adherence_follows(session, me, clock):
     clock.set_local(today, "21:00")
     for offset in range(7):
         day = days_from(start, offset)
-        meds.log_dose(med.id, "taken", slot=f"{day}T08:00")
+        meds.log_dose(med.id, "taken", slot=f"{day}T08:00", taken_at=f"{day}T08:10")
         meds.log_dose(med.id, "missed" if offset % 2 else "late", slot=f"{day}T20:00")
     week = meds.adherence(med.id, start, today)
     assert (week.expected, week.taken, week.late, week.missed) == (14, 7, 4, 3)
@@ -183,7 +183,7 @@ def test_unlogged_past_slots_count_against_adherence(session, me, clock):
     today = clock.today()
     start = days_from(today, -9)
     med = meds.create(me, "Vitamin D", "1000 IU", "once daily", start_date=start.isoformat())
-    clock.set_local(today, "12:00")
+    clock.set_local(today, "09:30")  # inside the 08:00 dose's window
     meds.log_dose(med.id, "taken", slot=f"{today}T08:00")
     result = meds.adherence(med.id, start, today)
     assert (result.expected, result.taken, result.unlogged) == (10, 1, 9)
@@ -228,7 +228,8 @@ def test_days_of_supply_counts_down_with_doses(session, me, clock):
     meds = Medications(session)
     med = meds.create(me, "Metformin", "500 mg", "twice daily", supply_count=20)
     assert meds.days_of_supply(med.id) == 10
-    meds.log_dose(med.id, "taken", slot=f"{clock.today()}T08:00")
+    meds.log_dose(med.id, "taken", slot=f"{clock.today()}T08:00",
+                  taken_at=f"{clock.today()}T08:00")
     meds.log_dose(med.id, "missed", slot=f"{clock.today()}T20:00")
     assert meds.days_of_supply(med.id) == 9.5
 

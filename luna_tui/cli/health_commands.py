@@ -100,7 +100,9 @@ def _register_dose(commands: argparse._SubParsersAction,
     dose = commands.add_parser(
         "dose", parents=[common], help="log a dose: taken, missed, late or skipped",
         description="Log what became of a dose. It belongs to the scheduled time nearest "
-        "now (or --at, on that day); logging the same time again changes it.",
+        "now (or --at, on that day); logging the same time again changes it. Taken within "
+        "the dose window (settings dose.early_minutes / dose.late_minutes) counts as taken, "
+        "after it as late; before it needs --early or a yes at the prompt.",
     )
     dose.add_argument("name", nargs="+", metavar="NAME", help="the medication")
     dose.add_argument("status", metavar="taken|missed|late|skipped",
@@ -108,6 +110,9 @@ def _register_dose(commands: argparse._SubParsersAction,
     dose.add_argument("--at", metavar="WHEN",
                       help="when you took it: YYYY-MM-DDTHH:MM, or HH:MM for today "
                       "(default: now)")
+    dose.add_argument("--early", action="store_true",
+                      help="log it taken although its window has not opened yet "
+                      "(dose.early_minutes before its time); without it Luna asks")
     _patient_option(dose)
     dose.set_defaults(handler=cmd_dose)
 
@@ -244,6 +249,8 @@ def cmd_meds_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_dose(args: argparse.Namespace) -> int:
+    from luna_tui.errors import DoseTooEarly, UsageError
+
     at = _moment_argument(args.at)
     with open_session(args, warm=MEDICATION_MODULES) as session:
         from luna_tui.services.medications import Medications
@@ -252,7 +259,17 @@ def cmd_dose(args: argparse.Namespace) -> int:
         patient_id, _ = resolve_patient(session, args.patient)
         medications = Medications(session)
         medication = medications.find(patient_id, " ".join(args.name))
-        dose = medications.log_dose(medication.id, args.status, at=at)
+        try:
+            dose = medications.log_dose(medication.id, args.status, at=at, early=args.early)
+        except DoseTooEarly as early:
+            if not sys.stdin.isatty():
+                raise UsageError(f"{early} Add --early if you took it ahead of time.") from None
+            answer = input(terminal_text(f"{early} Log it as taken ahead of time? [y/N] "))
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing logged.")
+                return 1
+            dose = medications.log_dose(medication.id, args.status, slot=early.slot, at=at,
+                                        early=True)
         today = medications.today().isoformat()
     day, _, time = dose.scheduled_at.partition("T")
     when = time if day == today else f"{day} {time}"

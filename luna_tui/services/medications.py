@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from luna_tui.errors import NotFound, ValidationError
+from luna_tui.errors import DoseTooEarly, NotFound, ValidationError
 from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thread
 from luna_tui.services.validation import (
     choice,
@@ -134,6 +134,34 @@ class Adherence:
 
 
 ADHERENCE_PERIODS = (7, 30, 90)  # days, ending today
+
+
+@dataclass(frozen=True)
+class DoseWindow:
+    """The one rule for when a dose counts as taken, for the app, the shell and the
+    reminders: from `early` minutes before its time to `late` minutes after. Taken
+    inside counts as taken, after it as late; before it is asked about first. A dose
+    still unlogged when its window closes is missed (the reminders mark it)."""
+
+    early_minutes: int = 60
+    late_minutes: int = 120
+
+    def opens(self, slot: dt.datetime) -> dt.datetime:
+        return slot - dt.timedelta(minutes=self.early_minutes)
+
+    def closes(self, slot: dt.datetime) -> dt.datetime:
+        return slot + dt.timedelta(minutes=self.late_minutes)
+
+    def judge(self, slot: dt.datetime, taken: dt.datetime) -> str:
+        """"early", "taken" or "late": what taking the dose at `taken` is."""
+        if taken < self.opens(slot):
+            return "early"
+        return "late" if taken > self.closes(slot) else "taken"
+
+
+def slot_moment(scheduled_at: str) -> dt.datetime:
+    """A dose slot's local `YYYY-MM-DDTHH:MM` as a naive local datetime."""
+    return dt.datetime.strptime(scheduled_at, "%Y-%m-%dT%H:%M")
 
 
 @dataclass(frozen=True)
@@ -294,13 +322,25 @@ class Medications(DomainService):
     # -- doses ------------------------------------------------------------------------
 
     @on_db_thread
+    def dose_window(self) -> DoseWindow:
+        """The window the settings `dose.early_minutes` and `dose.late_minutes` give."""
+        from luna_tui.services.settings import Settings
+
+        settings = Settings(self.session)
+        return DoseWindow(settings.get("dose.early_minutes"), settings.get("dose.late_minutes"))
+
+    @on_db_thread
     def log_dose(self, medication_id: str, status: str, *, slot: object = None,
                  taken_at: object = None, notes: str | None = None,
-                 at: object = None) -> DoseView:
+                 at: object = None, early: bool = False) -> DoseView:
         """Record what became of one dose. `slot` is the scheduled time it belongs to
         (default: the slot nearest `at` on its day, else the nearest today, else now);
         logging a slot again changes it. `at` is when it happened: also the time taken,
-        unless `taken_at` says otherwise."""
+        unless `taken_at` says otherwise.
+
+        The dose window decides taken or late: "taken" after the window closes is
+        stored as late; before it opens raises DoseTooEarly unless `early` says the
+        person confirmed taking it ahead of time."""
         refuse_controls({"notes": notes})
         row = self._row(medication_id)
         status = choice(status, "dose status", DOSE_STATUSES)
@@ -312,6 +352,7 @@ class Medications(DomainService):
         if status in TAKEN_STATUSES:
             taken = parse_local_moment(taken_at, "time taken", now) if taken_at else (
                 moment.strftime("%Y-%m-%dT%H:%M"))
+            status = self._judged(row, status, scheduled_at, taken, early)
         stamp = self.stamp()
         with self.session.writing("log a dose") as tx:
             existing = MedicationDose.get_or_none(MedicationDose.medication == medication_id,
@@ -335,10 +376,23 @@ class Medications(DomainService):
         return _dose_view(dose)
 
     @on_db_thread
-    def log_doses(self, slots: list[tuple[str, str]], status: str) -> list[DoseView]:
+    def log_doses(self, slots: list[tuple[str, str]], status: str, *,
+                  early: bool = False) -> list[DoseView]:
         """Log several (medication id, slot) pairs at once, all or nothing."""
         with self.session.writing("log doses"):
-            return [self.log_dose(med_id, status, slot=slot) for med_id, slot in slots]
+            return [self.log_dose(med_id, status, slot=slot, early=early)
+                    for med_id, slot in slots]
+
+    def _judged(self, row: Medication, status: str, scheduled_at: str, taken: str,
+                early: bool) -> str:
+        window = self.dose_window()
+        slot = slot_moment(scheduled_at)
+        verdict = window.judge(slot, slot_moment(taken))
+        if verdict == "early" and not early:
+            raise DoseTooEarly(
+                f"The {scheduled_at[-5:]} dose of {row.name} is not due yet: its window "
+                f"opens at {window.opens(slot).strftime('%H:%M')}.", scheduled_at)
+        return "late" if verdict == "late" else status
 
     @on_db_thread
     def day_slots(self, patient_id: str, day: dt.date) -> list[DoseSlot]:

@@ -8,6 +8,7 @@ to the audit log as "changed", never by value, and left out of exports.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,20 @@ def _web_address(value: Any) -> str:
     return text
 
 
+def _quiet_hours(value: Any) -> str:
+    text = str(value).strip()
+    if not text:
+        return ""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", text)
+    if not match or int(match[1]) > 23 or int(match[3]) > 23 or int(match[2]) > 59 or int(
+            match[4]) > 59:
+        raise ValueError("give two times such as 22:00-07:00, or nothing for none")
+    start, end = f"{int(match[1]):02d}:{match[2]}", f"{int(match[3]):02d}:{match[4]}"
+    if start == end:
+        raise ValueError("the two times must differ")
+    return f"{start}-{end}"
+
+
 def _model_name(value: Any) -> str:
     text = str(value).strip()
     if not text:
@@ -114,6 +129,37 @@ SETTINGS: dict[str, Setting] = {
     "ai.timeout_seconds": Setting(
         120, _whole_number(1, 3600),
         description="seconds to wait for the AI model to connect or send the next words"),
+    "dose.early_minutes": Setting(
+        60, _whole_number(0, 720),
+        description="a dose's window opens this many minutes before its time: taken "
+        "earlier, Luna asks first"),
+    "dose.late_minutes": Setting(
+        120, _whole_number(0, 720),
+        description="a dose's window closes this many minutes after its time: taken later "
+        "counts as late, and one not logged by then is marked missed while Luna reminds"),
+    "reminders.enabled": Setting(
+        True, _yes_no, description="remind of doses, refills and appointments while the "
+        "app or an agent is unlocked"),
+    "reminders.repeat_minutes": Setting(
+        10, _whole_number(1, 720),
+        description="remind again of a dose every this many minutes until it is logged"),
+    "reminders.snooze_minutes": Setting(
+        15, _whole_number(1, 720), description="how long Snooze puts off a dose reminder"),
+    "reminders.quiet_hours": Setting(
+        "", _quiet_hours, description="no reminders between these times, e.g. 22:00-07:00 "
+        "(empty: none); what falls due then waits until they end"),
+    "reminders.refill_days": Setting(
+        7, _whole_number(0, 365),
+        description="remind of a refill once a day when fewer days of supply are left "
+        "(0: never)"),
+    "reminders.appointment_hours": Setting(
+        2, _whole_number(0, 72),
+        description="remind of an appointment this many hours before, besides the day "
+        "before (0: only the day before)"),
+    "reminders.show_details": Setting(
+        False, _yes_no,
+        description="name medications and appointments in notifications (off: \"Luna: 2 "
+        "doses due\"; lock screens show notifications)"),
 }
 
 

@@ -1,7 +1,11 @@
 """Logging today's doses in one or two keys: the sheet opens with every dose that is
 due and not yet logged already ticked, so `t` then `t` marks them all taken. Space
 ticks or unticks one; m, l and k mark the ticked ones missed, late or skipped. With
-nothing ticked, a key marks the highlighted dose."""
+nothing ticked, a key marks the highlighted dose.
+
+Due means its window has opened (services.medications.DoseWindow, the rule the shell
+follows too): taken before that, the sheet asks first; after the window, the service
+stores it as late."""
 
 from __future__ import annotations
 
@@ -16,8 +20,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, SelectionList
 from textual.widgets.selection_list import Selection
 
-from luna_tui.services.medications import Medications
+from luna_tui.services.medications import DoseWindow, Medications, slot_moment
 from luna_tui.ui.plain_text import plain
+from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 from luna_tui.ui.widgets.footer import KeysFooter
 
@@ -33,9 +38,9 @@ def slot_label(slot: DoseSlot) -> Text:
     return text
 
 
-def is_due(slot: DoseSlot, now: dt.datetime) -> bool:
-    """Due: its time has come and nothing is logged for it yet."""
-    return slot.dose is None and slot.scheduled_at <= now.strftime("%Y-%m-%dT%H:%M")
+def is_due(slot: DoseSlot, now: dt.datetime, window: DoseWindow) -> bool:
+    """Due: its window has opened and nothing is logged for it yet."""
+    return slot.dose is None and window.opens(slot_moment(slot.scheduled_at)) <= now
 
 
 class DoseSheet(UsesVault, ModalScreen[int | None]):
@@ -50,15 +55,15 @@ class DoseSheet(UsesVault, ModalScreen[int | None]):
         Binding("escape", "dismiss(None)", "Close", id="doses.close"),
     ]
 
-    def __init__(self, slots: list[DoseSlot], now: dt.datetime) -> None:
+    def __init__(self, slots: list[DoseSlot], now: dt.datetime, window: DoseWindow) -> None:
         super().__init__()
-        self.slots, self.now = slots, now
+        self.slots, self.now, self.window = slots, now, window
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Label("Today's doses", classes="heading")
             yield SelectionList[int](*[
-                Selection(slot_label(slot), index, is_due(slot, self.now))
+                Selection(slot_label(slot), index, is_due(slot, self.now, self.window))
                 for index, slot in enumerate(self.slots)
             ], id="dose-slots")
             yield Label("Space ticks doses; a key marks every ticked one, or the highlighted "
@@ -82,12 +87,32 @@ class DoseSheet(UsesVault, ModalScreen[int | None]):
         chosen = [self.slots[i] for i in picked]
         if not chosen:
             return
+        now = self.vault.clock.now().astimezone().replace(tzinfo=None)
+        early = [slot for slot in chosen if status in ("taken", "late")
+                 and self.window.judge(slot_moment(slot.scheduled_at), now) == "early"]
+        if not early:
+            await self._log(chosen, status, early=False)
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self._log(chosen, status, early=True)
+
+        first = early[0]
+        opens = self.window.opens(slot_moment(first.scheduled_at)).strftime("%H:%M")
+        more = f" and {len(early) - 1} more" if len(early) > 1 else ""
+        await self.app.push_screen(ConfirmDialog(
+            f"Log the {first.scheduled_at[-5:]} dose{more} as {status} now, ahead of time?",
+            f"Its window opens at {opens}. Say yes only if you took it now.",
+            "Log it", danger=False), answered)
+
+    async def _log(self, chosen: list[DoseSlot], status: str, *, early: bool) -> None:
         session = self.vault.session
         if session is None:
             return
         pairs = [(slot.medication.id, slot.scheduled_at) for slot in chosen]
         try:
-            await self.vault.call(Medications(session).log_doses, pairs, status)
+            await self.vault.call(Medications(session).log_doses, pairs, status, early=early)
         except ServiceFailed:
             return
         count = len(pairs)

@@ -95,6 +95,9 @@ def _adherence_grid(periods: dict[int, Adherence]) -> Text:
         shown = adherence_text(adherence)
         text.append(" " * (7 - len(shown.plain)))
         text.append_text(shown)
+    text.append("\n" + "  of them late".ljust(14), style="dim")
+    for adherence in periods.values():
+        text.append(str(adherence.late).rjust(7), style="dim")
     text.append("\n" + "  not logged".ljust(14), style="dim")
     for adherence in periods.values():
         text.append(str(adherence.unlogged).rjust(7), style="dim")
@@ -333,5 +336,12 @@ class MedicationsScreen(PlaceScreen):
             if count:
                 await self.refresh_data()
 
+        session = self.vault.session
+        if session is None:
+            return
+        try:
+            window = await self.vault.call(Medications(session).dose_window)
+        except ServiceFailed:
+            return
         now = self.vault.clock.now().astimezone().replace(tzinfo=None)
-        await self.app.push_screen(DoseSheet(self.slots, now), logged)
+        await self.app.push_screen(DoseSheet(self.slots, now, window), logged)
