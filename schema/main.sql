@@ -179,7 +179,7 @@ CREATE TABLE medications (
     active INTEGER NOT NULL DEFAULT 1,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-, schedule TEXT NOT NULL DEFAULT '[]' CHECK (json_type(schedule) = 'array'));
+, schedule TEXT NOT NULL DEFAULT '[]' CHECK (json_type(schedule) = 'array'), reminders INTEGER NOT NULL DEFAULT 1 CHECK (reminders IN (0, 1)));
 
 CREATE TABLE messages (
     id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,

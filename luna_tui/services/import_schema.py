@@ -284,7 +284,7 @@ _RULES: dict[str, dict[str, Check]] = {
                     "refill_date": date, "supply_count": number(0, 1_000_000),
                     "supply_counted_on": date, "side_effects": text(MEDIUM),
                     "notes": text(LONG), "active": flag,
-                    "schedule": text_list(time_of_day)},
+                    "schedule": text_list(time_of_day), "reminders": flag},
     "medication_doses": {"scheduled_at": moment, "taken_at": moment,
                          "status": one_of("taken", "missed", "late", "skipped"),
                          "notes": text(MEDIUM)},

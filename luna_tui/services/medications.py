@@ -32,7 +32,7 @@ TAKEN_STATUSES = ("taken", "late")
 EVENT_TYPES = ("started", "stopped", "dose_changed", "resumed")
 FIELDS = ("name", "dosage", "frequency", "route", "prescribing_doctor", "pharmacy",
           "rx_number", "start_date", "end_date", "refill_date", "supply_count",
-          "supply_counted_on", "side_effects", "notes", "schedule")
+          "supply_counted_on", "side_effects", "notes", "schedule", "reminders")
 FREE_TEXT = frozenset({"side_effects", "notes"})
 
 # A dose is a number and a unit: "500 mg", "1 tablet", "2 puffs", "0.5 ml", "10 units".
@@ -61,6 +61,7 @@ class MedicationView:
     active: bool
     created_at: str
     updated_at: str
+    reminders: bool = True  # remind of its doses and refills
 
 
 def _view(row: Medication) -> MedicationView:
@@ -71,7 +72,7 @@ def _view(row: Medication) -> MedicationView:
         end_date=row.end_date, refill_date=row.refill_date, supply_count=row.supply_count,
         supply_counted_on=row.supply_counted_on, side_effects=row.side_effects,
         notes=row.notes, schedule=tuple(row.schedule), active=bool(row.active),
-        created_at=row.created_at, updated_at=row.updated_at,
+        created_at=row.created_at, updated_at=row.updated_at, reminders=bool(row.reminders),
     )
 
 
@@ -563,6 +564,7 @@ class Medications(DomainService):
             "side_effects": optional_text(values.get("side_effects"), multiline=True),
             "notes": optional_text(values.get("notes"), multiline=True),
             "schedule": sorted({parse_time(t, "dose time") for t in (schedule or [])}),
+            "reminders": _flag(values.get("reminders"), "reminders"),
         }
 
 
@@ -586,6 +588,15 @@ def _active_on(medication: MedicationView, day: dt.date,
     if medication.end_date and iso > medication.end_date:
         return False
     return medication.active or bool(medication.end_date)
+
+
+def _flag(value: object, field: str) -> int:
+    """On unless said off: 1 or 0, as the column keeps it."""
+    if value is None or value in (True, 1, "1", "on", "yes", "true"):
+        return 1
+    if value in (False, 0, "0", "off", "no", "false"):
+        return 0
+    raise ValidationError(f"'{value}' is not on or off.", field)
 
 
 def _plain(value: object) -> object:

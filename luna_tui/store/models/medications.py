@@ -31,6 +31,7 @@ class Medication(BaseModel):
     created_at = TextField()
     updated_at = TextField()
     schedule = JsonListField(default=list)  # ["08:00", "20:00"]: the day's dose slots
+    reminders = IntegerField(default=1)  # 1: remind of its doses and refills
 
     class Meta:
         table_name = "medications"
