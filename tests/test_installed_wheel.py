@@ -212,7 +212,8 @@ class Scenario:
              passphrase: str | None = None, new_passphrase: str | None = None) -> Ran:
         env = clean_env(LUNA_HOME=str(home or self.home),
                         LUNA_CONFIG_DIR=str(self.tmp / "config"),
-                        LUNA_PASSPHRASE=passphrase or self.passphrase)
+                        LUNA_PASSPHRASE=passphrase or self.passphrase,
+                        XDG_CONFIG_HOME=str(self.tmp / "xdg-config"))
         if new_passphrase:
             env["LUNA_NEW_PASSPHRASE"] = new_passphrase
         result = subprocess.run([str(self.installed.luna), *argv], cwd=self.installed.workdir,
@@ -295,6 +296,19 @@ def dose(s: Scenario) -> None:
     s.luna("dose", "Metformin", "taken", "--at", "yesterday 08:10")  # past at any hour
     [logged] = s.export_tables()["medication_doses"]
     assert logged["status"] == "taken" and logged["scheduled_at"].endswith("T08:00")
+
+
+def remind(s: Scenario) -> None:
+    listed = s.luna("remind", "--list").out
+    assert "dose of Metformin 500 mg" in listed  # its 08:00 or 20:00, within a day
+    assert s.luna("remind", "--off", "Metformin").out.strip() == (
+        "Reminders for Metformin are off.")
+    [medication] = s.luna("meds", "--json").json()
+    assert medication["reminders"] is False
+    s.luna("remind", "--on", "Metformin")
+    installed = s.luna("remind", "--install").out
+    unit = s.tmp / "xdg-config" / "systemd" / "user" / "luna-agent.service"
+    assert "agent --wait" in unit.read_text() and "systemctl --user" in installed
 
 
 def meds_stop(s: Scenario) -> None:
@@ -524,7 +538,8 @@ def bench(s: Scenario) -> None:
 
 SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "init": init, "settings": settings, "add": add, "list": list_, "search": search,
-    "meds add": meds_add, "meds": meds, "dose": dose, "meds stop": meds_stop,
+    "meds add": meds_add, "meds": meds, "dose": dose, "remind": remind,
+    "meds stop": meds_stop,
     "appts add": appts_add, "appts": appts, "appts export": appts_export,
     "vitals add": vitals_add, "vitals": vitals,
     "records add": records_add, "records": records, "records show": records_show,

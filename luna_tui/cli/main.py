@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         health_commands,
         journal_commands,
         record_commands,
+        remind_command,
         settings_command,
         vault_commands,
     )
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup_commands.register(commands, common)
     bench_command.register(commands, common)
     ai_commands.register(commands, common)
+    remind_command.register(commands, common)
     return parser
 
 
