@@ -15,11 +15,13 @@ SIZE = (100, 36)
 
 
 def make_app(layout: VaultLayout, clock: FakeClock | None = None, *,
-             automatic_backups: bool = False) -> LunaApp:
+             automatic_backups: bool = False, reminders: bool = False) -> LunaApp:
     """The app with a fake clock; tests call lock_if_idle themselves. No automatic backup
-    after unlocking unless a test asks (tests/test_app_backups.py does)."""
+    after unlocking unless a test asks (tests/test_app_backups.py does), no reminders
+    unless a test asks (tests/test_app_reminders.py), and those never on the desktop."""
     return LunaApp(layout, clock=clock or FakeClock(), new_vault_kdf=cheap_kdf(),
-                   idle_check_seconds=3600, automatic_backups=automatic_backups)
+                   idle_check_seconds=3600, automatic_backups=automatic_backups,
+                   reminders=reminders, desktop_notifications=False)
 
 
 async def settle(pilot: Pilot) -> None:

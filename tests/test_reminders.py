@@ -12,7 +12,7 @@ import pytest
 
 from luna_tui.services.appointments import Appointments
 from luna_tui.services.medications import Medications
-from luna_tui.services.reminders import ReminderScheduler, remind_while
+from luna_tui.services.reminders import ReminderScheduler, Reminding, remind_while
 from luna_tui.services.settings import Settings
 from luna_tui.store.models.medications import MedicationDose
 from luna_tui.store.scheduler_lock import SchedulerLock
@@ -300,9 +300,9 @@ async def test_only_the_holder_of_the_lock_sends(session, metformin, clock, layo
     async def inline(fn, *args):
         return fn(*args)
 
-    task = asyncio.create_task(remind_while(ReminderScheduler(session), app,
-                                            SchedulerLock(layout.home, "app"), stop,
-                                            call=inline, every=0.01))
+    reminding = Reminding(ReminderScheduler(session), app, SchedulerLock(layout.home, "app"),
+                          call=inline)
+    task = asyncio.create_task(remind_while(reminding, stop, every=0.01))
     await asyncio.sleep(0.05)
     assert app.notices == []  # the agent reminds: the app stays silent
     agent_lock.release()

@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from luna_tui.errors import LunaError
 from luna_tui.services.appointments import OPEN_STATUSES, Appointments, AppointmentView
 from luna_tui.services.base import DomainService, on_db_thread
 from luna_tui.services.calendar_export import appointment_title
@@ -453,29 +454,58 @@ class Notifier(Protocol):
         ...
 
 
-async def remind_while(scheduler: ReminderScheduler, notifier: Notifier,
-                       lock: SchedulerLock, stop: asyncio.Event, *,
-                       call: Callable[..., Awaitable[Any]] | None = None,
-                       every: float = TICK_SECONDS,
-                       told: Callable[[str], Any] | None = None) -> None:
-    """The driver: a tick every `every` seconds while this holder is the one scheduler,
-    until `stop` is set. `call` runs a scheduler method off the event loop (default: a
-    thread; the app passes its own). `told` hears the sentence after a button."""
-    run = call or asyncio.to_thread
+class Reminding:
+    """One holder's reminding: a tick asks the lock, then the scheduler, then sends.
+    The app ticks from a timer; `remind_while` ticks in a loop (the agent's)."""
 
-    async def answered(notice: Notice, action: str) -> None:
-        sentence = await run(scheduler.answer, notice, action)
-        if told is not None:
-            told(sentence)
+    def __init__(self, scheduler: ReminderScheduler, notifier: Notifier, lock: SchedulerLock,
+                 *, call: Callable[..., Awaitable[Any]] | None = None,
+                 told: Callable[[str], Any] | None = None) -> None:
+        """`call` runs a scheduler method off the event loop (default: a thread; the app
+        passes its own); `told` hears the sentence after a notification's button."""
+        self.scheduler, self.notifier, self.lock = scheduler, notifier, lock
+        self._call = call or asyncio.to_thread
+        self._told = told
 
+    async def tick(self) -> int:
+        """How many notices were sent (0 while another scheduler reminds)."""
+        if not self.lock.may_remind():
+            return 0
+        try:
+            notices = await self._call(self.scheduler.due)
+        except LunaError:
+            return 0  # busy, or locked meanwhile: the next tick tries again
+        for notice in notices:
+            await self.notifier.send(notice, self.answered)
+        return len(notices)
+
+    async def answered(self, notice: Notice, action: str) -> None:
+        try:
+            sentence = await self._call(self.scheduler.answer, notice, action)
+        except LunaError as error:
+            sentence = str(error)
+        if self._told is not None:
+            self._told(sentence)
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+async def remind_while(reminding: Reminding, stop: asyncio.Event, *,
+                       every: float = TICK_SECONDS) -> None:
+    """The driver loop: a tick every `every` seconds until `stop` is set, then the
+    one-scheduler lock is let go."""
     try:
         while not stop.is_set():
-            if lock.may_remind():
-                for notice in await run(scheduler.due):
-                    await notifier.send(notice, answered)
+            await reminding.tick()
             try:
                 await asyncio.wait_for(stop.wait(), every)
             except TimeoutError:
                 pass
     finally:
-        lock.release()
+        reminding.release()
+
+
+def scheduler_lock(session: Any, role: str) -> SchedulerLock:
+    """The one-scheduler lock of this session's vault, for the app or an agent."""
+    return SchedulerLock(session.layout.home, role)

@@ -43,6 +43,8 @@ from luna_tui.ui.messages import (
     PatientChosen,
     PatientRenamed,
     PlacesWarmed,
+    ReminderAnswered,
+    ReminderShown,
     RestoreAsked,
     StillBusy,
     UnlockAgain,
@@ -113,13 +115,16 @@ class LunaApp(App[None]):
     def __init__(self, layout: VaultLayout, *, clock: Clock | None = None,
                  new_vault_kdf: KdfParams | None = None,
                  idle_check_seconds: float = IDLE_CHECK_SECONDS,
-                 automatic_backups: bool = True, hold_settled_objects: bool = False) -> None:
+                 automatic_backups: bool = True, hold_settled_objects: bool = False,
+                 reminders: bool = True, desktop_notifications: bool = True) -> None:
         """`new_vault_kdf`: key-derivation parameters for a vault made in the welcome
         screen (tests pass cheap ones); else they are calibrated to this machine.
         `idle_check_seconds`: how often to check for auto-lock (tests check by hand).
         `automatic_backups`: back up after unlocking when one is due (tests opt in).
         `hold_settled_objects`: see _hold_settled_objects; process-wide, so `luna` turns
-        it on and a test only to check it."""
+        it on and a test only to check it.
+        `reminders`: remind of doses while unlocked (ui/reminding.py; tests opt in), on
+        the desktop if `desktop_notifications`, else in the app."""
         super().__init__()
         # The gate: a blank base, the unlock or welcome screen goes on top.
         self.add_mode(GATE, partial(self._new_mode_screen, Screen))
@@ -143,6 +148,9 @@ class LunaApp(App[None]):
         self._gc_frozen = False  # see _hold_settled_objects
         self._prefs = preferences.load()
         self.vault = VaultCalls(self)  # the screens' one way to the core
+        self.reminders_wanted = reminders
+        self.desktop_notifications = desktop_notifications
+        self.reminders: Any = None  # ui.reminding.AppReminders while unlocked
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
@@ -278,6 +286,25 @@ class LunaApp(App[None]):
             # A read-only key (a caregiver's) never writes files into the folder unasked.
             if self.backup_jobs.begin("Automatic backup"):
                 self._automatic_backup(session)
+        if self.reminders_wanted:
+            from luna_tui.ui.reminding import AppReminders
+
+            self.reminders = self.reminders or AppReminders(
+                self, desktop=self.desktop_notifications)
+            self.reminders.start(session)
+
+    def on_reminder_shown(self, message: ReminderShown) -> None:
+        if self.session is not None:  # locked meanwhile: the unlock screen shows nothing
+            self.notify(message.text, title="Reminder", timeout=60)
+
+    async def on_reminder_answered(self, message: ReminderAnswered) -> None:
+        if self.session is not None:
+            self.notify(message.sentence)
+            await self.refresh_current_screen()
+
+    def _stop_reminders(self) -> None:
+        if self.reminders is not None:
+            self.reminders.stop()
 
     async def on_vault_opened(self, message: VaultOpened) -> None:
         """A gate screen opened the vault: show it, or lock it again if it can't be
@@ -426,6 +453,7 @@ class LunaApp(App[None]):
         session, self.session = self.session, None
         if session is None:
             return
+        self._stop_reminders()
         self._locking = session
         closing_after_backup = False
         try:
@@ -517,6 +545,7 @@ class LunaApp(App[None]):
         await self._close_vault()  # however the app ends, the vault is locked
 
     async def _close_vault(self) -> None:
+        self._stop_reminders()
         session, self.session = self.session, None
         session = session or self._locking  # quitting while a lock waits for a backup
         if session is None or session.closed:

@@ -112,3 +112,19 @@ class BackupNotice(Message):
 
 class PlacesWarmed(Message):
     """From the warming thread: every place's module is imported (ui/places.py)."""
+
+
+class ReminderShown(Message):
+    """A reminder to show in the app: no desktop notification could be sent."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ReminderAnswered(Message):
+    """What a reminder's button did ("Logged 2 doses as taken.")."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__()
+        self.sentence = sentence
