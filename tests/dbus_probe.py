@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import json
 import os
 import subprocess
@@ -26,8 +27,7 @@ from dbus_fast.introspection import Arg, Signal
 
 from luna_tui.home import VaultLayout
 from luna_tui.services.medications import Medications
-from luna_tui.services.notifiers import DesktopNotifier
-from luna_tui.services.reminders import ReminderScheduler, Reminding, scheduler_lock
+from luna_tui.services.notifiers import agent_reminding
 from luna_tui.services.settings import Settings
 from luna_tui.services.vault_setup import create_vault
 from luna_tui.store.models.medications import MedicationDose
@@ -103,9 +103,8 @@ async def main(folder: Path) -> dict:
         medication = Medications(session).create(me, "Metformin", "500 mg",
                                                  "once daily")
         clock.moment += dt.timedelta(hours=1)  # 08:00: its dose is due
-        told: list[str] = []
-        reminding = Reminding(ReminderScheduler(session), DesktopNotifier(),
-                              scheduler_lock(session, "agent"), told=told.append)
+        terminal = io.StringIO()  # what the agent says on its terminal
+        reminding = agent_reminding(session, terminal)
         sent = await reminding.tick()
         calls = await mock.call_get_method_calls("Notify")
         _, args = calls[-1]
@@ -115,7 +114,7 @@ async def main(folder: Path) -> dict:
         await mock.call_emit_signal(NAME, "ActionInvoked", "us",
                                     [Variant("u", 1), Variant("s", taken_key)])
         for _ in range(200):
-            if told:
+            if terminal.getvalue():
                 break
             await asyncio.sleep(0.05)
         doses = session.run(lambda: [(d.scheduled_at[-5:], d.status) for d in
@@ -125,7 +124,8 @@ async def main(folder: Path) -> dict:
     finally:
         session.close()
     return {"sent": sent, "app_name": app_name, "summary": summary, "body": body,
-            "buttons": actions[1::2], "told": told, "doses": doses}
+            "buttons": actions[1::2], "told": terminal.getvalue().splitlines(),
+            "doses": doses}
 
 
 if __name__ == "__main__":

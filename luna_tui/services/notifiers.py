@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from luna_tui.services.reminders import Answer, Notice
+from luna_tui.services.reminders import Answer, Notice, Reminding
 
 SEND_TIMEOUT_SECONDS = 5.0
 BUTTONS = {"taken": "Taken", "snooze": "Snooze"}
@@ -103,3 +103,26 @@ class FallbackNotifier:
             if await notifier.send(notice, on_action):
                 return True
         return False
+
+
+def agent_reminding(session: Any, terminal: TextIO | None) -> Reminding:
+    """What an agent runs while it holds an unlocked session, with `remind_while`:
+    desktop notifications, else lines on the terminal it was started from (if any),
+    under the agent's claim of the one-scheduler lock. What a button did is said on
+    that terminal too."""
+    from luna_tui.services.reminders import ReminderScheduler, scheduler_lock
+
+    notifiers: list[Any] = [DesktopNotifier()]
+    told = None
+    if terminal is not None:
+        notifiers.append(TerminalNotifier(terminal))
+
+        def told(sentence: str) -> None:
+            try:
+                terminal.write(sentence + "\n")
+                terminal.flush()
+            except (OSError, ValueError):
+                pass  # the terminal is gone; the dose is logged all the same
+
+    return Reminding(ReminderScheduler(session), FallbackNotifier(*notifiers),
+                     scheduler_lock(session, "agent"), told=told)
