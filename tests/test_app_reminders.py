@@ -73,3 +73,27 @@ async def test_locking_stops_reminding_and_lets_an_agent_take_over(layout, due_d
         assert app.reminders.reminding is None
         assert agent.may_remind()
         agent.release()
+
+
+async def test_the_medication_form_turns_its_reminders_off(layout, due_dose, clock):
+    from textual.widgets import Checkbox
+
+    from conftest import PASSPHRASE
+    from luna_tui.services.vault_session import VaultSession
+
+    app = make_app(layout, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        reminders = app.screen.query_one("#reminders", Checkbox)
+        assert reminders.value is True
+        reminders.focus()
+        await pilot.press("space")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
+        [medication] = Medications(reopened).list(Settings(reopened).current_patient_id())
+        assert medication.reminders is False

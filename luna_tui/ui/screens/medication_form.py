@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, TextArea
 
 from luna_tui.errors import LunaError, ValidationError
 from luna_tui.services.medications import Medications, schedule_from_frequency
@@ -89,6 +89,8 @@ class MedicationFormScreen(FormScreen["MedicationView"]):
                 for name, label, hint in RIGHT:
                     value = _text(getattr(med, name)) if med else ""
                     yield Field(label, Input(value, placeholder=hint, id=name, compact=True))
+                yield Checkbox("remind of doses, refills",
+                               med.reminders if med else True, id="reminders")
                 for name in TEXTS:
                     label = name.replace("_", " ")
                     yield Field(label, TextArea(_text(getattr(med, name)) if med else "",
@@ -116,6 +118,7 @@ class MedicationFormScreen(FormScreen["MedicationView"]):
         values: dict[str, Any] = {n: self.query_one(f"#{n}", Input).value for n in fields}
         for name in TEXTS:
             values[name] = self.query_one(f"#{name}", TextArea).text
+        values["reminders"] = self.query_one("#reminders", Checkbox).value
         if self.medication is not None:
             values["effective"] = self.query_one("#effective", Input).value
         return values
