@@ -243,8 +243,8 @@ class ReminderScheduler(DomainService):
                                        f"refill {medication.name}: about {days:.0f} days "
                                        "of supply left", patients[medication.patient_id]))
         for patient_id, patient_name in patients.items():
-            for appointment, moment in self._appointments(patient_id, now, end +
-                                                          dt.timedelta(days=1)):
+            ahead = dt.timedelta(hours=max(24, config.appointment_hours) + 24)
+            for appointment, moment in self._appointments(patient_id, now, end + ahead):
                 for when, at in _appointment_times(moment, appointment, config):
                     if (appointment.id, when) in self.memory.appointments:
                         continue
@@ -359,8 +359,8 @@ class ReminderScheduler(DomainService):
                           ) -> list[tuple[AppointmentView, dt.datetime, list[str]]]:
         due = []
         for patient_id in patients:
-            for appointment, moment in self._appointments(patient_id, now,
-                                                          now + dt.timedelta(days=2)):
+            ahead = dt.timedelta(hours=max(24, config.appointment_hours) + 24)
+            for appointment, moment in self._appointments(patient_id, now, now + ahead):
                 whens = [when for when, at in _appointment_times(moment, appointment, config)
                          if at <= now and (appointment.id, when) not in self.memory.appointments]
                 if whens:

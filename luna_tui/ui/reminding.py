@@ -49,13 +49,15 @@ class AppReminders:
     """Starts with the unlocked vault, stops when it locks."""
 
     def __init__(self, app: Any, *, desktop: bool = True, every: float = TICK_SECONDS) -> None:
-        self.app, self.desktop, self.every = app, desktop, every
+        self.app, self.every = app, every
         self.reminding: Reminding | None = None
         self._timers: list[Timer] = []
+        # One D-Bus connection for the app's life, not one per unlock.
+        self._desktop = DesktopNotifier() if desktop else None
 
     def start(self, session: VaultSession) -> None:
         self.stop()
-        notifiers: list[Any] = [DesktopNotifier()] if self.desktop else []
+        notifiers: list[Any] = [self._desktop] if self._desktop is not None else []
         self.reminding = Reminding(
             ReminderScheduler(session), FallbackNotifier(*notifiers, AppNotifier(self.app)),
             scheduler_lock(session, "app"), call=self._call,
