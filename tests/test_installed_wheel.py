@@ -464,7 +464,10 @@ def backup_restore(s: Scenario) -> None:
 def backup_prune(s: Scenario) -> None:
     s.luna("backup", "create", "--to", str(s.tmp / "backups"))
     assert len(_backups(s)) == 2
-    s.luna("backup", "prune", "--keep", "1", "--dir", str(s.tmp / "backups"))
+    prune = ("backup", "prune", "--keep", "1", "--dir", str(s.tmp / "backups"))
+    assert s.found["backup"] in s.luna(*prune, code=EXIT_USAGE).out  # no terminal, no --yes
+    assert len(_backups(s)) == 2
+    s.luna(*prune, "--yes")
     assert len(_backups(s)) == 1
 
 
