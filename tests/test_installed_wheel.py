@@ -280,6 +280,34 @@ def search(s: Scenario) -> None:
     assert s.luna("search", "mountain", "--json").json() == []
 
 
+def patients(s: Scenario) -> None:
+    [me] = s.luna("patients", "--json").json()
+    assert (me["name"], me["owner"], me["current"], me["entries"]) == ("Me", True, True, 1)
+    assert (me["patient_id"], me["patient"]) == (me["id"], "Me")
+
+
+def patients_add(s: Scenario) -> None:
+    s.luna("patients", "add", "Sam", "--relationship", "son")
+    assert [p["name"] for p in s.luna("patients", "--json").json()] == ["Me", "Sam"]
+
+
+def patients_rename(s: Scenario) -> None:
+    s.luna("patients", "rename", "Sam", "Samuel")
+    assert [p["name"] for p in s.luna("patients", "--json").json()] == ["Me", "Samuel"]
+
+
+def patients_archive(s: Scenario) -> None:
+    s.luna("patients", "archive", "Samuel")
+    assert [p["name"] for p in s.luna("patients", "--json").json()] == ["Me"]
+    assert "can't be archived" in s.luna("patients", "archive", "Me", code=1).err
+
+
+def patients_unarchive(s: Scenario) -> None:
+    s.luna("patients", "unarchive", "Samuel")
+    assert [p["archived"] for p in s.luna("patients", "--all", "--json").json()] == [
+        False, False]
+
+
 def meds_add(s: Scenario) -> None:
     s.luna("meds", "add", "Metformin", "--dosage", "500 mg", "--frequency", "twice daily",
            "--start", "yesterday")
@@ -527,6 +555,8 @@ def bench(s: Scenario) -> None:
 
 SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "init": init, "settings": settings, "add": add, "list": list_, "search": search,
+    "patients": patients, "patients add": patients_add, "patients rename": patients_rename,
+    "patients archive": patients_archive, "patients unarchive": patients_unarchive,
     "meds add": meds_add, "meds": meds, "dose": dose, "meds stop": meds_stop,
     "appts add": appts_add, "appts": appts, "appts export": appts_export,
     "vitals add": vitals_add, "vitals": vitals,

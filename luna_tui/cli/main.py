@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         bench_command,
         health_commands,
         journal_commands,
+        patient_commands,
         record_commands,
         settings_command,
         vault_commands,
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup_commands.register(commands, common)
     bench_command.register(commands, common)
     ai_commands.register(commands, common)
+    patient_commands.register(commands, common)
     return parser
 
 
