@@ -323,6 +323,15 @@ def dose(s: Scenario) -> None:
     s.luna("dose", "Metformin", "taken", "--at", "yesterday 08:10")  # past at any hour
     [logged] = s.export_tables()["medication_doses"]
     assert logged["status"] == "taken" and logged["scheduled_at"].endswith("T08:00")
+    [medication] = s.luna("meds", "--json").json()
+    assert medication["adherence"]["7"]["taken"] == 1
+
+
+def doses(s: Scenario) -> None:
+    [logged] = s.luna("doses", "--json").json()
+    assert (logged["medication"], logged["status"], logged["patient"]) == (
+        "Metformin", "taken", "Me")
+    assert s.luna("doses", "--from", "today", "--json").json() == []
 
 
 def meds_stop(s: Scenario) -> None:
@@ -557,7 +566,8 @@ SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "init": init, "settings": settings, "add": add, "list": list_, "search": search,
     "patients": patients, "patients add": patients_add, "patients rename": patients_rename,
     "patients archive": patients_archive, "patients unarchive": patients_unarchive,
-    "meds add": meds_add, "meds": meds, "dose": dose, "meds stop": meds_stop,
+    "meds add": meds_add, "meds": meds, "dose": dose, "doses": doses,
+    "meds stop": meds_stop,
     "appts add": appts_add, "appts": appts, "appts export": appts_export,
     "vitals add": vitals_add, "vitals": vitals,
     "records add": records_add, "records": records, "records show": records_show,
