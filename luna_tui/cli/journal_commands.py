@@ -12,6 +12,7 @@ import json
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
+from luna_tui.cli.json_rows import with_patient
 from luna_tui.cli.parsing import whole_number
 from luna_tui.cli.vault_commands import open_session
 from luna_tui.errors import (
@@ -406,8 +407,6 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def entry_json(entry: Entry, patient_name: str) -> dict[str, Any]:
-    from luna_tui.cli.json_rows import with_patient
-
     return with_patient({
         "id": entry.id,
         "entry_date": entry.entry_date, "entry_time": entry.entry_time, "title": entry.title,

@@ -8,10 +8,15 @@ named by their name (a unique beginning will do) or the beginning of their id.
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from luna_tui.cli.health_commands import _print_table
+from luna_tui.cli.journal_commands import print_json
+from luna_tui.cli.json_rows import with_patient
 from luna_tui.cli.parsing import LunaArgumentParser
 from luna_tui.cli.vault_commands import open_session
+from luna_tui.errors import ValidationError
 from luna_tui.terminal_text import terminal_text
 
 if TYPE_CHECKING:
@@ -80,13 +85,9 @@ def cmd_patients(args: argparse.Namespace) -> int:
         counts = patients.entry_counts()
         current = Settings(session).current_patient_id()
     if args.json:
-        from luna_tui.cli.journal_commands import print_json
-
         print_json([patient_json(p, entries=counts.get(p.id, 0), current=p.id == current)
                     for p in listed])
         return 0
-    from luna_tui.cli.health_commands import _print_table
-
     _print_table(("", "id", "name", "relationship", "entries", "status"), (
         ("●" if p.id == current else "", p.id[:SHORT_ID], p.name, _relationship(p),
          str(counts.get(p.id, 0)), "active" if p.active else "archived")
@@ -97,10 +98,6 @@ def cmd_patients(args: argparse.Namespace) -> int:
 
 
 def patient_json(patient: PatientView, *, entries: int, current: bool) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    from luna_tui.cli.json_rows import with_patient
-
     return with_patient({**asdict(patient), "owner": patient.is_owner,
                          "archived": not patient.active, "current": current,
                          "entries": entries}, patient.id, patient.name)
@@ -136,8 +133,6 @@ def cmd_patients_rename(args: argparse.Namespace) -> int:
 
 
 def cmd_patients_archive(args: argparse.Namespace) -> int:
-    from luna_tui.errors import ValidationError
-
     action = "archive a patient" if args.archived else "bring back a patient"
     with open_session(args, warm=PATIENT_MODULES) as session:
         from luna_tui.services.patients import Patients

@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from luna_tui.cli.journal_commands import positive_count, print_json, resolve_patient
+from luna_tui.cli.json_rows import with_patient
 from luna_tui.cli.parsing import LunaArgumentParser
 from luna_tui.cli.vault_commands import open_session
 from luna_tui.errors import LunaError
@@ -286,8 +287,6 @@ def cmd_attachment_delete(args: argparse.Namespace) -> int:
 
 def record_json(record: RecordView, patient_name: str) -> dict[str, object]:
     from dataclasses import asdict
-
-    from luna_tui.cli.json_rows import with_patient
 
     # With its attachments, ids included.
     return with_patient(asdict(record), record.patient_id, patient_name)
