@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 DEFAULT_COUNT = 20
 DOSE_DAYS = 7  # what `luna doses` shows without --from
 PATIENT_MODULES = ("luna_tui.services.patients", "luna_tui.services.settings")
-MEDICATION_MODULES = ("luna_tui.services.medications", *PATIENT_MODULES)
+MEDICATION_MODULES = ("luna_tui.services.medications",
+                      "luna_tui.services.read_models.medications", *PATIENT_MODULES)
 APPOINTMENT_MODULES = ("luna_tui.services.appointments", *PATIENT_MODULES)
 VITAL_MODULES = ("luna_tui.services.vitals", *PATIENT_MODULES)
 
