@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE
 from helpers import run_cli
+from luna_tui.errors import EXIT_USAGE
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.settings import Settings
+from luna_tui.services.vault_session import VaultSession
 
 
 @pytest.fixture
@@ -97,8 +101,59 @@ def test_restore_into_a_new_folder(vault, capsys, tmp_path):
 def test_prune_keeps_the_newest(vault, capsys, clock):
     made_backup(capsys, vault)
     run_cli(capsys, "backup", "create")
-    pruned = run_cli(capsys, "backup", "prune", "--keep", "1")
+    pruned = run_cli(capsys, "backup", "prune", "--keep", "1", "--yes")
     assert pruned.code == 0 and pruned.out.count("Deleted") == 1
     assert len(list(vault.backups_dir.glob("*.lunabak"))) == 1
     again = run_cli(capsys, "backup", "prune", "--keep", "1")
     assert "Nothing to prune" in again.out
+
+
+def two_backups(capsys, vault, clock) -> tuple[Path, Path]:
+    """(the older, the newer)."""
+    older, _ = made_backup(capsys, vault)
+    clock.advance(seconds=2)  # another file name
+    assert run_cli(capsys, "backup", "create").code == 0
+    [newer] = [p for p in vault.backups_dir.glob("*.lunabak") if p != older]
+    return older, newer
+
+
+def test_prune_in_a_script_lists_what_would_go_and_deletes_only_with_yes(vault, capsys,
+                                                                         clock):
+    older, newer = two_backups(capsys, vault, clock)
+    refused = run_cli(capsys, "backup", "prune", "--keep", "1")
+    assert refused.code == EXIT_USAGE
+    assert "add --yes to confirm" in refused.err
+    assert older.name in refused.out and newer.name not in refused.out
+    assert older.exists() and newer.exists()
+    assert not _audited(vault, "backup.prune")
+
+
+def test_prune_dry_run_only_lists(vault, capsys, clock):
+    older, newer = two_backups(capsys, vault, clock)
+    listed = run_cli(capsys, "backup", "prune", "--keep", "1", "--dry-run", "--yes")
+    assert listed.code == 0, listed.err
+    assert "Would delete: 1 backup of this vault" in listed.out
+    assert older.name in listed.out and "Deleted" not in listed.out
+    assert older.exists() and newer.exists()
+
+
+@pytest.mark.parametrize(("answer", "deleted"), [("n", False), ("", False), ("y", True)])
+def test_prune_at_a_terminal_asks_first(vault, capsys, clock, monkeypatch, answer, deleted):
+    older, newer = two_backups(capsys, vault, clock)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or answer)
+    result = run_cli(capsys, "backup", "prune", "--keep", "1")
+    assert result.code == 0, result.err
+    assert asked == ["Delete this backup? [y/N] "]
+    assert older.exists() is not deleted and newer.exists()
+    assert ("Nothing was deleted." in result.out) is not deleted
+    assert _audited(vault, "backup.prune") is deleted
+
+
+def _audited(layout, event: str) -> bool:
+    from luna_tui.store.models.audit import AuditEvent
+
+    with VaultSession.open(layout, PASSPHRASE) as session:
+        return session.run(lambda: AuditEvent.select().where(
+            AuditEvent.event_name == event).exists())

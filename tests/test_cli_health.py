@@ -65,7 +65,7 @@ def test_meds_add_with_every_option_then_list(capsys, vault, clock):
        "once daily", "--schedule", "09:15")
     listed = as_json(capsys, "meds")
     assert [m["name"] for m in listed] == ["Metformin", "Vitamin D"]
-    assert set(listed[0]) == fields_of(MedicationView)
+    assert set(listed[0]) == fields_of(MedicationView) | {"patient", "adherence"}
     metformin = listed[0]
     assert (metformin["route"], metformin["prescribing_doctor"], metformin["pharmacy"],
             metformin["rx_number"], metformin["start_date"], metformin["supply_count"],
@@ -157,7 +157,7 @@ def test_appts_add_list_and_json(capsys, vault, clock):
     ok(capsys, "appts", "add", "--date", "yesterday", "--provider", "Dentist")
     upcoming = as_json(capsys, "appts")
     assert [a["appointment_date"] for a in upcoming] == [soon.isoformat(), later.isoformat()]
-    assert set(upcoming[0]) == fields_of(AppointmentView)
+    assert set(upcoming[0]) == fields_of(AppointmentView) | {"patient"}
     rivera = upcoming[1]
     assert (rivera["appointment_time"], rivera["duration_minutes"], rivera["appointment_type"],
             rivera["location"], rivera["reason"], rivera["preparation_notes"]) == (
@@ -216,7 +216,7 @@ def test_vitals_add_and_list(capsys, vault, clock):
     readings = as_json(capsys, "vitals")
     assert [r["kind"] for r in readings] == ["temperature", "peak_flow", "heart_rate",
                                              "blood_pressure", "weight"]
-    assert set(readings[0]) == fields_of(VitalView)
+    assert set(readings[0]) == fields_of(VitalView) | {"patient"}
     bp = readings[3]
     assert (bp["value"], bp["value2"], bp["unit"], bp["measured_at"]) == (
         120.0, 80.0, "mmHg", f"{yesterday}T08:00")

@@ -77,7 +77,7 @@ def test_the_current_patient_is_a_setting_that_survives_archiving(session, me):
     assert settings.current_patient_id() == me  # falls back to the owner
     with pytest.raises(ValidationError, match="no setting called"):
         settings.set("colour", "blue")
-    with pytest.raises(ValidationError, match="not a valid auto_lock_minutes"):
+    with pytest.raises(ValidationError, match="auto_lock_minutes must be a whole number"):
         settings.set("auto_lock_minutes", 0)
 
 
@@ -250,7 +250,7 @@ def test_an_appointment_date_that_is_not_a_date_is_refused(session, me):
         Appointments(session).create(me, "next Tuesday")
     with pytest.raises(ValidationError, match="not a time"):
         Appointments(session).create(me, "2026-12-01", appointment_time="half past")
-    with pytest.raises(ValidationError, match="not a appointment type"):
+    with pytest.raises(ValidationError, match="not an appointment type"):
         Appointments(session).create(me, "2026-12-01", appointment_type="spa day")
 
 

@@ -281,6 +281,34 @@ def search(s: Scenario) -> None:
     assert s.luna("search", "mountain", "--json").json() == []
 
 
+def patients(s: Scenario) -> None:
+    [me] = s.luna("patients", "--json").json()
+    assert (me["name"], me["owner"], me["current"], me["entries"]) == ("Me", True, True, 1)
+    assert (me["patient_id"], me["patient"]) == (me["id"], "Me")
+
+
+def patients_add(s: Scenario) -> None:
+    s.luna("patients", "add", "Sam", "--relationship", "son")
+    assert [p["name"] for p in s.luna("patients", "--json").json()] == ["Me", "Sam"]
+
+
+def patients_rename(s: Scenario) -> None:
+    s.luna("patients", "rename", "Sam", "Samuel")
+    assert [p["name"] for p in s.luna("patients", "--json").json()] == ["Me", "Samuel"]
+
+
+def patients_archive(s: Scenario) -> None:
+    s.luna("patients", "archive", "Samuel")
+    assert [p["name"] for p in s.luna("patients", "--json").json()] == ["Me"]
+    assert "can't be archived" in s.luna("patients", "archive", "Me", code=1).err
+
+
+def patients_unarchive(s: Scenario) -> None:
+    s.luna("patients", "unarchive", "Samuel")
+    assert [p["archived"] for p in s.luna("patients", "--all", "--json").json()] == [
+        False, False]
+
+
 def meds_add(s: Scenario) -> None:
     s.luna("meds", "add", "Metformin", "--dosage", "500 mg", "--frequency", "twice daily",
            "--start", "yesterday")
@@ -296,6 +324,15 @@ def dose(s: Scenario) -> None:
     s.luna("dose", "Metformin", "taken", "--at", "yesterday 08:10")  # past at any hour
     [logged] = s.export_tables()["medication_doses"]
     assert logged["status"] == "taken" and logged["scheduled_at"].endswith("T08:00")
+    [medication] = s.luna("meds", "--json").json()
+    assert medication["adherence"]["7"]["taken"] == 1
+
+
+def doses(s: Scenario) -> None:
+    [logged] = s.luna("doses", "--json").json()
+    assert (logged["medication"], logged["status"], logged["patient"]) == (
+        "Metformin", "taken", "Me")
+    assert s.luna("doses", "--from", "today", "--json").json() == []
 
 
 def remind(s: Scenario) -> None:
@@ -478,7 +515,10 @@ def backup_restore(s: Scenario) -> None:
 def backup_prune(s: Scenario) -> None:
     s.luna("backup", "create", "--to", str(s.tmp / "backups"))
     assert len(_backups(s)) == 2
-    s.luna("backup", "prune", "--keep", "1", "--dir", str(s.tmp / "backups"))
+    prune = ("backup", "prune", "--keep", "1", "--dir", str(s.tmp / "backups"))
+    assert s.found["backup"] in s.luna(*prune, code=EXIT_USAGE).out  # no terminal, no --yes
+    assert len(_backups(s)) == 2
+    s.luna(*prune, "--yes")
     assert len(_backups(s)) == 1
 
 
@@ -538,7 +578,9 @@ def bench(s: Scenario) -> None:
 
 SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "init": init, "settings": settings, "add": add, "list": list_, "search": search,
-    "meds add": meds_add, "meds": meds, "dose": dose, "remind": remind,
+    "patients": patients, "patients add": patients_add, "patients rename": patients_rename,
+    "patients archive": patients_archive, "patients unarchive": patients_unarchive,
+    "meds add": meds_add, "meds": meds, "dose": dose, "doses": doses, "remind": remind,
     "meds stop": meds_stop,
     "appts add": appts_add, "appts": appts, "appts export": appts_export,
     "vitals add": vitals_add, "vitals": vitals,

@@ -63,11 +63,16 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                          help="don't ask before replacing an existing vault")
     restore.set_defaults(handler=cmd_restore)
 
-    prune = actions.add_parser("prune", parents=[common],
-                               help="delete all but the newest N backups of this vault")
+    prune = actions.add_parser(
+        "prune", parents=[common], help="delete all but the newest N backups of this vault",
+        description="Lists the backups it would delete, then asks; in a script (no "
+        "terminal to ask on) it deletes only with --yes.")
     prune.add_argument("--keep", metavar="N", type=whole_number(1, 1000), required=True,
                        help="how many of the newest to keep (1 to 1,000)")
     prune.add_argument("--dir", metavar="DIR", help="folder to prune")
+    prune.add_argument("--dry-run", action="store_true",
+                       help="only list what would be deleted")
+    prune.add_argument("--yes", action="store_true", help="don't ask first")
     prune.set_defaults(handler=cmd_prune)
 
 
@@ -191,12 +196,30 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
+    """Like every delete: what would go is listed first, then asked (a script: --yes)."""
+    from luna_tui.cli.record_commands import _confirmed
+    from luna_tui.human_size import human_size
     from luna_tui.services.backups.folder import Backups
 
     with open_session(args, warm=BACKUP_MODULES) as session:
-        removed = Backups(session).prune(args.keep, args.dir)
-    if not removed:
-        print(f"Nothing to prune: there are {args.keep} or fewer backups of this vault.")
+        backups = Backups(session)
+        going = backups.prunable(args.keep, args.dir)
+        if not going:
+            print(f"Nothing to prune: there are {args.keep} or fewer backups of this vault.")
+            return 0
+        many = _count(len(going), "backup", "backups")
+        print(f"{'Would delete' if args.dry_run else 'To delete'}: {many} of this vault, "
+              f"keeping the newest {args.keep}:")
+        for info in going:
+            print(f"  {_when(info.created_at):16}  {human_size(info.size):>9}  "
+                  f"{terminal_text(info.path)}")
+        if args.dry_run:
+            return 0
+        question = "Delete this backup?" if len(going) == 1 else f"Delete these {many}?"
+        if not _confirmed(args, question):
+            print("Nothing was deleted.")
+            return 0
+        removed = backups.prune(args.keep, args.dir, only=[info.path for info in going])
     for path in removed:
         print(f"Deleted {terminal_text(path)}")
     return 0

@@ -10,22 +10,26 @@ input comes back as the service's own sentence.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from luna_tui.cli.journal_commands import positive_count, print_json, resolve_patient
+from luna_tui.cli.json_rows import with_patient
 from luna_tui.cli.parsing import LunaArgumentParser
 from luna_tui.cli.vault_commands import open_session
 from luna_tui.terminal_text import terminal_text
 
 if TYPE_CHECKING:
     from luna_tui.services.appointments import AppointmentView
-    from luna_tui.services.medications import MedicationView
+    from luna_tui.services.medications import Adherence, MedicationView
 
 DEFAULT_COUNT = 20
+DOSE_DAYS = 7  # what `luna doses` shows without --from
 PATIENT_MODULES = ("luna_tui.services.patients", "luna_tui.services.settings")
-MEDICATION_MODULES = ("luna_tui.services.medications", *PATIENT_MODULES)
+MEDICATION_MODULES = ("luna_tui.services.medications",
+                      "luna_tui.services.read_models.medications", *PATIENT_MODULES)
 APPOINTMENT_MODULES = ("luna_tui.services.appointments", *PATIENT_MODULES)
 VITAL_MODULES = ("luna_tui.services.vitals", *PATIENT_MODULES)
 
@@ -33,6 +37,7 @@ VITAL_MODULES = ("luna_tui.services.vitals", *PATIENT_MODULES)
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     _register_meds(commands, common)
     _register_dose(commands, common)
+    _register_doses(commands, common)
     _register_appts(commands, common)
     _register_vitals(commands, common)
 
@@ -117,6 +122,22 @@ def _register_dose(commands: argparse._SubParsersAction,
     dose.set_defaults(handler=cmd_dose)
 
 
+def _register_doses(commands: argparse._SubParsersAction,
+                    common: argparse.ArgumentParser) -> None:
+    doses = commands.add_parser(
+        "doses", parents=[common], help="the doses logged: taken, late, missed, skipped",
+        description=f"The doses logged, newest first, with when each was due and taken. "
+        f"Without --from, the last {DOSE_DAYS} days up to --to (default: today).")
+    doses.add_argument("--from", dest="start", metavar="DATE",
+                       help="the first day (YYYY-MM-DD, today, yesterday, …)")
+    doses.add_argument("--to", dest="end", metavar="DATE", help="the last day (default: today)")
+    doses.add_argument("--med", nargs="+", metavar="NAME",
+                       help="only this medication (a unique beginning of its name will do)")
+    doses.add_argument("--json", action="store_true", help="print JSON")
+    _patient_option(doses)
+    doses.set_defaults(handler=cmd_doses)
+
+
 def _register_appts(commands: argparse._SubParsersAction,
                     common: argparse.ArgumentParser) -> None:
     appts = commands.add_parser(
@@ -195,27 +216,91 @@ def _register_vitals(commands: argparse._SubParsersAction,
 
 def cmd_meds(args: argparse.Namespace) -> int:
     with open_session(args, warm=MEDICATION_MODULES) as session:
-        from luna_tui.services.medications import Medications
+        from luna_tui.services.read_models.medications import MedicationsPlace
 
         patient_id, patient_name = resolve_patient(session, args.patient)
-        medications = Medications(session).list(patient_id, include_stopped=args.all)
+        listed = MedicationsPlace(session).adherence(patient_id, include_stopped=args.all)
     if args.json:
-        print_json([view_json(m) for m in medications])
-    elif not medications:
+        print_json([{**view_json(m.medication, patient_name),
+                     "adherence": {str(days): _adherence_json(a)
+                                   for days, a in m.adherence.items()}} for m in listed])
+    elif not listed:
         print(f"{terminal_text(patient_name)} has no {'' if args.all else 'active '}"
               "medications. Add one "
               'with: luna meds add NAME --dosage "500 mg" --frequency "twice daily"')
     else:
-        _print_table(("name", "dosage", "frequency", "times", "refill", "status"),
-                     (_medication_row(m) for m in medications))
+        _print_table(("name", "dosage", "frequency", "times", "7 d", "30 d", "refill",
+                      "status"), (_medication_row(m.medication, m.adherence) for m in listed))
+        print("7 d, 30 d: doses taken (on time or late) of those due over the last 7 and 30 "
+              "days; – none were due.")
     return 0
 
 
-def _medication_row(medication: MedicationView) -> tuple[str, ...]:
+def _medication_row(medication: MedicationView, adherence: dict[int, Adherence]
+                    ) -> tuple[str, ...]:
     status = "active" if medication.active else f"stopped {medication.end_date or ''}"
     return (medication.name, medication.dosage, medication.frequency,
-            " ".join(medication.schedule) or "-", medication.refill_date or "",
-            status.strip())
+            " ".join(medication.schedule) or "-",
+            *(_percent(adherence[days]) for days in sorted(adherence)),
+            medication.refill_date or "", status.strip())
+
+
+def _percent(adherence: Adherence) -> str:
+    return "–" if adherence.percent is None else f"{adherence.percent:.0f}%"
+
+
+def _adherence_json(adherence: Adherence) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {**asdict(adherence), "unlogged": adherence.unlogged,
+            "percent": None if adherence.percent is None else round(adherence.percent, 1)}
+
+
+def cmd_doses(args: argparse.Namespace) -> int:
+    from luna_tui.clock import SystemClock, local_today
+    from luna_tui.errors import ValidationError
+    from luna_tui.services.validation import parse_date
+
+    # Dates are checked before the passphrase is asked for.
+    today = local_today(SystemClock())
+    end = parse_date(args.end, "to_date", today) if args.end else today
+    start = (parse_date(args.start, "from_date", today) if args.start
+             else end - dt.timedelta(days=DOSE_DAYS - 1))
+    if start > end:
+        raise ValidationError(f"The --from date ({start}) is after the --to date ({end}).",
+                              "from_date")
+    with open_session(args, warm=MEDICATION_MODULES) as session:
+        from luna_tui.services.medications import Medications
+        from luna_tui.services.read_models.medications import MedicationsPlace
+
+        patient_id, patient_name = resolve_patient(session, args.patient)
+        medication_id = (Medications(session).find(patient_id, " ".join(args.med)).id
+                         if args.med else None)
+        logged = MedicationsPlace(session).dose_history(patient_id, start, end,
+                                                        medication_id=medication_id)
+    if args.json:
+        print_json([with_patient({
+            **view_json(entry.dose), "medication": entry.medication.name,
+            "dosage": entry.medication.dosage}, patient_id, patient_name)
+            for entry in logged])
+    elif not logged:
+        print(f"No doses logged for {terminal_text(patient_name)} from {start} to {end}. "
+              "Log one with: luna dose NAME taken")
+    else:
+        _print_table(("due", "medication", "dose", "status", "taken at", "notes"), (
+            (entry.dose.scheduled_at.replace("T", " "), entry.medication.name,
+             entry.medication.dosage, entry.dose.status,
+             _taken_at(entry.dose.scheduled_at, entry.dose.taken_at),
+             entry.dose.notes or "") for entry in logged))
+    return 0
+
+
+def _taken_at(scheduled_at: str, taken_at: str | None) -> str:
+    """The time taken; with its date when that is not the day it was due."""
+    if not taken_at:
+        return ""
+    day, _, time = taken_at.partition("T")
+    return time if day == scheduled_at.partition("T")[0] else f"{day} {time}"
 
 
 def cmd_meds_add(args: argparse.Namespace) -> int:
@@ -289,7 +374,7 @@ def cmd_appts(args: argparse.Namespace) -> int:
         listing = Appointments(session).past if args.past else Appointments(session).upcoming
         appointments = listing(patient_id, limit=args.n).appointments
     if args.json:
-        print_json([view_json(a) for a in appointments])
+        print_json([view_json(a, patient_name) for a in appointments])
     elif not appointments:
         which = "past" if args.past else "upcoming"
         print(f"{terminal_text(patient_name)} has no {which} appointments. Add one with: "
@@ -359,7 +444,7 @@ def cmd_vitals(args: argparse.Namespace) -> int:
         patient_id, patient_name = resolve_patient(session, args.patient)
         readings = Vitals(session).page(patient_id, kind=args.kind, limit=args.n).vitals
     if args.json:
-        print_json([view_json(v) for v in readings])
+        print_json([view_json(v, patient_name) for v in readings])
     elif not readings:
         what = f"{args.kind} readings" if args.kind else "readings"
         print(f"{terminal_text(patient_name)} has no {terminal_text(what)} yet. Record one "
@@ -398,12 +483,16 @@ def _kind_label(kind: str) -> str:
 # -- shared -----------------------------------------------------------------------------------
 
 
-def view_json(view: Any) -> dict[str, Any]:
-    """Every field of a service's view, as JSON (tuples become lists)."""
+def view_json(view: Any, patient_name: str | None = None) -> dict[str, Any]:
+    """Every field of a service's view, as JSON (tuples become lists); a view of one
+    patient's data also names the patient (`patient`, beside `patient_id`)."""
     from dataclasses import asdict
 
-    return {name: list(value) if isinstance(value, tuple) else value
-            for name, value in asdict(view).items()}
+    fields = {name: list(value) if isinstance(value, tuple) else value
+              for name, value in asdict(view).items()}
+    if patient_name is None:
+        return fields
+    return with_patient(fields, fields["patient_id"], patient_name)
 
 
 def _moment_argument(text: str | None) -> str | None:

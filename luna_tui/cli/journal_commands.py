@@ -12,6 +12,7 @@ import json
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
+from luna_tui.cli.json_rows import with_patient
 from luna_tui.cli.parsing import whole_number
 from luna_tui.cli.vault_commands import open_session
 from luna_tui.errors import (
@@ -406,15 +407,15 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def entry_json(entry: Entry, patient_name: str) -> dict[str, Any]:
-    return {
-        "id": entry.id, "patient": patient_name, "patient_id": entry.patient_id,
+    return with_patient({
+        "id": entry.id,
         "entry_date": entry.entry_date, "entry_time": entry.entry_time, "title": entry.title,
         "content": entry.content, "mood": entry.mood, "mood_scale": entry.mood_scale,
         "sleep_hours": entry.sleep_hours, "emotions": list(entry.emotions),
         "tags": list(entry.tags), "journal_type": entry.journal_type, "prompt": entry.prompt,
         "favorite": entry.favorite, "privacy_level": entry.privacy_level,
         "created_at": entry.created_at, "updated_at": entry.updated_at,
-    }
+    }, entry.patient_id, patient_name)
 
 
 def _entry_line(entry: Entry) -> str:

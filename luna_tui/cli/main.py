@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         bench_command,
         health_commands,
         journal_commands,
+        patient_commands,
         record_commands,
         remind_command,
         settings_command,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_command.register(commands, common)
     ai_commands.register(commands, common)
     remind_command.register(commands, common)
+    patient_commands.register(commands, common)
     return parser
 
 

@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from luna_tui.cli.journal_commands import positive_count, print_json, resolve_patient
+from luna_tui.cli.json_rows import with_patient
 from luna_tui.cli.parsing import LunaArgumentParser
 from luna_tui.cli.vault_commands import open_session
 from luna_tui.errors import LunaError
@@ -122,7 +123,7 @@ def cmd_records(args: argparse.Namespace) -> int:
         else:
             found = records.list(patient_id, record_type=args.type, tag=args.tag, limit=args.n)
     if args.json:
-        print_json([record_json(r) for r in found])
+        print_json([record_json(r, patient_name) for r in found])
     elif not found:
         what = "matching records" if (args.search or args.type or args.tag) else "records"
         print(f"{terminal_text(patient_name)} has no {what}. Add one with: luna records add "
@@ -158,12 +159,14 @@ def cmd_records_add(args: argparse.Namespace) -> int:
 
 def cmd_records_show(args: argparse.Namespace) -> int:
     with open_session(args, warm=RECORD_MODULES) as session:
+        from luna_tui.services.patients import Patients
         from luna_tui.services.records import Records
 
         records = Records(session)
         record = records.get(records.resolve(args.record))
+        patient_name = Patients(session).get(record.patient_id).name
     if args.json:
-        print_json(record_json(record))
+        print_json(record_json(record, patient_name))
         return 0
     print(terminal_text(f"{record.title}  ({record.type_label}, "
                         f"{record.event_date or 'no date'})  id {record.id}"))
@@ -282,7 +285,8 @@ def cmd_attachment_delete(args: argparse.Namespace) -> int:
     return 0
 
 
-def record_json(record: RecordView) -> dict[str, object]:
+def record_json(record: RecordView, patient_name: str) -> dict[str, object]:
     from dataclasses import asdict
 
-    return asdict(record)  # with its attachments, ids included
+    # With its attachments, ids included.
+    return with_patient(asdict(record), record.patient_id, patient_name)

@@ -8,11 +8,13 @@ target and is renamed into place only when whole.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from luna_tui.errors import LunaError
 from luna_tui.home import os_error_to_luna
 
 
@@ -28,7 +30,7 @@ def private_output(path: str | os.PathLike[str], *, binary: bool = False
     """
     target = Path(path).expanduser()
     temp = target.with_name(f".{target.name}.luna-tmp")
-    handle = _create_private(temp, binary)
+    handle = _create_private(temp, target, binary)
     try:
         yield handle
     except BaseException:
@@ -37,7 +39,9 @@ def private_output(path: str | os.PathLike[str], *, binary: bool = False
     _commit(handle, temp, target)
 
 
-def _create_private(temp: Path, binary: bool) -> IO[Any]:
+def _create_private(temp: Path, target: Path, binary: bool) -> IO[Any]:
+    """The temp file; a failure names `target`, the file the person asked for (the
+    temp file's name is Luna's own business)."""
 
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -45,7 +49,10 @@ def _create_private(temp: Path, binary: bool) -> IO[Any]:
         fd = os.open(temp, flags, 0o600)
         os.fchmod(fd, 0o600)  # whatever the umask said
     except OSError as exc:
-        raise os_error_to_luna(exc, temp) from exc
+        if exc.errno == errno.ENOENT and not target.parent.is_dir():
+            raise LunaError(f"There is no folder {target.parent}; choose one that exists, "
+                            "then save again.") from exc
+        raise os_error_to_luna(exc, target) from exc
     if binary:
         return os.fdopen(fd, "wb")
     return os.fdopen(fd, "w", encoding="utf-8")

@@ -441,6 +441,28 @@ class Medications(DomainService):
                          counts["skipped"])
 
     @on_db_thread
+    def recent_adherence(self, medication_id: str,
+                         periods: tuple[int, ...] = ADHERENCE_PERIODS) -> dict[int, Adherence]:
+        """Adherence over each of the last `periods` days, today included: what the app's
+        details and `luna meds` both show."""
+        today = self.today()
+        return {days: self.adherence(medication_id, today - dt.timedelta(days=days - 1), today)
+                for days in periods}
+
+    @on_db_thread
+    def dose_history(self, patient_id: str, start: dt.date, end: dt.date, *,
+                     medication_id: str | None = None) -> list[DoseView]:
+        """The doses logged for slots from `start` to `end` (whole days), newest first."""
+        query = MedicationDose.select().where(
+            MedicationDose.patient == patient_id,
+            MedicationDose.scheduled_at.between(f"{start.isoformat()}T00:00",
+                                                f"{end.isoformat()}T23:59"))
+        if medication_id:
+            query = query.where(MedicationDose.medication == medication_id)
+        query = query.order_by(MedicationDose.scheduled_at.desc(), MedicationDose.id)
+        return [_dose_view(d) for d in query]
+
+    @on_db_thread
     def events(self, patient_id: str, *, medication_id: str | None = None,
                start: dt.date | None = None, end: dt.date | None = None) -> list[EventView]:
         query = (MedicationEvent.select(MedicationEvent, Medication.name)
@@ -471,11 +493,8 @@ class Medications(DomainService):
     @on_db_thread
     def details(self, medication_id: str) -> MedicationDetails:
         medication = _view(self._row(medication_id))
-        today = self.today()
-        adherence = {days: self.adherence(medication_id, today - dt.timedelta(days=days - 1),
-                                          today) for days in ADHERENCE_PERIODS}
         return MedicationDetails(
-            medication=medication, adherence=adherence,
+            medication=medication, adherence=self.recent_adherence(medication_id),
             days_of_supply=self.days_of_supply(medication_id),
             events=self.events(medication.patient_id, medication_id=medication_id),
             doses_logged=MedicationDose.select().where(

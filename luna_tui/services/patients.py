@@ -8,7 +8,10 @@ and `deletion_impact` says how much that is before anyone confirms.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass
+
+from peewee import fn
 
 from luna_tui.errors import NotFound, ValidationError
 from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thread
@@ -29,6 +32,7 @@ from luna_tui.store.models.vitals import Vital
 PROFILE_FIELDS = ("name", "date_of_birth", "relationship", "gender", "phone",
                   "emergency_contact", "primary_doctor", "doctor_phone", "allergies", "notes")
 FREE_TEXT = frozenset({"notes", "allergies"})
+ID_PREFIX = re.compile(r"[0-9a-f-]{4,36}")
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,26 @@ class Patients(DomainService):
         raise NotFound(f"There is no patient called '{name}'. Patients: {names}.")
 
     @on_db_thread
+    def resolve(self, typed: str) -> PatientView:
+        """The patient a person means: a name (as `find`), or the beginning of an id
+        (at least 4 characters) that only one patient's id has."""
+        text = " ".join(str(typed or "").split()).lower()
+        if ID_PREFIX.fullmatch(text):
+            ids = [p.id for p in Patient.select(Patient.id).where(
+                Patient.id.startswith(text)).limit(2)]
+            named = Patient.select().where(fn.LOWER(Patient.name) == text).exists()
+            if len(ids) == 1 and not named:
+                return self.get(ids[0])
+        return self.find(typed)
+
+    @on_db_thread
+    def entry_counts(self) -> dict[str, int]:
+        """Each patient's number of journal entries, from one pass over an index."""
+        count = fn.COUNT(JournalEntry.patient).alias("n")
+        query = JournalEntry.select(JournalEntry.patient, count).group_by(JournalEntry.patient)
+        return {row.patient_id: row.n for row in query}
+
+    @on_db_thread
     def create(self, name: str, **profile: object) -> PatientView:
         given = {"name": name, **profile}
         refuse_controls(given)
@@ -145,6 +169,9 @@ class Patients(DomainService):
     @on_db_thread
     def set_archived(self, patient_id: str, archived: bool) -> PatientView:
         row = self._row(patient_id)
+        if archived and row.relationship == "self":
+            raise ValidationError(f"{row.name} is the vault's owner and can't be archived.",
+                                  "patient")
         with self.session.writing("archive a patient") as tx:
             Patient.update(active=0 if archived else 1, updated_at=self.stamp()).where(
                 Patient.id == patient_id).execute()

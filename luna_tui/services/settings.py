@@ -38,11 +38,18 @@ def _one_of(*choices: str) -> Callable[[Any], str]:
     return check
 
 
+class _MustBe(ValueError):
+    """What a setting must be, said of the setting: "auto_lock_minutes must be …"."""
+
+
 def _whole_number(low: int, high: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
-        number = int(str(value).strip())
-        if not low <= number <= high:
-            raise ValueError(f"it must be between {low} and {high}")
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = None  # Python's "invalid literal for int()" is no sentence for people
+        if number is None or not low <= number <= high:
+            raise _MustBe(f"a whole number between {low} and {high}")
         return number
 
     return check
@@ -175,6 +182,8 @@ class Settings(DomainService):
         setting = _known(name)
         try:
             value = setting.check(value)
+        except _MustBe as exc:
+            raise ValidationError(f"{name} must be {exc}; '{value}' is not.", name) from None
         except (ValueError, TypeError) as exc:
             raise ValidationError(f"'{value}' is not a valid {name}: {exc}.", name) from None
         with self.session.writing("change a setting") as tx:

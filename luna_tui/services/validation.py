@@ -109,7 +109,7 @@ def parse_number(value: object, field: str, *, low: float | None = None,
     suffix = f" {unit}" if unit else ""
     if (low is not None and number < low) or (high is not None and number > high):
         raise ValidationError(
-            f"A {_label(field)} of {_fmt(number)}{suffix} is not possible; "
+            f"{_quantity(field, unit)} of {_fmt(number)}{suffix} is not possible; "
             f"it must be between {_fmt(low)} and {_fmt(high)}{suffix}.",
             field,
         )
@@ -163,8 +163,8 @@ def choice(value: object, field: str, choices: tuple[str, ...], default: str | N
         return default
     if text not in choices:
         readable = ", ".join(c.replace("_", " ") for c in choices)
-        raise ValidationError(f"'{value}' is not a {_label(field)}; choose one of: {readable}.",
-                              field)
+        raise ValidationError(f"'{value}' is not {_a(_label(field))}; choose one of: "
+                              f"{readable}.", field)
     return text
 
 
@@ -231,6 +231,28 @@ def _same(value: object, stored: object) -> bool:
 
 def _label(field: str) -> str:
     return field.replace("_", " ")
+
+
+# Quantities named by what they measure, not by their field: "sleep_hours" with the unit
+# "hours" would read "A sleep hours of -5 hours".
+_QUANTITIES = {"sleep_hours": "A night's sleep", "duration_minutes": "A duration",
+               "supply_count": "A supply"}
+
+
+def _quantity(field: str, unit: str) -> str:
+    """How a bounds sentence names its number: "A weight", "A night's sleep"."""
+    if field in _QUANTITIES:
+        return _QUANTITIES[field]
+    label = _label(field)
+    if unit and label.endswith(" " + unit):
+        label = label[: -len(unit) - 1]
+    named = _a(label)
+    return named[:1].upper() + named[1:]
+
+
+def _a(noun: str) -> str:
+    """The noun with its article: "a status", "an appointment type"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _fmt(number: float | None) -> str:

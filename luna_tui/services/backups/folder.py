@@ -15,7 +15,7 @@ import json
 import os
 import secrets
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -226,8 +226,10 @@ class Backups:
 
     # -- prune ---------------------------------------------------------------------------
 
-    def prune(self, keep: int, folder: str | os.PathLike[str] | None = None) -> list[Path]:
-        """Delete all but the newest `keep` backups of this vault; others' are left alone."""
+    def prunable(self, keep: int, folder: str | os.PathLike[str] | None = None
+                 ) -> list[BackupInfo]:
+        """The backups `prune` would delete, newest first: all of this vault's but the
+        newest `keep`; others' are left alone."""
         if keep < 1:
             raise LunaError("Keep at least one backup (--keep 1 or more).")
         mine = [info for info in self.list(folder) if info.same_vault]  # newest first
@@ -236,7 +238,17 @@ class Backups:
             return []  # never prune down to fewer good backups than asked for
         oldest_kept = trusted[keep - 1]
         # Older than the oldest good one kept; a newer damaged one stays for a look.
-        older = mine[mine.index(oldest_kept) + 1:]
+        return mine[mine.index(oldest_kept) + 1:]
+
+    def prune(self, keep: int, folder: str | os.PathLike[str] | None = None, *,
+              only: Collection[Path] | None = None) -> list[Path]:
+        """Delete all but the newest `keep` backups of this vault; others' are left alone.
+        `only`: the backups the person was shown (`prunable`): none other is deleted, even
+        if the folder changed since."""
+        older = self.prunable(keep, folder)
+        if only is not None:
+            shown = set(only)
+            older = [info for info in older if info.path in shown]
         removed = []
         for info in older:
             try:
