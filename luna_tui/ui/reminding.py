@@ -28,6 +28,7 @@ from luna_tui.ui.vault_calls import ServiceFailed
 if TYPE_CHECKING:
     from textual.app import App
     from textual.timer import Timer
+    from textual.worker import Worker
 
     from luna_tui.services.vault_session import VaultSession
 
@@ -52,6 +53,7 @@ class AppReminders:
         self.app, self.every = app, every
         self.reminding: Reminding | None = None
         self._timers: list[Timer] = []
+        self._worker: Worker[None] | None = None
         # One D-Bus connection for the app's life, not one per unlock.
         self._desktop = DesktopNotifier() if desktop else None
 
@@ -66,9 +68,12 @@ class AppReminders:
                         self.app.set_interval(self.every, self.tick)]
 
     def tick(self) -> None:
-        if self.reminding is not None:
-            self.app.run_worker(self.reminding.tick(), group="reminders", exclusive=True,
-                                exit_on_error=False)
+        # A tick still running does this one's work: cancelling it half-way could lose
+        # what it sent, and a test's tick would cancel the timer's (or the reverse).
+        if self.reminding is None or (self._worker is not None and self._worker.is_running):
+            return
+        self._worker = self.app.run_worker(self.reminding.tick(), group="reminders",
+                                           exit_on_error=False)
 
     def stop(self) -> None:
         for timer in self._timers:
@@ -78,6 +83,7 @@ class AppReminders:
             self.app.workers.cancel_group(self.app, "reminders")
             self.reminding.release()
             self.reminding = None
+            self._worker = None
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         try:
