@@ -570,9 +570,10 @@ def passwd(s: Scenario) -> None:
 def bench(s: Scenario) -> None:
     """The smallest benchmark; it builds its vaults in a temp folder, never in LUNA_HOME."""
     untouched = s.tmp / "bench-home"
-    result = s.luna("bench", "--entries", "100", "--messages", "0", "--repeat", "1",
+    result = s.luna("bench", "--entries", "100", "--messages", "0", "--repeat", "1", "--json",
                     home=untouched)
-    assert "bulk import of 100 entries" in result.out and "backup + verify" in result.out
+    names = "\n".join(row["name"] for row in result.json())
+    assert "bulk import of 100 entries" in names and "backup + verify" in names
     assert not untouched.exists()
 
 

@@ -405,6 +405,20 @@ def _record_measurements(session, folder: Path, repeat: int,  # noqa: ANN001
     ]
 
 
+def print_json(results: list[Measurement]) -> None:
+    """One object per measurement, in the units the table shows (ms, s, MB, ×): the
+    table wraps a long name as its columns widen, which no script should have to parse."""
+    import json
+
+    rows = []
+    for m in results:
+        scale = 1000 if m.unit == "ms" else 1
+        rows.append({"name": m.name, "value": round(m.value * scale, 3),
+                     "target": None if m.target is None else round(m.target * scale, 3),
+                     "unit": m.unit, "ok": m.ok})
+    print(json.dumps(rows, ensure_ascii=False, indent=1))
+
+
 def render(results: list[Measurement]) -> None:
     from rich.console import Console
     from rich.table import Table

@@ -21,16 +21,22 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                        metavar="N")
     bench.add_argument("--repeat", type=whole_number(1, 100), default=7, metavar="N",
                        help="runs per measurement; the median is shown (default 7)")
+    bench.add_argument("--json", action="store_true",
+                       help="print the measurements as JSON (name, value, target, unit, ok) "
+                       "instead of a table, for scripts that compare runs")
     bench.set_defaults(handler=cmd_bench)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from luna_tui.bench.runner import render, run
+    from luna_tui.bench.runner import print_json, render, run
     from luna_tui.bench.synthetic import Sizes
 
     sizes = Sizes(entries=args.entries, messages=args.messages,
                   vitals=max(100, args.entries // 2), doses=max(100, args.entries // 20))
     results = run(sizes, report=lambda text: print(f"… {text}", file=sys.stderr),
                   repeat=args.repeat)
-    render(results)
+    if args.json:
+        print_json(results)
+    else:
+        render(results)
     return 0
