@@ -461,10 +461,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         with _progress("Importing") as advance:
             result = Importer(session).import_checked(checked, patient_id=patient_id,
                                                       progress=advance)
-    tables = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in result.counts.items() if n)
-    print(f"Imported {result.total} rows from a {result.format} export: {tables or 'nothing'}."
-          + (f" {result.already_here} were already in this vault." if result.already_here
-             else ""))
+    print(result.summary())
     return 0
 
 

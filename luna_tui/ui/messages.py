@@ -112,3 +112,12 @@ class BackupNotice(Message):
 
 class PlacesWarmed(Message):
     """From the warming thread: every place's module is imported (ui/places.py)."""
+
+
+class SettingsChanged(Message):
+    """The Settings place saved these settings (name: new value; secrets left out): the
+    App follows what it holds (the auto-lock time)."""
+
+    def __init__(self, values: dict[str, object]) -> None:
+        super().__init__()
+        self.values = values
