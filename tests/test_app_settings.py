@@ -351,10 +351,18 @@ async def test_settings_are_checked_as_the_shell_checks_them(layout, session):
         key_field = app.screen.query_one("#setting-ai-api-key", Input)
         assert key_field.value == "" and "saved" in key_field.placeholder
         assert not any("sk-very-secret" in n for n in notifications(pilot))
+        assert await app.vault.call(Settings(app.session).get, "ai.api_key") == (
+            "sk-very-secret")
+        forget = app.screen.query_one("#forget-api-key", Checkbox)
+        assert forget.display
+        forget.value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not forget.display and "none saved" in key_field.placeholder
     with VaultSession.open(layout, PASSPHRASE) as reopened:
         settings = Settings(reopened)
         assert settings.get("auto_lock_minutes") == 10 and settings.get("backup.keep") == 3
-        assert settings.get("ai.api_key") == "sk-very-secret"
+        assert settings.get("ai.api_key") == ""
 
 
 async def test_a_read_only_key_cannot_save_settings(layout, session):

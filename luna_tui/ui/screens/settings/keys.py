@@ -50,7 +50,7 @@ class KeysPart(SettingsPart):
         yield Checkbox("Read-only: it reads everything and changes nothing", value=True,
                        id="key-read-only", compact=True)
         yield Field("expires on (YYYY-MM-DD; empty: never)",
-                    Input(id="key-expiry", compact=True, placeholder="2027-03-31"))
+                    Input(id="key-expiry", compact=True, placeholder="never"))
         yield Field("its passphrase (empty: Luna makes an access key, shown once)",
                     Input(password=True, id="key-passphrase", compact=True))
         yield Field("the passphrase again", Input(password=True, id="key-again",

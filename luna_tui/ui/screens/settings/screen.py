@@ -34,9 +34,10 @@ FIRST_FIELD = {"transfer": "#export-format", "passphrase": "#new-passphrase",
 
 
 class SettingsScreen(PlaceScreen):
+    _wanted = "transfer"  # the part whose first field takes the focus once it shows
     CSS_PATH = "settings.tcss"
     BINDINGS = [
-        Binding("ctrl+s,f2", "submit", "Go", id="settings.submit", priority=True),
+        Binding("ctrl+s,f2", "submit", "Save / run", id="settings.submit", priority=True),
     ]
 
     def compose(self) -> ComposeResult:
@@ -46,6 +47,11 @@ class SettingsScreen(PlaceScreen):
                 with TabPane(title, id=f"tab-{part_id}"):
                     yield part()
         yield KeysFooter(compact=True)
+
+    def on_mount(self) -> None:
+        # The first field of the first tab, as other places focus their list: typing
+        # goes into a field, not to the tabs (left and right still switch them).
+        self.call_after_refresh(self._focus_first)
 
     async def refresh_data(self) -> None:
         for part in self.query(SettingsPart):
@@ -63,9 +69,13 @@ class SettingsScreen(PlaceScreen):
         focused."""
         tab = "transfer" if part == "import" else part
         self.query_one("#settings-parts", TabbedContent).active = f"tab-{tab}"
-        self.call_after_refresh(self._focus_first, part)
+        self._wanted = part
+        self.call_after_refresh(self._focus_first)
 
-    def _focus_first(self, part: str) -> None:
+    def _focus_first(self) -> None:
+        """Focus the first field of the part asked for last (the place's first paint
+        and the palette's choice may each ask; the latest wins, whichever runs last)."""
+        part = self._wanted
         tab = "transfer" if part == "import" else part
         pane = self.query_one(f"#tab-{tab}", TabPane)
         found = pane.query(FIRST_FIELD[part])

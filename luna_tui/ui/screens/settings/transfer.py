@@ -77,7 +77,7 @@ class TransferPart(SettingsPart):
         yield Label("Import", classes="part-heading")
         yield Field("the file (a Luna or jrnl JSON export)",
                     PathInput(id="import-path", compact=True,
-                              placeholder="~/Downloads/journal.json"))
+                              placeholder="e.g. ~/Downloads/journal.json"))
         yield Field("format", Select(IMPORT_FORMATS, value="detect", allow_blank=False,
                                      id="import-format", compact=True))
         yield Field("whose journal jrnl entries join", Select(

@@ -101,7 +101,9 @@ class ValuesPart(SettingsPart):
             widget.value = ""
             widget.placeholder = ("a key is saved: type another to replace it" if value
                                   else "none saved")
-            self.query_one(f"#{FORGET_KEY}", Checkbox).value = False
+            forget = self.query_one(f"#{FORGET_KEY}", Checkbox)
+            forget.value = False
+            forget.display = bool(value)  # nothing to forget otherwise
         else:
             widget.value = shown(value)
 
