@@ -459,3 +459,18 @@ async def test_a_doctor_finding_that_fails_is_shown_as_failed(layout, session):
         await settle_until(pilot, lambda: "failed" in widget_text(pilot, "#doctor-status"))
         failed = [str(label.content) for label in app.screen.query(".doctor-finding.error")]
         assert len(failed) == 1 and failed[0].startswith("✗ permissions")
+
+
+# -- at 80×24 -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("part", ["transfer", "keys"])
+def test_settings_at_80_by_24(snap_compare, layout, session, part):
+    """The smallest terminal Luna supports: the tabs, the form's first fields and the
+    footer all show (what is below scrolls)."""
+    session.close()
+
+    async def run_before(pilot) -> None:
+        await open_settings(pilot, part)
+
+    assert snap_compare(make_app(layout), terminal_size=(80, 24), run_before=run_before)
