@@ -365,7 +365,7 @@ async def test_settings_are_checked_as_the_shell_checks_them(layout, session):
         assert settings.get("ai.api_key") == ""
 
 
-async def test_a_read_only_key_cannot_save_settings(layout, session):
+async def test_a_read_only_key_cannot_save_settings_import_or_add_keys(layout, session):
     KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
     session.close()
     app = make_app(layout)
@@ -379,8 +379,35 @@ async def test_a_read_only_key_cannot_save_settings(layout, session):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "cannot change a setting" in notifications(pilot)[-1]
+        app.screen.show_part("import")
+        await settle(pilot)
+        put(pilot, "#import-path", "/nonexistent.json")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "cannot import data" in notifications(pilot)[-1]
+        app.screen.show_part("keys")
+        await settle(pilot)
+        put(pilot, "#key-label", "another")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "cannot add a key" in notifications(pilot)[-1]
     with VaultSession.open(layout, PASSPHRASE) as reopened:
         assert Settings(reopened).get("auto_lock_minutes") == 5
+        assert [k.label for k in KeyAdmin(reopened).list_keys()] == [
+            "owner", "recovery key", "caregiver"]
+
+
+async def test_what_is_typed_in_the_settings_stays_when_the_vault_changes_outside(
+        layout, session):
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot, "values")
+        put(pilot, "#setting-backup-keep", "4")
+        await app.vault.call(Settings(app.session).set, "auto_lock_minutes", 9)
+        await app.screen.refresh_data()
+        assert app.screen.query_one("#setting-backup-keep", Input).value == "4"
+        assert app.screen.query_one("#setting-auto-lock-minutes", Input).value == "9"
 
 
 @pytest.fixture

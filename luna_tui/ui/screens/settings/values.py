@@ -89,9 +89,12 @@ class ValuesPart(SettingsPart):
             settings = Settings(session)
             return {name: settings.get(name) for name in names}
 
+        # Loaded again when the vault changes from outside: what is being typed stays.
+        typing = self.changes() if self.saved else {}
         self.saved = await self.vault.call(session.run, read)
         for name, value in self.saved.items():
-            self._show(name, value)
+            if name not in typing:
+                self._show(name, value)
 
     def _show(self, name: str, value: Any) -> None:
         widget = self.query_one(f"#{field_id(name)}")
