@@ -31,6 +31,7 @@ from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
+from luna_tui.ui.messages import WorkProgress
 
 NEW_PASSPHRASE = "violet tram hums gently"
 
@@ -135,7 +136,8 @@ async def test_the_export_leaves_private_entries_out_unless_the_box_is_ticked(
     target = tmp_path / "out" / "all.json"
     target.parent.mkdir()
     app = make_app(layout)
-    async with app.run_test(size=SIZE) as pilot:
+    messages = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await open_settings(pilot, "transfer")
         assert "NOT encrypted" in widget_text(pilot, "#export-warning")
         assert "1 private journal entry: left out" in widget_text(pilot, "#export-private-note")
@@ -150,6 +152,8 @@ async def test_the_export_leaves_private_entries_out_unless_the_box_is_ticked(
         assert oct(target.stat().st_mode & 0o777) == "0o600"
         said = notifications(pilot)[-1]
         assert "NOT encrypted" in said and "1 private journal entry was left out" in said
+        progress = [m.done for m in messages if isinstance(m, WorkProgress)]
+        assert progress[0] == 0.0 and progress[-1] == 1.0  # the export's, in the row
 
         # Markdown, private entries asked for by name; the file there is replaced (asked).
         app.screen.query_one("#export-format", Select).value = "md"
@@ -347,6 +351,7 @@ async def test_settings_are_checked_as_the_shell_checks_them(layout, session):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.auto_lock_minutes == 10
+        assert "locks after 10 min idle" in str(app.screen.query_one("#lock-hint").content)
         assert field_error(pilot, "setting-auto-lock-minutes") == ""
         key_field = app.screen.query_one("#setting-ai-api-key", Input)
         assert key_field.value == "" and "saved" in key_field.placeholder

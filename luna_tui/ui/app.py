@@ -120,6 +120,7 @@ class LunaApp(App[None]):
 
     patient_name: reactive[str] = reactive("")
     read_only: reactive[bool] = reactive(False)
+    auto_lock_minutes: reactive[int] = reactive(5)  # the top bar says it
     # The backup, verify or check under way (the Backups screen shows it), or None.
     backup_activity: reactive[Activity | None] = reactive(None)
 
@@ -149,7 +150,6 @@ class LunaApp(App[None]):
         self.new_vault_kdf = new_vault_kdf
         self.session: VaultSession | None = None
         self.patient_id: str | None = None
-        self.auto_lock_minutes = 5
         self.last_activity = self.clock.now()
         self._data_version: int | None = None
         self.hold_settled_objects = hold_settled_objects
