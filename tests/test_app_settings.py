@@ -506,3 +506,21 @@ def test_settings_at_80_by_24(snap_compare, layout, session, part):
         await open_settings(pilot, part)
 
     assert snap_compare(make_app(layout), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_vault_text_in_the_settings_place_stays_text(layout, session):
+    """keys.db is a plain file and a patient's name is typed by a person: markup in
+    them is shown as typed, never obeyed."""
+    from luna_tui.services.patients import Patients
+
+    KeyAdmin(session).add_key("[b]nurse[/b]", read_only=True, passphrase=OTHER_PASSPHRASE)
+    Patients(session).create("[red]Mum[/red]")
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot, "keys")
+        assert "[b]nurse[/b]" in [r[0] for r in table_rows(pilot, "#keys-table")]
+        app.screen.show_part("import")
+        await settle(pilot)
+        patients = app.screen.query_one("#import-patient", Select)
+        assert "[red]Mum[/red]" in [str(prompt) for prompt, _ in patients._options]
