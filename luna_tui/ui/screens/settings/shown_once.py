@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, Static
 
@@ -26,8 +26,11 @@ class ShownOnce(ModalScreen[None]):
             yield Label(plain(self.explanation))
             yield Static("  ".join(groups[:4]) + "\n" + "  ".join(groups[4:]),
                          id="recovery-key")
-            yield Checkbox("I have written it down", id="written")
-            yield Button("Close", id="close", variant="primary", disabled=True)
+            # On one line, compact: the whole dialog fits a terminal of 80×24.
+            with Horizontal(classes="buttons"):
+                yield Checkbox("I have written it down", id="written", compact=True)
+                yield Button("Close", id="close", variant="primary", disabled=True,
+                             compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#written", Checkbox).focus()
