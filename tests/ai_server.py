@@ -21,6 +21,11 @@ class FakeModel:
         self.finish_reason = "stop"
         self.delay = 0.0  # seconds between two chunks
         self.release = threading.Event()  # for "hold": the server waits for this
+        # GET: which list of models it has ("ollama": /api/tags, "openai": /v1/models
+        # only, or a status code for both), and the paths and headers asked.
+        self.models = ["llama3.2:latest", "mistral:7b"]
+        self.list_mode = "ollama"
+        self.gets: list[tuple[str, dict[str, str]]] = []
         self._server: ThreadingHTTPServer | None = None
 
     @property
@@ -48,6 +53,10 @@ class FakeModel:
                 model.headers.append(dict(self.headers))
                 model.answer(self, body)
 
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                model.gets.append((self.path, dict(self.headers)))
+                model.answer_list(self)
+
         class Server(ThreadingHTTPServer):
             daemon_threads = True
             block_on_close = False  # a "slow" answer must not hold up the test's end
@@ -67,6 +76,24 @@ class FakeModel:
             self._server.server_close()
 
     # -- answers -------------------------------------------------------------------------
+
+    def answer_list(self, handler: BaseHTTPRequestHandler) -> None:
+        mode, path = self.list_mode, handler.path
+        if mode == "ollama" and path == "/api/tags":
+            status, payload = 200, {"models": [{"name": n, "size": 1} for n in self.models]}
+        elif mode == "openai" and path == "/v1/models":
+            status, payload = 200, {"object": "list", "data": [
+                {"id": n, "object": "model"} for n in self.models]}
+        elif mode.isdigit():
+            status, payload = int(mode), {"error": {"message": f"fake {mode}"}}
+        else:
+            status, payload = 404, {"error": "not found"}
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
         mode = self.mode

@@ -130,3 +130,58 @@ def test_remote_opt_in_lets_the_request_go() -> None:
 ])
 def test_is_loopback(url: str, local: bool) -> None:
     assert is_loopback(url) is local
+
+
+# -- the models an endpoint has ("test connection") ---------------------------------------
+
+
+def test_lists_ollamas_models_from_api_tags_with_the_key(model: FakeModel) -> None:
+    from luna_tui.ai.provider import list_models
+
+    assert list_models(config(model.base_url, api_key="sk-test")) == [
+        "llama3.2:latest", "mistral:7b"]
+    assert [path for path, _ in model.gets] == ["/api/tags"]
+    assert model.gets[0][1]["Authorization"] == "Bearer sk-test"
+
+
+def test_lists_an_openai_compatible_endpoints_models_from_v1_models(model: FakeModel) -> None:
+    from luna_tui.ai.provider import list_models
+
+    model.list_mode = "openai"
+    model.models = ["gpt-small", "gpt-big"]
+    assert list_models(config(model.base_url + "/v1")) == ["gpt-big", "gpt-small"]
+    assert [path for path, _ in model.gets] == ["/api/tags", "/v1/models"]
+
+
+@pytest.mark.parametrize(("mode", "error", "words"), [
+    ("401", AiKeyRejected, "refused the API key"),
+    ("500", AiServerError, r"failed \(HTTP 500\)"),
+    ("none", AiBadResponse, "no list of models"),
+])
+def test_listing_models_fails_with_a_sentence(model: FakeModel, mode, error, words) -> None:
+    from luna_tui.ai.provider import list_models
+
+    model.list_mode = mode
+    with pytest.raises(error, match=words):
+        list_models(config(model.base_url))
+
+
+def test_listing_models_where_nothing_listens_says_so() -> None:
+    from luna_tui.ai.provider import list_models
+
+    with pytest.raises(AiUnreachable, match="nothing is listening"):
+        list_models(config(refused_url()))
+
+
+def test_listing_a_remote_endpoints_models_needs_the_opt_in_before_anything_is_sent(
+        monkeypatch) -> None:
+    import httpx
+
+    from luna_tui.ai.provider import list_models
+
+    def no_request(*args, **kwargs):
+        raise AssertionError("a request was made")
+
+    monkeypatch.setattr(httpx, "Client", no_request)
+    with pytest.raises(AiRemoteRefused, match="health data would leave this machine"):
+        list_models(config("https://api.example.com", api_key="sk-secret"))

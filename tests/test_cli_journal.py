@@ -169,6 +169,32 @@ def test_export_then_import_through_the_command_line(capsys, vault, tmp_path, mo
     assert result.code == 1 and "cut short" in result.err
 
 
+def test_export_leaves_private_entries_out_unless_include_private(capsys, vault, tmp_path,
+                                                                 monkeypatch):
+    stdin(monkeypatch, "", tty=True)
+    run_cli(capsys, "add", "Shared news", "--mood", "glad")
+    run_cli(capsys, "add", "Private worry", "--mood", "anxious", "--private")
+    markdown = run_cli(capsys, "export", "--format", "md")
+    assert "Shared news" in markdown.out and "Private worry" not in markdown.out
+    assert "1 private journal entry was left out" in markdown.err
+    out = tmp_path / "all.json"
+    run_cli(capsys, "export", "--format", "json", "--out", str(out))
+    document = json.loads(out.read_text())
+    assert document["private_entries"] == "left out"
+    assert [r["content"] for r in document["tables"]["journal_entries"]] == ["Shared news"]
+    assert "anxious" not in out.read_text()
+
+    everything = run_cli(capsys, "export", "--format", "json", "--include-private",
+                         "--out", str(out))
+    assert everything.code == 0 and "left out" not in everything.err
+    document = json.loads(out.read_text())
+    assert document["private_entries"] == "included"
+    assert sorted(r["content"] for r in document["tables"]["journal_entries"]) == [
+        "Private worry", "Shared news"]
+    markdown = run_cli(capsys, "export", "--format", "md", "--include-private")
+    assert "Private worry" in markdown.out
+
+
 def test_an_export_never_writes_through_a_planted_symlink_or_a_loose_temp_file(
         capsys, vault, tmp_path):
     elsewhere = tmp_path / "elsewhere.txt"

@@ -121,7 +121,8 @@ def test_export_then_import_into_a_new_vault_loses_nothing(session, other_layout
     before = table_contents(session)
     assert all(before[m._meta.table_name] for m in DATA_MODELS), "a table is empty"
     out = io.StringIO()
-    counts = Exporter(session).write_json(out)
+    # Moving a vault: its private entries too (fill_every_table's entry is private).
+    counts = Exporter(session).write_json(out, include_private=True)
     assert counts["journal_entries"] == 1 and counts["messages"] == 2
 
     session.close()
@@ -149,12 +150,58 @@ def test_export_then_import_into_a_new_vault_loses_nothing(session, other_layout
 def test_the_export_is_json_with_one_row_per_line(session):
     fill_every_table(session)
     out = io.StringIO()
-    Exporter(session).write_json(out)
+    Exporter(session).write_json(out, include_private=True)
     document = json.loads(out.getvalue())
     assert document["format"] == "luna-export" and document["version"] == 2
     assert document["tables"]["journal_entries"][0]["tags"] == ["sleep", "knee"]
     assert "entry_no" not in document["tables"]["journal_entries"][0]
     assert out.getvalue().count("\n") > sum(len(r) for r in document["tables"].values())
+
+
+def _private_and_shared(session) -> str:
+    me = Settings(session).current_patient_id()
+    journal = Journal(session)
+    journal.create(me, EntryDraft(content="Shared walk", mood="calm", privacy_level="shared"))
+    journal.create(me, EntryDraft(content="Secret worry", mood="anxious", sleep_hours=3,
+                                  emotions=["afraid"], privacy_level="private"))
+    return me
+
+
+def test_exports_leave_private_entries_out_unless_asked(session):
+    _private_and_shared(session)
+    exporter = Exporter(session)
+    assert exporter.private_entries() == 1
+    out = io.StringIO()
+    counts = exporter.write_json(out)
+    document = json.loads(out.getvalue())
+    assert document["private_entries"] == "left out"
+    assert [r["content"] for r in document["tables"]["journal_entries"]] == ["Shared walk"]
+    assert counts["journal_entries"] == 1 == exporter.table_counts()["journal_entries"]
+    assert "anxious" not in out.getvalue() and "afraid" not in out.getvalue()
+    markdown = io.StringIO()
+    assert exporter.write_markdown(markdown) == 1
+    assert "Secret worry" not in markdown.getvalue() and "anxious" not in markdown.getvalue()
+
+    everything = io.StringIO()
+    exporter.write_json(everything, include_private=True)
+    document = json.loads(everything.getvalue())
+    assert document["private_entries"] == "included"
+    assert sorted(r["content"] for r in document["tables"]["journal_entries"]) == [
+        "Secret worry", "Shared walk"]
+    markdown = io.StringIO()
+    assert exporter.write_markdown(markdown, include_private=True) == 2
+    assert "Secret worry" in markdown.getvalue()
+
+
+def test_an_export_records_whether_private_entries_went_with_it(session):
+    from luna_tui.store.models.audit import AuditEvent
+
+    _private_and_shared(session)
+    Exporter(session).write_json(io.StringIO())
+    Exporter(session).write_markdown(io.StringIO(), include_private=True)
+    diffs = session.run(lambda: [json.loads(r.diff) for r in AuditEvent.select().where(
+        AuditEvent.event_name.startswith("export."))])
+    assert [d["private_entries"][1] for d in diffs] == [False, True]
 
 
 def test_jrnl_export_becomes_entries_with_tags_and_stars(session):

@@ -143,6 +143,59 @@ def stream_chat(config: ProviderConfig, messages: Sequence[dict[str, str]], *,
             f"Talking to the AI model at {where} failed ({type(exc).__name__}).") from None
 
 
+def list_models(config: ProviderConfig) -> list[str]:
+    """The names of the models the endpoint has, sorted: Ollama's `GET /api/tags`, else an
+    OpenAI-compatible `GET /v1/models`. A remote endpoint without the opt-in is refused
+    before anything (the API key included) is sent, as a chat is."""
+    import httpx
+
+    check_endpoint(config)
+    headers = {"Accept": "application/json"}
+    if config.api_key:
+        headers["Authorization"] = f"Bearer {config.api_key}"
+    where = _where(config.base_url)
+    root = config.base_url.strip().rstrip("/").removesuffix("/chat/completions")
+    root = root.removesuffix("/v1")
+    try:
+        with httpx.Client(timeout=httpx.Timeout(config.timeout_seconds),
+                          trust_env=False) as client:
+            for path, read in (("/api/tags", _ollama_names), ("/v1/models", _openai_names)):
+                response = client.get(root + path, headers=headers)
+                if response.status_code in (401, 403, 429) or response.status_code >= 500:
+                    raise _status_error(response.status_code, response.text, config)
+                names = read(_json_or_none(response.text)) if response.is_success else None
+                if names is not None:
+                    return sorted(names)
+    except httpx.TimeoutException:
+        raise AiUnreachable(
+            f"The AI endpoint at {where} did not answer within {config.timeout_seconds:g} "
+            "seconds; check that it is running.") from None
+    except httpx.ConnectError:
+        raise AiUnreachable(
+            f"Luna can't reach the AI endpoint at {where}: nothing is listening there. Start "
+            "it (for example `ollama serve`) or check the address.") from None
+    except httpx.HTTPError as exc:
+        raise AiUnreachable(
+            f"Talking to the AI endpoint at {where} failed ({type(exc).__name__}).") from None
+    raise AiBadResponse(
+        f"The AI endpoint at {where} answered, but with no list of models (neither Ollama's "
+        "/api/tags nor an OpenAI-compatible /v1/models); check the address.")
+
+
+def _ollama_names(payload: object) -> list[str] | None:
+    models = payload.get("models") if isinstance(payload, dict) else None
+    if not isinstance(models, list):
+        return None
+    return [str(m["name"]) for m in models if isinstance(m, dict) and m.get("name")]
+
+
+def _openai_names(payload: object) -> list[str] | None:
+    models = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(models, list):
+        return None
+    return [str(m["id"]) for m in models if isinstance(m, dict) and m.get("id")]
+
+
 def complete(config: ProviderConfig, messages: Sequence[dict[str, str]], *,
              on_delta: Callable[[str], None] | None = None,
              temperature: float | None = None, max_tokens: int | None = None,

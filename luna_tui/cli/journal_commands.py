@@ -87,10 +87,15 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     exporter = commands.add_parser(
         "export", parents=[common], help="export everything (JSON) or the journal (Markdown)",
         description="json: every table, re-importable with `luna import`. md: the journal, "
-        "for reading. Exports are NOT encrypted.",
+        "for reading. Private journal entries are left out unless --include-private: to "
+        "move a whole vault, export with --include-private (or restore a backup, the "
+        "complete copy). Exports are NOT encrypted.",
     )
     exporter.add_argument("--format", choices=("json", "md"), required=True)
     exporter.add_argument("--out", metavar="FILE", help="write to FILE (default: stdout)")
+    exporter.add_argument("--include-private", action="store_true",
+                          help="include the journal entries marked private (left out "
+                          "otherwise)")
     exporter.set_defaults(handler=cmd_export)
 
 
@@ -457,10 +462,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         with _progress("Importing") as advance:
             result = Importer(session).import_checked(checked, patient_id=patient_id,
                                                       progress=advance)
-    tables = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in result.counts.items() if n)
-    print(f"Imported {result.total} rows from a {result.format} export: {tables or 'nothing'}."
-          + (f" {result.already_here} were already in this vault." if result.already_here
-             else ""))
+    print(result.summary())
     return 0
 
 
@@ -468,26 +470,37 @@ def cmd_export(args: argparse.Namespace) -> int:
     from luna_tui.services.export_files import private_output
     from luna_tui.services.exporting import Exporter
 
+    private = args.include_private
     with open_session(args) as session:
         exporter = Exporter(session)
+        left_out = 0 if private else exporter.private_entries()
         if args.out is None:
             out = _TerminalSafe(sys.stdout) if sys.stdout.isatty() else sys.stdout
             if args.format == "json":
-                exporter.write_json(out)
+                exporter.write_json(out, include_private=private)
             else:
-                exporter.write_markdown(out)
+                exporter.write_markdown(out, include_private=private)
+            _say_left_out(left_out)
             return 0
-        total = sum(exporter.table_counts().values())
+        total = sum(exporter.table_counts(include_private=private).values())
         with private_output(args.out) as out, _progress("Exporting", total) as advance:
             if args.format == "json":
-                counts = exporter.write_json(out, progress=lambda done: advance(done, total))
+                counts = exporter.write_json(out, progress=lambda done: advance(done, total),
+                                             include_private=private)
                 rows = sum(counts.values())
             else:
-                rows = exporter.write_markdown(out)
+                rows = exporter.write_markdown(out, include_private=private)
     what = "rows" if args.format == "json" else "journal entries"
     print(f"Wrote {rows} {what} to {args.out}. This file is NOT encrypted: keep it safe, "
           "and delete it when you no longer need it.", file=sys.stderr)
+    _say_left_out(left_out)
     return 0
+
+
+def _say_left_out(count: int) -> None:
+    if count:
+        print(f"luna: note: {count} private journal entr{'y was' if count == 1 else 'ies were'} "
+              "left out; --include-private includes them.", file=sys.stderr)
 
 
 class _TerminalSafe:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from luna_tui.cli.parsing import LunaArgumentParser
-from luna_tui.errors import EXIT_CORRUPT, UsageError
+from luna_tui.errors import EXIT_CORRUPT, UsageError, ValidationError
 from luna_tui.terminal_text import terminal_text
 
 if TYPE_CHECKING:
@@ -102,12 +102,12 @@ def _kdf_seconds(text: str) -> float:
 
 
 def _expiry_date(text: str) -> dt.date:
+    from luna_tui.services.key_admin import expiry_from_text
+
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2027-03-31"
-        ) from None
+        return expiry_from_text(text)
+    except ValidationError as error:  # the app's keys form says the same
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def layout_from(args: argparse.Namespace):  # noqa: ANN201 - VaultLayout, imported lazily

@@ -1,6 +1,11 @@
 """Getting everything out: a full JSON export (re-importable into a new vault) and a
 Markdown journal for reading.
 
+Private journal entries (and with them their mood, sleep and feelings) stay in the
+vault unless the person asks for them by name (`include_private`): an export is for
+taking data elsewhere, and a private entry never leaves without that. The JSON header
+says which it is. A backup, not an export, is the complete copy of a vault.
+
 Exports are plaintext by design: they are how a person takes their data elsewhere.
 Attachments go in the JSON export too, their files decrypted and base64-encoded.
 They are written 0600, and the commands say they are not encrypted. Secret settings
@@ -32,6 +37,7 @@ EXPORT_VERSION = 2  # 2: attachments carry their files (content_base64)
 # Integer keys that exist only so full-text indexes have a stable rowid; the importing
 # vault assigns its own.
 LOCAL_KEYS = {"journal_entries": "entry_no", "records": "record_no"}
+PRIVATE = "private"  # an entry's privacy_level that keeps it out of exports unless asked
 
 
 def _secret_config_keys() -> set[str]:
@@ -40,13 +46,20 @@ def _secret_config_keys() -> set[str]:
 
 class Exporter(DomainService):
     @on_db_thread
-    def table_counts(self) -> dict[str, int]:
-        return {m._meta.table_name: m.select().count() for m in DATA_MODELS}
+    def table_counts(self, *, include_private: bool = False) -> dict[str, int]:
+        """The rows an export writes, by table."""
+        return {m._meta.table_name: _selected(m, include_private).count() for m in DATA_MODELS}
 
     @on_db_thread
-    def write_json(self, out: IO[str], progress: Callable[[int], None] | None = None) -> dict[
-            str, int]:
-        """Write every table of luna.db as one JSON document, a row per line."""
+    def private_entries(self) -> int:
+        """How many journal entries are private: what an export leaves out unless asked."""
+        return JournalEntry.select().where(JournalEntry.privacy_level == PRIVATE).count()
+
+    @on_db_thread
+    def write_json(self, out: IO[str], progress: Callable[[int], None] | None = None, *,
+                   include_private: bool = False) -> dict[str, int]:
+        """Write every table of luna.db as one JSON document, a row per line; private
+        journal entries only with `include_private`."""
 
         header = {
             "format": EXPORT_FORMAT,
@@ -55,13 +68,16 @@ class Exporter(DomainService):
             "exported_at": self.stamp(),
             "vault_id": self.session.key.vault_id,
             "schema": migrate.applied_migrations(database.obj, migrate.MAIN),
+            "private_entries": "included" if include_private else "left out",
         }
-        self._audit("export.json", self.table_counts())
+        self._audit("export.json", self.table_counts(include_private=include_private),
+                    include_private)
         with database.atomic():  # a deferred (read) transaction: one snapshot of every table
-            return self._write_tables(out, header, progress)
+            return self._write_tables(out, header, progress, include_private)
 
     def _write_tables(self, out: IO[str], header: dict[str, Any],
-                      progress: Callable[[int], None] | None) -> dict[str, int]:
+                      progress: Callable[[int], None] | None,
+                      include_private: bool) -> dict[str, int]:
         counts: dict[str, int] = {}
         written = 0
         out.write(json.dumps(header, ensure_ascii=False)[:-1] + ', "tables": {\n')
@@ -69,7 +85,7 @@ class Exporter(DomainService):
             table = model._meta.table_name
             out.write(("" if index == 0 else ",\n") + json.dumps(table) + ": [")
             counts[table] = 0
-            for row_index, row in enumerate(self._rows(model)):
+            for row_index, row in enumerate(self._rows(model, include_private)):
                 out.write(("\n" if row_index == 0 else ",\n") + json.dumps(row, ensure_ascii=False))
                 counts[table] += 1
                 written += 1
@@ -81,11 +97,12 @@ class Exporter(DomainService):
             progress(written)
         return counts
 
-    def _rows(self, model: Any) -> Iterator[dict[str, Any]]:
+    def _rows(self, model: Any, include_private: bool) -> Iterator[dict[str, Any]]:
         table = model._meta.table_name
         skip = LOCAL_KEYS.get(table)
         columns = [f.column_name for f in model._meta.sorted_fields if f.column_name != skip]
-        query = model.select().order_by(*_export_order(model)).tuples().iterator()
+        query = (_selected(model, include_private).order_by(*_export_order(model)).tuples()
+                 .iterator())
         secrets = _secret_config_keys() if model is Config else set()
         names = [f.column_name for f in model._meta.sorted_fields]
         for values in query:
@@ -101,20 +118,23 @@ class Exporter(DomainService):
             yield exported
 
     @on_db_thread
-    def write_markdown(self, out: IO[str]) -> int:
-        """The journal of every patient, oldest entry first, as readable Markdown."""
+    def write_markdown(self, out: IO[str], *, include_private: bool = False) -> int:
+        """The journal of every patient, oldest entry first, as readable Markdown; private
+        entries only with `include_private`."""
 
-        self._audit("export.markdown", {"journal_entries": JournalEntry.select().count()})
+        self._audit("export.markdown", {"journal_entries": _selected(
+            JournalEntry, include_private).count()}, include_private)
         with database.atomic():
-            return self._write_journal(out)
+            return self._write_journal(out, include_private)
 
-    def _write_journal(self, out: IO[str]) -> int:
+    def _write_journal(self, out: IO[str], include_private: bool) -> int:
 
         out.write(f"# Luna journal\n\nExported {self.local_now():%Y-%m-%d %H:%M}.\n")
         count = 0
         for patient in Patient.select().order_by(owner_first(), Patient.name):
             out.write(f"\n## {patient.name}\n")
-            entries = (JournalEntry.select().where(JournalEntry.patient == patient.id)
+            entries = (_selected(JournalEntry, include_private)
+                       .where(JournalEntry.patient == patient.id)
                        .order_by(JournalEntry.entry_date, JournalEntry.entry_time,
                                  JournalEntry.entry_no).iterator())
             for entry in entries:
@@ -122,11 +142,21 @@ class Exporter(DomainService):
                 count += 1
         return count
 
-    def _audit(self, event: str, counts: dict[str, int]) -> None:
+    def _audit(self, event: str, counts: dict[str, int], include_private: bool) -> None:
         # A read: allowed for read-only keys, but still on the record. The counts are
         # those just before the snapshot is taken.
         with self.session.transaction() as tx:
-            tx.record(event, diff={"rows": [None, counts]})
+            tx.record(event, diff={"rows": [None, counts],
+                                   "private_entries": [None, include_private]})
+
+
+def _selected(model: Any, include_private: bool) -> Any:
+    """The rows of `model` an export takes: all, but for the private journal entries
+    unless they are asked for."""
+    query = model.select()
+    if model is JournalEntry and not include_private:
+        query = query.where(JournalEntry.privacy_level != PRIVATE)
+    return query
 
 
 def _export_order(model: Any) -> list[Any]:

@@ -76,6 +76,13 @@ class ImportResult:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    def summary(self) -> str:
+        """What came in, in one sentence (the CLI prints it, the app shows it)."""
+        tables = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in self.counts.items() if n)
+        return (f"Imported {self.total} rows from a {self.format} export: "
+                f"{tables or 'nothing'}." + (f" {self.already_here} were already in this "
+                                             "vault." if self.already_here else ""))
+
 
 def detect_format(document: Any) -> str:
     if isinstance(document, dict) and document.get("format") == EXPORT_FORMAT:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from luna_tui.errors import KeyChangeNotAudited, KeyRefused
+from luna_tui.errors import KeyChangeNotAudited, KeyRefused, ValidationError
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.vault.generated_keys import new_generated_key
 from luna_tui.vault.kdf import KdfParams, calibrate
@@ -27,6 +27,15 @@ from luna_tui.vault.key_manager import (
     KeyManager,
 )
 from luna_tui.vault.passphrase_policy import check_new_passphrase
+
+
+def expiry_from_text(text: str) -> dt.date:
+    """A key's expiry date as typed (`luna keys add --expires`, the app's keys form)."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. "
+                              "2027-03-31", "expiry") from None
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from luna_tui.ui.messages import (
     ReminderAnswered,
     ReminderShown,
     RestoreAsked,
+    SettingsChanged,
     StillBusy,
     UnlockAgain,
     VaultOpened,
@@ -71,7 +72,18 @@ ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown,
                    events.MouseScrollUp, events.Paste)
 # Actions that need an unlocked vault; while locked they are hidden from the footer.
 UNLOCKED_ACTIONS = {"go", "switch_patient", "lock", "new_entry", "search_journal",
-                    "log_doses", "back_up_now"}
+                    "log_doses", "back_up_now", "open_settings"}
+
+# The Settings place's parts in the command palette: (title, help, tab).
+SETTINGS_COMMANDS = (
+    ("Settings", "Auto-lock, backups' schedule, attachments, the AI model", "values"),
+    ("Export", "Write the vault (JSON) or the journal (Markdown) to a file, not encrypted",
+     "transfer"),
+    ("Import", "Bring in a Luna or jrnl JSON export", "import"),
+    ("Change passphrase", "The passphrase that opens the vault", "passphrase"),
+    ("Vault keys", "List, add and revoke keys; replace the recovery key", "keys"),
+    ("Doctor", "Check that the vault is whole (luna doctor)", "doctor"),
+)
 
 
 class AppPanicked(Exception):
@@ -100,6 +112,7 @@ class LunaApp(App[None]):
         Binding("7", "go('companion')", "AI", id="go.companion", show=False),
         Binding("8", "go('patients')", "People", id="go.patients", show=False),
         Binding("9", "go('backups')", "Backups", id="go.backups", show=False),
+        Binding("0", "go('settings')", "Settings", id="go.settings", show=False),
         # The top bar names p and ctrl+l, and ? lists every key.
         Binding("p", "switch_patient", "Patient", id="patient.switch", show=False),
         Binding("ctrl+l", "lock", "Lock", id="app.lock", show=False),
@@ -109,6 +122,7 @@ class LunaApp(App[None]):
 
     patient_name: reactive[str] = reactive("")
     read_only: reactive[bool] = reactive(False)
+    auto_lock_minutes: reactive[int] = reactive(5)  # the top bar says it
     # The backup, verify or check under way (the Backups screen shows it), or None.
     backup_activity: reactive[Activity | None] = reactive(None)
 
@@ -141,7 +155,6 @@ class LunaApp(App[None]):
         self.new_vault_kdf = new_vault_kdf
         self.session: VaultSession | None = None
         self.patient_id: str | None = None
-        self.auto_lock_minutes = 5
         self.last_activity = self.clock.now()
         self._data_version: int | None = None
         self.hold_settled_objects = hold_settled_objects
@@ -413,6 +426,11 @@ class LunaApp(App[None]):
     def on_still_busy(self, _: StillBusy) -> None:
         self.last_activity = self.clock.now()
 
+    def on_settings_changed(self, message: SettingsChanged) -> None:
+        minutes = message.values.get("auto_lock_minutes")
+        if isinstance(minutes, int):
+            self.auto_lock_minutes = minutes
+
     def on_backup_progress(self, message: BackupProgress) -> None:
         self.backup_activity = message.activity
 
@@ -587,6 +605,14 @@ class LunaApp(App[None]):
         await self.switch_mode("backups")
         self.screen.action_back_up()  # type: ignore[attr-defined]
 
+    async def action_open_settings(self, part: str) -> None:
+        """The Settings place, on its tab `part` (export, import, passphrase, keys,
+        values, doctor)."""
+        if self.session is None:
+            return
+        await self.switch_mode("settings")
+        self.screen.show_part(part)  # type: ignore[attr-defined]
+
     async def action_search_journal(self) -> None:
         if self.session is None:
             return
@@ -637,6 +663,9 @@ class LunaApp(App[None]):
                                 lambda: self.run_action("go('backups')"))
             yield SystemCommand("Back up now", "Copy the vault into a new backup file",
                                 self.action_back_up_now)
+            for title, help_text, part in SETTINGS_COMMANDS:
+                yield SystemCommand(title, help_text, partial(self.run_action,
+                                                              f"open_settings('{part}')"))
             yield SystemCommand("New entry", "Write a journal entry", self.action_new_entry)
             yield SystemCommand("Search the journal", "Find entries by their words",
                                 self.action_search_journal)

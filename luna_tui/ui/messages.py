@@ -128,3 +128,12 @@ class ReminderAnswered(Message):
     def __init__(self, sentence: str) -> None:
         super().__init__()
         self.sentence = sentence
+
+
+class SettingsChanged(Message):
+    """The Settings place saved these settings (name: new value; secrets left out): the
+    App follows what it holds (the auto-lock time)."""
+
+    def __init__(self, values: dict[str, object]) -> None:
+        super().__init__()
+        self.values = values

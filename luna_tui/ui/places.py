@@ -3,8 +3,8 @@
 Each place's screen is imported on the place's first visit, not when the app starts nor
 when the vault unlocks: the unlock screen paints without any of them, and the dashboard
 appears right after the key derivation without waiting for the journal's, the
-companion's or the records' modules. All nine are imported this way (dashboard, journal,
-medications, appointments, vitals, records, companion, patients, backups). They are
+companion's or the records' modules. All ten are imported this way (dashboard, journal,
+medications, appointments, vitals, records, companion, patients, backups, settings). They are
 imported ahead in a background thread (`warm`: the dashboard and the journal while the
 passphrase is typed, the others once the dashboard shows), so a first visit seldom
 waits for an import either.
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-# name: (module, screen class), in the order of the number keys 1–9.
+# name: (module, screen class), in the order of the number keys 1–9, then 0.
 PLACES: dict[str, tuple[str, str]] = {
     "dashboard": ("luna_tui.ui.screens.dashboard", "DashboardScreen"),
     "journal": ("luna_tui.ui.screens.journal", "JournalScreen"),
@@ -34,6 +34,7 @@ PLACES: dict[str, tuple[str, str]] = {
     "companion": ("luna_tui.ui.screens.companion", "CompanionScreen"),
     "patients": ("luna_tui.ui.screens.patients", "PatientsScreen"),
     "backups": ("luna_tui.ui.screens.backups", "BackupsScreen"),
+    "settings": ("luna_tui.ui.screens.settings.screen", "SettingsScreen"),
 }
 
 # What is imported in a background thread before it is needed, in two rounds. First,

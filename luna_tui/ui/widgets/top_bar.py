@@ -22,6 +22,7 @@ class TopBar(Horizontal):
     def on_mount(self) -> None:
         self.watch(self.app, "patient_name", self._refresh_labels)
         self.watch(self.app, "read_only", self._refresh_labels)
+        self.watch(self.app, "auto_lock_minutes", self._refresh_labels)
 
     def _refresh_labels(self, _value: object = None) -> None:
         app = self.app
