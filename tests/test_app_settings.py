@@ -343,8 +343,9 @@ async def test_settings_are_checked_as_the_shell_checks_them(layout, session):
         put(pilot, "#setting-backup-keep", "3")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "is not a valid auto_lock_minutes" in field_error(pilot,
-                                                                  "setting-auto-lock-minutes")
+        # The sentence `luna settings auto_lock_minutes abc` says (Settings.set).
+        assert field_error(pilot, "setting-auto-lock-minutes") == (
+            "auto_lock_minutes must be a whole number between 1 and 720; 'abc' is not.")
         put(pilot, "#setting-auto-lock-minutes", "10")
         put(pilot, "#setting-ai-api-key", "sk-very-secret")
         assert app.screen.query_one("#setting-ai-api-key", Input).password
