@@ -357,3 +357,11 @@ def test_help_lists_the_exit_codes(capsys):
     for code in ("0 ok", "1 error", "2 usage", "3 wrong passphrase", "4 the vault is",
                  "5 busy", "6 the disk is full", "70 a bug", "130 cancelled"):
         assert code in " ".join(out.split()), code
+
+
+@pytest.mark.dates
+def test_a_keys_expiry_reads_the_phrases_too(clock):
+    from luna_tui.cli.vault_commands import _expiry_date
+
+    assert _expiry_date("in 2 weeks") == clock.today() + 14 * DAY
+    assert _expiry_date("2027-03-31") == dt.date(2027, 3, 31)

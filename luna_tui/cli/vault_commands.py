@@ -58,8 +58,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     add.add_argument("--label", required=True, help="a name for the key, e.g. caregiver")
     add.add_argument("--read-only", action="store_true",
                      help="the key can read everything and change nothing")
-    add.add_argument("--expires", metavar="YYYY-MM-DD", type=_expiry_date,
-                     help="the last day the key works")
+    add.add_argument("--expires", metavar="WHEN", type=_expiry_date,
+                     help='the last day the key works: 2027-03-31, "in 2 weeks"…')
     add.add_argument("--generate", action="store_true",
                      help="make a random access key instead of asking for a passphrase")
     add.add_argument("--new-passphrase-file", metavar="FILE",
@@ -102,12 +102,16 @@ def _kdf_seconds(text: str) -> float:
 
 
 def _expiry_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
+    """A day in the grammar of every date field (services/date_phrases.py)."""
+    from luna_tui.clock import SystemClock, local_today
+    from luna_tui.services.date_phrases import parse_day
+
+    day = parse_day(text, local_today(SystemClock()))
+    if day is None:
         raise argparse.ArgumentTypeError(
-            f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2027-03-31"
-        ) from None
+            f"'{text}' is not a date; write it as YYYY-MM-DD (e.g. 2027-03-31), tomorrow, "
+            "next monday or in 3 weeks")
+    return day
 
 
 def layout_from(args: argparse.Namespace):  # noqa: ANN201 - VaultLayout, imported lazily
