@@ -159,14 +159,9 @@ def inline_tags(text: str) -> list[str]:
 # What each kind of date field accepts, for its error sentence: a date of birth is told
 # of no "tomorrow", an appointment is, and a filter of "last week".
 FORMS_BIRTH = "YYYY-MM-DD (e.g. 1984-03-09)"
-FORMS_PAST = ("YYYY-MM-DD (e.g. 2026-11-22), today, yesterday, a weekday (monday: the "
-              "latest), 3 days ago or 2 weeks ago")
-FORMS_AHEAD = ("YYYY-MM-DD (e.g. 2026-11-22), today, tomorrow, next monday, in 3 days, "
-               "yesterday or a weekday (monday: the latest)")
-FORMS_SPAN = ("YYYY-MM-DD (e.g. 2026-11-22), today, yesterday, a weekday, 3 days ago, "
-              "last week, this week, last month or this month")
-FORMS_MOMENT = ("YYYY-MM-DD HH:MM (e.g. 2026-11-22 21:00), today at 3pm, yesterday 08:10, "
-                "monday at 9:00, at 15:00 (today) or a day alone")
+FORMS_PAST = "YYYY-MM-DD, today, yesterday, a weekday (monday) or 3 days ago"
+FORMS_AHEAD = "YYYY-MM-DD, today, tomorrow, next monday or in 3 days"
+FORMS_SPAN = "YYYY-MM-DD, today, yesterday, monday, 3 days ago, last week or last month"
 
 
 def is_future(day: str, time: str, now: dt.datetime) -> bool:
