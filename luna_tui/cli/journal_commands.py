@@ -38,8 +38,8 @@ UNWRITABLE = (DiskFull, VaultBusy, VaultCorrupt, IntegrityFailure, ReadOnlyKey)
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     add = commands.add_parser(
         "add", parents=[common], help="write a journal entry",
-        description="Write a journal entry: what is piped in, else typed at a prompt "
-        "(finish with Ctrl-D), else TEXT (which other users can see in `ps`). Like jrnl, "
+        description="Write a journal entry: typed at a prompt (finish with Ctrl-D) or "
+        "piped in; or as TEXT, which other users can see in `ps` while it runs. Like jrnl, "
         "a leading date phrase ending with a colon says when (`yesterday: …`, `today at "
         "3pm: …`, `monday: …`, `3 days ago: …`, `2026-11-30 21:00: …`), alone as TEXT too "
         "(`luna add yesterday:` then the text); @tags in the text are added as tags. "
