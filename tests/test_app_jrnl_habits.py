@@ -146,3 +146,17 @@ async def test_luna_edit_of_an_unknown_id_ends_with_its_sentence(layout, session
         await unlock(pilot)
         await settle_until(pilot, lambda: app.failure is not None)
     assert isinstance(app.failure, NotFound) and app.session is None
+
+
+@pytest.mark.dates
+async def test_a_date_with_a_time_sets_both(layout, session, clock):
+    """The editor's date field reads the whole grammar: a time said there wins."""
+    session.close()
+    app = make_app(layout, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await new_entry(pilot, "Pharmacy", "yesterday at 3pm")
+        await pilot.press("ctrl+s")
+        await settle_until(pilot, lambda: app.screen.__class__.__name__ == "JournalScreen")
+    [entry] = vault_entries(layout)
+    assert (entry.entry_date, entry.entry_time) == (
+        (clock.today() - DAY).isoformat(), "15:00")

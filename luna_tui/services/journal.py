@@ -21,7 +21,7 @@ from luna_tui.services.base import (
     new_id,
     on_db_thread,
 )
-from luna_tui.services.date_phrases import is_future
+from luna_tui.services.date_phrases import is_future, parse_moment
 from luna_tui.services.text_search import MARK_END, MARK_START, fts_query, snippet_parts
 from luna_tui.services.validation import (
     choice,
@@ -492,8 +492,13 @@ class Journal(DomainService):
             raise ValidationError(
                 f"The entry is too long ({len(content):,} characters; at most "
                 f"{MAX_CONTENT:,}).", "content")
-        entry_date = parse_date(values.get("entry_date") or now.date(), "entry_date", now.date())
-        raw_time = values.get("entry_time")
+        raw_date, raw_time = values.get("entry_date"), values.get("entry_time")
+        # "yesterday at 3pm" typed as the date: its time wins over the time field's. (A
+        # plain YYYY-MM-DD, as imports bring 100,000 of, has neither a space nor a T.)
+        if (isinstance(raw_date, str) and (" " in raw_date.strip() or "T" in raw_date)
+                and (moment := parse_moment(raw_date, now.date())) and moment[1]):
+            raw_date, raw_time = moment[0], moment[1]
+        entry_date = parse_date(raw_date or now.date(), "entry_date", now.date())
         entry_time = "" if raw_time == "" else parse_time(
             raw_time if raw_time is not None else now.strftime("%H:%M"), "entry_time")
         journal_type = choice(values.get("journal_type"), "journal_type", JOURNAL_TYPES, "free")
