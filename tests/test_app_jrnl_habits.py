@@ -160,3 +160,24 @@ async def test_a_date_with_a_time_sets_both(layout, session, clock):
     [entry] = vault_entries(layout)
     assert (entry.entry_date, entry.entry_time) == (
         (clock.today() - DAY).isoformat(), "15:00")
+
+
+async def test_luna_edit_brings_back_changes_a_lock_kept(layout, session, clock):
+    from luna_tui.services.drafts import Drafts
+
+    me = Settings(session).current_patient_id()
+    entry = Journal(session).create(me, EntryDraft(content="Old words"))
+    Drafts(session).keep("kept-at-a-lock", "journal_entry",
+                         {"content": "Words typed before the lock"}, item_id=entry.id,
+                         patient_id=me)
+    session.close()
+    app = edit_app(layout, clock, entry.id[:8])
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await settle_until(pilot, lambda: app.screen.__class__.__name__ == "EntryEditorScreen")
+        assert app.screen.query_one("#content", TextArea).text == "Words typed before the lock"
+        await pilot.press("ctrl+s")
+        await settle_until(pilot, lambda: app.edited is not None)
+    assert [e.content for e in vault_entries(layout)] == ["Words typed before the lock"]
+    with VaultSession.open(layout, PASSPHRASE) as reopened:
+        assert Drafts(reopened).pending() == []

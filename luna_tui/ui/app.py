@@ -291,18 +291,23 @@ class LunaApp(App[None]):
 
     async def _edit_only(self, session: VaultSession) -> None:
         """`luna edit ID`: the editor on that entry, over the journal; closing it (saved
-        or not) ends the app. No drafts are offered and no backup is made, as no other
-        command does."""
+        or not) ends the app. Changes to it that a lock (or a quit, or a crash) kept as a
+        draft come back in it; other drafts are not offered and no backup is made, as no
+        other command does."""
+        from luna_tui.services.drafts import Drafts
         from luna_tui.services.journal import Journal
         from luna_tui.ui.screens.entry_editor import EntryEditorScreen
 
-        journal = Journal(session)
+        journal, drafts = Journal(session), Drafts(session)
 
         def find(typed: str) -> Any:
-            return journal.get(journal.resolve(typed))
+            entry = journal.get(journal.resolve(typed))
+            kept = [d for d in drafts.pending()
+                    if d.kind == EntryEditorScreen.DRAFT_KIND and d.item_id == entry.id]
+            return entry, drafts.resume(kept[0].id) if kept else None
 
         try:
-            entry = await self.attempt(session.run, find, self.edit_entry)
+            entry, draft = await self.attempt(session.run, find, self.edit_entry)
         except LunaError as error:
             self.failure = error
             await self._quit()
@@ -313,7 +318,11 @@ class LunaApp(App[None]):
             self.edited = saved
             await self._quit()
 
-        await self.push_screen(EntryEditorScreen(entry), closed)
+        editor = EntryEditorScreen(entry)
+        if draft is not None:
+            editor.resume_draft(draft)
+            self.notify("Your unsaved changes to this entry are back.")
+        await self.push_screen(editor, closed)
         self.refresh_bindings()
 
     async def on_vault_opened(self, message: VaultOpened) -> None:
