@@ -8,12 +8,15 @@ file, and every command reads only the rows it shows, so it takes as long with
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import re
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from luna_tui.cli.parsing import whole_number
 from luna_tui.cli.vault_commands import open_session
+from luna_tui.clock import SystemClock, local_today
 from luna_tui.errors import (
     DiskFull,
     IntegrityFailure,
@@ -23,6 +26,12 @@ from luna_tui.errors import (
     ValidationError,
     VaultBusy,
     VaultCorrupt,
+)
+from luna_tui.services.date_phrases import (
+    inline_tags,
+    is_future,
+    leading_moment,
+    parse_moment,
 )
 from luna_tui.terminal_text import json_text, terminal_text
 
@@ -222,9 +231,6 @@ def _date_parts(text: str | None) -> tuple[str, str] | None:
     """--date as (day, time, "" for none): a phrase of the grammar read now (a draft
     resumed next week is still that day); else its parts as typed, for the service to
     say what is wrong (and a draft to keep them)."""
-    from luna_tui.clock import SystemClock, local_today
-    from luna_tui.services.date_phrases import parse_moment
-
     if not text or not text.strip():
         return None
     moment = parse_moment(text, local_today(SystemClock()))
@@ -237,9 +243,6 @@ def _date_parts(text: str | None) -> tuple[str, str] | None:
 def _take_phrase(text: str, args: argparse.Namespace) -> str:
     """The text without its leading date phrase (`yesterday: …`), which becomes the
     entry's date unless --date gave one (then the text is kept whole)."""
-    from luna_tui.clock import SystemClock, local_today
-    from luna_tui.services.date_phrases import leading_moment
-
     if args.date or args.phrase:
         return text
     found = leading_moment(text, local_today(SystemClock()))
@@ -252,17 +255,12 @@ def _take_phrase(text: str, args: argparse.Namespace) -> str:
 
 def _entry_tags(text: str, args: argparse.Namespace) -> list[str]:
     """--tag options, then the @tags written in the text (which stay in it)."""
-    from luna_tui.services.date_phrases import inline_tags
-
     return [*args.tag, *inline_tags(text)]
 
 
 def _say_what_was_read(args: argparse.Namespace, text: str) -> None:
     """One line on stderr when the text held a date phrase or @tags: what Luna made of
     them (the date and the tags, never the text)."""
-    import datetime as dt
-
-    from luna_tui.services.date_phrases import inline_tags
     from luna_tui.services.validation import clean_tags
 
     parts = []
@@ -449,9 +447,7 @@ def _save_and_forget(session: VaultSession, patient_id: str, fields: dict[str, A
 
 def _check_add_options(args: argparse.Namespace) -> None:
     """Bad dates and scales are reported before anyone types a passphrase or a text."""
-    from luna_tui.clock import SystemClock
     from luna_tui.errors import FutureEntry
-    from luna_tui.services.date_phrases import is_future
     from luna_tui.services.validation import (
         parse_date,
         parse_optional_number,
@@ -504,7 +500,6 @@ def cmd_edit(args: argparse.Namespace) -> int:
         return args.start_app(args, edit_entry=args.entry)
     text = sys.stdin.read()
     with open_session(args, warm=JOURNAL_MODULES) as session:
-        from luna_tui.services.date_phrases import inline_tags
         from luna_tui.services.journal import Journal
 
         session.require_writable("change an entry")
@@ -588,7 +583,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _list_filter(args: argparse.Namespace) -> Any:
     """`luna list`'s options as the journal's filter; a bad one is a ValidationError."""
-    from luna_tui.clock import SystemClock, local_today
     from luna_tui.services.journal import JOURNAL_TYPES, JournalFilter
     from luna_tui.services.validation import choice, clean_tags, parse_optional_span
 
@@ -606,8 +600,6 @@ def _list_filter(args: argparse.Namespace) -> Any:
 
 def _mood_filter(text: str | None) -> tuple[int | None, int | None, str | None]:
     """--mood 7 (that mood), 3-5 (a range, both ends in), or a word: (low, high, word)."""
-    import re
-
     from luna_tui.services.validation import parse_scale
 
     if not text or not text.strip():

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from luna_tui.cli.parsing import LunaArgumentParser
+from luna_tui.clock import SystemClock, local_today
 from luna_tui.errors import EXIT_CORRUPT, UsageError
+from luna_tui.services.date_phrases import parse_day
 from luna_tui.terminal_text import terminal_text
 
 if TYPE_CHECKING:
@@ -103,9 +105,6 @@ def _kdf_seconds(text: str) -> float:
 
 def _expiry_date(text: str) -> dt.date:
     """A day in the grammar of every date field (services/date_phrases.py)."""
-    from luna_tui.clock import SystemClock, local_today
-    from luna_tui.services.date_phrases import parse_day
-
     day = parse_day(text, local_today(SystemClock()))
     if day is None:
         raise argparse.ArgumentTypeError(
