@@ -47,6 +47,16 @@ class ImportRejected(ValidationError):
     file was written (it is the file's fault, never the vault's)."""
 
 
+class FutureEntry(ValidationError):
+    """A journal entry dated after now, not asked for: an entry is about what happened,
+    so `tomorrow` or `3000-01-01` is more often a slip than a plan. The app asks; the
+    shell wants --future."""
+
+    def __init__(self, message: str, day: str, time: str) -> None:
+        super().__init__(message, "entry_date")
+        self.day, self.time = day, time
+
+
 class NotFound(LunaError):
     pass
 

@@ -209,16 +209,19 @@ class Scenario:
         return VaultLayout(self.home)
 
     def luna(self, *argv: str, code: int = 0, home: Path | None = None,
-             passphrase: str | None = None, new_passphrase: str | None = None) -> Ran:
+             passphrase: str | None = None, new_passphrase: str | None = None,
+             input: str | None = None) -> Ran:  # noqa: A002 - subprocess.run's name
         env = clean_env(LUNA_HOME=str(home or self.home),
                         LUNA_CONFIG_DIR=str(self.tmp / "config"),
                         LUNA_PASSPHRASE=passphrase or self.passphrase,
                         XDG_CONFIG_HOME=str(self.tmp / "xdg-config"))
         if new_passphrase:
             env["LUNA_NEW_PASSPHRASE"] = new_passphrase
+        # Piped in when given (as health text should be: arguments show in `ps`).
+        piped = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
         result = subprocess.run([str(self.installed.luna), *argv], cwd=self.installed.workdir,
-                                env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                                text=True, timeout=180)
+                                env=env, capture_output=True, text=True, timeout=180,
+                                **piped)
         self.ran.add(self._command_of(argv))
         assert result.returncode == code, (
             f"luna {' '.join(argv)} exited {result.returncode}, not {code}:\n{result.stderr}")
@@ -567,6 +570,35 @@ def passwd(s: Scenario) -> None:
     s.luna("list")
 
 
+def star(s: Scenario) -> None:
+    entry = s.found["entry"][:8]
+    s.luna("star", entry)
+    assert [e["id"] for e in s.luna("list", "--starred", "--json").json()] == [s.found["entry"]]
+    s.luna("star", entry, "--off")
+    assert s.luna("list", "--starred", "--json").json() == []
+
+
+def edit(s: Scenario) -> None:
+    s.luna("edit", s.found["entry"][:8], input="Walked by the river, then home @evening\n")
+    [entry] = s.luna("list", "--json").json()
+    assert entry["content"] == "Walked by the river, then home @evening"
+    assert entry["tags"] == ["river", "evening"]
+
+
+def delete(s: Scenario) -> None:
+    """A jrnl-style capture (a leading date phrase, an @tag) found by the list's filters,
+    then deleted: refused without --yes when nobody can be asked."""
+    added = s.luna("add", input="yesterday: Pharmacy run @errands\n")
+    assert 'Read "yesterday" as' in added.err and "#errands" in added.err
+    [entry] = s.luna("list", "--tag", "errands", "--from", "yesterday", "--to", "yesterday",
+                     "--json").json()
+    assert (entry["content"], entry["entry_time"]) == ("Pharmacy run @errands", "")
+    assert len(s.luna("-n", "1").out.splitlines()) == 1  # `luna -n 1` is `luna list -n 1`
+    s.luna("delete", entry["id"][:8], code=EXIT_USAGE)
+    s.luna("delete", entry["id"][:8], "--yes")
+    assert s.luna("list", "--tag", "errands", "--json").json() == []
+
+
 def bench(s: Scenario) -> None:
     """The smallest benchmark; it builds its vaults in a temp folder, never in LUNA_HOME."""
     untouched = s.tmp / "bench-home"
@@ -594,7 +626,8 @@ SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "backup list": backup_list, "backup restore": backup_restore,
     "backup prune": backup_prune, "doctor": doctor,
     "keys": keys, "keys add": keys_add, "keys list": keys_list, "keys revoke": keys_revoke,
-    "keys recovery": keys_recovery, "passwd": passwd, "bench": bench,
+    "keys recovery": keys_recovery, "passwd": passwd,
+    "star": star, "edit": edit, "delete": delete, "bench": bench,
 }
 
 

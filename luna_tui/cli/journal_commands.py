@@ -8,13 +8,16 @@ file, and every command reads only the rows it shows, so it takes as long with
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import re
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from luna_tui.cli.json_rows import with_patient
 from luna_tui.cli.parsing import whole_number
 from luna_tui.cli.vault_commands import open_session
+from luna_tui.clock import SystemClock, local_today
 from luna_tui.errors import (
     DiskFull,
     IntegrityFailure,
@@ -24,6 +27,12 @@ from luna_tui.errors import (
     ValidationError,
     VaultBusy,
     VaultCorrupt,
+)
+from luna_tui.services.date_phrases import (
+    inline_tags,
+    is_future,
+    leading_moment,
+    parse_moment,
 )
 from luna_tui.terminal_text import json_text, terminal_text
 
@@ -39,20 +48,28 @@ UNWRITABLE = (DiskFull, VaultBusy, VaultCorrupt, IntegrityFailure, ReadOnlyKey)
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     add = commands.add_parser(
         "add", parents=[common], help="write a journal entry",
-        description="Write a journal entry: TEXT, else what is piped in, else typed at a "
-        "prompt (finish with Ctrl-D). Nothing is ever written to an editor temp file. If the "
-        "entry can't be saved (a bad option, say), it is kept as an encrypted draft in the "
-        "vault: `luna add --resume` saves it, and the app offers it at the next unlock.",
+        description="Write a journal entry: typed at a prompt (finish with Ctrl-D) or "
+        "piped in; or as TEXT, which other users can see in `ps` while it runs. Like jrnl, "
+        "a leading date phrase ending with a colon says when (`yesterday: …`, `today at "
+        "3pm: …`, `monday: …`, `3 days ago: …`, `2026-11-30 21:00: …`), alone as TEXT too "
+        "(`luna add yesterday:` then the text); @tags in the text are added as tags. "
+        "Nothing is ever written to an editor temp file. If the entry can't be saved (a "
+        "bad option, say), it is kept as an encrypted draft in the vault: `luna add "
+        "--resume` saves it, and the app offers it at the next unlock.",
     )
-    add.add_argument("text", nargs="*", metavar="TEXT", help="the entry's text")
+    add.add_argument("text", nargs="*", metavar="TEXT",
+                     help="the entry's text, or only its leading date phrase (`yesterday:`)")
     add.add_argument("--title")
     add.add_argument("--mood", metavar="WORD", help="a word for your mood, e.g. calm")
     add.add_argument("--mood-scale", metavar="N", help="your mood from 1 (worst) to 10 (best)")
     add.add_argument("--sleep", metavar="H", help="hours slept, e.g. 6.5")
     add.add_argument("--tag", action="append", default=[], metavar="T",
                      help="a tag (repeat for more)")
-    add.add_argument("--date", metavar="YYYY-MM-DD[THH:MM]",
-                     help="when it happened (default: now); also today, yesterday")
+    add.add_argument("--date", metavar="WHEN",
+                     help="when it happened (default: now): 2026-11-30 21:00, yesterday, "
+                     "monday at 9am, 3 days ago… (see the README's table)")
+    add.add_argument("--future", action="store_true",
+                     help="allow a date after now (refused otherwise: usually a slip)")
     add.add_argument("--patient", metavar="NAME", help="whose journal (default: the current)")
     add.add_argument("--private", action="store_true",
                      help="keep it private: never shown to the AI companion or shared")
@@ -73,6 +90,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         command.add_argument("--json", action="store_true", help="print JSON")
         command.add_argument("--patient", metavar="NAME")
         command.set_defaults(handler=cmd_list if name == "list" else cmd_search)
+        if name == "list":
+            _filter_options(command)
+
+    _register_entry_commands(commands, common)
 
     importer = commands.add_parser(
         "import", parents=[common], help="import a Luna or jrnl JSON export",
@@ -97,6 +118,49 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                           help="include the journal entries marked private (left out "
                           "otherwise)")
     exporter.set_defaults(handler=cmd_export)
+
+
+def _register_entry_commands(commands: argparse._SubParsersAction,
+                             common: argparse.ArgumentParser) -> None:
+    """`luna edit`, `delete` and `star`: one entry, by the id `luna list` shows."""
+    edit = commands.add_parser(
+        "edit", parents=[common], help="change an entry's text, or open it in Luna's editor",
+        description="Piped in (`luna edit ID < new.txt`), the text replaces the entry's; "
+        "@tags in it are added to its tags. At a terminal, Luna's own editor opens on the "
+        "entry after the unlock, and Luna closes with it. Never $EDITOR: an outside editor "
+        "keeps the text in plaintext temp and swap files.",
+    )
+    edit.add_argument("entry", metavar="ID", help="the entry (a unique prefix will do)")
+    edit.set_defaults(handler=cmd_edit)
+
+    delete = commands.add_parser("delete", parents=[common], help="delete an entry",
+                                 description="Delete an entry; it asks first at a "
+                                 "terminal, and a script must say --yes.")
+    delete.add_argument("entry", metavar="ID", help="the entry (a unique prefix will do)")
+    delete.add_argument("--yes", action="store_true", help="don't ask first")
+    delete.set_defaults(handler=cmd_delete)
+
+    star = commands.add_parser("star", parents=[common], help="star an entry (--off: unstar)",
+                               description="Star an entry (a favorite: `luna list "
+                               "--starred`); --off takes the star away.")
+    star.add_argument("entry", metavar="ID", help="the entry (a unique prefix will do)")
+    star.add_argument("--off", action="store_true", help="take the star away")
+    star.set_defaults(handler=cmd_star)
+
+
+def _filter_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--tag", action="append", default=[], metavar="TAG",
+                         help="only entries with this tag (repeat: with all of them)")
+    command.add_argument("--starred", action="store_true", help="only starred entries")
+    command.add_argument("--from", dest="date_from", metavar="WHEN",
+                         help='from this day on: 2026-11-01, monday, "3 days ago", "last '
+                         'week" (its Monday)…')
+    command.add_argument("--to", dest="date_to", metavar="WHEN",
+                         help='up to this day: yesterday, "last week" (its Sunday)…')
+    command.add_argument("--mood", metavar="N|N-M|WORD",
+                         help="a mood of 1-10 (7), a range (3-5), or a mood word (calm)")
+    command.add_argument("--type", metavar="TYPE",
+                         help="free, prompted or mood_check")
 
 
 # How many rows a listing may ask for: a ten-year vault's journal (for everything at
@@ -132,11 +196,17 @@ NOTHING_SAVED = "Nothing was saved, not even a draft."
 def cmd_add(args: argparse.Namespace) -> int:
     from luna_tui.services.journal import Journal
 
+    args.when = _date_parts(args.date)
+    args.phrase = None  # the leading date phrase, once one is read
     if args.resume:
         return _resume_add(args)
     text = " ".join(args.text) if args.text else None
+    if text is not None:
+        text = _take_phrase(text, args)
+        if not text.strip():
+            text = None  # `luna add yesterday:`: the text comes from stdin or the prompt
     if text is None and not sys.stdin.isatty():
-        text = sys.stdin.read()
+        text = _take_phrase(sys.stdin.read(), args)
     if text is None:
         # Nothing is written yet: a bad option is said before the passphrase and the text.
         # A text already given goes on, so that a bad option keeps it as a draft.
@@ -148,16 +218,76 @@ def cmd_add(args: argparse.Namespace) -> int:
             session.require_writable("save an entry")
             patient_id, patient_name = resolve_patient(session, args.patient)
             if typed:
-                text = _prompt_for_text()
-            entry = Journal(session).create(patient_id, _entry_draft(text or "", args))
+                text = _take_phrase(_prompt_for_text(), args)
+            entry = Journal(session).create(patient_id, _entry_draft(text or "", args),
+                                            future_ok=args.future)
         except LunaError as error:
             if text is None:
                 raise  # refused before anything was typed: nothing to keep
-            raise _not_saved(session, error, _draft_fields(text, args, session),
-                             patient_id, typed=typed) from None
+            raise _not_saved(session, _with_future_hint(error),
+                             _draft_fields(text, args, session), patient_id,
+                             typed=typed) from None
+    _say_what_was_read(args, text or "")
     print(terminal_text(f"Saved to {patient_name}'s journal: {entry.entry_date} "
                         f"{entry.entry_time} \"{_short(entry.display_title, 60)}\""))
     return 0
+
+
+def _date_parts(text: str | None) -> tuple[str, str] | None:
+    """--date as (day, time, "" for none): a phrase of the grammar read now (a draft
+    resumed next week is still that day); else its parts as typed, for the service to
+    say what is wrong (and a draft to keep them)."""
+    if not text or not text.strip():
+        return None
+    moment = parse_moment(text, local_today(SystemClock()))
+    if moment is not None:
+        return moment[0].isoformat(), moment[1] or ""
+    date_part, _, time_part = text.strip().replace(" ", "T", 1).partition("T")
+    return date_part, time_part
+
+
+def _take_phrase(text: str, args: argparse.Namespace) -> str:
+    """The text without its leading date phrase (`yesterday: …`), which becomes the
+    entry's date unless --date gave one (then the text is kept whole)."""
+    if args.date or args.phrase:
+        return text
+    found = leading_moment(text, local_today(SystemClock()))
+    if found is None:
+        return text
+    (day, hhmm), args.phrase, rest = found
+    args.when = (day.isoformat(), hhmm or "")
+    return rest
+
+
+def _entry_tags(text: str, args: argparse.Namespace) -> list[str]:
+    """--tag options, then the @tags written in the text (which stay in it)."""
+    return [*args.tag, *inline_tags(text)]
+
+
+def _say_what_was_read(args: argparse.Namespace, text: str) -> None:
+    """One line on stderr when the text held a date phrase or @tags: what Luna made of
+    them (the date and the tags, never the text)."""
+    from luna_tui.services.validation import clean_tags
+
+    parts = []
+    if args.phrase and args.when:
+        day, hhmm = args.when
+        shown = dt.date.fromisoformat(day).strftime("%a %Y-%m-%d")
+        parts.append(f'"{args.phrase}" as {shown} ' + (f"at {hhmm}" if hhmm else
+                                                       "(no time)"))
+    tags = clean_tags(inline_tags(text))
+    if tags:
+        parts.append("tags " + " ".join(f"#{tag}" for tag in tags))
+    if parts:
+        print(terminal_text("Read " + "; ".join(parts) + "."), file=sys.stderr)
+
+
+def _with_future_hint(error: LunaError) -> LunaError:
+    from luna_tui.errors import FutureEntry
+
+    if isinstance(error, FutureEntry):
+        error.message = f"{error.message} Add --future if you mean it."
+    return error
 
 
 def _open_for_entry(args: argparse.Namespace, text: str | None) -> VaultSession:
@@ -178,10 +308,10 @@ def _open_for_entry(args: argparse.Namespace, text: str | None) -> VaultSession:
 def _entry_draft(text: str, args: argparse.Namespace) -> Any:
     from luna_tui.services.journal import EntryDraft
 
-    date_part, _, time_part = (args.date or "").partition("T")
+    date_part, time_part = args.when or ("", "")
     return EntryDraft(
         content=text, title=args.title, mood=args.mood, mood_scale=args.mood_scale,
-        sleep_hours=args.sleep, tags=args.tag, entry_date=date_part or None,
+        sleep_hours=args.sleep, tags=_entry_tags(text, args), entry_date=date_part or None,
         # A date without a time: the time is unknown, not "now".
         entry_time=time_part or ("" if date_part else None), favorite=args.favorite,
         privacy_level="private" if args.private else None,
@@ -223,13 +353,14 @@ def _draft_fields(text: str, args: argparse.Namespace, session: VaultSession) ->
     """The entry as the app's entry editor holds it (its fields' ids), so the app resumes
     it in the editor. When it happened is kept: resumed later, it is still that day."""
     now = session.clock.now().astimezone()
-    date_part, _, time_part = (args.date or "").partition("T")
+    date_part, time_part = args.when or ("", "")
     return {
         "content": text, "title": args.title or "",
         "entry_date": date_part or now.date().isoformat(),
         "entry_time": time_part or ("" if date_part else now.strftime("%H:%M")),
         "mood": args.mood or "", "mood_scale": args.mood_scale, "sleep_hours": args.sleep or "",
-        "emotions": "", "tags": _tags_text(args.tag), "journal_type": "free", "prompt": None,
+        "emotions": "", "tags": _tags_text(_entry_tags(text, args)), "journal_type": "free",
+        "prompt": None,
         "privacy_level": "private" if args.private else None, "favorite": bool(args.favorite),
     }
 
@@ -262,8 +393,10 @@ def _resume_add(args: argparse.Namespace) -> int:
         patient_name = Patients(session).get(patient_id).name
         drafts.resume(draft.id)
         try:
-            entry = session.run(_save_and_forget, session, patient_id, fields, draft.id)
+            entry = session.run(_save_and_forget, session, patient_id, fields, draft.id,
+                                args.future)
         except LunaError as error:
+            _with_future_hint(error)
             if isinstance(error, UNWRITABLE):
                 raise _said_with(error, "The draft is still in the vault.") from None
             drafts.keep(draft.id, DRAFT_KIND, fields, patient_id=patient_id,
@@ -284,9 +417,8 @@ def _with_options(fields: dict[str, Any], args: argparse.Namespace) -> dict[str,
             fields[name] = getattr(args, option)
     if args.tag:
         fields["tags"] = _tags_text(args.tag)
-    if args.date:
-        date_part, _, time_part = args.date.partition("T")
-        fields["entry_date"], fields["entry_time"] = date_part, time_part
+    if args.when:
+        fields["entry_date"], fields["entry_time"] = args.when
     if args.favorite:
         fields["favorite"] = True
     if args.private:
@@ -295,7 +427,7 @@ def _with_options(fields: dict[str, Any], args: argparse.Namespace) -> dict[str,
 
 
 def _save_and_forget(session: VaultSession, patient_id: str, fields: dict[str, Any],
-                     draft_id: str) -> Entry:
+                     draft_id: str, future_ok: bool) -> Entry:
     """On the DB thread: the entry and the end of its draft commit together, so a kill
     can't leave both (a second resume would save the entry twice)."""
     from luna_tui.services.drafts import Drafts
@@ -314,14 +446,14 @@ def _save_and_forget(session: VaultSession, patient_id: str, fields: dict[str, A
         prompt=text("prompt"), privacy_level=text("privacy_level"),
         favorite=bool(fields.get("favorite")))
     with session.writing("save an entry"):
-        entry = Journal(session).create(patient_id, draft)
+        entry = Journal(session).create(patient_id, draft, future_ok=future_ok)
         Drafts(session).forget(draft_id)
     return entry
 
 
 def _check_add_options(args: argparse.Namespace) -> None:
     """Bad dates and scales are reported before anyone types a passphrase or a text."""
-    from luna_tui.clock import SystemClock, local_today
+    from luna_tui.errors import FutureEntry
     from luna_tui.services.validation import (
         parse_date,
         parse_optional_number,
@@ -329,12 +461,16 @@ def _check_add_options(args: argparse.Namespace) -> None:
         parse_time,
     )
 
-    today = local_today(SystemClock())
-    if args.date:
-        date_part, _, time_part = args.date.partition("T")
-        parse_date(date_part, "date", today)
+    now = SystemClock().now().astimezone().replace(tzinfo=None)
+    if args.when:
+        date_part, time_part = args.when
+        parse_date(date_part, "date", now.date())
         if time_part:
             parse_time(time_part, "time")
+        if not args.future and is_future(date_part, time_part, now):
+            raise FutureEntry(f"The entry is dated {date_part} {time_part}".rstrip()
+                              + f", in the future (it is now {now:%Y-%m-%d %H:%M}). Add "
+                              "--future if you mean it.", date_part, time_part)
     parse_scale(args.mood_scale, "mood_scale", 1, 10)
     parse_optional_number(args.sleep, "sleep_hours", low=0, high=24, unit="hours")
 
@@ -358,6 +494,72 @@ def _prompt_for_text() -> str:
     return text
 
 
+# -- edit, delete and star -------------------------------------------------------------------
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    if sys.stdin.isatty():
+        if not sys.stdout.isatty():
+            raise UsageError("Pipe the new text in (luna edit ID < file), or run it at a "
+                             "terminal to open Luna's editor.")
+        # Luna's own editor screen, after the app's unlock: never $EDITOR.
+        return args.start_app(args, edit_entry=args.entry)
+    text = sys.stdin.read()
+    with open_session(args, warm=JOURNAL_MODULES) as session:
+        from luna_tui.services.journal import Journal
+
+        session.require_writable("change an entry")
+        journal = Journal(session)
+        entry = journal.get(journal.resolve(args.entry))
+        tags = [*entry.tags, *inline_tags(text)]
+        entry = journal.update(entry.id, content=text, tags=tags)
+    print(terminal_text(f"Changed the entry of {_when(entry)} ({entry.id[:8]})."))
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    if not args.yes and not sys.stdin.isatty():
+        _confirmed(args, "")  # refused before the passphrase: nobody can answer
+    with open_session(args, warm=JOURNAL_MODULES) as session:
+        from luna_tui.services.journal import Journal
+
+        session.require_writable("delete an entry")
+        journal = Journal(session)
+        entry = journal.get(journal.resolve(args.entry))
+        question = f'Delete the entry of {_when(entry)}, "{_short(entry.display_title, 40)}"?'
+        if not _confirmed(args, terminal_text(question)):
+            print("Nothing was deleted.")
+            return 0
+        journal.delete(entry.id)
+    print(terminal_text(f"Deleted the entry of {_when(entry)} ({entry.id[:8]})."))
+    return 0
+
+
+def cmd_star(args: argparse.Namespace) -> int:
+    with open_session(args, warm=JOURNAL_MODULES) as session:
+        from luna_tui.services.journal import Journal
+
+        session.require_writable("star an entry")
+        journal = Journal(session)
+        entry = journal.update(journal.resolve(args.entry), favorite=not args.off)
+    done = "Took the star from" if args.off else "Starred"
+    print(terminal_text(f"{done} the entry of {_when(entry)} ({entry.id[:8]})."))
+    return 0
+
+
+def _when(entry: Entry) -> str:
+    return f"{entry.entry_date} {entry.entry_time}".strip()
+
+
+def _confirmed(args: argparse.Namespace, question: str) -> bool:
+    """--yes, or a y at the prompt; without a terminal to ask on, --yes is required."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError("Deleting an entry can't be undone; add --yes to confirm.")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
 # -- list and search ----------------------------------------------------------------------
 
 
@@ -366,20 +568,59 @@ JOURNAL_MODULES = ("luna_tui.services.journal", "luna_tui.services.patients",
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    filters = _list_filter(args)  # a bad filter is said before the passphrase
     with open_session(args, warm=JOURNAL_MODULES) as session:
         from luna_tui.services.journal import Journal
 
         patient_id, patient_name = resolve_patient(session, args.patient)
-        entries = Journal(session).page(patient_id, limit=args.n).entries
+        entries = Journal(session).page(patient_id, filters, limit=args.n).entries
     if args.json:
         print_json([entry_json(e, patient_name) for e in entries])
+    elif not entries and filters != type(filters)():
+        print(f"No entries of {terminal_text(patient_name)}'s journal match.")
     elif not entries:
         print(f"{terminal_text(patient_name)}'s journal is empty. Write the first entry with: "
-              'luna add "…"')
+              "luna add (it asks for the text)")
     else:
         for entry in entries:
             print(_entry_line(entry))
     return 0
+
+
+def _list_filter(args: argparse.Namespace) -> Any:
+    """`luna list`'s options as the journal's filter; a bad one is a ValidationError."""
+    from luna_tui.services.journal import JOURNAL_TYPES, JournalFilter
+    from luna_tui.services.validation import choice, clean_tags, parse_optional_span
+
+    today = local_today(SystemClock())
+    start = parse_optional_span(args.date_from, "--from date", today)
+    end = parse_optional_span(args.date_to, "--to date", today)
+    tags = clean_tags(args.tag)
+    low, high, word = _mood_filter(args.mood)
+    return JournalFilter(
+        tag=tags[0] if tags else None, also_tags=tuple(tags[1:]), favorites_only=args.starred,
+        date_from=start[0] if start else None, date_to=end[1] if end else None,
+        journal_type=choice(args.type, "journal type", JOURNAL_TYPES) if args.type else None,
+        mood=word, mood_scale_from=low, mood_scale_to=high)
+
+
+def _mood_filter(text: str | None) -> tuple[int | None, int | None, str | None]:
+    """--mood 7 (that mood), 3-5 (a range, both ends in), or a word: (low, high, word)."""
+    from luna_tui.services.validation import parse_scale
+
+    if not text or not text.strip():
+        return None, None, None
+    text = text.strip()
+    if match := re.fullmatch(r"(\d+)\s*(?:-|–|\.\.)\s*(\d+)", text):
+        low = parse_scale(match.group(1), "mood", 1, 10)
+        high = parse_scale(match.group(2), "mood", 1, 10)
+        if low > high:  # type: ignore[operator]
+            low, high = high, low
+        return low, high, None
+    if re.fullmatch(r"[\d.,]+", text):
+        scale = parse_scale(text, "mood", 1, 10)
+        return scale, scale, None
+    return None, None, text.lower()
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -432,7 +673,7 @@ def _entry_line(entry: Entry) -> str:
     tags = " ".join(f"#{t}" for t in entry.tags)
     star = "★" if entry.favorite else ""
     title = _short(terminal_text(entry.display_title), 50).ljust(50)
-    parts = [when, title, terminal_text(mood), terminal_text(tags), star]
+    parts = [entry.id[:8], when, title, terminal_text(mood), terminal_text(tags), star]
     return "  ".join(p for p in parts if p).rstrip()
 
 

@@ -43,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Luna: an encrypted health journal for the terminal.",
         parents=[common_options(top_level=True)],
         epilog="Passphrases are never taken as arguments: Luna asks for them, or reads "
-        "LUNA_PASSPHRASE or --passphrase-file.",
+        "LUNA_PASSPHRASE or --passphrase-file. `luna -n 5` is `luna list -n 5`. "
+        "Exit codes: 0 ok, 1 error, 2 usage, 3 wrong passphrase or a key that may not do "
+        "it, 4 the vault is damaged or failed a check, 5 busy, 6 the disk is full, 70 a "
+        "bug in Luna, 130 cancelled.",
     )
     parser.add_argument("--version", action="version", version=f"luna {__version__}")
     commands = parser.add_subparsers(
@@ -71,7 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # `luna` alone starts the app: the sub-commands' parsers and modules, all
             # built to find none was asked for, would delay the unlock screen.
             return _run_app(argparse.Namespace(home=None, passphrase_file=None))
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_list_shortcut(
+            list(sys.argv[1:] if argv is None else argv)))
+        args.start_app = _run_app  # `luna edit ID` at a terminal opens the app's editor
         handler = getattr(args, "handler", None) or _run_app
         return int(handler(args) or 0)
     except LunaError as error:
@@ -98,8 +103,16 @@ def run() -> None:
     sys.exit(main())
 
 
-def _run_app(args: argparse.Namespace) -> int:
-    """`luna` with no command: the app (the welcome screen if there is no vault yet)."""
+def _list_shortcut(argv: list[str]) -> list[str]:
+    """jrnl's `-n 5` without a command: `luna -n 5` is `luna list -n 5`."""
+    if argv and (argv[0] == "-n" or (argv[0].startswith("-n") and argv[0][2:].isdigit())):
+        return ["list", *argv]
+    return argv
+
+
+def _run_app(args: argparse.Namespace, *, edit_entry: str | None = None) -> int:
+    """`luna` with no command: the app (the welcome screen if there is no vault yet);
+    `luna edit ID` at a terminal: the app's entry editor on that entry."""
     from luna_tui.home import VaultLayout, resolve_home
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -108,7 +121,10 @@ def _run_app(args: argparse.Namespace) -> int:
         raise UsageError("The app needs a terminal; for scripts, see `luna --help`.")
     from luna_tui.ui.app import run_app
 
-    return run_app(VaultLayout(resolve_home(args.home)))
+    layout = VaultLayout(resolve_home(getattr(args, "home", None)))
+    if edit_entry is None:
+        return run_app(layout)
+    return run_app(layout, edit_entry=edit_entry)
 
 
 if __name__ == "__main__":

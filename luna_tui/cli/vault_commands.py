@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from luna_tui.cli.parsing import LunaArgumentParser
+from luna_tui.clock import SystemClock, local_today
 from luna_tui.errors import EXIT_CORRUPT, UsageError, ValidationError
 from luna_tui.terminal_text import terminal_text
 
@@ -58,8 +59,8 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     add.add_argument("--label", required=True, help="a name for the key, e.g. caregiver")
     add.add_argument("--read-only", action="store_true",
                      help="the key can read everything and change nothing")
-    add.add_argument("--expires", metavar="YYYY-MM-DD", type=_expiry_date,
-                     help="the last day the key works")
+    add.add_argument("--expires", metavar="WHEN", type=_expiry_date,
+                     help='the last day the key works: 2027-03-31, "in 2 weeks"…')
     add.add_argument("--generate", action="store_true",
                      help="make a random access key instead of asking for a passphrase")
     add.add_argument("--new-passphrase-file", metavar="FILE",
@@ -105,7 +106,7 @@ def _expiry_date(text: str) -> dt.date:
     from luna_tui.services.key_admin import expiry_from_text
 
     try:
-        return expiry_from_text(text)
+        return expiry_from_text(text, local_today(SystemClock()))
     except ValidationError as error:  # the app's keys form says the same
         raise argparse.ArgumentTypeError(str(error)) from None
 

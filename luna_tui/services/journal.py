@@ -13,8 +13,15 @@ from dataclasses import dataclass, field
 
 from peewee import SQL, fn
 
-from luna_tui.errors import NotFound, ValidationError
-from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thread
+from luna_tui.errors import FutureEntry, NotFound, ValidationError
+from luna_tui.services.base import (
+    DomainService,
+    audit_diff,
+    id_from_prefix,
+    new_id,
+    on_db_thread,
+)
+from luna_tui.services.date_phrases import is_future, parse_moment
 from luna_tui.services.text_search import MARK_END, MARK_START, fts_query, snippet_parts
 from luna_tui.services.validation import (
     choice,
@@ -128,6 +135,9 @@ class JournalFilter:
     privacy_level: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    also_tags: tuple[str, ...] = ()  # more tags every entry shown must have as well
+    mood_scale_from: int | None = None  # the mood scale (1-10) within these bounds
+    mood_scale_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -165,10 +175,14 @@ class Journal(DomainService):
     # -- writing --------------------------------------------------------------------
 
     @on_db_thread
-    def create(self, patient_id: str, draft: EntryDraft) -> Entry:
+    def create(self, patient_id: str, draft: EntryDraft, *, future_ok: bool = True) -> Entry:
+        """`future_ok=False`: an entry dated after now is refused with FutureEntry (the
+        app then asks, the shell wants --future)."""
         values = self._draft_values(draft)
         refuse_controls(values)
         values = self._validated(values, patient_id=patient_id)
+        if not future_ok:
+            self._refuse_future(values)
         stamp = self.stamp()
         with self.session.writing("save an entry") as tx:
             row = JournalEntry.create(id=new_id(), patient=patient_id, created_at=stamp,
@@ -177,7 +191,9 @@ class Journal(DomainService):
         return self._get(row.id)
 
     @on_db_thread
-    def update(self, entry_id: str, **changes: object) -> Entry:
+    def update(self, entry_id: str, *, future_ok: bool = True, **changes: object) -> Entry:
+        """`future_ok=False`: moving the entry to after now is refused with FutureEntry
+        (an entry already there may keep its date while its text changes)."""
         row = self._row(entry_id)
         unknown = set(changes) - set(EDITABLE)
         if unknown:
@@ -185,6 +201,10 @@ class Journal(DomainService):
         before = {name: _stored(getattr(row, name)) for name in EDITABLE}
         refuse_controls(changes, stored=before)
         values = self._validated({**before, **changes}, patient_id=row.patient_id)
+        moved = (values["entry_date"], values["entry_time"]) != (before["entry_date"],
+                                                                before["entry_time"])
+        if not future_ok and moved:
+            self._refuse_future(values)
         changed = {k: v for k, v in values.items() if _stored(v) != before.get(k)}
         if not changed:
             return _view(row)
@@ -259,6 +279,12 @@ class Journal(DomainService):
         return self._get(entry_id)
 
     @on_db_thread
+    def resolve(self, id_or_prefix: str) -> str:
+        """The id a person means: the whole id, or a prefix only one entry has (`luna
+        list` shows the first 8 characters)."""
+        return id_from_prefix(JournalEntry.id, id_or_prefix, "a journal entry")
+
+    @on_db_thread
     def page(self, patient_id: str, filters: JournalFilter | None = None, *,
              limit: int = 50, after: JournalCursor | None = None) -> JournalPage:
         """One page, newest first, starting after `after` (None: the newest)."""
@@ -290,6 +316,14 @@ class Journal(DomainService):
             tagged = JournalEntryTag.select(JournalEntryTag.entry).where(
                 JournalEntryTag.patient_id == patient_id, JournalEntryTag.tag == tags[0])
             query = query.where(JournalEntry.id.in_(tagged))
+        for tag in clean_tags(list(filters.also_tags)):
+            tagged = JournalEntryTag.select(JournalEntryTag.entry).where(
+                JournalEntryTag.patient_id == patient_id, JournalEntryTag.tag == tag)
+            query = query.where(JournalEntry.id.in_(tagged))
+        if filters.mood_scale_from is not None:
+            query = query.where(JournalEntry.mood_scale >= filters.mood_scale_from)
+        if filters.mood_scale_to is not None:
+            query = query.where(JournalEntry.mood_scale <= filters.mood_scale_to)
         if filters.favorites_only:
             query = query.where(JournalEntry.favorite == 1)
         if filters.journal_type:
@@ -424,6 +458,16 @@ class Journal(DomainService):
         if not Patient.select().where(Patient.id == patient_id).exists():
             raise NotFound("That patient no longer exists.")
 
+    def _refuse_future(self, values: dict[str, object]) -> None:
+        """FutureEntry if the entry's day is after today, or it is today at a time after
+        now's minute (an entry without a time is not in the future today)."""
+        now = self.local_now()
+        day, time = str(values["entry_date"]), str(values["entry_time"] or "")
+        if is_future(day, time, now):
+            when = f"{day} {time}".strip()
+            raise FutureEntry(f"The entry is dated {when}, in the future (it is now "
+                              f"{now:%Y-%m-%d %H:%M}).", day, time)
+
     def _draft_values(self, draft: EntryDraft, default_privacy: str | None = None
                       ) -> dict[str, object]:
         values = {name: getattr(draft, name) for name in EDITABLE}
@@ -448,8 +492,13 @@ class Journal(DomainService):
             raise ValidationError(
                 f"The entry is too long ({len(content):,} characters; at most "
                 f"{MAX_CONTENT:,}).", "content")
-        entry_date = parse_date(values.get("entry_date") or now.date(), "entry_date", now.date())
-        raw_time = values.get("entry_time")
+        raw_date, raw_time = values.get("entry_date"), values.get("entry_time")
+        # "yesterday at 3pm" typed as the date: its time wins over the time field's. (A
+        # plain YYYY-MM-DD, as imports bring 100,000 of, has neither a space nor a T.)
+        if (isinstance(raw_date, str) and (" " in raw_date.strip() or "T" in raw_date)
+                and (moment := parse_moment(raw_date, now.date())) and moment[1]):
+            raw_date, raw_time = moment[0], moment[1]
+        entry_date = parse_date(raw_date or now.date(), "entry_date", now.date())
         entry_time = "" if raw_time == "" else parse_time(
             raw_time if raw_time is not None else now.strftime("%H:%M"), "entry_time")
         journal_type = choice(values.get("journal_type"), "journal_type", JOURNAL_TYPES, "free")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from luna_tui.errors import KeyChangeNotAudited, KeyRefused, ValidationError
+from luna_tui.services.date_phrases import parse_day
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.vault.generated_keys import new_generated_key
 from luna_tui.vault.kdf import KdfParams, calibrate
@@ -29,13 +30,14 @@ from luna_tui.vault.key_manager import (
 from luna_tui.vault.passphrase_policy import check_new_passphrase
 
 
-def expiry_from_text(text: str) -> dt.date:
-    """A key's expiry date as typed (`luna keys add --expires`, the app's keys form)."""
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationError(f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. "
-                              "2027-03-31", "expiry") from None
+def expiry_from_text(text: str, today: dt.date) -> dt.date:
+    """A key's expiry date as typed (`luna keys add --expires`, the app's keys form), in
+    the grammar of every date field (services/date_phrases.py)."""
+    day = parse_day(text, today)
+    if day is None:
+        raise ValidationError(f"'{text}' is not a date; write it as YYYY-MM-DD (e.g. "
+                              "2027-03-31), tomorrow, next monday or in 3 weeks", "expiry")
+    return day
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Reading what a person types: dates, times, numbers, names, free text.
 
-Each parser accepts the forms people write (`2026-11-22`, `today`, `yesterday`;
-`08:10`, `8am`, `8:30 pm`) and raises ValidationError with a sentence naming the field
+Each parser accepts the forms people write (dates and times in the one grammar of
+services/date_phrases.py: `2026-11-22`, `yesterday`, `monday`, `3 days ago`, `today at
+3pm`; `08:10`, `8am`, `8:30 pm`) and raises ValidationError with a sentence naming the field
 and showing a form that works. Services call these; the UI and the CLI pass text through.
 
 Free text holds no control characters but tabs and line breaks (`refuse_controls`): a
@@ -17,31 +18,60 @@ import re
 from collections.abc import Mapping
 
 from luna_tui.errors import ValidationError
+from luna_tui.services import date_phrases
 from luna_tui.terminal_text import CONTROL, terminal_text
 
-_RELATIVE_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1}
-_TIME_12H = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?$")
-_TIME_24H = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
+# Which phrases a date field's error sentence suggests (all fields accept every phrase of
+# services/date_phrases.py): a date of birth is told of no "tomorrow", an appointment is.
+_BIRTH_FIELDS = frozenset({"date_of_birth"})
+_AHEAD_FIELDS = frozenset({"appointment_date", "refill_date", "end_date"})
+
+
+def date_forms(field: str) -> str:
+    """What a date field accepts, as its error sentence lists it."""
+    if field in _BIRTH_FIELDS:
+        return date_phrases.FORMS_BIRTH
+    if field in _AHEAD_FIELDS:
+        return date_phrases.FORMS_AHEAD
+    return date_phrases.FORMS_PAST
 
 
 def parse_date(value: object, field: str, today: dt.date) -> dt.date:
+    """A day, in any phrase of the grammar (services/date_phrases.py)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value or "").strip().lower()
+    text = str(value or "").strip()
     if not text:
-        raise ValidationError(f"The {_label(field)} is missing; write it as YYYY-MM-DD.", field)
-    if text in _RELATIVE_DAYS:
-        return today + dt.timedelta(days=_RELATIVE_DAYS[text])
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            f"'{value}' is not a date; write the {_label(field)} as YYYY-MM-DD "
-            "(e.g. 2026-11-22), or today / yesterday.",
-            field,
-        ) from None
+        raise ValidationError(f"The {_label(field)} is missing; write it as "
+                              f"{date_forms(field)}.", field)
+    day = date_phrases.parse_day(text, today)
+    if day is not None:
+        return day
+    if date_phrases.parse_span(text, today) is not None:
+        raise ValidationError(f"'{value}' is a span of days; the {_label(field)} is one "
+                              f"day: {date_forms(field)}.", field)
+    if date_phrases.parse_moment(text, today) is not None:
+        raise ValidationError(f"'{value}' has a time in it; the {_label(field)} is a day: "
+                              f"{date_forms(field)}.", field)
+    raise ValidationError(
+        f"'{value}' is not a date; write the {_label(field)} as {date_forms(field)}.",
+        field,
+    )
+
+
+def parse_optional_span(value: object, field: str, today: dt.date
+                        ) -> tuple[dt.date, dt.date] | None:
+    """The first and last day a filter's date covers (`last week`, or one day), or None
+    when it is empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    span = date_phrases.parse_span(str(value), today)
+    if span is None:
+        raise ValidationError(f"'{value}' is not a date; write the {_label(field)} as "
+                              f"{date_phrases.FORMS_SPAN}.", field)
+    return span
 
 
 def parse_optional_date(value: object, field: str, today: dt.date) -> dt.date | None:
@@ -54,24 +84,13 @@ def parse_time(value: object, field: str) -> str:
     """A time of day as HH:MM (24-hour)."""
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
-    text = str(value or "").strip().lower().replace(" ", "")
-    hour = minute = None
-    if match := _TIME_24H.match(text):
-        hour, minute = int(match.group(1)), int(match.group(2))
-    elif match := _TIME_12H.match(text):
-        hour, minute = int(match.group(1)), int(match.group(2) or 0)
-        if not 1 <= hour <= 12:
-            hour = None
-        else:
-            hour = hour % 12 + (12 if match.group(3) == "p" else 0)
-    elif text.isdigit() and len(text) <= 2:
-        hour, minute = int(text), 0
-    if hour is None or minute is None or not (0 <= hour <= 23 and 0 <= minute <= 59):
+    hhmm = date_phrases.time_of_day(str(value or ""))
+    if hhmm is None:
         raise ValidationError(
             f"'{value}' is not a time; write the {_label(field)} as HH:MM (e.g. 08:10) or 8am.",
             field,
         )
-    return f"{hour:02d}:{minute:02d}"
+    return hhmm
 
 
 def parse_optional_time(value: object, field: str) -> str | None:
@@ -87,6 +106,11 @@ def parse_local_moment(value: object, field: str, now: dt.datetime) -> str:
     text = str(value or "").strip()
     if not text:
         return now.strftime("%Y-%m-%dT%H:%M")
+    moment = date_phrases.parse_moment(text, now.date())
+    if moment is not None:
+        day, hhmm = moment
+        return f"{day.isoformat()}T{hhmm or now.strftime('%H:%M')}"
+    # Not a phrase: the date's or the time's own sentence says what is wrong.
     date_part, _, time_part = text.replace(" ", "T", 1).partition("T")
     day = parse_date(date_part, field, now.date())
     hhmm = parse_time(time_part, field) if time_part else now.strftime("%H:%M")

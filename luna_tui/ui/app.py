@@ -130,7 +130,8 @@ class LunaApp(App[None]):
                  new_vault_kdf: KdfParams | None = None,
                  idle_check_seconds: float = IDLE_CHECK_SECONDS,
                  automatic_backups: bool = True, hold_settled_objects: bool = False,
-                 reminders: bool = True, desktop_notifications: bool = True) -> None:
+                 reminders: bool = True, desktop_notifications: bool = True,
+                 edit_entry: str | None = None) -> None:
         """`new_vault_kdf`: key-derivation parameters for a vault made in the welcome
         screen (tests pass cheap ones); else they are calibrated to this machine.
         `idle_check_seconds`: how often to check for auto-lock (tests check by hand).
@@ -138,8 +139,14 @@ class LunaApp(App[None]):
         `hold_settled_objects`: see _hold_settled_objects; process-wide, so `luna` turns
         it on and a test only to check it.
         `reminders`: remind of doses while unlocked (ui/reminding.py; tests opt in), on
-        the desktop if `desktop_notifications`, else in the app."""
+        the desktop if `desktop_notifications`, else in the app.
+        `edit_entry`: `luna edit ID` at a terminal: after the unlock, the entry editor on
+        that entry (its id or a unique prefix) and nothing else; the app ends when the
+        editor closes (see `edited` and `failure`)."""
         super().__init__()
+        self.edit_entry = edit_entry
+        self.edited: Any = None  # `luna edit`: the entry as saved, None if left unsaved
+        self.failure: LunaError | None = None  # `luna edit`: why the entry could not open
         # The gate: a blank base, the unlock or welcome screen goes on top.
         self.add_mode(GATE, partial(self._new_mode_screen, Screen))
         self.automatic_backups = automatic_backups
@@ -280,6 +287,9 @@ class LunaApp(App[None]):
          self._data_version) = await self.call(session.run, opening_state)
         for name, factory in _places().items():
             self.add_mode(name, partial(self._new_mode_screen, factory))
+        if self.edit_entry is not None:
+            await self._edit_only(session)
+            return
         await self.switch_mode("dashboard")
         # The other places, then hold what now lives as long as the vault is open.
         self.set_timer(WARM_LATER_AFTER, partial(warm, WARM_LATER,
@@ -318,6 +328,42 @@ class LunaApp(App[None]):
     def _stop_reminders(self) -> None:
         if self.reminders is not None:
             self.reminders.stop()
+
+    async def _edit_only(self, session: VaultSession) -> None:
+        """`luna edit ID`: the editor on that entry, over the journal; closing it (saved
+        or not) ends the app. Changes to it that a lock (or a quit, or a crash) kept as a
+        draft come back in it; other drafts are not offered and no backup is made, as no
+        other command does."""
+        from luna_tui.services.drafts import Drafts
+        from luna_tui.services.journal import Journal
+        from luna_tui.ui.screens.entry_editor import EntryEditorScreen
+
+        journal, drafts = Journal(session), Drafts(session)
+
+        def find(typed: str) -> Any:
+            entry = journal.get(journal.resolve(typed))
+            kept = [d for d in drafts.pending()
+                    if d.kind == EntryEditorScreen.DRAFT_KIND and d.item_id == entry.id]
+            return entry, drafts.resume(kept[0].id) if kept else None
+
+        try:
+            entry, draft = await self.attempt(session.run, find, self.edit_entry)
+        except LunaError as error:
+            self.failure = error
+            await self._quit()
+            return
+        await self.switch_mode("journal")
+
+        async def closed(saved: Any) -> None:
+            self.edited = saved
+            await self._quit()
+
+        editor = EntryEditorScreen(entry)
+        if draft is not None:
+            editor.resume_draft(draft)
+            self.notify("Your unsaved changes to this entry are back.")
+        await self.push_screen(editor, closed)
+        self.refresh_bindings()
 
     async def on_vault_opened(self, message: VaultOpened) -> None:
         """A gate screen opened the vault: show it, or lock it again if it can't be
@@ -711,12 +757,18 @@ class LunaApp(App[None]):
         self._close_messages_no_wait()
 
 
-def run_app(layout: VaultLayout) -> int:
+def run_app(layout: VaultLayout, *, edit_entry: str | None = None) -> int:
     """Run the app until it ends; returns `luna`'s exit code (crash_report.EXIT_CRASH after
-    a crash, whose sentence is said here, once the terminal is back to normal)."""
-    app = LunaApp(layout, hold_settled_objects=True)
+    a crash, whose sentence is said here, once the terminal is back to normal).
+    `edit_entry`: `luna edit ID` (see LunaApp); an entry that can't be opened raises its
+    LunaError once the terminal is back, and what became of the entry is said."""
+    app = LunaApp(layout, hold_settled_objects=True, edit_entry=edit_entry)
     app.run()
     if app.crash is not None:  # whatever set the return code after it
         crash_report.tell(app.crash, crash_report.APP_CLOSED)
         return crash_report.EXIT_CRASH
+    if app.failure is not None:
+        raise app.failure
+    if edit_entry is not None and not app.return_code:
+        print("Saved the entry." if app.edited is not None else "The entry is unchanged.")
     return app.return_code or 0

@@ -16,8 +16,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Checkbox, Input, Select, TextArea
 
-from luna_tui.errors import LunaError, ValidationError
+from luna_tui.errors import FutureEntry, LunaError, ValidationError
 from luna_tui.services.journal import PROMPTS, EntryDraft, Journal
+from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn, show_field_error
 from luna_tui.ui.widgets.footer import KeysFooter
@@ -49,6 +50,9 @@ class EntryEditorScreen(FormScreen["Entry"]):
     def __init__(self, entry: Entry | None) -> None:
         super().__init__()
         self.entry = entry
+        # An entry dated after now is saved only once the person said yes to it: `tomorrow`
+        # typed for `yesterday` is a slip more often than a plan.
+        self.future_ok = False
 
     @classmethod
     async def from_draft(cls, vault: VaultCalls, draft: DraftView) -> EntryEditorScreen:
@@ -71,7 +75,7 @@ class EntryEditorScreen(FormScreen["Entry"]):
                 yield self._input("title", "title", entry.title if entry else "", "optional")
                 with Horizontal(classes="pair"):
                     yield self._input("date", "entry_date", entry.entry_date if entry
-                                      else now.date().isoformat(), "YYYY-MM-DD, today")
+                                      else now.date().isoformat(), "e.g. yesterday, monday")
                     yield self._input("time", "entry_time", entry.entry_time if entry
                                       else now.strftime("%H:%M"), "08:10")
                 with Horizontal(classes="pair"):
@@ -144,10 +148,34 @@ class EntryEditorScreen(FormScreen["Entry"]):
         if self.entry is None:
             return await self.vault.attempt(journal.create, self.vault.patient_id, EntryDraft(
                 content=str(values["content"]), **{k: values[k] for k in FIELDS},
-                favorite=bool(values["favorite"])))
-        return await self.vault.attempt(journal.update, self.entry.id, **values)
+                favorite=bool(values["favorite"])), future_ok=self.future_ok)
+        return await self.vault.attempt(journal.update, self.entry.id,
+                                        future_ok=self.future_ok, **values)
 
     def show_error(self, error: ValidationError) -> None:
+        if isinstance(error, FutureEntry):
+            self._ask_about_the_future(error)
+            return
         if not (error.field and show_field_error(self, error.field, str(error))):
             self.notify(str(error), severity="error", timeout=10)
             self.query_one("#content", TextArea).focus()
+
+    def _ask_about_the_future(self, error: FutureEntry) -> None:
+        """Save an entry dated after now only if the person says so; else the date field
+        has the focus, to be put right."""
+
+        async def answered(save: bool | None) -> None:
+            if save:
+                self.future_ok = True
+                try:
+                    await self.action_save()
+                finally:
+                    self.future_ok = False
+            else:
+                self.query_one("#entry_date", Input).focus()
+
+        when = f"{error.day} {error.time}".strip()
+        self.app.push_screen(ConfirmDialog(
+            f"Save this entry dated {when}, in the future?",
+            "Entries are usually about what happened; check the date and time.",
+            "Save", danger=False), answered)

@@ -310,8 +310,8 @@ class JournalScreen(PlaceScreen):
                 Select(TYPES, prompt="any type", id="filter-type"),
                 Select(PRIVACY, prompt="any privacy", id="filter-privacy"),
                 Checkbox("★ only", id="filter-favorite"),
-                Input(placeholder="from YYYY-MM-DD", id="filter-from"),
-                Input(placeholder="to YYYY-MM-DD", id="filter-to"),
+                Input(placeholder="from, e.g. last week", id="filter-from"),
+                Input(placeholder="to, e.g. yesterday", id="filter-to"),
             ])
             await self._refresh_filter_choices()
         bar.display = not bar.display
@@ -341,7 +341,7 @@ class JournalScreen(PlaceScreen):
 
     def _filters(self) -> JournalFilter:
         from luna_tui.services.journal import JournalFilter
-        from luna_tui.services.validation import parse_optional_date
+        from luna_tui.services.validation import parse_optional_span
 
         if not self.query("#filter-mood"):
             return JournalFilter()  # the filter bar was never opened
@@ -351,14 +351,17 @@ class JournalScreen(PlaceScreen):
             return None if value is Select.NULL else str(value)
 
         today = self.vault.clock.now().astimezone().date()
+        # "last week" in "from" starts at its Monday; in "to" it ends on its Sunday.
+        date_from = parse_optional_span(self.query_one("#filter-from", Input).value,
+                                        "from date", today)
+        date_to = parse_optional_span(self.query_one("#filter-to", Input).value,
+                                      "to date", today)
         return JournalFilter(
             mood=chosen("#filter-mood"), tag=chosen("#filter-tag"),
             journal_type=chosen("#filter-type"), privacy_level=chosen("#filter-privacy"),
             favorites_only=self.query_one("#filter-favorite", Checkbox).value,
-            date_from=parse_optional_date(self.query_one("#filter-from", Input).value,
-                                          "from date", today),
-            date_to=parse_optional_date(self.query_one("#filter-to", Input).value,
-                                        "to date", today),
+            date_from=date_from[0] if date_from else None,
+            date_to=date_to[1] if date_to else None,
         )
 
     def _filters_active(self) -> bool:

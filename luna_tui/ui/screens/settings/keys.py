@@ -177,7 +177,7 @@ class KeysPart(SettingsPart):
         expiry = None
         if expiry_text:
             try:
-                expiry = expiry_from_text(expiry_text)
+                expiry = expiry_from_text(expiry_text, local_today(self.vault.clock))
             except ValidationError as error:
                 show_field_error(self, "key-expiry", str(error))
                 return
