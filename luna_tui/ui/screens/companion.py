@@ -61,8 +61,11 @@ if TYPE_CHECKING:
     from luna_tui.services.ai.usage import UsagePeriod
     from luna_tui.services.vault_session import VaultSession
 
-WRITE_ACTIONS = {"new", "rename", "delete", "toggle_saved", "pin", "to_journal", "send",
-                 "resend"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"new": "start a session", "rename": "rename a session",
+                 "delete": "delete a session", "toggle_saved": "save a session",
+                 "pin": "pin a message", "to_journal": "write an entry",
+                 "send": "chat with the companion", "resend": "chat with the companion"}
 SESSION_ACTIONS = {"rename", "delete", "toggle_saved", "preview"}
 STREAM_REFRESH_SECONDS = 0.08  # at most this often the streaming reply is redrawn
 CONNECT_HINT = ("To connect a model, run `luna ai config --base-url URL --model NAME` in a "
@@ -107,6 +110,7 @@ def failure_text(error: Exception) -> str:
 
 
 class CompanionScreen(PlaceScreen):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="companion.send"),
         Binding("ctrl+r", "resend", "Send again", id="companion.resend", show=False),

@@ -51,6 +51,9 @@ def details(entry: Entry) -> Text:
 class EntryReaderScreen(UsesVault, Screen[bool]):
     """Dismisses with True when the entry changed (so the list reloads)."""
 
+    READ_ONLY_REFUSES = {"edit": "change an entry", "favorite": "change an entry",
+                         "delete": "delete an entry"}
+
     BINDINGS = [
         Binding("escape", "back", "Back", id="reader.back"),
         Binding("e", "edit", "Edit", id="reader.edit"),
@@ -76,7 +79,7 @@ class EntryReaderScreen(UsesVault, Screen[bool]):
         yield KeysFooter(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit", "favorite", "delete") and self.vault.read_only:
+        if action in self.READ_ONLY_REFUSES and self.vault.read_only:
             return None
         return True
 

@@ -128,6 +128,9 @@ class FormScreen(UsesVault, Screen[T | None], Generic[T]):
             return None
         return True
 
+    def why_disabled(self, action: str) -> str | None:
+        return self.vault.refusal(self.ACTION) if action == "save" else None
+
     async def action_save(self) -> None:
         if not self.vault.writable(self.ACTION):
             return

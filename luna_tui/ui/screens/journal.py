@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50
 LOAD_AHEAD = 10  # fetch the next page when the cursor is this close to the end
 SEARCH_DELAY = 0.25  # seconds of quiet typing before a search runs
-WRITE_ACTIONS = {"new", "edit", "favorite", "delete"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"new": "write an entry", "edit": "change an entry",
+                 "favorite": "change an entry", "delete": "delete an entry"}
 ENTRY_COLUMN = 2
 TYPES = [("free", "free"), ("prompted", "prompted"), ("mood check", "mood_check")]
 PRIVACY = [("shared with therapist", "shared"), ("private", "private")]
@@ -70,6 +72,7 @@ def snippet_text(hit: SearchHit) -> Text:
 
 
 class JournalScreen(PlaceScreen):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("n", "new", "New", id="journal.new"),
         Binding("e", "edit", "Edit", id="journal.edit"),

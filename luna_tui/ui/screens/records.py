@@ -41,7 +41,9 @@ SEARCH_DELAY = 0.25  # seconds of quiet typing before a search runs
 TITLE_WIDTH = 36  # with the other columns, a row fits 100 columns
 TAGS_WIDTH = 18
 NOTE_LINES = 4  # of the person's own notes, in the details
-WRITE_ACTIONS = {"new", "edit", "delete", "attach"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"new": "add a record", "edit": "change a record", "delete": "delete a record",
+                 "attach": "attach files"}
 EMPTY = "No records yet. Press n to add one — a lab result, a visit note, a scan."
 
 
@@ -107,6 +109,7 @@ def details_text(record: RecordView, snippet: Text | None, *, whole: bool = Fals
 
 
 class RecordsScreen(PlaceScreen):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("n", "new", "Add", id="records.new"),
         Binding("e", "edit", "Edit", id="records.edit"),

@@ -1,0 +1,87 @@
+"""Frictions a newcomer hit in the app (issue 15), each as they met it: search results out
+of reach of the arrows, greyed keys that said nothing, "120/80" refused, wording, line
+breaks lost in the reader, and fast typing after Tab landing in the field just left."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from app_helpers import (
+    SIZE,
+    make_app,
+    notifications,
+    settle,
+    unlock,
+)
+from conftest import OTHER_PASSPHRASE, PASSPHRASE
+from luna_tui.services.journal import EntryDraft, Journal
+from luna_tui.services.key_admin import KeyAdmin
+from luna_tui.services.settings import Settings
+from luna_tui.services.vault_session import VaultSession
+
+PLACES = {"journal": "JournalScreen", "medications": "MedicationsScreen",
+          "appointments": "AppointmentsScreen", "vitals": "VitalsScreen",
+          "records": "RecordsScreen", "companion": "CompanionScreen",
+          "patients": "PatientsScreen", "backups": "BackupsScreen"}
+
+
+@pytest.fixture
+def knee_vault(layout, session):
+    me = Settings(session).current_patient_id()
+    journal = Journal(session)
+    journal.create(me, EntryDraft(content="Knee hurt on the stairs", title="Bad knee day",
+                                  entry_date="2026-11-20", entry_time="18:00"))
+    journal.create(me, EntryDraft(content="Knee better after rest", entry_date="2026-11-21",
+                                  entry_time="09:00"))
+    journal.create(me, EntryDraft(content="A walk by the river", entry_date="2026-11-19",
+                                  entry_time="10:00"))
+    session.close()
+    return layout
+
+
+# -- 2. every greyed action says why -------------------------------------------------------
+
+async def test_every_greyed_key_of_every_place_says_why(layout, session):
+    KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot, OTHER_PASSPHRASE)
+        for place, name in PLACES.items():
+            await app.run_action(f"go('{place}')")
+            await settle(pilot)
+            screen = app.screen
+            assert screen.__class__.__name__ == name
+            if isinstance(screen.focused, Input):  # the companion's message field
+                await pilot.press("escape")
+            greyed = [key for key, active in screen.active_bindings.items()
+                      if not active.enabled]
+            assert greyed, f"{name} greys nothing for a read-only key"
+            for key in greyed:
+                app.clear_notifications()
+                await pilot.press(key)
+                await settle(pilot)
+                said = " ".join(notifications(pilot))
+                assert "read-only key 'caregiver', which cannot" in said, (name, key)
+                assert app.screen is screen, (name, key)  # nothing opened
+
+
+async def test_a_greyed_key_in_the_reader_and_a_form_says_why(knee_vault):
+    with VaultSession.open(knee_vault, PASSPHRASE) as session:
+        KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
+    app = make_app(knee_vault)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot, OTHER_PASSPHRASE)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        reader = app.screen
+        assert reader.__class__.__name__ == "EntryReaderScreen"
+        for key in ("e", "f", "x"):
+            app.clear_notifications()
+            await pilot.press(key)
+            await settle(pilot)
+            assert "read-only key 'caregiver', which cannot" in " ".join(notifications(pilot))
+            assert app.screen is reader
