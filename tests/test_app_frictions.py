@@ -5,13 +5,14 @@ breaks lost in the reader, and fast typing after Tab landing in the field just l
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from app_helpers import (
     SIZE,
     make_app,
     notifications,
     settle,
+    type_text,
     unlock,
 )
 from conftest import OTHER_PASSPHRASE, PASSPHRASE
@@ -38,6 +39,40 @@ def knee_vault(layout, session):
                                   entry_time="10:00"))
     session.close()
     return layout
+
+
+# -- 1. search results within reach of the arrows -----------------------------------------
+
+async def test_down_from_the_search_field_reaches_the_results(knee_vault):
+    app = make_app(knee_vault)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        journal = app.screen
+        await pilot.press("slash")
+        await type_text(pilot, "knee")
+        await pilot.press("down")  # at once: the search has not run yet
+        await settle(pilot)
+        table = journal.query_one("#entries", DataTable)
+        assert journal.focused is table and table.row_count == 2
+        assert journal.query_one("#search", Input).value == "knee"
+        await pilot.press("down", "f")  # the second result, made a favorite
+        await settle(pilot)
+        assert journal.query_one("#search", Input).value == "knee"  # not "kneef"
+        second = journal._selected()
+        assert second is not None and second.favorite
+        await pilot.press("up", "up")  # the first result, then the search field again
+        assert journal.focused is journal.query_one("#search", Input)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "EntryReaderScreen"
+    with VaultSession.open(knee_vault, PASSPHRASE) as session:
+        me = Settings(session).current_patient_id()
+        from luna_tui.services.journal import JournalFilter
+
+        favorites = Journal(session).page(me, JournalFilter(favorites_only=True)).entries
+        assert [e.id for e in favorites] == [second.id]
 
 
 # -- 2. every greyed action says why -------------------------------------------------------

@@ -81,6 +81,12 @@ class JournalScreen(PlaceScreen):
         Binding("slash", "search", "Search", id="journal.search"),
         Binding("ctrl+f", "filters", "Filters", id="journal.filters"),
         Binding("escape", "clear", "Clear", id="journal.clear", show=False),
+        # From the search field to its results and back (priority: the field and the
+        # table would take the keys first; check_action lets them through elsewhere).
+        Binding("down", "to_results", "Results", id="journal.to_results", show=False,
+                priority=True),
+        Binding("up", "to_search", "Search field", id="journal.to_search", show=False,
+                priority=True),
     ]
 
     def __init__(self) -> None:
@@ -111,6 +117,12 @@ class JournalScreen(PlaceScreen):
         table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "to_results":
+            return self._search_field_focused()
+        if action == "to_search":
+            table = self.focused
+            return (isinstance(table, DataTable) and table.id == "entries"
+                    and table.cursor_row <= 0 and self._search_field_shown())
         if action in WRITE_ACTIONS and self.vault.read_only:
             return None  # shown, greyed: the key's rights, not the screen, forbid it
         return True
@@ -247,6 +259,26 @@ class JournalScreen(PlaceScreen):
         field.display = True
         field.focus()
 
+    def _search_field_shown(self) -> bool:
+        fields = self.query("#search")  # none before the first search
+        return bool(fields) and fields.first().display
+
+    def _search_field_focused(self) -> bool:
+        return self.focused is not None and self.focused.id == "search"
+
+    def action_to_results(self) -> None:
+        """Down from the search field: to the first result (the words typed are searched
+        now if their search has not run yet), where Enter opens it and the keys act on
+        it."""
+        self._search_now(self.query_one("#search", Input).value)
+        table = self.query_one("#entries", DataTable)
+        table.focus()
+        table.move_cursor(row=0)
+
+    def action_to_search(self) -> None:
+        """Up from the first result: back to the search field."""
+        self.query_one("#search", Input).focus()
+
     @on(Input.Changed, "#search")
     def search_soon(self, event: Input.Changed) -> None:
         if self._search_timer is not None:
@@ -260,6 +292,13 @@ class JournalScreen(PlaceScreen):
             self._search_timer.stop()
         self.run_search(event.value.strip())
         self.query_one("#entries", DataTable).focus()
+
+    def _search_now(self, value: str) -> None:
+        """The search for `value`, unless it is the one shown or running."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        if value.strip() != self.searching:
+            self.run_search(value.strip())
 
     @work(exclusive=True, group="search", exit_on_error=False)
     async def run_search(self, text: str) -> None:
