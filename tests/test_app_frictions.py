@@ -120,3 +120,36 @@ async def test_a_greyed_key_in_the_reader_and_a_form_says_why(knee_vault):
             await settle(pilot)
             assert "read-only key 'caregiver', which cannot" in " ".join(notifications(pilot))
             assert app.screen is reader
+
+
+# -- 3. "120/80" in the systolic field -----------------------------------------------------
+
+async def test_a_blood_pressure_typed_as_120_over_80_fills_both_values(layout, session, clock):
+    from luna_tui.services.vitals import Vitals
+
+    me = Settings(session).current_patient_id()
+    session.close()
+    app = make_app(layout, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        await pilot.press("down", "n")  # weight, then blood pressure
+        await settle(pilot)
+        form = app.screen
+        assert form.__class__.__name__ == "VitalFormScreen"
+        await type_text(pilot, "120/130")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        # Split into its fields, the impossible second value is said under its own.
+        assert form.query_one("#value", Input).value == "120"
+        assert form.query_one("#value2", Input).value == "130"
+        assert "must be higher" in str(form.query_one("#error-value2").content)
+        form.query_one("#value", Input).value = "120/80"
+        form.query_one("#value2", Input).value = ""
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "VitalsScreen"
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
+        readings = Vitals(reopened).page(me, kind="blood_pressure").vitals
+        assert [(r.value, r.value2) for r in readings] == [(120, 80)]
