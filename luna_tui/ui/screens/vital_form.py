@@ -134,8 +134,13 @@ class VitalFormScreen(FormScreen["VitalView"]):
             # show them apart, so a complaint about either appears under its own.
             value, value2 = split_pair(value, values["value2"])
             if value != values["value"]:
-                self.query_one("#value", Input).value = value
-                self.query_one("#value2", Input).value = value2 or ""
+                # Quietly: a Changed arriving after the service's answer would clear the
+                # error it puts under these fields.
+                with self.prevent(Input.Changed):
+                    self.query_one("#value", Input).value = value
+                    self.query_one("#value2", Input).value = value2 or ""
+                if self.draft is not None:
+                    self.draft.field_changed()
         return await self.vault.attempt(
             Vitals(self.session).record, self.vault.patient_id, self._kind(), value,
             value2, unit=values["unit"], measured_at=values["measured_at"],
