@@ -5,15 +5,18 @@ breaks lost in the reader, and fast typing after Tab landing in the field just l
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Label
 
 from app_helpers import (
     SIZE,
+    field_error,
     make_app,
     notifications,
     settle,
+    table_rows,
     type_text,
     unlock,
+    widget_text,
 )
 from conftest import OTHER_PASSPHRASE, PASSPHRASE
 from luna_tui.services.journal import EntryDraft, Journal
@@ -153,3 +156,68 @@ async def test_a_blood_pressure_typed_as_120_over_80_fills_both_values(layout, s
     with VaultSession.open(layout, PASSPHRASE, clock=clock) as reopened:
         readings = Vitals(reopened).page(me, kind="blood_pressure").vitals
         assert [(r.value, r.value2) for r in readings] == [(120, 80)]
+
+
+# -- 6. wording ----------------------------------------------------------------------------
+
+async def test_locked_after_one_minute_is_singular(layout, session, clock):
+    Settings(session).set("auto_lock_minutes", "1")
+    session.close()
+    app = make_app(layout, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        clock.advance(minutes=2)
+        await app.lock_if_idle()
+        await settle(pilot)
+        assert widget_text(pilot, "#status") == "Locked after 1 minute without use."
+
+
+async def test_a_search_matching_the_title_shows_it_once(knee_vault):
+    app = make_app(knee_vault)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "bad")
+        await pilot.press("enter")
+        await settle(pilot)
+        rows = table_rows(pilot, "#entries")
+        assert len(rows) == 1
+        assert rows[0][2].count("Bad knee day") == 1, rows[0][2]
+
+
+async def test_an_error_under_a_field_goes_when_the_field_is_typed_in(layout, session):
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert form.__class__.__name__ == "RecordFormScreen"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "can't be blank" in field_error(pilot, "title")
+        await type_text(pilot, "Blood test")
+        await settle(pilot)
+        assert field_error(pilot, "title") == ""
+
+
+async def test_a_long_title_is_cut_with_an_ellipsis_in_the_delete_question(layout, session):
+    me = Settings(session).current_patient_id()
+    title = "A very long title about the knee and the stairs and the physio visit"
+    Journal(session).create(me, EntryDraft(content="text", title=title,
+                                           entry_date="2026-11-20"))
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        question = str(app.screen.query_one(".heading", Label).content)
+        assert question == f"Delete the entry of 2026-11-20 “{title[:39]}…”?"

@@ -413,7 +413,9 @@ class LunaApp(App[None]):
             return
         idle = self.clock.now() - self.last_activity
         if idle >= dt.timedelta(minutes=self.auto_lock_minutes):
-            await self.lock(f"Locked after {self.auto_lock_minutes} minutes without use.")
+            minutes = self.auto_lock_minutes
+            await self.lock(f"Locked after {minutes} minute{'' if minutes == 1 else 's'} "
+                            "without use.")
 
     async def action_lock(self) -> None:
         await self.lock("Locked.")

@@ -52,8 +52,10 @@ def entry_row(entry: Entry, snippet: Text | None = None) -> tuple:
     if snippet is not None:
         # A search shows where the words matched; an untitled entry's first line would
         # only repeat the snippet.
-        title = (Text.assemble(plain(entry.title + " · ", "bold"), snippet) if entry.title
-                 else snippet)
+        # A snippet from the title itself (the words matched there) is the title: shown
+        # once, highlighted, not "Bad knee day · Bad knee day".
+        title = (Text.assemble(plain(entry.title + " · ", "bold"), snippet)
+                 if entry.title and not _is_part_of(snippet.plain, entry.title) else snippet)
         title.truncate(ENTRY_WIDTH, overflow="ellipsis")
     mood = plain(" ".join(p for p in (f"{entry.mood_scale}/10" if entry.mood_scale else "",
                                       entry.mood or "") if p))
@@ -62,9 +64,15 @@ def entry_row(entry: Entry, snippet: Text | None = None) -> tuple:
     return when, entry.entry_time, title, mood, tags, star
 
 
-def _clip(text: str) -> str:
+def _clip(text: str, width: int = ENTRY_WIDTH) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= ENTRY_WIDTH else text[: ENTRY_WIDTH - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _is_part_of(snippet: str, title: str) -> bool:
+    """Whether a search snippet (cut with "…" at either end) is taken from `title`."""
+    words = " ".join(snippet.replace("…", " ").split())
+    return bool(words) and words.casefold() in " ".join(title.split()).casefold()
 
 
 def snippet_text(hit: SearchHit) -> Text:
@@ -473,7 +481,7 @@ class JournalScreen(PlaceScreen):
         entry = self._selected()
         if entry is None or not self.vault.writable("delete an entry"):
             return
-        question = f"Delete the entry of {entry.entry_date} “{entry.display_title[:40]}”?"
+        question = f"Delete the entry of {entry.entry_date} “{_clip(entry.display_title, 40)}”?"
 
         async def answered(yes: bool | None) -> None:
             if yes:
