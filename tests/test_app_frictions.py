@@ -221,3 +221,25 @@ async def test_a_long_title_is_cut_with_an_ellipsis_in_the_delete_question(layou
         await settle(pilot)
         question = str(app.screen.query_one(".heading", Label).content)
         assert question == f"Delete the entry of 2026-11-20 “{title[:39]}…”?"
+
+
+# -- 7. lines as typed in the reader -------------------------------------------------------
+
+async def test_the_reader_keeps_the_lines_as_typed_and_markup_stays_text(layout, session):
+    from textual.widgets import Markdown
+
+    me = Settings(session).current_patient_id()
+    Journal(session).create(me, EntryDraft(
+        content="Woke at 4\n[b]knee[/b] sore\n**better** by noon\n\nNew paragraph",
+        entry_date="2026-11-20"))
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        body = app.screen.query_one("#reader-body", Markdown)
+        paragraphs = [str(block._content) for block in body.children]
+        assert paragraphs == ["Woke at 4\n[b]knee[/b] sore\nbetter by noon", "New paragraph"]
