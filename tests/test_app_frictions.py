@@ -243,3 +243,62 @@ async def test_the_reader_keeps_the_lines_as_typed_and_markup_stays_text(layout,
         body = app.screen.query_one("#reader-body", Markdown)
         paragraphs = [str(block._content) for block in body.children]
         assert paragraphs == ["Woke at 4\n[b]knee[/b] sore\nbetter by noon", "New paragraph"]
+
+
+# -- 11. fast typing after Tab (a password manager's autotype) -----------------------------
+
+def type_at_once(pilot, keys: list[str]) -> None:
+    """Every key arrives before the app handles the first, as from a password manager
+    (Pilot.press waits for the app between keys, which hides the race)."""
+    from textual import events
+
+    for key in keys:
+        character = {"enter": "\r", "space": " "}.get(key, key if len(key) == 1 else None)
+        event = events.Key(key, character)
+        event.set_sender(pilot.app)
+        pilot.app.post_message(event)
+
+
+def keys_of(text: str) -> list[str]:
+    return ["space" if c == " " else c for c in text]
+
+
+async def test_the_welcome_form_takes_autotyped_passphrases_as_typed(layout):
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        type_at_once(pilot, [*keys_of(PASSPHRASE), "tab", *keys_of(PASSPHRASE), "tab",
+                             "space"])
+        await settle(pilot)
+        screen = app.screen
+        assert screen.query_one("#passphrase", Input).value == PASSPHRASE
+        assert screen.query_one("#again", Input).value == PASSPHRASE
+        from textual.widgets import Checkbox
+
+        assert screen.query_one("#notice", Checkbox).value
+        type_at_once(pilot, ["shift+tab", "shift+tab"])  # back to the first field
+        await settle(pilot)
+        assert screen.focused is screen.query_one("#passphrase", Input)
+        assert screen.query_one("#again", Input).value == PASSPHRASE
+
+
+async def test_enter_after_the_first_passphrase_moves_on_before_more_keys(layout):
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        type_at_once(pilot, [*keys_of(PASSPHRASE), "enter", *keys_of(PASSPHRASE)])
+        await settle(pilot)
+        assert app.screen.query_one("#passphrase", Input).value == PASSPHRASE
+        assert app.screen.query_one("#again", Input).value == PASSPHRASE
+
+
+async def test_the_unlock_form_takes_an_autotyped_passphrase(layout, session):
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # A password manager's "{USERNAME}{TAB}{PASSWORD}{ENTER}" with no user name.
+        type_at_once(pilot, ["tab", *keys_of(PASSPHRASE), "enter"])
+        await settle(pilot)
+        assert app.session is not None
+        assert app.screen.__class__.__name__ == "DashboardScreen"
