@@ -31,7 +31,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Label
+from textual.widgets import DataTable, Input, Label
 
 from luna_tui.errors import AiError, AiTimeout, AiUnreachable, LunaError
 from luna_tui.services.ai.memory import Memory
@@ -52,6 +52,7 @@ from luna_tui.ui.screens.personas import PersonasDialog
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.chat_log import ChatLog, ChatMessage
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -155,7 +156,7 @@ class CompanionScreen(PlaceScreen):
                 yield Input(
                     placeholder="Ask the companion · Enter sends · ctrl+o: what it will see",
                     id="message", max_length=20_000)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#sessions", DataTable).add_column("Sessions", key="title")

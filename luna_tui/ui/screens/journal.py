@@ -4,7 +4,7 @@ as you type; ctrl+f filters by mood, tag, favorite, type, privacy and dates."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.text import Text
 from textual import on, work
@@ -44,11 +44,32 @@ PRIVACY = [("shared with therapist", "shared"), ("private", "private")]
 
 
 ENTRY_WIDTH = 44  # characters: with the other columns, a row fits 100 columns
+# Narrower than 100 columns the entry, its mood and its tags are cut shorter, so the ★
+# column stays on the screen: the table does not scroll sideways from the keyboard.
+OTHER_COLUMNS = 58  # date, time, mood and tags as cut below, ★, and each column's gaps
+NARROW_MOOD = NARROW_TAGS = 10
+NARROWEST_ENTRY = 12
 
 
-def entry_row(entry: Entry, snippet: Text | None = None) -> tuple:
+class Widths(NamedTuple):
+    entry: int = ENTRY_WIDTH
+    mood: int | None = None  # None: whole
+    tags: int | None = None
+
+
+WIDE = Widths()
+
+
+def widths_for(screen_width: int) -> Widths:
+    if screen_width >= 100:
+        return WIDE
+    return Widths(max(NARROWEST_ENTRY, min(ENTRY_WIDTH, screen_width - OTHER_COLUMNS)),
+                  NARROW_MOOD, NARROW_TAGS)
+
+
+def entry_row(entry: Entry, snippet: Text | None = None, widths: Widths = WIDE) -> tuple:
     when = dt.date.fromisoformat(entry.entry_date).strftime("%a %d %b %Y")
-    title = plain(_clip(entry.display_title))
+    title = plain(_clip(entry.display_title, widths.entry))
     if snippet is not None:
         # A search shows where the words matched; an untitled entry's first line would
         # only repeat the snippet.
@@ -56,10 +77,13 @@ def entry_row(entry: Entry, snippet: Text | None = None) -> tuple:
         # once, highlighted, not "Bad knee day · Bad knee day".
         title = (Text.assemble(plain(entry.title + " · ", "bold"), snippet)
                  if entry.title and not _is_part_of(snippet.plain, entry.title) else snippet)
-        title.truncate(ENTRY_WIDTH, overflow="ellipsis")
+        title.truncate(widths.entry, overflow="ellipsis")
     mood = plain(" ".join(p for p in (f"{entry.mood_scale}/10" if entry.mood_scale else "",
                                       entry.mood or "") if p))
     tags = plain(" ".join(f"#{t}" for t in entry.tags), style="cyan")
+    for cell, width in ((mood, widths.mood), (tags, widths.tags)):
+        if width is not None:
+            cell.truncate(width, overflow="ellipsis")
     star = Text("★", style="yellow") if entry.favorite else ""
     return when, entry.entry_time, title, mood, tags, star
 
@@ -233,7 +257,11 @@ class JournalScreen(PlaceScreen):
             if entry.id in self.entries:
                 continue
             self.entries[entry.id] = entry
-            table.add_row(*entry_row(entry, (snippets or {}).get(entry.id)), key=entry.id)
+            table.add_row(*entry_row(entry, (snippets or {}).get(entry.id), self._widths()),
+                          key=entry.id)
+
+    def _widths(self) -> Widths:
+        return widths_for(self.app.size.width)
 
     def _status_for_list(self) -> None:
         count = len(self.entries)
@@ -354,14 +382,21 @@ class JournalScreen(PlaceScreen):
         bar = self.query_one("#filters")
         if not bar.children:
             # Built on first use: four Selects cost a first paint most visits never need.
+            # Compact, in two rows: every field within 80 columns (bordered, in one row,
+            # the dates were cut off even at 120).
             await bar.mount_all([
-                Select([], prompt="any mood", id="filter-mood"),
-                Select([], prompt="any tag", id="filter-tag"),
-                Select(TYPES, prompt="any type", id="filter-type"),
-                Select(PRIVACY, prompt="any privacy", id="filter-privacy"),
-                Checkbox("★ only", id="filter-favorite"),
-                Input(placeholder="from YYYY-MM-DD", id="filter-from"),
-                Input(placeholder="to YYYY-MM-DD", id="filter-to"),
+                Horizontal(
+                    Select([], prompt="any mood", id="filter-mood", compact=True),
+                    Select([], prompt="any tag", id="filter-tag", compact=True),
+                    Select(TYPES, prompt="any type", id="filter-type", compact=True),
+                    Select(PRIVACY, prompt="any privacy", id="filter-privacy",
+                           compact=True),
+                    classes="filter-row"),
+                Horizontal(
+                    Checkbox("★ only", id="filter-favorite", compact=True),
+                    Input(placeholder="from YYYY-MM-DD", id="filter-from", compact=True),
+                    Input(placeholder="to YYYY-MM-DD", id="filter-to", compact=True),
+                    classes="filter-row"),
             ])
             await self._refresh_filter_choices()
         bar.display = not bar.display
@@ -508,7 +543,8 @@ class JournalScreen(PlaceScreen):
             return
         table = self.query_one("#entries", DataTable)
         self.entries[entry.id] = entry
-        for index, (column, value) in enumerate(zip(self.column_keys, entry_row(entry),
+        for index, (column, value) in enumerate(zip(self.column_keys,
+                                                    entry_row(entry, widths=self._widths()),
                                                     strict=True)):
             if index != ENTRY_COLUMN or not self.searching:  # keep a search's snippet
                 table.update_cell(entry.id, column, value)
