@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import pytest
 from rich.cells import cell_len
+from test_app_snapshots import fill
 from textual.geometry import Region
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets._footer import FooterKey
 
 from app_helpers import make_app, settle, unlock
 from conftest import FakeClock
-from test_app_snapshots import fill
 
 SMALL = (80, 24)
 PLACES = ["dashboard", "journal", "medications", "appointments", "vitals", "records",
