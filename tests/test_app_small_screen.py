@@ -123,3 +123,14 @@ async def test_every_filter_of_the_journal_is_on_the_screen(filled, size):
                          "filter-favorite", "filter-from", "filter-to"):
             inside(bar.region, screen.query_one(f"#{field_id}"), field_id)
         footer_fits(screen)
+
+
+async def test_the_welcome_card_fits_80_by_24_with_its_button_and_status(layout):
+    app = make_app(layout)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.__class__.__name__ == "WelcomeScreen"
+        for selector in ("#passphrase", "#again", "#notice", "#create", "#status"):
+            inside(screen.region, screen.query_one(selector), selector)
+        footer_fits(screen)

@@ -39,12 +39,16 @@ class WelcomeScreen(UsesVault, Screen):
                         f"{self.vault.layout.home}.", classes="muted")
             yield Label("Choose a passphrase: a few unrelated words are strong and easy to "
                         "remember.", classes="heading")
-            yield Input(password=True, id="passphrase", placeholder="Passphrase")
+            # Compact, as in every form: the whole card fits an 80x24 terminal.
+            yield Input(password=True, id="passphrase", placeholder="Passphrase",
+                        compact=True)
             yield Label("", id="strength")
-            yield Input(password=True, id="again", placeholder="The same passphrase again")
+            yield Input(password=True, id="again", placeholder="The same passphrase again",
+                        compact=True)
             yield Label(NOTICE_TEXT, id="notice-text", classes="muted")
-            yield Checkbox("I understand: Luna is not a medical device", id="notice")
-            yield Button("Create my vault", id="create", variant="primary")
+            yield Checkbox("I understand: Luna is not a medical device", id="notice",
+                           compact=True)
+            yield Button("Create my vault", id="create", variant="primary", compact=True)
             yield Label("", id="status")
         yield KeysFooter(compact=True)
 
@@ -156,6 +160,7 @@ class WelcomeScreen(UsesVault, Screen):
         status = self.query_one("#status", Label)
         status.update(plain(text))
         status.set_class(error, "error")
+        status.scroll_visible()  # in a short terminal, below the fields
 
 
 class RecoveryKeyScreen(Screen):
