@@ -15,7 +15,7 @@ import pytest
 from rich.cells import cell_len
 from test_app_snapshots import fill
 from textual.geometry import Region
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static, TextArea
 from textual.widgets._footer import FooterKey
 
 from app_helpers import make_app, settle, unlock
@@ -48,7 +48,7 @@ def footer_fits(screen) -> None:  # noqa: ANN001
     footer = screen.query_one(Footer)
     inside(screen.region, footer, "the footer")
     keys = list(footer.query(FooterKey))
-    if not isinstance(screen.focused, Input):  # there ? is a character typed
+    if not isinstance(screen.focused, Input | TextArea):  # there ? is a character typed
         assert "question_mark" in {key.key for key in keys}, "the footer lost ? Keys"
     palettes = [key for key in keys if key.has_class("-command-palette")]
     for key in keys:
@@ -132,5 +132,31 @@ async def test_the_welcome_card_fits_80_by_24_with_its_button_and_status(layout)
         screen = app.screen
         assert screen.__class__.__name__ == "WelcomeScreen"
         for selector in ("#passphrase", "#again", "#notice", "#create", "#status"):
+            inside(screen.region, screen.query_one(selector), selector)
+        footer_fits(screen)
+
+
+@pytest.mark.parametrize(("place", "form"), [
+    ("journal", "EntryEditorScreen"), ("medications", "MedicationFormScreen"),
+    ("appointments", "AppointmentFormScreen"), ("vitals", "VitalFormScreen"),
+    ("records", "RecordFormScreen"), ("patients", "PatientFormScreen")])
+async def test_each_places_new_form_fits_80_by_24(filled, place, form):
+    app = make_app(filled, FakeClock())
+    async with app.run_test(size=SMALL) as pilot:
+        await open_place(pilot, place)
+        await pilot.press("n")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.__class__.__name__ == form
+        footer_fits(screen)
+        inside(screen.region, screen.focused, f"the focused {screen.focused}")
+
+
+async def test_the_unlock_screen_fits_80_by_24(filled):
+    app = make_app(filled, FakeClock())
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        for selector in ("#passphrase", "#status"):
             inside(screen.region, screen.query_one(selector), selector)
         footer_fits(screen)
