@@ -83,4 +83,7 @@ class KeysFooter(TextualFooter):
         await super().recompose()
 
     async def on_resize(self, event: events.Resize) -> None:
-        await self.recompose()  # the rows follow the width (nothing is done if the same)
+        # The rows follow the width; only a change of width once built rebuilds them (the
+        # first layout's resize would rebuild the keys before they are ready).
+        if self._shown is not None and self._shown[1] != self.app.size.width:
+            await self.recompose()
