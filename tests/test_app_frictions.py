@@ -187,6 +187,24 @@ async def test_a_search_matching_the_title_shows_it_once(knee_vault):
         assert rows[0][2].count("Bad knee day") == 1, rows[0][2]
 
 
+async def test_a_record_search_matching_the_title_shows_it_once(layout, session):
+    from luna_tui.services.records import Records
+
+    me = Settings(session).current_patient_id()
+    Records(session).create(me, title="Ferritin panel", record_type="lab")
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "ferritin")
+        await pilot.press("enter")
+        await settle(pilot)
+        [row] = table_rows(pilot, "#records")
+        assert row[2].count("Ferritin panel") == 1, row[2]
+
 async def test_an_error_under_a_field_goes_when_the_field_is_typed_in(layout, session):
     session.close()
     app = make_app(layout)

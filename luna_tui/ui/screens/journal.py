@@ -17,7 +17,7 @@ from textual.widgets import Checkbox, DataTable, Input, Label, Select
 from luna_tui.errors import LunaError, ValidationError
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
-from luna_tui.ui.search_snippet import highlighted_snippet
+from luna_tui.ui.search_snippet import highlighted_snippet, taken_from
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
@@ -76,7 +76,7 @@ def entry_row(entry: Entry, snippet: Text | None = None, widths: Widths = WIDE) 
         # A snippet from the title itself (the words matched there) is the title: shown
         # once, highlighted, not "Bad knee day · Bad knee day".
         title = (Text.assemble(plain(entry.title + " · ", "bold"), snippet)
-                 if entry.title and not _is_part_of(snippet.plain, entry.title) else snippet)
+                 if entry.title and not taken_from(snippet.plain, entry.title) else snippet)
         title.truncate(widths.entry, overflow="ellipsis")
     mood = plain(" ".join(p for p in (f"{entry.mood_scale}/10" if entry.mood_scale else "",
                                       entry.mood or "") if p))
@@ -91,12 +91,6 @@ def entry_row(entry: Entry, snippet: Text | None = None, widths: Widths = WIDE) 
 def _clip(text: str, width: int = ENTRY_WIDTH) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _is_part_of(snippet: str, title: str) -> bool:
-    """Whether a search snippet (cut with "…" at either end) is taken from `title`."""
-    words = " ".join(snippet.replace("…", " ").split())
-    return bool(words) and words.casefold() in " ".join(title.split()).casefold()
 
 
 def snippet_text(hit: SearchHit) -> Text:

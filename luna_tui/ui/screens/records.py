@@ -25,7 +25,7 @@ from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.screens.record_files import RecordFilesScreen
 from luna_tui.ui.screens.record_form import RecordFormScreen
-from luna_tui.ui.search_snippet import highlighted_snippet
+from luna_tui.ui.search_snippet import highlighted_snippet, taken_from
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
@@ -52,7 +52,9 @@ def record_row(record: RecordView, snippet: Text | None = None) -> tuple[object,
             if record.event_date else Text("no date", style="dim"))
     title = plain(record.title)
     if snippet is not None:  # a search shows where its words matched
-        title = Text.assemble(plain(record.title + " · ", "bold"), snippet)
+        # (once: a snippet taken from the title is the title, highlighted)
+        title = (snippet if taken_from(snippet.plain, record.title)
+                 else Text.assemble(plain(record.title + " · ", "bold"), snippet))
     title.truncate(TITLE_WIDTH, overflow="ellipsis")
     tags = plain(" ".join(f"#{t}" for t in record.tags), style="cyan")
     tags.truncate(TAGS_WIDTH, overflow="ellipsis")
