@@ -72,9 +72,7 @@ def entry_row(entry: Entry, snippet: Text | None = None, widths: Widths = WIDE) 
     title = plain(_clip(entry.display_title, widths.entry))
     if snippet is not None:
         # A search shows where the words matched; an untitled entry's first line would
-        # only repeat the snippet.
-        # A snippet from the title itself (the words matched there) is the title: shown
-        # once, highlighted, not "Bad knee day · Bad knee day".
+        # only repeat the snippet, and so would a title the snippet is taken from.
         title = (Text.assemble(plain(entry.title + " · ", "bold"), snippet)
                  if entry.title and not taken_from(snippet.plain, entry.title) else snippet)
         title.truncate(widths.entry, overflow="ellipsis")
@@ -247,11 +245,12 @@ class JournalScreen(PlaceScreen):
 
     def _add(self, entries: list[Entry], snippets: dict[str, Text] | None = None) -> None:
         table = self.query_one("#entries", DataTable)
+        widths = self._widths()
         for entry in entries:
             if entry.id in self.entries:
                 continue
             self.entries[entry.id] = entry
-            table.add_row(*entry_row(entry, (snippets or {}).get(entry.id), self._widths()),
+            table.add_row(*entry_row(entry, (snippets or {}).get(entry.id), widths),
                           key=entry.id)
 
     def _widths(self) -> Widths:
