@@ -457,12 +457,11 @@ def cmd_vitals(args: argparse.Namespace) -> int:
 
 
 def cmd_vitals_add(args: argparse.Namespace) -> int:
-    value, value2 = args.value, args.value2
-    if value2 is None and "/" in value:  # "120/80", as a blood pressure is written
-        value, _, value2 = value.partition("/")
     at = _moment_argument(args.at)
     with open_session(args, warm=VITAL_MODULES) as session:
-        from luna_tui.services.vitals import Vitals
+        from luna_tui.services.vitals import Vitals, split_pair
+
+        value, value2 = split_pair(args.value, args.value2)  # "120/80"
 
         session.require_writable("record a reading")
         patient_id, _ = resolve_patient(session, args.patient)

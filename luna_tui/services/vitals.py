@@ -55,6 +55,15 @@ _KIND_ALIASES = {"bp": "blood_pressure", "blood pressure": "blood_pressure", "pu
 DIASTOLIC_RANGE = (25, 160)
 
 
+def split_pair(value: str, value2: str | None) -> tuple[str, str | None]:
+    """"120/80" typed as one value is two, as a blood pressure is written (the CLI's
+    argument and the app's first field alike); a second value given stays as it is."""
+    if value2 in (None, "") and "/" in value:
+        first, _, second = value.partition("/")
+        return first.strip(), second.strip()
+    return value, value2
+
+
 def normalise_kind(kind: str) -> str:
     text = " ".join(str(kind or "").lower().split())
     if not text:

@@ -18,7 +18,7 @@ import asyncio
 import datetime as dt
 import gc
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -57,6 +57,8 @@ from luna_tui.ui.vault_calls import ServiceFailed, VaultCalls
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from textual.actions import ActionParseResult
+    from textual.dom import DOMNode
     from textual.notifications import SeverityLevel
 
     from luna_tui.services.vault_session import VaultSession
@@ -628,6 +630,21 @@ class LunaApp(App[None]):
         if action in UNLOCKED_ACTIONS:
             return self.session is not None
         return True
+
+    async def run_action(self, action: str | ActionParseResult,
+                         default_namespace: DOMNode | None = None,
+                         namespaces: Mapping[str, DOMNode] | None = None) -> bool:
+        """An action greyed out (check_action None: the key's rights forbid it) says why
+        when its key is pressed or it is chosen, instead of doing nothing at all."""
+        target, name, parameters = self._parse_action(
+            action, self if default_namespace is None else default_namespace, namespaces)
+        if target.check_action(name, parameters) is None:
+            why_disabled = getattr(target, "why_disabled", None)
+            why = why_disabled(name) if why_disabled is not None else None
+            if why:
+                self.notify(why, severity="warning")
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     async def action_go(self, place: str) -> None:
         if self.session is not None and place in self._modes:

@@ -16,3 +16,10 @@ def highlighted_snippet(parts: list[tuple[str, bool]]) -> Text:
         if piece:
             text.append(plain(piece + " ", style="bold reverse" if matched else "dim"))
     return text
+
+
+def taken_from(snippet: str, title: str) -> bool:
+    """Whether a search snippet (cut with "…" at either end) is taken from `title`: a list
+    shows the title once then, highlighted, not "Bad knee day · Bad knee day"."""
+    words = " ".join(snippet.replace("…", " ").split())
+    return bool(words) and words.casefold() in " ".join(title.split()).casefold()

@@ -11,8 +11,8 @@ Textual messages (ui/messages.py): attributes down, messages up.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from luna_tui.errors import LunaError
 
@@ -129,13 +129,20 @@ class VaultCalls:
         """Say something in a notification (for code that is not a widget)."""
         self._holder.notify(message, severity=severity, timeout=timeout)
 
-    def writable(self, action: str) -> bool:
-        """False, after saying why, when the vault is open with a read-only key."""
+    def refusal(self, action: str) -> str | None:
+        """Why `action` ("delete an entry") cannot be done with the key the vault is open
+        with; None when it can."""
         session = self._holder.session
         if session is not None and session.read_only:
-            self._holder.notify(f"This vault is open with the read-only key "
-                                f"'{session.key.label}', which cannot {action}.",
-                                severity="warning")
+            return (f"This vault is open with the read-only key '{session.key.label}', "
+                    f"which cannot {action}.")
+        return None
+
+    def writable(self, action: str) -> bool:
+        """False, after saying why, when the vault is open with a read-only key."""
+        why = self.refusal(action)
+        if why is not None:
+            self._holder.notify(why, severity="warning")
             return False
         return True
 
@@ -144,6 +151,15 @@ class UsesVault:
     """Mixed into a Screen (or widget): `self.vault`, the seam."""
 
     app: Any  # Textual's, on every DOM node
+    # The actions a read-only key may not take, each with what it would do ("delete an
+    # entry"). The screen's check_action greys them in the footer (None); pressing their
+    # key says why (`why_disabled`, asked by LunaApp.run_action).
+    READ_ONLY_REFUSES: ClassVar[Mapping[str, str]] = {}
+
+    def why_disabled(self, action: str) -> str | None:
+        """The sentence for a key whose action is greyed out (None: nothing to say)."""
+        what = self.READ_ONLY_REFUSES.get(action)
+        return self.vault.refusal(what) if what else None
 
     @property
     def vault(self) -> VaultCalls:

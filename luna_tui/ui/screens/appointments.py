@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 50
 LOAD_AHEAD = 10
-WRITE_ACTIONS = {"new", "edit", "complete", "follow_up", "delete"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"new": "add an appointment", "edit": "change an appointment",
+                 "complete": "change an appointment", "follow_up": "book a follow-up",
+                 "delete": "delete an appointment"}
 TYPE_LABELS = {"routine": "routine", "follow_up": "follow-up", "specialist": "specialist",
                "emergency": "emergency", "other": "other"}
 STATUS_STYLES = {"scheduled": "", "rescheduled": "yellow", "completed": "green",
@@ -72,6 +75,7 @@ def details_text(appointment: AppointmentView, follow_ups: list[AppointmentView]
 
 
 class AppointmentsScreen(PlaceScreen):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("n", "new", "Add", id="appointments.new"),
         Binding("e", "edit", "Edit", id="appointments.edit"),

@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     from luna_tui.services.vault_session import VaultSession
     from luna_tui.ui.messages import Activity
 
-WRITE_ACTIONS = {"restore", "delete"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"restore": "restore a backup", "delete": "delete a backup"}
 
 
 # -- how a backup is shown ---------------------------------------------------------------------
@@ -124,6 +125,7 @@ def schedule_sentence(every_days: int, keep: int) -> str:
 # -- the screen --------------------------------------------------------------------------------
 
 class BackupsScreen(PlaceScreen):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("b", "back_up", "Back up now", id="backups.create"),
         Binding("v", "verify", "Verify", id="backups.verify"),

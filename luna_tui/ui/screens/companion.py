@@ -31,7 +31,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Label
+from textual.widgets import DataTable, Input, Label
 
 from luna_tui.errors import AiError, AiTimeout, AiUnreachable, LunaError
 from luna_tui.services.ai.memory import Memory
@@ -52,6 +52,7 @@ from luna_tui.ui.screens.personas import PersonasDialog
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.chat_log import ChatLog, ChatMessage
+from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
 from luna_tui.ui.widgets.top_bar import TopBar
 
@@ -61,8 +62,11 @@ if TYPE_CHECKING:
     from luna_tui.services.ai.usage import UsagePeriod
     from luna_tui.services.vault_session import VaultSession
 
-WRITE_ACTIONS = {"new", "rename", "delete", "toggle_saved", "pin", "to_journal", "send",
-                 "resend"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"new": "start a session", "rename": "rename a session",
+                 "delete": "delete a session", "toggle_saved": "save a session",
+                 "pin": "pin a message", "to_journal": "write an entry",
+                 "send": "chat with the companion", "resend": "chat with the companion"}
 SESSION_ACTIONS = {"rename", "delete", "toggle_saved", "preview"}
 STREAM_REFRESH_SECONDS = 0.08  # at most this often the streaming reply is redrawn
 CONNECT_HINT = ("To connect a model, run `luna ai config --base-url URL --model NAME` in a "
@@ -107,6 +111,7 @@ def failure_text(error: Exception) -> str:
 
 
 class CompanionScreen(PlaceScreen):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="companion.send"),
         Binding("ctrl+r", "resend", "Send again", id="companion.resend", show=False),
@@ -151,7 +156,7 @@ class CompanionScreen(PlaceScreen):
                 yield Input(
                     placeholder="Ask the companion · Enter sends · ctrl+o: what it will see",
                     id="message", max_length=20_000)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#sessions", DataTable).add_column("Sessions", key="title")

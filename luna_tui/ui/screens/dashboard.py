@@ -158,13 +158,14 @@ class DashboardScreen(PlaceScreen):
             body.append("Your journal is empty. Press n to write the first entry.", style="dim")
         for entry in entries:
             when = dt.date.fromisoformat(entry.entry_date).strftime("%d %b")
-            body.append(f"{when} {entry.entry_time or '     '}  ", style="dim")
-            title = terminal_text(entry.display_title)
-            body.append(f"{title[:38]:<40}")
+            body.append(f"{when} {entry.entry_time or '     '} ", style="dim")
+            # The star in a column of its own, before the title: at the end of the line,
+            # after tags of any length, it went onto a line of its own at 80 columns.
+            body.append("★ " if entry.favorite else "  ", style="yellow")
+            title = " ".join(terminal_text(entry.display_title).split())
+            body.append(f"{title if len(title) <= 38 else title[:37] + '…':<40}")
             if entry.mood_scale:
                 body.append(f"{entry.mood_scale}/10  ")
             body.append(plain(" ".join(f"#{t}" for t in entry.tags[:3]), "cyan"))
-            if entry.favorite:
-                body.append("  ★", style="yellow")
             body.append("\n")
         self.query_one("#latest-body", Static).update(body)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -48,8 +50,26 @@ def details(entry: Entry) -> Text:
     return lines
 
 
+def lines_as_typed() -> MarkdownIt:
+    """The parser Textual uses, but every line break is kept as typed: plain Markdown
+    joins the lines of a paragraph into one (a soft break, shown as a space)."""
+    parser = MarkdownIt("gfm-like", {"breaks": True})
+    parser.core.ruler.push("keep_line_breaks", _hard_breaks)
+    return parser
+
+
+def _hard_breaks(state: StateCore) -> None:
+    for token in state.tokens:
+        for child in token.children or ():
+            if child.type == "softbreak":
+                child.type = "hardbreak"
+
+
 class EntryReaderScreen(UsesVault, Screen[bool]):
     """Dismisses with True when the entry changed (so the list reloads)."""
+
+    READ_ONLY_REFUSES = {"edit": "change an entry", "favorite": "change an entry",
+                         "delete": "delete an entry"}
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="reader.back"),
@@ -69,14 +89,15 @@ class EntryReaderScreen(UsesVault, Screen[bool]):
         with Horizontal(id="reader"):
             with VerticalScroll(id="reader-text"):
                 yield Static(plain(self.entry.title or ""), id="reader-title", classes="heading")
-                # Markdown by design (people write it), but never terminal controls.
+                # Markdown by design (people write it), but never terminal controls; a
+                # line ended with Enter stays a line (no soft breaks joining them).
                 yield Markdown(terminal_text(self.entry.content, multiline=True),
-                               id="reader-body")
+                               id="reader-body", parser_factory=lines_as_typed)
             yield Static(details(self.entry), id="reader-details", classes="panel")
         yield KeysFooter(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit", "favorite", "delete") and self.vault.read_only:
+        if action in self.READ_ONLY_REFUSES and self.vault.read_only:
             return None
         return True
 

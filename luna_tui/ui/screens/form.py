@@ -17,11 +17,14 @@ from luna_tui.ui.draft_keeper import DraftKeeper
 from luna_tui.ui.plain_text import escape_field_controls
 from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
-from luna_tui.ui.widgets.field import clear_errors, show_field_error
+from luna_tui.ui.widgets.field import clear_error_of, clear_errors, show_field_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Self
+
+    from textual.widget import Widget
+    from textual.widgets import Checkbox, Input, Select, TextArea
 
     from luna_tui.services.drafts import DraftView
     from luna_tui.services.vault_session import VaultSession
@@ -94,20 +97,22 @@ class FormScreen(UsesVault, Screen[T | None], Generic[T]):
                 context=self.draft_context())
             self.draft.start(self._resumed)
 
-    # Every change of a field, whatever the widget: the draft follows.
-    def on_input_changed(self) -> None:
-        self._field_changed()
+    # Every change of a field, whatever the widget: the draft follows, and the error
+    # under that field goes (it spoke of what was there before).
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._field_changed(event.input)
 
-    def on_text_area_changed(self) -> None:
-        self._field_changed()
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._field_changed(event.text_area)
 
-    def on_select_changed(self) -> None:
-        self._field_changed()
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._field_changed(event.select)
 
-    def on_checkbox_changed(self) -> None:
-        self._field_changed()
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self._field_changed(event.checkbox)
 
-    def _field_changed(self) -> None:
+    def _field_changed(self, widget: Widget) -> None:
+        clear_error_of(widget)
         if self.draft is not None:
             self.draft.field_changed()
 
@@ -127,6 +132,9 @@ class FormScreen(UsesVault, Screen[T | None], Generic[T]):
         if action == "save" and self.vault.read_only:
             return None
         return True
+
+    def why_disabled(self, action: str) -> str | None:
+        return self.vault.refusal(self.ACTION) if action == "save" else None
 
     async def action_save(self) -> None:
         if not self.vault.writable(self.ACTION):

@@ -4,7 +4,7 @@ as you type; ctrl+f filters by mood, tag, favorite, type, privacy and dates."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.text import Text
 from textual import on, work
@@ -17,7 +17,7 @@ from textual.widgets import Checkbox, DataTable, Input, Label, Select
 from luna_tui.errors import LunaError, ValidationError
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.place import PlaceScreen
-from luna_tui.ui.search_snippet import highlighted_snippet
+from luna_tui.ui.search_snippet import highlighted_snippet, taken_from
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
@@ -35,34 +35,60 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50
 LOAD_AHEAD = 10  # fetch the next page when the cursor is this close to the end
 SEARCH_DELAY = 0.25  # seconds of quiet typing before a search runs
-WRITE_ACTIONS = {"new", "edit", "favorite", "delete"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"new": "write an entry", "edit": "change an entry",
+                 "favorite": "change an entry", "delete": "delete an entry"}
 ENTRY_COLUMN = 2
 TYPES = [("free", "free"), ("prompted", "prompted"), ("mood check", "mood_check")]
 PRIVACY = [("shared with therapist", "shared"), ("private", "private")]
 
 
 ENTRY_WIDTH = 44  # characters: with the other columns, a row fits 100 columns
+# Narrower than 100 columns the entry, its mood and its tags are cut shorter, so the ★
+# column stays on the screen: the table does not scroll sideways from the keyboard.
+OTHER_COLUMNS = 58  # date, time, mood and tags as cut below, ★, and each column's gaps
+NARROW_MOOD = NARROW_TAGS = 10
+NARROWEST_ENTRY = 12
 
 
-def entry_row(entry: Entry, snippet: Text | None = None) -> tuple:
+class Widths(NamedTuple):
+    entry: int = ENTRY_WIDTH
+    mood: int | None = None  # None: whole
+    tags: int | None = None
+
+
+WIDE = Widths()
+
+
+def widths_for(screen_width: int) -> Widths:
+    if screen_width >= 100:
+        return WIDE
+    return Widths(max(NARROWEST_ENTRY, min(ENTRY_WIDTH, screen_width - OTHER_COLUMNS)),
+                  NARROW_MOOD, NARROW_TAGS)
+
+
+def entry_row(entry: Entry, snippet: Text | None = None, widths: Widths = WIDE) -> tuple:
     when = dt.date.fromisoformat(entry.entry_date).strftime("%a %d %b %Y")
-    title = plain(_clip(entry.display_title))
+    title = plain(_clip(entry.display_title, widths.entry))
     if snippet is not None:
         # A search shows where the words matched; an untitled entry's first line would
-        # only repeat the snippet.
-        title = (Text.assemble(plain(entry.title + " · ", "bold"), snippet) if entry.title
-                 else snippet)
-        title.truncate(ENTRY_WIDTH, overflow="ellipsis")
+        # only repeat the snippet, and so would a title the snippet is taken from.
+        title = (Text.assemble(plain(entry.title + " · ", "bold"), snippet)
+                 if entry.title and not taken_from(snippet.plain, entry.title) else snippet)
+        title.truncate(widths.entry, overflow="ellipsis")
     mood = plain(" ".join(p for p in (f"{entry.mood_scale}/10" if entry.mood_scale else "",
                                       entry.mood or "") if p))
     tags = plain(" ".join(f"#{t}" for t in entry.tags), style="cyan")
+    for cell, width in ((mood, widths.mood), (tags, widths.tags)):
+        if width is not None:
+            cell.truncate(width, overflow="ellipsis")
     star = Text("★", style="yellow") if entry.favorite else ""
     return when, entry.entry_time, title, mood, tags, star
 
 
-def _clip(text: str) -> str:
+def _clip(text: str, width: int = ENTRY_WIDTH) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= ENTRY_WIDTH else text[: ENTRY_WIDTH - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def snippet_text(hit: SearchHit) -> Text:
@@ -70,6 +96,7 @@ def snippet_text(hit: SearchHit) -> Text:
 
 
 class JournalScreen(PlaceScreen):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("n", "new", "New", id="journal.new"),
         Binding("e", "edit", "Edit", id="journal.edit"),
@@ -78,6 +105,12 @@ class JournalScreen(PlaceScreen):
         Binding("slash", "search", "Search", id="journal.search"),
         Binding("ctrl+f", "filters", "Filters", id="journal.filters"),
         Binding("escape", "clear", "Clear", id="journal.clear", show=False),
+        # From the search field to its results and back (priority: the field and the
+        # table would take the keys first; check_action lets them through elsewhere).
+        Binding("down", "to_results", "Results", id="journal.to_results", show=False,
+                priority=True),
+        Binding("up", "to_search", "Search field", id="journal.to_search", show=False,
+                priority=True),
     ]
 
     def __init__(self) -> None:
@@ -108,6 +141,12 @@ class JournalScreen(PlaceScreen):
         table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "to_results":
+            return self._search_field_focused()
+        if action == "to_search":
+            table = self.focused
+            return (isinstance(table, DataTable) and table.id == "entries"
+                    and table.cursor_row <= 0 and self._search_field_shown())
         if action in WRITE_ACTIONS and self.vault.read_only:
             return None  # shown, greyed: the key's rights, not the screen, forbid it
         return True
@@ -206,11 +245,16 @@ class JournalScreen(PlaceScreen):
 
     def _add(self, entries: list[Entry], snippets: dict[str, Text] | None = None) -> None:
         table = self.query_one("#entries", DataTable)
+        widths = self._widths()
         for entry in entries:
             if entry.id in self.entries:
                 continue
             self.entries[entry.id] = entry
-            table.add_row(*entry_row(entry, (snippets or {}).get(entry.id)), key=entry.id)
+            table.add_row(*entry_row(entry, (snippets or {}).get(entry.id), widths),
+                          key=entry.id)
+
+    def _widths(self) -> Widths:
+        return widths_for(self.app.size.width)
 
     def _status_for_list(self) -> None:
         count = len(self.entries)
@@ -244,6 +288,26 @@ class JournalScreen(PlaceScreen):
         field.display = True
         field.focus()
 
+    def _search_field_shown(self) -> bool:
+        fields = self.query("#search")  # none before the first search
+        return bool(fields) and fields.first().display
+
+    def _search_field_focused(self) -> bool:
+        return self.focused is not None and self.focused.id == "search"
+
+    def action_to_results(self) -> None:
+        """Down from the search field: to the first result (the words typed are searched
+        now if their search has not run yet), where Enter opens it and the keys act on
+        it."""
+        self._search_now(self.query_one("#search", Input).value)
+        table = self.query_one("#entries", DataTable)
+        table.focus()
+        table.move_cursor(row=0)
+
+    def action_to_search(self) -> None:
+        """Up from the first result: back to the search field."""
+        self.query_one("#search", Input).focus()
+
     @on(Input.Changed, "#search")
     def search_soon(self, event: Input.Changed) -> None:
         if self._search_timer is not None:
@@ -257,6 +321,13 @@ class JournalScreen(PlaceScreen):
             self._search_timer.stop()
         self.run_search(event.value.strip())
         self.query_one("#entries", DataTable).focus()
+
+    def _search_now(self, value: str) -> None:
+        """The search for `value`, unless it is the one shown or running."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        if value.strip() != self.searching:
+            self.run_search(value.strip())
 
     @work(exclusive=True, group="search", exit_on_error=False)
     async def run_search(self, text: str) -> None:
@@ -304,14 +375,22 @@ class JournalScreen(PlaceScreen):
         bar = self.query_one("#filters")
         if not bar.children:
             # Built on first use: four Selects cost a first paint most visits never need.
+            # Compact, in two rows: every field within 80 columns (bordered, in one row,
+            # the dates were cut off even at 120).
             await bar.mount_all([
-                Select([], prompt="any mood", id="filter-mood"),
-                Select([], prompt="any tag", id="filter-tag"),
-                Select(TYPES, prompt="any type", id="filter-type"),
-                Select(PRIVACY, prompt="any privacy", id="filter-privacy"),
-                Checkbox("★ only", id="filter-favorite"),
-                Input(placeholder="from, e.g. last week", id="filter-from"),
-                Input(placeholder="to, e.g. yesterday", id="filter-to"),
+                Horizontal(
+                    Select([], prompt="any mood", id="filter-mood", compact=True),
+                    Select([], prompt="any tag", id="filter-tag", compact=True),
+                    Select(TYPES, prompt="any type", id="filter-type", compact=True),
+                    Select(PRIVACY, prompt="any privacy", id="filter-privacy",
+                           compact=True),
+                    classes="filter-row"),
+                Horizontal(
+                    Checkbox("★ only", id="filter-favorite", compact=True),
+                    Input(placeholder="from, e.g. last week", id="filter-from",
+                          compact=True),
+                    Input(placeholder="to, e.g. yesterday", id="filter-to", compact=True),
+                    classes="filter-row"),
             ])
             await self._refresh_filter_choices()
         bar.display = not bar.display
@@ -434,7 +513,7 @@ class JournalScreen(PlaceScreen):
         entry = self._selected()
         if entry is None or not self.vault.writable("delete an entry"):
             return
-        question = f"Delete the entry of {entry.entry_date} “{entry.display_title[:40]}”?"
+        question = f"Delete the entry of {entry.entry_date} “{_clip(entry.display_title, 40)}”?"
 
         async def answered(yes: bool | None) -> None:
             if yes:
@@ -461,7 +540,8 @@ class JournalScreen(PlaceScreen):
             return
         table = self.query_one("#entries", DataTable)
         self.entries[entry.id] = entry
-        for index, (column, value) in enumerate(zip(self.column_keys, entry_row(entry),
+        for index, (column, value) in enumerate(zip(self.column_keys,
+                                                    entry_row(entry, widths=self._widths()),
                                                     strict=True)):
             if index != ENTRY_COLUMN or not self.searching:  # keep a search's snippet
                 table.update_cell(entry.id, column, value)

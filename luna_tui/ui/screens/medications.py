@@ -35,7 +35,10 @@ if TYPE_CHECKING:
         MedicationView,
     )
 
-WRITE_ACTIONS = {"new", "edit", "stop", "delete", "log_doses"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"new": "add a medication", "edit": "change a medication",
+                 "stop": "stop a medication", "delete": "delete a medication",
+                 "log_doses": "log a dose"}
 DOSE_MARKS = {"taken": ("✔", "green"), "late": ("✔", "yellow"), "missed": ("✘", "red"),
               "skipped": ("–", "dim")}
 EVENT_WORDS = {"started": "started", "stopped": "stopped", "resumed": "resumed",
@@ -150,6 +153,7 @@ def doses_text(slots: list[DoseSlot]) -> Text:
 
 
 class MedicationsScreen(PlaceScreen):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("n", "new", "Add", id="medications.new"),
         Binding("e", "edit", "Edit", id="medications.edit"),

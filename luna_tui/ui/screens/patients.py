@@ -29,10 +29,13 @@ if TYPE_CHECKING:
     from luna_tui.services.patients import PatientView
     from luna_tui.ui.vault_calls import VaultCalls
 
-WRITE_ACTIONS = {"new", "edit", "archive", "delete"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"new": "add a patient", "edit": "change a patient",
+                 "archive": "archive a patient", "delete": "delete a patient"}
 
 
 class PatientsScreen(PlaceScreen):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("n", "new", "Add", id="patients.new"),
         Binding("e", "edit", "Edit", id="patients.edit"),

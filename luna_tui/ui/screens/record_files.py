@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from luna_tui.services.records import AttachmentView, RecordView
     from luna_tui.services.vault_session import VaultSession
 
-WRITE_ACTIONS = {"attach", "remove"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"attach": "attach files", "remove": "remove an attachment"}
 
 
 def attachment_row(attachment: AttachmentView) -> tuple[object, ...]:
@@ -46,6 +47,7 @@ def cannot_show(attachment: AttachmentView) -> str:
 
 
 class RecordFilesScreen(UsesVault, Screen[None]):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("v", "view", "View", id="record_files.view"),
         Binding("s", "save_copy", "Save a copy", id="record_files.save"),

@@ -25,7 +25,7 @@ from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.screens.record_files import RecordFilesScreen
 from luna_tui.ui.screens.record_form import RecordFormScreen
-from luna_tui.ui.search_snippet import highlighted_snippet
+from luna_tui.ui.search_snippet import highlighted_snippet, taken_from
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.list_table import ListTable
@@ -41,7 +41,9 @@ SEARCH_DELAY = 0.25  # seconds of quiet typing before a search runs
 TITLE_WIDTH = 36  # with the other columns, a row fits 100 columns
 TAGS_WIDTH = 18
 NOTE_LINES = 4  # of the person's own notes, in the details
-WRITE_ACTIONS = {"new", "edit", "delete", "attach"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"new": "add a record", "edit": "change a record", "delete": "delete a record",
+                 "attach": "attach files"}
 EMPTY = "No records yet. Press n to add one — a lab result, a visit note, a scan."
 
 
@@ -50,7 +52,9 @@ def record_row(record: RecordView, snippet: Text | None = None) -> tuple[object,
             if record.event_date else Text("no date", style="dim"))
     title = plain(record.title)
     if snippet is not None:  # a search shows where its words matched
-        title = Text.assemble(plain(record.title + " · ", "bold"), snippet)
+        # (once: a snippet taken from the title is the title, highlighted)
+        title = (snippet if taken_from(snippet.plain, record.title)
+                 else Text.assemble(plain(record.title + " · ", "bold"), snippet))
     title.truncate(TITLE_WIDTH, overflow="ellipsis")
     tags = plain(" ".join(f"#{t}" for t in record.tags), style="cyan")
     tags.truncate(TAGS_WIDTH, overflow="ellipsis")
@@ -107,6 +111,7 @@ def details_text(record: RecordView, snippet: Text | None, *, whole: bool = Fals
 
 
 class RecordsScreen(PlaceScreen):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("n", "new", "Add", id="records.new"),
         Binding("e", "edit", "Edit", id="records.edit"),

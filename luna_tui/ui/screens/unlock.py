@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
 from luna_tui.errors import LunaError
+from luna_tui.ui.fast_focus import FOCUS_AT_ONCE
 from luna_tui.ui.messages import VaultOpened
 from luna_tui.ui.places import WARM_FIRST, warm
 from luna_tui.ui.plain_text import plain
@@ -26,7 +27,7 @@ from luna_tui.ui.widgets.footer import KeysFooter
 
 class UnlockScreen(UsesVault, Screen):
     # The app's quit key, shown here: in the places the footer keeps its room.
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="app.quit")]
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="app.quit"), *FOCUS_AT_ONCE]
 
     def __init__(self, message: str = "", *, error: bool = False,
                  waiting: bool = False) -> None:

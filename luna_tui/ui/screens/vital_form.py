@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, TextArea
 
 from luna_tui.services.health_chart import kind_label
-from luna_tui.services.vitals import KINDS, Vitals
+from luna_tui.services.vitals import KINDS, Vitals, split_pair
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.form import FormScreen
 from luna_tui.ui.widgets.field import Field, FieldColumn
@@ -128,10 +128,23 @@ class VitalFormScreen(FormScreen["VitalView"]):
 
     async def submit(self, values: dict[str, Any]) -> VitalView:
         two_values = self._field("value2").display
+        value, value2 = values["value"], None
+        if two_values:
+            # "120/80" in the first field is both values, as the CLI takes it: the fields
+            # show them apart, so a complaint about either appears under its own.
+            value, value2 = split_pair(value, values["value2"])
+            if value != values["value"]:
+                # Quietly: a Changed arriving after the service's answer would clear the
+                # error it puts under these fields.
+                with self.prevent(Input.Changed):
+                    self.query_one("#value", Input).value = value
+                    self.query_one("#value2", Input).value = value2 or ""
+                if self.draft is not None:
+                    self.draft.field_changed()
         return await self.vault.attempt(
-            Vitals(self.session).record, self.vault.patient_id, self._kind(), values["value"],
-            values["value2"] if two_values else None, unit=values["unit"],
-            measured_at=values["measured_at"], notes=values["notes"])
+            Vitals(self.session).record, self.vault.patient_id, self._kind(), value,
+            value2, unit=values["unit"], measured_at=values["measured_at"],
+            notes=values["notes"])
 
     def saved_message(self, saved: VitalView) -> str:
         return f"{kind_label(saved.kind)} {saved.display_value} saved."

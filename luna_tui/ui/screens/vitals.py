@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 50
 LOAD_AHEAD = 10  # fetch the next page when the cursor is this close to the end
-WRITE_ACTIONS = {"new", "delete"}
+# What a read-only key is told each of these would do (greyed; the key says why).
+WRITE_ACTIONS = {"new": "record a reading", "delete": "delete a reading"}
 NOTES_WIDTH = 30
 
 
@@ -114,6 +115,7 @@ def _number(value: float) -> str:
 
 
 class VitalsScreen(PlaceScreen):
+    READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("n", "new", "New", id="vitals.new"),
         Binding("x", "delete", "Delete", id="vitals.delete"),

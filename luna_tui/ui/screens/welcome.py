@@ -15,6 +15,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from luna_tui.errors import LunaError, VaultMadeNotOpened
 from luna_tui.services.terms import NOTICE_TEXT
+from luna_tui.ui.fast_focus import FOCUS_AT_ONCE
 from luna_tui.ui.messages import UnlockAgain, VaultOpened
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import UsesVault
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
 
 class WelcomeScreen(UsesVault, Screen):
     BINDINGS = [Binding("ctrl+s,f2", "create", "Create vault", id="welcome.create"),
-                Binding("ctrl+q", "app.quit", "Quit", id="app.quit")]
+                Binding("ctrl+q", "app.quit", "Quit", id="app.quit"),
+                *FOCUS_AT_ONCE,  # the keys typed after Tab land in the next field
+                # Enter in the first field goes to the second the same way.
+                Binding("enter", "next_field", "Next field", show=False, priority=True)]
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="welcome-box", classes="card"):
@@ -35,12 +39,16 @@ class WelcomeScreen(UsesVault, Screen):
                         f"{self.vault.layout.home}.", classes="muted")
             yield Label("Choose a passphrase: a few unrelated words are strong and easy to "
                         "remember.", classes="heading")
-            yield Input(password=True, id="passphrase", placeholder="Passphrase")
+            # Compact, as in every form: the whole card fits an 80x24 terminal.
+            yield Input(password=True, id="passphrase", placeholder="Passphrase",
+                        compact=True)
             yield Label("", id="strength")
-            yield Input(password=True, id="again", placeholder="The same passphrase again")
+            yield Input(password=True, id="again", placeholder="The same passphrase again",
+                        compact=True)
             yield Label(NOTICE_TEXT, id="notice-text", classes="muted")
-            yield Checkbox("I understand: Luna is not a medical device", id="notice")
-            yield Button("Create my vault", id="create", variant="primary")
+            yield Checkbox("I understand: Luna is not a medical device", id="notice",
+                           compact=True)
+            yield Button("Create my vault", id="create", variant="primary", compact=True)
             yield Label("", id="status")
         yield KeysFooter(compact=True)
 
@@ -61,9 +69,15 @@ class WelcomeScreen(UsesVault, Screen):
         label.update(f"{bar} {strength.label}{advice}")
         label.set_class(not strength.acceptable, "error")
 
-    @on(Input.Submitted, "#passphrase")
-    def next_field(self) -> None:
-        self.query_one("#again", Input).focus()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_field":  # elsewhere Enter is the field's or the button's
+            return self.focused is not None and self.focused.id == "passphrase"
+        return True
+
+    def action_next_field(self) -> None:
+        # set_focus, not focus(): that one moves the focus later, after the keys already
+        # typed, which would land in this field still.
+        self.set_focus(self.query_one("#again", Input))
 
     @on(Input.Submitted, "#again")
     @on(Button.Pressed, "#create")
@@ -146,6 +160,7 @@ class WelcomeScreen(UsesVault, Screen):
         status = self.query_one("#status", Label)
         status.update(plain(text))
         status.set_class(error, "error")
+        status.scroll_visible()  # in a short terminal, below the fields
 
 
 class RecoveryKeyScreen(Screen):

@@ -37,6 +37,13 @@ def clear_errors(screen: Widget) -> None:
         field.show_error("")
 
 
+def clear_error_of(widget: Widget) -> None:
+    """The error under `widget`'s field goes (its value changed), if it has one."""
+    field = widget.parent
+    if isinstance(field, Field) and field.widget is widget:
+        field.show_error("")
+
+
 def show_field_error(screen: Widget, field_id: str, message: str) -> bool:
     """Show `message` under the field whose input is `field_id`; False if there is none."""
     for field in screen.query(Field):
