@@ -164,10 +164,10 @@ async def test_the_unlock_screen_fits_80_by_24(filled):
 
 async def test_the_footer_follows_a_narrower_terminal(filled):
     app = make_app(filled, FakeClock())
-    async with app.run_test(size=(100, 36)) as pilot:
+    async with app.run_test(size=(120, 36)) as pilot:
         await open_place(pilot, "dashboard")
         footer = app.screen.query_one(Footer)
-        assert footer.region.height == 1  # at 100 columns every key fits one row
+        assert footer.region.height == 1  # at 120 columns every key fits one row
         await pilot.resize_terminal(*SMALL)
         await settle(pilot)
         footer_fits(app.screen)

@@ -50,6 +50,7 @@ class DashboardScreen(PlaceScreen):
         Binding("7", "app.go('companion')", "AI", id="go.companion"),
         Binding("8", "app.go('patients')", "People", id="go.patients"),
         Binding("9", "app.go('backups')", "Backups", id="go.backups"),
+        Binding("0", "app.go('settings')", "Settings", id="go.settings"),
     ]
 
     def compose(self) -> ComposeResult:
