@@ -87,7 +87,7 @@ async def palette_prompts(pilot, words: str) -> list[str]:
 @pytest.mark.parametrize(("words", "title", "tab", "focused"), [
     ("export", "Export", "tab-transfer", "export-format"),
     ("import", "Import", "tab-transfer", "import-path"),
-    ("passphrase", "Change passphrase", "tab-passphrase", "new-passphrase"),
+    ("passphrase", "Change passphrase", "tab-passphrase", "current-passphrase"),
     ("keys", "Vault keys", "tab-keys", "keys-table"),
     ("settings", "Settings", "tab-values", None),
     ("doctor", "Doctor", "tab-doctor", "run-doctor"),
@@ -226,8 +226,13 @@ async def test_change_the_passphrase_typed_twice_never_shown(layout, session):
     app = make_app(layout)
     async with app.run_test(size=SIZE) as pilot:
         await open_settings(pilot, "passphrase")
-        for field in ("#new-passphrase", "#new-again"):
+        for field in ("#current-passphrase", "#new-passphrase", "#new-again"):
             assert app.screen.query_one(field, Input).password
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "passphrase you have now" in field_error(pilot, "current-passphrase")
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("enter")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "Type the new passphrase" in field_error(pilot, "new-passphrase")
@@ -248,12 +253,34 @@ async def test_change_the_passphrase_typed_twice_never_shown(layout, session):
         await pilot.press("ctrl+s")
         await settle_until(pilot, lambda: any("is changed" in n for n in notifications(pilot)))
         assert app.screen.query_one("#new-passphrase", Input).value == ""
+        assert app.screen.query_one("#current-passphrase", Input).value == ""
     with VaultSession.open(layout, NEW_PASSPHRASE):
         pass
     from luna_tui.errors import WrongPassphrase
 
     with pytest.raises(WrongPassphrase):
         VaultSession.open(layout, PASSPHRASE)
+
+
+async def test_the_passphrase_changes_only_for_who_knows_the_current_one(layout, session):
+    """An unlocked screen left alone is not enough to take the vault: the app asks for
+    the current passphrase; a wrong one changes nothing and counts as a failed unlock."""
+    KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot, "passphrase")
+        for typed, said in (("not the passphrase at all", "not the current passphrase"),
+                            (OTHER_PASSPHRASE, "read-only")):
+            put(pilot, "#current-passphrase", typed)
+            put(pilot, "#new-passphrase", NEW_PASSPHRASE)
+            put(pilot, "#new-again", NEW_PASSPHRASE)
+            await pilot.press("ctrl+s")
+            await settle_until(pilot, lambda: field_error(pilot, "current-passphrase"))
+            assert said in field_error(pilot, "current-passphrase")
+            assert app.screen.query_one("#current-passphrase", Input).value == ""
+    with VaultSession.open(layout, PASSPHRASE) as reopened:  # unchanged
+        assert len(reopened.failed_unlocks) == 1
 
 
 # -- the keys -------------------------------------------------------------------------------

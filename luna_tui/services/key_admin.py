@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from luna_tui.errors import KeyChangeNotAudited, KeyRefused, ValidationError
+from luna_tui.errors import KeyChangeNotAudited, KeyRefused, ValidationError, WrongPassphrase
 from luna_tui.services.date_phrases import parse_day
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.vault.generated_keys import new_generated_key
@@ -59,13 +59,31 @@ class KeyAdmin:
     def list_keys(self) -> list[KeyInfo]:
         return self.session.run(self._manager.list_keys, self.session.key)
 
-    def change_passphrase(self, new_passphrase: str, label: str | None = None) -> KeyInfo:
-        """Re-wrap the master key under a new passphrase; the data is not touched."""
+    def change_passphrase(self, new_passphrase: str, label: str | None = None, *,
+                          current: str | None = None) -> KeyInfo:
+        """Re-wrap the master key under a new passphrase; the data is not touched.
+        `current`: the app asks for a secret that opens the vault with an owner's key
+        first, so a person passing an unlocked screen cannot change it (`luna passwd`
+        has just asked for it to unlock)."""
         self.session.require_writable("change a passphrase")
+        if current is not None:
+            self.confirm_owner_secret(current)
         new_passphrase = check_new_passphrase(new_passphrase)
         label = label or self._default_passphrase_label()
         params = self._params()
         return self.session.run(self._change, label, new_passphrase, params, "key.passwd")
+
+    def confirm_owner_secret(self, secret: str) -> None:
+        """Prove the person knows a secret that opens this vault as its owner. A wrong
+        one is remembered as a failed unlock, as at the unlock screen: it is one."""
+        try:
+            unlocked = self._manager.unlock(secret)
+        except WrongPassphrase:
+            raise WrongPassphrase("That is not the current passphrase; nothing was "
+                                  "changed.") from None
+        if unlocked.read_only:
+            raise KeyRefused("That passphrase is a read-only key's; type the owner's "
+                             "passphrase or the recovery key.")
 
     def _default_passphrase_label(self) -> str:
         key = self.session.key

@@ -1,5 +1,7 @@
-"""Changing a passphrase, as `luna passwd` does: the new one typed twice (never shown),
-its strength said as it is typed, and the same rules (services' check_new_passphrase).
+"""Changing a passphrase, as `luna passwd` does: the current one first (the vault is
+open, but whoever sits at it must show the change is theirs), the new one typed twice
+(never shown), its strength said as it is typed, and the same rules (services'
+check_new_passphrase).
 Only the master key's wrapping changes: the data is not touched."""
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Select
 
-from luna_tui.errors import LunaError, WeakPassphrase
+from luna_tui.errors import KeyRefused, LunaError, WeakPassphrase, WrongPassphrase
 from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.new_vault_words import passphrase_strength
 from luna_tui.ui.plain_text import plain
@@ -31,6 +33,8 @@ class PassphrasePart(SettingsPart):
                     "had when they were made.", classes="muted")
         yield Field("which key", Select([], id="passphrase-key", compact=True,
                                         prompt="the one you unlocked with"))
+        yield Field("current passphrase (or the recovery key)",
+                    Input(password=True, id="current-passphrase", compact=True))
         yield Field("new passphrase", Input(password=True, id="new-passphrase", compact=True,
                                             placeholder="a few unrelated words"))
         yield Label("", id="new-strength")
@@ -65,6 +69,10 @@ class PassphrasePart(SettingsPart):
         label.update(f"{bar} {strength.label}{advice}")
         label.set_class(not strength.acceptable, "error")
 
+    @on(Input.Submitted, "#current-passphrase")
+    def to_new(self) -> None:
+        self.query_one("#new-passphrase", Input).focus()
+
     @on(Input.Submitted, "#new-passphrase")
     def next_field(self) -> None:
         self.query_one("#new-again", Input).focus()
@@ -78,6 +86,11 @@ class PassphrasePart(SettingsPart):
         if self.busy or not self.vault.writable("change a passphrase"):
             return
         clear_errors(self)
+        current = self.query_one("#current-passphrase", Input)
+        if not current.value:
+            show_field_error(self, "current-passphrase", "Type the passphrase you have "
+                             "now first: it shows the change is yours.")
+            return
         new = self.query_one("#new-passphrase", Input)
         again = self.query_one("#new-again", Input)
         if not new.value:
@@ -90,22 +103,29 @@ class PassphrasePart(SettingsPart):
                              "type it again.")
             return
         chosen = self.query_one("#passphrase-key", Select).value
-        self._change(new.value, None if chosen is Select.BLANK else str(chosen))
+        self._change(current.value, new.value,
+                     None if chosen is Select.BLANK else str(chosen))
 
     @work(group="passphrase", exclusive=True, exit_on_error=False)
-    async def _change(self, secret: str, label: str | None) -> None:
+    async def _change(self, current: str, secret: str, label: str | None) -> None:
         session = self.vault.session
         if session is None:
             return
         self.busy = True
         status = self.query_one("#passphrase-status", Label)
-        status.update("Changing the passphrase (deriving its key)…")
+        status.update("Checking the current passphrase, then deriving the new one's key…")
         try:
             info = await self.vault.attempt(KeyAdmin(session, self.vault.new_vault_kdf)
-                                            .change_passphrase, secret, label=label)
+                                            .change_passphrase, secret, label=label,
+                                            current=current)
         except WeakPassphrase as error:
             if self.still_open(session):
                 show_field_error(self, "new-passphrase", str(error))
+            return
+        except (WrongPassphrase, KeyRefused) as error:
+            if self.still_open(session):
+                self.query_one("#current-passphrase", Input).value = ""
+                show_field_error(self, "current-passphrase", str(error))
             return
         except LunaError as error:
             if self.still_open(session):
@@ -116,7 +136,7 @@ class PassphrasePart(SettingsPart):
             status.update("")
         if not self.still_open(session):
             return
-        for field in ("#new-passphrase", "#new-again"):
+        for field in ("#current-passphrase", "#new-passphrase", "#new-again"):
             self.query_one(field, Input).value = ""
         self.notify(f"The passphrase of '{info.label}' is changed. The old one no longer "
                     "opens the vault.", timeout=10)

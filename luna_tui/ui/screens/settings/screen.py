@@ -28,7 +28,7 @@ PARTS = (
     ("doctor", "Doctor", DoctorPart),
 )
 # Where each part's first field is, to focus when the palette opens it.
-FIRST_FIELD = {"transfer": "#export-format", "passphrase": "#new-passphrase",
+FIRST_FIELD = {"transfer": "#export-format", "passphrase": "#current-passphrase",
                "keys": "#keys-table", "values": "Input", "doctor": "#run-doctor",
                "import": "#import-path"}
 
