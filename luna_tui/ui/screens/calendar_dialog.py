@@ -4,6 +4,7 @@ before anything is written."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,9 +89,7 @@ class CalendarExportDialog(UsesVault, ModalScreen[int | None]):
             show_field_error(self, "path", "Say where to save the file, e.g. ~/visit.ics.")
             return
         chosen = self._chosen()
-        target = Path(text).expanduser()
-        if target.is_dir():
-            target = target / Path(default_path(chosen)).name
+        target = await asyncio.to_thread(_resolved_target, text, chosen)
         try:
             written = await self.vault.attempt(self._write, target, chosen)
         except (LunaError, ServiceFailed) as error:
@@ -119,3 +118,12 @@ class CalendarExportDialog(UsesVault, ModalScreen[int | None]):
         with private_output(str(target), binary=True) as out:
             out.write(calendar.data)
         return calendar
+
+
+def _resolved_target(text: str, chosen: AppointmentView | None) -> Path:
+    """Where the file goes: a folder typed gets the default name (reads the disk, so it
+    runs in a thread)."""
+    target = Path(text).expanduser()
+    if target.is_dir():
+        target = target / Path(default_path(chosen)).name
+    return target

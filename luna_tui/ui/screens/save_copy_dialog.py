@@ -6,6 +6,7 @@ leaves nothing behind."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,7 +92,7 @@ class SaveCopyDialog(UsesVault, ModalScreen["Path | None"]):
         except ValidationError as error:
             show_field_error(self, "target", str(error))
             return
-        if not os.path.lexists(target):
+        if not await asyncio.to_thread(os.path.lexists, target):
             self.save(typed, overwrite=False)
             return
 
