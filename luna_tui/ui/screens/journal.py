@@ -20,7 +20,7 @@ from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.search_snippet import highlighted_snippet
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
-from luna_tui.ui.widgets.list_table import ListTable
+from luna_tui.ui.widgets.list_table import ListTable, cell_text
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ ENTRY_WIDTH = 44  # characters: with the other columns, a row fits 100 columns
 
 
 def entry_row(entry: Entry, snippet: Text | None = None) -> tuple:
-    when = dt.date.fromisoformat(entry.entry_date).strftime("%a %d %b %Y")
+    # Text, as the table would make of a string, without reading it as markup first.
+    when = cell_text(dt.date.fromisoformat(entry.entry_date).strftime("%a %d %b %Y"))
     title = plain(_clip(entry.display_title))
     if snippet is not None:
         # A search shows where the words matched; an untitled entry's first line would
@@ -57,7 +58,7 @@ def entry_row(entry: Entry, snippet: Text | None = None) -> tuple:
                                       entry.mood or "") if p))
     tags = plain(" ".join(f"#{t}" for t in entry.tags), style="cyan")
     star = Text("★", style="yellow") if entry.favorite else ""
-    return when, entry.entry_time, title, mood, tags, star
+    return when, entry.entry_time and cell_text(entry.entry_time), title, mood, tags, star
 
 
 def _clip(text: str) -> str:
