@@ -115,6 +115,52 @@ def test_the_other_lists_use_indexes(session, plans):
             assert scans(plans, table) == [], (name, table)
 
 
+def _vm_steps(session, fn) -> int:
+    """How much work SQLite did for `fn` (its virtual machine's steps, counted in tens):
+    a measure of rows read that no timing noise moves."""
+    from luna_tui.store.models.base import database
+
+    steps = [0]
+
+    def counted() -> None:
+        def tick() -> int:
+            steps[0] += 1
+            return 0
+
+        connection = database.obj.connection()
+        connection.set_progress_handler(tick, 10)
+        try:
+            fn()
+        finally:
+            connection.set_progress_handler(None, 10)
+
+    session.run(counted)
+    return steps[0]
+
+
+def test_the_latest_vitals_cost_the_same_at_any_number_of_readings(session):
+    """The dashboard's latest readings and the vitals place's kinds look each kind up in
+    the index: grouping by kind walked every reading of the patient (50,000 in ten
+    years) on each load."""
+    from luna_tui.services.vitals import Vitals
+
+    me = Settings(session).current_patient_id()
+    vitals = Vitals(session)
+    vitals.record(me, "heart_rate", 60)
+    vitals.record(me, "weight", 70, measured_at="2026-01-01T08:00")
+
+    def both() -> None:
+        assert set(vitals.latest(me)) == {"heart_rate", "weight"}
+        assert vitals.kinds_in_use(me) == ["heart_rate", "weight"]
+
+    few = _vm_steps(session, both)
+    for day in range(2, 202):
+        vitals.record(me, "weight", 70 + day / 100,
+                      measured_at=(dt.date(2026, 1, 1) + dt.timedelta(days=day)).isoformat())
+    many = _vm_steps(session, both)
+    assert many < few * 1.5, (few, many)
+
+
 def test_a_chart_reads_its_covering_indexes_only(session, plans):
     """Ten years of readings, moods and sleep without one table page: through SQLCipher
     each page read is a page decrypted."""

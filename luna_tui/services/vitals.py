@@ -197,22 +197,31 @@ class Vitals(DomainService):
 
     @on_db_thread
     def latest(self, patient_id: str) -> dict[str, VitalView]:
-        """The newest reading of each kind the patient has."""
-        newest = (Vital.select(Vital.kind, fn.MAX(Vital.measured_at).alias("at"))
-                  .where(Vital.patient == patient_id).group_by(Vital.kind))
+        """The newest reading of each kind the patient has, by kind."""
         latest = {}
-        for group in newest:
-            row = (Vital.select().where(Vital.patient == patient_id, Vital.kind == group.kind,
-                                        Vital.measured_at == group.at)
+        for kind in self.kinds_in_use(patient_id):
+            at = (Vital.select(fn.MAX(Vital.measured_at))
+                  .where(Vital.patient == patient_id, Vital.kind == kind).scalar())
+            row = (Vital.select().where(Vital.patient == patient_id, Vital.kind == kind,
+                                        Vital.measured_at == at)
                    .order_by(Vital.created_at.desc()).first())
-            latest[group.kind] = _view(row)
+            latest[kind] = _view(row)
         return latest
 
     @on_db_thread
     def kinds_in_use(self, patient_id: str) -> list[str]:
-        query = (Vital.select(Vital.kind).distinct().where(Vital.patient == patient_id)
-                 .order_by(Vital.kind))
-        return [r.kind for r in query]
+        """The kinds the patient has readings of, in order. One look-up in the index per
+        kind: a DISTINCT or GROUP BY over the index reads every reading of the patient
+        (50,000 in ten years: 30–60 ms, on each dashboard and vitals load)."""
+        kinds: list[str] = []
+        while True:
+            query = Vital.select(fn.MIN(Vital.kind)).where(Vital.patient == patient_id)
+            if kinds:
+                query = query.where(Vital.kind > kinds[-1])
+            kind = query.scalar()
+            if kind is None:
+                return kinds
+            kinds.append(kind)
 
     def _validated(self, kind: str, value: object, value2: object, unit: str | None,
                    measured_at: object, notes: str | None) -> dict[str, object]:

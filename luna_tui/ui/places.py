@@ -57,6 +57,9 @@ WARM_FIRST = (
     "luna_tui.ui.screens.dialogs",
     PLACES["journal"][0],
     "luna_tui.services.journal",
+    # What a table's column labels are read with (Rich's markup) looks its emoji names up
+    # in a table of thousands, imported on first use: the journal's first visit.
+    "rich._emoji_codes",
 )
 WARM_LATER = tuple(module for name, (module, _) in PLACES.items()
                    if name not in ("dashboard", "journal"))

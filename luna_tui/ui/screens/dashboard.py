@@ -4,6 +4,7 @@ when it is empty; t logs today's doses from here."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from rich.text import Text
@@ -12,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Sparkline, Static
 
-from luna_tui.services.read_models.dashboard import MOOD_DAYS, Dashboard
+from luna_tui.services.read_models.dashboard import MOOD_DAYS, Dashboard, DashboardView
 from luna_tui.services.vitals import KINDS
 from luna_tui.terminal_text import terminal_text
 from luna_tui.ui.plain_text import plain
@@ -53,7 +54,13 @@ class DashboardScreen(PlaceScreen):
         Binding("0", "app.go('settings')", "Settings", id="go.settings"),
     ]
 
+    # The first load's data, asked for as the screen is built: (patient, day) → its view.
+    _asked: tuple[tuple[str, dt.date], asyncio.Task[DashboardView]] | None = None
+
     def compose(self) -> ComposeResult:
+        # The DB thread reads the first load's data while the widgets below are mounted
+        # and styled, which takes about as long, instead of after them.
+        self._asked = self._ask_today()
         yield TopBar("Dashboard")
         yield Label("", id="today", classes="heading")
         with Horizontal(id="dashboard-top"):
@@ -83,14 +90,32 @@ class DashboardScreen(PlaceScreen):
     async def action_reload(self) -> None:
         await self.refresh_data()
 
+    def _today(self) -> dt.date:
+        return self.vault.clock.now().astimezone().date()
+
+    def _ask_today(self) -> tuple[tuple[str, dt.date], asyncio.Task[DashboardView]] | None:
+        patient = self.vault.patient_id
+        if patient is None:
+            return None
+        today = self._today()
+        task = asyncio.ensure_future(self.vault.call(Dashboard(self.session).today, patient,
+                                                     today))
+        # Its failure has been said (the seam notifies); a task never awaited keeps quiet.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return (patient, today), task
+
     async def refresh_data(self) -> None:
         patient = self.vault.patient_id
         if patient is None:
             return
-        today = self.vault.clock.now().astimezone().date()
+        today = self._today()
         self.query_one("#today", Label).update(today.strftime("%A %-d %B %Y"))
+        asked, self._asked = self._asked, None
         try:
-            view = await self.vault.call(Dashboard(self.session).today, patient, today)
+            if asked is not None and asked[0] == (patient, today):
+                view = await asked[1]
+            else:
+                view = await self.vault.call(Dashboard(self.session).today, patient, today)
         except ServiceFailed:
             return
         self._show_vitals(view.vitals, today)

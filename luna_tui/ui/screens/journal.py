@@ -20,7 +20,7 @@ from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.search_snippet import highlighted_snippet, taken_from
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
-from luna_tui.ui.widgets.list_table import ListTable
+from luna_tui.ui.widgets.list_table import ListTable, cell_text
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -68,7 +68,8 @@ def widths_for(screen_width: int) -> Widths:
 
 
 def entry_row(entry: Entry, snippet: Text | None = None, widths: Widths = WIDE) -> tuple:
-    when = dt.date.fromisoformat(entry.entry_date).strftime("%a %d %b %Y")
+    # Text, as the table would make of a string, without reading it as markup first.
+    when = cell_text(dt.date.fromisoformat(entry.entry_date).strftime("%a %d %b %Y"))
     title = plain(_clip(entry.display_title, widths.entry))
     if snippet is not None:
         # A search shows where the words matched; an untitled entry's first line would
@@ -83,7 +84,7 @@ def entry_row(entry: Entry, snippet: Text | None = None, widths: Widths = WIDE) 
         if width is not None:
             cell.truncate(width, overflow="ellipsis")
     star = Text("★", style="yellow") if entry.favorite else ""
-    return when, entry.entry_time, title, mood, tags, star
+    return when, entry.entry_time and cell_text(entry.entry_time), title, mood, tags, star
 
 
 def _clip(text: str, width: int = ENTRY_WIDTH) -> str:

@@ -61,7 +61,11 @@ class PlaceScreen(UsesVault, Screen):
             event.prevent_default()
             return
         self._shown = True
-        if not self._watching_modes:
+        if not self._watching_modes:  # the first resume of all
+            # It follows the mount, which styled every widget with the stylesheet of now
+            # (see LunaApp._new_mode_screen): Textual would style the whole screen again
+            # before its first paint, for nothing.
+            event.refresh_styles = False
             # Another place shown while a screen of its own covers it: its callback does
             # not say what was done there.
             self.app.mode_change_signal.subscribe(self, self.data_changed, immediate=True)

@@ -27,7 +27,7 @@ from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.vault_calls import ServiceFailed
 from luna_tui.ui.widgets.footer import KeysFooter
 from luna_tui.ui.widgets.health_chart import HealthChartPlot
-from luna_tui.ui.widgets.list_table import ListTable
+from luna_tui.ui.widgets.list_table import ListTable, cell_text
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ NOTES_WIDTH = 30
 
 
 def reading_row(vital: VitalView) -> tuple:
-    when = dt.datetime.fromisoformat(vital.measured_at).strftime("%a %d %b %Y  %H:%M")
+    when = cell_text(dt.datetime.fromisoformat(vital.measured_at).strftime("%a %d %b %Y  %H:%M"))
     notes = " ".join((vital.notes or "").split())
     if len(notes) > NOTES_WIDTH:
         notes = notes[: NOTES_WIDTH - 1] + "…"
