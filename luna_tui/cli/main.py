@@ -26,6 +26,7 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     from luna_tui import __version__
     from luna_tui.cli import (
+        agent_commands,
         ai_commands,
         backup_commands,
         bench_command,
@@ -56,18 +57,44 @@ def build_parser() -> argparse.ArgumentParser:
     backup_commands.register(commands, common)
     bench_command.register(commands, common)
     ai_commands.register(commands, common)
+    agent_commands.register(commands, common, run_here)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # Whatever the shell's umask, nothing Luna writes is readable by others.
     os.umask(0o077)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words:
+        # A running agent (`luna unlock`) serves the command before anything heavy is
+        # imported here: the thin client is the standard library and a socket.
+        from luna_tui.cli import agent_client
+
+        try:
+            served = agent_client.serve(words)
+        except KeyboardInterrupt:
+            print("\nluna: cancelled.", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        if served is not None:
+            return served
+    return run_here(argv)
+
+
+_kept_parser: list[argparse.ArgumentParser] = []
+
+
+def run_here(argv: Sequence[str] | None = None, *, keep_parser: bool = False) -> int:
+    """The command in this process. The agent runs the commands it serves with this,
+    with `keep_parser`: the parser is built once (10-50 ms a command otherwise)."""
+    if keep_parser and not _kept_parser:
+        _kept_parser.append(build_parser())
+    parser = _kept_parser[0] if keep_parser else None
     try:
         if not (sys.argv[1:] if argv is None else argv):
             # `luna` alone starts the app: the sub-commands' parsers and modules, all
             # built to find none was asked for, would delay the unlock screen.
             return _run_app(argparse.Namespace(home=None, passphrase_file=None))
-        args = build_parser().parse_args(argv)
+        args = (parser or build_parser()).parse_args(argv)
         handler = getattr(args, "handler", None) or _run_app
         return int(handler(args) or 0)
     except LunaError as error:

@@ -1,0 +1,224 @@
+"""How a Luna agent is reached: its folder, its socket, who may talk to it, and the frames.
+
+Used by the thin client in `luna_tui/cli/main.py` before anything heavy is imported, by
+the agent itself (luna_tui/cli/agent_server.py), and by the app to end an agent at an
+explicit lock. Standard library only: importing this costs a few milliseconds.
+
+- The folder: `$XDG_RUNTIME_DIR/luna/`, else `/tmp/luna-<uid>/`, made 0700 and checked
+  on every use without following a symlink (opened with O_NOFOLLOW, then fstat): it must
+  be a directory of this user with no access for anyone else.
+- The socket: named by a hash of the vault's path, so a long LUNA_HOME still fits the
+  ~100 bytes a UNIX socket path may have; 0600. Nothing listens on TCP.
+- The peer: SO_PEERCRED (Linux) or getpeereid (macOS, BSD) must give this user's uid;
+  anyone else is refused before a byte of theirs is read.
+- The frames: a 4-byte big-endian length, then one JSON object.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import socket
+import stat
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+from luna_tui.errors import LunaError
+
+SOCKET_SUFFIX = ".sock"
+# sun_path holds 108 bytes on Linux, 104 on macOS: keep well under both.
+MAX_SOCKET_PATH = 100
+MAX_FRAME = 64 * 1024 * 1024
+LOCKED_SENTENCE = "locked: run luna unlock"
+
+
+class AgentUnsafe(LunaError):
+    """The agent's folder or socket is not private to this user: Luna will not use it."""
+
+
+class AgentRunning(LunaError):
+    """A second agent, or a second `luna unlock`, for a vault that has one."""
+
+
+class PeerRefused(LunaError):
+    """A process of another user tried the agent's socket."""
+
+
+def runtime_dir() -> Path:
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    if base and os.path.isabs(base):
+        folder = Path(base) / "luna"
+        if len(str(folder)) + 1 + 24 + len(SOCKET_SUFFIX) <= MAX_SOCKET_PATH:
+            return folder
+    return Path(f"/tmp/luna-{os.getuid()}")
+
+
+def socket_path(home: Path) -> Path:
+    """The socket of the agent for the vault at `home` (an absolute path)."""
+    digest = hashlib.sha256(os.fsencode(str(home))).hexdigest()[:24]
+    return runtime_dir() / f"{digest}{SOCKET_SUFFIX}"
+
+
+def private_folder(folder: Path, *, create: bool) -> bool:
+    """Check (and with `create`, make) the agent folder: a real directory of this user,
+    mode 0700. False if it does not exist and `create` is off; AgentUnsafe if it is not
+    private. A folder of ours with a looser mode is tightened (through its descriptor,
+    so a symlink swapped in meanwhile is never followed)."""
+    if create:
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise AgentUnsafe(f"Luna can't make the agent folder {folder} ({error}).") from None
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise AgentUnsafe(f"The agent folder {folder} is not a folder (a symlink or a "
+                              "file is in its place); remove it and try again.") from None
+        raise AgentUnsafe(f"Luna can't open the agent folder {folder} ({error}).") from None
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.getuid():
+            raise AgentUnsafe(f"The agent folder {folder} belongs to another user; Luna "
+                              "will not use it.")
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
+    return True
+
+
+# -- who is calling --------------------------------------------------------------------
+
+
+def peer_uid(sock: socket.socket) -> int:
+    """The uid of the process at the other end of a connected UNIX socket."""
+    if hasattr(socket, "SO_PEERCRED"):  # Linux: struct ucred {pid, uid, gid}
+        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        _pid, uid, _gid = struct.unpack("3i", raw)
+        return uid
+    import ctypes  # macOS and the BSDs: getpeereid(2) reads LOCAL_PEERCRED
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    uid, gid = ctypes.c_uint32(), ctypes.c_uint32()
+    if libc.getpeereid(sock.fileno(), ctypes.byref(uid), ctypes.byref(gid)) != 0:
+        raise OSError(ctypes.get_errno(), "getpeereid failed")
+    return uid.value
+
+
+def check_peer(sock: socket.socket, read_uid: Callable[[socket.socket], int] = peer_uid
+               ) -> None:
+    """Refuse a peer that is not this user (or whose uid can't be told)."""
+    try:
+        uid = read_uid(sock)
+    except OSError:
+        raise PeerRefused("The agent could not tell who is calling; refused.") from None
+    if uid != os.getuid():
+        raise PeerRefused(f"A process of uid {uid} tried this user's Luna agent; refused.")
+
+
+# -- frames ----------------------------------------------------------------------------
+
+
+def send(sock: socket.socket, message: dict) -> None:
+    data = json.dumps(message, ensure_ascii=False).encode("utf-8")
+    sock.sendall(struct.pack(">I", len(data)) + data)
+
+
+def receive(sock: socket.socket) -> dict | None:
+    """The next message, or None when the other end has closed."""
+    head = _exactly(sock, 4)
+    if head is None:
+        return None
+    (length,) = struct.unpack(">I", head)
+    if length > MAX_FRAME:
+        raise ConnectionError("an agent frame beyond 64 MiB")
+    body = _exactly(sock, length)
+    if body is None:
+        return None
+    message = json.loads(body.decode("utf-8"))
+    if not isinstance(message, dict):
+        raise ConnectionError("an agent frame that is not an object")
+    return message
+
+
+def _exactly(sock: socket.socket, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+# -- reaching an agent -----------------------------------------------------------------
+
+
+class Stale(Exception):
+    """A socket was left by an agent that is gone; it has been removed."""
+
+
+def connect(home: Path) -> socket.socket | None:
+    """A connection to the agent of the vault at `home`, or None if none runs.
+
+    A socket nobody listens on (the agent was killed) is removed and Stale raised, so
+    the caller can say so. The folder is checked before anything is sent to it.
+    """
+    path = socket_path(home)
+    folder = path.parent
+    if not private_folder(folder, create=False):
+        return None
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISSOCK(info.st_mode) or info.st_uid != os.getuid():
+        raise AgentUnsafe(f"{path} is not this user's agent socket; remove it.")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(str(path))
+    except (ConnectionRefusedError, FileNotFoundError):
+        sock.close()
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        raise Stale(str(path)) from None
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def request(home: Path, op: str, **fields: object) -> dict | None:
+    """One question to the agent of `home` and its answer; None if no agent runs (a stale
+    socket found on the way is removed)."""
+    try:
+        sock = connect(home)
+    except Stale:
+        return None
+    if sock is None:
+        return None
+    with sock:
+        send(sock, {"op": op, **fields})
+        return receive(sock)
+
+
+def end_agent(home: Path, reason: str) -> bool:
+    """End the agent of `home` if one runs (a restore, a passphrase change, an explicit
+    lock in the app). True if one was told to end. Never fails the caller."""
+    try:
+        answer = request(home, "end", reason=reason)
+    except (OSError, LunaError, ValueError):
+        return False
+    return bool(answer and answer.get("ok"))
