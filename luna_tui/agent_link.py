@@ -202,7 +202,7 @@ def connect(home: Path) -> socket.socket | None:
 
 def request(home: Path, op: str, **fields: object) -> dict | None:
     """One question to the agent of `home` and its answer; None if no agent runs (a stale
-    socket found on the way is removed)."""
+    socket found on the way is removed) or it hung up unanswered (refused, or ending)."""
     try:
         sock = connect(home)
     except Stale:
@@ -210,8 +210,11 @@ def request(home: Path, op: str, **fields: object) -> dict | None:
     if sock is None:
         return None
     with sock:
-        send(sock, {"op": op, **fields})
-        return receive(sock)
+        try:
+            send(sock, {"op": op, **fields})
+            return receive(sock)
+        except ConnectionError:
+            return None
 
 
 def end_agent(home: Path, reason: str) -> bool:
