@@ -12,6 +12,9 @@ explicit lock. Standard library only: importing this costs a few milliseconds.
 - The peer: SO_PEERCRED (Linux) or getpeereid (macOS, BSD) must give this user's uid;
   anyone else is refused before a byte of theirs is read.
 - The frames: a 4-byte big-endian length, then one JSON object.
+
+Paths are plain strings here (os.path): pathlib alone would cost the thin client more
+than the rest of its imports.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import socket
 import stat
 import struct
 from collections.abc import Callable
-from pathlib import Path
 
 from luna_tui.errors import LunaError
 
@@ -47,22 +49,25 @@ class PeerRefused(LunaError):
     """A process of another user tried the agent's socket."""
 
 
-def runtime_dir() -> Path:
+def runtime_dir() -> str:
+    """`$XDG_RUNTIME_DIR/luna`, else (or if that is too long for a socket's path)
+    `/tmp/luna-<uid>`."""
     base = os.environ.get("XDG_RUNTIME_DIR")
     if base and os.path.isabs(base):
-        folder = Path(base) / "luna"
-        if len(str(folder)) + 1 + 24 + len(SOCKET_SUFFIX) <= MAX_SOCKET_PATH:
+        folder = os.path.join(base, "luna")
+        if len(os.fsencode(folder)) + 1 + 24 + len(SOCKET_SUFFIX) <= MAX_SOCKET_PATH:
             return folder
-    return Path(f"/tmp/luna-{os.getuid()}")
+    return f"/tmp/luna-{os.getuid()}"
 
 
-def socket_path(home: Path) -> Path:
-    """The socket of the agent for the vault at `home` (an absolute path)."""
-    digest = hashlib.sha256(os.fsencode(str(home))).hexdigest()[:24]
-    return runtime_dir() / f"{digest}{SOCKET_SUFFIX}"
+def socket_path(home: str | os.PathLike[str]) -> str:
+    """The socket of the agent for the vault at `home`: named by a hash of its absolute,
+    normalised path, so it is short whatever the vault's path."""
+    digest = hashlib.sha256(os.fsencode(os.path.abspath(home))).hexdigest()[:24]
+    return os.path.join(runtime_dir(), f"{digest}{SOCKET_SUFFIX}")
 
 
-def private_folder(folder: Path, *, create: bool) -> bool:
+def private_folder(folder: str | os.PathLike[str], *, create: bool) -> bool:
     """Check (and with `create`, make) the agent folder: a real directory of this user,
     mode 0700. False if it does not exist and `create` is off; AgentUnsafe if it is not
     private. A folder of ours with a looser mode is tightened (through its descriptor,
@@ -168,15 +173,14 @@ class Stale(Exception):
     """A socket was left by an agent that is gone; it has been removed."""
 
 
-def connect(home: Path) -> socket.socket | None:
+def connect(home: str | os.PathLike[str]) -> socket.socket | None:
     """A connection to the agent of the vault at `home`, or None if none runs.
 
     A socket nobody listens on (the agent was killed) is removed and Stale raised, so
     the caller can say so. The folder is checked before anything is sent to it.
     """
     path = socket_path(home)
-    folder = path.parent
-    if not private_folder(folder, create=False):
+    if not private_folder(os.path.dirname(path), create=False):
         return None
     try:
         info = os.lstat(path)
@@ -186,21 +190,21 @@ def connect(home: Path) -> socket.socket | None:
         raise AgentUnsafe(f"{path} is not this user's agent socket; remove it.")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.connect(str(path))
+        sock.connect(path)
     except (ConnectionRefusedError, FileNotFoundError):
         sock.close()
         try:
             os.unlink(path)
         except FileNotFoundError:
             pass
-        raise Stale(str(path)) from None
+        raise Stale(path) from None
     except BaseException:
         sock.close()
         raise
     return sock
 
 
-def request(home: Path, op: str, **fields: object) -> dict | None:
+def request(home: str | os.PathLike[str], op: str, **fields: object) -> dict | None:
     """One question to the agent of `home` and its answer; None if no agent runs (a stale
     socket found on the way is removed) or it hung up unanswered (refused, or ending)."""
     try:
@@ -217,7 +221,7 @@ def request(home: Path, op: str, **fields: object) -> dict | None:
             return None
 
 
-def end_agent(home: Path, reason: str) -> bool:
+def end_agent(home: str | os.PathLike[str], reason: str) -> bool:
     """End the agent of `home` if one runs (a restore, a passphrase change, an explicit
     lock in the app). True if one was told to end. Never fails the caller."""
     try:

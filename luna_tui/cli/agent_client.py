@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from pathlib import Path
 
 from luna_tui import agent_link
 
@@ -62,15 +61,19 @@ def through_agent(words: list[str]) -> bool:
                    or word.startswith("--passphrase-file=") for word in words)
 
 
-def home_of(words: list[str]) -> Path:
-    """The vault the command is for, as `luna_tui.home.resolve_home` tells it."""
+def home_of(words: list[str]) -> str:
+    """The vault the command is for, as `luna_tui.home.resolve_home` tells it (without
+    pathlib when --home or LUNA_HOME names it)."""
     explicit = None
     for index, word in enumerate(words[:-1]):
         if word == "--home":
             explicit = words[index + 1]
+    explicit = explicit or os.environ.get("LUNA_HOME")
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
     from luna_tui.home import resolve_home
 
-    return resolve_home(explicit)
+    return str(resolve_home(None))
 
 
 def serve(words: list[str]) -> int | None:

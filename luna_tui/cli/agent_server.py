@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from luna_tui import agent_link
@@ -230,7 +231,7 @@ class Agent:
         self.read_uid = read_uid
         self.job_factories = list(jobs or [])
         self.report = report or (lambda text: None)
-        self.socket_path = agent_link.socket_path(layout.home)
+        self.socket_path = Path(agent_link.socket_path(layout.home))
         self.command_lock = threading.RLock()
         self.stopping = threading.Event()
         self.session: Any = None
@@ -505,7 +506,7 @@ class Agent:
         in a wrapper that does not close it."""
         from luna_tui.cli.vault_commands import layout_from
 
-        if layout_from(args).home != self.layout.home:
+        if os.path.abspath(layout_from(args).home) != os.path.abspath(self.layout.home):
             raise LunaError("This agent holds another vault; run the command without it.")
         session = self.session
         session.run(_record_command, session, command)

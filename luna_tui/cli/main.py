@@ -6,19 +6,21 @@ else is a crash (luna_tui/crash_report.py): one sentence and exit code 70, with 
 that holds nothing from the vault written only under LUNA_DEBUG=1. The app returns its own
 exit code (70 after a crash too). Command modules are imported only when their command
 runs, and none of them imports Textual.
+
+When a Luna agent runs (`luna unlock`), it serves the command before anything else is
+imported here: this module's own imports are deferred, so the thin client is os, sys,
+a socket and JSON (see cli/agent_client.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from luna_tui import crash_report
-from luna_tui.cli.parsing import LunaArgumentParser, common_options
-from luna_tui.errors import LunaError
-from luna_tui.terminal_text import terminal_text
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 EXIT_INTERRUPTED = 130
 
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         settings_command,
         vault_commands,
     )
+    from luna_tui.cli.parsing import LunaArgumentParser, common_options
 
     parser = LunaArgumentParser(
         prog="luna",
@@ -64,23 +67,29 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # Whatever the shell's umask, nothing Luna writes is readable by others.
     os.umask(0o077)
-    words = list(sys.argv[1:] if argv is None else argv)
-    if words:
-        # A running agent (`luna unlock`) serves the command before anything heavy is
-        # imported here: the thin client is the standard library and a socket.
-        from luna_tui.cli import agent_client
-
-        try:
-            served = agent_client.serve(words)
-        except KeyboardInterrupt:
-            print("\nluna: cancelled.", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        if served is not None:
-            return served
-    return run_here(argv)
+    served = _served_by_agent(list(sys.argv[1:] if argv is None else argv))
+    return run_here(argv) if served is None else served
 
 
-_kept_parser: list[argparse.ArgumentParser] = []
+def _served_by_agent(words: list[str]) -> int | None:
+    """The exit code of the command run by this vault's agent; None if none runs."""
+    if not words:
+        return None
+    from luna_tui.cli import agent_client
+
+    try:
+        return agent_client.serve(words)
+    except KeyboardInterrupt:
+        print("\nluna: cancelled.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the crash policy holds here too
+        from luna_tui import crash_report
+
+        crash_report.tell(crash_report.record(error, where="a command"))
+        return crash_report.EXIT_CRASH
+
+
+_kept_parser: list = []  # argparse.ArgumentParser, imported lazily
 
 
 def run_here(argv: Sequence[str] | None = None, *, keep_parser: bool = False) -> int:
@@ -88,6 +97,12 @@ def run_here(argv: Sequence[str] | None = None, *, keep_parser: bool = False) ->
     with `keep_parser`: the parser is built once (10-50 ms a command otherwise)."""
     if keep_parser and not _kept_parser:
         _kept_parser.append(build_parser())
+    import argparse
+
+    from luna_tui import crash_report
+    from luna_tui.errors import LunaError
+    from luna_tui.terminal_text import terminal_text
+
     parser = _kept_parser[0] if keep_parser else None
     try:
         if not (sys.argv[1:] if argv is None else argv):
@@ -116,9 +131,17 @@ def run_here(argv: Sequence[str] | None = None, *, keep_parser: bool = False) ->
 def run() -> None:
     """The `luna` console script (and `python -m luna_tui`): the crash policy covers the
     whole process, so an exception escaping any thread prints its sentence, never a
-    traceback. Tests call `main` instead, leaving the test runner's own hooks alone."""
+    traceback. Tests call `main` instead, leaving the test runner's own hooks alone.
+    The thin client of an agent starts no thread: its errors are caught in
+    `_served_by_agent`, and the hooks are installed only for a command run here."""
+    os.umask(0o077)
+    served = _served_by_agent(sys.argv[1:])
+    if served is not None:
+        sys.exit(served)
+    from luna_tui import crash_report
+
     crash_report.install_process_hooks()
-    sys.exit(main())
+    sys.exit(run_here())
 
 
 def _run_app(args: argparse.Namespace) -> int:
