@@ -468,3 +468,59 @@ def test_a_restore_and_a_passphrase_change_end_the_agent(processes, layout, tmp_
     assert changed.returncode == 0, changed.stderr
     assert "agent of this vault is locked" in changed.stdout
     assert agent_link.request(layout.home, "status") is None
+
+
+# -- the app ---------------------------------------------------------------------------
+
+
+class FakeAgent:
+    """Listens where this vault's agent would and notes what it is asked."""
+
+    def __init__(self, home: Path) -> None:
+        path = agent_link.socket_path(home)
+        agent_link.private_folder(os.path.dirname(path), create=True)
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(4)
+        self.asked: list[dict] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                message = agent_link.receive(conn)
+                self.asked.append(message)
+                agent_link.send(conn, {"ok": True, "held": True})
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+async def test_an_explicit_lock_in_the_app_locks_the_agent_and_idle_does_not(layout, clock):
+    from app_helpers import SIZE, make_app, settle, unlock
+
+    make_vault(layout, clock)
+    fake = FakeAgent(layout.home)
+    try:
+        app = make_app(layout, clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            clock.advance(hours=1)
+            await app.lock_if_idle()  # the app's own idle lock: the agent keeps its key
+            await settle(pilot)
+            assert app.session is None and fake.asked == []
+            await unlock(pilot)
+            await pilot.press("ctrl+l")
+            await settle(pilot)
+            for _ in range(50):
+                if fake.asked:
+                    break
+                await pilot.pause(0.02)
+            assert fake.asked == [{"op": "end", "reason": "locked from the app"}]
+    finally:
+        fake.close()

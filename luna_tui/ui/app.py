@@ -29,6 +29,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from luna_tui import crash_report
+from luna_tui.agent_link import end_agent
 from luna_tui.clock import Clock, SystemClock
 from luna_tui.errors import LunaError
 from luna_tui.home import VaultLayout
@@ -414,7 +415,10 @@ class LunaApp(App[None]):
             await self.lock(f"Locked after {self.auto_lock_minutes} minutes without use.")
 
     async def action_lock(self) -> None:
+        """An explicit lock (ctrl+l) locks a Luna agent of this vault too (`luna unlock`);
+        the idle auto-lock locks only the app."""
         await self.lock("Locked.")
+        await asyncio.to_thread(end_agent, self.layout.home, "locked from the app")
 
     async def lock(self, reason: str, then: Screen | None = None) -> None:
         """Hide everything, close the vault, then offer to unlock again (or show `then`).
