@@ -495,7 +495,7 @@ class FakeAgent:
             with conn:
                 message = agent_link.receive(conn)
                 self.asked.append(message)
-                agent_link.send(conn, {"ok": True, "held": True})
+                agent_link.send(conn, {"ok": message["op"] == "end", "held": True})
 
     def close(self) -> None:
         self.listener.close()
@@ -513,14 +513,71 @@ async def test_an_explicit_lock_in_the_app_locks_the_agent_and_idle_does_not(lay
             clock.advance(hours=1)
             await app.lock_if_idle()  # the app's own idle lock: the agent keeps its key
             await settle(pilot)
-            assert app.session is None and fake.asked == []
+            assert app.session is None
+            assert fake.asked == [{"op": "app_unlock"}]  # at the start only (refused)
             await unlock(pilot)
             await pilot.press("ctrl+l")
             await settle(pilot)
             for _ in range(50):
-                if fake.asked:
+                if len(fake.asked) > 1:
                     break
                 await pilot.pause(0.02)
-            assert fake.asked == [{"op": "end", "reason": "locked from the app"}]
+            assert fake.asked[1:] == [{"op": "end", "reason": "locked from the app"}]
     finally:
         fake.close()
+
+
+async def _app_opened_by_agent(layout, clock) -> bool:
+    """Start the app; whether the vault opened without anything typed."""
+    from app_helpers import SIZE, make_app, settle
+
+    app = make_app(layout, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):
+            await settle(pilot)
+            if app.session is not None:
+                break
+            await pilot.pause(0.02)
+        opened = app.session is not None
+        if opened:
+            assert app.screen.__class__.__name__ == "DashboardScreen"
+    return opened
+
+
+def _set_unlocks_app(layout, clock, on: bool) -> None:
+    from luna_tui.services.settings import Settings
+    from luna_tui.services.vault_session import VaultSession
+
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
+        Settings(session).set("agent.unlocks_app", on)
+
+
+@pytest.mark.slow
+async def test_the_app_opens_by_the_agent_only_with_the_setting_on(processes, layout, clock):
+    from luna_tui.services.vault_session import VaultSession
+    from luna_tui.store.models.audit import AuditEvent
+
+    assert luna("unlock").returncode == 0
+    assert not await _app_opened_by_agent(layout, clock)  # off by default
+    luna("lock")
+    _set_unlocks_app(layout, clock, True)
+    assert luna("unlock").returncode == 0
+    assert await _app_opened_by_agent(layout, clock)
+    luna("lock")
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
+        handed = session.run(lambda: AuditEvent.select().where(
+            AuditEvent.event_name == "agent.app_unlock").count())
+    assert handed == 1
+
+
+@pytest.mark.slow
+async def test_a_read_only_agent_never_opens_the_app(processes, layout, clock):
+    from luna_tui.services.key_admin import KeyAdmin
+    from luna_tui.services.vault_session import VaultSession
+
+    _set_unlocks_app(layout, clock, True)
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
+        KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
+    env = {**os.environ, "LUNA_PASSPHRASE": OTHER_PASSPHRASE}
+    assert luna("unlock", env=env).returncode == 0
+    assert not await _app_opened_by_agent(layout, clock)

@@ -414,6 +414,8 @@ class Agent:
             agent_link.send(conn, {"ok": True, "held": held})
         elif op == "run":
             self.run_command(conn, message)
+        elif op == "app_unlock":
+            agent_link.send(conn, self._app_unlock_answer())
         else:
             agent_link.send(conn, {"ok": False, "error": f"unknown request {op!r}"})
 
@@ -427,6 +429,18 @@ class Agent:
                 self.stopping.set()  # started for this unlock, which failed
             return {"ok": False, "error": str(error), "exit": error.exit_code}
         return {**self.status(), "notes": notes}
+
+    def _app_unlock_answer(self) -> dict:
+        """Only with `agent.unlocks_app` on: see services/agent_handoff.py."""
+        from luna_tui.services.agent_handoff import key_for_app
+
+        with self.command_lock:
+            if self.session is None:
+                return {"ok": False, "error": agent_link.LOCKED_SENTENCE}
+            try:
+                return key_for_app(self.session)
+            except LunaError as error:
+                return {"ok": False, "error": str(error)}
 
     # -- running a command ------------------------------------------------------------
 

@@ -114,6 +114,10 @@ SETTINGS: dict[str, Setting] = {
     "ai.timeout_seconds": Setting(
         120, _whole_number(1, 3600),
         description="seconds to wait for the AI model to connect or send the next words"),
+    "agent.unlocks_app": Setting(
+        False, _yes_no,
+        description="open the app without the passphrase while `luna unlock` holds the "
+        "vault (the agent then hands its key to the app; see README, Security)"),
 }
 
 

@@ -183,7 +183,7 @@ class LunaApp(App[None]):
         if self.layout.exists():
             from luna_tui.ui.screens.unlock import UnlockScreen
 
-            return UnlockScreen()
+            return UnlockScreen(from_agent=True)  # if `agent.unlocks_app` is on
         from luna_tui.ui.screens.welcome import WelcomeScreen
 
         return WelcomeScreen()
