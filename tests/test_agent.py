@@ -336,6 +336,16 @@ def test_commands_that_run_by_themselves_are_refused_inside(in_process, layout):
         assert run(layout.home, *argv)[0] == 2
 
 
+def test_the_agent_never_turns_on_its_own_hand_off(in_process, layout):
+    in_process()
+    ask(layout.home, "unlock", secret=PASSPHRASE)
+    code, _, err = run(layout.home, "settings", "agent.unlocks_app", "on")
+    assert code == 2 and "only with the passphrase" in err
+    assert run(layout.home, "settings", "agent.unlocks_app") == (0, "false\n", "")
+    assert ask(layout.home, "app_unlock") == {
+        "ok": False, "error": "the setting agent.unlocks_app is off"}
+
+
 def test_which_commands_the_thin_client_sends():
     from luna_tui.cli.agent_client import command_words, through_agent
 
@@ -343,7 +353,8 @@ def test_which_commands_the_thin_client_sends():
     assert through_agent(["list", "-n", "3"]) and through_agent(["search", "word"])
     for local in ([], ["init"], ["passwd"], ["unlock"], ["lock"], ["agent", "status"],
                   ["backup", "restore", "f"], ["doctor", "--repair"], ["list", "--help"],
-                  ["--version"], ["bench"], ["--home=/v", "list"]):
+                  ["--version"], ["bench"], ["--home=/v", "list"],
+                  ["settings", "agent.unlocks_app", "on"]):
         assert not through_agent(local), local
 
 

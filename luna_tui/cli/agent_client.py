@@ -57,6 +57,8 @@ def through_agent(words: list[str]) -> bool:
     named = command_words(words)
     if not named or named[0] in LOCAL_COMMANDS or tuple(named) in LOCAL_SUB_COMMANDS:
         return False
+    if named == ["settings", "agent.unlocks_app"] and len(command_words(words[1:])) > 1:
+        return False  # changed only with the passphrase (the agent refuses it)
     return not any(word in LOCAL_OPTIONS or word.startswith("--home=")
                    or word.startswith("--passphrase-file=") for word in words)
 
