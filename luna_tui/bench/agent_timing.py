@@ -1,8 +1,8 @@
 """`luna bench`'s rows for the agent (issue 16): `luna list -n 10`, `luna search WORD -n
-10` and `luna add` as whole processes served by a running agent, on the small vault and
-the large one (the cost must stay flat), and on 10,000 entries paired run by run with
-jrnl on a journal of the same entries, with and without the agent, when jrnl is
-installed (`LUNA_BENCH_JRNL=/path/to/jrnl`, else `jrnl` on PATH; e.g.
+10` and `luna add` (named by their first word in the rows) as whole processes served
+by a running agent, on the small vault and the large one (the cost must stay flat),
+and on 10,000 entries paired run by run with jrnl on a journal of the same entries,
+with and without the agent, when jrnl is installed (`LUNA_BENCH_JRNL=/path/to/jrnl`, else `jrnl` on PATH; e.g.
 `python -m venv /tmp/jrnl && /tmp/jrnl/bin/pip install jrnl==4.6`).
 """
 
@@ -110,12 +110,12 @@ def measure(homes: list[tuple[Path, str]], peer: Path | None, peer_sizes: Sizes,
                 _timed([*luna, *args], env)  # a warm-up: the agent's first command
                 times = [_timed([*luna, *args], env) for _ in range(repeat)]
                 served.setdefault(args[0], []).append(statistics.median(times))
-                rows.append((f"`luna {' '.join(args)}` at {label} entries, with an agent "
-                             "(whole process)", statistics.median(times), None, "ms"))
+                rows.append((f"agent: `luna {args[0]}` at {label} entries",
+                             statistics.median(times), None, "ms"))
     if len(homes) == 2:
         for command, (small, large) in served.items():
-            rows.append((f"`luna {command}` with an agent: {homes[1][1]} ÷ {homes[0][1]} "
-                         "entries (flat)", large / small, 1.3, "×"))
+            rows.append((f"agent: `luna {command}` {homes[1][1]} ÷ {homes[0][1]} entries",
+                         large / small, 1.3, "×"))
     program = jrnl_program()
     if peer is None or program is None:
         report(f"jrnl not found (set {JRNL_ENV} or put jrnl on PATH): no pairing with jrnl")
@@ -136,11 +136,10 @@ def measure(homes: list[tuple[Path, str]], peer: Path | None, peer_sizes: Sizes,
                     jrnl_times.append(jrnl)
                     with_ratio.append(with_agent / jrnl)
                     without_ratio.append(alone / jrnl)
-                shown = f"`luna {' '.join(args)}`"
-                rows.append((f"`jrnl {' '.join(jrnl_args)}` at {PEER_ENTRIES:,} entries",
+                rows.append((f"`jrnl {' '.join(jrnl_args)}`, {PEER_ENTRIES:,} entries",
                              statistics.median(jrnl_times), None, "ms"))
-                rows.append((f"{shown} without an agent (KDF included) ÷ jrnl, paired",
+                rows.append((f"`luna {args[0]}`, no agent (with KDF) ÷ jrnl",
                              statistics.median(without_ratio), None, "×"))
-                rows.append((f"{shown} with an agent ÷ jrnl, paired", statistics.median(
-                    with_ratio), 0.08, "×"))
+                rows.append((f"agent: `luna {args[0]}` ÷ jrnl, paired",
+                             statistics.median(with_ratio), 0.08, "×"))
     return rows
