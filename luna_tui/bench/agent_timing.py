@@ -2,8 +2,8 @@
 10` and `luna add` (named by their first word in the rows) as whole processes served
 by a running agent, on the small vault and the large one (the cost must stay flat),
 and on 10,000 entries paired run by run with jrnl on a journal of the same entries,
-with and without the agent, when jrnl is installed (`LUNA_BENCH_JRNL=/path/to/jrnl`, else `jrnl` on PATH; e.g.
-`python -m venv /tmp/jrnl && /tmp/jrnl/bin/pip install jrnl==4.6`).
+with and without the agent, when jrnl is installed (`LUNA_BENCH_JRNL=/path/to/jrnl`,
+else `jrnl` on PATH; e.g. `python -m venv /tmp/jrnl && /tmp/jrnl/bin/pip install jrnl==4.6`).
 """
 
 from __future__ import annotations
