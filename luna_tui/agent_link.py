@@ -14,21 +14,28 @@ explicit lock. Standard library only: importing this costs a few milliseconds.
 - The frames: a 4-byte big-endian length, then one JSON object.
 
 Paths are plain strings here (os.path): pathlib alone would cost the thin client more
-than the rest of its imports.
+than the rest of its imports. For the same reason the client's socket is `_socket`'s
+(the class `socket.socket` extends: the `socket` module builds enums of every constant
+at import) and the hash is `_blake2`'s (hashlib loads OpenSSL): 5-10 ms of a process
+that should take a few tens.
 """
 
 from __future__ import annotations
 
+import _socket
 import errno
-import hashlib
 import json
 import os
-import socket
 import stat
 import struct
 from collections.abc import Callable
 
 from luna_tui.errors import LunaError
+
+try:
+    from _blake2 import blake2b
+except ImportError:  # a Python built without it
+    from hashlib import blake2b
 
 SOCKET_SUFFIX = ".sock"
 # sun_path holds 108 bytes on Linux, 104 on macOS: keep well under both.
@@ -63,7 +70,7 @@ def runtime_dir() -> str:
 def socket_path(home: str | os.PathLike[str]) -> str:
     """The socket of the agent for the vault at `home`: named by a hash of its absolute,
     normalised path, so it is short whatever the vault's path."""
-    digest = hashlib.sha256(os.fsencode(os.path.abspath(home))).hexdigest()[:24]
+    digest = blake2b(os.fsencode(os.path.abspath(home)), digest_size=12).hexdigest()
     return os.path.join(runtime_dir(), f"{digest}{SOCKET_SUFFIX}")
 
 
@@ -103,10 +110,10 @@ def private_folder(folder: str | os.PathLike[str], *, create: bool) -> bool:
 # -- who is calling --------------------------------------------------------------------
 
 
-def peer_uid(sock: socket.socket) -> int:
+def peer_uid(sock: _socket.socket) -> int:
     """The uid of the process at the other end of a connected UNIX socket."""
-    if hasattr(socket, "SO_PEERCRED"):  # Linux: struct ucred {pid, uid, gid}
-        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    if hasattr(_socket, "SO_PEERCRED"):  # Linux: struct ucred {pid, uid, gid}
+        raw = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize("3i"))
         _pid, uid, _gid = struct.unpack("3i", raw)
         return uid
     import ctypes  # macOS and the BSDs: getpeereid(2) reads LOCAL_PEERCRED
@@ -119,7 +126,7 @@ def peer_uid(sock: socket.socket) -> int:
     return uid.value
 
 
-def check_peer(sock: socket.socket, read_uid: Callable[[socket.socket], int] = peer_uid
+def check_peer(sock: _socket.socket, read_uid: Callable[[_socket.socket], int] = peer_uid
                ) -> None:
     """Refuse a peer that is not this user (or whose uid can't be told)."""
     try:
@@ -133,12 +140,12 @@ def check_peer(sock: socket.socket, read_uid: Callable[[socket.socket], int] = p
 # -- frames ----------------------------------------------------------------------------
 
 
-def send(sock: socket.socket, message: dict) -> None:
+def send(sock: _socket.socket, message: dict) -> None:
     data = json.dumps(message, ensure_ascii=False).encode("utf-8")
     sock.sendall(struct.pack(">I", len(data)) + data)
 
 
-def receive(sock: socket.socket) -> dict | None:
+def receive(sock: _socket.socket) -> dict | None:
     """The next message, or None when the other end has closed."""
     head = _exactly(sock, 4)
     if head is None:
@@ -155,7 +162,7 @@ def receive(sock: socket.socket) -> dict | None:
     return message
 
 
-def _exactly(sock: socket.socket, size: int) -> bytes | None:
+def _exactly(sock: _socket.socket, size: int) -> bytes | None:
     chunks, left = [], size
     while left:
         chunk = sock.recv(min(left, 1 << 20))
@@ -169,11 +176,21 @@ def _exactly(sock: socket.socket, size: int) -> bytes | None:
 # -- reaching an agent -----------------------------------------------------------------
 
 
+class Connection(_socket.socket):
+    """A client's end of the agent's socket, closed at the end of a `with`."""
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 class Stale(Exception):
     """A socket was left by an agent that is gone; it has been removed."""
 
 
-def connect(home: str | os.PathLike[str]) -> socket.socket | None:
+def connect(home: str | os.PathLike[str]) -> Connection | None:
     """A connection to the agent of the vault at `home`, or None if none runs.
 
     A socket nobody listens on (the agent was killed) is removed and Stale raised, so
@@ -188,7 +205,7 @@ def connect(home: str | os.PathLike[str]) -> socket.socket | None:
         return None
     if not stat.S_ISSOCK(info.st_mode) or info.st_uid != os.getuid():
         raise AgentUnsafe(f"{path} is not this user's agent socket; remove it.")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = Connection(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.connect(path)
     except (ConnectionRefusedError, FileNotFoundError):

@@ -17,7 +17,6 @@ agent), `backup restore` (it ends the agent, then swaps the files), `doctor --re
 from __future__ import annotations
 
 import os
-import socket
 import sys
 
 from luna_tui import agent_link
@@ -135,7 +134,7 @@ def _isatty(fd: int) -> bool:
         return False
 
 
-def converse(sock: socket.socket, words: list[str]) -> int:
+def converse(sock: agent_link.Connection, words: list[str]) -> int:
     """Send the command, then do what the agent asks until it sends the exit code."""
     agent_link.send(sock, {
         "op": "run", "argv": words, "cwd": os.getcwd(), "env": dict(os.environ),

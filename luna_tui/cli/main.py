@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing itself is not imported: the thin client would pay for it
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
