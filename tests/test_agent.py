@@ -261,6 +261,33 @@ def test_a_replaced_vault_locks_it(in_process, layout):
     assert code == EXIT_KEY and agent_link.LOCKED_SENTENCE in err and not agent.unlocked
 
 
+def test_an_expired_key_locks_it(in_process, layout, clock):
+    from luna_tui.clock import local_today
+    from luna_tui.services.key_admin import KeyAdmin
+    from luna_tui.services.vault_session import VaultSession
+
+    make_vault(layout, clock)
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
+        KeyAdmin(session).add_key("visitor", read_only=False, passphrase=OTHER_PASSPHRASE,
+                                  expiry=local_today(clock))
+    agent = in_process().agent
+    ask(layout.home, "unlock", secret=OTHER_PASSPHRASE, idle=0, **{"for": 3 * 24 * 3600})
+    assert run(layout.home, "settings")[0] == 0
+    clock.advance(days=1)
+    code, _, err = run(layout.home, "settings")
+    assert code == EXIT_KEY and agent_link.LOCKED_SENTENCE in err and not agent.unlocked
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_the_agent_process_dumps_no_core_and_is_not_dumpable():
+    probe = ("import ctypes, resource; from luna_tui.cli.agent_server import harden_process; "
+             "harden_process(); print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0), "
+             "resource.getrlimit(resource.RLIMIT_CORE))")
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=60)
+    assert ran.stdout.split("\n")[0] == "0 (0, 0)"
+
+
 def test_background_jobs_start_at_unlock_and_stop_at_lock(in_process, layout):
     from luna_tui.services.settings import Settings
 
@@ -440,6 +467,10 @@ def test_a_second_unlock_says_one_runs(processes, layout):
     assert second.returncode == 1 and "already holds this vault unlocked" in second.stderr
     status = json.loads(luna("agent", "status", "--json").stdout)
     assert status["unlocked"] and status["role"] == "owner" and status["label"]
+    # The passphrase reached it over the socket, and is not kept in its environment.
+    environ = Path(f"/proc/{status['pid']}/environ")
+    if environ.exists():
+        assert b"LUNA_PASSPHRASE" not in environ.read_bytes()
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import os
 import re
 import subprocess
 import sys
@@ -158,11 +159,17 @@ def _said(seconds: float) -> str:
 def _start_agent(home: Path) -> None:
     """An agent for `home` in the background, in its own session (it outlives this
     shell's job control), with nothing of this terminal; wait until it answers."""
+    from luna_tui.cli.secrets_input import NEW_PASSPHRASE_ENV, PASSPHRASE_ENV
+
+    # The passphrase goes over the socket, once; it must not live on in the agent's
+    # environment.
+    env = {name: value for name, value in os.environ.items()
+           if name not in (PASSPHRASE_ENV, NEW_PASSPHRASE_ENV)}
     subprocess.Popen(
         [sys.executable, "-m", "luna_tui", "agent", "--wait", "--exit-when-locked",
          "--home", str(home)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, close_fds=True,
+        start_new_session=True, close_fds=True, env=env,
     )
     started = time.monotonic()
     while time.monotonic() - started < START_PATIENCE_SECONDS:
@@ -198,10 +205,11 @@ def cmd_agent(args: argparse.Namespace, run_here: Callable[..., int]) -> int:
     from luna_tui.terminal_text import terminal_text
 
     clock = SystemClock()
+    stream = sys.stderr  # its own: while a command runs, sys.stderr is the client's
 
     def report(text: str) -> None:
         at = clock.now().astimezone().strftime("%H:%M:%S")
-        print(f"luna agent {at}: {terminal_text(text)}", file=sys.stderr, flush=True)
+        print(f"luna agent {at}: {terminal_text(text)}", file=stream, flush=True)
 
     return run_agent(layout_from(args), run_here, exit_when_locked=args.exit_when_locked,
                      report=report)

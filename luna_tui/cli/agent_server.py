@@ -364,6 +364,12 @@ class Agent:
             if self._listener is not None:
                 os.unlink(self.socket_path)
 
+    def _key_expired(self) -> bool:
+        from luna_tui.clock import local_today
+
+        expiry = self.session.key.expiry_date
+        return expiry is not None and local_today(self.clock) > expiry
+
     def _vault_identity(self) -> tuple[int, int] | None:
         """luna.db's inode and device: a restore swaps the file in, so they change."""
         try:
@@ -457,6 +463,8 @@ class Agent:
         argv = [str(word) for word in message.get("argv", [])]
         if self.session is not None and self._vault_identity() != self._vault_id:
             self.lock("the vault's files were replaced (a restore)")
+        if self.session is not None and self._key_expired():
+            self.lock("its key expired")
         if self.session is None:
             channel.write("err", f"luna: {agent_link.LOCKED_SENTENCE}\n")
             return EXIT_KEY
