@@ -571,11 +571,14 @@ class LentSession:
 
 
 def run_agent(layout: VaultLayout, run_here: Callable[..., int], *,
-              exit_when_locked: bool, report: Callable[[str], None]) -> int:
+              exit_when_locked: bool, report: Callable[[str], None],
+              jobs: list[Callable[[AgentVault], Job]] | None = None) -> int:
     """`luna agent --wait` (and the process `luna unlock` starts): bind, then serve until
-    SIGTERM or, when started by `luna unlock`, the lock."""
+    SIGTERM or, when started by `luna unlock`, the lock. `jobs`: background work started
+    at each unlock (the reminders' scheduler joins here)."""
     harden_process()
-    agent = Agent(layout, run_here, exit_when_locked=exit_when_locked, report=report)
+    agent = Agent(layout, run_here, exit_when_locked=exit_when_locked, report=report,
+                  jobs=jobs)
     note = agent.bind()
     if note:
         report(note)
