@@ -421,7 +421,8 @@ def _pid(layout) -> int:
 def test_the_cli_is_the_same_with_and_without_an_agent(processes, layout):
     commands = [("list",), ("list", "--json", "-n", "2"), ("search", "river"),
                 ("settings",), ("settings", "no.such"), ("list", "-n", "0"),
-                ("meds", "--json"), ("keys", "list")]
+                ("meds", "--json"), ("records", "--json"), ("appts",),
+                ("search", "--json", "nothing-matches-this")]
     alone = [luna(*argv) for argv in commands]
     started = luna("unlock", "--for", "10m")
     assert started.returncode == 0 and "Unlocked with the owner key" in started.stdout
