@@ -140,6 +140,8 @@ def converse(sock: agent_link.Connection, words: list[str]) -> int:
         "op": "run", "argv": words, "cwd": os.getcwd(), "env": dict(os.environ),
         "tty": [_isatty(0), _isatty(1), _isatty(2)], "terminal": _terminal_available(),
         "size": _terminal_size(),
+        "encoding": [getattr(stream, "encoding", None) or "utf-8"
+                     for stream in (sys.stdin, sys.stdout, sys.stderr)],
     })
     while True:
         message = agent_link.receive(sock)

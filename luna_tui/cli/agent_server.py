@@ -141,12 +141,16 @@ class Channel:
 
 
 class OutStream(io.TextIOBase):
-    def __init__(self, channel: Channel, kind: str, tty: bool) -> None:
+    """The client's stdout or stderr: a terminal if the client's is, in its encoding (Rich
+    draws its tables by both)."""
+
+    def __init__(self, channel: Channel, kind: str, tty: bool, encoding: str) -> None:
         self._channel, self._kind, self._tty = channel, kind, tty
+        self._encoding = encoding
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
+        return self._encoding
 
     @property
     def errors(self) -> str:  # type: ignore[override]
@@ -167,13 +171,14 @@ class OutStream(io.TextIOBase):
 
 
 class InStream(io.TextIOBase):
-    def __init__(self, channel: Channel, tty: bool) -> None:
+    def __init__(self, channel: Channel, tty: bool, encoding: str) -> None:
         self._channel, self._tty = channel, tty
+        self._encoding = encoding
         self._ended = False
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
+        return self._encoding
 
     def readable(self) -> bool:
         return True
@@ -506,9 +511,10 @@ class Agent:
             os.chdir(str(message.get("cwd", "/")))
         except OSError:
             os.chdir("/")
-        sys.stdin = InStream(channel, tty[0])
-        sys.stdout = OutStream(channel, "out", tty[1])
-        sys.stderr = OutStream(channel, "err", tty[2])
+        encodings = [str(name) for name in message.get("encoding") or ["utf-8"] * 3]
+        sys.stdin = InStream(channel, tty[0], encodings[0])
+        sys.stdout = OutStream(channel, "out", tty[1], encodings[1])
+        sys.stderr = OutStream(channel, "err", tty[2], encodings[2])
         secrets_input.terminal_available = lambda: terminal
         secrets_input.prompt_secret = lambda prompt: channel.ask({"op": "secret",
                                                                   "prompt": prompt})
