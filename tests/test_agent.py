@@ -624,3 +624,17 @@ async def test_a_read_only_agent_never_opens_the_app(processes, layout, clock):
     env = {**os.environ, "LUNA_PASSPHRASE": OTHER_PASSPHRASE}
     assert luna("unlock", env=env).returncode == 0
     assert not await _app_opened_by_agent(layout, clock)
+
+
+def test_an_import_never_turns_on_the_hand_off(session):
+    from luna_tui.services.importing import Importer
+    from luna_tui.services.settings import Settings
+
+    stamp = "2026-11-22T09:30:00.000Z"
+    document = {"format": "luna-export", "version": 1, "tables": {"config": [
+        {"key": key, "value": "true", "created_at": stamp, "updated_at": stamp}
+        for key in ("agent.unlocks_app", "ai.allow_remote")]}}
+    Importer(session).import_document(document)
+    settings = Settings(session)
+    assert settings.get("ai.allow_remote") is True  # an ordinary setting comes in
+    assert settings.get("agent.unlocks_app") is False

@@ -42,7 +42,6 @@ from luna_tui.errors import EXIT_KEY, EXIT_USAGE, LunaError, UsageError
 from luna_tui.home import VaultLayout
 
 ACCEPT_TICK_SECONDS = 0.5
-HANDOFF_SETTING = "agent.unlocks_app"  # services/agent_handoff.py
 
 
 # -- how long it holds the key ---------------------------------------------------------
@@ -537,12 +536,15 @@ class Agent:
 
         if os.path.abspath(layout_from(args).home) != os.path.abspath(self.layout.home):
             raise LunaError("This agent holds another vault; run the command without it.")
-        if (command == "settings" and getattr(args, "name", None) == HANDOFF_SETTING
+        from luna_tui.services.settings import PASSPHRASE_ONLY
+
+        name = getattr(args, "name", None)
+        if (command == "settings" and name in PASSPHRASE_ONLY
                 and getattr(args, "value", None) is not None):
             # Else any process of this user could turn it on through the agent, then
             # take the key: it changes only where the passphrase was typed.
-            raise UsageError(f"{HANDOFF_SETTING} is changed only with the passphrase, not "
-                             "through the agent; `luna lock` first.")
+            raise UsageError(f"{name} is changed only with the passphrase, not through "
+                             "the agent: `luna lock` first.")
         session = self.session
         session.run(_record_command, session, command)
         return LentSession(session)

@@ -120,6 +120,11 @@ SETTINGS: dict[str, Setting] = {
         "vault (the agent then hands its key to the app; see README, Security)"),
 }
 
+# Settings that only a passphrase typed here may turn on: never imported from a file,
+# never changed through a Luna agent (either way, a process that may only ask the agent
+# could turn on its own hand-off of the key).
+PASSPHRASE_ONLY = frozenset({"agent.unlocks_app"})
+
 
 class Settings(DomainService):
     @on_db_thread
