@@ -438,6 +438,7 @@ class Agent:
         except LunaError as error:
             if self.exit_when_locked and self.session is None:
                 self.stopping.set()  # started for this unlock, which failed
+                self._remove_socket()
             return {"ok": False, "error": str(error), "exit": error.exit_code}
         return {**self.status(), "notes": notes}
 
