@@ -260,8 +260,9 @@ class Agent:
                     "starting a new one.")
         if existing is not None:
             existing.close()
-            raise agent_link.AgentRunning(f"A Luna agent already runs for {self.layout.home}; "
-                               "`luna agent status` says more, `luna lock` ends it.")
+            raise agent_link.AgentRunning(
+                f"A Luna agent already runs for {self.layout.home}; `luna agent status` "
+                "says more, `luna lock` ends it.")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old_umask = os.umask(0o177)
         try:
