@@ -402,6 +402,8 @@ def processes(layout, clock, monkeypatch):
     make_vault(layout, clock, ("Walked by the river", "Slept badly", "River again"))
     waiting: list[subprocess.Popen] = []
     yield waiting
+    for log in Path(agent_link.runtime_dir()).glob("*.log"):
+        print(f"{log.name}:\n{log.read_text()}")  # shown if the test failed
     status = agent_link.request(layout.home, "status")
     if status:
         os.kill(status["pid"], signal.SIGTERM)
@@ -570,17 +572,25 @@ async def test_an_explicit_lock_in_the_app_locks_the_agent_and_idle_does_not(lay
         fake.close()
 
 
-async def _app_opened_by_agent(layout, clock) -> bool:
-    """Start the app; whether the vault opened without anything typed."""
+async def _app_opened_by_agent(layout, clock, *, expected: bool) -> bool:
+    """Start the app; whether the vault opened without anything typed. Waits up to 30 s
+    for it when it is `expected`; else until the unlock screen's worker that asks the
+    agent has ended (and a little more for its message)."""
     from app_helpers import SIZE, make_app, settle
 
     app = make_app(layout, clock)
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(100):
-            await settle(pilot)
-            if app.session is not None:
+        await settle(pilot)
+        for _ in range(600):
+            if expected and app.screen.__class__.__name__ == "DashboardScreen":
                 break
-            await pilot.pause(0.02)
+            if not expected and not any(w.group == "unlock" and not w.is_finished
+                                        for w in app.workers):
+                for _ in range(10):
+                    await pilot.pause(0.05)
+                await settle(pilot)
+                break
+            await pilot.pause(0.05)
         opened = app.session is not None
         if opened:
             assert app.screen.__class__.__name__ == "DashboardScreen"
@@ -601,11 +611,11 @@ async def test_the_app_opens_by_the_agent_only_with_the_setting_on(processes, la
     from luna_tui.store.models.audit import AuditEvent
 
     assert luna("unlock").returncode == 0
-    assert not await _app_opened_by_agent(layout, clock)  # off by default
+    assert not await _app_opened_by_agent(layout, clock, expected=False)  # off by default
     luna("lock")
     _set_unlocks_app(layout, clock, True)
     assert luna("unlock").returncode == 0
-    assert await _app_opened_by_agent(layout, clock)
+    assert await _app_opened_by_agent(layout, clock, expected=True)
     luna("lock")
     with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
         handed = session.run(lambda: AuditEvent.select().where(
@@ -623,7 +633,7 @@ async def test_a_read_only_agent_never_opens_the_app(processes, layout, clock):
         KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
     env = {**os.environ, "LUNA_PASSPHRASE": OTHER_PASSPHRASE}
     assert luna("unlock", env=env).returncode == 0
-    assert not await _app_opened_by_agent(layout, clock)
+    assert not await _app_opened_by_agent(layout, clock, expected=False)
 
 
 def test_an_import_never_turns_on_the_hand_off(session):

@@ -26,7 +26,7 @@ from luna_tui.errors import LunaError, UsageError
 DEFAULT_FOR = "8h"
 DEFAULT_IDLE = "30m"
 MAX_SECONDS = 7 * 24 * 3600
-START_PATIENCE_SECONDS = 15.0
+START_PATIENCE_SECONDS = 30.0  # a loaded machine: Python and the parser, at worst
 
 
 class AgentMissing(LunaError):
@@ -165,14 +165,23 @@ def _start_agent(home: Path) -> None:
     # environment.
     env = {name: value for name, value in os.environ.items()
            if name not in (PASSPHRASE_ENV, NEW_PASSPHRASE_ENV)}
-    subprocess.Popen(
-        [sys.executable, "-m", "luna_tui", "agent", "--wait", "--exit-when-locked",
-         "--home", str(home)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, close_fds=True, env=env,
-    )
+    # What it says (its lifecycle, never vault data) goes to a log beside its socket.
+    log_path = agent_link.socket_path(home).removesuffix(agent_link.SOCKET_SUFFIX) + ".log"
+    agent_link.private_folder(os.path.dirname(log_path), create=True)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        # -I and cwd "/": `-m` would put the working folder first on sys.path, where a
+        # folder named luna_tui would be run instead of Luna (with the passphrase).
+        agent = subprocess.Popen(
+            [sys.executable, "-I", "-m", "luna_tui", "agent", "--wait", "--exit-when-locked",
+             "--home", str(home)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+            start_new_session=True, close_fds=True, env=env, cwd="/",
+        )
+    finally:
+        os.close(log)
     started = time.monotonic()
-    while time.monotonic() - started < START_PATIENCE_SECONDS:
+    while time.monotonic() - started < START_PATIENCE_SECONDS and agent.poll() is None:
         try:
             sock = agent_link.connect(home)
         except agent_link.Stale:
@@ -181,7 +190,7 @@ def _start_agent(home: Path) -> None:
             sock.close()
             return
         time.sleep(0.02)
-    raise AgentMissing("The Luna agent did not start; run `luna agent --wait` to see why.")
+    raise AgentMissing(f"The Luna agent did not start (its log: {log_path}).")
 
 
 def cmd_lock(args: argparse.Namespace) -> int:

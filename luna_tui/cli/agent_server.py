@@ -42,6 +42,7 @@ from luna_tui.errors import EXIT_KEY, EXIT_USAGE, LunaError, UsageError
 from luna_tui.home import VaultLayout
 
 ACCEPT_TICK_SECONDS = 0.5
+HANDLER_PATIENCE_SECONDS = 5.0
 
 
 # -- how long it holds the key ---------------------------------------------------------
@@ -243,6 +244,8 @@ class Agent:
         self.life: AgentLife | None = None
         self._vault_id: tuple[int, int] | None = None
         self._jobs: list[Job] = []
+        self._handlers: list[threading.Thread] = []
+        self._socket_id: tuple[int, int] | None = None  # the socket file it bound
         self._listener: socket.socket | None = None
 
     # -- the socket -------------------------------------------------------------------
@@ -270,6 +273,8 @@ class Agent:
         finally:
             os.umask(old_umask)
         os.chmod(self.socket_path, 0o600)
+        info = os.lstat(self.socket_path)
+        self._socket_id = (info.st_dev, info.st_ino)
         listener.listen(16)
         listener.settimeout(ACCEPT_TICK_SECONDS)
         self._listener = listener
@@ -289,10 +294,17 @@ class Agent:
                     if self.stopping.is_set():
                         break
                     raise
-                threading.Thread(target=self.handle, args=(conn,), daemon=True,
-                                 name="luna-agent-client").start()
+                handler = threading.Thread(target=self.handle, args=(conn,), daemon=True,
+                                           name="luna-agent-client")
+                self._handlers = [t for t in self._handlers if t.is_alive()] + [handler]
+                handler.start()
         finally:
             self.shutdown()
+            # The answers under way (to `luna lock`, say) are sent before the process
+            # ends; one waiting on a person's typing is not waited for long.
+            deadline = time.monotonic() + HANDLER_PATIENCE_SECONDS
+            for handler in self._handlers:
+                handler.join(max(0.0, deadline - time.monotonic()))
 
     def shutdown(self) -> None:
         self.stopping.set()
@@ -365,9 +377,15 @@ class Agent:
         return True
 
     def _remove_socket(self) -> None:
+        """Remove this agent's socket, only if the file is still its own: a new agent
+        may have bound the same path while this one was ending."""
+        if self._socket_id is None:
+            return
         with contextlib.suppress(FileNotFoundError):
-            if self._listener is not None:
+            info = os.lstat(self.socket_path)
+            if (info.st_dev, info.st_ino) == self._socket_id:
                 os.unlink(self.socket_path)
+        self._socket_id = None
 
     def _key_expired(self) -> bool:
         from luna_tui.clock import local_today
