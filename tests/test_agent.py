@@ -181,6 +181,17 @@ def test_a_very_long_home_still_has_a_short_socket(tmp_path, monkeypatch, clock)
         served.stop()
 
 
+def test_an_ending_agent_leaves_a_newer_agents_socket_alone(in_process, layout):
+    served = in_process()
+    path = str(served.agent.socket_path)
+    os.unlink(path)  # it is ending; a new agent binds the same path meanwhile
+    newer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with newer:
+        newer.bind(path)
+        served.stop()
+        assert os.path.exists(path)
+
+
 def test_a_second_agent_for_the_vault_is_refused(in_process, layout, clock):
     in_process()
     from luna_tui.cli.agent_server import Agent
