@@ -135,6 +135,19 @@ def luna_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def agent_runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A Luna agent's socket folder of the test's own ($XDG_RUNTIME_DIR/luna): short, as
+    socket paths must be, so never the user's, and removed after the test."""
+    import shutil
+    import tempfile
+
+    runtime = Path(tempfile.mkdtemp(prefix="lr-", dir="/tmp"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    yield runtime
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
 def no_session_left_open():
     """A test that forgets to lock must not break the next one."""
     yield

@@ -239,6 +239,7 @@ def test_bench_builds_its_own_vaults_and_reports_every_measure(capsys, layout):
                     "bare Textual app spawn → painted", "start-up: `luna` ÷ bare Textual",
                     "passphrase → dashboard painted, minus the KDF",
                     "journal at 300: `2` → first page painted", "companion: 400 messages",
-                    "companion: 4,000 messages"):
+                    "companion: 4,000 messages", "agent: `luna list` at 300 entries",
+                    "agent: `luna search` 300 ÷ 300 entries"):
         assert measure in names, measure
     assert not layout.exists()  # it never touches the real vault

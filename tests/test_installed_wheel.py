@@ -599,6 +599,30 @@ def delete(s: Scenario) -> None:
     assert s.luna("list", "--tag", "errands", "--json").json() == []
 
 
+def unlock(s: Scenario) -> None:
+    """An agent for the rest of the sitting (ended by `lock` below; if a step fails
+    between, it ends itself after a minute unused)."""
+    derived_here = s.luna("list", "--json").json()
+    assert "Unlocked with the owner key" in s.luna("unlock", "--for", "5m", "--idle", "1m").out
+    assert s.luna("list", "--json").json() == derived_here  # the same, served by the agent
+    s.luna("unlock", code=1)  # one runs already
+
+
+def agent_status(s: Scenario) -> None:
+    status = s.luna("agent", "status", "--json").json()
+    assert status["unlocked"] and status["role"] == "owner" and status["vault"] == str(s.home)
+
+
+def agent(s: Scenario) -> None:
+    """`luna agent` alone names what to say; `--wait` runs in the foreground (test_agent)."""
+    assert "luna agent status" in s.luna("agent", code=EXIT_USAGE).err
+
+
+def lock(s: Scenario) -> None:
+    assert s.luna("lock").out.startswith("Locked")
+    assert not s.luna("agent", "status", "--json").json()["running"]
+
+
 def bench(s: Scenario) -> None:
     """The smallest benchmark; it builds its vaults in a temp folder, never in LUNA_HOME."""
     untouched = s.tmp / "bench-home"
@@ -627,7 +651,9 @@ SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "backup prune": backup_prune, "doctor": doctor,
     "keys": keys, "keys add": keys_add, "keys list": keys_list, "keys revoke": keys_revoke,
     "keys recovery": keys_recovery, "passwd": passwd,
-    "star": star, "edit": edit, "delete": delete, "bench": bench,
+    "star": star, "edit": edit, "delete": delete,
+    "unlock": unlock, "agent status": agent_status, "agent": agent, "lock": lock,
+    "bench": bench,
 }
 
 

@@ -199,6 +199,8 @@ def run(sizes: Sizes, report: Callable[[str], None] = print, *, repeat: int = 7
                     f"`luna {' '.join(args)}` at {label} entries, minus the KDF",
                     seconds, 0.150))
         results.append(Measurement("peak RSS of those commands", peak_kb / 1024, 150, "MB"))
+        results += _agent_measurements(small_home, large_home, small, sizes, Path(tmp),
+                                       repeat, report)
 
         report("measuring the app (in a pseudo-terminal)")
         from luna_tui.bench import app_timing
@@ -224,6 +226,30 @@ def run(sizes: Sizes, report: Callable[[str], None] = print, *, repeat: int = 7
         results += _companion_measurements(app_timing.run_companion(
             large_home, PASSPHRASE, Path(tmp) / "config", runs=max(1, min(repeat, 3))))
     return results
+
+
+def _agent_measurements(small_home: Path, large_home: Path, small: Sizes, sizes: Sizes,
+                        tmp: Path, repeat: int, report: Callable[[str], None]
+                        ) -> list[Measurement]:
+    """Issue 16: whole commands served by an agent, flat from the small vault to the
+    large one, and paired with jrnl on 10,000 entries when jrnl is installed."""
+    from luna_tui.bench import agent_timing
+    from luna_tui.clock import SystemClock, local_today
+
+    report("measuring whole commands with an agent")
+    peer_sizes = Sizes(entries=agent_timing.PEER_ENTRIES, messages=0, vitals=100, doses=100,
+                       years=sizes.years)
+    peer = None
+    if agent_timing.jrnl_program():
+        peer = next((home for home, built in ((large_home, sizes), (small_home, small))
+                     if built.entries == peer_sizes.entries), None)
+        if peer is None:
+            peer = tmp / "peer"
+            _make_vault(peer, peer_sizes, report)
+    rows = agent_timing.measure(
+        [(small_home, f"{small.entries:,}"), (large_home, f"{sizes.entries:,}")], peer,
+        peer_sizes, PASSPHRASE, repeat, local_today(SystemClock()), report)
+    return [Measurement(*row) for row in rows]
 
 
 def _companion_measurements(times: CompanionTimes) -> list[Measurement]:

@@ -177,6 +177,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
             print("Nothing was changed.")
             return 0
     secret = read_passphrase(args, "Passphrase of the backup: ")
+    from luna_tui.agent_link import end_agent
+
+    if end_agent(layout.home, "a restore replaces the vault"):
+        print("The Luna agent of this vault is locked: the vault is being replaced.")
     progress = ProgressLine()
     try:
         result = restore_backup(path, secret, layout, progress=progress)

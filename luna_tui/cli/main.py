@@ -6,19 +6,21 @@ else is a crash (luna_tui/crash_report.py): one sentence and exit code 70, with 
 that holds nothing from the vault written only under LUNA_DEBUG=1. The app returns its own
 exit code (70 after a crash too). Command modules are imported only when their command
 runs, and none of them imports Textual.
+
+When a Luna agent runs (`luna unlock`), it serves the command before anything else is
+imported here: this module's own imports are deferred, so the thin client is os, sys,
+a socket and JSON (see cli/agent_client.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
 
-from luna_tui import crash_report
-from luna_tui.cli.parsing import LunaArgumentParser, common_options
-from luna_tui.errors import LunaError
-from luna_tui.terminal_text import terminal_text
+TYPE_CHECKING = False  # typing itself is not imported: the thin client would pay for it
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 EXIT_INTERRUPTED = 130
 
@@ -26,6 +28,7 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     from luna_tui import __version__
     from luna_tui.cli import (
+        agent_commands,
         ai_commands,
         backup_commands,
         bench_command,
@@ -37,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         settings_command,
         vault_commands,
     )
+    from luna_tui.cli.parsing import LunaArgumentParser, common_options
 
     parser = LunaArgumentParser(
         prog="luna",
@@ -63,18 +67,57 @@ def build_parser() -> argparse.ArgumentParser:
     ai_commands.register(commands, common)
     remind_command.register(commands, common)
     patient_commands.register(commands, common)
+    agent_commands.register(commands, common, run_here)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # Whatever the shell's umask, nothing Luna writes is readable by others.
     os.umask(0o077)
+    words = _list_shortcut(list(sys.argv[1:] if argv is None else argv))
+    served = _served_by_agent(words)
+    return run_here(words) if served is None else served
+
+
+def _served_by_agent(words: list[str]) -> int | None:
+    """The exit code of the command run by this vault's agent; None if none runs."""
+    if not words:
+        return None
+    from luna_tui.cli import agent_client
+
+    try:
+        return agent_client.serve(words)
+    except KeyboardInterrupt:
+        print("\nluna: cancelled.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the crash policy holds here too
+        from luna_tui import crash_report
+
+        crash_report.tell(crash_report.record(error, where="a command"))
+        return crash_report.EXIT_CRASH
+
+
+_kept_parser: list = []  # argparse.ArgumentParser, imported lazily
+
+
+def run_here(argv: Sequence[str] | None = None, *, keep_parser: bool = False) -> int:
+    """The command in this process. The agent runs the commands it serves with this,
+    with `keep_parser`: the parser is built once (10-50 ms a command otherwise)."""
+    if keep_parser and not _kept_parser:
+        _kept_parser.append(build_parser())
+    import argparse
+
+    from luna_tui import crash_report
+    from luna_tui.errors import LunaError
+    from luna_tui.terminal_text import terminal_text
+
+    parser = _kept_parser[0] if keep_parser else None
     try:
         if not (sys.argv[1:] if argv is None else argv):
             # `luna` alone starts the app: the sub-commands' parsers and modules, all
             # built to find none was asked for, would delay the unlock screen.
             return _run_app(argparse.Namespace(home=None, passphrase_file=None))
-        args = build_parser().parse_args(_list_shortcut(
+        args = (parser or build_parser()).parse_args(_list_shortcut(
             list(sys.argv[1:] if argv is None else argv)))
         args.start_app = _run_app  # `luna edit ID` at a terminal opens the app's editor
         handler = getattr(args, "handler", None) or _run_app
@@ -98,9 +141,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """The `luna` console script (and `python -m luna_tui`): the crash policy covers the
     whole process, so an exception escaping any thread prints its sentence, never a
-    traceback. Tests call `main` instead, leaving the test runner's own hooks alone."""
+    traceback. Tests call `main` instead, leaving the test runner's own hooks alone.
+    The thin client of an agent starts no thread: its errors are caught in
+    `_served_by_agent`, and the hooks are installed only for a command run here."""
+    os.umask(0o077)
+    served = _served_by_agent(_list_shortcut(sys.argv[1:]))
+    if served is not None:
+        sys.exit(served)
+    from luna_tui import crash_report
+
     crash_report.install_process_hooks()
-    sys.exit(main())
+    sys.exit(run_here())
 
 
 def _list_shortcut(argv: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from luna_tui.cli.parsing import LunaArgumentParser
@@ -130,6 +130,11 @@ SESSION_MODULES = (
 )
 
 
+# Set by the Luna agent (agent_server.py) while it runs a command: it lends its own
+# session, audited with the key that unlocked it, instead of a derivation here.
+agent_session: Callable[[argparse.Namespace, str], VaultSession] | None = None
+
+
 def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = (),
                  repairing: bool = False) -> VaultSession:
     """Unlock the vault for one command, telling the person what they should know.
@@ -138,6 +143,11 @@ def open_session(args: argparse.Namespace, *, warm: tuple[str, ...] = (),
     imports the modules the command will need (`warm`): on two cores, the imports cost
     nothing on top of the key derivation.
     """
+    if agent_session is not None and not repairing:
+        command = " ".join(value for name, value in vars(args).items()
+                           if (name == "command" or name.endswith("_command"))
+                           and isinstance(value, str))
+        return agent_session(args, command)
     import importlib
     from concurrent.futures import ThreadPoolExecutor
 
@@ -231,6 +241,10 @@ def cmd_passwd(args: argparse.Namespace) -> int:
         new_passphrase = read_new_passphrase(args, env=NEW_PASSPHRASE_ENV,
                                              file_option="--new-passphrase-file")
         info = KeyAdmin(session).change_passphrase(new_passphrase, label=args.label)
+    from luna_tui.agent_link import end_agent
+
+    if end_agent(session.layout.home, "a passphrase changed"):
+        print("The Luna agent of this vault is locked: unlock it again with the new passphrase.")
     print(f"The passphrase of '{terminal_text(info.label)}' is changed. The old one no longer "
           "opens the vault.")
     return 0

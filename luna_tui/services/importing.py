@@ -45,7 +45,7 @@ from luna_tui.services.import_schema import (
 )
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.patients import Patients
-from luna_tui.services.settings import SETTINGS, Settings
+from luna_tui.services.settings import PASSPHRASE_ONLY, SETTINGS, Settings
 from luna_tui.store import attachment_markers
 from luna_tui.store.models.ai import Message, Persona
 from luna_tui.store.models.base import database
@@ -450,7 +450,8 @@ def _checked_setting(row: dict[str, Any]) -> dict[str, Any] | None:
     """A setting comes in only if Luna knows it, it isn't secret, and its value passes
     the same check `luna settings set` applies; anything else is left out."""
     setting = SETTINGS.get(row["key"])
-    if setting is None or setting.secret or nesting_depth(row["value"]) > 1:
+    if (setting is None or setting.secret or row["key"] in PASSPHRASE_ONLY
+            or nesting_depth(row["value"]) > 1):
         return None
     try:
         value = setting.check(json.loads(row["value"]))

@@ -167,7 +167,16 @@ SETTINGS: dict[str, Setting] = {
         False, _yes_no,
         description="name medications and appointments in notifications (off: \"Luna: 2 "
         "doses due\"; lock screens show notifications)"),
+    "agent.unlocks_app": Setting(
+        False, _yes_no,
+        description="open the app without the passphrase while `luna unlock` holds the "
+        "vault (the agent then hands its key to the app; see README, Security)"),
 }
+
+# Settings that only a passphrase typed here may turn on: never imported from a file,
+# never changed through a Luna agent (either way, a process that may only ask the agent
+# could turn on its own hand-off of the key).
+PASSPHRASE_ONLY = frozenset({"agent.unlocks_app"})
 
 
 class Settings(DomainService):

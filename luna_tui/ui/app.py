@@ -29,6 +29,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from luna_tui import crash_report
+from luna_tui.agent_link import end_agent
 from luna_tui.clock import Clock, SystemClock
 from luna_tui.errors import LunaError
 from luna_tui.home import VaultLayout
@@ -212,7 +213,7 @@ class LunaApp(App[None]):
         if self.layout.exists():
             from luna_tui.ui.screens.unlock import UnlockScreen
 
-            return UnlockScreen()
+            return UnlockScreen(from_agent=True)  # if `agent.unlocks_app` is on
         from luna_tui.ui.screens.welcome import WelcomeScreen
 
         return WelcomeScreen()
@@ -509,7 +510,10 @@ class LunaApp(App[None]):
                             "without use.")
 
     async def action_lock(self) -> None:
+        """An explicit lock (ctrl+l) locks a Luna agent of this vault too (`luna unlock`);
+        the idle auto-lock locks only the app."""
         await self.lock("Locked.")
+        await asyncio.to_thread(end_agent, self.layout.home, "locked from the app")
 
     async def lock(self, reason: str, then: Screen | None = None) -> None:
         """Hide everything, close the vault, then offer to unlock again (or show `then`).

@@ -30,13 +30,15 @@ class UnlockScreen(UsesVault, Screen):
     BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="app.quit"), *FOCUS_AT_ONCE]
 
     def __init__(self, message: str = "", *, error: bool = False,
-                 waiting: bool = False) -> None:
+                 waiting: bool = False, from_agent: bool = False) -> None:
         """`waiting`: the vault is still closing (a backup is finishing); `ready` opens
-        the field once it is."""
+        the field once it is. `from_agent`: at the app's start, a running Luna agent may
+        open the vault if its setting `agent.unlocks_app` is on (never after a lock)."""
         super().__init__()
         self.message = message
         self.error = error
         self.waiting = waiting
+        self.from_agent = from_agent
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="unlock-box", classes="card"):
@@ -54,6 +56,25 @@ class UnlockScreen(UsesVault, Screen):
         field.focus()
         # After the first paint: imports hold the GIL and would delay it.
         self.call_after_refresh(warm, WARM_FIRST)
+        if self.from_agent and not self.waiting:
+            self.open_from_agent()
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def open_from_agent(self) -> None:
+        """Opened by the agent's unlock when it may (services/agent_handoff.py); else
+        nothing happens and the person types the passphrase as always."""
+        from luna_tui.services.agent_handoff import open_from_agent
+
+        try:
+            session = open_from_agent(self.vault.layout, self.vault.clock)
+        except LunaError:
+            return
+        if session is None:
+            return
+        opened = VaultOpened(session, unlocked=True, if_unreadable=(
+            "The vault opened but could not be read; see the message above."))
+        if not self.post_message(opened):
+            session.close()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         secret = event.value
