@@ -319,6 +319,41 @@ def test_background_jobs_start_at_unlock_and_stop_at_lock(in_process, layout):
     assert seen[-1] == ("stopped", None)
 
 
+def test_the_agent_reminds_while_it_holds_the_key(in_process, layout, clock, monkeypatch):
+    """The reminders' scheduler is one of the agent's jobs: a due dose reaches the terminal
+    it was started from (no desktop here), and the app stays silent until the lock."""
+    import io
+
+    from luna_tui.cli.agent_reminders import AgentReminders
+    from luna_tui.services.medications import Medications
+    from luna_tui.services.settings import Settings
+    from luna_tui.services.vault_session import VaultSession
+    from luna_tui.store.scheduler_lock import SchedulerLock
+
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    make_vault(layout, clock)
+    clock.set_local(clock.today(), "06:00")
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
+        Medications(session).create(
+            Settings(session).current_patient_id(), "Metformin", "500 mg", "twice daily",
+            start_date=(clock.today() - dt.timedelta(days=1)).isoformat())
+    clock.set_local(clock.today(), "08:05")  # the 08:00 dose is due, unlogged
+    terminal = io.StringIO()
+    in_process(jobs=[lambda vault: AgentReminders(vault, terminal, every=0.05)])
+    ask(layout.home, "unlock", secret=PASSPHRASE)
+    app = SchedulerLock(layout.home, "app")
+    waited = 0
+    while "Luna: 1 dose due" not in terminal.getvalue():
+        assert waited < 400, "the agent sent no reminder"
+        time.sleep(0.05)
+        waited += 1
+    assert "Metformin" not in terminal.getvalue()  # no health detail by default
+    assert not app.may_remind()  # the agent is the one scheduler
+    ask(layout.home, "end", reason="test")
+    assert app.may_remind()  # locked: the app takes over
+    app.release()
+
+
 # -- commands inside the agent ---------------------------------------------------------
 
 

@@ -220,8 +220,13 @@ def cmd_agent(args: argparse.Namespace, run_here: Callable[..., int]) -> int:
         at = clock.now().astimezone().strftime("%H:%M:%S")
         print(f"luna agent {at}: {terminal_text(text)}", file=stream, flush=True)
 
+    # Reminders while it holds the key: on the desktop, else on this terminal (never
+    # into the log file of a background agent: a notice may name a medication).
+    from luna_tui.cli.agent_reminders import reminders_job
+
+    terminal = stream if stream.isatty() else None
     return run_agent(layout_from(args), run_here, exit_when_locked=args.exit_when_locked,
-                     report=report)
+                     report=report, jobs=[reminders_job(terminal)])
 
 
 def cmd_agent_status(args: argparse.Namespace) -> int:

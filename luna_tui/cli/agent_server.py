@@ -366,9 +366,10 @@ class Agent:
             self._remove_socket()
         with self.command_lock:
             jobs, self._jobs = self._jobs, []
-            for job in jobs:
-                with contextlib.suppress(Exception):
-                    job.stop()
+        for job in jobs:  # outside the lock: a job's last call may be waiting for it
+            with contextlib.suppress(Exception):
+                job.stop()
+        with self.command_lock:
             session, self.session, self.life = self.session, None, None
             if session is None:
                 return False

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
 from luna_tui.services.reminders import Answer, Notice, Reminding
@@ -105,7 +105,8 @@ class FallbackNotifier:
         return False
 
 
-def agent_reminding(session: Any, terminal: TextIO | None) -> Reminding:
+def agent_reminding(session: Any, terminal: TextIO | None, *,
+                    call: Callable[..., Awaitable[Any]] | None = None) -> Reminding:
     """What an agent runs while it holds an unlocked session, with `remind_while`:
     desktop notifications, else lines on the terminal it was started from (if any),
     under the agent's claim of the one-scheduler lock. What a button did is said on
@@ -125,4 +126,4 @@ def agent_reminding(session: Any, terminal: TextIO | None) -> Reminding:
                 pass  # the terminal is gone; the dose is logged all the same
 
     return Reminding(ReminderScheduler(session), FallbackNotifier(*notifiers),
-                     scheduler_lock(session, "agent"), told=told)
+                     scheduler_lock(session, "agent"), call=call, told=told)
