@@ -24,7 +24,7 @@ from luna_tui.services.records import Records
 from luna_tui.services.vitals import Vitals
 
 # Vault-wide, not any patient's: the backups in a folder, the AI's token counts.
-NO_PATIENT = {"backup list", "stats", "bench"}  # vault-wide, or no vault at all (bench)
+NO_PATIENT = {"backup list", "stats", "bench", "agent status"}  # vault-wide, or none (bench)
 
 
 def json_commands() -> set[str]:
