@@ -319,6 +319,24 @@ def test_background_jobs_start_at_unlock_and_stop_at_lock(in_process, layout):
     assert seen[-1] == ("stopped", None)
 
 
+def test_a_lock_says_it_dropped_the_key_while_a_slow_job_stops(in_process, layout):
+    """`luna lock` on an agent that ends at its lock starts its shutdown at once; a job
+    slow to stop must not let the shutdown take the key first, so that `luna lock`
+    said "already locked" (seen under load in CI)."""
+
+    class SlowJob:
+        def __init__(self, vault) -> None:
+            pass
+
+        def stop(self) -> None:
+            time.sleep(1.5)  # longer than the accept loop's tick: the shutdown runs
+
+    in_process(jobs=[SlowJob], exit_when_locked=True)
+    ask(layout.home, "unlock", secret=PASSPHRASE)
+    answer = ask(layout.home, "end", reason="luna lock")
+    assert answer is not None and answer["held"] is True
+
+
 def test_the_agent_reminds_while_it_holds_the_key(in_process, layout, clock, monkeypatch):
     """The reminders' scheduler is one of the agent's jobs: a due dose reaches the terminal
     it was started from (no desktop here), and the app stays silent until the lock."""

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from luna_tui.services.notifiers import agent_reminding
 from luna_tui.services.reminders import TICK_SECONDS, remind_while
 
-STOP_PATIENCE_SECONDS = 5.0
+STOP_PATIENCE_SECONDS = 2.0
 
 
 class AgentReminders:

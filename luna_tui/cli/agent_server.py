@@ -365,14 +365,16 @@ class Agent:
             self.stopping.set()
             self._remove_socket()
         with self.command_lock:
+            # Jobs and key are taken together: of two locks at once (`luna lock`, and
+            # the shutdown it starts), one finds both and the other neither.
             jobs, self._jobs = self._jobs, []
+            session, self.session, self.life = self.session, None, None
         for job in jobs:  # outside the lock: a job's last call may be waiting for it
             with contextlib.suppress(Exception):
                 job.stop()
+        if session is None:
+            return False
         with self.command_lock:
-            session, self.session, self.life = self.session, None, None
-            if session is None:
-                return False
             session.close()
             self.report(f"locked: {reason}")
         return True
