@@ -129,12 +129,19 @@ def measure(homes: list[tuple[Path, str]], peer: Path | None, peer_sizes: Sizes,
                 _timed([program, *jrnl_args], jrnl_env)
                 _timed([*luna, *args], env)
                 jrnl_times, with_ratio, without_ratio = [], [], []
+                # Each ratio is paired with jrnl run by run, in two loops: a command run
+                # without the agent between the agent's runs changes the database under
+                # it, so the agent's next run found its page cache dropped — a sitting with
+                # an agent does not alternate like that (it cost `search` ~15 ms).
                 for _ in range(repeat):
                     with_agent = _timed([*luna, *args], env)
-                    alone = _timed([*luna, *args], without_env)
                     jrnl = _timed([program, *jrnl_args], jrnl_env)
                     jrnl_times.append(jrnl)
                     with_ratio.append(with_agent / jrnl)
+                for _ in range(repeat):
+                    alone = _timed([*luna, *args], without_env)
+                    jrnl = _timed([program, *jrnl_args], jrnl_env)
+                    jrnl_times.append(jrnl)
                     without_ratio.append(alone / jrnl)
                 rows.append((f"`jrnl {' '.join(jrnl_args)}`, {PEER_ENTRIES:,} entries",
                              statistics.median(jrnl_times), None, "ms"))
