@@ -430,9 +430,10 @@ def test_commands_that_run_by_themselves_are_refused_inside(in_process, layout):
 def test_the_agent_never_turns_on_its_own_hand_off(in_process, layout):
     in_process()
     ask(layout.home, "unlock", secret=PASSPHRASE)
-    code, _, err = run(layout.home, "settings", "agent.unlocks_app", "on")
-    assert code == 2 and "only with the passphrase" in err
-    assert run(layout.home, "settings", "agent.unlocks_app") == (0, "false\n", "")
+    for setting in ("agent.unlocks_app", "agent.follows_app"):
+        code, _, err = run(layout.home, "settings", setting, "on")
+        assert code == 2 and "only with the passphrase" in err
+        assert run(layout.home, "settings", setting) == (0, "false\n", "")
     assert ask(layout.home, "app_unlock") == {
         "ok": False, "error": "the setting agent.unlocks_app is off"}
 
@@ -445,8 +446,35 @@ def test_which_commands_the_thin_client_sends():
     for local in ([], ["init"], ["passwd"], ["unlock"], ["lock"], ["agent", "status"],
                   ["backup", "restore", "f"], ["doctor", "--repair"], ["list", "--help"],
                   ["--version"], ["bench"], ["--home=/v", "list"],
-                  ["settings", "agent.unlocks_app", "on"]):
+                  ["settings", "agent.unlocks_app", "on"],
+                  ["settings", "agent.follows_app", "on"]):
         assert not through_agent(local), local
+
+
+@pytest.mark.parametrize("follows", [False, True])
+def test_a_waiting_agent_follows_the_apps_unlock_only_when_allowed(in_process, layout, clock,
+                                                                    follows):
+    """`luna agent --wait` at login, then the person unlocks the app: the agent unlocks
+    too only with `agent.follows_app` on (it derives the key itself from the passphrase
+    the app passes; with the setting off the passphrase goes nowhere)."""
+    from luna_tui.services.agent_handoff import agent_may_follow, unlock_waiting_agent
+    from luna_tui.services.settings import Settings
+    from luna_tui.services.vault_session import VaultSession
+
+    make_vault(layout, clock)
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
+        Settings(session).set("agent.follows_app", follows)
+        assert agent_may_follow(session) is False  # no agent's socket yet
+    in_process()  # waiting: no key
+    assert ask(layout.home, "status")["unlocked"] is False
+    # The app's unlock (its own process in life; one vault per process in a test).
+    with VaultSession.open(layout, PASSPHRASE, clock=clock) as session:
+        may = agent_may_follow(session)
+    assert may is follows
+    if may:
+        assert unlock_waiting_agent(layout.home, PASSPHRASE) is True
+        assert unlock_waiting_agent(layout.home, PASSPHRASE) is False  # unlocked already
+    assert ask(layout.home, "status")["unlocked"] is follows
 
 
 # -- as processes ------------------------------------------------------------------------

@@ -57,7 +57,8 @@ def through_agent(words: list[str]) -> bool:
     named = command_words(words)
     if not named or named[0] in LOCAL_COMMANDS or tuple(named) in LOCAL_SUB_COMMANDS:
         return False
-    if named == ["settings", "agent.unlocks_app"] and len(command_words(words[1:])) > 1:
+    if (named[0] == "settings" and named[1:] in (["agent.unlocks_app"], ["agent.follows_app"])
+            and len(command_words(words[1:])) > 1):
         return False  # changed only with the passphrase (the agent refuses it)
     if named[0] == "edit" and sys.stdin.isatty():
         return False  # at a terminal it opens the app's editor, here (cli/journal_commands)

@@ -15,6 +15,7 @@ never leaves the agent.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 from luna_tui import agent_link
@@ -64,3 +65,32 @@ def open_from_agent(layout: VaultLayout, clock: Clock, client: str = "tui"
     except (KeyError, TypeError, ValueError):
         return None  # not an agent's answer
     return VaultSession.connect(layout, unlocked, clock=clock, client=client)
+
+
+FOLLOWS = "agent.follows_app"
+# A waiting agent unlocked by the app holds the key as long as `luna unlock`'s defaults.
+FOLLOW_FOR_SECONDS, FOLLOW_IDLE_SECONDS = 8 * 3600, 30 * 60
+
+
+def agent_may_follow(session: VaultSession) -> bool:
+    """Whether a waiting agent of this vault should follow the app's unlock: the setting
+    `agent.follows_app` is on (off by default; turned on only where the passphrase is
+    typed, like `agent.unlocks_app`) and an agent's socket is there."""
+    return (os.path.exists(agent_link.socket_path(session.layout.home))
+            and bool(Settings(session).get(FOLLOWS)))
+
+
+def unlock_waiting_agent(home: os.PathLike[str] | str, secret: str) -> bool:
+    """After the app opened with `secret`: the waiting agent of the vault at `home`
+    (`luna agent --wait`, say from `luna remind --install`'s login unit) unlocks too,
+    deriving the key itself as for `luna unlock`. True if it did; anything amiss (no
+    agent, one unlocked already, a refusal) leaves it as it was."""
+    try:
+        status = agent_link.request(home, "status")
+        if not status or status.get("unlocked"):
+            return False
+        answer = agent_link.request(home, "unlock", secret=secret, idle=FOLLOW_IDLE_SECONDS,
+                                    **{"for": FOLLOW_FOR_SECONDS})
+    except (OSError, ValueError, agent_link.AgentUnsafe):
+        return False
+    return bool(answer and answer.get("ok"))

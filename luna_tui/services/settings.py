@@ -171,12 +171,16 @@ SETTINGS: dict[str, Setting] = {
         False, _yes_no,
         description="open the app without the passphrase while `luna unlock` holds the "
         "vault (the agent then hands its key to the app; see README, Security)"),
+    "agent.follows_app": Setting(
+        False, _yes_no,
+        description="when you unlock the app, a waiting agent (`luna agent --wait`, e.g. "
+        "started at login) unlocks too: the app passes it your passphrase over its socket"),
 }
 
 # Settings that only a passphrase typed here may turn on: never imported from a file,
 # never changed through a Luna agent (either way, a process that may only ask the agent
 # could turn on its own hand-off of the key).
-PASSPHRASE_ONLY = frozenset({"agent.unlocks_app"})
+PASSPHRASE_ONLY = frozenset({"agent.unlocks_app", "agent.follows_app"})
 
 
 class Settings(DomainService):

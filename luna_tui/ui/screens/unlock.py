@@ -9,6 +9,7 @@ the KDF and a place's first visit seldom waits for an import.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -119,6 +120,20 @@ class UnlockScreen(UsesVault, Screen):
             "The vault opened but could not be read; see the message above."))
         if not self.post_message(opened):
             session.close()  # the app is ending: nobody will show the vault
+            return
+        self._unlock_waiting_agent(session, secret)
+
+    @staticmethod
+    def _unlock_waiting_agent(session: Any, secret: str) -> None:
+        """After the dashboard is on its way: a waiting agent follows the app's unlock
+        when `agent.follows_app` is on (services/agent_handoff.py)."""
+        from luna_tui.services.agent_handoff import agent_may_follow, unlock_waiting_agent
+
+        try:
+            if agent_may_follow(session):
+                unlock_waiting_agent(session.layout.home, secret)
+        except LunaError:
+            pass  # locked again meanwhile: the app is unaffected
 
     def ready(self, message: str) -> None:
         """The vault is closed: unlocking may start."""
