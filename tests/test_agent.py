@@ -491,11 +491,16 @@ def luna(*argv: str, stdin: str | None = None, env: dict | None = None
 def processes(layout, clock, monkeypatch):
     """A vault for `luna` processes; every agent started for it is ended afterwards."""
     monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
+    # An agent that fails writes its crash report (no vault data) to the config folder,
+    # printed below: an agent that once failed to start in CI said only "FileNotFoundError".
+    monkeypatch.setenv("LUNA_DEBUG", "1")
     make_vault(layout, clock, ("Walked by the river", "Slept badly", "River again"))
     waiting: list[subprocess.Popen] = []
     yield waiting
     for log in Path(agent_link.runtime_dir()).glob("*.log"):
         print(f"{log.name}:\n{log.read_text()}")  # shown if the test failed
+    for report in Path(os.environ["LUNA_CONFIG_DIR"]).glob("crash-*.txt"):
+        print(f"{report.name}:\n{report.read_text()}")
     status = agent_link.request(layout.home, "status")
     if status:
         os.kill(status["pid"], signal.SIGTERM)

@@ -361,12 +361,13 @@ class Agent:
         """Drop the key (the session records the lock); True if it held one. An agent
         that ends at its lock removes its socket first: a command asked meanwhile
         unlocks by itself instead of finding it locked."""
-        if self.exit_when_locked:
-            self.stopping.set()
-            self._remove_socket()
         with self.command_lock:
-            # Jobs and key are taken together: of two locks at once (`luna lock`, and
-            # the shutdown it starts), one finds both and the other neither.
+            # The stop, the socket, the jobs and the key in one step: of two locks at
+            # once (`luna lock`, and the shutdown its stop starts), one finds them all
+            # and says so, the other finds nothing.
+            if self.exit_when_locked:
+                self.stopping.set()
+                self._remove_socket()
             jobs, self._jobs = self._jobs, []
             session, self.session, self.life = self.session, None, None
         for job in jobs:  # outside the lock: a job's last call may be waiting for it
