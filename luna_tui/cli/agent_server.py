@@ -266,16 +266,24 @@ class Agent:
             raise agent_link.AgentRunning(
                 f"A Luna agent already runs for {self.layout.home}; `luna agent status` "
                 "says more, `luna lock` ends it.")
+        # Bound under a name of its own, listening, then renamed into place: a client
+        # polling for the agent (`luna unlock` after spawning it) that found the socket
+        # bound but not yet listening took it for a dead agent's and removed it, and the
+        # agent died on its chmod (FileNotFoundError, once in CI).
+        fresh = self.socket_path.with_name(f"{os.getpid()}.new")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(fresh)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old_umask = os.umask(0o177)
         try:
-            listener.bind(str(self.socket_path))
+            listener.bind(str(fresh))
         finally:
             os.umask(old_umask)
-        os.chmod(self.socket_path, 0o600)
+        os.chmod(fresh, 0o600)
+        listener.listen(16)
+        os.rename(fresh, self.socket_path)
         info = os.lstat(self.socket_path)
         self._socket_id = (info.st_dev, info.st_ino)
-        listener.listen(16)
         listener.settimeout(ACCEPT_TICK_SECONDS)
         self._listener = listener
         return note
