@@ -216,3 +216,13 @@ def new_vault(layout: VaultLayout, clock: FakeClock):
 @pytest.fixture
 def session(new_vault):
     return new_vault.session
+
+
+@pytest.fixture
+def vault(session, layout, monkeypatch):
+    """A closed vault and the passphrase in the environment, as a script has it (the CLI
+    tests' vault)."""
+    session.close()
+    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setattr("luna_tui.cli.secrets_input.terminal_available", lambda: False)
+    return layout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import subprocess
@@ -141,3 +142,10 @@ def rewrite_key_row(path: Path, locator: str, **changes: object) -> None:
     edited = replace(rows[locator], **changes).sealed()
     update_key_row(path, locator,
                    **{k: v for k, v in edited.__dict__.items() if k != "key_locator_hash"})
+
+
+def stdin(monkeypatch: pytest.MonkeyPatch, text: str, tty: bool = False) -> None:
+    """What a command reads: `text`, from a terminal if `tty`, else a pipe."""
+    stream = io.StringIO(text)
+    stream.isatty = lambda: tty  # type: ignore[method-assign]
+    monkeypatch.setattr("sys.stdin", stream)

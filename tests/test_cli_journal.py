@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
 
 from conftest import OTHER_PASSPHRASE, PASSPHRASE
-from helpers import run_cli
+from helpers import run_cli, stdin
 from luna_tui.services.journal import Journal
 from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.settings import Settings
@@ -16,21 +15,6 @@ from luna_tui.services.vault_session import VaultSession
 
 JSON_FIELDS = {"id", "patient", "entry_date", "entry_time", "title", "content", "mood",
                "mood_scale", "tags", "favorite", "privacy_level"}
-
-
-@pytest.fixture
-def vault(session, layout, monkeypatch):
-    """A closed vault and the passphrase in the environment, as a script has it."""
-    session.close()
-    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setattr("luna_tui.cli.secrets_input.terminal_available", lambda: False)
-    return layout
-
-
-def stdin(monkeypatch, text: str, tty: bool = False) -> None:
-    stream = io.StringIO(text)
-    stream.isatty = lambda: tty  # type: ignore[method-assign]
-    monkeypatch.setattr("sys.stdin", stream)
 
 
 def test_add_from_arguments_with_every_option(capsys, vault, monkeypatch):

@@ -7,33 +7,17 @@ of conftest's TODAYS (month and year ends, daylight-saving nights, a leap day)."
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 
 import pytest
 
 from conftest import PASSPHRASE
-from helpers import run_cli
+from helpers import run_cli, stdin
 from luna_tui.errors import EXIT_USAGE
 from luna_tui.services.drafts import Drafts
 from luna_tui.services.vault_session import VaultSession
 
 DAY = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def vault(session, layout, monkeypatch):
-    """A closed vault and the passphrase in the environment, as a script has it."""
-    session.close()
-    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setattr("luna_tui.cli.secrets_input.terminal_available", lambda: False)
-    return layout
-
-
-def stdin(monkeypatch, text: str, tty: bool = False) -> None:
-    stream = io.StringIO(text)
-    stream.isatty = lambda: tty  # type: ignore[method-assign]
-    monkeypatch.setattr("sys.stdin", stream)
 
 
 def add(capsys, monkeypatch, text: str, *options: str, code: int = 0):
