@@ -37,9 +37,13 @@ class Chart:
     series: Sequence[Series]
     bands: Sequence[ReferenceRange] = ()
     marks: Sequence[tuple[dt.date, str]] = field(default_factory=tuple)  # (day, label)
+    scale: tuple[float, float] | None = None  # a fixed y axis (mood: 1 to 10)
 
     def value_span(self) -> tuple[float, float]:
-        """The values the y axis shows: every reading and every band, with a margin."""
+        """The values the y axis shows: its fixed scale, else every reading and every
+        band, with a margin."""
+        if self.scale is not None:
+            return self.scale
         values = [v for s in self.series for _, v in s.points]
         values += [b.low for b in self.bands] + [b.high for b in self.bands]
         low, high = min(values), max(values)

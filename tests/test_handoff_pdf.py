@@ -1,0 +1,99 @@
+"""The hand-off PDF from plain dataclasses, read back as a clinician's PDF reader
+would: its text extracted with pypdf (the reader Luna already has)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pypdf
+import pytest
+
+from luna_tui.services.appointments import AppointmentView
+from luna_tui.services.handoff.contents import (
+    DayValue,
+    HandoffContents,
+    MedicationSummary,
+)
+from luna_tui.services.handoff.pdf_document import footer_text, render_pdf
+from luna_tui.services.handoff.pdf_layout import paragraph
+from luna_tui.services.handoff.pdf_sections import SECTIONS
+from luna_tui.services.medications import Adherence, EventView, MedicationView
+from luna_tui.services.patients import PatientView
+from luna_tui.services.vitals import VitalView
+
+START, END, TODAY = dt.date(2026, 11, 1), dt.date(2026, 11, 30), dt.date(2026, 12, 1)
+NOW = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+EVERYTHING = frozenset({"meds", "doses", "vitals", "mood", "sleep", "appointments"})
+
+
+def patient(name: str = "Łukasz Nowak") -> PatientView:
+    return PatientView("p1", name, "1980-05-01", "self", None, None, None, "Dr Rivera",
+                       "555 0100", "penicillin", None, True, "", "")
+
+
+def metformin() -> MedicationSummary:
+    medication = MedicationView(
+        "m1", "p1", "Metformin", "1000 mg", "twice daily", "oral", None, None, None,
+        "2026-01-10", None, None, None, None, None, None, ("08:00", "20:00"), True, "", "")
+    history = (EventView("e1", "m1", "Metformin", "started", "2026-01-10", None, "500 mg", None),
+               EventView("e2", "m1", "Metformin", "dose_changed", "2026-11-12", "500 mg",
+                         "1000 mg", None))
+    return MedicationSummary(medication, history, Adherence(58, 50, 2, 4, 2))
+
+
+def contents(**changes) -> HandoffContents:
+    values = dict(
+        patient=patient(), start=START, end=END, today=TODAY, include=EVERYTHING,
+        medications=(metformin(),), doses_logged=58,
+        vitals=tuple(VitalView(f"v{d}", "p1", "heart_rate", 60 + d, None, "bpm",
+                               f"2026-11-{d:02d}T08:00", None) for d in range(1, 29, 3)),
+        mood=tuple(DayValue(START + dt.timedelta(days=d), 3 + d % 5) for d in range(30)),
+        sleep=tuple(DayValue(START + dt.timedelta(days=d), 6 + d % 3) for d in range(30)),
+        appointments=(AppointmentView(
+            "a1", "p1", "2026-12-04", "09:30", 30, "specialist", "Dr Okafor", "Clinic 3",
+            "knee review", None, "scheduled", None, False, None, "", ""),))
+    values.update(changes)
+    return HandoffContents(**values)
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_pdf_holds_the_person_their_medications_and_the_footer():
+    text = pdf_text(render_pdf(contents(), now=NOW))
+    for expected in ("Łukasz Nowak", "1980-05-01", "penicillin", "Dr Rivera", "Metformin",
+                     "1000 mg", "dose changed from 500 mg to 1000 mg", "90% (52 of 58)",
+                     "Dr Okafor", "2026-12-04", "Heart rate (bpm): 10 readings",
+                     "normal at rest 60–100 bpm", "Mood (1-10", "Sleep (hours a night)"):
+        assert expected in text, expected
+    assert footer_text(TODAY) in text.replace("\n", " ")
+    assert "not a medical device" in footer_text(TODAY)
+
+
+def test_a_kind_not_included_leaves_its_section_out():
+    text = pdf_text(render_pdf(contents(include=frozenset({"meds"})), now=NOW))
+    assert "Metformin" in text
+    assert "Heart rate" not in text and "Mood" not in text and "Dr Okafor" not in text
+    assert "doses not included" in text  # adherence needs the doses
+
+
+def test_characters_the_font_lacks_are_replaced_visibly_the_rest_printed():
+    text = pdf_text(render_pdf(contents(patient=patient("Дмитрий 王")), now=NOW))
+    assert "Дмитрий \ufffd" in text
+
+
+def test_a_section_added_to_the_list_is_printed_after_the_others():
+    def insights(pdf, _contents):
+        paragraph(pdf, "Insight: sleep was shorter after the dose change.")
+
+    text = pdf_text(render_pdf(contents(), now=NOW, sections=[*SECTIONS, insights]))
+    assert "Insight: sleep was shorter" in text
+    assert text.index("Insight") > text.index("Metformin")
+
+
+@pytest.mark.parametrize("kind", ["mood", "sleep"])
+def test_medication_changes_in_the_period_are_listed_under_the_charts(kind):
+    text = pdf_text(render_pdf(contents(include=frozenset({"meds", kind})), now=NOW))
+    assert "1  2026-11-12  Metformin: dose changed" in text
