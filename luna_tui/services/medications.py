@@ -465,7 +465,9 @@ class Medications(DomainService):
     @on_db_thread
     def events(self, patient_id: str, *, medication_id: str | None = None,
                start: dt.date | None = None, end: dt.date | None = None) -> list[EventView]:
-        query = (MedicationEvent.select(MedicationEvent, Medication.name)
+        # Medication.id too: selecting the joined row's columns replaces the event's
+        # own medication_id with that row, which would otherwise have no id.
+        query = (MedicationEvent.select(MedicationEvent, Medication.id, Medication.name)
                  .join(Medication).where(MedicationEvent.patient == patient_id))
         if medication_id:
             query = query.where(MedicationEvent.medication == medication_id)
@@ -474,7 +476,7 @@ class Medications(DomainService):
         if end:
             query = query.where(MedicationEvent.event_date <= end.isoformat())
         query = query.order_by(MedicationEvent.event_date, MedicationEvent.created_at)
-        return [EventView(e.id, e.medication_id, e.medication.name, e.event_type, e.event_date,
+        return [EventView(e.id, e.medication.id, e.medication.name, e.event_type, e.event_date,
                           e.old_value, e.new_value, e.notes) for e in query]
 
     @on_db_thread
