@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         ai_commands,
         backup_commands,
         bench_command,
+        handoff_command,
         health_commands,
         journal_commands,
         patient_commands,
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     ai_commands.register(commands, common)
     remind_command.register(commands, common)
     patient_commands.register(commands, common)
+    handoff_command.register(commands, common)
     agent_commands.register(commands, common, run_here)
     return parser
 
