@@ -83,6 +83,8 @@ SETTINGS_COMMANDS = (
     ("Export", "Write the vault (JSON) or the journal (Markdown) to a file, not encrypted",
      "transfer"),
     ("Import", "Bring in a Luna or jrnl JSON export", "import"),
+    ("Hand-off", "A packet for your doctor: PDF, FHIR R4 and .ics, previewed first",
+     "handoff"),
     ("Change passphrase", "The passphrase that opens the vault", "passphrase"),
     ("Vault keys", "List, add and revoke keys; replace the recovery key", "keys"),
     ("Doctor", "Check that the vault is whole (luna doctor)", "doctor"),

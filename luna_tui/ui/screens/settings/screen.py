@@ -1,7 +1,8 @@
 """Settings (key 0): what the shell does to the vault, from the app, a tab each:
-export and import, the passphrase, the keys, the settings and the doctor's checks.
+export and import, the hand-off for a doctor, the passphrase, the keys, the settings
+and the doctor's checks.
 ctrl+s (or F2) sends the form of the tab shown; the command palette opens each tab by
-name ("export", "import", "passphrase", "keys", "settings", "doctor")."""
+name ("export", "import", "hand-off", "passphrase", "keys", "settings", "doctor")."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from textual.widgets import TabbedContent, TabPane
 
 from luna_tui.ui.screens.place import PlaceScreen
 from luna_tui.ui.screens.settings.doctor import DoctorPart
+from luna_tui.ui.screens.settings.handoff import HandoffPart
 from luna_tui.ui.screens.settings.keys import KeysPart
 from luna_tui.ui.screens.settings.part import SettingsPart
 from luna_tui.ui.screens.settings.passphrase import PassphrasePart
@@ -22,6 +24,7 @@ from luna_tui.ui.widgets.top_bar import TopBar
 # The tabs: (id, title, the part in it). The palette and `show_part` name them by id.
 PARTS = (
     ("transfer", "Export & import", TransferPart),
+    ("handoff", "Hand-off", HandoffPart),
     ("passphrase", "Passphrase", PassphrasePart),
     ("keys", "Keys", KeysPart),
     ("values", "Settings", ValuesPart),
@@ -29,7 +32,8 @@ PARTS = (
 )
 # Where each part's first field is, to focus when the palette opens it.
 FIRST_FIELD = {"transfer": "#export-format", "passphrase": "#current-passphrase",
-               "keys": "#keys-table", "values": "Input", "doctor": "#run-doctor",
+               "handoff": "#handoff-patient", "keys": "#keys-table", "values": "Input",
+               "doctor": "#run-doctor",
                "import": "#import-path"}
 
 

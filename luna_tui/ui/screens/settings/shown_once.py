@@ -15,16 +15,19 @@ from luna_tui.ui.plain_text import plain
 
 
 class ShownOnce(ModalScreen[None]):
-    def __init__(self, title: str, explanation: str, secret: str) -> None:
+    def __init__(self, title: str, explanation: str, secret: str, *,
+                 shown: str | None = None) -> None:
+        """`shown`: the secret as it is to be copied (default: a recovery key's groups)."""
         super().__init__()
         self.title_text, self.explanation, self.secret = title, explanation, secret
+        self.shown = shown
 
     def compose(self) -> ComposeResult:
         groups = recovery_key_groups(self.secret)
         with Vertical(classes="dialog wide", id="shown-once"):
             yield Label(plain(self.title_text), classes="heading")
             yield Label(plain(self.explanation))
-            yield Static("  ".join(groups[:4]) + "\n" + "  ".join(groups[4:]),
+            yield Static(self.shown or "  ".join(groups[:4]) + "\n" + "  ".join(groups[4:]),
                          id="recovery-key")
             # On one line, compact: the whole dialog fits a terminal of 80×24.
             with Horizontal(classes="buttons"):
@@ -41,5 +44,5 @@ class ShownOnce(ModalScreen[None]):
 
     @on(Button.Pressed, "#close")
     def close(self) -> None:
-        self.secret = ""
+        self.secret = self.shown = ""
         self.dismiss(None)

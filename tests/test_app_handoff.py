@@ -1,0 +1,106 @@
+"""The Hand-off tab of the Settings place: the palette finds it, the preview under the
+form counts what will be written and follows the choices, Write puts the files on the
+disk, and an archive's passphrase is shown once in a dialog. What the person sees is
+read from widgets; what happened, from the files."""
+
+from __future__ import annotations
+
+import stat
+
+from handoff_data import fill
+from textual.widgets import Checkbox, Input, OptionList, SelectionList
+
+from app_helpers import SIZE, make_app, settle, settle_until, type_text, unlock, widget_text
+from luna_tui.services.handoff.archive import read_encrypted_zip
+
+
+async def open_handoff(pilot) -> None:
+    await unlock(pilot)
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    await type_text(pilot, "hand-off")
+    options = pilot.app.screen.query_one("CommandList", OptionList)
+    await settle_until(pilot, lambda: options.option_count > 0)
+    prompts = [str(options.get_option_at_index(i).prompt).split("\n")[0]
+               for i in range(options.option_count)]
+    options.highlighted = prompts.index("Hand-off")
+    await pilot.press("enter")
+    await settle_until(pilot, lambda: pilot.app.screen.__class__.__name__ == "SettingsScreen")
+    await settle_until(pilot, lambda: part(pilot).preview is not None)
+
+
+def part(pilot):
+    return pilot.app.screen.query_one("#handoff")
+
+
+def count_shown(pilot, kind: str) -> str:
+    return " ".join(widget_text(pilot, f"#handoff-count-{kind}").split())
+
+
+async def test_the_preview_counts_what_will_go_and_follows_the_choices(layout, session,
+                                                                       clock, tmp_path):
+    filled = fill(session, clock.today(), tmp_path)
+    session.close()
+    app = make_app(layout, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_handoff(pilot)
+        assert app.focused is not None and app.focused.id == "handoff-patient"
+        assert count_shown(pilot, "meds") == "1 medications"
+        assert count_shown(pilot, "vitals") == "8 vital readings"
+        assert count_shown(pilot, "mood") == "1 days with a mood"  # the private day is not
+        assert count_shown(pilot, "records") == "" and count_shown(pilot, "journal") == ""
+        assert "NOT encrypted" in widget_text(pilot, "#handoff-warning")
+
+        app.screen.query_one("#handoff-kind-vitals", Checkbox).value = False
+        app.screen.query_one("#handoff-records", SelectionList).select(filled.chosen_record)
+        await settle_until(pilot, lambda: count_shown(pilot, "records") == "1 records")
+        assert count_shown(pilot, "vitals") == ""
+        assert "HbA1c result" in widget_text(pilot, "#handoff-preview-records")
+        assert "Knee MRI" not in widget_text(pilot, "#handoff-preview-records")
+
+        app.screen.query_one("#handoff-from", Input).value = "3 days ago"
+        await settle_until(pilot, lambda: count_shown(pilot, "mood") == "0 days with a mood")
+        app.screen.query_one("#handoff-from", Input).value = "not a day"
+        await settle_until(pilot, lambda: part(pilot).preview is None)
+        assert "not a date" in widget_text(pilot, "#error-handoff-from")
+
+
+async def test_write_puts_the_packet_on_the_disk_readable_by_its_owner_only(
+        layout, session, clock, tmp_path):
+    fill(session, clock.today(), tmp_path)
+    session.close()
+    folder = tmp_path / "for-dr-rivera"
+    app = make_app(layout, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_handoff(pilot)
+        app.screen.query_one("#handoff-folder", Input).value = str(folder)
+        await pilot.press("f2")
+        await settle_until(pilot, lambda: folder.exists() and len(list(folder.iterdir())) == 3)
+    names = sorted(p.suffix for p in folder.iterdir())
+    assert names == [".ics", ".json", ".pdf"]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+async def test_an_archive_shows_its_passphrase_once_and_is_the_only_file(
+        layout, session, clock, tmp_path):
+    fill(session, clock.today(), tmp_path)
+    session.close()
+    folder = tmp_path / "sealed"
+    app = make_app(layout, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_handoff(pilot)
+        app.screen.query_one("#handoff-archive", Checkbox).value = True
+        await settle_until(pilot, lambda: "7-Zip" in widget_text(pilot, "#handoff-warning"))
+        assert "NOT in Windows Explorer" in widget_text(pilot, "#handoff-warning")
+        app.screen.query_one("#handoff-folder", Input).value = str(folder)
+        await pilot.press("f2")
+        await settle_until(pilot, lambda: app.screen.__class__.__name__ == "ShownOnce")
+        passphrase = widget_text(pilot, "#recovery-key")
+        [archive] = list(folder.iterdir())
+        assert archive.suffix == ".zip"
+        assert len(read_encrypted_zip(archive.read_bytes(), passphrase)) == 3
+        app.screen.query_one("#written", Checkbox).value = True
+        await settle(pilot)
+        await pilot.click("#close")
+        await settle_until(pilot, lambda: app.screen.__class__.__name__ == "SettingsScreen")
