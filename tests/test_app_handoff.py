@@ -45,21 +45,21 @@ async def test_the_preview_counts_what_will_go_and_follows_the_choices(layout, s
     async with app.run_test(size=SIZE) as pilot:
         await open_handoff(pilot)
         assert app.focused is not None and app.focused.id == "handoff-patient"
-        assert count_shown(pilot, "meds") == "1 medications"
-        assert count_shown(pilot, "vitals") == "8 vital readings"
-        assert count_shown(pilot, "mood") == "1 days with a mood"  # the private day is not
+        assert count_shown(pilot, "meds") == "Medications: 1"
+        assert count_shown(pilot, "vitals") == "Vital readings: 8"
+        assert count_shown(pilot, "mood") == "Days with a mood: 1"  # the private day is not
         assert count_shown(pilot, "records") == "" and count_shown(pilot, "journal") == ""
         assert "NOT encrypted" in widget_text(pilot, "#handoff-warning")
 
         app.screen.query_one("#handoff-kind-vitals", Checkbox).value = False
         app.screen.query_one("#handoff-records", SelectionList).select(filled.chosen_record)
-        await settle_until(pilot, lambda: count_shown(pilot, "records") == "1 records")
+        await settle_until(pilot, lambda: count_shown(pilot, "records") == "Records: 1")
         assert count_shown(pilot, "vitals") == ""
         assert "HbA1c result" in widget_text(pilot, "#handoff-preview-records")
         assert "Knee MRI" not in widget_text(pilot, "#handoff-preview-records")
 
         app.screen.query_one("#handoff-from", Input).value = "3 days ago"
-        await settle_until(pilot, lambda: count_shown(pilot, "mood") == "0 days with a mood")
+        await settle_until(pilot, lambda: count_shown(pilot, "mood") == "Days with a mood: 0")
         app.screen.query_one("#handoff-from", Input).value = "not a day"
         await settle_until(pilot, lambda: part(pilot).preview is None)
         assert "not a date" in widget_text(pilot, "#error-handoff-from")

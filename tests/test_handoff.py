@@ -212,7 +212,7 @@ def test_luna_handoff_shows_the_preview_then_writes_with_yes(capsys, cli_vault, 
                      "--record", cli_vault.chosen_record[:8], "--out", str(out), "--yes")
     assert result.code == 0, result.err
     assert "Hand-off for Zoë Adler" in result.out
-    assert "    1  medications" in result.out and "record: HbA1c result" in result.out
+    assert "  Medications: 1" in result.out and "record: HbA1c result" in result.out
     assert "NOT encrypted" in result.err
     written = sorted(p.name for p in out.iterdir())
     assert [Path(name).suffix for name in written] == [".ics", ".json", ".pdf"]

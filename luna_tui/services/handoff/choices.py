@@ -18,10 +18,10 @@ from luna_tui.services.health_data import INCLUDABLE, HealthScope
 from luna_tui.services.validation import parse_date
 
 DEFAULT_INCLUDE = frozenset(INCLUDABLE) - {"journal", "records"}
-KIND_LABELS = {"meds": "medications", "doses": "doses logged", "vitals": "vital readings",
-               "mood": "days with a mood", "sleep": "nights with sleep hours",
-               "appointments": "upcoming appointments", "records": "records",
-               "journal": "journal entries shared with the therapist"}
+KIND_LABELS = {"meds": "Medications", "doses": "Doses logged", "vitals": "Vital readings",
+               "mood": "Days with a mood", "sleep": "Nights with sleep hours",
+               "appointments": "Upcoming appointments", "records": "Records",
+               "journal": "Journal entries shared with the therapist"}
 
 
 @dataclass(frozen=True)

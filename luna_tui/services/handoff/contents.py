@@ -36,7 +36,7 @@ class SharedNote:
     """A journal entry the person marked for the therapist (only with "journal")."""
 
     day: dt.date
-    title: str
+    title: str  # empty when the entry has none (its text is shown whole anyway)
     text: str
 
 

@@ -72,5 +72,5 @@ class HandoffReader(DomainService):
                         for d in health.daily if d.sleep_hours is not None),
             appointments=health.appointments,
             records=tuple(r.record for r in health.records),
-            journal=tuple(SharedNote(dt.date.fromisoformat(e.entry_date), e.display_title,
+            journal=tuple(SharedNote(dt.date.fromisoformat(e.entry_date), e.title or "",
                                      e.content) for e in health.journal))

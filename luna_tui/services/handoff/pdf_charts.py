@@ -109,8 +109,8 @@ def _labels(pdf: Any, chart: Chart, low: float, high: float, x: float, y: float,
             w: float, h: float) -> None:
     pdf.set_font(FAMILY, "", LABEL_SIZE)
     pdf.set_text_color(90, 90, 90)
-    pdf.text(x + 0.8, y + 2.5, f"{high:.4g}")
-    pdf.text(x + 0.8, y + h - 0.8, f"{low:.4g}")
+    pdf.text(x + 0.8, y + 2.5, f"{high:.3g}")
+    pdf.text(x + 0.8, y + h - 0.8, f"{low:.3g}")
     pdf.text(x, y + h + 3, chart.start.isoformat())
     end = chart.end.isoformat()
     pdf.text(x + w - pdf.get_string_width(end), y + h + 3, end)

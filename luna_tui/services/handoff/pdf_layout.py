@@ -13,12 +13,14 @@ BODY_SIZE = 9.5
 SMALL_SIZE = 8
 HEADING_SIZE = 12
 LINE = 5.0  # mm: one line of body text
+HEADING_HEIGHT = 3 + LINE + 2 + 1.5  # mm: the space above, the title, the rule below
 MUTED = (100, 100, 100)
 
 
 def heading(pdf: Any, text: str, *, keep: float = 20) -> None:
-    """A section's title, on a new page if fewer than `keep` mm would follow it."""
-    if pdf.will_page_break(keep + LINE * 2):
+    """A section's title, on a new page if fewer than `keep` mm would follow it (a
+    heading alone at the foot of a page says nothing)."""
+    if pdf.will_page_break(keep + HEADING_HEIGHT):
         pdf.add_page()
     pdf.ln(3)
     pdf.set_font(FAMILY, "B", HEADING_SIZE)

@@ -34,6 +34,7 @@ from luna_tui.services.vitals import KINDS, VitalView
 
 Section = Callable[[Any, HandoffContents], None]
 CHART_HEIGHT = 32.0  # mm
+CHART_BLOCK = CHART_HEIGHT + LINE * 3  # mm: a chart with its title above, labels below
 MOOD_SCALE = (0.5, 10.5)  # the journal's 1-10, whole
 EVENT_WORDS = {"started": "started", "stopped": "stopped", "dose_changed": "dose changed",
                "resumed": "resumed"}
@@ -134,7 +135,7 @@ def appointments(pdf: Any, contents: HandoffContents) -> None:
 def vitals(pdf: Any, contents: HandoffContents) -> None:
     if "vitals" not in contents.include:
         return
-    heading(pdf, "Vitals", keep=CHART_HEIGHT + 10)
+    heading(pdf, "Vitals", keep=CHART_BLOCK)
     if not contents.vitals:
         paragraph(pdf, "No readings in the period.", muted=True)
         return
@@ -165,7 +166,7 @@ def mood_and_sleep(pdf: Any, contents: HandoffContents) -> None:
     if not wanted:
         return
     heading(pdf, " and ".join(w.capitalize() if i == 0 else w for i, w in enumerate(wanted)),
-            keep=CHART_HEIGHT + 10)
+            keep=CHART_BLOCK)
     changes = contents.changes_in_period() if "meds" in contents.include else []
     marks = [(dt.date.fromisoformat(e.event_date), str(n))
              for n, e in enumerate(changes, start=1)]
@@ -220,13 +221,14 @@ def journal(pdf: Any, contents: HandoffContents) -> None:
     if not contents.journal:
         paragraph(pdf, "None in the period.", muted=True)
     for note in contents.journal:
-        paragraph(pdf, f"{note.day.isoformat()}  {note.title}", bold=True, size=SMALL_SIZE)
+        paragraph(pdf, f"{note.day.isoformat()}  {note.title}".strip(), bold=True,
+                  size=SMALL_SIZE)
         paragraph(pdf, note.text, size=SMALL_SIZE)
 
 
 def _chart_block(pdf: Any, chart: Chart) -> None:
     """A chart with its title above, moved whole to the next page if it would not fit."""
-    if pdf.will_page_break(CHART_HEIGHT + LINE * 3):
+    if pdf.will_page_break(CHART_BLOCK):
         pdf.add_page()
     pdf.set_font(FAMILY, "B", BODY_SIZE * 0.9)
     pdf.cell(0, LINE, drawable(pdf, chart.title), new_x="LMARGIN", new_y="NEXT")

@@ -49,15 +49,20 @@ class HandoffPreview:
         """How many of `kind` go; None when it is not included."""
         return dict(self.counts).get(kind)
 
+    def count_line(self, kind: str) -> str:
+        """`Vital readings: 8`; empty when `kind` is not included."""
+        count = self.count(kind)
+        return "" if count is None else f"{KIND_LABELS[kind]}: {count}"
+
     def lines(self) -> list[str]:
         """The preview as the shell prints it and the form shows it."""
         lines = [f"Hand-off for {self.patient_name}, from {self.start.isoformat()} to "
                  f"{self.end.isoformat()}:"]
-        lines += [f"  {count:>5}  {KIND_LABELS[kind]}" for kind, count in self.counts]
+        lines += [f"  {self.count_line(kind)}" for kind, _ in self.counts]
         for record in self.records:
             files = (f", {record.attachments} attached file"
                      f"{'' if record.attachments == 1 else 's'}" if record.attachments else "")
-            lines.append(f"         record: {record.title} ({record.type_label}, "
+            lines.append(f"    record: {record.title} ({record.type_label}, "
                          f"{record.event_date or 'no date'}{files})")
         lines.append(PRIVATE_NEVER)
         lines.append("It writes: " + ", ".join(self.files))

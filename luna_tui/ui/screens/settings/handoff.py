@@ -23,7 +23,6 @@ from luna_tui.clock import local_today
 from luna_tui.errors import LunaError, ValidationError
 from luna_tui.services.handoff.choices import (
     DEFAULT_INCLUDE,
-    KIND_LABELS,
     HandoffChoice,
     parse_period,
 )
@@ -208,11 +207,9 @@ class HandoffPart(SettingsPart):
         preview = self.preview = message.preview
         self.query_one("#handoff-preview-title", Label).update(plain(preview.lines()[0]))
         for kind in INCLUDABLE:
-            count = preview.count(kind)
-            self.query_one(f"#handoff-count-{kind}", Label).update(
-                "" if count is None else f"{count:>5}  {KIND_LABELS[kind]}")
+            self.query_one(f"#handoff-count-{kind}", Label).update(preview.count_line(kind))
         self.query_one("#handoff-preview-records", Label).update(plain("\n".join(
-            f"       record: {r.title} ({r.type_label}, {r.event_date or 'no date'})"
+            f"  record: {r.title} ({r.type_label}, {r.event_date or 'no date'})"
             for r in preview.records)))
         self.query_one("#handoff-preview-files", Label).update(
             plain("It writes: " + ", ".join(preview.files)))
