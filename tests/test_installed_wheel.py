@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pypdf
 import pytest
 from ai_server import FakeModel
 from pdf_maker import text_pdf
@@ -444,6 +445,18 @@ def export(s: Scenario) -> None:
     assert _private(everything) and _private(journal)
 
 
+def handoff(s: Scenario) -> None:
+    """The packet for a doctor, its font and writers from the installed wheel."""
+    out = s.tmp / "handoff"
+    ran = s.luna("handoff", "--from", "30 days ago", "--to", "today", "--out", str(out),
+                 "--yes")
+    written = sorted(out.iterdir())
+    assert [p.suffix for p in written] == [".ics", ".json", ".pdf"]
+    assert all(_private(p) for p in written) and "NOT encrypted" in ran.err
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(written[2]).pages)
+    assert "Dr Rivera" in text and "not a medical device" in text
+
+
 def import_(s: Scenario) -> None:
     """The export goes into a second, new vault."""
     other = s.tmp / "other-home"
@@ -644,7 +657,7 @@ SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "records add": records_add, "records": records, "records show": records_show,
     "attach": attach, "attachment get": attachment_get,
     "attachment delete": attachment_delete,
-    "export": export, "import": import_, "records delete": records_delete,
+    "export": export, "handoff": handoff, "import": import_, "records delete": records_delete,
     "ai config": ai_config, "ai": ai, "ask": ask, "stats": stats,
     "backup create": backup_create, "backup verify": backup_verify,
     "backup list": backup_list, "backup restore": backup_restore,
