@@ -96,24 +96,32 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     _register_entry_commands(commands, common)
 
     importer = commands.add_parser(
-        "import", parents=[common], help="import a Luna or jrnl JSON export",
-        description="Import Luna's own JSON export (every table) or jrnl's "
-        "(`jrnl --format json`); the format is detected if not given.",
+        "import", parents=[common], help="import a Luna or jrnl JSON export, or a FHIR Bundle",
+        description="Import Luna's own JSON export (every table), jrnl's "
+        "(`jrnl --format json`) or a FHIR R4 Bundle (what Luna understands of it; the rest "
+        "is reported as skipped); the format is detected if not given.",
     )
     importer.add_argument("file", metavar="FILE")
-    importer.add_argument("--format", choices=("luna", "jrnl"))
-    importer.add_argument("--patient", metavar="NAME", help="whose journal jrnl entries join")
+    importer.add_argument("--format", choices=("luna", "jrnl", "fhir"))
+    importer.add_argument("--patient", metavar="NAME", help="whose journal jrnl entries join "
+                          "(and whose a FHIR Bundle's data is when it names no patient)")
     importer.set_defaults(handler=cmd_import)
 
     exporter = commands.add_parser(
-        "export", parents=[common], help="export everything (JSON) or the journal (Markdown)",
+        "export", parents=[common],
+        help="export everything (JSON), the journal (Markdown) or health data (FHIR)",
         description="json: every table, re-importable with `luna import`. md: the journal, "
-        "for reading. Private journal entries are left out unless --include-private: to "
-        "move a whole vault, export with --include-private (or restore a backup, the "
+        "for reading. fhir: health data (patients, vitals, medications, doses, "
+        "appointments, records with their files, daily mood and sleep) as a FHIR R4 "
+        "Bundle for other health tools, re-importable with `luna import`. Private journal "
+        "entries (and their mood and sleep) are left out unless --include-private: to "
+        "move a whole vault, export json with --include-private (or restore a backup, the "
         "complete copy). Exports are NOT encrypted.",
     )
-    exporter.add_argument("--format", choices=("json", "md"), required=True)
+    exporter.add_argument("--format", choices=("json", "md", "fhir"), required=True)
     exporter.add_argument("--out", metavar="FILE", help="write to FILE (default: stdout)")
+    exporter.add_argument("--patient", metavar="NAME",
+                          help="fhir: only this patient's data (default: every patient's)")
     exporter.add_argument("--include-private", action="store_true",
                           help="include the journal entries marked private (left out "
                           "otherwise)")
@@ -712,9 +720,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     from luna_tui.services.exporting import Exporter
 
     private = args.include_private
+    if args.patient and args.format != "fhir":
+        raise ValidationError("--patient chooses whose data a FHIR export holds; the json "
+                              "and md exports hold every patient's.", "patient")
     with open_session(args) as session:
         exporter = Exporter(session)
         left_out = 0 if private else exporter.private_entries()
+        if args.format == "fhir":
+            return _export_fhir(args, session, left_out)
         if args.out is None:
             out = _TerminalSafe(sys.stdout) if sys.stdout.isatty() else sys.stdout
             if args.format == "json":
@@ -734,6 +747,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     what = "rows" if args.format == "json" else "journal entries"
     print(f"Wrote {rows} {what} to {args.out}. This file is NOT encrypted: keep it safe, "
           "and delete it when you no longer need it.", file=sys.stderr)
+    _say_left_out(left_out)
+    return 0
+
+
+def _export_fhir(args: argparse.Namespace, session: VaultSession, left_out: int) -> int:
+    from luna_tui.services.export_files import private_output
+    from luna_tui.services.fhir.exporting import FhirExporter
+
+    patient_id = resolve_patient(session, args.patient)[0] if args.patient else None
+    exporter = FhirExporter(session)
+    if args.out is None:
+        out = _TerminalSafe(sys.stdout) if sys.stdout.isatty() else sys.stdout
+        exporter.write(out, patient_id=patient_id, include_private=args.include_private)
+        _say_left_out(left_out)
+        return 0
+    with private_output(args.out) as out:
+        counts = exporter.write(out, patient_id=patient_id,
+                                include_private=args.include_private)
+    print(f"Wrote a FHIR R4 Bundle of {sum(counts.values())} resources to {args.out}. This "
+          "file is NOT encrypted: keep it safe, and delete it when you no longer need it.",
+          file=sys.stderr)
     _say_left_out(left_out)
     return 0
 

@@ -1,4 +1,5 @@
-"""Bringing data in: Luna's own JSON export (every table) and jrnl's JSON export.
+"""Bringing data in: Luna's own JSON export (every table), jrnl's JSON export, and a
+FHIR R4 Bundle (services/fhir/reading.py and importing.py take it apart and in).
 
 A file is hostile until checked: `import_file` reads it under bounds, `import_schema`
 checks its whole shape, and then — inside the one write transaction, still before the
@@ -34,6 +35,8 @@ from luna_tui.errors import ImportRejected, LunaError, ValidationError
 from luna_tui.services.attachments import import_content
 from luna_tui.services.base import DomainService
 from luna_tui.services.exporting import EXPORT_FORMAT, EXPORT_VERSION
+from luna_tui.services.fhir.importing import FhirImporter
+from luna_tui.services.fhir.reading import FhirBundle, check_bundle, is_bundle
 from luna_tui.services.import_file import nesting_depth
 from luna_tui.services.import_file import read_import_file as read_import_file
 from luna_tui.services.import_schema import (
@@ -57,7 +60,8 @@ from luna_tui.store.sqlite_errors import is_database_error
 if TYPE_CHECKING:
     from luna_tui.services.vault_session import VaultSession
 
-FORMATS = ("luna", "jrnl")
+FORMATS = ("luna", "jrnl", "fhir")
+FORMAT_NAMES = {"luna": "a Luna export", "jrnl": "a jrnl export", "fhir": "a FHIR Bundle"}
 # The owner's profile fields an export may fill in when this vault left them empty.
 PROFILE_FIELDS = ("date_of_birth", "gender", "phone", "emergency_contact", "primary_doctor",
                   "doctor_phone", "allergies", "notes")
@@ -71,6 +75,7 @@ class ImportResult:
     format: str
     counts: dict[str, int]  # rows new to this vault, by table
     already_here: int = 0  # rows of the file this vault already held
+    skipped: dict[str, int] = field(default_factory=dict)  # what Luna didn't take → how many
 
     @property
     def total(self) -> int:
@@ -79,9 +84,11 @@ class ImportResult:
     def summary(self) -> str:
         """What came in, in one sentence (the CLI prints it, the app shows it)."""
         tables = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in self.counts.items() if n)
-        return (f"Imported {self.total} rows from a {self.format} export: "
+        skipped = ", ".join(f"{n} {what}" for what, n in sorted(self.skipped.items()))
+        return (f"Imported {self.total} rows from {FORMAT_NAMES[self.format]}: "
                 f"{tables or 'nothing'}." + (f" {self.already_here} were already in this "
-                                             "vault." if self.already_here else ""))
+                                             "vault." if self.already_here else "")
+                + (f" Skipped {skipped}." if skipped else ""))
 
 
 def detect_format(document: Any) -> str:
@@ -89,9 +96,11 @@ def detect_format(document: Any) -> str:
         return "luna"
     if isinstance(document, dict) and isinstance(document.get("entries"), list):
         return "jrnl"
+    if is_bundle(document):
+        return "fhir"
     raise ImportRejected(
-        "This file is neither a Luna export (`luna export --format json`) nor jrnl's JSON "
-        "export (`jrnl --format json`).")
+        "This file is neither a Luna export (`luna export --format json`), jrnl's JSON "
+        "export (`jrnl --format json`) nor a FHIR Bundle.")
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,7 @@ class CheckedImport:
     jrnl_entries: list[JrnlEntry] | None = None
     tables: dict[str, list[dict[str, Any]]] | None = None
     exported_at: str | None = None
+    fhir: FhirBundle | None = None
 
 
 def check_document(document: Any, format: str | None = None) -> CheckedImport:
@@ -111,8 +121,9 @@ def check_document(document: Any, format: str | None = None) -> CheckedImport:
     if format not in FORMATS:
         raise ValidationError(f"Luna imports {' and '.join(FORMATS)} files, not '{format}'.")
     if format != detected:
-        raise ImportRejected(f"This file is not {'a Luna' if format == 'luna' else 'a jrnl'} "
-                             "export.")
+        raise ImportRejected(f"This file is not {FORMAT_NAMES[format]}.")
+    if format == "fhir":
+        return CheckedImport("fhir", fhir=check_bundle(document))
     if format == "jrnl":
         return CheckedImport("jrnl", jrnl_entries=check_jrnl(document))
     return CheckedImport("luna", tables=check_luna_export(document, EXPORT_VERSION),
@@ -144,6 +155,11 @@ class Importer(DomainService):
                        progress: Progress | None = None) -> ImportResult:
         if checked.jrnl_entries is not None:
             return self._import_jrnl(checked.jrnl_entries, patient_id, progress)
+        if checked.fhir is not None:
+            outcome = FhirImporter(self.session).import_bundle(
+                checked.fhir, patient_id=patient_id, progress=progress)
+            return ImportResult("fhir", dict(outcome.counts), outcome.already_here,
+                                dict(outcome.skipped))
         assert checked.tables is not None
         return self.session.run(self._import_luna, checked.tables, checked.exported_at,
                                 progress)

@@ -1,10 +1,11 @@
 """Export and import, as `luna export` and `luna import` do them.
 
-Export: JSON (every table, re-importable) or Markdown (the journal, for reading), to a
-file written 0600 and renamed into place only when whole; private journal entries only
-when the person ticks the box (off by default), and the form says plainly that the file
-is NOT encrypted. Import: a Luna or jrnl JSON export, read and checked whole before
-anything is written. Both run in a worker, with their progress under the form.
+Export: JSON (every table, re-importable), Markdown (the journal, for reading) or a
+FHIR R4 Bundle (health data for other health tools), to a file written 0600 and
+renamed into place only when whole; private journal entries only when the person
+ticks the box (off by default), and the form says plainly that the file
+is NOT encrypted. Import: a Luna or jrnl JSON export or a FHIR Bundle, read and checked
+whole before anything is written. Both run in a worker, with their progress under the form.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select
 from luna_tui.errors import LunaError, ValidationError
 from luna_tui.services.export_files import private_output
 from luna_tui.services.exporting import Exporter
+from luna_tui.services.fhir.exporting import FhirExporter
 from luna_tui.services.importing import Importer, check_document, read_import_file
 from luna_tui.services.patients import Patients
 from luna_tui.ui.messages import StillBusy, WorkProgress
@@ -36,16 +38,20 @@ if TYPE_CHECKING:
     from luna_tui.services.vault_session import VaultSession
 
 EXPORT_FORMATS = [("JSON: everything, re-importable with Import", "json"),
-                  ("Markdown: the journal, for reading", "md")]
+                  ("Markdown: the journal, for reading", "md"),
+                  ("FHIR R4: health data for other health tools", "fhir")]
+# Longest first: a FHIR export's ".fhir.json" also ends in the JSON export's ".json".
+EXTENSIONS = {"fhir": "fhir.json", "json": "json", "md": "md"}
 IMPORT_FORMATS = [("Found from the file", "detect"), ("A Luna JSON export", "luna"),
-                  ("A jrnl JSON export (jrnl --format json)", "jrnl")]
+                  ("A jrnl JSON export (jrnl --format json)", "jrnl"),
+                  ("A FHIR R4 Bundle (JSON)", "fhir")]
 NOT_ENCRYPTED = ("The export file is NOT encrypted: anyone who can read that folder can "
                  "read your health data. Keep it safe, and delete it when you no longer "
                  "need it. A backup (key 9) is the encrypted, complete copy of the vault.")
 
 
 def default_export_path(fmt: str) -> str:
-    return f"~/luna-export.{fmt}"
+    return f"~/luna-export.{EXTENSIONS[fmt]}"
 
 
 def export_target(typed: str) -> tuple[Path, bool]:
@@ -122,9 +128,12 @@ class TransferPart(SettingsPart):
     def format_changed(self, event: Select.Changed) -> None:
         """A path still ending in the other format's extension follows the format."""
         field = self.query_one("#export-path", Input)
-        for fmt in ("json", "md"):
-            if fmt != event.value and field.value.endswith(f".{fmt}"):
-                field.value = field.value.removesuffix(fmt) + str(event.value)
+        wanted = EXTENSIONS[str(event.value)]
+        for extension in EXTENSIONS.values():
+            if field.value.endswith(f".{extension}"):
+                if extension != wanted:
+                    field.value = field.value.removesuffix(extension) + wanted
+                return
 
     async def submit(self) -> None:
         await self.start_export()
@@ -182,7 +191,7 @@ class TransferPart(SettingsPart):
         if not self.still_open(session):
             return
         rows, left_out = written
-        what = "rows" if fmt == "json" else "journal entries"
+        what = {"json": "rows", "md": "journal entries", "fhir": "FHIR resources"}[fmt]
         left = (f" {left_out} private journal entr{'y was' if left_out == 1 else 'ies were'} "
                 "left out." if left_out else "")
         self.notify(f"Wrote {rows} {what} to {target}.{left} This file is NOT encrypted: "
@@ -205,6 +214,8 @@ class TransferPart(SettingsPart):
 
                 rows = sum(exporter.write_json(out, progress=progress,
                                                include_private=private).values())
+            elif fmt == "fhir":
+                rows = sum(FhirExporter(session).write(out, include_private=private).values())
             else:
                 rows = exporter.write_markdown(out, include_private=private)
         return rows, left_out
