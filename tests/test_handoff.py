@@ -85,8 +85,11 @@ def test_the_packet_holds_the_medications_and_nothing_of_a_private_entry(
 
 
 def test_the_bundle_is_a_fhir_document_with_the_upcoming_visits(session, filled, tmp_path):
-    write_packet(session, choice(filled, record_ids=frozenset()), tmp_path / "out")
-    document = json.loads(files(tmp_path / "out")[".json"])
+    write_packet(session, choice(filled), tmp_path / "out")
+    out = files(tmp_path / "out")
+    assert SHARED_TEXT not in pdf_text(out[".pdf"])  # the journal goes only when asked
+    assert "HbA1c result" not in pdf_text(out[".pdf"])  # a record only when chosen
+    document = json.loads(out[".json"])
     Bundle.model_validate(document)  # raises if it is not a valid (R4B) Bundle
     assert document["type"] == "document"
     assert document["entry"][0]["resource"]["resourceType"] == "Composition"
