@@ -465,7 +465,7 @@ class Medications(DomainService):
     @on_db_thread
     def events(self, patient_id: str, *, medication_id: str | None = None,
                start: dt.date | None = None, end: dt.date | None = None) -> list[EventView]:
-        query = (MedicationEvent.select(MedicationEvent, Medication.name)
+        query = (MedicationEvent.select(MedicationEvent, Medication.id, Medication.name)
                  .join(Medication).where(MedicationEvent.patient == patient_id))
         if medication_id:
             query = query.where(MedicationEvent.medication == medication_id)
