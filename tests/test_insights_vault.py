@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 from insight_data import PLANTED_LAG, plant_mood
-
 from luna_tui.services.insights.before_after import AnalysisSettings
 from luna_tui.services.insights.rows import describe
 from luna_tui.services.insights.summary import insights_summary

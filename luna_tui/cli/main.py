@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         backup_commands,
         bench_command,
         health_commands,
+        insights_command,
         journal_commands,
         patient_commands,
         record_commands,
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_options(top_level=False)
     journal_commands.register(commands, common)
     health_commands.register(commands, common)
+    insights_command.register(commands, common)
     record_commands.register(commands, common)
     vault_commands.register(commands, common)
     settings_command.register(commands, common)
