@@ -133,6 +133,7 @@ def analyse_pairs(inputs: InsightInputs) -> list[PairRow]:
         xs = Measure(first_key, first_label, "", first).between(inputs.pairs_start, days)
         ys = Measure(second_key, second_label, "", second).between(inputs.pairs_start, days)
         result = analyse_pair(xs, ys, max_lag=settings.max_lag,
+                              permutations=settings.permutations,
                               resamples=settings.resamples,
                               seed=seed_from(f"{first_key}|{second_key}", xs, ys))
         rows.append(PairRow(first_key, second_key, first_label, second_label, result.rho,
