@@ -3,6 +3,7 @@ shell's fast commands never load the numerical libraries the insights need."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -13,6 +14,8 @@ import pytest
 from conftest import PASSPHRASE
 from helpers import run_cli
 from insight_data import plant_mood
+from luna_tui.services.journal import EntryDraft, Journal
+from luna_tui.services.settings import Settings
 
 KEYS = {"medication", "event", "date", "measure", "before_mean", "after_mean", "difference",
         "ci_low", "ci_high", "days_before", "days_after", "lag_days", "verdict",
@@ -63,3 +66,21 @@ def test_list_and_add_do_not_import_numpy_or_scipy(vault, tmp_path):
                           env=os.environ.copy(), timeout=120, check=False)
     report = json.loads(done.stdout.splitlines()[-1])
     assert report == {"codes": [0, 0], "heavy": []}, done.stderr
+
+
+def test_without_changes_it_says_so_and_still_shows_the_pairs(capsys, session, layout, clock,
+                                                              monkeypatch):
+    me = Settings(session).current_patient_id()
+    for days in range(1, 31):
+        Journal(session).create(me, EntryDraft(
+            content="A day", mood_scale=3 + days % 5, sleep_hours=5 + days % 4,
+            entry_date=(clock.today() - dt.timedelta(days=days)).isoformat()))
+    session.close()
+    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setattr("luna_tui.cli.secrets_input.terminal_available", lambda: False)
+    assert json.loads(run_cli(capsys, "insights", "--json").out) == []
+    out = run_cli(capsys, "insights").out.splitlines()
+    assert out[0].startswith("Me has no medication changes yet")
+    header, [pair] = out[2], [line for line in out if line.startswith("Sleep")]
+    assert header.split()[:3] == ["first", "then", "rho"]
+    assert pair.split()[:2] == ["Sleep", "Mood"] and "30" in pair.split()

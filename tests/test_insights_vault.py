@@ -8,7 +8,7 @@ import datetime as dt
 
 from insight_data import PLANTED_LAG, plant_mood
 from luna_tui.services.insights.before_after import AnalysisSettings
-from luna_tui.services.insights.rows import describe
+from luna_tui.services.insights.rows import PairRow, describe
 from luna_tui.services.insights.summary import insights_summary
 from luna_tui.services.medications import Medications
 from luna_tui.services.vitals import Vitals
@@ -53,8 +53,10 @@ def test_private_mood_counts_only_when_asked(session, clock):
 
 def test_no_change_planted_and_few_days(session, clock):
     me, start = plant_mood(session, clock, rise=0, privacy="shared")
-    assert mood_row(insights_summary(session, me, start, start, settings=FAST)
-                    ).verdict == "no clear change"
+    quiet = mood_row(insights_summary(session, me, start, start, settings=FAST))
+    assert quiet.verdict == "no clear change" and quiet.lag_days is None
+    assert describe(quiet).startswith(
+        f"Mood after Metformin started on {start.day} {start:%b %Y}: no clear change (")
     # Blood pressure on only 5 days after the start: not enough data, said so.
     for day in range(5):
         Vitals(session).record(me, "bp", 120, 80, measured_at=(
@@ -88,3 +90,18 @@ def test_another_change_and_low_adherence_are_confounders(session, clock):
     assert describe(row).endswith("Also in the window: " + " ".join(row.confounders))
     # The start of Sertraline, 20 days before, is outside Metformin's window.
     assert not any(c.startswith("Sertraline started") for c in row.confounders)
+
+
+def test_pairs_are_described_with_their_verdict():
+    clear = PairRow("sleep", "mood", "Sleep", "Mood", 0.62, 0.41, 0.78, 60, 1,
+                    "clear association", 0.002)
+    assert describe(clear) == (
+        "Sleep and Mood rise together, with mood 1 day later: a clear association (rank "
+        "correlation +0.62, 95 % interval +0.41 to +0.78, 60 days).")
+    none = PairRow("mood", "weight", "Mood", "Weight", -0.1, -0.4, 0.2, 40, None,
+                   "no clear association", 0.4)
+    assert describe(none) == ("Mood and Weight: no clear association (rank correlation "
+                              "−0.10, 95 % interval −0.40 to +0.20, 40 days).")
+    thin = PairRow("mood", "weight", "Mood", "Weight", None, None, None, 5, None,
+                   "not enough data", None)
+    assert describe(thin) == "Mood and Weight: not enough data (5 days with both; 8 are needed)."

@@ -45,7 +45,7 @@ def detail_text(row: InsightRow | PairRow) -> Text:
     """The sentence, then how sure: the p-value corrected for choosing among lags."""
     text = plain(describe(row))
     if row.p_value is not None:
-        text.append(f"\n\np = {row.p_value:.3f}, corrected for choosing among 8 lags",
+        text.append(f"\n\np = {row.p_value:.3f}, corrected for choosing among lags 0–7",
                     style="dim")
     return text
 
