@@ -119,8 +119,8 @@ class InsightsScreen(PlaceScreen):
             pairs.add_row(plain(pair.first_label), plain(pair.second_label),
                           verdict_cell(pair.verdict), key=str(number))
         clear = sum(row.verdict == "clear change" for row in view.rows)
-        self._status(f"{len(view.rows)} change × measure, {clear} clear · "
-                     f"{self.window} days each side · w: window")
+        self._status(f"{len(view.rows)} result{'s' if len(view.rows) != 1 else ''}, "
+                     f"{clear} clear · {self.window} days each side · w: window")
         self._show_change(0)
         self._show_pair(0)
 
