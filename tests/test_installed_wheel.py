@@ -388,6 +388,14 @@ def vitals(s: Scenario) -> None:
         ("blood_pressure", 120, 80), ("weight", 72.5, None)]
 
 
+def insights(s: Scenario) -> None:
+    rows = s.luna("insights", "--json").json()
+    assert {(row["medication"], row["event"]) for row in rows} == {
+        ("Metformin", "started"), ("Metformin", "stopped")}
+    assert {"sleep", "weight", "blood_pressure_systolic"} <= {row["measure"] for row in rows}
+    assert {row["verdict"] for row in rows} == {"not enough data"}  # a day or two of data
+
+
 def records_add(s: Scenario) -> None:
     report = s.tmp / "ferritin.txt"
     report.write_text("Ferritin 12 ug/L: iron stores low.\n")
@@ -653,7 +661,7 @@ SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "meds add": meds_add, "meds": meds, "dose": dose, "doses": doses, "remind": remind,
     "meds stop": meds_stop,
     "appts add": appts_add, "appts": appts, "appts export": appts_export,
-    "vitals add": vitals_add, "vitals": vitals,
+    "vitals add": vitals_add, "vitals": vitals, "insights": insights,
     "records add": records_add, "records": records, "records show": records_show,
     "attach": attach, "attachment get": attachment_get,
     "attachment delete": attachment_delete,

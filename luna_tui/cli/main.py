@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         bench_command,
         handoff_command,
         health_commands,
+        insights_command,
         journal_commands,
         patient_commands,
         record_commands,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_options(top_level=False)
     journal_commands.register(commands, common)
     health_commands.register(commands, common)
+    insights_command.register(commands, common)
     record_commands.register(commands, common)
     vault_commands.register(commands, common)
     settings_command.register(commands, common)

@@ -118,6 +118,7 @@ class LunaApp(App[None]):
         Binding("8", "go('patients')", "People", id="go.patients", show=False),
         Binding("9", "go('backups')", "Backups", id="go.backups", show=False),
         Binding("0", "go('settings')", "Settings", id="go.settings", show=False),
+        Binding("i", "go('insights')", "Insights", id="go.insights", show=False),
         # The top bar names p and ctrl+l, and ? lists every key.
         Binding("p", "switch_patient", "Patient", id="patient.switch", show=False),
         Binding("ctrl+l", "lock", "Lock", id="app.lock", show=False),
@@ -722,6 +723,9 @@ class LunaApp(App[None]):
                                 lambda: self.run_action("go('appointments')"))
             yield SystemCommand("Vitals", "Readings and charts, with mood, sleep and "
                                 "medication changes", lambda: self.run_action("go('vitals')"))
+            yield SystemCommand("Insights", "Did a medication change move mood, sleep or a "
+                                "vital? Honest verdicts", lambda: self.run_action(
+                                    "go('insights')"))
             yield SystemCommand("Records", "Lab results, visit notes and scans, with their "
                                 "encrypted files", lambda: self.run_action("go('records')"))
             yield SystemCommand("Companion", "Chat with the AI companion about your journal",

@@ -137,3 +137,14 @@ class SettingsChanged(Message):
     def __init__(self, values: dict[str, object]) -> None:
         super().__init__()
         self.values = values
+
+
+class InsightsComputed(Message):
+    """From the Insights place's worker to the place: the statistics for this patient and
+    window are ready (`view`: services.read_models.insights.InsightsView)."""
+
+    def __init__(self, patient_id: str, window: int, view: object) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.window = window
+        self.view = view

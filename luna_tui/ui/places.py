@@ -1,13 +1,13 @@
-"""The registry of places: the screens the number keys reach, by name.
+"""The registry of places: the screens the number keys (and `i`) reach, by name.
 
 Each place's screen is imported on the place's first visit, not when the app starts nor
 when the vault unlocks: the unlock screen paints without any of them, and the dashboard
 appears right after the key derivation without waiting for the journal's, the
-companion's or the records' modules. All ten are imported this way (dashboard, journal,
-medications, appointments, vitals, records, companion, patients, backups, settings). They are
-imported ahead in a background thread (`warm`: the dashboard and the journal while the
-passphrase is typed, the others once the dashboard shows), so a first visit seldom
-waits for an import either.
+companion's or the records' modules. All eleven are imported this way (dashboard, journal,
+medications, appointments, vitals, records, companion, patients, backups, settings,
+insights). They are imported ahead in a background thread (`warm`: the dashboard and the
+journal while the passphrase is typed, the others once the dashboard shows), so a first
+visit seldom waits for an import either.
 
 Nothing here imports a screen at the top: the screens' modules are named, and this is
 the only module that names them.
@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-# name: (module, screen class), in the order of the number keys 1–9, then 0.
+# name: (module, screen class), in the order of the number keys 1–9, then 0; then the
+# places opened by a letter.
 PLACES: dict[str, tuple[str, str]] = {
     "dashboard": ("luna_tui.ui.screens.dashboard", "DashboardScreen"),
     "journal": ("luna_tui.ui.screens.journal", "JournalScreen"),
@@ -35,6 +36,8 @@ PLACES: dict[str, tuple[str, str]] = {
     "patients": ("luna_tui.ui.screens.patients", "PatientsScreen"),
     "backups": ("luna_tui.ui.screens.backups", "BackupsScreen"),
     "settings": ("luna_tui.ui.screens.settings.screen", "SettingsScreen"),
+    # No number key: `i` opens it (ui/app.py).
+    "insights": ("luna_tui.ui.screens.insights", "InsightsScreen"),
 }
 
 # What is imported in a background thread before it is needed, in two rounds. First,
