@@ -232,3 +232,13 @@ def test_an_attachment_over_the_size_limit_is_skipped_not_imported(session):
     assert result.counts == {"records": 1}
     assert result.skipped == {"attachment larger than the attachments.max_mb setting": 1}
     assert session.run(lambda: Attachment.select().count()) == 0
+
+
+def test_a_files_name_and_type_are_what_luna_sees_not_what_the_bundle_claims(session):
+    data = base64.b64encode(b"plain words\n").decode()
+    result = Importer(session).import_document(_document_with({
+        "data": data, "title": "../../home/me/.bashrc", "contentType": "text/plain\x1b[31m"}))
+    assert result.counts == {"records": 1, "attachments": 1}
+    attachment = session.run(lambda: Attachment.get())
+    assert (attachment.file_name, attachment.mime_type) == (".bashrc", "text/plain")
+    assert attachment.storage_path.startswith("attachments/")
