@@ -18,6 +18,7 @@ from luna_tui.errors import ImportRejected
 from luna_tui.home import VaultLayout
 from luna_tui.services.importing import Importer, check_document, detect_format
 from luna_tui.services.journal import Journal, JournalFilter
+from luna_tui.services.patients import Patients
 from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.services.vault_setup import create_vault
@@ -242,3 +243,17 @@ def test_a_files_name_and_type_are_what_luna_sees_not_what_the_bundle_claims(ses
     attachment = session.run(lambda: Attachment.get())
     assert (attachment.file_name, attachment.mime_type) == (".bashrc", "text/plain")
     assert attachment.storage_path.startswith("attachments/")
+
+
+def test_export_one_patients_bundle_from_the_command_line(session, tmp_path, capsys, script):
+    fill_health(session, tmp_path)
+    Patients(session).create("Mum", date_of_birth="1950-01-02")
+    session.close()
+    shown = run_cli(capsys, "export", "--format", "fhir", "--patient", "Mum")
+    assert shown.code == 0
+    patients = [e["resource"] for e in json.loads(shown.out)["entry"]]
+    assert [(p["resourceType"], p["name"][0]["text"]) for p in patients] == [
+        ("Patient", "Mum")]  # none of Alex's readings, medications or records
+    assert "1 private journal entry was left out" in shown.err
+    refused = run_cli(capsys, "export", "--format", "json", "--patient", "Mum")
+    assert refused.code != 0 and "--patient chooses whose data a FHIR export" in refused.err
