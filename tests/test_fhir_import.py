@@ -257,3 +257,17 @@ def test_export_one_patients_bundle_from_the_command_line(session, tmp_path, cap
     assert "1 private journal entry was left out" in shown.err
     refused = run_cli(capsys, "export", "--format", "json", "--patient", "Mum")
     assert refused.code != 0 and "--patient chooses whose data a FHIR export" in refused.err
+
+
+def test_what_luna_would_refuse_from_a_person_is_skipped_from_a_file(session):
+    racing = copy.deepcopy(OTHER_TOOL["entry"][3])
+    racing["resource"]["valueQuantity"]["value"] = 400  # no pulse is 400 a minute
+    orphan = copy.deepcopy(OTHER_TOOL["entry"][3])
+    orphan["resource"]["subject"] = {"reference": "Patient/nobody"}
+    result = Importer(session).import_document({
+        "resourceType": "Bundle", "type": "collection",
+        "entry": [OTHER_TOOL["entry"][0], racing, orphan]})
+    assert result.counts == {"patients": 1}
+    assert result.skipped == {
+        "Observation that Luna's checks refuse": 1,
+        "Observation whose patient is not in the file (or was skipped)": 1}

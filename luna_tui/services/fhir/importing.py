@@ -68,7 +68,7 @@ from luna_tui.store.models.vitals import Vital
 IMPORT_NAMESPACE = uuid.uuid5(ID_NAMESPACE, "import")
 PROFILE = ("date_of_birth", "gender", "phone", "emergency_contact", "primary_doctor",
            "doctor_phone", "allergies", "notes")
-REFUSED = "Luna's checks refuse"
+REFUSED = "that Luna's checks refuse"
 # A media type as the app may show it ("text/plain; charset=utf-8"); anything else the
 # file claims is replaced by what Luna sees in the bytes.
 MIME_TYPE = re.compile(r"[\w!#$&^.+-]{1,64}/[\w!#$&^.+-]{1,64}(?:; ?[\w-]{1,32}=[\w.-]{1,64})?",
@@ -392,7 +392,8 @@ class _Run:
             if self.chosen is None:
                 self.chosen = Settings(self.importer.session).current_patient_id()
             return self.chosen
-        self.outcome.skipped[f"{item.resource_type} whose patient is not in the file"] += 1
+        self.outcome.skipped[f"{item.resource_type} whose patient is not in the file (or "
+                             "was skipped)"] += 1
         return None
 
     def skip(self, item: Item) -> None:
