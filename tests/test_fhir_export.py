@@ -46,12 +46,12 @@ def test_every_bundle_luna_writes_parses_as_fhir(session, clock, tmp_path):
     document = bundle(data, kind="document", now=clock.now())
     composition = document["entry"][0]["resource"]
     assert composition["resourceType"] == "Composition"
-    assert composition["subject"]["reference"] == next(
-        e["fullUrl"] for e in document["entry"] if e["resource"]["resourceType"] == "Patient")
+    (patient,) = [e for e in document["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert composition["subject"]["reference"] == patient["fullUrl"]
+    assert patient["resource"]["identifier"][0]["value"] == me
     sections = {s["code"]["coding"][0]["code"] for s in composition["section"] if "code" in s}
     assert {"10160-0", "8716-3", "18776-5", "48765-2"} <= sections
     assert document["identifier"]["value"] and document["timestamp"]
-    assert me  # one patient: the document's subject
 
 
 def test_vitals_carry_loinc_codes_and_ucum_units(session, clock, tmp_path):
