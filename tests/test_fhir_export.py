@@ -5,15 +5,22 @@ units, ids stable from one export to the next, and nothing of a private entry in
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from health_vault import EVERY_READING, PRIVATE_CANARY, fill_health
 
+from conftest import OTHER_PASSPHRASE
+from luna_tui.errors import ValidationError
+from luna_tui.services.fhir.exporting import FhirExporter
 from luna_tui.services.fhir.writing import bundle
 from luna_tui.services.health_data import INCLUDABLE, HealthDataReader, HealthScope
+from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.patients import Patients
+from luna_tui.services.vault_session import VaultSession
+from luna_tui.store.models.audit import AuditEvent
 
 
 def exported(session, clock, **scope) -> dict:
@@ -39,12 +46,12 @@ def test_every_bundle_luna_writes_parses_as_fhir(session, clock, tmp_path):
     document = bundle(data, kind="document", now=clock.now())
     composition = document["entry"][0]["resource"]
     assert composition["resourceType"] == "Composition"
-    assert composition["subject"]["reference"] == next(
-        e["fullUrl"] for e in document["entry"] if e["resource"]["resourceType"] == "Patient")
-    sections = {s["code"]["coding"][0]["code"] for s in composition["section"]}
+    (patient,) = [e for e in document["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert composition["subject"]["reference"] == patient["fullUrl"]
+    assert patient["resource"]["identifier"][0]["value"] == me
+    sections = {s["code"]["coding"][0]["code"] for s in composition["section"] if "code" in s}
     assert {"10160-0", "8716-3", "18776-5", "48765-2"} <= sections
     assert document["identifier"]["value"] and document["timestamp"]
-    assert me  # one patient: the document's subject
 
 
 def test_vitals_carry_loinc_codes_and_ucum_units(session, clock, tmp_path):
@@ -148,10 +155,37 @@ def test_resource_ids_are_the_same_in_two_exports(session, clock, tmp_path):
 
 
 def test_a_document_is_one_patients(session, clock, tmp_path):
-    from luna_tui.errors import ValidationError
-
     fill_health(session, tmp_path)
     Patients(session).create("Mum")
     data = HealthDataReader(session).read(HealthScope(include=frozenset(INCLUDABLE)))
     with pytest.raises(ValidationError):
         bundle(data, kind="document", now=clock.now())
+
+
+def test_a_document_shows_shared_entries_as_text_and_never_a_private_one(session, clock,
+                                                                       tmp_path):
+    fill_health(session, tmp_path)
+    reader = HealthDataReader(session)
+    document = bundle(reader.read(HealthScope()), kind="document", now=clock.now())
+    Bundle.model_validate(document)
+    sections = {s["title"]: s for s in document["entry"][0]["resource"]["section"]}
+    journal = sections["Journal entries shared with the therapist"]["text"]["div"]
+    assert "A good day" in journal and "mood 7/10" in journal
+    assert PRIVATE_CANARY not in json.dumps(document)
+    without = bundle(reader.read(HealthScope(include=frozenset(INCLUDABLE) - {"journal"})),
+                     kind="document", now=clock.now())
+    assert "A good day" not in json.dumps(without)
+    collection = bundle(reader.read(HealthScope()), kind="collection", now=clock.now())
+    assert "A good day" not in json.dumps(collection)  # a collection holds data, not text
+
+
+def test_a_fhir_export_is_audited_and_allowed_for_read_only_keys(layout, session, clock):
+    KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
+    session.close()
+    with VaultSession.open(layout, OTHER_PASSPHRASE, clock=clock) as reader:
+        out = io.StringIO()
+        counts = FhirExporter(reader).write(out, include_private=True)
+        last = reader.run(lambda: AuditEvent.select().order_by(AuditEvent.seq.desc()).get())
+    assert counts == {"Patient": 1} and json.loads(out.getvalue())["type"] == "collection"
+    assert last.event_name == "export.fhir"
+    assert json.loads(last.diff)["private_entries"] == [None, True]

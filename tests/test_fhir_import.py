@@ -18,6 +18,7 @@ from luna_tui.errors import ImportRejected
 from luna_tui.home import VaultLayout
 from luna_tui.services.importing import Importer, check_document, detect_format
 from luna_tui.services.journal import Journal, JournalFilter
+from luna_tui.services.patients import Patients
 from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.services.vault_setup import create_vault
@@ -232,3 +233,41 @@ def test_an_attachment_over_the_size_limit_is_skipped_not_imported(session):
     assert result.counts == {"records": 1}
     assert result.skipped == {"attachment larger than the attachments.max_mb setting": 1}
     assert session.run(lambda: Attachment.select().count()) == 0
+
+
+def test_a_files_name_and_type_are_what_luna_sees_not_what_the_bundle_claims(session):
+    data = base64.b64encode(b"plain words\n").decode()
+    result = Importer(session).import_document(_document_with({
+        "data": data, "title": "../../home/me/.bashrc", "contentType": "text/plain\x1b[31m"}))
+    assert result.counts == {"records": 1, "attachments": 1}
+    attachment = session.run(lambda: Attachment.get())
+    assert (attachment.file_name, attachment.mime_type) == (".bashrc", "text/plain")
+    assert attachment.storage_path.startswith("attachments/")
+
+
+def test_export_one_patients_bundle_from_the_command_line(session, tmp_path, capsys, script):
+    fill_health(session, tmp_path)
+    Patients(session).create("Mum", date_of_birth="1950-01-02")
+    session.close()
+    shown = run_cli(capsys, "export", "--format", "fhir", "--patient", "Mum")
+    assert shown.code == 0
+    patients = [e["resource"] for e in json.loads(shown.out)["entry"]]
+    assert [(p["resourceType"], p["name"][0]["text"]) for p in patients] == [
+        ("Patient", "Mum")]  # none of Alex's readings, medications or records
+    assert "1 private journal entry was left out" in shown.err
+    refused = run_cli(capsys, "export", "--format", "json", "--patient", "Mum")
+    assert refused.code != 0 and "--patient chooses whose data a FHIR export" in refused.err
+
+
+def test_what_luna_would_refuse_from_a_person_is_skipped_from_a_file(session):
+    racing = copy.deepcopy(OTHER_TOOL["entry"][3])
+    racing["resource"]["valueQuantity"]["value"] = 400  # no pulse is 400 a minute
+    orphan = copy.deepcopy(OTHER_TOOL["entry"][3])
+    orphan["resource"]["subject"] = {"reference": "Patient/nobody"}
+    result = Importer(session).import_document({
+        "resourceType": "Bundle", "type": "collection",
+        "entry": [OTHER_TOOL["entry"][0], racing, orphan]})
+    assert result.counts == {"patients": 1}
+    assert result.skipped == {
+        "Observation that Luna's checks refuse": 1,
+        "Observation whose patient is not in the file (or was skipped)": 1}

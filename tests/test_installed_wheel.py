@@ -451,6 +451,13 @@ def export(s: Scenario) -> None:
     assert [a["file_name"] for a in tables["attachments"]] == ["ferritin.txt"]
     assert "Walked by the river" in journal.read_text()
     assert _private(everything) and _private(journal)
+    fhir = s.tmp / "health.fhir.json"
+    assert "NOT encrypted" in s.luna("export", "--format", "fhir", "--out", str(fhir)).err
+    bundle = json.loads(fhir.read_text())
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "MedicationStatement", "MedicationAdministration",
+            "DocumentReference"} <= kinds
+    assert _private(fhir)
 
 
 def handoff(s: Scenario) -> None:
@@ -474,6 +481,18 @@ def import_(s: Scenario) -> None:
         "Walked by the river"]
     [record] = s.luna("records", "--json", home=other).json()
     assert [a["file_name"] for a in record["attachments"]] == ["ferritin.txt"]
+    # The FHIR Bundle into a third: its medication, dose and record's file come in, and
+    # a second import adds nothing.
+    third = s.tmp / "fhir-home"
+    s.luna("init", "--kdf-seconds", "0", home=third)
+    assert "from a FHIR Bundle" in s.luna("import", str(s.tmp / "health.fhir.json"),
+                                          home=third).out
+    tables = s.luna("export", "--format", "json", home=third).json()["tables"]
+    assert [m["name"] for m in tables["medications"]] == ["Metformin"]
+    assert [d["status"] for d in tables["medication_doses"]] == ["taken"]
+    assert [a["file_name"] for a in tables["attachments"]] == ["ferritin.txt"]
+    again = s.luna("import", "--format", "fhir", str(s.tmp / "health.fhir.json"), home=third)
+    assert "Imported 0 rows" in again.out
 
 
 def records_delete(s: Scenario) -> None:

@@ -1,5 +1,6 @@
 """`luna export --format fhir`: every patient's health data (or one patient's) as a
-FHIR R4 `collection` Bundle, attachments inline.
+FHIR R4 `collection` Bundle, attachments inline. Health data, not the journal: a day's
+mood and sleep go, the entries' words stay (the JSON and Markdown exports carry them).
 
 Like the other exports (services/exporting.py): plaintext by design, written by the
 caller 0600; private journal entries, and their mood and sleep, only when asked for by
@@ -22,7 +23,7 @@ class FhirExporter(DomainService):
               include_private: bool = False) -> dict[str, int]:
         """Write the Bundle to `out`; the resources written, by type."""
         scope = HealthScope(patient_ids=(patient_id,) if patient_id else None,
-                            include=frozenset(INCLUDABLE), attachments=True,
+                            include=frozenset(INCLUDABLE) - {"journal"}, attachments=True,
                             include_private=include_private)
         self._audit(scope)
         data = HealthDataReader(self.session).read(scope)

@@ -25,6 +25,7 @@ import base64
 import datetime as dt
 import hashlib
 import io
+import re
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -67,7 +68,11 @@ from luna_tui.store.models.vitals import Vital
 IMPORT_NAMESPACE = uuid.uuid5(ID_NAMESPACE, "import")
 PROFILE = ("date_of_birth", "gender", "phone", "emergency_contact", "primary_doctor",
            "doctor_phone", "allergies", "notes")
-REFUSED = "Luna's checks refuse"
+REFUSED = "that Luna's checks refuse"
+# A media type as the app may show it ("text/plain; charset=utf-8"); anything else the
+# file claims is replaced by what Luna sees in the bytes.
+MIME_TYPE = re.compile(r"[\w!#$&^.+-]{1,64}/[\w!#$&^.+-]{1,64}(?:; ?[\w-]{1,32}=[\w.-]{1,64})?",
+                       re.ASCII)
 
 Progress = Callable[[int, int], None]
 
@@ -347,7 +352,9 @@ class FhirImporter(DomainService):
                                      Attachment.sha256 == sha256).exists():
             return  # the same file twice in one record: once is enough
         name = _safe_file_name(file["file_name"])
-        mime = file["mime_type"] or guess_mime_type(name, data[:512])
+        mime = file["mime_type"]
+        if not isinstance(mime, str) or not MIME_TYPE.fullmatch(mime):  # shown in the app
+            mime = guess_mime_type(name, data[:512])
         values: dict[str, Any] = {"id": derived_id("attachments", record_id, sha256),
                                   "record_id": record_id, "file_name": name,
                                   "sha256": sha256, "size": len(data)}
@@ -361,7 +368,7 @@ class FhirImporter(DomainService):
         text = extract_text(io.BytesIO(data), mime)
         run.insert(Attachment, values.pop("id"), {
             **values, "record": values.pop("record_id"), "patient": patient_id,
-            "mime_type": mime[:200], "extracted_text": text})
+            "mime_type": mime, "extracted_text": text})
 
 
 @dataclass
@@ -385,7 +392,8 @@ class _Run:
             if self.chosen is None:
                 self.chosen = Settings(self.importer.session).current_patient_id()
             return self.chosen
-        self.outcome.skipped[f"{item.resource_type} whose patient is not in the file"] += 1
+        self.outcome.skipped[f"{item.resource_type} whose patient is not in the file (or "
+                             "was skipped)"] += 1
         return None
 
     def skip(self, item: Item) -> None:

@@ -2,11 +2,11 @@
 its resources Luna understands, turned into Luna's fields, and what it skips, by type.
 
 Hostile until checked, like every import (services/import_file.py reads the file under
-its bounds first). Here, each element Luna reads must be of the type FHIR gives it, or
-the whole file is refused with a sentence naming the entry; what is well-formed but
-not Luna's to take — a resource type it doesn't keep (Condition, Immunization), an
-Observation with a code it doesn't know, a status that says "entered in error" — is
-skipped and counted, never guessed at. The values themselves are checked by the same
+its bounds first). Each element Luna reads must be of the type FHIR gives it, or the
+whole file is refused with a sentence naming the entry (fhir/elements.py); what is
+well-formed but not Luna's to take — a resource type it doesn't keep (Condition,
+Immunization), an Observation with a code it doesn't know, a status that says "entered
+in error" — is skipped and counted, never guessed at. The values themselves are checked by the same
 services that check what a person types, when the vault is open (fhir/importing.py).
 
 What Luna understands:
@@ -26,8 +26,6 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-import json
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +33,6 @@ from typing import Any
 from luna_tui.errors import ImportRejected
 from luna_tui.services.fhir.codes import (
     LOINC,
-    LUNA_DETAILS,
     LUNA_UNITS,
     LUNA_VITAL_KIND,
     MOOD_CODE,
@@ -43,8 +40,8 @@ from luna_tui.services.fhir.codes import (
     UCUM,
     VITAL_CODES,
     kind_of,
-    luna_identifier_system,
 )
+from luna_tui.services.fhir.elements import Index, Resource, local_time
 from luna_tui.services.fhir.writing import GENDERS
 
 # Resource types read only as what other resources point at, or that make a Bundle a
@@ -104,10 +101,10 @@ def check_bundle(document: Any) -> FhirBundle:
     if not isinstance(entries, list):
         raise ImportRejected("The Bundle's entry is not a list.")
     resources = [_resource(entry, number) for number, entry in enumerate(entries, 1)]
-    index = _Index(resources)
+    index = Index(resources)
     checked = FhirBundle()
     for number, (url, resource) in enumerate(resources, 1):
-        _take(checked, _Resource(resource, number, url, index))
+        _take(checked, Resource(resource, number, url, index))
     return checked
 
 
@@ -124,150 +121,16 @@ def _resource(entry: Any, number: int) -> tuple[str | None, dict[str, Any]]:
     return url, resource
 
 
-class _Index:
-    """Finds the entry a reference names: by fullUrl, or by Type/id."""
-
-    def __init__(self, resources: list[tuple[str | None, dict[str, Any]]]) -> None:
-        self.keys: dict[str, str] = {}
-        self.resources: dict[str, dict[str, Any]] = {}
-        for url, resource in resources:
-            key = entry_key(url, resource)
-            names = [url] if url else []
-            if isinstance(resource.get("id"), str):
-                names.append(f"{resource['resourceType']}/{resource['id']}")
-                if url and url.endswith(f"/{names[-1]}"):
-                    names.append(url)
-            for name in names:
-                self.keys.setdefault(name, key)
-            self.resources[key] = resource
-
-    def key(self, reference: str | None) -> str | None:
-        return self.keys.get(reference) if reference else None
-
-
-def entry_key(url: str | None, resource: dict[str, Any]) -> str:
-    if url:
-        return url
-    if isinstance(resource.get("id"), str):
-        return f"{resource['resourceType']}/{resource['id']}"
-    canonical = json.dumps(resource, sort_keys=True, ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-class _Resource:
-    """A resource and typed access to its elements: an element of the wrong type
-    refuses the file, naming the entry."""
-
-    def __init__(self, resource: dict[str, Any], number: int, url: str | None,
-                 index: _Index) -> None:
-        self.data, self.number, self.index = resource, number, index
-        self.type = resource["resourceType"]
-        self.key = entry_key(url, resource)
-
-    def refuse(self, what: str) -> ImportRejected:
-        return ImportRejected(f"entry {self.number} ({self.type}): {what}.")
-
-    def get(self, path: str, kind: type | tuple[type, ...], within: Any = None) -> Any:
-        node = self.data if within is None else within
-        for part in path.split("."):
-            if not isinstance(node, dict):
-                return None
-            node = node.get(part)
-            if node is None:
-                return None
-        if kind in (int, float, (int, float)) and isinstance(node, bool):
-            raise self.refuse(f"{path} is not a number")
-        if not isinstance(node, kind):
-            raise self.refuse(f"{path} is not {_kind_name(kind)}")
-        return node
-
-    def text(self, path: str, within: Any = None) -> str | None:
-        return self.get(path, str, within)
-
-    def items(self, path: str, within: Any = None) -> list[Any]:
-        return self.get(path, list, within) or []
-
-    def first(self, path: str, within: Any = None) -> dict[str, Any] | None:
-        items = self.items(path, within)
-        if items and not isinstance(items[0], dict):
-            raise self.refuse(f"{path} holds something that is not an object")
-        return items[0] if items else None
-
-    def concept_text(self, path: str, within: Any = None) -> str | None:
-        """A CodeableConcept's text, else its first coding's display."""
-        concept = self.get(path, dict, within)
-        if concept is None:
-            return None
-        coding = self.first("coding", concept)
-        return self.text("text", concept) or (self.text("display", coding) if coding else None)
-
-    def codings(self, path: str, within: Any = None) -> list[tuple[str | None, str | None]]:
-        concept = self.get(path, dict, within) or {}
-        found = []
-        for coding in self.items("coding", concept):
-            if not isinstance(coding, dict):
-                raise self.refuse(f"{path}.coding holds something that is not an object")
-            found.append((self.text("system", coding), self.text("code", coding)))
-        return found
-
-    def reference(self, path: str, within: Any = None) -> str | None:
-        """The key of the entry a Reference names, if the Bundle holds it."""
-        return self.index.key(self.text(f"{path}.reference", within))
-
-    def luna_id(self, table: str) -> str | None:
-        """The Luna row id this resource came from, when Luna wrote it: a UUID under
-        Luna's identifier system for `table`."""
-        system = luna_identifier_system(table)
-        for ident in self.items("identifier"):
-            if isinstance(ident, dict) and ident.get("system") == system:
-                value = self.text("value", ident)
-                try:
-                    return str(uuid.UUID(value)) if value and len(value) == 36 else None
-                except ValueError:
-                    return None
-        return None
-
-    def details(self) -> dict[str, Any]:
-        """Luna's details extension as {name: value or [values]} ({} when absent)."""
-        for extension in self.items("extension"):
-            if isinstance(extension, dict) and extension.get("url") == LUNA_DETAILS:
-                return self._parts(self.items("extension", extension))
-        return {}
-
-    def _parts(self, parts: list[Any]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for part in parts:
-            if not isinstance(part, dict) or not isinstance(part.get("url"), str):
-                raise self.refuse("Luna's details extension is damaged")
-            name = part["url"]
-            if "extension" in part:
-                value: Any = self._parts(self.items("extension", part))
-            else:
-                value = next((v for k, v in part.items() if k.startswith("value")), None)
-            values.setdefault(name, []).append(value)
-        return {name: found[0] if len(found) == 1 else found for name, found in values.items()}
-
-    def subject(self, path: str = "subject") -> str | None:
-        return self.reference(path)
-
-    def item(self, values: dict[str, Any], table: str, patient: str | None = None,
-             **extra: Any) -> Item:
-        return Item(self.type, self.number, self.key,
-                    patient if patient is not None else self.subject(), values,
-                    luna_id=self.luna_id(table), **extra)
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "text", list: "a list", dict: "an object", bool: "true or false",
-             int: "a whole number"}
-    if isinstance(kind, tuple):
-        return "a number"
-    return names.get(kind, kind.__name__)
-
-
 # -- taking each resource ------------------------------------------------------------------
 
-def _take(checked: FhirBundle, resource: _Resource) -> None:
+def _item(resource: Resource, values: dict[str, Any], table: str,
+          patient: str | None = None, **extra: Any) -> Item:
+    return Item(resource.type, resource.number, resource.key,
+                patient if patient is not None else resource.subject(), values,
+                luna_id=resource.luna_id(table), **extra)
+
+
+def _take(checked: FhirBundle, resource: Resource) -> None:
     taker = _TAKERS.get(resource.type)
     if taker is None:
         if resource.type not in SUPPORTING:
@@ -278,7 +141,7 @@ def _take(checked: FhirBundle, resource: _Resource) -> None:
         checked.skipped[f"{resource.type} {reason}"] += 1
 
 
-def _take_patient(checked: FhirBundle, resource: _Resource) -> str | None:
+def _take_patient(checked: FhirBundle, resource: Resource) -> str | None:
     name = resource.first("name")
     text = None
     if name is not None:
@@ -298,11 +161,11 @@ def _take_patient(checked: FhirBundle, resource: _Resource) -> str | None:
         "phone": phone, "primary_doctor": resource.text("display", doctor) if doctor else None,
         **{k: luna.get(k) for k in ("relationship", "emergency_contact", "doctor_phone",
                                     "allergies", "notes")}}
-    checked.patients.append(resource.item(values, "patients", patient=resource.key))
+    checked.patients.append(_item(resource, values, "patients", patient=resource.key))
     return None
 
 
-def _take_observation(checked: FhirBundle, resource: _Resource) -> str | None:
+def _take_observation(checked: FhirBundle, resource: Resource) -> str | None:
     if resource.text("status") not in OBSERVATION_DONE:
         return "not final (entered in error, cancelled or only registered)"
     codes = resource.codings("code")
@@ -321,24 +184,24 @@ def _take_observation(checked: FhirBundle, resource: _Resource) -> str | None:
         return reading
     notes = [n.get("text") for n in resource.items("note") if isinstance(n, dict)]
     value, value2, unit = reading
-    checked.vitals.append(resource.item({
+    checked.vitals.append(_item(resource, {
         "kind": kind, "value": value, "value2": value2, "unit": unit,
         "measured_at": moment if len(moment) > 10 else f"{moment}T00:00",
         "notes": "\n".join(n for n in notes if isinstance(n, str)) or None}, "vitals"))
     return None
 
 
-def _take_daily(checked: FhirBundle, resource: _Resource, codes: list[Any],
+def _take_daily(checked: FhirBundle, resource: Resource, codes: list[Any],
                 moment: str) -> str | None:
     value = resource.get("valueQuantity.value", (int, float))
     if value is None:
         return "without a value"
     name = "mood_scale" if (MOOD_CODE.system, MOOD_CODE.code) in codes else "sleep_hours"
-    checked.daily.append(resource.item({"day": moment[:10], name: value}, "daily"))
+    checked.daily.append(_item(resource, {"day": moment[:10], name: value}, "daily"))
     return None
 
 
-def _reading(resource: _Resource, kind: str) -> tuple[float, float | None, str] | str:
+def _reading(resource: Resource, kind: str) -> tuple[float, float | None, str] | str:
     """(value, value2, Luna unit) of a reading, or why it is skipped."""
     if kind == "blood_pressure":
         parts = {}
@@ -363,7 +226,7 @@ def _reading(resource: _Resource, kind: str) -> tuple[float, float | None, str] 
     return found[0], value2 if isinstance(value2, int | float) else None, found[1]
 
 
-def _quantity(resource: _Resource, quantity: dict[str, Any]) -> tuple[float, str] | str:
+def _quantity(resource: Resource, quantity: dict[str, Any]) -> tuple[float, str] | str:
     value = resource.get("value", (int, float), quantity)
     if value is None:
         return "without a value"
@@ -376,7 +239,7 @@ def _quantity(resource: _Resource, quantity: dict[str, Any]) -> tuple[float, str
     return float(value), unit
 
 
-def _effective(resource: _Resource) -> str | None:
+def _effective(resource: Resource) -> str | None:
     """When it was observed or given, as a local date or local YYYY-MM-DDTHH:MM."""
     for path in ("effectiveDateTime", "effectiveInstant", "effectivePeriod.start"):
         value = resource.text(path)
@@ -385,24 +248,7 @@ def _effective(resource: _Resource) -> str | None:
     return None
 
 
-def local_time(resource: _Resource, value: str) -> str:
-    """A FHIR date or dateTime as Luna stores it: a date stays a date; a moment becomes
-    local time to the minute (one without an offset is taken as local already)."""
-    if len(value) == 10:
-        try:
-            return dt.date.fromisoformat(value).isoformat()
-        except ValueError:
-            raise resource.refuse(f"{value!r} is not a date") from None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise resource.refuse(f"{value!r} is not a date and time") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone().replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M")
-
-
-def _dosage(resource: _Resource, dosage: dict[str, Any] | None) -> tuple[str, str, str | None]:
+def _dosage(resource: Resource, dosage: dict[str, Any] | None) -> tuple[str, str, str | None]:
     """(dosage, frequency, route) from a Dosage: the dose quantity when given, else its
     text; the timing's text or repeat, else the text."""
     if dosage is None:
@@ -420,7 +266,7 @@ def _dosage(resource: _Resource, dosage: dict[str, Any] | None) -> tuple[str, st
     return amount or text, frequency or text, resource.concept_text("route", dosage)
 
 
-def _repeat(resource: _Resource, dosage: dict[str, Any]) -> str | None:
+def _repeat(resource: Resource, dosage: dict[str, Any]) -> str | None:
     repeat = resource.get("timing.repeat", dict, dosage)
     if not repeat:
         return None
@@ -434,7 +280,7 @@ def _repeat(resource: _Resource, dosage: dict[str, Any]) -> str | None:
     return f"{count} a {unit}" if period == 1 else f"{count} every {period:g} {unit}s"
 
 
-def _medication_name(resource: _Resource) -> str | None:
+def _medication_name(resource: Resource) -> str | None:
     name = resource.concept_text("medicationCodeableConcept")
     if name:
         return name
@@ -445,7 +291,7 @@ def _medication_name(resource: _Resource) -> str | None:
     return resource.text("medicationReference.display")
 
 
-def _take_medication(checked: FhirBundle, resource: _Resource) -> str | None:
+def _take_medication(checked: FhirBundle, resource: Resource) -> str | None:
     name = _medication_name(resource)
     if not name:
         return "without a medication name"
@@ -474,13 +320,13 @@ def _take_medication(checked: FhirBundle, resource: _Resource) -> str | None:
         values["schedule"] = schedule if isinstance(schedule, list) else [schedule]
     active = status in (STATEMENT_ACTIVE if statement else REQUEST_ACTIVE)
     events = luna.get("event", [])
-    checked.medications.append(resource.item(
+    checked.medications.append(_item(resource, 
         {**values, "active": active}, "medications",
         children=events if isinstance(events, list) else [events]))
     return None
 
 
-def _medication_period(resource: _Resource, statement: bool) -> tuple[str | None, str | None]:
+def _medication_period(resource: Resource, statement: bool) -> tuple[str | None, str | None]:
     if statement:
         start = resource.text("effectivePeriod.start") or resource.text("effectiveDateTime")
         end = resource.text("effectivePeriod.end")
@@ -494,7 +340,7 @@ def _medication_period(resource: _Resource, statement: bool) -> tuple[str | None
             local_time(resource, end)[:10] if end else None)
 
 
-def _take_administration(checked: FhirBundle, resource: _Resource) -> str | None:
+def _take_administration(checked: FhirBundle, resource: Resource) -> str | None:
     luna = resource.details()
     status = resource.text("status")
     if status == "completed":
@@ -519,7 +365,7 @@ def _take_administration(checked: FhirBundle, resource: _Resource) -> str | None
             refs["medication"] = key
     taken = luna.get("taken_at") or (moment if dose_status in ("taken", "late") else None)
     notes = [n.get("text") for n in resource.items("note") if isinstance(n, dict)]
-    checked.doses.append(resource.item({
+    checked.doses.append(_item(resource, {
         "medication_name": _medication_name(resource),
         "medication_luna_id": luna.get("medication_id"),
         "scheduled_at": luna.get("scheduled_at") or moment, "taken_at": taken,
@@ -529,7 +375,7 @@ def _take_administration(checked: FhirBundle, resource: _Resource) -> str | None
     return None
 
 
-def _take_appointment(checked: FhirBundle, resource: _Resource) -> str | None:
+def _take_appointment(checked: FhirBundle, resource: Resource) -> str | None:
     luna = resource.details()
     status = resource.text("status") or ""
     if status not in FHIR_APPOINTMENT_STATUS and not luna.get("status"):
@@ -574,11 +420,11 @@ def _take_appointment(checked: FhirBundle, resource: _Resource) -> str | None:
     if luna:  # Luna wrote it: its own fields, a time left unknown included
         values |= {k: luna.get(k) for k in (*values, "follow_up_of")
                    if k in luna or k in LUNA_OPTIONAL_APPOINTMENT}
-    checked.appointments.append(resource.item(values, "appointments", patient=patient))
+    checked.appointments.append(_item(resource, values, "appointments", patient=patient))
     return None
 
 
-def _take_document(checked: FhirBundle, resource: _Resource) -> str | None:
+def _take_document(checked: FhirBundle, resource: Resource) -> str | None:
     if resource.text("status") == "entered-in-error":
         return "entered in error"
     luna = resource.details()
@@ -601,11 +447,11 @@ def _take_document(checked: FhirBundle, resource: _Resource) -> str | None:
               "description": luna.get("description"),
               "event_date": local_time(resource, event)[:10] if event else None,
               "text": luna.get("text"), "tags": tags if isinstance(tags, list) else [tags]}
-    checked.records.append(resource.item(values, "records", children=files))
+    checked.records.append(_item(resource, values, "records", children=files))
     return None
 
 
-def _attachment(resource: _Resource, attachment: dict[str, Any], number: int
+def _attachment(resource: Resource, attachment: dict[str, Any], number: int
                 ) -> dict[str, Any]:
     """An inline file: decoded, its size and SHA-1 checked when the file gives them."""
     try:

@@ -14,7 +14,10 @@ What becomes what:
 - a logged dose: MedicationAdministration, completed (taken, late) or not-done
   (missed, skipped), pointing at its medication's statement;
 - an appointment: Appointment; a record: DocumentReference, its attachments inline as
-  base64 when the scope carried their files.
+  base64 when the scope carried their files;
+- journal entries (only those the scope let leave: shared with the therapist, asked for
+  with "journal"): in a document only, as its "Journal" section's narrative — text for
+  the clinician to read, not data for a system to take in.
 Nothing here reads the vault or the clock: the same HealthData and `now` give the same
 Bundle, byte for byte.
 """
@@ -383,6 +386,8 @@ def _sections(health: PatientHealth, entries: list[dict[str, Any]]) -> list[dict
         chosen = by_type.get(name, [])
         if chosen:
             sections.append(_section(name, chosen, [_summary(e["resource"]) for e in chosen]))
+    if health.journal:
+        sections.append(_journal_section(health))
     return sections
 
 
@@ -393,6 +398,20 @@ def _section(name: str, entries: list[dict[str, Any]], lines: list[str]) -> dict
     if entries:
         section["entry"] = [{"reference": e["fullUrl"]} for e in entries]
     return section
+
+
+def _journal_section(health: PatientHealth) -> dict[str, Any]:
+    lines = []
+    for entry in health.journal:
+        said = [f"mood {entry.mood_scale}/10" if entry.mood_scale else "", entry.mood or "",
+                f"slept {entry.sleep_hours:g} h" if entry.sleep_hours is not None else "",
+                ", ".join(entry.emotions)]
+        heading = " ".join(p for p in (entry.entry_date, entry.entry_time,
+                                       entry.title or "") if p)
+        lines.append(heading + (f" ({'; '.join(p for p in said if p)})"
+                                if any(said) else ""))
+        lines.extend(entry.content.splitlines())
+    return {"title": "Journal entries shared with the therapist", "text": narrative(lines)}
 
 
 def _section_of(resource: dict[str, Any]) -> str:
