@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         health_commands,
         journal_commands,
         patient_commands,
+        plan_command,
         record_commands,
         remind_command,
         settings_command,
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     ai_commands.register(commands, common)
     remind_command.register(commands, common)
     patient_commands.register(commands, common)
+    plan_command.register(commands, common)
     agent_commands.register(commands, common, run_here)
     return parser
 
