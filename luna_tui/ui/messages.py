@@ -137,3 +137,12 @@ class SettingsChanged(Message):
     def __init__(self, values: dict[str, object]) -> None:
         super().__init__()
         self.values = values
+
+
+class EntrySaved(Message):
+    """The app saved a journal entry: the App asks whether it opens the safety plan (a
+    phrase of the plan's list, a drop in mood; services/safety/triggers.py)."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__()
+        self.entry_id = entry_id

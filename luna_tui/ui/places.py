@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-# name: (module, screen class), in the order of the number keys 1–9, then 0.
+# name: (module, screen class), in the order of the number keys 1–9, then 0; then the
+# safety plan.
 PLACES: dict[str, tuple[str, str]] = {
     "dashboard": ("luna_tui.ui.screens.dashboard", "DashboardScreen"),
     "journal": ("luna_tui.ui.screens.journal", "JournalScreen"),
@@ -35,6 +36,8 @@ PLACES: dict[str, tuple[str, str]] = {
     "patients": ("luna_tui.ui.screens.patients", "PatientsScreen"),
     "backups": ("luna_tui.ui.screens.backups", "BackupsScreen"),
     "settings": ("luna_tui.ui.screens.settings.screen", "SettingsScreen"),
+    # No number key: the plan key (f1) shows it over any screen (LunaApp.open_plan).
+    "plan": ("luna_tui.ui.screens.plan", "PlanScreen"),
 }
 
 # What is imported in a background thread before it is needed, in two rounds. First,
