@@ -1,6 +1,7 @@
 """The crisis card: the few crisis contacts and people a person chose from their safety
 plan, kept OUTSIDE the encryption so the unlock screen (and `luna plan --card`) can
-show them without the passphrase.
+show them without the passphrase. Where it lives is the vault layout's to say
+(home.py): the unlock screen looks for it without importing this module.
 
 It is the one file Luna writes unencrypted into LUNA_HOME on purpose, only after the
 person opts in on a form that says so: `crisis-card.json`, 0600, plain JSON holding the
@@ -17,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from luna_tui.errors import LunaError
-from luna_tui.home import PRIVATE_FILE_MODE, os_error_to_luna
+from luna_tui.home import PRIVATE_FILE_MODE, VaultLayout, os_error_to_luna
 
-FILE_NAME = "crisis-card.json"
 FORMAT = "luna-crisis-card"
 VERSION = 1
 MAX_BYTES = 64 * 1024  # a card is a few lines: anything bigger is not Luna's
@@ -32,12 +32,12 @@ class CardLine:
 
 
 def card_path(home: Path) -> Path:
-    return home / FILE_NAME
+    return VaultLayout(home).crisis_card
 
 
 def write(home: Path, lines: list[CardLine]) -> Path:
     path = card_path(home)
-    temporary = path.with_name(f".{FILE_NAME}.tmp")
+    temporary = path.with_name(f".{path.name}.tmp")
     document = {"format": FORMAT, "version": VERSION,
                 "lines": [{"section": line.section, "text": line.text} for line in lines]}
     data = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")

@@ -21,7 +21,6 @@ from textual.widgets import Input, Label, Static
 
 from luna_tui import agent_link
 from luna_tui.errors import LunaError
-from luna_tui.services.safety import crisis_card
 from luna_tui.ui.fast_focus import FOCUS_AT_ONCE
 from luna_tui.ui.messages import VaultOpened
 from luna_tui.ui.places import WARM_FIRST, warm
@@ -53,7 +52,7 @@ class UnlockScreen(UsesVault, Screen):
             yield Input(password=True, id="passphrase",
                         placeholder="Passphrase or recovery key, then Enter")
             yield Label(plain(self.message), id="status", classes="error" if self.error else "")
-            if crisis_card.card_path(self.vault.layout.home).exists():
+            if self.vault.layout.crisis_card.exists():
                 # The card the person chose to keep readable without the passphrase.
                 yield Label("f1: your crisis card", id="card-hint", classes="muted")
         yield KeysFooter(compact=True)
