@@ -290,6 +290,21 @@ def test_the_card_follows_its_items_and_off_deletes_it(layout, session, me, plan
     assert not any(i.on_card for s in plans.get(me).items.values() for i in s)
 
 
+def test_deleting_a_patient_takes_their_lines_off_the_card(layout, session, me, plans):
+    from luna_tui.services.patients import Patients
+
+    mum = Patients(session).create("Mum").id
+    mine = plans.add_item(me, "people_to_ask", ASK).id
+    theirs = plans.add_item(mum, "professionals", LINE).id
+    plans.set_card(me, {mine})
+    plans.set_card(mum, {theirs})
+    assert [c.text for c in crisis_card.read(layout.home)] == [ASK, LINE]
+    Patients(session).delete(mum)
+    assert [c.text for c in crisis_card.read(layout.home)] == [ASK]
+    plans.set_card(me, set())
+    assert crisis_card.read(layout.home) is None
+
+
 def test_only_people_and_crisis_contacts_can_go_on_the_card(session, me, plans):
     reason = plans.add_item(me, "reasons_for_living", REASON).id
     with pytest.raises(ValidationError, match="Only the people"):

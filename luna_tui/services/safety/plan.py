@@ -19,7 +19,7 @@ from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thre
 from luna_tui.services.safety import crisis_card
 from luna_tui.services.safety.phrases import DEFAULT_PHRASES, MAX_PHRASE, MAX_PHRASES
 from luna_tui.services.validation import refuse_controls
-from luna_tui.store.models.patients import Patient
+from luna_tui.store.models.patients import Patient, owner_first
 from luna_tui.store.models.safety_plan import SafetyPlan, SafetyPlanItem
 
 # (key, heading, what goes there), in the plan's order.
@@ -99,7 +99,8 @@ def _phrase(value: object) -> str:
     return text
 
 
-# On the card the crisis contacts come first, then the people.
+# On the card, each patient's lines together (the owner's first), the crisis contacts
+# before the people.
 _CARD_ORDER = Case(SafetyPlanItem.section, (("professionals", 0),), 1)
 
 
@@ -156,7 +157,7 @@ class SafetyPlans(DomainService):
             tx.record("safety_plan.update", item_id,
                       audit_diff({"text": row.text}, {"text": text}, frozenset({"text"})))
         if row.on_card:
-            self._rewrite_card()
+            self.rewrite_card()
         return _view(self._row(item_id))
 
     @on_db_thread
@@ -168,7 +169,7 @@ class SafetyPlans(DomainService):
                       audit_diff({"section": row.section, "text": row.text}, None,
                                  frozenset({"text"})))
         if row.on_card:
-            self._rewrite_card()
+            self.rewrite_card()
 
     # -- phrases ------------------------------------------------------------------------
 
@@ -227,14 +228,17 @@ class SafetyPlans(DomainService):
             SafetyPlanItem.update(on_card=SafetyPlanItem.id.in_(list(chosen) or [""])).where(
                 SafetyPlanItem.id.in_(list(candidates) or [""])).execute()
             tx.record("safety_plan.card", patient_id, {"on_card": [None, len(chosen)]})
-        return self._rewrite_card()
+        return self.rewrite_card()
 
-    def _rewrite_card(self) -> tuple[str, ...]:
-        """The card file as the vault's chosen items are now (DB thread)."""
+    @on_db_thread
+    def rewrite_card(self) -> tuple[str, ...]:
+        """Write the card file as the vault's chosen items are now (none: delete it), and
+        return its lines: after a chosen item changed, or went with its patient."""
         rows = (SafetyPlanItem.select(SafetyPlanItem.section, SafetyPlanItem.text)
                 .join(Patient)
                 .where(SafetyPlanItem.on_card == 1)
-                .order_by(Patient.created_at, _CARD_ORDER, SafetyPlanItem.position))
+                .order_by(owner_first(), Patient.created_at, Patient.id, _CARD_ORDER,
+                          SafetyPlanItem.position))
         lines = [crisis_card.CardLine(HEADINGS[row.section], row.text) for row in rows]
         if lines:
             crisis_card.write(self.session.layout.home, lines)

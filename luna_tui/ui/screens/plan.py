@@ -125,7 +125,7 @@ class PlanScreen(PlaceScreen):
             for item in plan.items[key]:
                 marker = "  (on the crisis card)" if item.on_card else ""
                 self._row(table, f"item:{item.id}", Slot(key, item=item), "",
-                          Text(f"• {item.text}") + Text(marker, style="dim"))
+                          plain(f"• {item.text}") + Text(marker, style="dim"))
             if not plan.items[key]:
                 self._row(table, f"empty:{key}", Slot(key), "",
                           Text(f"{hint} (n adds one)", style="dim italic"))
@@ -135,7 +135,7 @@ class PlanScreen(PlaceScreen):
                        style="dim italic"))
         for index, phrase in enumerate(plan.phrases):
             self._row(table, f"phrase:{index}", Slot(PHRASES, phrase_index=index,
-                                                     phrase=phrase), "", Text(f"• {phrase}"))
+                                                     phrase=phrase), "", plain(f"• {phrase}"))
         table.move_cursor(row=min(cursor, table.row_count - 1))
 
     def _heading(self, table: DataTable, key: str, number: str, heading: str) -> None:
@@ -293,8 +293,8 @@ class PlanItemForm(FormScreen[object]):
     def saved_message(self, saved: object) -> str:
         return "Saved in your plan."
 
-    def on_input_submitted(self, _: Input.Submitted) -> None:
-        self.run_worker(self.action_save(), exclusive=True, group="plan-form")
+    async def on_input_submitted(self, _: Input.Submitted) -> None:
+        await self.action_save()  # one field: Enter saves it, as ctrl+s does
 
 
 class CrisisCardForm(UsesVault, ModalScreen[object]):
@@ -317,7 +317,7 @@ class CrisisCardForm(UsesVault, ModalScreen[object]):
             yield Label(CARD_WARNING, id="card-warning")
             with VerticalScroll(id="card-choices"):
                 for item in self.candidates:
-                    yield Checkbox(f"{plain(item.text)}  ({HEADINGS[item.section]})",
+                    yield Checkbox(plain(f"{item.text}  ({HEADINGS[item.section]})"),
                                    item.on_card, id=f"card-{item.id}", compact=True)
             with Horizontal(classes="buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
