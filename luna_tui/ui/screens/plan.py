@@ -90,9 +90,8 @@ class PlanScreen(PlaceScreen):
     def compose(self) -> ComposeResult:
         yield TopBar("Safety plan")
         yield Label(plain(self.explanation or ""), id="plan-explanation")
-        yield Label("Your plan, one step at a time. Luna only shows it to you: it never "
-                    "contacts anyone. Escape goes back to where you were.",
-                    id="plan-hint", classes="muted")
+        yield Label("One step at a time. Only you see this: Luna never contacts anyone. "
+                    "Escape goes back.", id="plan-hint", classes="muted")
         yield ListTable(id="plan")
         yield KeysFooter(compact=True)
 
