@@ -123,8 +123,8 @@ class LunaApp(App[None]):
         Binding("question_mark", "show_keys", "Keys", id="app.keys"),
         # The safety plan over whatever shows, from anywhere, even while typing (priority);
         # while locked, the crisis card if the person keeps one. F-keys type nothing, and
-        # neither Textual nor Luna binds these. f1 first, as people look there; f3 too,
-        # because GNOME Terminal and xfce4-terminal keep f1 for their own help.
+        # neither Textual nor Luna binds these. f1, where a help key is looked for; f3
+        # too, because GNOME Terminal and xfce4-terminal keep f1 for their own help.
         Binding("f1,f3", "show_plan", "Safety plan", id="go.plan", show=False,
                 priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False),
