@@ -70,6 +70,12 @@ class VaultLayout:
     def backups_dir(self) -> Path:
         return self.home / "backups"
 
+    @property
+    def crisis_card(self) -> Path:
+        """The crisis card a person may keep: plain JSON, NOT encrypted, on purpose
+        (services/safety/crisis_card.py)."""
+        return self.home / "crisis-card.json"
+
     def exists(self) -> bool:
         """A vault exists once its keys.db does: it is written last at creation."""
         return self.keys_db.exists()

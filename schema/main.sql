@@ -243,6 +243,31 @@ CREATE VIRTUAL TABLE records_fts USING fts5(
     tokenize='unicode61 remove_diacritics 2'
 );
 
+CREATE TABLE safety_notices (
+    trigger TEXT NOT NULL PRIMARY KEY CHECK (trigger IN ('key', 'phrase', 'mood_drop')),
+    shown_at TEXT NOT NULL
+);
+
+CREATE TABLE safety_plan_items (
+    id TEXT NOT NULL PRIMARY KEY,
+    patient_id TEXT NOT NULL REFERENCES patients (id) ON DELETE CASCADE,
+    section TEXT NOT NULL CHECK (section IN ('warning_signs', 'coping_strategies',
+        'distractions', 'people_to_ask', 'professionals', 'safe_environment',
+        'reasons_for_living')),
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL CHECK (trim(text) <> '' AND length(text) <= 300),
+    on_card INTEGER NOT NULL DEFAULT 0 CHECK (on_card IN (0, 1)),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE safety_plans (
+    patient_id TEXT NOT NULL PRIMARY KEY REFERENCES patients (id) ON DELETE CASCADE,
+    phrases TEXT NOT NULL CHECK (json_valid(phrases) AND json_type(phrases) = 'array'),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
 CREATE TABLE "schema_migration" ("id" INTEGER NOT NULL PRIMARY KEY, "name" VARCHAR(255) NOT NULL, "applied" DATETIME NOT NULL);
 
 CREATE TABLE semantic_pins (
@@ -355,6 +380,8 @@ CREATE INDEX medication_events_patient_id_event_date ON medication_events (patie
 CREATE UNIQUE INDEX personas_name ON personas (name);
 
 CREATE UNIQUE INDEX records_id ON records (id);
+
+CREATE INDEX safety_plan_items_patient_section ON safety_plan_items (patient_id, section, position);
 
 CREATE UNIQUE INDEX "schema_migration_name" ON "schema_migration" ("name");
 

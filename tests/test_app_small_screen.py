@@ -23,7 +23,7 @@ from conftest import FakeClock
 
 SMALL = (80, 24)
 PLACES = ["dashboard", "journal", "medications", "appointments", "vitals", "records",
-          "companion", "patients", "backups"]
+          "companion", "patients", "backups", "plan"]
 
 
 @pytest.fixture

@@ -285,6 +285,13 @@ def search(s: Scenario) -> None:
     assert s.luna("search", "mountain", "--json").json() == []
 
 
+def plan(s: Scenario) -> None:
+    shown = s.luna("plan").out.splitlines()
+    assert shown[0] == "Me's safety plan"
+    assert "1. Warning signs" in shown and "7. Reasons for living" in shown
+    assert "There is no crisis card" in s.luna("plan", "--card", code=1).err
+
+
 def patients(s: Scenario) -> None:
     [me] = s.luna("patients", "--json").json()
     assert (me["name"], me["owner"], me["current"], me["entries"]) == ("Me", True, True, 1)
@@ -675,6 +682,7 @@ def bench(s: Scenario) -> None:
 
 SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "init": init, "settings": settings, "add": add, "list": list_, "search": search,
+    "plan": plan,
     "patients": patients, "patients add": patients_add, "patients rename": patients_rename,
     "patients archive": patients_archive, "patients unarchive": patients_unarchive,
     "meds add": meds_add, "meds": meds, "dose": dose, "doses": doses, "remind": remind,

@@ -105,3 +105,30 @@ def test_health_data_never_reaches_the_disk_in_plaintext(layout, session):
     assert_canary_absent(layout.home)
     assert files_containing(layout.home, "Zanzibarian") == []
     assert files_containing(layout.home, word) == []
+
+
+def test_the_crisis_card_is_the_one_plaintext_and_holds_only_what_was_chosen(layout,
+                                                                            session):
+    """The safety plan's crisis card (services/safety/crisis_card.py) is the one file Luna
+    writes unencrypted into the vault folder on purpose, after the person opts in. Every
+    other line of the plan — the canary here, in the same section as the chosen one —
+    stays encrypted, through a backup and a restore too."""
+    from luna_tui.services.backups.folder import Backups
+    from luna_tui.services.backups.restore import restore_backup
+    from luna_tui.services.safety.plan import SafetyPlans
+    from luna_tui.services.settings import Settings
+
+    me = Settings(session).current_patient_id()
+    plans = SafetyPlans(session)
+    chosen = plans.add_item(me, "people_to_ask", "Sam Okonkwo-Vale 07700 900123")
+    plans.add_item(me, "people_to_ask", CANARY)
+    plans.add_item(me, "reasons_for_living", CANARY)
+    plans.add_phrase(me, CANARY)
+    plans.set_card(me, {chosen.id})
+    assert files_containing(layout.home, "Okonkwo-Vale") == ["crisis-card.json"]
+    assert_canary_absent(layout.home)
+    made = Backups(session).create().path
+    session.close()
+    restore_backup(made, PASSPHRASE, layout)
+    assert_canary_absent(layout.home)
+    assert files_containing(layout.home, "Okonkwo-Vale") == ["crisis-card.json"]

@@ -235,10 +235,30 @@ def cmd_add(args: argparse.Namespace) -> int:
             raise _not_saved(session, _with_future_hint(error),
                              _draft_fields(text, args, session), patient_id,
                              typed=typed) from None
+        plan_fired = _safety_plan_fired(session, entry.id)
     _say_what_was_read(args, text or "")
     print(terminal_text(f"Saved to {patient_name}'s journal: {entry.entry_date} "
                         f"{entry.entry_time} \"{_short(entry.display_title, 60)}\""))
+    if plan_fired:
+        print(SAFETY_PLAN_LINE, file=sys.stderr)
     return 0
+
+
+# Where the app would open the safety plan (a phrase of the plan's list, a drop in mood):
+# one line on stderr, the same whatever fired it, that names no reason and nothing of
+# the entry (a script's log may keep it), and asks nothing.
+SAFETY_PLAN_LINE = "luna: your safety plan is one command away: luna plan"
+
+
+def _safety_plan_fired(session: VaultSession, entry_id: str) -> bool:
+    """Whether the entry just saved fires a trigger of the safety plan
+    (services/safety/triggers.py); a failure to tell never costs the saved entry."""
+    from luna_tui.services.safety.triggers import SafetyTriggers
+
+    try:
+        return SafetyTriggers(session).fired_by_entry(entry_id) is not None
+    except LunaError:
+        return False
 
 
 def _date_parts(text: str | None) -> tuple[str, str] | None:

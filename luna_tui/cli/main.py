@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         insights_command,
         journal_commands,
         patient_commands,
+        plan_command,
         record_commands,
         remind_command,
         settings_command,
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     remind_command.register(commands, common)
     patient_commands.register(commands, common)
     handoff_command.register(commands, common)
+    plan_command.register(commands, common)
     agent_commands.register(commands, common, run_here)
     return parser
 

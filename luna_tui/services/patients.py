@@ -15,6 +15,7 @@ from peewee import fn
 
 from luna_tui.errors import NotFound, ValidationError
 from luna_tui.services.base import DomainService, audit_diff, new_id, on_db_thread
+from luna_tui.services.safety.plan import SafetyPlans
 from luna_tui.services.validation import (
     optional_text,
     parse_optional_date,
@@ -27,6 +28,7 @@ from luna_tui.store.models.journal import JournalEntry
 from luna_tui.store.models.medications import Medication, MedicationDose
 from luna_tui.store.models.patients import Patient, owner_first
 from luna_tui.store.models.records import MedicalRecord
+from luna_tui.store.models.safety_plan import SafetyPlanItem
 from luna_tui.store.models.vitals import Vital
 
 PROFILE_FIELDS = ("name", "date_of_birth", "relationship", "gender", "phone",
@@ -203,6 +205,8 @@ class Patients(DomainService):
         from luna_tui.store.models.records import Attachment
 
         impact = self.deletion_impact(patient_id)
+        on_card = SafetyPlanItem.select().where(SafetyPlanItem.patient == patient_id,
+                                                SafetyPlanItem.on_card == 1).exists()
         with self.session.writing("delete a patient") as tx:
             files = [a.storage_path for a in Attachment.select(Attachment.storage_path)
                      .where(Attachment.patient == patient_id)]
@@ -211,6 +215,8 @@ class Patients(DomainService):
             tx.record("patient.delete", patient_id,
                       {"name": [row.name, None], "removed": [asdict(impact), None]})
         remove_files(self.session.layout, files)  # the rows are gone: their files go too
+        if on_card:  # nor may the crisis card keep their lines
+            SafetyPlans(self.session).rewrite_card()
         return impact
 
     def _row(self, patient_id: str) -> Patient:

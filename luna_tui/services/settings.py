@@ -175,6 +175,25 @@ SETTINGS: dict[str, Setting] = {
         False, _yes_no,
         description="when you unlock the app, a waiting agent (`luna agent --wait`, e.g. "
         "started at login) unlocks too: the app passes it your passphrase over its socket"),
+    # The safety plan (services/safety/): what may open it, and whether the AI sees it.
+    "safety.plan_key": Setting(
+        True, _yes_no, description="f1 (or f3) opens your safety plan from anywhere in the "
+        "app (off: it is still in the command palette, ctrl+p)"),
+    "safety.phrase_trigger": Setting(
+        True, _yes_no, description="open the safety plan when an entry you save holds one "
+        "of the plan's phrases (the list is in the plan)"),
+    "safety.mood_drop_trigger": Setting(
+        True, _yes_no, description="open the safety plan when the mood you save drops by "
+        "safety.mood_drop_points over safety.mood_drop_days"),
+    "safety.mood_drop_points": Setting(
+        3, _whole_number(1, 9), description="how far below your best day (its average "
+        "mood, 1-10) a mood you save must be to open the plan"),
+    "safety.mood_drop_days": Setting(
+        7, _whole_number(1, 60), description="how many days before an entry its best day "
+        "is looked for"),
+    "safety.share_with_ai": Setting(
+        False, _yes_no, description="let the AI companion read your safety plan (off: it "
+        "never sees it)"),
 }
 
 # Settings that only a passphrase typed here may turn on: never imported from a file,

@@ -41,6 +41,7 @@ from luna_tui.ui.messages import (
     Activity,
     BackupNotice,
     BackupProgress,
+    EntrySaved,
     PatientChosen,
     PatientRenamed,
     PlacesWarmed,
@@ -123,6 +124,12 @@ class LunaApp(App[None]):
         Binding("p", "switch_patient", "Patient", id="patient.switch", show=False),
         Binding("ctrl+l", "lock", "Lock", id="app.lock", show=False),
         Binding("question_mark", "show_keys", "Keys", id="app.keys"),
+        # The safety plan over whatever shows, from anywhere, even while typing (priority);
+        # while locked, the crisis card if the person keeps one. F-keys type nothing, and
+        # neither Textual nor Luna binds these. f1, where a help key is looked for; f3
+        # too, because GNOME Terminal and xfce4-terminal keep f1 for their own help.
+        Binding("f1,f3", "show_plan", "Safety plan", id="go.plan", show=False,
+                priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False),
     ]
 
@@ -703,6 +710,66 @@ class LunaApp(App[None]):
 
         self.push_screen(PatientPicker(patients, self.patient_id), chosen)
 
+    # -- the safety plan ----------------------------------------------------------------------
+
+    async def action_show_plan(self) -> None:
+        """The plan key: the safety plan over whatever shows (`safety.plan_key` on), or,
+        while locked, the crisis card the person keeps (services/safety/crisis_card.py)."""
+        if self.session is None:
+            await self._show_crisis_card()
+            return
+        from luna_tui.services.safety.triggers import SafetyTriggers
+
+        try:
+            opening = await self.call(SafetyTriggers(self.session).asked)
+        except ServiceFailed:
+            return
+        if opening is None:
+            self.notify("The safety plan's key is off (Settings: safety.plan_key); "
+                        "ctrl+p, then Safety plan, opens it.")
+            return
+        await self.open_plan(opening.explanation)
+
+    async def open_plan(self, explanation: str | None = None) -> None:
+        """Show the safety plan over the screen on top, whatever it is (a form keeps what
+        was typed: escape comes back to it); `explanation`: why it opened, said once."""
+        if self.session is None or getattr(self.screen, "SAFETY_PLAN", False):
+            return  # the plan, or one of its forms, is what shows already
+        plan = make_place("plan")
+        plan.explain(explanation)  # type: ignore[attr-defined]
+        await self.push_screen(plan)
+
+    async def on_entry_saved(self, message: EntrySaved) -> None:
+        """An entry saved in the app may open the plan (a phrase, a drop in mood)."""
+        from luna_tui.services.safety.triggers import SafetyTriggers
+
+        if self.session is None:
+            return
+        try:
+            opening = await self.call(SafetyTriggers(self.session).after_entry,
+                                      message.entry_id)
+        except ServiceFailed:
+            return
+        if opening is not None:
+            await self.open_plan(opening.explanation)
+
+    async def _show_crisis_card(self) -> None:
+        from luna_tui.services.safety import crisis_card
+        from luna_tui.ui.screens.crisis_card import CrisisCardScreen
+
+        if isinstance(self.screen, CrisisCardScreen):
+            return
+        try:
+            lines = await asyncio.to_thread(crisis_card.read, self.layout.home)
+        except LunaError as error:
+            self.notify(str(error), severity="warning", timeout=10)
+            return
+        if not lines:
+            self.notify("The safety plan opens with this key once you unlock. (A crisis "
+                        "card, if you turn one on in the plan, shows here before.)")
+            return
+        await self.push_screen(CrisisCardScreen(lines))
+
     def action_show_keys(self) -> None:
         from luna_tui.ui.screens.dialogs import KeysScreen
 
@@ -744,6 +811,8 @@ class LunaApp(App[None]):
                                 self.action_search_journal)
             yield SystemCommand("Switch patient", "Choose whose journal you see",
                                 self.action_switch_patient)
+            yield SystemCommand("Safety plan", "Your plan for a hard moment (f1 from "
+                                "anywhere)", self.open_plan)
             yield SystemCommand("Lock", "Lock the vault now", self.action_lock)
         yield SystemCommand("Keys", "Every key of this screen", self.action_show_keys)
         yield SystemCommand("Theme", "Dark or light", self.action_change_theme)

@@ -72,6 +72,8 @@ FORMS = {
     "persona": DraftForm("companion", "companion persona",
                          "luna_tui.ui.screens.persona_form:PersonaFormScreen"),
     "patient": DraftForm("patients", "patient", "luna_tui.ui.screens.patients:PatientFormScreen"),
+    "safety_plan_item": DraftForm("plan", "safety plan line",
+                                  "luna_tui.ui.screens.plan:PlanItemForm"),
 }
 
 

@@ -148,3 +148,12 @@ class InsightsComputed(Message):
         self.patient_id = patient_id
         self.window = window
         self.view = view
+
+
+class EntrySaved(Message):
+    """The app saved a journal entry: the App asks whether it opens the safety plan (a
+    phrase of the plan's list, a drop in mood; services/safety/triggers.py)."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__()
+        self.entry_id = entry_id

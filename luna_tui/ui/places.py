@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
 # name: (module, screen class), in the order of the number keys 1–9, then 0; then the
-# places opened by a letter.
+# places opened by a letter (insights), then the safety plan.
 PLACES: dict[str, tuple[str, str]] = {
     "dashboard": ("luna_tui.ui.screens.dashboard", "DashboardScreen"),
     "journal": ("luna_tui.ui.screens.journal", "JournalScreen"),
@@ -38,6 +38,8 @@ PLACES: dict[str, tuple[str, str]] = {
     "settings": ("luna_tui.ui.screens.settings.screen", "SettingsScreen"),
     # No number key: `i` opens it (ui/app.py).
     "insights": ("luna_tui.ui.screens.insights", "InsightsScreen"),
+    # No number key: the plan key (f1) shows it over any screen (LunaApp.open_plan).
+    "plan": ("luna_tui.ui.screens.plan", "PlanScreen"),
 }
 
 # What is imported in a background thread before it is needed, in two rounds. First,

@@ -17,6 +17,7 @@ from luna_tui.store.models.journal import JournalEntry, JournalEntryTag, Journal
 from luna_tui.store.models.medications import Medication, MedicationDose, MedicationEvent
 from luna_tui.store.models.patients import Patient
 from luna_tui.store.models.records import Attachment, MedicalRecord, RecordFts
+from luna_tui.store.models.safety_plan import SafetyNotice, SafetyPlan, SafetyPlanItem
 from luna_tui.store.models.stats import StatEvent
 from luna_tui.store.models.vault_state import (
     AuditAnchor,
@@ -52,6 +53,10 @@ VAULT_STATE_MODELS = [AuditHead, AuditOutbox, AuditAnchor]
 # What a person was typing (store/models/drafts.py): scratch kept on this device, never
 # exported, imported or synced, so it is not among the DATA_MODELS.
 SCRATCH_MODELS = [Draft]
+# The safety plan (store/models/safety_plan.py): the person's own, in backups (which are
+# encrypted) but never in an export, which is plain JSON anyone the file reaches can read:
+# the names and numbers of the people one calls in a crisis, the phrases that worry them.
+SAFETY_PLAN_MODELS = [SafetyPlanItem, SafetyPlan, SafetyNotice]
 ATTACHED_MODELS = [AuditEvent, StatEvent]
 ALL_MODELS = (DATA_MODELS + DERIVED_MODELS + VAULT_STATE_MODELS + SCRATCH_MODELS
-              + ATTACHED_MODELS)
+              + SAFETY_PLAN_MODELS + ATTACHED_MODELS)

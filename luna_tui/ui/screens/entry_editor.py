@@ -18,6 +18,7 @@ from textual.widgets import Checkbox, Input, Select, TextArea
 
 from luna_tui.errors import FutureEntry, LunaError, ValidationError
 from luna_tui.services.journal import PROMPTS, EntryDraft, Journal
+from luna_tui.ui.messages import EntrySaved
 from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.form import FormScreen, item_or_none
 from luna_tui.ui.widgets.field import Field, FieldColumn, show_field_error
@@ -151,6 +152,11 @@ class EntryEditorScreen(FormScreen["Entry"]):
                 favorite=bool(values["favorite"])), future_ok=self.future_ok)
         return await self.vault.attempt(journal.update, self.entry.id,
                                         future_ok=self.future_ok, **values)
+
+    async def after_save(self, saved: Entry) -> None:
+        app = self.app
+        await super().after_save(saved)  # off the stack first: the plan shows over the place
+        app.post_message(EntrySaved(saved.id))
 
     def show_error(self, error: ValidationError) -> None:
         if isinstance(error, FutureEntry):

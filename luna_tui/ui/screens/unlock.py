@@ -52,6 +52,9 @@ class UnlockScreen(UsesVault, Screen):
             yield Input(password=True, id="passphrase",
                         placeholder="Passphrase or recovery key, then Enter")
             yield Label(plain(self.message), id="status", classes="error" if self.error else "")
+            if self.vault.layout.crisis_card.exists():
+                # The card the person chose to keep readable without the passphrase.
+                yield Label("f1: your crisis card", id="card-hint", classes="muted")
         yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
