@@ -70,6 +70,7 @@ def root_children(source: Readable, label: str, root: str, what: str,
     guarded = _Guarded(source, label, progress)
     depth, below = 0, 0
     top: Element | None = None
+    child = ""  # the tag of the root's child being read
     try:
         for event, element in safe_tree.iterparse(guarded, events=("start", "end"),
                                                   forbid_dtd=False, forbid_entities=True,
@@ -79,11 +80,13 @@ def root_children(source: Readable, label: str, root: str, what: str,
                 if depth == 1:
                     _check_root(element, root, label, what)
                     top = element
-                elif depth > 2:
+                elif depth == 2:
+                    child = _tag(element)
+                else:
                     below += 1
                     if below > MAX_DESCENDANTS:
                         raise ImportRejected(
-                            f"{label}: one <{_tag(element)}> element holds more than "
+                            f"{label}: one <{child[:40]}> element holds more than "
                             f"{MAX_DESCENDANTS:,} others; {what} has short records, so "
                             "Luna refuses it.")
                 continue
