@@ -150,10 +150,12 @@ def test_a_record_dated_after_now_or_in_an_unknown_unit_is_skipped_and_counted()
         'unit="oz" startDate="2024-01-01 08:00:00 +0000" endDate="2024-01-01 08:00:00 '
         '+0000" value="2400"/><Record type="HKQuantityTypeIdentifierBodyMass" '
         'sourceName="s" unit="st" startDate="2024-01-02 08:00:00 +0000" '
-        'endDate="2024-01-02 08:00:00 +0000" value="11"/></HealthData>')
+        'endDate="2024-01-02 08:00:00 +0000" value="11"/>'
+        + sleep_record("2099-01-01 23:00:00", "2099-01-02 06:00:00") + "</HealthData>")
     assert [(r.value, r.unit) for r in added] == [(154, "lb")]
     assert result.skipped == {("weight", "dated in the future"): 1,
-                              ("weight", "in a unit Luna doesn't know"): 1}
+                              ("weight", "in a unit Luna doesn't know"): 1,
+                              ("sleep", "dated in the future"): 1}
 
 
 # -- Daylio ------------------------------------------------------------------------------

@@ -196,6 +196,14 @@ def test_each_format_has_its_size_bound(vault, capsys, tmp_path, monkeypatch):
             "more than the 1.0 KB")
 
 
+def test_a_csv_line_without_end_is_refused_as_it_is_read(vault, capsys, tmp_path,
+                                                        monkeypatch):
+    monkeypatch.setattr("luna_tui.services.csv_vitals.MAX_LINE", 200)
+    csv = tmp_path / "v.csv"
+    csv.write_text("date,kind,value\n2024-03-01,weight,70\n" + "," * 1000 + "\n")
+    refused(capsys, vault, csv, "Line 3 of the CSV file is longer than")
+
+
 @pytest.mark.parametrize(("name", "content", "said"), [
     ("export.zip", b"<HealthData/>", "named .zip but its first bytes are XML"),
     ("backup.daylio", b"just some text", "named .daylio but its first bytes are of no format"),

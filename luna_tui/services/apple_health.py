@@ -196,6 +196,8 @@ class AppleHealthReader:
         if not 0 <= minutes <= MAX_SEGMENT_MINUTES:
             return self.result.skip("sleep", "lasting less than nothing or over a day")
         wall = start.replace(tzinfo=None)
+        if wall.strftime("%Y-%m-%dT%H:%M") > self.not_after:  # also bounds the nights held
+            return self.result.skip("sleep", "dated in the future")
         night = (wall + dt.timedelta(hours=24 - NIGHT_STARTS.hour)).date()
         offset = round((wall - _night_start(night)).total_seconds() / 60)
         self.nights[night] = self.nights.get(night, 0) | (((1 << minutes) - 1) << offset)

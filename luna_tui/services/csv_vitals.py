@@ -26,9 +26,9 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from luna_tui.errors import ImportRejected, ValidationError
 from luna_tui.services.date_phrases import parse_moment
@@ -37,6 +37,7 @@ from luna_tui.services.vitals import KINDS, Vitals, normalise_kind, split_pair
 
 TALL_FIELDS = ("date", "time", "kind", "value", "value2", "unit", "notes")
 MAX_CSV_BYTES = 256 * 2**20  # a million rows is ~50 MB; read once, row by row
+MAX_LINE = 64 * 1024
 ERRORS_SHOWN = 5
 _ISO = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}:\d{2})(?::\d{2}(?:\.\d+)?)?"
                   r"(?:Z|[+-]\d{2}:?\d{2})?)?")
@@ -112,12 +113,13 @@ def _checked_mapping(fields: dict[str, int], wide: list[WideColumn]) -> CsvMappi
     return CsvMapping(fields["date"], fields.get("time"), fields.get("notes"), tall, wide)
 
 
-def open_csv(handle: BinaryIO) -> tuple[csv.Dialect | type[csv.Dialect], io.TextIOWrapper]:
-    """The file as text, and its dialect (comma, semicolon or tab, guessed from the
-    header)."""
+def csv_rows(handle: BinaryIO) -> Any:
+    """A csv reader of the file, as UTF-8 text, its separator (comma, semicolon or tab)
+    guessed from the header. A line longer than MAX_LINE is refused as it is read: a
+    256 MiB line of commas would be 268 million cells in memory."""
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
     try:
-        first = text.readline(64 * 1024)
+        first = text.readline(MAX_LINE)
         text.seek(0)
     except UnicodeDecodeError:
         raise ImportRejected("The CSV file's header is not UTF-8 text.") from None
@@ -125,7 +127,30 @@ def open_csv(handle: BinaryIO) -> tuple[csv.Dialect | type[csv.Dialect], io.Text
         dialect: csv.Dialect | type[csv.Dialect] = csv.Sniffer().sniff(first, ",;\t")
     except csv.Error:
         dialect = csv.excel
-    return dialect, text
+    return csv.reader(_bounded_lines(text), dialect)
+
+
+def csv_header(rows: Any, name: str) -> list[str]:
+    """The first row: the columns' names."""
+    try:
+        header = next(rows, None)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise ImportRejected(f"The first row of {name} can't be read ({exc}).") from None
+    if not header:
+        raise ImportRejected(f"{name} is empty; a CSV file of vitals starts with a row "
+                             "naming its columns.")
+    return header
+
+
+def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
+    number = 0
+    while line := text.readline(MAX_LINE + 1):
+        number += 1
+        if len(line) > MAX_LINE:
+            raise ImportRejected(f"Line {number:,} of the CSV file is longer than "
+                                 f"{MAX_LINE // 1024} KiB; a row of readings is a few dozen "
+                                 "characters, so Luna refuses the file.")
+        yield line
 
 
 class CsvReadings:

@@ -21,17 +21,22 @@ one transaction. Bounds per format (each one sentence when passed):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from luna_tui.errors import ImportRejected, LunaError, ValidationError
 from luna_tui.human_size import human_size
 from luna_tui.services.apple_health import ROOT, AppleHealthReader
-from luna_tui.services.csv_vitals import MAX_CSV_BYTES, CsvReadings, open_csv, parse_mapping
+from luna_tui.services.csv_vitals import (
+    MAX_CSV_BYTES,
+    CsvReadings,
+    csv_header,
+    csv_rows,
+    parse_mapping,
+)
 from luna_tui.services.daylio import (
     BACKUP_MEMBER,
     MAX_BACKUP_BYTES,
@@ -40,13 +45,13 @@ from luna_tui.services.daylio import (
     decode_backup,
 )
 from luna_tui.services.import_file import open_import_file, read_import_file
-from luna_tui.services.importing import Importer, check_document
+from luna_tui.services.importing import CheckedImport, Importer, check_document
 from luna_tui.services.journal import Journal
 from luna_tui.services.settings import Settings
-from luna_tui.services.untrusted_zip import UntrustedZip, looks_like_zip
+from luna_tui.services.untrusted_zip import BoundedMember, UntrustedZip, looks_like_zip
 from luna_tui.services.vital_import import NewReading, VitalImporter, VitalImportResult
 from luna_tui.services.vitals import Vitals
-from luna_tui.services.xml_stream import root_children
+from luna_tui.services.xml_stream import Readable, root_children
 
 if TYPE_CHECKING:
     from luna_tui.services.vault_session import VaultSession
@@ -189,7 +194,8 @@ def _refuse_unused(prepared: PreparedImport, options: ImportOptions) -> None:
     unused = [name for name, used in given.items()
               if used and name not in prepared.options_taken]
     if unused:
-        raise ValidationError(f"{', '.join(unused)} doesn't apply to {prepared.what}.")
+        raise ValidationError(f"{', '.join(unused)} {'don' if len(unused) > 1 else 'doesn'}'t "
+                              f"apply to {prepared.what}.")
 
 
 def _patient(session: VaultSession, patient_id: str | None) -> str:
@@ -203,7 +209,7 @@ class _JsonImport(PreparedImport):
     what = "a JSON export"
     options_taken = frozenset({"--format"})
 
-    def __init__(self, checked: Any) -> None:
+    def __init__(self, checked: CheckedImport) -> None:
         self.checked = checked
 
     def run(self, session: VaultSession, patient_id: str | None,
@@ -216,14 +222,18 @@ class _AppleHealthImport(PreparedImport):
     what = "an Apple Health export"
     options_taken = frozenset({"--daily"})
 
-    def __init__(self, handle: BinaryIO, member: Any, label: str, daily: bool) -> None:
+    def __init__(self, handle: BinaryIO, member: BoundedMember | None, label: str,
+                 daily: bool) -> None:
+        """`member`: export.xml inside the archive `handle`; None: `handle` is it."""
         self.handle, self.member, self.label, self.daily = handle, member, label, daily
 
     def run(self, session: VaultSession, patient_id: str | None,
             progress: Progress | None = None) -> str:
         patient = _patient(session, patient_id)
-        source, total = self.member, getattr(self.member, "size", 0)
-        if self.member is None:
+        source: Readable
+        if self.member is not None:
+            source, total = self.member, self.member.size
+        else:
             source, total = self.handle, self.handle.seek(0, 2)
             self.handle.seek(0)
         importer = VitalImporter(session)
@@ -277,12 +287,8 @@ class _CsvImport(PreparedImport):
     def __init__(self, handle: BinaryIO, name: str, options: ImportOptions) -> None:
         self.handle, self.name, self.skip_bad = handle, name, options.skip_bad
         try:
-            self.dialect, self.text = open_csv(handle)
-            self.reader = csv.reader(self.text, self.dialect)
-            header = next(self.reader, None)
-            if not header:
-                raise ImportRejected(f"{name} is empty; a CSV file of vitals starts with "
-                                     "a row naming its columns.")
+            self.reader = csv_rows(handle)
+            header = csv_header(self.reader, name)
             self.mapping = parse_mapping(options.mapping, header)
         except BaseException:
             handle.close()
