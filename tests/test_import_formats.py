@@ -257,6 +257,7 @@ def test_an_option_for_another_format_is_refused(vault, capsys, tmp_path):
     assert result.code == 1 and "--daily doesn't apply to a CSV file" in result.err
 
 
+@pytest.mark.dates
 def test_csv_dates_take_lunas_date_phrases(vault, capsys, tmp_path, clock):
     path = tmp_path / "phrases.csv"
     path.write_text("date,kind,value\nyesterday at 8am,weight,70\n")

@@ -22,6 +22,7 @@ one transaction. Bounds per format (each one sentence when passed):
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,19 +75,20 @@ class ImportOptions:
     privacy: str | None = None  # Daylio only; None: private
 
 
-class PreparedImport:
+class PreparedImport(ABC):
     """A file checked as far as it can be without the vault; `run` imports it and
     returns what to tell the person. Close it (or use `with`) when done."""
 
     what = "a file"
     options_taken: frozenset[str] = frozenset()
 
+    @abstractmethod
     def run(self, session: VaultSession, patient_id: str | None,
             progress: Progress | None = None) -> str:
-        raise NotImplementedError
+        """Import into the vault (`patient_id` None: the current patient)."""
 
-    def close(self) -> None:
-        """Nothing held open by default."""
+    def close(self) -> None:  # noqa: B027 (a default: most importers hold no file)
+        """Let go of the file, if it is still held."""
 
     def __enter__(self) -> PreparedImport:
         return self
