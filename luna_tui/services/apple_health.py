@@ -54,6 +54,7 @@ DAILY_KINDS = frozenset({"heart_rate", "spo2", "glucose"})
 # 100,000 readings are 27 years at ten a day, and hold about 15 MB.
 MAX_BLOOD_PRESSURES = 100_000
 NIGHT_STARTS = dt.time(18, 0)
+UNPAIRED = "unpaired (a systolic or a diastolic alone)"
 MAX_SEGMENT_MINUTES = 24 * 60
 
 _MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}):\d{2} [+-]\d{4}")
@@ -171,7 +172,7 @@ class AppleHealthReader:
                  if child.tag == "Record" and child.get("type") in (SYSTOLIC, DIASTOLIC)}
         systolic, diastolic = found.get(SYSTOLIC), found.get(DIASTOLIC)
         if systolic is None or diastolic is None:
-            return self.result.skip("blood_pressure", "unpaired (a systolic or a diastolic alone)")
+            return self.result.skip("blood_pressure", UNPAIRED)
         key = _pair_key(systolic)
         if key in self.paired:
             return None
@@ -253,7 +254,7 @@ class AppleHealthReader:
     def _finish(self) -> None:
         for key, (systolic, diastolic) in self.halves.items():
             if systolic is None or diastolic is None:
-                self.result.skip("blood_pressure", "unpaired (a systolic or a diastolic alone)")
+                self.result.skip("blood_pressure", UNPAIRED)
             else:
                 self._pressure(key, systolic, diastolic)
         self.halves.clear()

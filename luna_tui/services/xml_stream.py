@@ -17,7 +17,7 @@ from typing import Protocol
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as safe_tree
-from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
+from defusedxml import DefusedXmlException, EntitiesForbidden
 
 from luna_tui.errors import ImportRejected
 
@@ -94,14 +94,12 @@ def root_children(source: Readable, label: str, root: str, what: str,
             if depth == 1:
                 yield element
                 below = 0
-                assert top is not None
-                top.clear()  # drops this child: memory stays flat
+                if top is not None:
+                    top.clear()  # drops this child: memory stays flat
     except EntitiesForbidden:
         raise ImportRejected(f"{label} declares XML entities (a file of this kind never "
                              "does; it is how a billion-laughs file expands to fill "
                              "memory), so Luna refuses it.") from None
-    except DTDForbidden:  # only with forbid_dtd, kept for a future stricter caller
-        raise ImportRejected(f"{label} carries a DOCTYPE Luna refuses.") from None
     except DefusedXmlException as exc:
         raise ImportRejected(f"{label} refers to something outside itself ({exc}), "
                              "which Luna never fetches; it refuses the file.") from None
@@ -109,9 +107,6 @@ def root_children(source: Readable, label: str, root: str, what: str,
         line, column = getattr(exc, "position", (0, 0))
         raise ImportRejected(f"{label} is not well-formed XML (line {line:,}, column "
                              f"{column:,}): is it cut short or damaged?") from None
-    if depth:
-        raise ImportRejected(f"{label} ends before its <{root}> element closes: is it cut "
-                             "short?")
 
 
 def _check_root(element: Element, root: str, label: str, what: str) -> None:
