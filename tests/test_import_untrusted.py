@@ -234,6 +234,12 @@ def test_a_daylio_entry_naming_a_mood_the_backup_lacks_is_refused_by_number(
             "Daylio entry 2: mood 99 names no mood")
 
 
+def test_a_daylio_backup_of_more_entries_than_the_bound_is_refused(vault, capsys, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setattr("luna_tui.services.daylio.MAX_ENTRIES", 2)
+    refused(capsys, vault, daylio_backup(tmp_path), "holds 3 entries", "at most 2")
+
+
 def test_a_daylio_document_nesting_without_end_is_refused(vault, capsys, tmp_path):
     deep = b'{"dayEntries": [], "x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
     path = zipped(tmp_path / "b.daylio", {"backup.daylio": base64.encodebytes(deep)})

@@ -36,8 +36,12 @@ from luna_tui.terminal_text import CONTROL
 BACKUP_MEMBER = "backup.daylio"
 # Daylio's level → (Luna's mood scale, the level's name when the mood has none).
 MOOD_LEVELS = {1: (10, "rad"), 2: (8, "good"), 3: (5, "meh"), 4: (3, "bad"), 5: (1, "awful")}
-# Years of daily entries with notes make a few MB of JSON; base64 is 4/3 of that.
-MAX_BACKUP_BYTES = 64 * 2**20
+# Ten years of a daily entry with a 500-character note make about 2 MB of JSON, base64
+# 4/3 of that. It is decoded and parsed whole (about ten times its size in memory), so
+# the bound is a generous one for people who write a lot, not room for any file; and at
+# most as many entries as Luna's journal is measured at (bench: 100,000).
+MAX_BACKUP_BYTES = 32 * 2**20
+MAX_ENTRIES = 100_000
 ENTRY_NAMESPACE = uuid.UUID("3d8c4a52-1b6e-5f07-a2c9-6461796c696f")
 _HTML = re.compile(r"<[a-zA-Z/][^>]*>")
 
@@ -69,6 +73,9 @@ def daylio_entries(document: Any, privacy: str | None) -> list[DaylioEntry]:
     journal's default)."""
     if not isinstance(document, dict) or not isinstance(document.get("dayEntries"), list):
         raise ImportRejected("This is not a Daylio backup: it has no list of dayEntries.")
+    if len(document["dayEntries"]) > MAX_ENTRIES:
+        raise ImportRejected(f"The Daylio backup holds {len(document['dayEntries']):,} "
+                             f"entries; Luna imports at most {MAX_ENTRIES:,} at once.")
     moods = _by_id(document.get("customMoods", []), "customMoods")
     tags = _by_id(document.get("tags", []), "tags")
     return [_entry(number, entry, moods, tags, privacy)

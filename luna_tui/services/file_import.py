@@ -14,7 +14,7 @@ one transaction. Bounds per format (each one sentence when passed):
 - JSON: 512 MiB (services/import_file.py: it is parsed whole).
 - Apple Health: 16 GiB of export.xml, zipped or not. It streams in flat memory, so the
   bound is about time (a long-time watch wearer's export is a few GB).
-- Daylio: a 2 GiB archive (it carries the photos Luna leaves out) and 64 MiB of
+- Daylio: a 2 GiB archive (it carries the photos Luna leaves out) and 32 MiB of
   backup.daylio, which is decoded whole (years of notes are a few MB).
 - CSV: 256 MiB, read row by row.
 """
