@@ -31,6 +31,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from ai_server import FakeModel
+from import_samples import APPLE_XML
 from pdf_maker import text_pdf
 
 from helpers import keys_db_rows
@@ -500,6 +501,16 @@ def import_(s: Scenario) -> None:
     assert [a["file_name"] for a in tables["attachments"]] == ["ferritin.txt"]
     again = s.luna("import", "--format", "fhir", str(s.tmp / "health.fhir.json"), home=third)
     assert "Imported 0 rows" in again.out
+    # Other apps' files: an Apple Health export.xml (defusedxml, streamed) and a CSV.
+    s.luna("import", str(APPLE_XML), home=other)
+    csv = s.tmp / "pulse.csv"
+    csv.write_text("Day;Pulse\n2024-03-01 07:30;61\n")
+    s.luna("import", str(csv), "--map", "date=Day,heart_rate=Pulse", home=other)
+    readings = s.luna("vitals", "--json", home=other).json()
+    kinds = sorted({r["kind"] for r in readings})
+    assert kinds == ["blood_pressure", "glucose", "heart_rate", "sleep", "spo2", "temperature",
+                     "weight"]
+    assert ("heart_rate", 61) in {(r["kind"], r["value"]) for r in readings}
 
 
 def records_delete(s: Scenario) -> None:
@@ -677,6 +688,8 @@ def bench(s: Scenario) -> None:
                     home=untouched)
     names = "\n".join(row["name"] for row in result.json())
     assert "bulk import of 100 entries" in names and "backup + verify" in names
+    apple = s.luna("bench", "--apple-health", "1000", "--json", home=untouched).json()
+    assert [row["unit"] for row in apple] == ["s", "readings", "MB"] and apple[1]["value"] > 0
     assert not untouched.exists()
 
 

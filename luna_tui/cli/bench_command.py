@@ -21,6 +21,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                        metavar="N")
     bench.add_argument("--repeat", type=whole_number(1, 100), default=7, metavar="N",
                        help="runs per measurement; the median is shown (default 7)")
+    bench.add_argument("--apple-health", type=whole_number(1000, 100_000_000), metavar="N",
+                       help="measure only an Apple Health import instead: N records "
+                       "generated to a temp file and imported by `luna import` (its time "
+                       "and peak RSS, against the 150 MB bound)")
     bench.add_argument("--json", action="store_true",
                        help="print the measurements as JSON (name, value, target, unit, ok) "
                        "instead of a table, for scripts that compare runs")
@@ -31,12 +35,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from luna_tui.bench.runner import print_json, render, run
     from luna_tui.bench.synthetic import Sizes
 
-    sizes = Sizes(entries=args.entries, messages=args.messages,
-                  vitals=max(100, args.entries // 2), doses=max(100, args.entries // 20))
-    results = run(sizes, report=lambda text: print(f"… {text}", file=sys.stderr),
-                  repeat=args.repeat)
+    if args.apple_health:
+        from luna_tui.bench import apple_health_timing
+
+        results = apple_health_timing.run(args.apple_health, _report)
+    else:
+        sizes = Sizes(entries=args.entries, messages=args.messages,
+                      vitals=max(100, args.entries // 2), doses=max(100, args.entries // 20))
+        results = run(sizes, report=_report, repeat=args.repeat)
     if args.json:
         print_json(results)
     else:
         render(results)
     return 0
+
+
+def _report(text: str) -> None:
+    print(f"… {text}", file=sys.stderr)

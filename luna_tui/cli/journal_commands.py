@@ -96,15 +96,34 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     _register_entry_commands(commands, common)
 
     importer = commands.add_parser(
-        "import", parents=[common], help="import a Luna or jrnl JSON export, or a FHIR Bundle",
+        "import", parents=[common],
+        help="import a JSON export or FHIR Bundle, an Apple Health export, a Daylio backup "
+        "or CSV vitals",
         description="Import Luna's own JSON export (every table), jrnl's "
         "(`jrnl --format json`) or a FHIR R4 Bundle (what Luna understands of it; the rest "
-        "is reported as skipped); the format is detected if not given.",
+        "is reported as skipped); an Apple Health export (export.zip or export.xml: vitals "
+        "and sleep); a Daylio backup (.daylio: journal entries); or vitals in a CSV file "
+        "(--map). The kind is told by the file's first bytes. Importing a file again "
+        "adds nothing; a refused file leaves the vault as it was.",
     )
     importer.add_argument("file", metavar="FILE")
-    importer.add_argument("--format", choices=("luna", "jrnl", "fhir"))
-    importer.add_argument("--patient", metavar="NAME", help="whose journal jrnl entries join "
-                          "(and whose a FHIR Bundle's data is when it names no patient)")
+    importer.add_argument("--format", choices=("luna", "jrnl", "fhir"),
+                          help="JSON only: which export it is (detected if not given)")
+    importer.add_argument("--patient", metavar="NAME",
+                          help="whose data it is (default: the current patient; a Luna "
+                          "export or a FHIR Bundle naming its people keeps them)")
+    importer.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN,…",
+                          help="CSV only: which column holds what, e.g. "
+                          "date=Date,kind=Type,value=Value,unit=Unit or "
+                          "date=Date,weight=Weight (kg),heart_rate=Pulse")
+    importer.add_argument("--skip-bad", action="store_true",
+                          help="CSV only: import the good rows and skip the bad (without "
+                          "it, one bad row stops the import)")
+    importer.add_argument("--daily", action="store_true",
+                          help="Apple Health only: one reading per day (the mean) of heart "
+                          "rate, oxygen saturation and glucose")
+    importer.add_argument("--privacy", choices=("private", "shared"),
+                          help="Daylio only: the entries' privacy (default private)")
     importer.set_defaults(handler=cmd_import)
 
     exporter = commands.add_parser(
@@ -721,17 +740,18 @@ def print_json(value: Any) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from luna_tui.services.importing import Importer, check_document, read_import_file
+    from luna_tui.services.file_import import ImportOptions, prepare_import
 
-    # The whole file is read and checked before the passphrase is asked for.
-    checked = check_document(read_import_file(Path(args.file).expanduser()), args.format)
-    with open_session(args) as session:
+    options = ImportOptions(format=args.format, mapping=tuple(args.map),
+                            skip_bad=args.skip_bad, daily=args.daily, privacy=args.privacy)
+    # The file is checked as far as it can be before the passphrase is asked for.
+    with prepare_import(Path(args.file).expanduser(), options) as prepared, \
+            open_session(args) as session:
         session.require_writable("import data")
         patient_id = resolve_patient(session, args.patient)[0] if args.patient else None
         with _progress("Importing") as advance:
-            result = Importer(session).import_checked(checked, patient_id=patient_id,
-                                                      progress=advance)
-    print(result.summary())
+            summary = prepared.run(session, patient_id, progress=advance)
+    print(summary)
     return 0
 
 

@@ -17,9 +17,10 @@ import json
 import os
 import re
 import stat
+from collections.abc import Callable
 from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from luna_tui.errors import ImportRejected, LunaError
 
@@ -40,27 +41,7 @@ _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1, '"': 0}
 
 def read_import_file(path: Path) -> Any:
     """The JSON document in `path`, or an `ImportRejected` saying why not."""
-    data = _read_bounded(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportRejected(f"{path.name} is not UTF-8 text (a byte at position "
-                             f"{exc.start:,} is not); Luna imports JSON exports.") from None
-    depth = nesting_depth(text)
-    if depth > MAX_NESTING:
-        raise ImportRejected(f"{path.name} nests {depth:,} levels deep; an export nests at "
-                             f"most a few, so Luna refuses more than {MAX_NESTING}.")
-    try:
-        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
-    except _KeyTwice as twice:
-        raise ImportRejected(
-            f"{path.name} names {twice.key!r} twice in one object; JSON leaves open which "
-            "value counts, so Luna refuses the file rather than guess.") from None
-    except json.JSONDecodeError as exc:
-        raise ImportRejected(f"{path.name} is not a JSON file Luna can read ({exc}); is it "
-                             "cut short?") from None
-    except ValueError as exc:  # a number of more than 4,300 digits
-        raise ImportRejected(f"{path.name} holds a value Luna can't read ({exc}).") from None
+    return parse_json_bytes(_read_bounded(path), path.name)
 
 
 def nesting_depth(text: str) -> int:
@@ -93,9 +74,22 @@ def _no_constant(name: str) -> Any:
 
 
 def _read_bounded(path: Path) -> bytes:
-    """At most MAX_IMPORT_BYTES of a regular file. Opened without blocking (a FIFO with
-    no writer would wait forever) and checked by its descriptor, so what is read is
-    what was checked."""
+    """At most MAX_IMPORT_BYTES of a regular file; what is read is what was checked."""
+    with open_import_file(path, MAX_IMPORT_BYTES, _too_big) as handle:
+        try:
+            data = handle.read(MAX_IMPORT_BYTES + 1)
+        except OSError as exc:
+            raise _unreadable(path, exc) from None
+    if len(data) > MAX_IMPORT_BYTES:  # it grew while being read
+        raise _too_big(path)
+    return data
+
+
+def open_import_file(path: Path, max_bytes: int,
+                     too_big: Callable[[Path], LunaError]) -> BinaryIO:
+    """A regular file of at most `max_bytes`, open for reading (every importer starts
+    here). Opened without blocking (a FIFO with no writer would wait forever) and
+    checked by its descriptor, so what is read is the file that was checked."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -104,22 +98,45 @@ def _read_bounded(path: Path) -> bytes:
         raise LunaError(f"{path} is a folder; give the export file itself.") from None
     except OSError as exc:
         raise _unreadable(path, exc) from None
-    with os.fdopen(fd, "rb") as handle:
+    handle = os.fdopen(fd, "rb")
+    try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise LunaError(f"{path} is a folder; give the export file itself.")
         if not stat.S_ISREG(info.st_mode):
             raise ImportRejected(f"{path} is not a regular file (a device, a pipe or a "
                                  "socket); Luna imports export files only.")
-        if info.st_size > MAX_IMPORT_BYTES:
-            raise _too_big(path)
-        try:
-            data = handle.read(MAX_IMPORT_BYTES + 1)
-        except OSError as exc:
-            raise _unreadable(path, exc) from None
-    if len(data) > MAX_IMPORT_BYTES:  # it grew while being read
-        raise _too_big(path)
-    return data
+        if info.st_size > max_bytes:
+            raise too_big(path)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def parse_json_bytes(data: bytes, name: str) -> Any:
+    """The JSON document in `data` (read from a file called `name`), under the same
+    rules as an export file: UTF-8, bounded nesting, no key twice, no NaN."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(f"{name} is not UTF-8 text (a byte at position "
+                             f"{exc.start:,} is not); Luna imports JSON exports.") from None
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise ImportRejected(f"{name} nests {depth:,} levels deep; an export nests at "
+                             f"most a few, so Luna refuses more than {MAX_NESTING}.")
+    try:
+        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except _KeyTwice as twice:
+        raise ImportRejected(
+            f"{name} names {twice.key!r} twice in one object; JSON leaves open which "
+            "value counts, so Luna refuses the file rather than guess.") from None
+    except json.JSONDecodeError as exc:
+        raise ImportRejected(f"{name} is not a JSON file Luna can read ({exc}); is it "
+                             "cut short?") from None
+    except ValueError as exc:  # a number of more than 4,300 digits
+        raise ImportRejected(f"{name} holds a value Luna can't read ({exc}).") from None
 
 
 def _unreadable(path: Path, exc: OSError) -> LunaError:

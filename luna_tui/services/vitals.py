@@ -133,6 +133,14 @@ class Vitals(DomainService):
             tx.record("vital.create", row.id, audit_diff(None, values, frozenset({"notes"})))
         return _view(row)
 
+    def checked(self, kind: str, value: object, value2: object = None, *,
+                unit: str | None = None, measured_at: object = None,
+                notes: str | None = None) -> dict[str, object]:
+        """The values `record` would store, or the ValidationError it would raise;
+        nothing is written (an import checks each row of a file this way)."""
+        refuse_controls({"kind": kind, "unit": unit, "notes": notes})
+        return self._validated(kind, value, value2, unit, measured_at, notes)
+
     @on_db_thread
     def delete(self, vital_id: str) -> None:
         row = Vital.get_or_none(Vital.id == vital_id)
