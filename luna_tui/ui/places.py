@@ -3,10 +3,11 @@
 Each place's screen is imported on the place's first visit, not when the app starts nor
 when the vault unlocks: the unlock screen paints without any of them, and the dashboard
 appears right after the key derivation without waiting for the journal's, the
-companion's or the records' modules. All twelve are imported this way (dashboard, journal,
-medications, appointments, vitals, records, companion, patients, backups, settings,
-insights, the safety plan). They are imported ahead in a background thread (`warm`: the dashboard and the
-journal while the passphrase is typed, the others once the dashboard shows), so a first
+companion's or the records' modules. All twelve are imported this way (dashboard,
+journal, medications, appointments, vitals, records, companion, patients, backups,
+settings, insights, the safety plan). They are imported ahead in a background thread
+(`warm`: the dashboard and the journal while the passphrase is typed, the others once
+the dashboard shows), so a first
 visit seldom waits for an import either.
 
 Nothing here imports a screen at the top: the screens' modules are named, and this is
