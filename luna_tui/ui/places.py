@@ -7,8 +7,7 @@ companion's or the records' modules. All twelve are imported this way (dashboard
 journal, medications, appointments, vitals, records, companion, patients, backups,
 settings, insights, the safety plan). They are imported ahead in a background thread
 (`warm`: the dashboard and the journal while the passphrase is typed, the others once
-the dashboard shows), so a first
-visit seldom waits for an import either.
+the dashboard shows), so a first visit seldom waits for an import either.
 
 Nothing here imports a screen at the top: the screens' modules are named, and this is
 the only module that names them.
