@@ -123,3 +123,10 @@ def test_the_insights_page_is_a_page_of_its_own_in_describes_words():
     assert "Mood rose by 1.9 after Metformin dose changed on 12 Nov 2026, from 3 days " \
         "after it: a clear change" in pages[-1]
     assert INSIGHTS_TITLE not in pdf_text(render_pdf(contents(), now=NOW))  # not asked for
+
+
+def test_changes_with_nothing_recorded_around_them_are_said_to_have_nothing_to_weigh():
+    text = pdf_text(render_pdf(contents(include=frozenset({"meds", "mood", "insights"}),
+                                        mood=()), now=NOW))
+    assert "Nothing was recorded around this period's medication changes to weigh them " \
+        "against." in " ".join(text.split())
