@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import stat
 
+import pypdf
 from handoff_data import fill
 from textual.widgets import Checkbox, Input, OptionList, SelectionList
 
 from app_helpers import SIZE, make_app, settle, settle_until, type_text, unlock, widget_text
 from luna_tui.services.handoff.archive import read_encrypted_zip
+from luna_tui.services.handoff.pdf_sections import INSIGHTS_TITLE
 
 
 async def open_handoff(pilot) -> None:
@@ -49,7 +51,17 @@ async def test_the_preview_counts_what_will_go_and_follows_the_choices(layout, s
         assert count_shown(pilot, "vitals") == "Vital readings: 8"
         assert count_shown(pilot, "mood") == "Days with a mood: 1"  # the private day is not
         assert count_shown(pilot, "records") == "" and count_shown(pilot, "journal") == ""
+        assert count_shown(pilot, "insights") == "Medication changes on the insights page: 1"
         assert "NOT encrypted" in widget_text(pilot, "#handoff-warning")
+
+        # Without the medications the insights page has nothing to weigh: its box greys.
+        insights = app.screen.query_one("#handoff-kind-insights", Checkbox)
+        app.screen.query_one("#handoff-kind-meds", Checkbox).value = False
+        await settle_until(pilot, lambda: count_shown(pilot, "meds") == "")
+        assert insights.disabled and insights.value and count_shown(pilot, "insights") == ""
+        app.screen.query_one("#handoff-kind-meds", Checkbox).value = True
+        await settle_until(pilot, lambda: count_shown(pilot, "insights") != "")
+        assert not insights.disabled
 
         app.screen.query_one("#handoff-kind-vitals", Checkbox).value = False
         app.screen.query_one("#handoff-records", SelectionList).select(filled.chosen_record)
@@ -78,6 +90,10 @@ async def test_write_puts_the_packet_on_the_disk_readable_by_its_owner_only(
         await settle_until(pilot, lambda: folder.exists() and len(list(folder.iterdir())) == 3)
     names = sorted(p.suffix for p in folder.iterdir())
     assert names == [".ics", ".json", ".pdf"]
+    [pdf] = folder.glob("*.pdf")
+    last_page = " ".join(pypdf.PdfReader(pdf).pages[-1].extract_text().split())
+    assert INSIGHTS_TITLE in last_page  # weighed in the writing worker
+    assert "Heart rate around Metformin dose changed on " in last_page
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in folder.iterdir())
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 

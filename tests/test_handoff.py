@@ -22,10 +22,9 @@ from icalendar import Calendar
 from helpers import run_cli
 from luna_tui.errors import EXIT_USAGE
 from luna_tui.services.handoff.archive import read_encrypted_zip
-from luna_tui.services.handoff.choices import DEFAULT_INCLUDE, HandoffChoice
+from luna_tui.services.handoff.choices import DEFAULT_INCLUDE, HANDOFF_KINDS, HandoffChoice
 from luna_tui.services.handoff.packet import AUDIT_EVENT, write_packet
 from luna_tui.services.handoff.preview import HandoffPreviews
-from luna_tui.services.health_data import INCLUDABLE
 from luna_tui.store.models.audit import AuditEvent
 
 
@@ -62,7 +61,7 @@ def audit_rows(session) -> list[tuple[str, dict]]:
 
 def test_the_packet_holds_the_medications_and_nothing_of_a_private_entry(
         session, filled, tmp_path):
-    everything = set(INCLUDABLE)
+    everything = set(HANDOFF_KINDS)
     written = write_packet(session, choice(filled, everything,
                                            record_ids=frozenset({filled.chosen_record})),
                            tmp_path / "out")
@@ -134,7 +133,8 @@ def test_the_preview_counts_what_the_files_hold_and_writes_nothing(session, fill
                record_ids=frozenset({filled.chosen_record})))
     assert dict(preview.counts) == {"meds": 1, "doses": 2, "vitals": 8, "mood": 1,
                                     "sleep": 1, "appointments": 1, "records": 1,
-                                    "journal": 1}
+                                    "journal": 1, "insights": 1}
+    assert "  Medication changes on the insights page: 1" in preview.lines()
     assert [r.title for r in preview.records] == ["HbA1c result"]
     assert preview.files[0] == (f"handoff-zoe-adler-{filled.start.isoformat()}-"
                                 f"{filled.end.isoformat()}.pdf")
@@ -216,6 +216,8 @@ def test_luna_handoff_shows_the_preview_then_writes_with_yes(capsys, cli_vault, 
     assert result.code == 0, result.err
     assert "Hand-off for Zoë Adler" in result.out
     assert "  Medications: 1" in result.out and "record: HbA1c result" in result.out
+    assert "  Medication changes on the insights page: 1" in result.out
+    assert "Weighing the medication changes for the insights page (1 change)" in result.err
     assert "NOT encrypted" in result.err
     written = sorted(p.name for p in out.iterdir())
     assert [Path(name).suffix for name in written] == [".ics", ".json", ".pdf"]
@@ -246,6 +248,7 @@ def test_luna_handoff_archive_prints_its_passphrase_once(capsys, cli_vault, tmp_
 @pytest.mark.parametrize(("args", "said"), [
     (["--include", "meds,x-rays"], "'x-rays' is not something a hand-off can include"),
     (["--include", "records"], "--record ID"),
+    (["--include", "meds,insights"], "include meds and at least one of them"),
     (["--from", "today", "--to", "last year"], "not a date"),
     (["--from", "today", "--to", "yesterday"], "is after the last"),
 ])
@@ -259,4 +262,4 @@ def test_luna_handoff_refuses_what_it_cannot_do_before_asking_the_passphrase(
 
 def test_the_help_names_every_kind_a_handoff_can_include(capsys):
     result = run_cli(capsys, "handoff", "--help")
-    assert all(kind in " ".join(result.out.split()) for kind in INCLUDABLE)
+    assert all(kind in " ".join(result.out.split()) for kind in HANDOFF_KINDS)

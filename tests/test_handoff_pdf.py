@@ -17,7 +17,8 @@ from luna_tui.services.handoff.contents import (
 )
 from luna_tui.services.handoff.pdf_document import footer_text, render_pdf
 from luna_tui.services.handoff.pdf_layout import paragraph
-from luna_tui.services.handoff.pdf_sections import SECTIONS
+from luna_tui.services.handoff.pdf_sections import INSIGHTS_TITLE, SECTIONS
+from luna_tui.services.insights.rows import InsightRow, describe
 from luna_tui.services.medications import Adherence, EventView, MedicationView
 from luna_tui.services.patients import PatientView
 from luna_tui.services.vitals import VitalView
@@ -97,3 +98,35 @@ def test_a_section_added_to_the_list_is_printed_after_the_others():
 def test_medication_changes_in_the_period_are_listed_under_the_charts(kind):
     text = pdf_text(render_pdf(contents(include=frozenset({"meds", kind})), now=NOW))
     assert "1  2026-11-12  Metformin: dose changed" in text
+
+
+def insight(measure: str, label: str, unit: str, verdict: str, difference: float | None,
+            lag: int | None) -> InsightRow:
+    return InsightRow(
+        "Metformin", "dose changed", "2026-11-12", measure, label, unit, 6.0,
+        None if difference is None else 6.0 + difference, difference,
+        None if difference is None else difference - 0.8,
+        None if difference is None else difference + 0.8, 13, 12, lag, verdict,
+        ("Sertraline started on 15 Nov 2026, 3 days after.",), 14, 0.01)
+
+
+def test_the_insights_page_is_a_page_of_its_own_in_describes_words():
+    rows = (insight("mood", "Mood", "", "clear change", 1.9, 3),
+            insight("sleep", "Sleep", "h", "no clear change", -0.2, None),
+            insight("weight", "Weight", "kg", "not enough data", None, None))
+    data = render_pdf(contents(include=EVERYTHING | {"insights"}, insights=rows), now=NOW)
+    pages = [" ".join(p.extract_text().split())
+             for p in pypdf.PdfReader(io.BytesIO(data)).pages]
+    assert INSIGHTS_TITLE in pages[-1] and not any(INSIGHTS_TITLE in p for p in pages[:-1])
+    for row in rows:
+        assert describe(row) in pages[-1], describe(row)
+    assert "Mood rose by 1.9 after Metformin dose changed on 12 Nov 2026, from 3 days " \
+        "after it: a clear change" in pages[-1]
+    assert INSIGHTS_TITLE not in pdf_text(render_pdf(contents(), now=NOW))  # not asked for
+
+
+def test_changes_with_nothing_recorded_around_them_are_said_to_have_nothing_to_weigh():
+    text = pdf_text(render_pdf(contents(include=frozenset({"meds", "mood", "insights"}),
+                                        mood=()), now=NOW))
+    assert "Nothing was recorded around this period's medication changes to weigh them " \
+        "against." in " ".join(text.split())

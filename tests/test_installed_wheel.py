@@ -478,6 +478,11 @@ def handoff(s: Scenario) -> None:
     assert all(_private(p) for p in written) and "NOT encrypted" in ran.err
     text = "".join(page.extract_text() for page in pypdf.PdfReader(written[2]).pages)
     assert "Dr Rivera" in text and "not a medical device" in text
+    # The insights page, weighed by the wheel's numpy: Metformin's start and stop.
+    words = " ".join(text.split())
+    assert "Medication changes and how mood, sleep and vitals moved" in words
+    assert "Weight around Metformin stopped on " in words
+    assert "Weighing the medication changes for the insights page (2 changes)" in ran.err
 
 
 def import_(s: Scenario) -> None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 HANDOFF_MODULES = ("luna_tui.services.handoff.contents", "luna_tui.services.handoff.preview",
                    "luna_tui.services.handoff.packet", "luna_tui.services.patients",
-                   "luna_tui.services.settings")
+                   "luna_tui.services.settings", "numpy")  # numpy: the insights page
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -44,9 +44,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                          help="the last day (today, yesterday, 2026-11-30, …)")
     handoff.add_argument("--include", metavar="KINDS", default=None,
                          help="what to include, comma-separated, from: meds, doses, vitals, "
-                         "mood, sleep, appointments, records, journal (default: meds, doses, "
-                         "vitals, mood, sleep, appointments); records come with --record, "
-                         "journal takes only entries shared with the therapist")
+                         "mood, sleep, appointments, records, journal, insights (default: "
+                         "meds, doses, vitals, mood, sleep, appointments, insights); records "
+                         "come with --record, journal takes only entries shared with the "
+                         "therapist, insights (a page: how mood, sleep and vitals moved after "
+                         "each medication change) needs meds and mood, sleep or vitals")
     handoff.add_argument("--record", action="append", default=[], metavar="ID",
                          help="a record to include (a unique prefix of its id will do); "
                          "repeat it for more")
@@ -74,6 +76,7 @@ def cmd_handoff(args: argparse.Namespace) -> int:
                          "a terminal to ask on, add --yes.")
     with open_session(args, warm=HANDOFF_MODULES) as session:
         from luna_tui.services.handoff.choices import HandoffChoice
+        from luna_tui.services.handoff.insight_rows import WEIGHING
         from luna_tui.services.handoff.packet import write_packet
         from luna_tui.services.handoff.preview import HandoffPreviews
         from luna_tui.services.records import Records
@@ -89,6 +92,11 @@ def cmd_handoff(args: argparse.Namespace) -> int:
         if not _confirmed(args):
             print("Nothing was written.")
             return 0
+        changes = preview.count("insights")
+        if changes:
+            # The permutation tests take seconds on a long record: say why it waits.
+            print(f"{WEIGHING} ({changes} change{'' if changes == 1 else 's'}); this can "
+                  "take a few seconds.", file=sys.stderr)
         written = write_packet(session, choice, Path(args.out).expanduser())
     _tell(written)
     return 0

@@ -1,6 +1,7 @@
 """What one hand-off holds, read once: the health data of its scope (through the
 health-data reader, which keeps private entries out) and what the PDF adds to it
-(adherence per medication over the period, the dose changes as history).
+(adherence per medication over the period, the dose changes as history, and the
+insights page's rows, computed apart since they take seconds: insight_rows.py).
 
 The PDF, the preview and the packet all take these plain dataclasses, so what the
 preview counts is what the files hold.
@@ -12,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from luna_tui.services.appointments import AppointmentView
+from luna_tui.services.insights.rows import InsightRow
 from luna_tui.services.medications import Adherence, EventView, MedicationView
 from luna_tui.services.patients import PatientView
 from luna_tui.services.records import RecordView
@@ -55,6 +57,7 @@ class HandoffContents:
     appointments: tuple[AppointmentView, ...] = ()  # upcoming
     records: tuple[RecordView, ...] = ()  # the chosen ones
     journal: tuple[SharedNote, ...] = ()
+    insights: tuple[InsightRow, ...] = ()  # each change of the period × each measure
 
     def changes_in_period(self) -> list[EventView]:
         """The medication changes from the first day to the last, oldest first: the

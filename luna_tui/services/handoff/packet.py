@@ -14,6 +14,7 @@ archive. Like every export it is a read, so a read-only key may make one.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -31,6 +32,7 @@ from luna_tui.services.handoff.archive_passphrase import new_archive_passphrase
 from luna_tui.services.handoff.choices import HandoffChoice
 from luna_tui.services.handoff.contents_reader import HandoffRead, HandoffReader
 from luna_tui.services.handoff.file_names import plain_names
+from luna_tui.services.handoff.insight_rows import Progress, insight_rows
 from luna_tui.services.handoff.pdf_document import render_pdf
 from luna_tui.services.handoff.preview import (
     ARCHIVE_TOOLS,
@@ -38,6 +40,7 @@ from luna_tui.services.handoff.preview import (
     HandoffPreview,
     preview_of,
 )
+from luna_tui.services.insights.before_after import AnalysisSettings
 from luna_tui.services.vault_session import VaultSession
 
 AUDIT_EVENT = "export.handoff"
@@ -57,11 +60,18 @@ class WrittenPacket:
         return [NOT_ENCRYPTED]
 
 
-def write_packet(session: VaultSession, choice: HandoffChoice, folder: Path) -> WrittenPacket:
+def write_packet(session: VaultSession, choice: HandoffChoice, folder: Path, *,
+                 progress: Progress | None = None,
+                 insight_settings: AnalysisSettings | None = None) -> WrittenPacket:
     """Write the hand-off of `choice` into `folder` (not on the DB thread: the reads and
-    the audit go there, the PDF is made here)."""
+    the audit go there, the insights and the PDF are made here). `progress` hears how
+    far the insights page is; `insight_settings` are its analyses' (tests use fewer
+    permutations)."""
     now = session.clock.now()
     read = HandoffReader(session).read(choice)
+    rows = insight_rows(session, choice, settings=insight_settings, progress=progress)
+    read = dataclasses.replace(read, contents=dataclasses.replace(read.contents,
+                                                                  insights=rows))
     preview = preview_of(read.contents, choice)
     members = _members(read, choice, now)
     _make_folder(folder)

@@ -1,6 +1,8 @@
 """The sections of the hand-off PDF, in the order a clinician reads them: who, what
 they take and how regularly, what is coming, the vitals, mood and sleep, the chosen
-records, the notes shared with the therapist.
+records, the notes shared with the therapist, and last, on a page of its own, the
+insights: how mood, sleep and vitals moved after each medication change, in the very
+sentences the Insights place and `luna insights` say (services/insights/rows.py).
 
 SECTIONS is a list of functions (pdf, contents) → None, each writing its part or
 nothing when its kind is not included; a new section (an insights page) is one more
@@ -15,6 +17,7 @@ from itertools import groupby
 from typing import Any
 
 from luna_tui.services.calendar_export import appointment_title
+from luna_tui.services.handoff.choices import INSIGHT_SOURCES, INSIGHTS
 from luna_tui.services.handoff.contents import HandoffContents, MedicationSummary
 from luna_tui.services.handoff.pdf_charts import Chart, Series, draw_chart
 from luna_tui.services.handoff.pdf_layout import (
@@ -29,6 +32,8 @@ from luna_tui.services.handoff.pdf_layout import (
 )
 from luna_tui.services.handoff.pdf_text import drawable
 from luna_tui.services.handoff.reference_ranges import SLEEP_HOURS, reference_ranges
+from luna_tui.services.insights.before_after import AnalysisSettings
+from luna_tui.services.insights.rows import InsightRow, describe, honesty_rules
 from luna_tui.services.medications import Adherence, EventView
 from luna_tui.services.vitals import KINDS, VitalView
 
@@ -36,6 +41,7 @@ Section = Callable[[Any, HandoffContents], None]
 CHART_HEIGHT = 32.0  # mm
 CHART_BLOCK = CHART_HEIGHT + LINE * 3  # mm: a chart with its title above, labels below
 MOOD_SCALE = (0.5, 10.5)  # the journal's 1-10, whole
+INSIGHTS_TITLE = "Medication changes and how mood, sleep and vitals moved"
 EVENT_WORDS = {"started": "started", "stopped": "stopped", "dose_changed": "dose changed",
                "resumed": "resumed"}
 
@@ -226,6 +232,43 @@ def journal(pdf: Any, contents: HandoffContents) -> None:
         paragraph(pdf, note.text, size=SMALL_SIZE)
 
 
+def insights(pdf: Any, contents: HandoffContents) -> None:
+    if INSIGHTS not in contents.include:
+        return
+    pdf.add_page()
+    heading(pdf, INSIGHTS_TITLE)
+    paragraph(pdf, _how_to_read(contents), muted=True, size=SMALL_SIZE)
+    pdf.ln(1)
+    if not contents.changes_in_period():
+        paragraph(pdf, f"No medication was started, stopped or changed from "
+                  f"{contents.start.isoformat()} to {contents.end.isoformat()}: there is no "
+                  "change to weigh.")
+        return
+    if not contents.insights:
+        paragraph(pdf, "Nothing was recorded around this period's medication changes to "
+                  "weigh them against.")
+        return
+    changes: dict[tuple[str, str, str], list[InsightRow]] = {}
+    for row in contents.insights:
+        changes.setdefault((row.date, row.medication, row.event), []).append(row)
+    for (day, medication, event), rows in changes.items():
+        paragraph(pdf, f"{day}  {medication} {event}", bold=True, size=SMALL_SIZE)
+        for row in rows:
+            paragraph(pdf, describe(row), size=SMALL_SIZE)
+        pdf.ln(1)
+
+
+def _how_to_read(contents: HandoffContents) -> str:
+    """The honesty rules, with the window the rows were computed with."""
+    default = AnalysisSettings()
+    window = contents.insights[0].window if contents.insights else default.window
+    weighed = ", ".join(k for k in INSIGHT_SOURCES if k in contents.include)
+    return (f"{honesty_rules(window, default.max_lag)} Weighed here: {weighed}, for the "
+            "changes of the period; their windows may reach outside it. Private journal "
+            "entries never count. These are associations in the person's own records, not "
+            "proof that a medication caused them.")
+
+
 def _chart_block(pdf: Any, chart: Chart) -> None:
     """A chart with its title above, moved whole to the next page if it would not fit."""
     if pdf.will_page_break(CHART_BLOCK):
@@ -243,4 +286,4 @@ def _day(measured_at: str) -> dt.date:
 
 
 SECTIONS: list[Section] = [title, person, medications, appointments, vitals,
-                           mood_and_sleep, records, journal]
+                           mood_and_sleep, records, journal, insights]

@@ -10,11 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from luna_tui.services.base import DomainService, on_db_thread
-from luna_tui.services.handoff.choices import KIND_LABELS, HandoffChoice
+from luna_tui.services.handoff.choices import HANDOFF_KINDS, INSIGHTS, KIND_LABELS, HandoffChoice
 from luna_tui.services.handoff.contents import HandoffContents
 from luna_tui.services.handoff.contents_reader import HandoffReader
 from luna_tui.services.handoff.file_names import archive_name, plain_names
-from luna_tui.services.health_data import INCLUDABLE
 from luna_tui.services.records import Records
 
 NOT_ENCRYPTED = ("These files are NOT encrypted: anyone who can read that folder can read "
@@ -74,7 +73,10 @@ def preview_of(contents: HandoffContents, choice: HandoffChoice) -> HandoffPrevi
     sizes = {"meds": len(contents.medications), "doses": contents.doses_logged,
              "vitals": len(contents.vitals), "mood": len(contents.mood),
              "sleep": len(contents.sleep), "appointments": len(contents.appointments),
-             "records": len(contents.records), "journal": len(contents.journal)}
+             "records": len(contents.records), "journal": len(contents.journal),
+             # The page is computed only when written; it weighs each of these (and
+             # says so in one line when there is none).
+             INSIGHTS: len(contents.changes_in_period())}
     name = contents.patient.name
     files = ((archive_name(name, choice.start, choice.end),) if choice.archive
              else plain_names(name, choice.start, choice.end,
@@ -83,7 +85,7 @@ def preview_of(contents: HandoffContents, choice: HandoffChoice) -> HandoffPrevi
                                  len(r.attachments) if choice.attachments else 0)
                     for r in contents.records)
     return HandoffPreview(name, choice.start, choice.end,
-                          tuple((k, sizes[k]) for k in INCLUDABLE if k in choice.include),
+                          tuple((k, sizes[k]) for k in HANDOFF_KINDS if k in choice.include),
                           records, files, choice.archive)
 
 

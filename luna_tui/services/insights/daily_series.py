@@ -35,6 +35,11 @@ class Measure:
     unit: str  # "" for mood, "h", "kg", "mmHg"
     days: dict[str, float] = field(default_factory=dict)  # YYYY-MM-DD → the day's value
 
+    @property
+    def source(self) -> str:
+        """What it is read from, as a hand-off names its kinds: mood, sleep or vitals."""
+        return self.key if self.key in ("mood", "sleep") else "vitals"
+
     def between(self, first: dt.date, days: int) -> list[float | None]:
         """`days` values from `first` on, None for a day without data."""
         return [self.days.get((first + dt.timedelta(days=i)).isoformat())

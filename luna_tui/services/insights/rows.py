@@ -9,13 +9,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from luna_tui.services.insights.before_after import (
+    ALPHA,
     CLEAR_CHANGE,
     CONFIDENCE,
     MIN_DAYS,
+    NO_CLEAR_CHANGE,
     NOT_ENOUGH_DATA,
 )
 from luna_tui.services.insights.lagged_correlation import CLEAR_ASSOCIATION
-from luna_tui.services.insights.medication_changes import day_words
+from luna_tui.services.insights.medication_changes import LOW_ADHERENCE, day_words
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,24 @@ def describe(row: InsightRow | PairRow) -> str:
     if row.confounders:
         text += " Also in the window: " + " ".join(row.confounders)
     return text
+
+
+def honesty_rules(window: int, max_lag: int) -> str:
+    """The rules the verdicts follow, in the README's words, for a reader who sees the
+    sentences without Luna (the hand-off's insights page)."""
+    return (f"Each medication change is weighed, for each measure, over the {window} days "
+            f"before it against the {window} days after it, those starting on the day of "
+            f"the change or up to {max_lag} days later, for changes that take days to show. "
+            f"Fewer than {MIN_DAYS} days with data on either side: \"{NOT_ENOUGH_DATA}\", "
+            f"and nothing else. Looking at {max_lag + 1} lags and keeping the best would "
+            "call noise a change too often, so the best lag is judged against the best of "
+            "the same days rearranged (a max-statistic permutation test). Only when that "
+            f"corrected test gives p < {ALPHA:g} and the {CONFIDENCE} % interval of the "
+            f"difference leaves out zero is it a \"{CLEAR_CHANGE}\", and only then is a lag "
+            f"named; otherwise \"{NO_CLEAR_CHANGE}\", with the numbers of the day of the "
+            "change. What else could explain it is listed beside it: another medication "
+            f"changed inside the window, or the medication taken on fewer than "
+            f"{LOW_ADHERENCE:.0f} % of its scheduled doses there.")
 
 
 def _describe_pair(row: PairRow) -> str:

@@ -9,7 +9,9 @@ packet; it leaves private entries' mood out unless asked.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from luna_tui.services.base import DomainService, on_db_thread
@@ -23,6 +25,8 @@ from luna_tui.services.medications import Medications
 from luna_tui.services.vault_session import VaultSession
 
 PAIR_DAYS = 90  # pairs are looked at over the last this many days
+SOURCES = ("mood", "sleep", "vitals")  # Measure.source: what a measure is read from
+Progress = Callable[[int, int], None]  # (analyses done, analyses in all)
 
 
 @dataclass(frozen=True)
@@ -80,9 +84,12 @@ def _window(change: MedicationChange, settings: AnalysisSettings) -> tuple[dt.da
     return first, first + dt.timedelta(days=settings.segment_days - 1)
 
 
-def analyse_changes(inputs: InsightInputs) -> list[InsightRow]:
-    """One row per (change, measure), newest change first."""
+def analyse_changes(inputs: InsightInputs, progress: Progress | None = None
+                    ) -> list[InsightRow]:
+    """One row per (change, measure), newest change first; `progress` is told after
+    each (the permutation tests make a long record take seconds)."""
     settings = inputs.settings
+    total = len(inputs.changes) * len(inputs.measures)
     rows = []
     for change, confounders in zip(inputs.changes, inputs.confounders, strict=True):
         first, _ = _window(change, settings)
@@ -101,6 +108,8 @@ def analyse_changes(inputs: InsightInputs) -> list[InsightRow]:
                 lag_days=result.lag_days, verdict=result.verdict,
                 confounders=tuple(confounders), window=settings.window,
                 p_value=result.p_value, medication_id=change.medication_id))
+            if progress is not None:
+                progress(len(rows), total)
     rows.sort(key=lambda row: row.date, reverse=True)  # stable: measures stay in order
     return rows
 
@@ -144,9 +153,15 @@ def analyse_pairs(inputs: InsightInputs) -> list[PairRow]:
 
 def insights_summary(session: VaultSession, patient_id: str, start: dt.date, end: dt.date,
                      include_private: bool = False,
-                     settings: AnalysisSettings | None = None) -> list[InsightRow]:
+                     settings: AnalysisSettings | None = None, *,
+                     sources: Collection[str] = SOURCES,
+                     progress: Progress | None = None) -> list[InsightRow]:
     """The rows for the changes from `start` to `end`, as the hand-off packet shows
-    them (private entries' mood left out unless `include_private`)."""
+    them (private entries' mood left out unless `include_private`), for the measures
+    read from `sources` only (a hand-off without its vitals weighs no vital). Not on
+    the DB thread: the reads go there, the analyses run here."""
     inputs = Insights(session).inputs(patient_id, start, end,
                                       include_private=include_private, settings=settings)
-    return analyse_changes(inputs)
+    inputs = dataclasses.replace(inputs, measures=[m for m in inputs.measures
+                                                   if m.source in sources])
+    return analyse_changes(inputs, progress)

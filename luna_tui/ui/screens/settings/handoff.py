@@ -4,8 +4,11 @@ which records, as files or as one archive, and where.
 The preview under the form is what will be written, read by the services from the
 same contents the packet is made of, and updated as the choices change; nothing is
 written before Write. The form says the files are NOT encrypted (or, with the archive,
-which tools open it). The writing runs in a worker; its result comes back as a
-message, and an archive's passphrase is shown once in a dialog, then dropped.
+which tools open it). The writing runs in a worker, the insights page's analyses with
+it (seconds on a long record: its progress shows under the form); its result comes
+back as a message, and an archive's passphrase is shown once in a dialog, then dropped.
+The insights box is greyed while the medications, or all of mood, sleep and vitals, are
+left out: the page weighs only what the hand-off holds.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from luna_tui.clock import local_today
 from luna_tui.errors import LunaError, ValidationError
 from luna_tui.services.handoff.choices import (
     DEFAULT_INCLUDE,
+    HANDOFF_KINDS,
+    INSIGHTS,
     HandoffChoice,
+    insights_possible,
     parse_period,
 )
 from luna_tui.services.handoff.packet import write_packet
@@ -33,8 +39,8 @@ from luna_tui.services.handoff.preview import (
     PRIVATE_NEVER,
     HandoffPreviews,
 )
-from luna_tui.services.health_data import INCLUDABLE
 from luna_tui.services.patients import Patients
+from luna_tui.ui.messages import WorkProgress
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.settings.part import SettingsPart
 from luna_tui.ui.screens.settings.shown_once import ShownOnce
@@ -48,12 +54,14 @@ if TYPE_CHECKING:
     from luna_tui.services.handoff.preview import HandoffPreview
 
 # The kinds ticked in boxes; records are chosen one by one in the list instead.
-BOXED_KINDS = tuple(k for k in INCLUDABLE if k != "records")
+BOXED_KINDS = tuple(k for k in HANDOFF_KINDS if k != "records")
 BOX_LABELS = {"meds": "Medications, with their dose changes",
               "doses": "Doses logged (adherence per medication)",
               "vitals": "Vitals, charted", "mood": "Mood over the period",
               "sleep": "Sleep over the period", "appointments": "Upcoming appointments",
-              "journal": "Journal entries shared with the therapist (never private ones)"}
+              "journal": "Journal entries shared with the therapist (never private ones)",
+              INSIGHTS: "Insights: how mood, sleep and vitals moved after each medication "
+                        "change (a page; needs the medications and mood, sleep or vitals)"}
 DEFAULT_FROM, DEFAULT_TO, DEFAULT_FOLDER = "30 days ago", "today", "~/luna-handoff"
 
 
@@ -96,7 +104,7 @@ class HandoffPart(SettingsPart):
         yield Label("What will be included", classes="part-heading")
         with Vertical(id="handoff-preview"):
             yield Label("", id="handoff-preview-title")
-            for kind in INCLUDABLE:
+            for kind in HANDOFF_KINDS:
                 yield Label("", id=f"handoff-count-{kind}")
             yield Label("", id="handoff-preview-records")
             yield Label(PRIVATE_NEVER, classes="muted")
@@ -157,7 +165,13 @@ class HandoffPart(SettingsPart):
         if isinstance(event, Checkbox.Changed) and event.checkbox.id == "handoff-archive":
             self.query_one("#handoff-warning", Label).update(
                 ARCHIVE_TOOLS if event.value else NOT_ENCRYPTED)
+        self.query_one(f"#handoff-kind-{INSIGHTS}", Checkbox).disabled = (
+            not insights_possible(self._ticked_kinds()))
         self.update_preview()
+
+    def _ticked_kinds(self) -> set[str]:
+        return {k for k in BOXED_KINDS
+                if self.query_one(f"#handoff-kind-{k}", Checkbox).value}
 
     def choice(self) -> HandoffChoice:
         """The form as a hand-off choice; ValidationError names the field at fault."""
@@ -168,8 +182,9 @@ class HandoffPart(SettingsPart):
         start, end = parse_period(self.query_one("#handoff-from", Input).value,
                                   self.query_one("#handoff-to", Input).value, today)
         records = frozenset(self.query_one("#handoff-records", SelectionList).selected)
-        include = {k for k in BOXED_KINDS
-                   if self.query_one(f"#handoff-kind-{k}", Checkbox).value}
+        include = self._ticked_kinds()
+        if not insights_possible(include):  # its box is greyed: nothing to weigh
+            include.discard(INSIGHTS)
         if records:
             include.add("records")
         return HandoffChoice(
@@ -206,7 +221,7 @@ class HandoffPart(SettingsPart):
         message.stop()
         preview = self.preview = message.preview
         self.query_one("#handoff-preview-title", Label).update(plain(preview.lines()[0]))
-        for kind in INCLUDABLE:
+        for kind in HANDOFF_KINDS:
             self.query_one(f"#handoff-count-{kind}", Label).update(preview.count_line(kind))
         self.query_one("#handoff-preview-records", Label).update(plain("\n".join(
             f"  record: {r.title} ({r.type_label}, {r.event_date or 'no date'})"
@@ -249,7 +264,8 @@ class HandoffPart(SettingsPart):
         progress = self.query_one("#handoff-progress", ProgressRow)
         progress.show("Writing the hand-off", 0.0)
         try:
-            written = await self.vault.attempt(write_packet, session, choice, folder)
+            written = await self.vault.attempt(write_packet, session, choice, folder,
+                                               progress=self._report)
         except LunaError as error:
             if self.still_open(session):
                 show_field_error(self, "handoff-folder", f"Nothing was written: {error}")
@@ -259,6 +275,15 @@ class HandoffPart(SettingsPart):
             progress.hide()
         if self.still_open(session):
             self.post_message(self.Written(written))
+
+    def _report(self, what: str, done: float) -> None:
+        """From the worker's thread: how far the insights page is."""
+        self.post_message(WorkProgress(what, done))
+
+    def on_work_progress(self, message: WorkProgress) -> None:
+        message.stop()
+        if self.busy:
+            self.query_one("#handoff-progress", ProgressRow).show(message.what, message.done)
 
     async def on_handoff_part_written(self, message: HandoffPart.Written) -> None:
         message.stop()
