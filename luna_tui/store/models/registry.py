@@ -18,6 +18,7 @@ from luna_tui.store.models.medications import Medication, MedicationDose, Medica
 from luna_tui.store.models.patients import Patient
 from luna_tui.store.models.records import Attachment, MedicalRecord, RecordFts
 from luna_tui.store.models.stats import StatEvent
+from luna_tui.store.models.templates import EntryTemplate
 from luna_tui.store.models.vault_state import (
     AuditAnchor,
     AuditHead,
@@ -41,6 +42,7 @@ DATA_MODELS = [
     MedicationEvent,
     Appointment,
     JournalEntry,
+    EntryTemplate,
     Vital,
     MedicalRecord,
     Attachment,
