@@ -164,6 +164,8 @@ class DashboardScreen(PlaceScreen):
         count = len(habits.on_this_day)
         panel.border_title = "On this day" + (f" · {count} entries" if count > 1 else "")
         options.disabled = not habits.on_this_day
+        if habits.on_this_day:
+            options.highlighted = 0  # Enter opens the newest year's at once
         if habits.on_this_day and self.focused is None:
             options.focus()
 
