@@ -217,3 +217,38 @@ async def test_a_template_form_says_what_is_wrong_under_the_field(layout, sessio
         assert "already a template called 'Evening check-in'" in field_error(pilot, "name")
 
 
+
+
+def _app_for_template(layout, clock, name: str):
+    from conftest import cheap_kdf
+    from luna_tui.ui.app import LunaApp
+
+    return LunaApp(layout, clock=clock, new_vault_kdf=cheap_kdf(), idle_check_seconds=3600,
+                   automatic_backups=False, reminders=False, desktop_notifications=False,
+                   template=name)
+
+
+async def test_luna_add_template_opens_the_editor_filled_and_ends_with_it(layout, session,
+                                                                         clock):
+    _with_template(session)
+    app = _app_for_template(layout, clock, "evening")
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await settle(pilot)
+        editor = app.screen
+        assert editor.__class__.__name__ == "EntryEditorScreen"
+        assert editor.query_one("#content", TextArea).text.startswith("## What went well")
+        editor.query_one("#content", TextArea).insert("Tea with Sam.\n")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert app.edited is not None and app.edited.tags == ("evening",)
+
+
+async def test_luna_add_with_an_unknown_template_ends_the_app_saying_why(layout, session,
+                                                                        clock):
+    session.close()
+    app = _app_for_template(layout, clock, "nothing like it")
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await settle(pilot)
+    assert "no template called 'nothing like it'" in str(app.failure)
