@@ -105,3 +105,18 @@ def test_without_a_scheduled_medication_there_is_no_dose_streak(session, clock):
     Medications(session).create(me, "Ibuprofen", "200 mg", "as needed")
     streaks = StreakCounter(session).streaks(me, clock.today())
     assert (streaks.doses_current, streaks.has_schedule) == (0, False)
+
+
+def test_a_streak_longer_than_the_first_window_is_counted_whole(session, clock):
+    """Doses are read a month first, then in growing windows: the days where two
+    windows meet are each counted once."""
+    today = clock.today()
+    clock.set_local(today, "21:00")
+    me = Settings(session).current_patient_id()
+    medication = Medications(session).create(
+        me, "Levothyroxine", "50 µg", "once daily", schedule=["07:00"],
+        start_date=(today - dt.timedelta(days=100)).isoformat())
+    for back in range(0, 100):
+        _log(session, medication.id, today - dt.timedelta(days=back), "07:00",
+             "missed" if back == 70 else "taken")
+    assert StreakCounter(session).streaks(me, today).doses_current == 70

@@ -601,7 +601,7 @@ def delete(s: Scenario) -> None:
 
 def templates_add(s: Scenario) -> None:
     s.luna("templates", "add", "Evening check-in", "--title", "Evening {date}", "--tag",
-           "evening", "--no-ask-sleep", input="## What went well\n")
+           "winddown", "--no-ask-sleep", input="## What went well\n")
     assert "already a template" in s.luna("templates", "add", "evening CHECK-IN",
                                           code=1, input="").err
 
@@ -621,7 +621,7 @@ def templates_edit(s: Scenario) -> None:
     s.luna("templates", "edit", "evening", "--name", "Evening", "--type", "prompted",
            "--prompt", "What helped today?")
     s.luna("add", "--template", "Evening", "--date", "2020-02-29", input="Tea with Sam\n")
-    [entry] = s.luna("list", "--tag", "evening", "--json").json()
+    [entry] = s.luna("list", "--tag", "winddown", "--json").json()
     assert (entry["title"], entry["journal_type"], entry["prompt"]) == (
         "Evening 2020-02-29", "prompted", "What helped today?")
     s.found["templated"] = entry["id"]

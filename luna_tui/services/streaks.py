@@ -23,7 +23,10 @@ from luna_tui.services.medications import Medications
 from luna_tui.store.journal_days import days_written
 
 TAKEN = ("taken", "late")
-DOSE_WINDOW_DAYS = 62  # doses are read this many days at a time, walking back
+# Doses are read a window at a time, walking back: a month first (most streaks end in
+# it), then twice the days of the window before, so years of perfect adherence cost a
+# handful of reads, not one a month.
+FIRST_WINDOW_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,10 @@ class StreakCounter(DomainService):
         if not taken:
             return 0, False
         first = min(dt.date.fromisoformat(m.start_date or m.created_at[:10]) for m in taken)
-        streak, end = 0, today
+        streak, end, window = 0, today, FIRST_WINDOW_DAYS
         while end >= first:
-            start = max(first, end - dt.timedelta(days=DOSE_WINDOW_DAYS - 1))
+            start = max(first, end - dt.timedelta(days=window - 1))
+            window *= 2
             scheduled = medications.scheduled_slots(patient_id, start, end)
             logged = {(d.medication_id, d.scheduled_at): d.status
                       for d in medications.dose_history(patient_id, start, end)}
