@@ -252,3 +252,27 @@ async def test_luna_add_with_an_unknown_template_ends_the_app_saying_why(layout,
         await unlock(pilot)
         await settle(pilot)
     assert "no template called 'nothing like it'" in str(app.failure)
+
+
+async def test_the_habits_are_read_once_the_dashboard_is_painted(remembered, clock,
+                                                                 monkeypatch):
+    """The first paint's one read is the dashboard's own; on this day and the streaks
+    come after it, in a read of their own."""
+    from luna_tui.services.read_models.dashboard import Dashboard
+    from luna_tui.services.read_models.habits import Habits
+
+    reads: list[str] = []
+    for model, name in ((Dashboard, "dashboard"), (Habits, "habits")):
+        real = model.today
+
+        def recorded(self, *args, _real=real, _name=name):
+            reads.append(_name)
+            return _real(self, *args)
+
+        monkeypatch.setattr(model, "today", recorded)
+    app = make_app(remembered, clock)
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await settle(pilot)
+        assert reads == ["dashboard", "habits"]
+        assert app.screen.query_one("#on-this-day").display
