@@ -276,3 +276,27 @@ async def test_the_habits_are_read_once_the_dashboard_is_painted(remembered, clo
         await settle(pilot)
         assert reads == ["dashboard", "habits"]
         assert app.screen.query_one("#on-this-day").display
+
+
+async def test_the_template_form_and_chooser_fit_80_by_24(layout, session, clock):
+    _with_template(session)
+    app = make_app(layout, clock)
+    async with app.run_test(size=SMALL) as pilot:
+        await unlock(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        chooser = app.screen
+        inside(chooser.region, chooser.query_one("#template-choices"), "the choices")
+        await pilot.press("escape", "T")
+        await settle(pilot)
+        await pilot.press("enter")  # edit the one template
+        await settle(pilot)
+        form = app.screen
+        assert form.__class__.__name__ == "TemplateFormScreen"
+        form.query_one("#journal_type", Select).value = "prompted"
+        await settle(pilot)
+        for selector in ("#body", "#name", "#title", "#tags", "#journal_type", "#prompt",
+                         "#asks_mood", "#asks_sleep"):
+            inside(form.region, form.query_one(selector), selector)
