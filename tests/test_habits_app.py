@@ -300,3 +300,18 @@ async def test_the_template_form_and_chooser_fit_80_by_24(layout, session, clock
         for selector in ("#body", "#name", "#title", "#tags", "#journal_type", "#prompt",
                          "#asks_mood", "#asks_sleep"):
             inside(form.region, form.query_one(selector), selector)
+
+
+async def test_the_choosers_last_line_lists_the_templates(layout, session, clock):
+    _with_template(session)
+    app = make_app(layout, clock)
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("end", "enter")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "TemplatesDialog"
+        assert app.screen.query_one("#template-list", DataTable).row_count == 1

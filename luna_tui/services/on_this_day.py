@@ -5,7 +5,7 @@ are the journal's newest anyway).
 February 29 is remembered on February 28 in the years without one, and on February 29
 in leap years (Feb 28 of a leap year shows only Feb 28: the 29th comes the next day).
 
-One query: the patient's first day (the start of its date index), then a seek per
+Two reads: the patient's first day (the start of its date index), then a seek per
 earlier year into the (patient, date) index, so the cost grows with the years kept,
 not with the entries.
 """

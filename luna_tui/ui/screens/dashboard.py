@@ -61,12 +61,13 @@ class DashboardScreen(PlaceScreen):
 
     # The first load's data, asked for as the screen is built: (patient, day) → its view.
     _asked: tuple[tuple[str, dt.date], asyncio.Task[DashboardView]] | None = None
-    remembered: dict[str, Entry] = {}  # noqa: RUF012 - the on-this-day entries, by id
+    remembered: dict[str, Entry]  # the on-this-day entries shown, by id
 
     def compose(self) -> ComposeResult:
         # The DB thread reads the first load's data while the widgets below are mounted
         # and styled, which takes about as long, instead of after them.
         self._asked = self._ask_today()
+        self.remembered = {}
         yield TopBar("Dashboard")
         with Horizontal(id="dashboard-heading"):
             yield Label("", id="today", classes="heading")

@@ -488,32 +488,35 @@ class JournalScreen(PlaceScreen):
         """A blank entry; with templates of the person's own, a choice of them first."""
         from luna_tui.services.entry_templates import EntryTemplates
         from luna_tui.ui.screens.entry_editor import EntryEditorScreen
-        from luna_tui.ui.screens.template_chooser import BLANK, MANAGE, TemplateChooser
+        from luna_tui.ui.screens.template_chooser import TemplateChooser
 
         if not self.vault.writable("write an entry"):
             return
-        templates = EntryTemplates(self.session)
         try:
-            mine = await self.vault.call(templates.list)
+            mine = await self.vault.call(EntryTemplates(self.session).list)
         except ServiceFailed:
             return
         if not mine:
             await self.push_own(EntryEditorScreen(None), self._entry_saved)
-            return
+        else:
+            await self.app.push_screen(TemplateChooser(mine), self._new_from)
 
-        async def chosen(choice: str | None) -> None:
-            if choice == BLANK:
-                await self.push_own(EntryEditorScreen(None), self._entry_saved)
-            elif choice == MANAGE:
-                await self.action_templates()
-            elif choice:
-                try:
-                    filled = await self.vault.call(templates.filled, choice)
-                except ServiceFailed:
-                    return
-                await self.push_own(EntryEditorScreen(None, filled), self._entry_saved)
+    async def _new_from(self, choice: str | None) -> None:
+        """What the chooser gave: a blank entry, the templates list, or a template."""
+        from luna_tui.services.entry_templates import EntryTemplates
+        from luna_tui.ui.screens.entry_editor import EntryEditorScreen
+        from luna_tui.ui.screens.template_chooser import BLANK, MANAGE
 
-        await self.app.push_screen(TemplateChooser(mine), chosen)
+        if choice == BLANK:
+            await self.push_own(EntryEditorScreen(None), self._entry_saved)
+        elif choice == MANAGE:
+            await self.action_templates()
+        elif choice:
+            try:
+                filled = await self.vault.call(EntryTemplates(self.session).filled, choice)
+            except ServiceFailed:
+                return
+            await self.push_own(EntryEditorScreen(None, filled), self._entry_saved)
 
     async def action_templates(self) -> None:
         from luna_tui.services.entry_templates import EntryTemplates
