@@ -81,3 +81,15 @@ def test_the_day_follows_the_local_calendar_not_utc(session, clock):
         hit = _write(session, me, dt.date(2025, 6, 15), "Auckland's day")
         _write(session, me, dt.date(2025, 6, 14), "UTC's day")
         assert [e.id for e in OnThisDay(session).entries(me, local_today(clock))] == [hit]
+
+
+def test_a_leap_days_entry_comes_back_on_the_28th_of_a_year_without_one(session, clock):
+    me = Settings(session).current_patient_id()
+    leap = _write(session, me, dt.date(2024, 2, 29), "a leap day")
+    eve = _write(session, me, dt.date(2024, 2, 28), "the day before")
+    clock.set_local(dt.date(2027, 2, 28), "12:00")
+    assert [e.id for e in OnThisDay(session).entries(me, local_today(clock))] == [leap, eve]
+    clock.set_local(dt.date(2028, 2, 28), "12:00")  # a leap year: the 29th comes tomorrow
+    assert [e.id for e in OnThisDay(session).entries(me, local_today(clock))] == [eve]
+    clock.set_local(dt.date(2028, 2, 29), "12:00")
+    assert [e.id for e in OnThisDay(session).entries(me, local_today(clock))] == [leap]
