@@ -97,6 +97,21 @@ CREATE TABLE drafts (
     updated_at TEXT NOT NULL
 );
 
+CREATE TABLE entry_templates (
+    id TEXT NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL CHECK (trim(name) <> ''),
+    title TEXT,
+    body TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags) AND json_type(tags) = 'array'),
+    journal_type TEXT NOT NULL DEFAULT 'free'
+        CHECK (journal_type IN ('free', 'prompted', 'mood_check')),
+    prompt TEXT,
+    asks_mood INTEGER NOT NULL DEFAULT 1 CHECK (asks_mood IN (0, 1)),
+    asks_sleep INTEGER NOT NULL DEFAULT 1 CHECK (asks_sleep IN (0, 1)),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
 CREATE TABLE journal_entries (
     entry_no INTEGER NOT NULL PRIMARY KEY,
     id TEXT NOT NULL,
@@ -336,6 +351,8 @@ CREATE INDEX conversation_summaries_patient_id ON conversation_summaries (patien
 CREATE INDEX conversation_summaries_session_id_end_message_id ON conversation_summaries (session_id, end_message_id);
 
 CREATE INDEX drafts_patient_id ON drafts (patient_id);
+
+CREATE UNIQUE INDEX entry_templates_name ON entry_templates (name COLLATE NOCASE);
 
 CREATE INDEX idx_journal_entries_daily_scores ON journal_entries (patient_id, entry_date, mood_scale, sleep_hours);
 

@@ -24,7 +24,8 @@ from luna_tui.services.records import Records
 from luna_tui.services.vitals import Vitals
 
 # Vault-wide, not any patient's: the backups in a folder, the AI's token counts.
-NO_PATIENT = {"backup list", "stats", "bench", "agent status"}  # vault-wide, or none (bench)
+NO_PATIENT = {"backup list", "stats", "bench", "agent status",  # vault-wide, or none (bench)
+              "templates", "templates list"}
 
 
 def json_commands() -> set[str]:
@@ -71,6 +72,7 @@ def test_every_list_names_its_patient_by_id_and_name(capsys, sams):
         "records": ["records", "--patient", "Sam"],
         "records show": ["records", "show", sams["record"]],
         "patients": ["patients"],
+        "streak": ["streak", "--patient", "Sam"],
     }
     assert json_commands() == set(runs) | NO_PATIENT, (
         "a command with --json: run it here, or name it in NO_PATIENT")
@@ -84,4 +86,6 @@ def test_every_list_names_its_patient_by_id_and_name(capsys, sams):
         assert items, command
         for item in items:
             assert (item["patient_id"], item["patient"]) == (sams["patient_id"], "Sam"), command
-            assert list(item)[:3] == ["id", "patient_id", "patient"], command
+            # First, after its own id if it has one (a streak is counted, not stored).
+            assert list(item)[:3] == ["id", "patient_id", "patient"] or (
+                "id" not in item and list(item)[:2] == ["patient_id", "patient"]), command

@@ -16,6 +16,7 @@ from luna_tui.errors import ImportRejected, ValidationError
 from luna_tui.home import VaultLayout
 from luna_tui.services.appointments import Appointments
 from luna_tui.services.attachments import Attachments
+from luna_tui.services.entry_templates import EntryTemplates
 from luna_tui.services.exporting import LOCAL_KEYS, Exporter
 from luna_tui.services.importing import Importer, detect_format
 from luna_tui.services.journal import EntryDraft, Journal, JournalFilter
@@ -93,6 +94,9 @@ def fill_every_table(session) -> str:
     Journal(session).create(me, EntryDraft(content="Slept badly, knee sore", mood="tired",
                                            mood_scale=4, tags=["sleep", "knee"], favorite=True,
                                            emotions=["worried"], session_id="chat-1"))
+    EntryTemplates(session).create("Evening check-in", title="Evening {weekday}",
+                                   body="## What went well\n\n## What was hard\n",
+                                   tags=["evening"], asks_sleep=False)
     return me
 
 

@@ -662,6 +662,52 @@ def delete(s: Scenario) -> None:
     assert s.luna("list", "--tag", "errands", "--json").json() == []
 
 
+def templates_add(s: Scenario) -> None:
+    s.luna("templates", "add", "Evening check-in", "--title", "Evening {date}", "--tag",
+           "winddown", "--no-ask-sleep", input="## What went well\n")
+    assert "already a template" in s.luna("templates", "add", "evening CHECK-IN",
+                                          code=1, input="").err
+
+
+def templates(s: Scenario) -> None:
+    [template] = s.luna("templates", "--json").json()
+    assert (template["name"], template["title"], template["body"], template["asks_sleep"]) == (
+        "Evening check-in", "Evening {date}", "## What went well", False)
+
+
+def templates_list(s: Scenario) -> None:
+    assert "Evening check-in" in s.luna("templates", "list").out
+
+
+def templates_edit(s: Scenario) -> None:
+    """Renamed, then written from with piped text: its title, tags and type go with it."""
+    s.luna("templates", "edit", "evening", "--name", "Evening", "--type", "prompted",
+           "--prompt", "What helped today?")
+    s.luna("add", "--template", "Evening", "--date", "2020-02-29", input="Tea with Sam\n")
+    [entry] = s.luna("list", "--tag", "winddown", "--json").json()
+    assert (entry["title"], entry["journal_type"], entry["prompt"]) == (
+        "Evening 2020-02-29", "prompted", "What helped today?")
+    s.found["templated"] = entry["id"]
+    # Whatever today is, a leap day of 2020 is not it in an earlier year unless today
+    # is 29 Feb or (a year without one) 28 Feb.
+    remembered = [e["id"] for e in s.luna("list", "--today-in-history", "--json").json()]
+    assert remembered in ([], [entry["id"]])
+
+
+def streak(s: Scenario) -> None:
+    streaks = s.luna("streak", "--json").json()
+    assert streaks["patient"] == "Me" and streaks["journal"]["longest_days"] >= 1
+    assert streaks["doses"]["scheduled"] is True  # Metformin, stopped, had a schedule
+    assert "in a row" in s.luna("streak").out
+
+
+def templates_delete(s: Scenario) -> None:
+    s.luna("templates", "delete", "Evening", code=EXIT_USAGE)  # nobody to ask: --yes
+    s.luna("templates", "delete", "Evening", "--yes")
+    assert s.luna("templates", "--json").json() == []
+    s.luna("delete", s.found["templated"][:8], "--yes")  # the vault as it was
+
+
 def unlock(s: Scenario) -> None:
     """An agent for the rest of the sitting (ended by `lock` below; if a step fails
     between, it ends itself after a minute unused)."""
@@ -718,6 +764,9 @@ SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "keys": keys, "keys add": keys_add, "keys list": keys_list, "keys revoke": keys_revoke,
     "keys recovery": keys_recovery, "passwd": passwd,
     "star": star, "edit": edit, "delete": delete,
+    "templates add": templates_add, "templates": templates,
+    "templates list": templates_list, "templates edit": templates_edit, "streak": streak,
+    "templates delete": templates_delete,
     "unlock": unlock, "agent status": agent_status, "agent": agent, "lock": lock,
     "bench": bench,
 }

@@ -11,7 +11,8 @@ Commands that make no sense through an agent run here as always: the app (no com
 `init` (there is no vault yet), `passwd` (it re-derives on purpose and then ends the
 agent), `backup restore` (it ends the agent, then swaps the files), `doctor --repair`
 (it opens the vault in repair mode), `bench` (its own vaults), and the agent's own
-`unlock`, `lock` and `agent`, and `edit` at a terminal (it opens the app's own editor).
+`unlock`, `lock` and `agent`, and `edit` and `add --template` at a terminal (they open the
+app's own editor).
 Help and --version never need the vault.
 """
 
@@ -62,6 +63,9 @@ def through_agent(words: list[str]) -> bool:
         return False  # changed only with the passphrase (the agent refuses it)
     if named[0] == "edit" and sys.stdin.isatty():
         return False  # at a terminal it opens the app's editor, here (cli/journal_commands)
+    if named[0] == "add" and sys.stdin.isatty() and any(
+            word == "--template" or word.startswith("--template=") for word in words):
+        return False  # so does `add --template` (unless TEXT is given: it decides there)
     return not any(word in LOCAL_OPTIONS or word.startswith("--home=")
                    or word.startswith("--passphrase-file=") for word in words)
 

@@ -74,6 +74,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     add.add_argument("--private", action="store_true",
                      help="keep it private: never shown to the AI companion or shared")
     add.add_argument("--favorite", action="store_true", help="star it")
+    add.add_argument("--template", metavar="NAME",
+                     help="start from one of your templates (`luna templates`): with TEXT or "
+                     "piped text, its title, tags and type go with the text; at a terminal "
+                     "without TEXT, Luna's editor opens on a new entry filled from it")
     add.add_argument("--resume", action="store_true",
                      help="save the entry a failed `luna add` kept as a draft; options given "
                      "now replace its own (e.g. --mood-scale 7)")
@@ -92,6 +96,11 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         command.set_defaults(handler=cmd_list if name == "list" else cmd_search)
         if name == "list":
             _filter_options(command)
+            command.add_argument(
+                "--today-in-history", "--on-this-day", action="store_true",
+                help="entries written on today's month and day in earlier years (jrnl's "
+                "-today-in-history, without this year's); Feb 29 shows on Feb 28 in years "
+                "without one")
 
     _register_entry_commands(commands, common)
 
@@ -227,6 +236,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     args.phrase = None  # the leading date phrase, once one is read
     if args.resume:
         return _resume_add(args)
+    if args.template and not args.text and sys.stdin.isatty():
+        return _add_in_editor(args)
     text = " ".join(args.text) if args.text else None
     if text is not None:
         text = _take_phrase(text, args)
@@ -246,6 +257,8 @@ def cmd_add(args: argparse.Namespace) -> int:
             patient_id, patient_name = resolve_patient(session, args.patient)
             if typed:
                 text = _take_phrase(_prompt_for_text(), args)
+            if args.template:
+                _take_template(session, args)
             entry = Journal(session).create(patient_id, _entry_draft(text or "", args),
                                             future_ok=args.future)
         except LunaError as error:
@@ -278,6 +291,42 @@ def _safety_plan_fired(session: VaultSession, entry_id: str) -> bool:
         return SafetyTriggers(session).fired_by_entry(entry_id) is not None
     except LunaError:
         return False
+
+
+def _add_in_editor(args: argparse.Namespace) -> int:
+    """`luna add --template NAME` at a terminal: Luna's own editor, after the app's
+    unlock, on a new entry filled from the template (never $EDITOR: see `luna edit`)."""
+    given = [option for option, value in (
+        ("--title", args.title), ("--mood", args.mood), ("--mood-scale", args.mood_scale),
+        ("--sleep", args.sleep), ("--tag", args.tag), ("--date", args.date),
+        ("--patient", args.patient), ("--private", args.private),
+        ("--favorite", args.favorite)) if value]
+    if given:
+        raise UsageError(f"At a terminal, --template opens Luna's editor, where {given[0]} is "
+                         "set; or give the text (TEXT, or piped in) to use it here.")
+    if not sys.stdout.isatty():
+        raise UsageError("Pipe the text in (luna add --template NAME < file), or run it at a "
+                         "terminal to open Luna's editor.")
+    return args.start_app(args, template=args.template)
+
+
+def _take_template(session: VaultSession, args: argparse.Namespace) -> None:
+    """The template's title (unless --title), tags (before --tag's and the text's) and
+    type become the entry's; its placeholders are filled for the entry's day."""
+    from luna_tui.services.entry_templates import EntryTemplates, fill
+
+    template = EntryTemplates(session).find(args.template)
+    moment = session.clock.now().astimezone().replace(tzinfo=None)
+    if args.when and args.when[0]:
+        try:
+            moment = dt.datetime.combine(dt.date.fromisoformat(args.when[0]),
+                                         dt.time.fromisoformat(args.when[1] or "00:00"))
+        except ValueError:
+            pass  # a bad date is the entry's to refuse, with its own sentence
+    filled = fill(template, moment)
+    args.title = args.title or filled.title
+    args.tag = [*filled.tags, *args.tag]
+    args.journal_type, args.prompt = filled.journal_type, filled.prompt
 
 
 def _date_parts(text: str | None) -> tuple[str, str] | None:
@@ -362,6 +411,7 @@ def _entry_draft(text: str, args: argparse.Namespace) -> Any:
         # A date without a time: the time is unknown, not "now".
         entry_time=time_part or ("" if date_part else None), favorite=args.favorite,
         privacy_level="private" if args.private else None,
+        journal_type=getattr(args, "journal_type", "free"), prompt=getattr(args, "prompt", None),
     )
 
 
@@ -406,8 +456,9 @@ def _draft_fields(text: str, args: argparse.Namespace, session: VaultSession) ->
         "entry_date": date_part or now.date().isoformat(),
         "entry_time": time_part or ("" if date_part else now.strftime("%H:%M")),
         "mood": args.mood or "", "mood_scale": args.mood_scale, "sleep_hours": args.sleep or "",
-        "emotions": "", "tags": _tags_text(_entry_tags(text, args)), "journal_type": "free",
-        "prompt": None,
+        "emotions": "", "tags": _tags_text(_entry_tags(text, args)),
+        "journal_type": getattr(args, "journal_type", "free"),
+        "prompt": getattr(args, "prompt", None),
         "privacy_level": "private" if args.private else None, "favorite": bool(args.favorite),
     }
 
@@ -615,6 +666,8 @@ JOURNAL_MODULES = ("luna_tui.services.journal", "luna_tui.services.patients",
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.today_in_history:
+        return _list_on_this_day(args)
     filters = _list_filter(args)  # a bad filter is said before the passphrase
     with open_session(args, warm=JOURNAL_MODULES) as session:
         from luna_tui.services.journal import Journal
@@ -628,6 +681,29 @@ def cmd_list(args: argparse.Namespace) -> int:
     elif not entries:
         print(f"{terminal_text(patient_name)}'s journal is empty. Write the first entry with: "
               "luna add (it asks for the text)")
+    else:
+        for entry in entries:
+            print(_entry_line(entry))
+    return 0
+
+
+def _list_on_this_day(args: argparse.Namespace) -> int:
+    """`luna list --today-in-history`: this day's entries of earlier years, newest year
+    first (services/on_this_day.py)."""
+    if args.tag or args.starred or args.date_from or args.date_to or args.mood or args.type:
+        raise UsageError("--today-in-history shows every entry of this day in earlier "
+                         "years; leave the other filters out.")
+    with open_session(args, warm=JOURNAL_MODULES) as session:
+        from luna_tui.services.on_this_day import OnThisDay
+
+        patient_id, patient_name = resolve_patient(session, args.patient)
+        today = local_today(session.clock)
+        entries = OnThisDay(session).entries(patient_id, today, limit=args.n)
+    if args.json:
+        print_json([entry_json(e, patient_name) for e in entries])
+    elif not entries:
+        print(f"Nothing in {terminal_text(patient_name)}'s journal was written on "
+              f"{today:%-d %B} in earlier years.")
     else:
         for entry in entries:
             print(_entry_line(entry))

@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         backup_commands,
         bench_command,
         handoff_command,
+        habit_commands,
         health_commands,
         insights_command,
         journal_commands,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common = common_options(top_level=False)
     journal_commands.register(commands, common)
+    habit_commands.register(commands, common)
     health_commands.register(commands, common)
     insights_command.register(commands, common)
     record_commands.register(commands, common)
@@ -125,7 +127,8 @@ def run_here(argv: Sequence[str] | None = None, *, keep_parser: bool = False) ->
             return _run_app(argparse.Namespace(home=None, passphrase_file=None))
         args = (parser or build_parser()).parse_args(_list_shortcut(
             list(sys.argv[1:] if argv is None else argv)))
-        args.start_app = _run_app  # `luna edit ID` at a terminal opens the app's editor
+        # `luna edit ID` and `luna add --template NAME` at a terminal open the app's editor.
+        args.start_app = _run_app
         handler = getattr(args, "handler", None) or _run_app
         return int(handler(args) or 0)
     except LunaError as error:
@@ -167,9 +170,11 @@ def _list_shortcut(argv: list[str]) -> list[str]:
     return argv
 
 
-def _run_app(args: argparse.Namespace, *, edit_entry: str | None = None) -> int:
+def _run_app(args: argparse.Namespace, *, edit_entry: str | None = None,
+             template: str | None = None) -> int:
     """`luna` with no command: the app (the welcome screen if there is no vault yet);
-    `luna edit ID` at a terminal: the app's entry editor on that entry."""
+    `luna edit ID` at a terminal: the app's entry editor on that entry; `luna add
+    --template NAME` at a terminal: the editor on a new entry from that template."""
     from luna_tui.home import VaultLayout, resolve_home
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -179,6 +184,8 @@ def _run_app(args: argparse.Namespace, *, edit_entry: str | None = None) -> int:
     from luna_tui.ui.app import run_app
 
     layout = VaultLayout(resolve_home(getattr(args, "home", None)))
+    if template is not None:
+        return run_app(layout, template=template)
     if edit_entry is None:
         return run_app(layout)
     return run_app(layout, edit_entry=edit_entry)

@@ -315,6 +315,10 @@ _RULES: dict[str, dict[str, Check]] = {
     "attachments": {"id": uuid_text, "file_name": bare_file_name, "mime_type": mime_type,
                     "size": whole(0, 2**40),
                     "sha256": sha256_hex, "extracted_text": text(EXTRACTED, controls=True)},
+    "entry_templates": {"name": text(60, blank=False), "title": text(SHORT),
+                        "body": text(LONG), "tags": text_list(TAG),
+                        "journal_type": one_of("free", "prompted", "mood_check"),
+                        "prompt": text(MEDIUM), "asks_mood": flag, "asks_sleep": flag},
     "terms": {"text_sha256": sha256_hex, "accepted_at": timestamp},
     "config": {"key": text(SHORT, blank=False), "value": text(MEDIUM)},
 }

@@ -55,6 +55,7 @@ from luna_tui.store.models.base import database
 from luna_tui.store.models.patients import Patient
 from luna_tui.store.models.records import Attachment
 from luna_tui.store.models.registry import DATA_MODELS
+from luna_tui.store.models.templates import EntryTemplate
 from luna_tui.store.sqlite_errors import is_database_error
 
 if TYPE_CHECKING:
@@ -403,12 +404,28 @@ def _check_against_vault(tables: dict[str, list[dict[str, Any]]]) -> None:
         if other is not None and other.id != row["id"] and other.id not in ids:
             raise ImportRejected(f"row {number} (personas): name {shown(row['name'])} is "
                                  "already another persona's in this vault; rename one first.")
+    _check_template_names(tables["entry_templates"])
     for number, row in enumerate(tables["attachments"], 1):
         here = Attachment.get_or_none(Attachment.id == row["id"])
         if here is not None and (here.sha256 != row["sha256"]
                                  or here.record_id != row["record_id"]):
             raise ImportRejected(f"row {number} (attachments): id {shown(row['id'])} is "
                                  "another file in this vault; nothing was imported.")
+
+
+def _check_template_names(rows: list[dict[str, Any]]) -> None:
+    """A template's name is unique whatever its case, in the file and with this vault's
+    other templates."""
+    ids = {row["id"] for row in rows}
+    seen: set[str] = set()
+    for number, row in enumerate(rows, 1):
+        name = row["name"].lower()  # SQLite's NOCASE folds ASCII letters only, as lower()
+        other = EntryTemplate.get_or_none(fn.lower(EntryTemplate.name) == name)
+        if name in seen or (other is not None and other.id != row["id"]
+                            and other.id not in ids):
+            raise ImportRejected(f"row {number} (entry_templates): name {shown(row['name'])} "
+                                 "is already another template's; rename one first.")
+        seen.add(name)
 
 
 def _in_vault(table: str, column: str, values: set[Any]) -> set[Any]:

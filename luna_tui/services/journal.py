@@ -111,6 +111,9 @@ def _view(row: JournalEntry) -> Entry:
     )
 
 
+entry_view = _view  # for read models that select entries of their own (on this day)
+
+
 @dataclass(frozen=True)
 class JournalCursor:
     """Where the next page starts: just after this entry in newest-first order."""

@@ -416,6 +416,25 @@ class Medications(DomainService):
         return slots
 
     @on_db_thread
+    def scheduled_slots(self, patient_id: str, start: dt.date, end: dt.date
+                        ) -> dict[dt.date, set[tuple[str, str]]]:
+        """Each day's scheduled doses from `start` to `end`, (medication id, local
+        YYYY-MM-DDTHH:MM): the medications being taken that day by their start and stop
+        history, at their schedule's times. Days without one are left out."""
+        slots: dict[dt.date, set[tuple[str, str]]] = {}
+        for medication in self.list(patient_id, include_stopped=True):
+            if not medication.schedule:
+                continue
+            history = self._history(medication.id)
+            day = start
+            while day <= end:
+                if _active_on(medication, day, history=history):
+                    slots.setdefault(day, set()).update(
+                        (medication.id, f"{day.isoformat()}T{t}") for t in medication.schedule)
+                day += dt.timedelta(days=1)
+        return slots
+
+    @on_db_thread
     def adherence(self, medication_id: str, start: dt.date, end: dt.date) -> Adherence:
         """Doses over [start, end]; expected counts only days the medication was taken
         and only slots already past."""

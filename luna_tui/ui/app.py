@@ -144,7 +144,7 @@ class LunaApp(App[None]):
                  idle_check_seconds: float = IDLE_CHECK_SECONDS,
                  automatic_backups: bool = True, hold_settled_objects: bool = False,
                  reminders: bool = True, desktop_notifications: bool = True,
-                 edit_entry: str | None = None) -> None:
+                 edit_entry: str | None = None, template: str | None = None) -> None:
         """`new_vault_kdf`: key-derivation parameters for a vault made in the welcome
         screen (tests pass cheap ones); else they are calibrated to this machine.
         `idle_check_seconds`: how often to check for auto-lock (tests check by hand).
@@ -155,9 +155,12 @@ class LunaApp(App[None]):
         the desktop if `desktop_notifications`, else in the app.
         `edit_entry`: `luna edit ID` at a terminal: after the unlock, the entry editor on
         that entry (its id or a unique prefix) and nothing else; the app ends when the
-        editor closes (see `edited` and `failure`)."""
+        editor closes (see `edited` and `failure`).
+        `template`: `luna add --template NAME` at a terminal: the same, on a new entry
+        filled from that template."""
         super().__init__()
         self.edit_entry = edit_entry
+        self.template = template
         self.edited: Any = None  # `luna edit`: the entry as saved, None if left unsaved
         self.failure: LunaError | None = None  # `luna edit`: why the entry could not open
         # The gate: a blank base, the unlock or welcome screen goes on top.
@@ -303,6 +306,9 @@ class LunaApp(App[None]):
         if self.edit_entry is not None:
             await self._edit_only(session)
             return
+        if self.template is not None:
+            await self._write_from_template(session)
+            return
         await self.switch_mode("dashboard")
         # The other places, then hold what now lives as long as the vault is open.
         self.set_timer(WARM_LATER_AFTER, partial(warm, WARM_LATER,
@@ -376,6 +382,30 @@ class LunaApp(App[None]):
             editor.resume_draft(draft)
             self.notify("Your unsaved changes to this entry are back.")
         await self.push_screen(editor, closed)
+        self.refresh_bindings()
+
+    async def _write_from_template(self, session: VaultSession) -> None:
+        """`luna add --template NAME`: the editor on a new entry filled from the
+        template, over the journal; closing it (saved or not) ends the app."""
+        from luna_tui.services.entry_templates import EntryTemplates
+        from luna_tui.ui.screens.entry_editor import EntryEditorScreen
+
+        templates = EntryTemplates(session)
+        try:
+            filled = await self.attempt(
+                session.run, lambda name: templates.filled(templates.find(name).id),
+                self.template)
+        except LunaError as error:
+            self.failure = error
+            await self._quit()
+            return
+        await self.switch_mode("journal")
+
+        async def closed(saved: Any) -> None:
+            self.edited = saved
+            await self._quit()
+
+        await self.push_screen(EntryEditorScreen(None, filled), closed)
         self.refresh_bindings()
 
     async def on_vault_opened(self, message: VaultOpened) -> None:
@@ -853,12 +883,13 @@ class LunaApp(App[None]):
         self._close_messages_no_wait()
 
 
-def run_app(layout: VaultLayout, *, edit_entry: str | None = None) -> int:
+def run_app(layout: VaultLayout, *, edit_entry: str | None = None,
+            template: str | None = None) -> int:
     """Run the app until it ends; returns `luna`'s exit code (crash_report.EXIT_CRASH after
     a crash, whose sentence is said here, once the terminal is back to normal).
     `edit_entry`: `luna edit ID` (see LunaApp); an entry that can't be opened raises its
     LunaError once the terminal is back, and what became of the entry is said."""
-    app = LunaApp(layout, hold_settled_objects=True, edit_entry=edit_entry)
+    app = LunaApp(layout, hold_settled_objects=True, edit_entry=edit_entry, template=template)
     app.run()
     if app.crash is not None:  # whatever set the return code after it
         crash_report.tell(app.crash, crash_report.APP_CLOSED)
@@ -867,4 +898,6 @@ def run_app(layout: VaultLayout, *, edit_entry: str | None = None) -> int:
         raise app.failure
     if edit_entry is not None and not app.return_code:
         print("Saved the entry." if app.edited is not None else "The entry is unchanged.")
+    if template is not None and not app.return_code:
+        print("Saved the entry." if app.edited is not None else "Nothing was saved.")
     return app.return_code or 0

@@ -69,6 +69,8 @@ FORMS = {
                        "luna_tui.ui.screens.vital_form:VitalFormScreen"),
     "record": DraftForm("records", "medical record",
                         "luna_tui.ui.screens.record_form:RecordFormScreen"),
+    "entry_template": DraftForm("journal", "entry template",
+                                "luna_tui.ui.screens.template_form:TemplateFormScreen"),
     "persona": DraftForm("companion", "companion persona",
                          "luna_tui.ui.screens.persona_form:PersonaFormScreen"),
     "patient": DraftForm("patients", "patient", "luna_tui.ui.screens.patients:PatientFormScreen"),

@@ -19,6 +19,7 @@ from luna_tui.store.models.patients import Patient
 from luna_tui.store.models.records import Attachment, MedicalRecord, RecordFts
 from luna_tui.store.models.safety_plan import SafetyNotice, SafetyPlan, SafetyPlanItem
 from luna_tui.store.models.stats import StatEvent
+from luna_tui.store.models.templates import EntryTemplate
 from luna_tui.store.models.vault_state import (
     AuditAnchor,
     AuditHead,
@@ -42,6 +43,7 @@ DATA_MODELS = [
     MedicationEvent,
     Appointment,
     JournalEntry,
+    EntryTemplate,
     Vital,
     MedicalRecord,
     Attachment,

@@ -1,6 +1,8 @@
 """Today at a glance for the current patient: doses, next appointments, the mood of the
 last 30 days, the latest vitals and the latest entries. Every panel says what to do
-when it is empty; t logs today's doses from here."""
+when it is empty; t logs today's doses from here. After the first paint, the streaks
+(beside the date) and the entries of this day in earlier years (a panel of its own,
+hidden when there are none; Enter opens one) are filled in."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, OptionList, Sparkline, Static
+from textual.widgets.option_list import Option
 
+from luna_tui.services.journal import Entry
 from luna_tui.services.read_models.dashboard import MOOD_DAYS, Dashboard, DashboardView
+from luna_tui.services.read_models.habits import Habits, HabitsView, streak_line
 from luna_tui.services.vitals import KINDS
 from luna_tui.terminal_text import terminal_text
 from luna_tui.ui.plain_text import plain
@@ -56,13 +61,17 @@ class DashboardScreen(PlaceScreen):
 
     # The first load's data, asked for as the screen is built: (patient, day) → its view.
     _asked: tuple[tuple[str, dt.date], asyncio.Task[DashboardView]] | None = None
+    remembered: dict[str, Entry]  # the on-this-day entries shown, by id
 
     def compose(self) -> ComposeResult:
         # The DB thread reads the first load's data while the widgets below are mounted
         # and styled, which takes about as long, instead of after them.
         self._asked = self._ask_today()
+        self.remembered = {}
         yield TopBar("Dashboard")
-        yield Label("", id="today", classes="heading")
+        with Horizontal(id="dashboard-heading"):
+            yield Label("", id="today", classes="heading")
+            yield Label("", id="streaks", classes="muted")
         with Horizontal(id="dashboard-top"):
             with Vertical(id="doses", classes="panel"):
                 yield Static(id="doses-body")
@@ -76,6 +85,9 @@ class DashboardScreen(PlaceScreen):
                 yield Static(id="latest-vitals-body")
         with Vertical(id="latest", classes="panel"):
             yield Static(id="latest-body")
+        with Vertical(id="on-this-day", classes="panel"):
+            # Disabled (not focusable) while hidden: Enter opens the highlighted entry.
+            yield OptionList(id="on-this-day-list", compact=True, disabled=True)
         # Every place's number fits in 100 columns only without the "^p palette" hint;
         # ctrl+p still opens the palette, and ? (Keys) says so.
         yield KeysFooter(compact=True, show_command_palette=False)
@@ -86,6 +98,7 @@ class DashboardScreen(PlaceScreen):
         self.query_one("#mood").border_title = f"Mood, last {MOOD_DAYS} days"
         self.query_one("#latest-vitals").border_title = "Latest vitals"
         self.query_one("#latest").border_title = "Latest entries"
+        self.query_one("#on-this-day").border_title = "On this day"
 
     async def action_reload(self) -> None:
         await self.refresh_data()
@@ -123,6 +136,50 @@ class DashboardScreen(PlaceScreen):
         self._show_appointments(view.appointments)
         self._show_mood(view.moods)
         self._show_latest(view.entries)
+        # The habits cost the first paint nothing: they are read once it is on the screen.
+        self.call_after_refresh(self._ask_habits, patient, today)
+
+    def _ask_habits(self, patient: str, today: dt.date) -> None:
+        self.run_worker(self._load_habits(patient, today), group="habits", exclusive=True)
+
+    async def _load_habits(self, patient: str, today: dt.date) -> None:
+        try:
+            habits = await self.vault.call(Habits(self.session).today, patient, today)
+        except ServiceFailed:
+            return
+        if self.vault.patient_id == patient:  # not switched meanwhile
+            self._show_habits(habits)
+
+    def _show_habits(self, habits: HabitsView) -> None:
+        self.query_one("#streaks", Label).update(streak_line(habits.streaks))
+        self.remembered = {entry.id: entry for entry in habits.on_this_day}
+        options = self.query_one("#on-this-day-list", OptionList)
+        options.clear_options()
+        for entry in habits.on_this_day:
+            line = Text(dt.date.fromisoformat(entry.entry_date).strftime("%Y  "), style="dim")
+            line.append("★ " if entry.favorite else "  ", style="yellow")
+            line.append(" ".join(terminal_text(entry.display_title).split()))
+            options.add_option(Option(line, id=entry.id))
+        panel = self.query_one("#on-this-day")
+        panel.display = bool(habits.on_this_day)
+        count = len(habits.on_this_day)
+        panel.border_title = "On this day" + (f" · {count} entries" if count > 1 else "")
+        options.disabled = not habits.on_this_day
+        if habits.on_this_day:
+            options.highlighted = 0  # Enter opens the newest year's at once
+        if habits.on_this_day and self.focused is None:
+            options.focus()
+
+    async def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        from luna_tui.ui.screens.entry_reader import EntryReaderScreen
+
+        entry = self.remembered.get(event.option.id or "")
+        if entry is not None:
+            await self.push_own(EntryReaderScreen(entry), self._after_reading)
+
+    async def _after_reading(self, changed: bool | None) -> None:
+        if changed:
+            await self.refresh_data()
 
     def _show_doses(self, slots: list) -> None:
         body = Text()

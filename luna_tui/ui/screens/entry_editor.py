@@ -4,6 +4,8 @@ Save with ctrl+s or F2 (every terminal delivers both); Escape leaves, asking fir
 anything changed. The text never goes to an editor temp file: while it is typed it is
 kept as an encrypted draft inside the vault (ui/draft_keeper.py), so a lock or a quit
 loses nothing. Errors appear under the field they concern, in the service's own words.
+A new entry may start from one of the person's templates: its title, text, tags and
+type filled in, and the mood and sleep fields hidden when the template does not ask.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
     from luna_tui.services.drafts import DraftView
+    from luna_tui.services.entry_templates import FilledTemplate
     from luna_tui.services.journal import Entry
     from luna_tui.ui.vault_calls import VaultCalls
 
@@ -48,9 +51,10 @@ class EntryEditorScreen(FormScreen["Entry"]):
     LOST = "Your changes to this entry will be lost."
     DRAFT_KIND = "journal_entry"
 
-    def __init__(self, entry: Entry | None) -> None:
+    def __init__(self, entry: Entry | None, template: FilledTemplate | None = None) -> None:
         super().__init__()
         self.entry = entry
+        self.template = template if entry is None else None
         # An entry dated after now is saved only once the person said yes to it: `tomorrow`
         # typed for `yesterday` is a slip more often than a plan.
         self.future_ok = False
@@ -64,22 +68,24 @@ class EntryEditorScreen(FormScreen["Entry"]):
         return self.entry.id if self.entry else None
 
     def compose(self) -> ComposeResult:
-        entry = self.entry
+        entry, template = self.entry, self.template
         now = self.vault.clock.now().astimezone()
-        yield TopBar("Journal · " + ("editing" if entry else "new entry"))
+        yield TopBar("Journal · " + ("editing" if entry else "new entry") + (
+            f" · {template.template.name}" if template else ""))
         with Horizontal(id="editor"):
-            text = TextArea(entry.content if entry else "", id="content", soft_wrap=True,
-                            show_line_numbers=False)
+            text = TextArea(entry.content if entry else template.content if template else "",
+                            id="content", soft_wrap=True, show_line_numbers=False)
             text.border_title = "Write in Markdown · Tab moves to the details"
             yield text
             with FieldColumn(id="editor-fields"):
-                yield self._input("title", "title", entry.title if entry else "", "optional")
+                yield self._input("title", "title", entry.title if entry else
+                                  template.title if template else "", "optional")
                 with Horizontal(classes="pair"):
                     yield self._input("date", "entry_date", entry.entry_date if entry
                                       else now.date().isoformat(), "e.g. yesterday, monday")
                     yield self._input("time", "entry_time", entry.entry_time if entry
                                       else now.strftime("%H:%M"), "08:10")
-                with Horizontal(classes="pair"):
+                with Horizontal(classes="pair", id="mood-pair"):
                     yield self._input("mood word", "mood", entry.mood if entry else "",
                                       "e.g. calm")
                     yield Field("mood 1–10", Select(
@@ -93,14 +99,19 @@ class EntryEditorScreen(FormScreen["Entry"]):
                                   ", ".join(entry.emotions) if entry else "",
                                   "e.g. worried, hopeful")
                 yield self._input("tags", "tags",
-                                  " ".join(f"#{t}" for t in entry.tags) if entry else "",
+                                  " ".join(f"#{t}" for t in (entry or template).tags)
+                                  if entry or template else "",
                                   "e.g. #sleep #knee")
                 yield Field("type", Select(TYPES, allow_blank=False, id="journal_type",
                                            compact=True,
-                                           value=entry.journal_type if entry else "free"))
-                prompt = entry.prompt if entry and entry.prompt in PROMPTS else Select.NULL
-                yield Field("prompt", Select([(p, p) for p in PROMPTS], prompt="pick a prompt",
-                                             id="prompt", compact=True, value=prompt))
+                                           value=(entry or template).journal_type
+                                           if entry or template else "free"))
+                # The built-in prompts, and the entry's or template's own question.
+                own = (entry or template).prompt if entry or template else None
+                prompts = [*PROMPTS, *([own] if own and own not in PROMPTS else [])]
+                yield Field("prompt", Select([(p, p) for p in prompts], prompt="pick a prompt",
+                                             id="prompt", compact=True,
+                                             value=own or Select.NULL))
                 yield Field("privacy", Select(PRIVACY, allow_blank=False, id="privacy_level",
                                               compact=True,
                                               value=entry.privacy_level if entry else "shared"))
@@ -123,6 +134,10 @@ class EntryEditorScreen(FormScreen["Entry"]):
             except LunaError:
                 pass  # the shared default stays
         self._show_prompt_field()
+        if self.template is not None:
+            self.query_one("#mood-pair").display = self.template.asks_mood
+            self.query_one("#sleep_hours", Input).parent.display = (  # type: ignore[union-attr]
+                self.template.asks_sleep)
         self.remember_initial()
         self.query_one("#content", TextArea).focus()
 

@@ -100,6 +100,7 @@ class JournalScreen(PlaceScreen):
     READ_ONLY_REFUSES = WRITE_ACTIONS
     BINDINGS = [
         Binding("n", "new", "New", id="journal.new"),
+        Binding("T", "templates", "Templates", id="journal.templates"),
         Binding("e", "edit", "Edit", id="journal.edit"),
         Binding("f", "favorite", "Favorite", id="journal.favorite"),
         Binding("x", "delete", "Delete", id="journal.delete"),
@@ -484,10 +485,48 @@ class JournalScreen(PlaceScreen):
             await self.push_own(EntryReaderScreen(entry), self._after_change)
 
     async def action_new(self) -> None:
+        """A blank entry; with templates of the person's own, a choice of them first."""
+        from luna_tui.services.entry_templates import EntryTemplates
         from luna_tui.ui.screens.entry_editor import EntryEditorScreen
+        from luna_tui.ui.screens.template_chooser import TemplateChooser
 
-        if self.vault.writable("write an entry"):
+        if not self.vault.writable("write an entry"):
+            return
+        try:
+            mine = await self.vault.call(EntryTemplates(self.session).list)
+        except ServiceFailed:
+            return
+        if not mine:
             await self.push_own(EntryEditorScreen(None), self._entry_saved)
+        else:
+            await self.app.push_screen(TemplateChooser(mine), self._new_from)
+
+    async def _new_from(self, choice: str | None) -> None:
+        """What the chooser gave: a blank entry, the templates list, or a template."""
+        from luna_tui.services.entry_templates import EntryTemplates
+        from luna_tui.ui.screens.entry_editor import EntryEditorScreen
+        from luna_tui.ui.screens.template_chooser import BLANK, MANAGE
+
+        if choice == BLANK:
+            await self.push_own(EntryEditorScreen(None), self._entry_saved)
+        elif choice == MANAGE:
+            await self.action_templates()
+        elif choice:
+            try:
+                filled = await self.vault.call(EntryTemplates(self.session).filled, choice)
+            except ServiceFailed:
+                return
+            await self.push_own(EntryEditorScreen(None, filled), self._entry_saved)
+
+    async def action_templates(self) -> None:
+        from luna_tui.services.entry_templates import EntryTemplates
+        from luna_tui.ui.screens.templates import TemplatesDialog
+
+        try:
+            mine = await self.vault.call(EntryTemplates(self.session).list)
+        except ServiceFailed:
+            return
+        await self.app.push_screen(TemplatesDialog(mine))
 
     async def action_edit(self) -> None:
         from luna_tui.ui.screens.entry_editor import EntryEditorScreen
