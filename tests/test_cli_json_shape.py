@@ -73,6 +73,7 @@ def test_every_list_names_its_patient_by_id_and_name(capsys, sams):
         "records show": ["records", "show", sams["record"]],
         "patients": ["patients"],
         "streak": ["streak", "--patient", "Sam"],
+        "insights": ["insights", "--patient", "Sam"],
     }
     assert json_commands() == set(runs) | NO_PATIENT, (
         "a command with --json: run it here, or name it in NO_PATIENT")
