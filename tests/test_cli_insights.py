@@ -82,5 +82,5 @@ def test_without_changes_it_says_so_and_still_shows_the_pairs(capsys, session, l
     out = run_cli(capsys, "insights").out.splitlines()
     assert out[0].startswith("Me has no medication changes yet")
     header, [pair] = out[2], [line for line in out if line.startswith("Sleep")]
-    assert header.split()[:3] == ["first", "then", "rho"]
+    assert header.split()[:4] == ["first", "→", "then", "rho"]
     assert pair.split()[:2] == ["Sleep", "Mood"] and "30" in pair.split()

@@ -119,6 +119,16 @@ def test_fewer_than_8_paired_days_is_not_enough_data():
     assert (result.verdict, result.paired_days, result.rho) == ("not enough data", 7, None)
 
 
+def test_a_side_that_never_changes_is_not_enough_data_not_no_association():
+    # A medication never taken in the period: adherence 0 every day. Its rank correlation
+    # with sleep is undefined, and "no clear association" would claim it was measured.
+    sleep = list(np.random.default_rng(1).normal(7, 1, 30))
+    adherence = [0.0] * 30
+    result = analyse_pair(adherence, sleep, permutations=99, resamples=99, seed=0)
+    assert (result.verdict, result.rho, result.ci_low) == ("not enough data", None, None)
+    assert result.paired_days == 30
+
+
 # -- resampling -------------------------------------------------------------------------
 
 

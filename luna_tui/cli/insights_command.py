@@ -92,8 +92,8 @@ def _print_changes(rows: list[InsightRow]) -> None:
 
 
 def _print_pairs(pairs: list[PairRow]) -> None:
-    _print_table(("first", "then", "rho", "95 % CI", "days", "lag", "verdict"),
-                 ((p.first_label, p.second_label, _number(p.rho, signed=True, digits=2),
+    _print_table(("first → then", "rho", "95 % CI", "days", "lag", "verdict"),
+                 ((f"{p.first_label} → {p.second_label}", _number(p.rho, signed=True, digits=2),
                    _interval(p.ci_low, p.ci_high, digits=2), str(p.paired_days),
                    "" if p.lag_days is None else f"{p.lag_days} d", p.verdict)
                   for p in pairs))
@@ -118,7 +118,9 @@ def _print_table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     for number, column in enumerate(columns):
-        table.add_column(column, no_wrap=number > 0)  # the first wraps, if one must
+        # The first wraps, if one must, but never to nothing (Rich gives a narrow
+        # terminal's width to the columns that may not wrap first).
+        table.add_column(column, no_wrap=number > 0, min_width=16 if number == 0 else None)
     for row in rows:
         # Text, not markup: a name with [brackets] is shown as typed.
         table.add_row(*(Text(terminal_text(cell)) for cell in row))

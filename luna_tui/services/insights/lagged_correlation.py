@@ -59,7 +59,10 @@ def analyse_pair(first: Sequence[float | None], second: Sequence[float | None], 
     x, y = as_array(first), as_array(second)
     if len(x) != len(y):
         raise ValueError("the two series must cover the same days")
-    lags = [lag for lag in range(max_lag + 1) if _paired_days(x, y, lag) >= MIN_DAYS]
+    # A side that never changes over the paired days (adherence at 0 % throughout) moves
+    # with nothing: there is no association to measure, not a measured absence of one.
+    lags = [lag for lag in range(max_lag + 1)
+            if _paired_days(x, y, lag) >= MIN_DAYS and _both_vary(x, y, lag)]
     if 0 not in lags:
         return _described(x, y, 0, NOT_ENOUGH_DATA, None, None, None)
     observed = np.array([_rho_rows(*_aligned(x[None, :], y[None, :], lag))[0]
@@ -93,6 +96,14 @@ def _paired_days(x: np.ndarray, y: np.ndarray, lag: int) -> int:
 
     first, second = _aligned(x, y, lag)
     return int(np.count_nonzero(~np.isnan(first) & ~np.isnan(second)))
+
+
+def _both_vary(x: np.ndarray, y: np.ndarray, lag: int) -> bool:
+    import numpy as np
+
+    first, second = _aligned(x, y, lag)
+    both = ~np.isnan(first) & ~np.isnan(second)
+    return bool(np.ptp(first[both]) > 0 and np.ptp(second[both]) > 0)
 
 
 def _rho_rows(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -135,7 +146,7 @@ def _described(x: np.ndarray, y: np.ndarray, lag: int, verdict: str,
                p_value: float | None) -> PairResult:
     days = _paired_days(x, y, lag)
     rho = (float(_rho_rows(*_aligned(x[None, :], y[None, :], lag))[0])
-           if days >= MIN_DAYS else None)
+           if days >= MIN_DAYS and verdict != NOT_ENOUGH_DATA else None)
     return PairResult(verdict=verdict, rho=rho, ci_low=interval[0] if interval else None,
                       ci_high=interval[1] if interval else None, paired_days=days,
                       lag_days=lag_days, shown_lag=lag, p_value=p_value)
