@@ -83,4 +83,4 @@ def test_without_changes_it_says_so_and_still_shows_the_pairs(capsys, session, l
     assert out[0].startswith("Me has no medication changes yet")
     header, [pair] = out[2], [line for line in out if line.startswith("Sleep")]
     assert header.split()[:4] == ["first", "→", "then", "rho"]
-    assert pair.split()[:2] == ["Sleep", "Mood"] and "30" in pair.split()
+    assert pair.split()[:3] == ["Sleep", "→", "Mood"] and "30" in pair.split()
