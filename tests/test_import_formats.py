@@ -15,7 +15,11 @@ from import_samples import APPLE_XML, CSV, apple_zip, daylio_backup
 
 from conftest import PASSPHRASE
 from helpers import run_cli
+from luna_tui.errors import ImportRejected
+from luna_tui.human_size import human_size
+from luna_tui.services import file_import
 from luna_tui.services.apple_health import AppleHealthReader
+from luna_tui.services.file_import import ImportOptions, identify_import, run_import
 from luna_tui.services.patients import Patients
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.services.vital_import import VitalImportResult
@@ -265,3 +269,70 @@ def test_csv_dates_take_lunas_date_phrases(vault, capsys, tmp_path, clock):
     yesterday = clock.today() - dt.timedelta(days=1)
     assert readings(vault)["weight"] == [(f"{yesterday.isoformat()}T08:00", 70, None, "kg")]
 
+
+
+# -- what a file is, and importing it in one go (the app's import) -----------------------
+
+
+def test_what_a_file_is_is_said_with_its_size_and_the_options_its_kind_takes(tmp_path):
+    zipped, backup = apple_zip(tmp_path), daylio_backup(tmp_path)
+    (tmp_path / "journal.json").write_text('{"entries": []}')
+    (tmp_path / "vitals.txt").write_text("Date,Weight\n2024-03-01,70\n")
+    files = (APPLE_XML, zipped, backup, CSV / "vitals_wide.csv", tmp_path / "journal.json")
+    found = {path.name: identify_import(path) for path in files}
+    size = {path.name: human_size(path.stat().st_size) for path in files}
+    assert {name: f.describe() for name, f in found.items()} == {
+        "export.xml": f"Apple Health export (export.xml, {size['export.xml']})",
+        "export.zip": f"Apple Health export (export.zip, {size['export.zip']}, holding a "
+                      f"{size['export.xml']} export.xml)",
+        backup.name: f"Daylio backup ({backup.name}, {size[backup.name]})",
+        "vitals_wide.csv": f"Vitals in CSV (vitals_wide.csv, {size['vitals_wide.csv']})",
+        "journal.json": f"JSON export (journal.json, {size['journal.json']})",
+    }
+    every = ImportOptions(format="jrnl", mapping=("date=Date",), skip_bad=True, daily=True,
+                          privacy="shared")
+    assert {name: f.applicable(every) for name, f in found.items()} == {
+        "export.xml": ImportOptions(daily=True), "export.zip": ImportOptions(daily=True),
+        backup.name: ImportOptions(privacy="shared"),
+        "vitals_wide.csv": ImportOptions(mapping=("date=Date",), skip_bad=True),
+        "journal.json": ImportOptions(format="jrnl")}
+    # Text of another name is CSV only with a mapping, as `luna import --map` has it.
+    with pytest.raises(ImportRejected, match="Luna can't tell what vitals.txt is"):
+        identify_import(tmp_path / "vitals.txt")
+    assert identify_import(tmp_path / "vitals.txt", ImportOptions(
+        mapping=("date=Date,weight=Weight",))).kind == "csv"
+
+
+def test_run_import_says_how_far_it_is_and_lets_go_of_the_file_on_every_path(
+        session, tmp_path, monkeypatch):
+    opened = []
+    real_open = file_import._open
+
+    def recorded_open(*args):  # noqa: ANN002, ANN202
+        opened.append(real_open(*args))
+        return opened[-1]
+
+    monkeypatch.setattr(file_import, "_open", recorded_open)
+    told: list[tuple[float, str]] = []
+    summary = run_import(session, APPLE_XML, ImportOptions(), told=lambda *t: told.append(t))
+    assert summary.startswith("Imported 12 readings from an Apple Health export:")
+    size = human_size(APPLE_XML.stat().st_size)
+    assert told[-1] == (1.0, f"{size} of {size}")
+    assert [fraction for fraction, _ in told] == sorted(fraction for fraction, _ in told)
+
+    told.clear()
+    run_import(session, CSV / "vitals_tall.csv", ImportOptions(),
+               told=lambda *t: told.append(t))
+    size = human_size((CSV / "vitals_tall.csv").stat().st_size)
+    assert told == [(1.0, f"{size} of {size}")]
+
+    laughs = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)]
+    hostile = tmp_path / "export.xml"
+    hostile.write_text('<?xml version="1.0"?>\n<!DOCTYPE HealthData [\n' + "\n".join(laughs)
+                       + "\n]>\n<HealthData>&lol9;</HealthData>")
+    with pytest.raises(ImportRejected, match="declares XML entities"):
+        run_import(session, hostile, ImportOptions())
+    with pytest.raises(ImportRejected, match="has no column 'Mass'"):  # refused preparing
+        run_import(session, CSV / "vitals_wide.csv", ImportOptions(mapping=("date=Mass",)))
+    assert len(opened) == 8 and all(handle.closed for handle in opened)

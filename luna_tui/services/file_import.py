@@ -17,13 +17,17 @@ one transaction. Bounds per format (each one sentence when passed):
 - Daylio: a 2 GiB archive (it carries the photos Luna leaves out) and 32 MiB of
   backup.daylio, which is decoded whole (years of notes are a few MB).
 - CSV: 256 MiB, read row by row.
+
+The app asks first what a file is (`identify_import`: the line under its path, and
+which of the form's options apply), then imports it in a worker thread with
+`run_import`, which prepares, runs and closes it in one go.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -61,9 +65,20 @@ MAX_APPLE_XML_BYTES = 16 * 2**30
 MAX_DAYLIO_ARCHIVE_BYTES = 2 * 2**30
 APPLE_MEMBER = "apple_health_export/export.xml"
 SNIFF_BYTES = 512
+CSV_PROGRESS_ROWS = 5000
 _NAMED = {".zip": "zip", ".daylio": "zip", ".xml": "xml", ".json": "json", ".csv": "csv"}
 
 Progress = Callable[[int, int], None]
+# How far an import is, as the app shows it: the fraction done and the same in words
+# ("120.3 MB of 397.0 MB").
+Told = Callable[[float, str], None]
+KIND_NAMES = {"json": "JSON export", "apple_health": "Apple Health export",
+              "daylio": "Daylio backup", "csv": "Vitals in CSV"}
+# Which of ImportOptions' fields each kind takes (the shell's flags: --format, --daily,
+# --privacy, --map and --skip-bad).
+OPTIONS_BY_KIND = {"json": frozenset({"format"}), "apple_health": frozenset({"daily"}),
+                   "daylio": frozenset({"privacy"}),
+                   "csv": frozenset({"mapping", "skip_bad"})}
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,64 @@ class ImportOptions:
     skip_bad: bool = False  # CSV only
     daily: bool = False  # Apple Health only
     privacy: str | None = None  # Daylio only; None: private
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """What a file to import is, told from its first bytes (and an archive's directory)
+    without reading the rest."""
+
+    kind: str  # a key of KIND_NAMES
+    name: str
+    size: int
+    member: str | None = None  # export.xml's path inside an Apple Health export.zip
+    member_size: int = 0
+
+    def describe(self) -> str:
+        """"Apple Health export (export.xml, 397.0 MB)"."""
+        inside = (f", holding a {human_size(self.member_size)} "
+                  f"{self.member.split('/')[-1]}" if self.member else "")
+        return f"{KIND_NAMES[self.kind]} ({self.name}, {human_size(self.size)}{inside})"
+
+    @property
+    def options_taken(self) -> frozenset[str]:
+        return OPTIONS_BY_KIND[self.kind]
+
+    def applicable(self, options: ImportOptions) -> ImportOptions:
+        """`options` less those that don't apply to this kind of file (the app's form
+        holds every kind's options; `prepare_import` refuses one that doesn't apply)."""
+        return ImportOptions(**{name: getattr(options, name) for name in self.options_taken})
+
+
+def identify_import(path: Path, options: ImportOptions | None = None) -> ImportFile:
+    """What `path` is, or the sentence `prepare_import` would refuse it with for being
+    none of what Luna imports (`options`: a mapping makes a text file CSV)."""
+    kind = _kind(path, options or ImportOptions())
+    with _open(path, MAX_APPLE_XML_BYTES, "file") as handle:
+        size = handle.seek(0, 2)
+        if kind == "xml":
+            return ImportFile("apple_health", path.name, size)
+        if kind != "zip":
+            return ImportFile(kind, path.name, size)
+        archive = UntrustedZip(handle, path.name)
+        try:
+            kind, member = _archive_kind(archive.names(), path.name)
+            return ImportFile(kind, path.name, size, member,
+                              archive.size_of(member) if member else 0)
+        finally:
+            archive.close()
+
+
+def run_import(session: VaultSession, path: Path, options: ImportOptions,
+               patient_id: str | None = None, told: Told | None = None) -> str:
+    """Prepare `path`, import it and let go of it, whatever happens (the app's import,
+    in a worker thread; the shell prepares before it asks for the passphrase)."""
+    with prepare_import(path, options) as prepared:
+        def progress(done: int, total: int) -> None:  # in the importing thread
+            assert told is not None
+            told(min(1.0, done / total) if total else 1.0, prepared.how_far(done, total))
+
+        return prepared.run(session, patient_id, progress if told else None)
 
 
 class PreparedImport(ABC):
@@ -86,6 +159,10 @@ class PreparedImport(ABC):
     def run(self, session: VaultSession, patient_id: str | None,
             progress: Progress | None = None) -> str:
         """Import into the vault (`patient_id` None: the current patient)."""
+
+    def how_far(self, done: int, total: int) -> str:
+        """Progress as `run` reports it, in words: "1,200 of 3,400 rows"."""
+        return f"{done:,} of {total:,}"
 
     def close(self) -> None:  # noqa: B027 (a default: most importers hold no file)
         """Let go of the file, if it is still held."""
@@ -167,10 +244,7 @@ def _from_archive(path: Path, options: ImportOptions) -> PreparedImport:
         handle.close()
         raise
     with handle:
-        if BACKUP_MEMBER not in names:
-            raise ImportRejected(f"{path.name} is a zip archive, but neither an Apple Health "
-                                 f"export ({APPLE_MEMBER}) nor a Daylio backup "
-                                 f"({BACKUP_MEMBER}).")
+        _archive_kind(names, path.name)  # a Daylio backup, or refused
         if handle.seek(0, 2) > MAX_DAYLIO_ARCHIVE_BYTES:
             raise ImportRejected(f"{path.name} is larger than "
                                  f"{human_size(MAX_DAYLIO_ARCHIVE_BYTES)}, the most Luna "
@@ -178,6 +252,17 @@ def _from_archive(path: Path, options: ImportOptions) -> PreparedImport:
         data = archive.open_member(BACKUP_MEMBER, MAX_BACKUP_BYTES).read_all()
     document = decode_backup(data, f"{path.name}: {BACKUP_MEMBER}")
     return _DaylioImport(daylio_entries(document, options.privacy or "private"))
+
+
+def _archive_kind(names: list[str], name: str) -> tuple[str, str | None]:
+    """("apple_health", its export.xml) or ("daylio", None), from an archive's names."""
+    member = _apple_member(names)
+    if member is not None:
+        return "apple_health", member
+    if BACKUP_MEMBER in names:
+        return "daylio", None
+    raise ImportRejected(f"{name} is a zip archive, but neither an Apple Health export "
+                         f"({APPLE_MEMBER}) nor a Daylio backup ({BACKUP_MEMBER}).")
 
 
 def _apple_member(names: list[str]) -> str | None:
@@ -219,6 +304,11 @@ class _JsonImport(PreparedImport):
         return Importer(session).import_checked(self.checked, patient_id=patient_id,
                                                 progress=progress).summary()
 
+    def how_far(self, done: int, total: int) -> str:
+        unit = ("journal entries" if self.checked.jrnl_entries is not None else
+                "resources" if self.checked.fhir is not None else "rows")
+        return f"{done:,} of {total:,} {unit}"
+
 
 class _AppleHealthImport(PreparedImport):
     what = "an Apple Health export"
@@ -251,6 +341,9 @@ class _AppleHealthImport(PreparedImport):
         return importer.import_readings(patient, "an Apple Health export", "apple_health",
                                         produce).summary()
 
+    def how_far(self, done: int, total: int) -> str:
+        return f"{human_size(done)} of {human_size(total)}"
+
     def close(self) -> None:
         if self.member is not None:
             self.member.close()
@@ -281,6 +374,9 @@ class _DaylioImport(PreparedImport):
                 "Daylio backup." + (f" {already:,} were already in this vault."
                                     if already else ""))
 
+    def how_far(self, done: int, total: int) -> str:
+        return f"{done:,} of {total:,} entries"
+
 
 class _CsvImport(PreparedImport):
     what = "a CSV file"
@@ -289,6 +385,8 @@ class _CsvImport(PreparedImport):
     def __init__(self, handle: BinaryIO, name: str, options: ImportOptions) -> None:
         self.handle, self.name, self.skip_bad = handle, name, options.skip_bad
         try:
+            self.size = handle.seek(0, 2)
+            handle.seek(0)
             self.reader = csv_rows(handle)
             header = csv_header(self.reader, name)
             self.mapping = parse_mapping(options.mapping, header)
@@ -300,14 +398,28 @@ class _CsvImport(PreparedImport):
             progress: Progress | None = None) -> str:
         patient = _patient(session, patient_id)
         importer = VitalImporter(session)
+        rows = self._reported(progress) if progress else self.reader
 
         def produce(add: Callable[[NewReading], None], result: VitalImportResult) -> None:
             CsvReadings(patient, self.mapping, Vitals(session), skip_bad=self.skip_bad,
                         add=add, result=result, today=importer.today()
-                        ).read(self.reader, lambda: self.reader.line_num)
+                        ).read(rows, lambda: self.reader.line_num)
 
         return importer.import_readings(patient, f"{self.name} (CSV)", "csv",
                                         produce).summary()
+
+    def _reported(self, progress: Progress) -> Iterator[list[str]]:
+        """The rows, with the bytes read so far reported every CSV_PROGRESS_ROWS (the
+        text reader reads ahead, so it is as far as it has read)."""
+        total = self.size
+        for number, row in enumerate(self.reader, 1):
+            if number % CSV_PROGRESS_ROWS == 0:
+                progress(self.handle.tell(), total)
+            yield row
+        progress(total, total)
+
+    def how_far(self, done: int, total: int) -> str:
+        return f"{human_size(done)} of {human_size(total)}"
 
     def close(self) -> None:
         self.handle.close()

@@ -71,6 +71,10 @@ class UntrustedZip:
     def names(self) -> list[str]:
         return self._zip.namelist()
 
+    def size_of(self, member: str) -> int:
+        """What `member` declares it unpacks to (counted again when it is read)."""
+        return self._zip.getinfo(member).file_size
+
     def open_member(self, member: str, max_bytes: int) -> BoundedMember:
         """A reader of `member` that refuses to yield more than its declared size or
         `max_bytes`, whichever is smaller."""
