@@ -44,11 +44,15 @@ def clear_error_of(widget: Widget) -> None:
         field.show_error("")
 
 
-def show_field_error(screen: Widget, field_id: str, message: str) -> bool:
-    """Show `message` under the field whose input is `field_id`; False if there is none."""
+def show_field_error(screen: Widget, field_id: str, message: str, *,
+                     focus: bool = True) -> bool:
+    """Show `message` under the field whose input is `field_id` (and focus it, unless
+    the message comes unasked, while the person may be elsewhere); False if there is
+    none."""
     for field in screen.query(Field):
         if field.widget.id == field_id:
             field.show_error(message)
-            field.widget.focus()
+            if focus:
+                field.widget.focus()
             return True
     return False

@@ -1,8 +1,9 @@
 """Settings (key 0): what the shell does to the vault, from the app, a tab each:
 export and import, the hand-off for a doctor, the passphrase, the keys, the settings
 and the doctor's checks.
-ctrl+s (or F2) sends the form of the tab shown; the command palette opens each tab by
-name ("export", "import", "hand-off", "passphrase", "keys", "settings", "doctor")."""
+ctrl+s (or F2) sends the form of the tab shown (on Export & import, the form the focus
+is in); the command palette opens each tab by name ("export", "import", "hand-off",
+"passphrase", "keys", "settings", "doctor")."""
 
 from __future__ import annotations
 
