@@ -367,8 +367,7 @@ def cmd_keys_recovery(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from luna_tui.cli.backup_commands import ProgressLine
-    from luna_tui.cli.record_commands import _confirmed
+    from luna_tui.cli.progress_line import ProgressLine
     from luna_tui.cli.secrets_input import NEW_PASSPHRASE_ENV, read_new_passphrase, read_passphrase
     from luna_tui.services import key_rotation
     from luna_tui.store.vault_swap import finish_interrupted_swap
@@ -388,7 +387,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
             print(f"  {terminal_text(key.label)} ({key.kind}, {key.role})")
     else:
         print("No other key opens this vault, so none is revoked.")
-    if not _confirmed(args, "Rotate the keys now?"):
+    if not _rotation_confirmed(args):
         print("Nothing was changed.")
         return 0
     if args.new_passphrase_file == "-":
@@ -422,7 +421,7 @@ def _offer_backup(args: argparse.Namespace, result) -> None:  # noqa: ANN001 - R
     if input("Make a fresh backup now? [Y/n] ").strip().lower() in ("n", "no"):
         print("Remember to make one: `luna backup create`.")
         return
-    from luna_tui.cli.backup_commands import ProgressLine
+    from luna_tui.cli.progress_line import ProgressLine
     from luna_tui.services.backups.folder import Backups
     from luna_tui.services.vault_session import VaultSession
 
@@ -433,6 +432,15 @@ def _offer_backup(args: argparse.Namespace, result) -> None:  # noqa: ANN001 - R
         finally:
             progress.close()
     print(f"Backed up to {terminal_text(str(info.path))}.")
+
+
+def _rotation_confirmed(args: argparse.Namespace) -> bool:
+    """--yes, or a y at the terminal; a script must say --yes."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError("A rotation revokes keys and can't be undone; add --yes to confirm.")
+    return input("Rotate the keys now? [y/N] ").strip().lower() in ("y", "yes")
 
 
 def _passphrase_from_stdin() -> str:
