@@ -152,10 +152,7 @@ def rotate_keys(plan: RotationPlan, current_secret: str, new_passphrase: str, *,
     `kdf`: parameters for the new wraps (tests pass cheap ones); else calibrated."""
     clock = clock or SystemClock()
     report = progress or (lambda _done, _what: None)
-    new_passphrase = check_new_passphrase(new_passphrase)
-    if normalise(new_passphrase) == normalise(current_secret):
-        raise KeyRefused("The new passphrase is the one the vault has now; a rotation needs "
-                         "a new one. Nothing was changed.")
+    new_passphrase = check_rotation_passphrase(current_secret, new_passphrase)
     params = kdf.with_new_salt() if kdf is not None else calibrate()
     layout = plan.layout
     refuse_while_agent_runs(layout)
@@ -179,6 +176,16 @@ def rotate_keys(plan: RotationPlan, current_secret: str, new_passphrase: str, *,
         lock.release()
     report(1.0, "Rotated.")
     return result
+
+
+def check_rotation_passphrase(current_secret: str, new_passphrase: str) -> str:
+    """The new passphrase, normalised, if it is strong and not the current one; else
+    WeakPassphrase or KeyRefused with the reason."""
+    new_passphrase = check_new_passphrase(new_passphrase)
+    if new_passphrase == normalise(current_secret):
+        raise KeyRefused("The new passphrase is the one the vault has now; a rotation needs "
+                         "a new one. Nothing was changed.")
+    return new_passphrase
 
 
 def _refuse_if_keys_changed(plan: RotationPlan) -> None:
