@@ -213,16 +213,6 @@ def test_a_vault_open_elsewhere_is_refused_and_unchanged(layout, session):
     assert not (layout.home / STAGING_NAME).exists()
 
 
-def test_a_running_agent_is_asked_to_lock_first(layout, session, monkeypatch):
-    session.close()
-    asked = []
-    monkeypatch.setattr(key_rotation, "ask_agent",
-                        lambda home, op: asked.append(op) or {"ok": True, "unlocked": True})
-    with pytest.raises(VaultBusy, match="run `luna lock` first"):
-        key_rotation.plan_rotation(layout, PASSPHRASE)
-    assert asked == ["status"]
-
-
 def test_a_read_only_key_cannot_rotate(layout, session):
     KeyAdmin(session).add_key("carer", read_only=True, passphrase=CARER)
     session.close()
@@ -349,3 +339,16 @@ def test_a_rotation_killed_before_the_swap_can_be_run_again(layout, filled):
     assert done.returncode == 0, done.stderr
     assert_whole(layout, NEW)
     assert not Path(layout.home / STAGING_NAME).exists()
+
+
+def test_the_command_says_the_vault_is_busy_before_asking_for_a_new_passphrase(
+        vault, capsys, monkeypatch):
+    from luna_tui.errors import EXIT_BUSY
+
+    stdin(monkeypatch, NEW + "\n")
+    with VaultSession.open(vault, PASSPHRASE):
+        result = run_cli(capsys, "keys", "rotate", "--yes", "--new-passphrase-file", "-")
+    assert result.code == EXIT_BUSY
+    assert "then rotate the keys" in result.err
+    assert sys.stdin.read() == NEW + "\n"  # never read
+    assert opens(vault, PASSPHRASE)

@@ -376,6 +376,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     finish_interrupted_swap(layout)
     layout.require_vault()
     key_rotation.refuse_while_agent_runs(layout)  # before anyone types a passphrase
+    key_rotation.refuse_while_open(layout)
     current = read_passphrase(args, "Current passphrase: ")
     plan = key_rotation.plan_rotation(layout, current)
     print("Rotating makes a new master key and a new passphrase; every database and "

@@ -145,11 +145,20 @@ def refuse_while_agent_runs(layout: VaultLayout) -> None:
         raise VaultBusy(AGENT_RUNNING)
 
 
+def refuse_while_open(layout: VaultLayout) -> None:
+    """Fail early, before anyone types a new passphrase, if another Luna process has the
+    vault open (the rotation itself takes the exclusive lock again, and holds it)."""
+    lock = VaultLock(layout.home)
+    lock.acquire_exclusive("rotate the keys")
+    lock.release()
+
+
 def rotate_keys(plan: RotationPlan, current_secret: str, new_passphrase: str, *,
                 clock: Clock | None = None, kdf: KdfParams | None = None,
                 progress: Progress | None = None) -> RotationResult:
     """Rotate; returns once the new vault is in place (and every `on_rotated` hook ran).
-    `kdf`: parameters for the new wraps (tests pass cheap ones); else calibrated."""
+    No session may be open, in this process or any other. `kdf`: parameters for the new
+    wraps (tests pass cheap ones); else calibrated."""
     clock = clock or SystemClock()
     report = progress or (lambda _done, _what: None)
     new_passphrase = check_rotation_passphrase(current_secret, new_passphrase)
@@ -160,6 +169,7 @@ def rotate_keys(plan: RotationPlan, current_secret: str, new_passphrase: str, *,
     lock.acquire_exclusive("rotate the keys")
     try:
         vault_swap.finish_swap_locked(layout)
+        vault_swap.discard_old_files(layout.home / OLD_FILES_DIR)  # an earlier one's, if any
         _refuse_if_keys_changed(plan)
         staging = vault_swap.prepare_staging(layout)
         try:

@@ -148,15 +148,19 @@ def discard_old_files(folder: Path) -> None:
     the old passphrase) is overwritten with zeros first: on a plain disk that takes the
     wrap with it; an SSD or a copy-on-write file system may still keep the old blocks
     (README, Security)."""
-    keys_db = folder / "keys.db"
-    if keys_db.is_file() and not keys_db.is_symlink():
-        with open(keys_db, "r+b") as handle:
-            handle.write(bytes(keys_db.stat().st_size))
-            handle.flush()
-            os.fsync(handle.fileno())
-    shutil.rmtree(folder, ignore_errors=True)
-    if folder.exists():
-        shutil.rmtree(folder)  # what could not go: say why (an OSError, reported)
+    try:
+        for name in ("keys.db", "keys.db-journal"):
+            wrapped = folder / name
+            if wrapped.is_file() and not wrapped.is_symlink():
+                with open(wrapped, "r+b") as handle:
+                    handle.write(bytes(wrapped.stat().st_size))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+        shutil.rmtree(folder, ignore_errors=True)
+        if os.path.lexists(folder):
+            shutil.rmtree(folder)  # what could not go: say why
+    except OSError as exc:
+        raise os_error_to_luna(exc, folder) from exc
     _fsync_dir(folder.parent)
 
 
