@@ -352,3 +352,31 @@ def test_the_command_says_the_vault_is_busy_before_asking_for_a_new_passphrase(
     assert "then rotate the keys" in result.err
     assert sys.stdin.read() == NEW + "\n"  # never read
     assert opens(vault, PASSPHRASE)
+
+
+def test_a_rekeyed_copy_of_a_live_wal_database_has_no_page_under_the_old_key(tmp_path):
+    """Committed pages still only in the source's -wal reach the copy (checkpointed first),
+    and the copy's own -wal is gone: nothing of it stays under the old key."""
+    from helpers import encrypted_connection
+
+    old_key, new_key = os.urandom(32), os.urandom(32)
+    source, copy = tmp_path / "source.db", tmp_path / "copy.db"
+    writer = encrypted_connection(source, old_key)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("PRAGMA wal_autocheckpoint = 0")  # every commit stays in the -wal
+    writer.execute("CREATE TABLE notes (text)")
+    writer.executemany("INSERT INTO notes VALUES (?)", [(CANARY,)] * 500)
+    writer.close()
+    reader = encrypted_connection(source, old_key)  # keeps the -wal alive
+    reader.execute("PRAGMA wal_autocheckpoint = 0")
+    reader.execute("INSERT INTO notes VALUES ('last')")
+    assert source.with_name("source.db-wal").stat().st_size > 0
+    rekey.rekeyed_copy(source, copy, old_key, new_key)
+    reader.close()
+    assert not copy.with_name("copy.db-wal").exists()
+    assert rekey.pages_not_under(copy, new_key) == []
+    conn = encrypted_connection(copy, new_key)
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 501
+    conn.close()
+    assert len(rekey.pages_not_under(copy, old_key)) == pages  # every page, not just some
