@@ -149,7 +149,8 @@ def test_no_file_left_in_the_vault_opens_with_the_old_master_key(layout, filled)
     assert {p for p, _o, _n in databases} <= set(files)
     for path, old_db_key, new_db_key in databases:
         assert rekey.pages_not_under(path, new_db_key) == []
-        assert len(rekey.pages_not_under(path, old_db_key)) >= 1  # every page, in fact
+        pages = path.stat().st_size // 4096  # SQLCipher's page size
+        assert len(rekey.pages_not_under(path, old_db_key)) == pages  # not one page opens
     sealed = [p for p in files if p.parent.parent == layout.attachments_dir]
     assert len(sealed) == 2
     with VaultSession.open(layout, NEW) as session:
@@ -380,3 +381,20 @@ def test_a_rekeyed_copy_of_a_live_wal_database_has_no_page_under_the_old_key(tmp
     assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 501
     conn.close()
     assert len(rekey.pages_not_under(copy, old_key)) == pages  # every page, not just some
+
+
+def test_a_re_anchored_chain_carries_over_with_its_anchor(session, layout, capsys,
+                                                          monkeypatch):
+    """A gap an older Luna left, re-anchored by `luna doctor --repair`: the anchor is
+    bound to the audit key, so the rotation re-MACs it too, and the walk still resumes."""
+    from test_crash_safety import _lose_newest_rows_as_an_older_luna_did, chain_finding
+
+    keys = session.keys
+    session.close()
+    _lose_newest_rows_as_an_older_luna_did(layout, keys, 2)
+    monkeypatch.setenv("LUNA_PASSPHRASE", PASSPHRASE)
+    assert run_cli(capsys, "doctor", "--repair").code == 0
+    rotate(layout)
+    with VaultSession.open(layout, NEW) as session:
+        finding = chain_finding(session)
+        assert finding.ok and "re-anchored" in finding.detail
