@@ -24,9 +24,8 @@ vault still exclusively held; an exception from a hook is reported in
 
 from __future__ import annotations
 
-import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -286,10 +285,8 @@ def _reseal_attachments(layout: VaultLayout, new_layout: VaultLayout, old: Vault
     for done, (attachment_id, record_id, storage, size) in enumerate(rows, start=1):
         source = layout.home / storage
         try:
-            plaintext = _ChunkStream(attachment_files.read_chunks(
-                source, old.attachments, attachment_id, record_id))
-            attachment_files.seal_file(plaintext, new_layout.home / storage, new.attachments,
-                                       attachment_id, record_id, max_size=size)
+            attachment_files.reseal_file(source, new_layout.home / storage, old.attachments,
+                                         new.attachments, attachment_id, record_id, size)
         except AttachmentDamaged as damaged:
             raise AttachmentDamaged(
                 f"An attachment ({storage}) can't be decrypted, so the keys were not rotated: "
@@ -297,29 +294,6 @@ def _reseal_attachments(layout: VaultLayout, new_layout: VaultLayout, old: Vault
         report(0.3 + 0.55 * done / len(rows), f"Re-encrypting attachments ({done} of "
                f"{len(rows)})…")
     return len(rows)
-
-
-class _ChunkStream(io.RawIOBase):
-    """A readable stream over decrypted chunks, for seal_file (which reads 1 MiB at a
-    time): at most a chunk of plaintext in memory."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buffer = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self._buffer += chunk
-        if size < 0:
-            size = len(self._buffer)
-        taken, self._buffer = self._buffer[:size], self._buffer[size:]
-        return taken
 
 
 def _record_rotation(new_layout: VaultLayout, unlocked: UnlockedKey, plan: RotationPlan,
