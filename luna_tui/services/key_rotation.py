@@ -45,7 +45,6 @@ from luna_tui.services.vault_session import VaultSession
 from luna_tui.store import attachment_files, rekey, vault_swap
 from luna_tui.store.audit_chain import read_chain_inputs, verify_chain
 from luna_tui.store.audit_remac import remac_chain
-from luna_tui.store.online_copy import open_copy
 from luna_tui.store.vault_lock import VaultLock
 from luna_tui.vault.generated_keys import new_generated_key
 from luna_tui.vault.kdf import KdfParams, calibrate
@@ -252,7 +251,7 @@ def _verify_old_chain(layout: VaultLayout, old: VaultKeys) -> None:
 
 
 def _chain_problem(layout: VaultLayout, keys: VaultKeys) -> str | None:
-    conn = open_copy(layout.main_db, keys.main_db)
+    conn = rekey.open_keyed(layout.main_db, keys.main_db)
     try:
         inputs = read_chain_inputs(lambda sql: conn.execute(sql).fetchall())
     finally:
@@ -276,7 +275,7 @@ def _reseal_attachments(layout: VaultLayout, new_layout: VaultLayout, old: Vault
     """Each attachment decrypted a chunk at a time and sealed again under the new key
     (never whole in memory, never plaintext on disk). Files no row owns (left by a
     killed attach) go with the old vault."""
-    conn = open_copy(new_layout.main_db, new.main_db)
+    conn = rekey.open_keyed(new_layout.main_db, new.main_db)
     try:
         rows = conn.execute("SELECT id, record_id, storage_path, size FROM attachments "
                             "ORDER BY id").fetchall()

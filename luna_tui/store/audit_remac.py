@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from luna_tui.store import rekey
 from luna_tui.store.audit_chain import (
     GENESIS_MAC,
     ROW_COLUMNS,
@@ -25,14 +26,13 @@ from luna_tui.store.audit_chain import (
     canonical_row,
     row_mac,
 )
-from luna_tui.store.online_copy import open_copy
 
 
 def remac_chain(main_db: Path, main_key: bytes, months: list[Path], audit_key: bytes,
                 new_mac_key: bytes) -> int:
     """Re-MAC every row of the copies; returns how many rows the chain holds."""
-    main = open_copy(main_db, main_key)
-    month_conns = [open_copy(path, audit_key) for path in months]
+    main = rekey.open_keyed(main_db, main_key)
+    month_conns = [rekey.open_keyed(path, audit_key) for path in months]
     try:
         rows = _every_row(main, month_conns)
         new_macs = _new_macs(rows, new_mac_key)

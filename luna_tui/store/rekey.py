@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from luna_tui.errors import IntegrityFailure, VaultBusy
 from luna_tui.home import create_private_file, ensure_private_dir
@@ -24,9 +25,17 @@ from luna_tui.store.connection import raw_key_literal
 from luna_tui.store.online_copy import open_copy
 
 
+def open_keyed(path: Path, key: bytes) -> Any:
+    """A raw connection to one database file under `key`; sorts and temporary tables
+    stay in memory, so no plaintext temp file is ever written."""
+    conn = open_copy(path, key)
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
 def checkpoint(path: Path, key: bytes) -> None:
     """Every committed page of `path` into the file itself; its -wal emptied."""
-    conn = open_copy(path, key)
+    conn = open_keyed(path, key)
     try:
         busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
@@ -42,7 +51,7 @@ def rekeyed_copy(source: Path, target: Path, old_key: bytes, new_key: bytes) -> 
     target.unlink(missing_ok=True)
     create_private_file(target)
     shutil.copyfile(source, target)
-    conn = open_copy(target, old_key)
+    conn = open_keyed(target, old_key)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the old key fits
         conn.execute(f'PRAGMA rekey = "{raw_key_literal(new_key)}"')
@@ -57,7 +66,7 @@ def rekeyed_copy(source: Path, target: Path, old_key: bytes, new_key: bytes) -> 
 
 def pages_not_under(path: Path, key: bytes) -> list[str]:
     """The pages of `path` that do not authenticate under `key` (empty: every one does)."""
-    conn = open_copy(path, key)
+    conn = open_keyed(path, key)
     try:
         return [row[0] for row in conn.execute("PRAGMA cipher_integrity_check")]
     finally:
