@@ -398,3 +398,13 @@ def test_a_re_anchored_chain_carries_over_with_its_anchor(session, layout, capsy
     with VaultSession.open(layout, NEW) as session:
         finding = chain_finding(session)
         assert finding.ok and "re-anchored" in finding.detail
+
+
+def test_failed_unlocks_not_yet_audited_are_carried_into_the_new_log(layout, session):
+    session.close()
+    assert not opens(layout, "a wrong guess at the passphrase")  # remembered in keys.db
+    plan = key_rotation.plan_rotation(layout, PASSPHRASE)  # an unlock that audits nothing
+    key_rotation.rotate_keys(plan, PASSPHRASE, NEW, kdf=cheap_kdf())
+    with VaultSession.open(layout, NEW) as reopened:
+        names = events(reopened)
+    assert names.index("unlock.failed") < names.index("keys.rotate")

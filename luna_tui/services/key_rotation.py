@@ -46,6 +46,7 @@ from luna_tui.store import attachment_files, rekey, vault_swap
 from luna_tui.store.audit_chain import read_chain_inputs, verify_chain
 from luna_tui.store.audit_remac import remac_chain
 from luna_tui.store.vault_lock import VaultLock
+from luna_tui.vault import keystore
 from luna_tui.vault.generated_keys import new_generated_key
 from luna_tui.vault.kdf import KdfParams, calibrate
 from luna_tui.vault.key_manager import (
@@ -299,8 +300,9 @@ def _record_rotation(new_layout: VaultLayout, unlocked: UnlockedKey, plan: Rotat
                      revoked: list[str], attachments: int, clock: Clock) -> None:
     """The `keys.rotate` row, written into the new vault before it is swapped in: the
     rotation and its audit row stand or fall together. It names the key that asked."""
+    failures = keystore.pending_failures(plan.layout.keys_db)  # the old keys.db's, kept
     with VaultSession.connect(new_layout, unlocked, clock=clock, client="rotate") as session:
-        session.run(_record, session, plan.unlocked.locator, {
+        session.run(_record, session, failures, plan.unlocked.locator, {
             "new_passphrase": plan.passphrase_label, "recovery_key": "replaced",
             "revoked": revoked, "attachments": attachments,
             "databases": ["luna.db", "stats.db",
@@ -308,8 +310,13 @@ def _record_rotation(new_layout: VaultLayout, unlocked: UnlockedKey, plan: Rotat
         })
 
 
-def _record(session: VaultSession, locator: str, diff: dict[str, object]) -> None:
+def _record(session: VaultSession, failures: list[keystore.UnlockFailure], locator: str,
+            diff: dict[str, object]) -> None:
     with session.transaction() as tx:
+        for failure in failures:  # as an unlock records them (services/vault_session.py)
+            tx.record("unlock.failed", key_locator=failure.key_locator_hash, diff={
+                "attempted_at": failure.created_at, "reason": failure.reason,
+                "host": failure.host, "client": failure.client})
         tx.record("keys.rotate", diff=diff, key_locator=locator)
 
 
