@@ -423,8 +423,19 @@ def test_a_read_only_key_makes_a_read_only_agent(in_process, layout, clock):
 def test_commands_that_run_by_themselves_are_refused_inside(in_process, layout):
     in_process()
     ask(layout.home, "unlock", secret=PASSPHRASE)
-    for argv in (("passwd",), ("backup", "restore", "x"), ("init",), ("unlock",)):
+    for argv in (("passwd",), ("backup", "restore", "x"), ("init",), ("unlock",),
+                 ("keys", "rotate")):
         assert run(layout.home, *argv)[0] == 2
+
+
+def test_a_key_rotation_asks_for_the_agent_to_be_locked_first(in_process, layout):
+    from luna_tui.errors import VaultBusy
+    from luna_tui.services.key_rotation import plan_rotation
+
+    in_process()
+    ask(layout.home, "unlock", secret=PASSPHRASE)
+    with pytest.raises(VaultBusy, match="run `luna lock` first"):
+        plan_rotation(layout, PASSPHRASE)
 
 
 def test_the_agent_never_turns_on_its_own_hand_off(in_process, layout):
@@ -444,7 +455,8 @@ def test_which_commands_the_thin_client_sends():
     assert command_words(["--home", "/v", "keys", "list", "-n", "3"]) == ["keys", "list"]
     assert through_agent(["list", "-n", "3"]) and through_agent(["search", "word"])
     for local in ([], ["init"], ["passwd"], ["unlock"], ["lock"], ["agent", "status"],
-                  ["backup", "restore", "f"], ["doctor", "--repair"], ["list", "--help"],
+                  ["backup", "restore", "f"], ["keys", "rotate"], ["doctor", "--repair"],
+                  ["list", "--help"],
                   ["--version"], ["bench"], ["--home=/v", "list"],
                   ["settings", "agent.unlocks_app", "on"],
                   ["settings", "agent.follows_app", "on"]):

@@ -49,6 +49,7 @@ NOT_SOURCE = {".git", ".venv", ".venv-test", "build", "dist", ".pytest_cache", "
 PASSPHRASE = "quiet orchard lanterns drift at dawn"
 NEW_PASSPHRASE = "copper tide meadows hum softly"
 CAREGIVER_PASSPHRASE = "silver kite harbour under rain"
+ROTATED_PASSPHRASE = "amber foxes cross the frozen bay"
 
 
 # -- the installed wheel ----------------------------------------------------------------
@@ -633,6 +634,19 @@ def passwd(s: Scenario) -> None:
     s.luna("list")
 
 
+def keys_rotate(s: Scenario) -> None:
+    before = s.luna("list", "--json").json()
+    rotated = s.luna("keys", "rotate", "--yes", "--new-passphrase-file", "-",
+                     input=ROTATED_PASSPHRASE + "\n")
+    assert "still open with the old passphrase" in rotated.out
+    s.luna("list", code=EXIT_KEY)  # the passphrase before the rotation
+    s.passphrase = ROTATED_PASSPHRASE
+    assert s.luna("list", "--json").json() == before
+    s.luna("list", passphrase=_shown_key(rotated.out))  # the new recovery key
+    assert _roles(s) == ["owner", "owner"]
+    s.luna("doctor")  # the audit chain carried over, every file under the new keys
+
+
 def star(s: Scenario) -> None:
     entry = s.found["entry"][:8]
     s.luna("star", entry)
@@ -762,7 +776,7 @@ SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "backup list": backup_list, "backup restore": backup_restore,
     "backup prune": backup_prune, "doctor": doctor,
     "keys": keys, "keys add": keys_add, "keys list": keys_list, "keys revoke": keys_revoke,
-    "keys recovery": keys_recovery, "passwd": passwd,
+    "keys recovery": keys_recovery, "passwd": passwd, "keys rotate": keys_rotate,
     "star": star, "edit": edit, "delete": delete,
     "templates add": templates_add, "templates": templates,
     "templates list": templates_list, "templates edit": templates_edit, "streak": streak,

@@ -9,7 +9,8 @@ cryptography or Argon2 (tests/test_agent.py checks sys.modules).
 
 Commands that make no sense through an agent run here as always: the app (no command),
 `init` (there is no vault yet), `passwd` (it re-derives on purpose and then ends the
-agent), `backup restore` (it ends the agent, then swaps the files), `doctor --repair`
+agent), `backup restore` (it ends the agent, then swaps the files), `keys rotate` (it
+needs the vault to itself, so it asks for `luna lock` first), `doctor --repair`
 (it opens the vault in repair mode), `bench` (its own vaults), and the agent's own
 `unlock`, `lock` and `agent`, and `edit` and `add --template` at a terminal (they open the
 app's own editor).
@@ -24,7 +25,7 @@ import sys
 from luna_tui import agent_link
 
 LOCAL_COMMANDS = frozenset({"init", "passwd", "bench", "unlock", "lock", "agent"})
-LOCAL_SUB_COMMANDS = frozenset({("backup", "restore")})
+LOCAL_SUB_COMMANDS = frozenset({("backup", "restore"), ("keys", "rotate")})
 LOCAL_OPTIONS = frozenset({"-h", "--help", "--version", "--repair"})
 # Global options that take a value (so the word after them is not the command).
 VALUE_OPTIONS = frozenset({"--home", "--passphrase-file"})

@@ -205,7 +205,8 @@ class InStream(io.TextIOBase):
 
 
 # Commands the agent refuses (the client runs them itself; see agent_client.py).
-REFUSED = ({"init", "passwd", "bench", "unlock", "lock", "agent"}, {("backup", "restore")})
+REFUSED = ({"init", "passwd", "bench", "unlock", "lock", "agent"},
+           {("backup", "restore"), ("keys", "rotate")})
 
 
 def harden_process() -> None:

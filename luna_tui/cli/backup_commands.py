@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from luna_tui.cli.parsing import LunaArgumentParser, whole_number
+from luna_tui.cli.progress_line import ProgressLine
 from luna_tui.cli.vault_commands import layout_from, open_session
 from luna_tui.errors import EXIT_CORRUPT, UsageError
 from luna_tui.terminal_text import terminal_text
@@ -74,28 +74,6 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                        help="only list what would be deleted")
     prune.add_argument("--yes", action="store_true", help="don't ask first")
     prune.set_defaults(handler=cmd_prune)
-
-
-class ProgressLine:
-    """`Backing up… 42%` on one line of stderr, when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        self.shown = sys.stderr.isatty()
-        self.last = ""
-
-    def __call__(self, done: float, label: str) -> None:
-        if not self.shown:
-            return
-        line = f"{label} {done:4.0%}"
-        if line != self.last:
-            sys.stderr.write("\r\033[K" + line)
-            sys.stderr.flush()
-            self.last = line
-
-    def close(self) -> None:
-        if self.shown and self.last:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
 
 
 def cmd_create(args: argparse.Namespace) -> int:

@@ -77,6 +77,19 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     )
     recovery.set_defaults(handler=cmd_keys_recovery)
 
+    rotate = key_commands.add_parser(
+        "rotate", parents=[common], help="new master key and passphrase (a lost device, a leak)",
+        description="Make a new master key and a new passphrase: every database and "
+        "attachment is re-encrypted, a new recovery key is printed once, and every other "
+        "key is revoked. Backups made before still open with the old passphrase.",
+    )
+    rotate.add_argument("--new-passphrase-file", metavar="FILE",
+                        help="read the new passphrase from FILE (- for stdin; or set "
+                        "LUNA_NEW_PASSPHRASE)")
+    rotate.add_argument("--yes", action="store_true",
+                        help="don't ask first (a script: the revoked keys are still listed)")
+    rotate.set_defaults(handler=cmd_keys_rotate)
+
     doctor = commands.add_parser(
         "doctor", parents=[common], help="check the vault's integrity",
         description="Check every database, the audit chain, keys.db and file permissions. "
@@ -212,15 +225,19 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show_recovery_key(recovery_key: str, params) -> None:  # noqa: ANN001 - KdfParams
+def _show_recovery_key(recovery_key: str, params,  # noqa: ANN001 - KdfParams
+                       heading: tuple[str, ...] = ()) -> None:
     from luna_tui.vault.generated_keys import grouped
     from luna_tui.vault.kdf import HEAVY_KDF_ENV
 
     key = grouped(recovery_key).split()
     print()
-    print("Your vault is ready. This is your RECOVERY KEY. Write it down now and keep it")
-    print("somewhere safe, away from this computer. It opens the vault like your passphrase,")
-    print("and Luna will not show it again:")
+    for line in heading or (
+        "Your vault is ready. This is your RECOVERY KEY. Write it down now and keep it",
+        "somewhere safe, away from this computer. It opens the vault like your passphrase,",
+        "and Luna will not show it again:",
+    ):
+        print(line)
     print()
     print("    " + "  ".join(key[:4]))
     print("    " + "  ".join(key[4:]))
@@ -347,6 +364,93 @@ def cmd_keys_recovery(args: argparse.Namespace) -> int:
     print("    " + "  ".join(key[:4]))
     print("    " + "  ".join(key[4:]))
     return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from luna_tui.cli.progress_line import ProgressLine
+    from luna_tui.cli.secrets_input import NEW_PASSPHRASE_ENV, read_new_passphrase, read_passphrase
+    from luna_tui.services import key_rotation
+    from luna_tui.store.vault_swap import finish_interrupted_swap
+
+    layout = layout_from(args)
+    finish_interrupted_swap(layout)
+    layout.require_vault()
+    key_rotation.refuse_while_agent_runs(layout)  # before anyone types a passphrase
+    key_rotation.refuse_while_open(layout)
+    current = read_passphrase(args, "Current passphrase: ")
+    plan = key_rotation.plan_rotation(layout, current)
+    print("Rotating makes a new master key and a new passphrase; every database and "
+          "attachment is re-encrypted, and a new recovery key is shown once.")
+    if plan.revoked:
+        print("These keys open the old master key, so they stop working (add again what you "
+              "still need):")
+        for key in plan.revoked:
+            print(f"  {terminal_text(key.label)} ({key.kind}, {key.role})")
+    else:
+        print("No other key opens this vault, so none is revoked.")
+    if not _rotation_confirmed(args):
+        print("Nothing was changed.")
+        return 0
+    if args.new_passphrase_file == "-":
+        new_passphrase = _passphrase_from_stdin()
+    else:
+        new_passphrase = read_new_passphrase(args, env=NEW_PASSPHRASE_ENV,
+                                             file_option="--new-passphrase-file")
+    progress = ProgressLine()
+    try:
+        result = key_rotation.rotate_keys(plan, current, new_passphrase, progress=progress)
+    finally:
+        progress.close()
+    print(f"Rotated: the new passphrase opens the vault; the old one no longer does. "
+          f"{result.attachments} attachment(s) re-encrypted, {len(result.revoked)} key(s) "
+          "revoked.")
+    for warning in result.warnings:
+        print(f"luna: warning: {terminal_text(warning)}", file=sys.stderr)
+    _show_recovery_key(result.recovery_key, result.kdf, heading=(
+        "This is your new RECOVERY KEY (the old one no longer works). Write it down now;",
+        "Luna will not show it again:"))
+    print(key_rotation.BACKUPS_BEFORE)
+    _offer_backup(args, result)
+    return 0
+
+
+def _offer_backup(args: argparse.Namespace, result) -> None:  # noqa: ANN001 - RotationResult
+    """A backup under the new keys, offered at a terminal (a script is told the command)."""
+    if args.yes or not sys.stdin.isatty():
+        print("Make a fresh backup now: `luna backup create`.")
+        return
+    if input("Make a fresh backup now? [Y/n] ").strip().lower() in ("n", "no"):
+        print("Remember to make one: `luna backup create`.")
+        return
+    from luna_tui.cli.progress_line import ProgressLine
+    from luna_tui.services.backups.folder import Backups
+    from luna_tui.services.vault_session import VaultSession
+
+    progress = ProgressLine()
+    with VaultSession.connect(result.layout, result.unlocked, client="cli") as session:
+        try:
+            info = Backups(session).create(None, progress)
+        finally:
+            progress.close()
+    print(f"Backed up to {terminal_text(str(info.path))}.")
+
+
+def _rotation_confirmed(args: argparse.Namespace) -> bool:
+    """--yes, or a y at the terminal; a script must say --yes."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError("A rotation revokes keys and can't be undone; add --yes to confirm.")
+    return input("Rotate the keys now? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _passphrase_from_stdin() -> str:
+    from luna_tui.vault.passphrase_policy import check_new_passphrase
+
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise UsageError("No new passphrase on stdin; nothing was changed.")
+    return check_new_passphrase(line)
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -155,6 +156,38 @@ def read_chunks(path: Path, key: bytes, attachment_id: str, record_id: str
             if not following:
                 return
             sealed, index = following, index + 1
+
+
+def reseal_file(source: Path, destination: Path, old_key: bytes, new_key: bytes,
+                attachment_id: str, record_id: str, size: int) -> SealedFile:
+    """`source` sealed again under `new_key` at `destination` (a key rotation): decrypted
+    a chunk at a time straight into the new seal, never whole in memory, never plaintext
+    on disk. AttachmentDamaged if `source` does not authenticate under `old_key`."""
+    plaintext = _ChunkStream(read_chunks(source, old_key, attachment_id, record_id))
+    return seal_file(plaintext, destination, new_key, attachment_id, record_id, max_size=size)
+
+
+class _ChunkStream(io.RawIOBase):
+    """A readable stream over decrypted chunks, for seal_file (which reads 1 MiB at a
+    time): at most a chunk of plaintext in memory."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        if size < 0:
+            size = len(self._buffer)
+        taken, self._buffer = self._buffer[:size], self._buffer[size:]
+        return taken
 
 
 def sealed_size(size: int) -> int:

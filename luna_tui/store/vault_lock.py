@@ -44,7 +44,8 @@ class VaultLock:
                 self._share()
             return
         self._acquire(exclusive=False, busy=VaultBusy(
-            "A backup is being restored into this vault right now; try again when it is done."))
+            "A backup is being restored into this vault (or its keys rotated) right now; try "
+            "again when it is done."))
 
     def _try_alone(self) -> bool:
         try:
@@ -58,11 +59,12 @@ class VaultLock:
         assert self._fd is not None
         fcntl.flock(self._fd, fcntl.LOCK_SH)  # blocks only while a restore holds it
 
-    def acquire_exclusive(self) -> None:
-        """Taken by a restore; refused while any Luna process has the vault open."""
+    def acquire_exclusive(self, doing: str = "restore") -> None:
+        """Taken by a restore or a key rotation (`doing`); refused while any Luna process
+        has the vault open."""
         self._acquire(exclusive=True, busy=VaultBusy(
             "The vault is open in another Luna process (the app, or a script). Close it, "
-            "then restore; nothing was changed."))
+            f"then {doing}; nothing was changed."))
 
     def _acquire(self, *, exclusive: bool, busy: VaultBusy,
                  patience: float = PATIENCE_SECONDS) -> None:

@@ -13,6 +13,10 @@ Many files cannot be renamed in one step, so the swap is a small redo log:
 `finish_interrupted_swap` runs before any vault is opened: with `READY` present it
 redoes steps 3 from wherever they stopped, so the new vault is completed; renames
 within one file system are atomic, and each step can be repeated.
+
+A key rotation (services/key_rotation.py) swaps the same way, with `discard_old` in
+the marker: the old files (under the old master key, with the old keys.db) are then
+removed, as step 4, before the marker goes, so a kill during the removal redoes it.
 """
 
 from __future__ import annotations
@@ -61,13 +65,14 @@ def discard_staging(layout: VaultLayout) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def swap_in(layout: VaultLayout, safety_dir: Path) -> None:
+def swap_in(layout: VaultLayout, safety_dir: Path, *, discard_old: bool = False) -> None:
     """Commit the staged files (step 2), then move them in (step 3). The caller holds the
-    vault's exclusive lock."""
+    vault's exclusive lock. `discard_old`: the replaced files are removed, not kept."""
     staging = staging_dir(layout)
     try:
         fsync_tree(staging)
-        _write_marker(staging / READY, {"safety_dir": _relative(safety_dir, layout.home)})
+        _write_marker(staging / READY, {"safety_dir": _relative(safety_dir, layout.home),
+                                        "discard_old": discard_old})
     except OSError as exc:
         raise os_error_to_luna(exc, staging) from exc
     _roll_forward(layout)
@@ -84,8 +89,8 @@ def finish_interrupted_swap(layout: VaultLayout) -> bool:
     try:
         lock.acquire_exclusive()
     except VaultBusy:
-        raise VaultBusy("A backup is being restored into this vault by another Luna process; "
-                        "try again when it is done.") from None
+        raise VaultBusy("A backup is being restored into this vault, or its keys rotated, by "
+                        "another Luna process; try again when it is done.") from None
     try:
         return finish_swap_locked(layout)
     finally:
@@ -128,11 +133,35 @@ def _roll_forward(layout: VaultLayout) -> None:
                 _move_without_overwriting(new, layout.home / name)
                 pause_here("restore.mid-swap")
         _fsync_dir(layout.home)
+        if marker.get("discard_old"):
+            pause_here("swap.before-discard")
+            discard_old_files(safety)
         (staging / READY).unlink()
         shutil.rmtree(staging, ignore_errors=True)
         _fsync_dir(layout.home)
     except OSError as exc:
         raise os_error_to_luna(exc, layout.home) from exc
+
+
+def discard_old_files(folder: Path) -> None:
+    """Remove the files a rotation replaced. keys.db (the old master key, wrapped under
+    the old passphrase) is overwritten with zeros first: on a plain disk that takes the
+    wrap with it; an SSD or a copy-on-write file system may still keep the old blocks
+    (README, Security)."""
+    try:
+        for name in ("keys.db", "keys.db-journal"):
+            wrapped = folder / name
+            if wrapped.is_file() and not wrapped.is_symlink():
+                with open(wrapped, "r+b") as handle:
+                    handle.write(bytes(wrapped.stat().st_size))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+        shutil.rmtree(folder, ignore_errors=True)
+        if os.path.lexists(folder):
+            shutil.rmtree(folder)  # what could not go: say why
+    except OSError as exc:
+        raise os_error_to_luna(exc, folder) from exc
+    _fsync_dir(folder.parent)
 
 
 def _move_without_overwriting(source: Path, target: Path) -> None:

@@ -48,6 +48,7 @@ from luna_tui.ui.messages import (
     ReminderAnswered,
     ReminderShown,
     RestoreAsked,
+    RotateAsked,
     SettingsChanged,
     StillBusy,
     UnlockAgain,
@@ -511,6 +512,18 @@ class LunaApp(App[None]):
 
     async def on_restore_asked(self, message: RestoreAsked) -> None:
         await self.restore(message.path, message.secret)
+
+    async def on_rotate_asked(self, message: RotateAsked) -> None:
+        """Rotate the keys: lock (the rotation needs the vault to itself, this app's
+        session too), then rotate and reopen on the rotating screen."""
+        from luna_tui.ui.screens.rotating import RotatingScreen
+
+        if self.backup_jobs.busy:
+            self.notify("A backup operation is under way; rotate the keys once it has "
+                        "finished.", severity="warning")
+            return
+        await self.lock("", then=RotatingScreen(message.plan, message.current,
+                                                message.new_passphrase))
 
     def on_still_busy(self, _: StillBusy) -> None:
         self.last_activity = self.clock.now()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from luna_tui.services.key_rotation import RotationPlan
     from luna_tui.services.vault_session import VaultSession
 
 
@@ -48,6 +49,17 @@ class RestoreAsked(Message):
         super().__init__()
         self.path = path
         self.secret = secret
+
+
+class RotateAsked(Message):
+    """Rotate the vault's keys (the person has confirmed the plan's revocations): the app
+    locks, and the rotating screen does the work and opens the vault on the new key."""
+
+    def __init__(self, plan: RotationPlan, current: str, new_passphrase: str) -> None:
+        super().__init__()
+        self.plan = plan
+        self.current = current
+        self.new_passphrase = new_passphrase
 
 
 class StillBusy(Message):

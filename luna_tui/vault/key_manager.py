@@ -270,6 +270,25 @@ class KeyManager:
         return UnlockedKey(master_key, vault.vault_id, owner.key_locator_hash, "owner",
                            PASSPHRASE, OWNER, None)
 
+    def create_rotated_keys_file(
+        self, path: Path, master_key: bytes, passphrase: str, label: str, recovery_key: str,
+        kdf: KdfParams,
+    ) -> UnlockedKey:
+        """keys.db for a rotation (`luna keys rotate`), written at `path`: this vault's
+        id and birth date, a commitment to the new `master_key`, and two keys only, the
+        owner's new passphrase (called `label`) and a new recovery key. No other key
+        survives: each wrapped the old master key."""
+        current = keystore.read(self.layout.keys_db).vault
+        vault = replace(current, master_key_check=master_key_check(master_key)).sealed()
+        owner = self._new_row(vault, master_key, OWNER, PASSPHRASE, label, passphrase, kdf, None)
+        recovery = self._new_row(
+            vault, master_key, OWNER, RECOVERY, "recovery key", recovery_key,
+            kdf.with_new_salt(), None,
+        )
+        keystore.create(path, vault, [owner, recovery])
+        return UnlockedKey(master_key, vault.vault_id, owner.key_locator_hash, label,
+                           PASSPHRASE, OWNER, None)
+
     def _new_row(
         self,
         vault: VaultRecord,

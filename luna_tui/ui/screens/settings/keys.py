@@ -2,7 +2,8 @@
 this one, expired or damaged), a new key (read-only with an expiry, for a caregiver or
 a clinician; with a passphrase typed twice, or an access key Luna makes and shows once),
 x revokes the highlighted key, and the recovery key can be replaced (the new one shown
-once, as the welcome screen shows the first)."""
+once, as the welcome screen shows the first). Rotate… makes a new master key and
+passphrase (rotate_dialog.py asks; the app locks and rotates)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label
 from luna_tui.clock import local_today
 from luna_tui.errors import KeyChangeNotAudited, LunaError, ValidationError, WeakPassphrase
 from luna_tui.services.key_admin import KeyAdmin, expiry_from_text
+from luna_tui.ui.messages import RotateAsked
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.screens.dialogs import ConfirmDialog
 from luna_tui.ui.screens.settings.part import SettingsPart
+from luna_tui.ui.screens.settings.rotate_dialog import Answer, RotateDialog
 from luna_tui.ui.screens.settings.shown_once import ShownOnce
 from luna_tui.ui.widgets.field import Field, clear_errors, show_field_error
 from luna_tui.ui.widgets.list_table import ListTable
@@ -45,6 +48,7 @@ class KeysPart(SettingsPart):
         with Horizontal(classes="part-buttons"):
             yield Button("Revoke (x)", id="revoke-key", variant="error", compact=True)
             yield Button("Replace the recovery key", id="replace-recovery", compact=True)
+            yield Button("Rotate…", id="rotate-keys", compact=True)
         yield Label("Add a key", classes="part-heading")
         yield Field("its name, e.g. caregiver", Input(id="key-label", compact=True))
         yield Checkbox("Read-only: it reads everything and changes nothing", value=True,
@@ -157,6 +161,19 @@ class KeysPart(SettingsPart):
         if error.new_secret:
             self.app.push_screen(ShownOnce(f"Your new {what}", f"Your new {what} works now; "
                                            "write it down (shown once).", error.new_secret))
+
+    # -- rotate (a new master key and passphrase: screens/rotating.py does the work) ------
+
+    @on(Button.Pressed, "#rotate-keys")
+    async def rotate(self) -> None:
+        if not self.vault.writable("rotate the vault's keys"):
+            return
+
+        def answered(answer: Answer | None) -> None:
+            if answer is not None:
+                self.post_message(RotateAsked(*answer))
+
+        await self.app.push_screen(RotateDialog(), answered)
 
     # -- add -------------------------------------------------------------------------------
 
