@@ -197,6 +197,32 @@ async def test_a_drop_in_mood_opens_the_plan(layout, session, clock):
         assert "3 points below your best day of the last 7 days" in explanation(app)
 
 
+async def test_an_edit_weighs_only_what_it_changed(layout, session, clock):
+    # An entry already 4 below the best day (written before the plan existed, or
+    # imported): retitling it is no new hard moment; lowering its mood is.
+    earlier_good_day(session, clock)
+    me = Settings(session).current_patient_id()
+    Journal(session).create(me, EntryDraft(content="Flat", mood_scale=4,
+                                           entry_date=clock.today().isoformat()))
+    session.close()
+    app = make_app(layout, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("e")  # the newest: "Flat"
+        await settle(pilot)
+        app.screen.query_one("#title", Input).value = "Tuesday"
+        await save_entry(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, JournalScreen)
+        await pilot.press("e")
+        await settle(pilot)
+        app.screen.query_one("#mood_scale", Select).value = "3"
+        await save_entry(pilot)
+        await settle_until(pilot, lambda: isinstance(app.screen, PlanScreen))
+
+
 async def test_with_the_mood_trigger_off_a_drop_opens_nothing(layout, session, clock):
     earlier_good_day(session, clock)
     Settings(session).set("safety.mood_drop_trigger", "off")

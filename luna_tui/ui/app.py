@@ -790,7 +790,8 @@ class LunaApp(App[None]):
             return
         try:
             opening = await self.call(SafetyTriggers(self.session).after_entry,
-                                      message.entry_id)
+                                      message.entry_id, words=message.words_changed,
+                                      mood=message.mood_changed)
         except ServiceFailed:
             return
         if opening is not None:

@@ -164,8 +164,12 @@ class InsightsComputed(Message):
 
 class EntrySaved(Message):
     """The app saved a journal entry: the App asks whether it opens the safety plan (a
-    phrase of the plan's list, a drop in mood; services/safety/triggers.py)."""
+    phrase of the plan's list, a drop in mood; services/safety/triggers.py). An edit
+    says what it changed: retitling an old entry is not a new hard moment."""
 
-    def __init__(self, entry_id: str) -> None:
+    def __init__(self, entry_id: str, *, words_changed: bool = True,
+                 mood_changed: bool = True) -> None:
         super().__init__()
         self.entry_id = entry_id
+        self.words_changed = words_changed
+        self.mood_changed = mood_changed

@@ -72,26 +72,29 @@ class SafetyTriggers(DomainService):
         return PlanOpening(KEY, self._explain_once(Fired(KEY)))
 
     @on_db_thread
-    def after_entry(self, entry_id: str) -> PlanOpening | None:
-        """An entry was saved (in the app): whether the plan opens, explained once."""
-        fired = self.fired_by_entry(entry_id)
+    def after_entry(self, entry_id: str, *, words: bool = True, mood: bool = True
+                    ) -> PlanOpening | None:
+        """An entry was saved (in the app): whether the plan opens, explained once. An
+        edit is weighed only on what it changed (`words`: its title or text; `mood`)."""
+        fired = self.fired_by_entry(entry_id, words=words, mood=mood)
         if fired is None:
             return None
         return PlanOpening(fired.trigger, self._explain_once(fired))
 
     @on_db_thread
-    def fired_by_entry(self, entry_id: str) -> Fired | None:
+    def fired_by_entry(self, entry_id: str, *, words: bool = True, mood: bool = True
+                       ) -> Fired | None:
         """The trigger an entry fires (a phrase first, then a drop in mood), if one is on;
         nothing is written (`luna add` asks this)."""
         row = JournalEntry.get_or_none(JournalEntry.id == entry_id)
         if row is None:
             raise NotFound("That entry no longer exists.")
         settings = Settings(self.session)
-        if settings.get("safety.phrase_trigger"):
+        if words and settings.get("safety.phrase_trigger"):
             phrases = SafetyPlans(self.session).phrases(row.patient_id)
             if first_match(f"{row.title or ''}\n{row.content}", phrases) is not None:
                 return Fired(PHRASE)
-        if row.mood_scale is not None and settings.get("safety.mood_drop_trigger"):
+        if mood and row.mood_scale is not None and settings.get("safety.mood_drop_trigger"):
             days = settings.get("safety.mood_drop_days")
             drop = _mood_drop(row, days)
             if drop is not None and drop >= settings.get("safety.mood_drop_points"):

@@ -169,9 +169,15 @@ class EntryEditorScreen(FormScreen["Entry"]):
                                         future_ok=self.future_ok, **values)
 
     async def after_save(self, saved: Entry) -> None:
-        app = self.app
+        app, before = self.app, self.entry
         await super().after_save(saved)  # off the stack first: the plan shows over the place
-        app.post_message(EntrySaved(saved.id))
+        if before is None:
+            app.post_message(EntrySaved(saved.id))
+            return
+        app.post_message(EntrySaved(
+            saved.id, words_changed=(before.title, before.content) != (saved.title,
+                                                                      saved.content),
+            mood_changed=before.mood_scale != saved.mood_scale))
 
     def show_error(self, error: ValidationError) -> None:
         if isinstance(error, FutureEntry):
