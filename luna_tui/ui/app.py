@@ -241,8 +241,20 @@ class LunaApp(App[None]):
         as long), and the gate is a blank screen: nothing is left to hide."""
 
     def _after_the_dashboard(self) -> None:
+        if self.session is not None:
+            self._settle_unlock(self.session)
         self._build_ahead(BUILT_AHEAD)
         warm(WARM_LATER, then=self._places_warmed)
+
+    @work(thread=True, group="settle-unlock", exit_on_error=False)
+    def _settle_unlock(self, session: VaultSession) -> None:
+        """The rest of recording the unlock, which the dashboard did not wait for (see
+        VaultSession.connect's settle_later). A failure is left to the lock, which
+        settles what is left; the unlock's audit row is in luna.db whatever happens."""
+        try:
+            session.settle_unlock()
+        except LunaError:
+            pass
 
     def _build_ahead(self, place: str) -> None:
         """Build `place`'s screen while the dashboard is looked at: composed, mounted,
