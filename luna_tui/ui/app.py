@@ -241,8 +241,13 @@ class LunaApp(App[None]):
         as long), and the gate is a blank screen: nothing is left to hide."""
 
     def _after_the_dashboard(self) -> None:
-        if self.session is not None:
-            self._settle_unlock(self.session)
+        if self.session is None:
+            return
+        # Held before the imports: the full collection their allocations set off (20-60
+        # ms, at the moment a person presses a place's key) then goes over what they
+        # make, not over every module and widget made so far.
+        self._hold_settled_objects()
+        self._settle_unlock(self.session)
         self._build_ahead(BUILT_AHEAD)
         warm(WARM_LATER, then=self._places_warmed)
 
@@ -284,11 +289,12 @@ class LunaApp(App[None]):
         self._hold_settled_objects()
 
     def _hold_settled_objects(self) -> None:
-        """Once the places are imported and the dashboard shows, what exists lives as long
-        as the vault stays open (modules, the app, the dashboard). Python's full garbage
-        collections went over all of it, 40-80 ms taken out of whatever the person did
-        next (a place's first visit); frozen, it is left out of them until the lock."""
-        if self.hold_settled_objects and self.session is not None and not self._gc_frozen:
+        """Once the dashboard shows, and again once the places are imported, what exists
+        lives as long as the vault stays open (modules, the app, the dashboard). Python's
+        full garbage collections went over all of it, 40-80 ms taken out of whatever the
+        person did next (a place's first visit); frozen, it is left out of them until the
+        lock (each freeze adds what exists by then)."""
+        if self.hold_settled_objects and self.session is not None:
             gc.freeze()
             self._gc_frozen = True
 
