@@ -337,8 +337,8 @@ class LunaApp(App[None]):
             await self._edit_only(session)
             return
         await self.switch_mode("dashboard")
-        # Once the dashboard is painted: the journal built, the other places imported,
-        # then what now lives as long as the vault is open held.
+        # Once the dashboard is painted: what now lives as long as the vault is open
+        # held, the unlock settled, the journal built, the other places imported.
         self.set_timer(WARM_LATER_AFTER, self._after_the_dashboard)
         self.refresh_bindings()
         for failure in session.failed_unlocks[-1:]:
