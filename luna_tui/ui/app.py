@@ -61,7 +61,6 @@ if TYPE_CHECKING:
     from textual.actions import ActionParseResult
     from textual.dom import DOMNode
     from textual.notifications import SeverityLevel
-    from textual.widget import AwaitMount
 
     from luna_tui.services.vault_session import VaultSession
     from luna_tui.vault.kdf import KdfParams
@@ -72,7 +71,6 @@ GATE = "gate"  # the mode of the unlock and welcome screens
 IDLE_CHECK_SECONDS = 1.0
 OUTSIDE_CHANGES_SECONDS = 2.0
 WARM_LATER_AFTER = 0.1  # seconds: once the dashboard is painted
-BUILT_AHEAD = "journal"  # the place most visits go to next (see _build_ahead)
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown,
                    events.MouseScrollUp, events.Paste)
 # Actions that need an unlocked vault; while locked they are hidden from the footer.
@@ -248,7 +246,6 @@ class LunaApp(App[None]):
         # make, not over every module and widget made so far.
         self._hold_settled_objects()
         self._settle_unlock(self.session)
-        self._build_ahead(BUILT_AHEAD)
         warm(WARM_LATER, then=self._places_warmed)
 
     @work(thread=True, group="settle-unlock", exit_on_error=False)
@@ -260,25 +257,6 @@ class LunaApp(App[None]):
             session.settle_unlock()
         except LunaError:
             pass
-
-    def _build_ahead(self, place: str) -> None:
-        """Build `place`'s screen while the dashboard is looked at: composed, mounted,
-        styled and laid out, as its mode's base, but not shown (PlaceScreen loads its
-        data when it shows). Its first visit then only loads and paints: the journal's
-        was 12–18 ms of building before its query. Only from the dashboard, with the
-        vault open and the place not made yet (the person may have gone there already)."""
-        if (self.session is None or self.current_mode != "dashboard"
-                or place not in self._modes or place in self._screen_stacks):
-            return
-        self._init_mode(place)  # what switch_mode does for a mode's first visit, unshown
-
-    def switch_mode(self, mode: str) -> AwaitMount:
-        """Textual's; a place built ahead holds the paint until its data is in."""
-        for screen in self._screen_stacks.get(mode, [])[:1]:
-            hold_paint = getattr(screen, "hold_paint", None)
-            if hold_paint is not None:
-                hold_paint()
-        return super().switch_mode(mode)
 
     def _places_warmed(self) -> None:
         """From the warming thread: the rest is done on the app's own thread, where
@@ -338,7 +316,7 @@ class LunaApp(App[None]):
             return
         await self.switch_mode("dashboard")
         # Once the dashboard is painted: what now lives as long as the vault is open
-        # held, the unlock settled, the journal built, the other places imported.
+        # held, the unlock settled, the other places imported.
         self.set_timer(WARM_LATER_AFTER, self._after_the_dashboard)
         self.refresh_bindings()
         for failure in session.failed_unlocks[-1:]:

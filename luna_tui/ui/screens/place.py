@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
@@ -31,8 +30,6 @@ class PlaceScreen(UsesVault, Screen):
     _pushing_own = False
     _watching_modes = False
     _shown = False  # resumed, and not suspended since
-    _built_ahead = False  # built while another place showed, and not shown yet
-    _paint_held: AbstractContextManager[None] | None = None  # see hold_paint
 
     @property
     def session(self) -> VaultSession:
@@ -63,6 +60,7 @@ class PlaceScreen(UsesVault, Screen):
             # and lay the screen out again, for nothing.
             event.prevent_default()
             return
+        self._shown = True
         if not self._watching_modes:  # the first resume of all
             # It follows the mount, which styled every widget with the stylesheet of now
             # (see LunaApp._new_mode_screen): Textual would style the whole screen again
@@ -72,23 +70,6 @@ class PlaceScreen(UsesVault, Screen):
             # not say what was done there.
             self.app.mode_change_signal.subscribe(self, self.data_changed, immediate=True)
             self._watching_modes = True
-            if not self.is_current:
-                # Built ahead, unshown (LunaApp._build_ahead): laid out now; the data
-                # is loaded when it shows.
-                self._built_ahead = True
-                return
-        elif self._built_ahead:
-            # Shown for the first time: styled as it was built, and a change of theme
-            # since then restyled every screen (Textual, on switching to it).
-            self._built_ahead = False
-            event.refresh_styles = False
-        self._shown = True
-        try:
-            await self._show_data()
-        finally:
-            self._release_paint()
-
-    async def _show_data(self) -> None:
         if not self._stale:
             return
         self._stale = False
@@ -101,25 +82,10 @@ class PlaceScreen(UsesVault, Screen):
         loading = asyncio.ensure_future(self._load())
         try:
             with self.app.batch_update():
-                self._release_paint()  # held from the switch to it, if built ahead
                 await asyncio.wait({loading}, timeout=HOLD_PAINT)
             await loading
         finally:
             loading.cancel()  # the handler was cancelled (the screen went): so is the load
-
-    def hold_paint(self) -> None:
-        """The App is switching to this place: if it was built ahead, nothing is painted
-        until its data is in (for at most HOLD_PAINT). Its widgets are ready before its
-        data, and the switch itself would paint it empty first."""
-        if self._built_ahead and self._paint_held is None:
-            self._paint_held = self.app.batch_update()
-            self._paint_held.__enter__()
-            self.app.set_timer(HOLD_PAINT, self._release_paint)  # whatever becomes of it
-
-    def _release_paint(self) -> None:
-        held, self._paint_held = self._paint_held, None
-        if held is not None:
-            held.__exit__(None, None, None)
 
     async def _load(self) -> None:
         try:
