@@ -249,6 +249,34 @@ async def test_the_next_page_is_read_ahead_while_the_rows_are_looked_at(layout, 
         assert "100 entries shown" in screen_text(pilot)
 
 
+async def test_the_new_count_is_painted_in_the_frame_of_the_rows_it_counts(layout, session):
+    """End: the status line's "100 entries shown" goes out with the rows it counts. Left to
+    Textual, the label told the screen it changed only once its own queue idled, after
+    the rows' frame, and the count was painted a frame (16–25 ms) after them."""
+    close_with_entries(session, 130)
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_journal(pilot)
+        screen = app.screen
+        table = screen.query_one("#entries", DataTable)
+        status = screen.query_one("#journal-status")
+        frames = []  # at each frame: (rows, whether the status line is repainted in it)
+        timer = screen._update_timer  # what paints a frame, at most 60 times a second
+        frame = timer._callback
+
+        def painting() -> None:
+            frames.append((table.row_count, status in screen._dirty_widgets
+                           or screen._layout_required))
+            frame()
+
+        timer._callback = painting
+        await pilot.press("end")
+        await settle(pilot)
+        assert "100 entries shown" in screen_text(pilot)
+        first_with_the_rows = next(repainted for rows, repainted in frames if rows == 100)
+        assert first_with_the_rows
+
+
 async def test_saving_an_edited_entry_changes_its_row_and_keeps_the_pages_loaded(layout,
                                                                                  session):
     """Saving an entry does not load the journal again: the rows scrolled in stay, the

@@ -208,6 +208,33 @@ async def test_the_lock_key_locks_now(layout, session):
         assert isinstance(app.screen, UnlockScreen)
 
 
+async def test_the_unlock_is_settled_once_the_dashboard_shows(layout, session):
+    """The dashboard does not wait for the unlock's audit row to be copied into the month
+    file nor for the unlock's count (VaultSession.connect's settle_later): its row is in
+    luna.db from the start, and the app settles the rest once the dashboard shows."""
+    from luna_tui.store.models.audit import AuditEvent
+    from luna_tui.store.models.vault_state import AuditOutbox
+
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        opened = app.session
+        assert isinstance(app.screen, DashboardScreen)
+
+        def log() -> tuple[list[str], list[str]]:
+            return ([e.event_name for e in AuditEvent.select().order_by(AuditEvent.seq)],
+                    [r.event_name for r in AuditOutbox.select()])
+
+        assert opened.run(log)[1] == ["unlock"]  # committed in luna.db before any paint
+        for _ in range(40):
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if opened.run(log)[0][-1] == "unlock":
+                break
+        assert opened.run(log)[0][-2:] == ["lock", "unlock"]  # copied into the month file
+
+
 async def test_a_read_only_key_shows_a_badge_and_refuses_to_write(layout, session):
     KeyAdmin(session).add_key("caregiver", read_only=True, passphrase=OTHER_PASSPHRASE)
     session.close()

@@ -75,6 +75,60 @@ def test_a_kill_between_the_audit_commits_loses_no_row(closed_vault, commit, eve
     assert ("Killed between the commits" in entries(closed_vault)) == saved
 
 
+def unlocks_counted(session) -> int:
+    from peewee import fn
+
+    from luna_tui.store.models.stats import StatEvent
+
+    return session.run(lambda: StatEvent.select(fn.SUM(StatEvent.counter)).where(
+        StatEvent.event_name == "unlock").scalar() or 0)
+
+
+def outbox(session) -> list[str]:
+    return session.run(lambda: [r.event_name for r in AuditOutbox.select().order_by(
+        AuditOutbox.seq)])
+
+
+def test_an_unlock_settled_later_is_in_the_log_before_the_session_is_returned(closed_vault):
+    """The app's unlock (settle_later): its row is committed in luna.db's outbox before
+    the vault can be read; the copy into the month file and the count in stats.db come
+    when the app settles it, after its first screen."""
+    with VaultSession.open(closed_vault, PASSPHRASE) as before:
+        counted = unlocks_counted(before)
+    session = VaultSession.open(closed_vault, PASSPHRASE, settle_later=True)
+    try:
+        assert outbox(session) == ["unlock"]
+        assert events(session)[-1] == "lock"  # the month file: not yet
+        head = session.run(AuditHead.get_by_id, 1)
+        assert head.seq == len(events(session)) + 1  # the head names the outbox's row
+        finding = chain_finding(session)
+        assert finding.ok, finding.detail  # the outbox is read as the log's continuation
+        assert unlocks_counted(session) == counted
+        session.settle_unlock()
+        assert events(session)[-1] == "unlock"
+        assert unlocks_counted(session) == counted + 1
+        session.settle_unlock()  # once only
+        assert unlocks_counted(session) == counted + 1
+    finally:
+        session.close()
+    with VaultSession.open(closed_vault, PASSPHRASE) as after:
+        assert events(after)[-3:] == ["unlock", "lock", "unlock"]
+        assert unlocks_counted(after) == counted + 2
+
+
+def test_an_unlock_not_settled_is_settled_by_the_lock_or_kept_through_a_kill(closed_vault):
+    with VaultSession.open(closed_vault, PASSPHRASE) as before:
+        counted = unlocks_counted(before)
+    VaultSession.open(closed_vault, PASSPHRASE, settle_later=True).close()  # locked at once
+    killed = VaultSession.open(closed_vault, PASSPHRASE, settle_later=True)
+    killed._disconnect()  # as a kill leaves it: no lock recorded, nothing settled
+    with VaultSession.open(closed_vault, PASSPHRASE) as after:
+        assert events(after)[-4:] == ["unlock", "lock", "unlock", "unlock"]
+        finding = chain_finding(after)
+        assert finding.ok, finding.detail
+        assert unlocks_counted(after) == counted + 2  # the lock's and this one's
+
+
 @pytest.mark.slow
 def test_kills_at_random_moments_lose_no_acknowledged_write_and_break_no_chain(closed_vault):
     """A bounded kill loop: `luna add` killed at random points of its run.

@@ -69,3 +69,36 @@ async def test_a_one_line_cell_renders_as_datatable_renders_it():
                             fast += 1
                             assert mine == theirs, (row, column, cursor, cell_width)
         assert fast > compared / 3  # the short way was taken, and often
+
+
+class SideBySide(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ListTable(id="mine")
+        yield DataTable(id="theirs", cursor_type="row", zebra_stripes=True)
+
+
+async def test_a_table_measures_and_paints_as_datatable_does():
+    """Its columns are as wide and its lines the same as a plain DataTable's given the
+    same rows (ListTable measures Text cells and styles rows its own way)."""
+    rng = random.Random(15)
+    app = SideBySide()
+    async with app.run_test(size=(120, 60)) as pilot:
+        tables = [app.query_one("#mine", DataTable), app.query_one("#theirs", DataTable)]
+        rows = [[random_cell(rng) for _ in range(4)] for _ in range(40)]
+        for table in tables:
+            table.styles.height = 25
+            table.add_columns("When", Text("Entry", style="bold"), "Mood", "★")
+            for number, cells in enumerate(rows):
+                table.add_row(*cells, key=str(number))
+        await pilot.pause()
+        for table in tables:
+            table.move_cursor(row=3)
+        app.set_focus(None)  # neither is focused (a focused table is styled otherwise)
+        await pilot.pause()
+        mine, theirs = tables
+        assert [c.content_width for c in mine.ordered_columns] == [
+            c.content_width for c in theirs.ordered_columns]
+        assert max(c.content_width for c in mine.ordered_columns) > 20  # widths were measured
+        region = mine.region.reset_offset
+        assert mine.render_lines(region) == theirs.render_lines(region)
+        assert mine.rich_style == theirs.rich_style  # and outside a paint, as before

@@ -80,17 +80,19 @@ class VaultSession:
         self.closed = False
         self.failed_unlocks: list[keystore.UnlockFailure] = []
         self._vault_lock: Any = None
+        self._unlock_unsettled = False  # see connect's settle_later
 
     # -- opening ------------------------------------------------------------------
 
     @classmethod
     def open(cls, layout: VaultLayout, secret: str, *, clock: Clock | None = None,
              client: str = "cli", busy_timeout: float | None = None,
-             repairing: bool = False) -> VaultSession:
+             repairing: bool = False, settle_later: bool = False) -> VaultSession:
         """Unlock with a passphrase, recovery key or access key, and connect.
 
         `repairing`: `luna doctor --repair` opens a vault whose newest audit month is
-        missing, to record the loss (any other opening refuses it)."""
+        missing, to record the loss (any other opening refuses it).
+        `settle_later`: see `connect`."""
         from luna_tui.store.vault_swap import finish_interrupted_swap
 
         finish_interrupted_swap(layout)  # a restore killed half-way is completed first
@@ -98,13 +100,23 @@ class VaultSession:
         clock = clock or SystemClock()
         unlocked = KeyManager(layout, clock).unlock(secret)
         return cls.connect(layout, unlocked, clock=clock, client=client, busy_timeout=busy_timeout,
-                           repairing=repairing)
+                           repairing=repairing, settle_later=settle_later)
 
     @classmethod
     def connect(cls, layout: VaultLayout, unlocked: UnlockedKey, *, clock: Clock | None = None,
                 client: str = "cli", create: bool = False,
-                busy_timeout: float | None = None, repairing: bool = False) -> VaultSession:
-        """Connect with a key already unlocked (the KDF has run)."""
+                busy_timeout: float | None = None, repairing: bool = False,
+                settle_later: bool = False) -> VaultSession:
+        """Connect with a key already unlocked (the KDF has run).
+
+        The unlock is recorded before this returns: its audit row is committed in
+        luna.db (the outbox, with the chain's head) before anything of the vault can be
+        read through the session. `settle_later` (the app, whose dashboard waits for
+        this): the rest of recording it, which a first screen need not wait for, is left
+        to `settle_unlock` — copying the row into the audit month file and counting the
+        unlock in stats.db. Each is a commit to a file of its own, and the first commit
+        to a file after opening syncs it two or three times (its new WAL's header, its
+        frames, the folder that holds it): six of the unlock's nine syncs."""
         from luna_tui.store.attachment_markers import marked
         from luna_tui.store.db_thread import DbThread
         from luna_tui.store.vault_lock import VaultLock
@@ -135,6 +147,7 @@ class VaultSession:
             session = cls(layout, unlocked, keys, thread, db, chain, clock)
             session._vault_lock = lock
             _open_session = session
+        session._unlock_unsettled = settle_later
         try:
             session.run(session._record_unlock)
         except BaseException:
@@ -191,10 +204,8 @@ class VaultSession:
                 "removed": names, "why": "scratch of a backup or verify that was killed"})
 
     def _record_unlock(self) -> None:
-        from luna_tui.store.stats_counter import count_event
-
         failures = keystore.pending_failures(self.layout.keys_db)
-        with self.transaction() as tx:
+        with self.transaction(copy_audit_rows=not self._unlock_unsettled) as tx:
             for failure in failures:
                 tx.record(
                     "unlock.failed",
@@ -203,10 +214,33 @@ class VaultSession:
                     key_locator=failure.key_locator_hash,
                 )
             tx.record("unlock", diff={"kind": self.key.kind, "role": self.key.role})
-            count_event(self.clock, "unlock")
+            if not self._unlock_unsettled:
+                self._count_unlock()
         if failures:
             keystore.forget_failures(self.layout.keys_db, failures[-1].id)
         self.failed_unlocks = failures
+
+    def _count_unlock(self) -> None:
+        from luna_tui.store.stats_counter import count_event
+
+        count_event(self.clock, "unlock")
+
+    def settle_unlock(self) -> None:
+        """What `connect(settle_later=True)` left of recording the unlock: the unlock
+        counted in stats.db, and the audit rows copied from luna.db's outbox into the
+        month file (what `AuditChain.flush` does after every write; until then the
+        outbox holds them, which is where a kill between the two commits leaves any
+        row, and every reader of the log reads it). Any write transaction before this
+        copies them too; the lock settles what is left. Waits for the DB thread."""
+        if self._unlock_unsettled and not self.closed:
+            self.run(self._settle_unlock)
+
+    def _settle_unlock(self) -> None:
+        if not self._unlock_unsettled:
+            return
+        with self.transaction():  # its end copies the rows waiting in the outbox
+            self._count_unlock()
+        self._unlock_unsettled = False
 
     # -- who is this --------------------------------------------------------------
 
@@ -256,10 +290,12 @@ class VaultSession:
         return self._thread.submit(_translated, self.layout.home, fn, args, kwargs)
 
     @contextmanager
-    def transaction(self) -> Iterator[Recorder]:
+    def transaction(self, *, copy_audit_rows: bool = True) -> Iterator[Recorder]:
         """An IMMEDIATE write transaction with its audit recorder (DB thread only).
 
-        Nested use becomes a savepoint of the outer transaction.
+        Nested use becomes a savepoint of the outer transaction. Its audit rows are
+        copied into the month file once it commits, unless `copy_audit_rows` is False
+        (the next transaction's end copies them; see connect's settle_later).
         """
         if not self._thread.is_current():
             raise RuntimeError("transactions run on the DB thread; use session.run")
@@ -275,7 +311,7 @@ class VaultSession:
             _end_transaction(txn, exc)
             raise
         _end_transaction(txn, None)
-        if self._chain.rows_to_copy:  # this transaction's rows, nested writes' included
+        if copy_audit_rows and self._chain.rows_to_copy:  # nested writes' rows included
             self._copy_audit_rows()
 
     def _copy_audit_rows(self) -> None:
@@ -337,6 +373,9 @@ class VaultSession:
     def _record_lock(self) -> None:
         with self.transaction() as tx:
             tx.record("lock")
+            if self._unlock_unsettled:  # locked before the app settled the unlock
+                self._count_unlock()
+                self._unlock_unsettled = False
 
     def _disconnect(self) -> None:
         global _open_session

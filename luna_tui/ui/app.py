@@ -252,6 +252,26 @@ class LunaApp(App[None]):
         places hold their paint themselves until their data is in (PlaceScreen, at most
         as long), and the gate is a blank screen: nothing is left to hide."""
 
+    def _after_the_dashboard(self) -> None:
+        if self.session is None:
+            return
+        # Held before the imports: the full collection their allocations set off (20-60
+        # ms, at the moment a person presses a place's key) then goes over what they
+        # make, not over every module and widget made so far.
+        self._hold_settled_objects()
+        self._settle_unlock(self.session)
+        warm(WARM_LATER, then=self._places_warmed)
+
+    @work(thread=True, group="settle-unlock", exit_on_error=False)
+    def _settle_unlock(self, session: VaultSession) -> None:
+        """The rest of recording the unlock, which the dashboard did not wait for (see
+        VaultSession.connect's settle_later). A failure is left to the lock, which
+        settles what is left; the unlock's audit row is in luna.db whatever happens."""
+        try:
+            session.settle_unlock()
+        except LunaError:
+            pass
+
     def _places_warmed(self) -> None:
         """From the warming thread: the rest is done on the app's own thread, where
         locking runs."""
@@ -261,11 +281,12 @@ class LunaApp(App[None]):
         self._hold_settled_objects()
 
     def _hold_settled_objects(self) -> None:
-        """Once the places are imported and the dashboard shows, what exists lives as long
-        as the vault stays open (modules, the app, the dashboard). Python's full garbage
-        collections went over all of it, 40-80 ms taken out of whatever the person did
-        next (a place's first visit); frozen, it is left out of them until the lock."""
-        if self.hold_settled_objects and self.session is not None and not self._gc_frozen:
+        """Once the dashboard shows, and again once the places are imported, what exists
+        lives as long as the vault stays open (modules, the app, the dashboard). Python's
+        full garbage collections went over all of it, 40-80 ms taken out of whatever the
+        person did next (a place's first visit); frozen, it is left out of them until the
+        lock (each freeze adds what exists by then)."""
+        if self.hold_settled_objects and self.session is not None:
             gc.freeze()
             self._gc_frozen = True
 
@@ -311,9 +332,9 @@ class LunaApp(App[None]):
             await self._write_from_template(session)
             return
         await self.switch_mode("dashboard")
-        # The other places, then hold what now lives as long as the vault is open.
-        self.set_timer(WARM_LATER_AFTER, partial(warm, WARM_LATER,
-                                                 then=self._places_warmed))
+        # Once the dashboard is painted: what now lives as long as the vault is open
+        # held, the unlock settled, the other places imported.
+        self.set_timer(WARM_LATER_AFTER, self._after_the_dashboard)
         self.refresh_bindings()
         for failure in session.failed_unlocks[-1:]:
             count = len(session.failed_unlocks)

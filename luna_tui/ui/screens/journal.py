@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, NamedTuple
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -125,6 +126,7 @@ class JournalScreen(PlaceScreen):
         self.loading_more = False
         self.searching = ""
         self._search_timer: Timer | None = None
+        self._status_shown = ""  # the status line's words
 
     def compose(self) -> ComposeResult:
         yield TopBar("Journal")
@@ -266,7 +268,25 @@ class JournalScreen(PlaceScreen):
                     else "Your journal is empty. Press n to write the first entry.")
         else:
             text = f"{count} entr{'y' if count == 1 else 'ies'} shown{more}"
-        self.query_one("#journal-status", Label).update(text)
+        self._show_status(text)
+
+    def _show_status(self, text: str | Text) -> None:
+        """The line above the table, painted in the same frame as the rows it counts.
+
+        Textual tells the screen that a widget changed when that widget's own message
+        queue next idles; the rows added before (End) had the frame painted first, and
+        the new count came a frame later, 17–25 ms after its rows. So the label tells the
+        screen at once (Textual's own step, taken early). It is as wide as the screen
+        (app.tcss), so a new count changes no size and needs no layout; only a text that
+        may wrap onto another number of lines asks for one."""
+        status = self.query_one("#journal-status", Label)
+        width = status.content_size.width
+        new = text.plain if isinstance(text, Text) else text
+        one_line = width > 0 and "\n" not in new + self._status_shown and all(
+            cell_len(shown) <= width for shown in (new, self._status_shown))
+        self._status_shown = new
+        status.update(text, layout=not one_line)
+        status._check_refresh()  # noqa: SLF001 - Textual's idle step, taken now
 
     @on(DataTable.RowHighlighted, "#entries")
     async def near_the_end(self, event: DataTable.RowHighlighted) -> None:
@@ -355,7 +375,7 @@ class JournalScreen(PlaceScreen):
         self.next_cursor = None
         self._add([h.entry for h in hits], {h.entry.id: snippet_text(h) for h in hits})
         found = len(hits)
-        self.query_one("#journal-status", Label).update(plain(
+        self._show_status(plain(
             f"{found} entr{'y matches' if found == 1 else 'ies match'} “{text}”, best first"
             if found else f"No entries match “{text}”."))
 

@@ -110,7 +110,7 @@ class UnlockScreen(UsesVault, Screen):
 
         try:
             session = VaultSession.open(self.vault.layout, secret, clock=self.vault.clock,
-                                        client="tui")
+                                        client="tui", settle_later=True)  # the app settles
         except LunaError as error:
             self.post_message(self.Failed(str(error)))
             return

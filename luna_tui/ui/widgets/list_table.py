@@ -11,10 +11,16 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
+from textual.render import measure
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from textual._types import SegmentLines
+    from textual.widgets.data_table import RowKey
 
 
 class ListTable(DataTable):
@@ -25,6 +31,63 @@ class ListTable(DataTable):
 
     def __init__(self, *, id: str) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._style_of_this_paint: Style | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """DataTable's, with the table's own style worked out once per paint: DataTable
+        asks for it for every line, and each time Textual walks every ancestor's styles
+        (nothing can change them while the lines are made)."""
+        self._style_of_this_paint = None
+        self._painting = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = False
+            self._style_of_this_paint = None
+
+    _painting = False
+
+    @property
+    def rich_style(self) -> Style:
+        if not self._painting:
+            return super().rich_style
+        if self._style_of_this_paint is None:
+            self._style_of_this_paint = super().rich_style
+        return self._style_of_this_paint
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        """DataTable's, reading a row's component style through Textual's cache of them
+        (emptied whenever the table is restyled or refreshed) instead of working it out
+        from every ancestor's styles again for each line."""
+        if row_index == -1:
+            return self.get_component_rich_style("datatable--header")
+        if row_index < self.fixed_rows:
+            return self.get_component_rich_style("datatable--fixed")
+        if self.zebra_stripes:
+            return self.get_component_rich_style(
+                "datatable--odd-row" if row_index % 2 else "datatable--even-row")
+        return base_style
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """DataTable's, measuring a cell of Text the short way: the width of its widest
+        line, which is what Rich's measure of a Text gives as its maximum, without the
+        console options Rich makes for every cell (most of measuring a page of rows)."""
+        console = self.app.console
+        others = []
+        columns = self.ordered_columns
+        for row_key in new_rows:
+            row_index = self._row_locations.get(row_key)
+            row = self.rows.get(row_key)
+            if row_index is None or row is None or row.label is not None or row.auto_height:
+                others.append(row_key)  # DataTable's own way
+                continue
+            _label, cells = self._get_row_renderables(row_index)
+            for column, cell in zip(columns, cells, strict=False):
+                width = (_widest_line(cell.plain) if type(cell) is Text
+                         else measure(console, cell, 1))
+                if width > column.content_width:
+                    column.content_width = width
+        super()._update_dimensions(others)
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> SegmentLines:
@@ -87,6 +150,10 @@ class ListTable(DataTable):
         if padding:
             line = [Segment(" " * padding, null), *line, Segment(" " * padding, null)]
         return [list(Segment.apply_style(line, pre_style, post_style))]
+
+
+def _widest_line(text: str) -> int:
+    return max((cell_len(line) for line in text.splitlines()), default=0)
 
 
 def cell_text(words: str) -> Text:
