@@ -1,0 +1,254 @@
+"""Sync between devices: two and three vaults on one machine sharing a folder
+(tests/sync_devices.py), the change files' refusals, and what the folder never holds."""
+
+from __future__ import annotations
+
+import pytest
+from sync_devices import entries, first_device, join, me, opened, sync, write_entry
+
+from luna_tui.errors import ReadOnlyKey, SyncFileRefused, SyncTooNew, UsageError
+from luna_tui.services.attachments import Attachments
+from luna_tui.services.journal import Journal
+from luna_tui.services.records import Records
+from luna_tui.services.sync.change_files import open_payload, seal_payload
+from luna_tui.services.sync.engine import Syncer, sync_key, this_device
+from luna_tui.services.sync.folder import SyncFolder
+from luna_tui.services.sync.setup import setup_sync
+from luna_tui.store.sync import triggers
+
+
+@pytest.fixture
+def homes(tmp_path):
+    return tmp_path / "a", tmp_path / "b", tmp_path / "c"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return tmp_path / "Sync" / "luna"
+
+
+@pytest.fixture
+def pair(homes, folder, clock):
+    """Device a set up, device b joined from its snapshot."""
+    a, b, _c = homes
+    first_device(a, folder, clock)
+    join(b, folder, clock)
+    return a, b
+
+
+def test_a_vault_without_sync_has_no_capture_triggers(session):
+    assert session.run(lambda: triggers.installed(session._db.connection())) == {}
+
+
+def test_setup_installs_triggers_and_writes_a_snapshot(homes, folder, clock):
+    a = homes[0]
+    first_device(a, folder, clock)
+    with opened(a, clock) as session:
+        conn_triggers = session.run(lambda: triggers.installed(session._db.connection()))
+        device = this_device(session)
+    assert "sync_capture_journal_entries_insert" in conn_triggers
+    assert "sync_capture_config_insert" not in conn_triggers  # local settings stay
+    assert "sync_capture_drafts_insert" not in conn_triggers
+    assert SyncFolder(folder).snapshots(device.device_id)
+
+
+def test_setup_refuses_a_folder_inside_the_vault(session):
+    with pytest.raises(UsageError, match="outside the vault folder"):
+        setup_sync(session, session.layout.home / "sync")
+
+
+def test_an_entry_written_on_one_device_reaches_the_other(pair, clock):
+    a, b = pair
+    entry = write_entry(a, clock, "written on a")
+    assert sync(a, clock).written == 1
+    report = sync(b, clock)
+    assert report.files_applied == 1
+    assert entries(b, clock)[entry] == ("written on a", False)
+    # Applied rows are not captured again on b: nothing goes back.
+    assert sync(b, clock).written == 0
+
+
+def test_an_edit_on_one_and_a_star_on_the_other_both_survive(pair, clock):
+    a, b = pair
+    entry = write_entry(a, clock, "first words")
+    sync(a, clock)
+    sync(b, clock)
+    with opened(a, clock) as session:  # offline, a edits the text …
+        Journal(session).update(entry, content="better words")
+    clock.advance(seconds=5)
+    with opened(b, clock) as session:  # … and b stars it
+        Journal(session).toggle_favorite(entry)
+    for home in (a, b, a):
+        sync(home, clock)
+    assert entries(a, clock)[entry] == ("better words", True)
+    assert entries(b, clock)[entry] == ("better words", True)
+
+
+def test_the_later_edit_of_one_field_wins_everywhere(pair, clock):
+    a, b = pair
+    entry = write_entry(a, clock, "v1")
+    sync(a, clock)
+    sync(b, clock)
+    clock.advance(seconds=10)
+    with opened(b, clock) as session:
+        Journal(session).update(entry, content="from b, later")
+    clock.advance(seconds=-30)  # a's clock is behind: its edit is the older one
+    with opened(a, clock) as session:
+        Journal(session).update(entry, content="from a, earlier")
+    clock.advance(seconds=60)
+    for home in (a, b, a):
+        sync(home, clock)
+    assert entries(a, clock)[entry][0] == entries(b, clock)[entry][0] == "from b, later"
+
+
+def test_a_delete_wins_over_an_edit_made_without_seeing_it(pair, clock):
+    a, b = pair
+    entry = write_entry(a, clock, "to go")
+    sync(a, clock)
+    sync(b, clock)
+    with opened(a, clock) as session:
+        Journal(session).delete(entry)
+    clock.advance(seconds=5)
+    with opened(b, clock) as session:
+        Journal(session).update(entry, content="edited after the delete")
+    for home in (a, b, a):
+        sync(home, clock)
+    assert entry not in entries(a, clock)
+    assert entry not in entries(b, clock)
+
+
+def test_an_attachment_and_its_file_travel(pair, clock, tmp_path):
+    a, b = pair
+    source = tmp_path / "scan.txt"
+    source.write_bytes(b"cholesterol 4.2\n")
+    with opened(a, clock) as session:
+        record = Records(session).create(me(session), record_type="lab", title="Lipids")
+        attachment = Attachments(session).add(record.id, source)
+    sync(a, clock)
+    sync(b, clock)
+    with opened(b, clock) as session:
+        assert Attachments(session).read_for_view(attachment.id)[1] == b"cholesterol 4.2\n"
+
+
+def test_a_late_third_device_joins_with_everything(homes, folder, clock):
+    a, b, c = homes
+    first_device(a, folder, clock)
+    early = write_entry(a, clock, "before b joined")
+    sync(a, clock)
+    join(b, folder, clock)
+    later = write_entry(b, clock, "written on b")
+    sync(b, clock)
+    device_a = SyncFolder(folder).devices()
+    before = sorted(p.name for d in device_a for p in (folder / d).iterdir())
+    join(c, folder, clock)  # from a's snapshot, then a's and b's change files
+    assert {early, later} <= set(entries(c, clock))
+    # Joining wrote only into c's own subfolder: every other file has one writer.
+    assert sorted(p.name for d in device_a for p in (folder / d).iterdir()) == before
+
+
+def test_a_file_applied_twice_changes_nothing(pair, clock):
+    a, b = pair
+    write_entry(a, clock, "once")
+    sync(a, clock)
+    sync(b, clock)
+    with opened(b, clock) as session:
+        device_a = [d for d in SyncFolder(this_device(session).folder).devices()
+                    if d != this_device(session).device_id][0]
+        session.run(lambda: session._db.connection().execute(
+            "UPDATE sync_peer SET applied_seq = 0 WHERE device_id = ?", (device_a,)))
+    sync(b, clock)
+    assert len(entries(b, clock)) == 1
+
+
+def _device_ids(home, clock):
+    with opened(home, clock) as session:
+        return this_device(session).device_id, this_device(session).folder
+
+
+def test_a_changed_file_is_refused_with_a_sentence(pair, clock):
+    a, b = pair
+    write_entry(a, clock, "kept safe")
+    sync(a, clock)
+    device_a, folder = _device_ids(a, clock)
+    path = SyncFolder(folder).change_path(device_a, 1)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+    report = sync(b, clock)
+    assert report.refused and "was changed" in report.refused[0]
+    assert len(entries(b, clock)) == 0
+
+
+def test_renamed_and_replayed_files_are_refused(pair, clock):
+    a, b = pair
+    write_entry(a, clock, "one")
+    sync(a, clock)
+    device_a, folder = _device_ids(a, clock)
+    sync_folder = SyncFolder(folder)
+    sync(b, clock)
+    # File 1 copied in as file 2: a replay under another number.
+    sync_folder.change_path(device_a, 2).write_bytes(
+        sync_folder.change_path(device_a, 1).read_bytes())
+    report = sync(b, clock)
+    assert report.refused and device_a in report.refused[0]
+
+
+def test_a_gap_waits_and_never_skips(pair, clock):
+    a, b = pair
+    write_entry(a, clock, "one")
+    sync(a, clock)
+    write_entry(a, clock, "two")
+    sync(a, clock)
+    device_a, folder = _device_ids(a, clock)
+    first = SyncFolder(folder).change_path(device_a, 1)
+    held = first.read_bytes()
+    first.unlink()  # the syncer has not brought file 1 yet
+    report = sync(b, clock)
+    assert report.files_applied == 0 and report.waiting
+    first.write_bytes(held)
+    assert sync(b, clock).files_applied == 2
+    assert len(entries(b, clock)) == 2
+
+
+def test_a_file_from_a_newer_schema_stops_with_a_sentence(pair, clock):
+    a, b = pair
+    device_a, folder = _device_ids(a, clock)
+    with opened(a, clock) as session:
+        key, vault_id = sync_key(session), session.key.vault_id
+    payload = {"format": 1, "schema": "0099_future", "device": device_a, "seq": 1,
+               "outbox_last": 1, "changes": []}
+    SyncFolder(folder).change_path(device_a, 1).write_bytes(
+        seal_payload(key, vault_id, device_a, 1, payload))
+    with pytest.raises(SyncTooNew, match="update Luna on this device first"):
+        sync(b, clock)
+
+
+def test_no_plaintext_in_the_sync_folder(pair, clock, folder):
+    a, b = pair
+    canary = "canary-sync-plaintext-7c1f"
+    write_entry(a, clock, canary)
+    sync(a, clock)
+    sync(b, clock)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert canary.encode() not in path.read_bytes(), path
+
+
+def test_a_read_only_key_is_not_offered_sync(session, tmp_path):
+    session.key = session.key.__class__(session.key.master_key, session.key.vault_id,
+                                        session.key.locator, "caregiver", "access",
+                                        "read_only", None)
+    with pytest.raises(ReadOnlyKey, match="not offered to a read-only key"):
+        setup_sync(session, tmp_path / "sync")
+
+
+def test_a_state_file_opens_only_as_its_own(pair, clock):
+    a, _b = pair
+    sync(a, clock)
+    device_a, folder = _device_ids(a, clock)
+    with opened(a, clock) as session:
+        key, vault_id = sync_key(session), session.key.vault_id
+        assert Syncer(session).device.device_id == device_a
+    data = SyncFolder(folder).state_path(device_a).read_bytes()
+    with pytest.raises(SyncFileRefused):
+        open_payload(key, vault_id, device_a, 1, data, "state.sealed")
