@@ -318,6 +318,10 @@ CREATE TABLE sync_field_clock (
     PRIMARY KEY (tbl, row_key, col)
 ) WITHOUT ROWID;
 
+CREATE TABLE sync_key_removed (locator TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;
+
+CREATE TABLE sync_key_seen (locator TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;
+
 CREATE TABLE sync_outbox (
     seq INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     tbl TEXT NOT NULL,

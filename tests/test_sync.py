@@ -6,14 +6,21 @@ from __future__ import annotations
 import pytest
 from sync_devices import entries, first_device, join, me, opened, sync, write_entry
 
+from conftest import cheap_kdf
+from helpers import run_until_paused
 from luna_tui.errors import ReadOnlyKey, SyncFileRefused, SyncTooNew, UsageError
+from luna_tui.home import VaultLayout
 from luna_tui.services.attachments import Attachments
 from luna_tui.services.journal import Journal
+from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.records import Records
 from luna_tui.services.sync.change_files import open_payload, seal_payload
+from luna_tui.services.sync.compaction import compact
 from luna_tui.services.sync.engine import Syncer, sync_key, this_device
 from luna_tui.services.sync.folder import SyncFolder
 from luna_tui.services.sync.setup import setup_sync
+from luna_tui.services.sync.status import forget_device, sync_status
+from luna_tui.services.vault_session import VaultSession
 from luna_tui.store.sync import triggers
 
 
@@ -252,3 +259,94 @@ def test_a_state_file_opens_only_as_its_own(pair, clock):
     data = SyncFolder(folder).state_path(device_a).read_bytes()
     with pytest.raises(SyncFileRefused):
         open_payload(key, vault_id, device_a, 1, data, "state.sealed")
+
+
+@pytest.mark.slow
+def test_a_kill_after_writing_a_file_loses_nothing_and_repeats_nothing(pair, clock):
+    a, b = pair
+    entry = write_entry(a, clock, "written before the kill")
+    process = run_until_paused(["sync"], "sync.file-written", {"LUNA_HOME": str(a)})
+    process.kill()
+    process.wait()
+    device_a, folder = _device_ids(a, clock)
+    assert SyncFolder(folder).change_seqs(device_a) == [1]  # whole, under its name
+    assert sync(a, clock).written == 1  # the file is recognised, its rows removed
+    assert sync(a, clock).written == 0
+    assert SyncFolder(folder).change_seqs(device_a) == [1]
+    sync(b, clock)
+    assert list(entries(b, clock)) == [entry]
+
+
+@pytest.mark.slow
+def test_a_kill_while_applying_applies_nothing_then_everything_once(pair, clock):
+    a, b = pair
+    entry = write_entry(a, clock, "applied after the kill")
+    sync(a, clock)
+    process = run_until_paused(["sync"], "sync.applying", {"LUNA_HOME": str(b)})
+    process.kill()
+    process.wait()
+    assert entries(b, clock) == {}
+    assert sync(b, clock).files_applied == 1
+    assert sync(b, clock).files_applied == 0
+    assert list(entries(b, clock)) == [entry]
+
+
+def _labels(home, clock):
+    with opened(home, clock) as session:
+        return sorted(k.label for k in KeyAdmin(session).list_keys())
+
+
+def test_keys_added_and_revoked_on_one_device_reach_the_other(pair, clock):
+    a, b = pair
+    with opened(a, clock) as session:
+        added = KeyAdmin(session, cheap_kdf()).add_key("sister", read_only=True)
+    sync(a, clock)
+    sync(b, clock)
+    assert "sister" in _labels(b, clock)
+    # The key added on a opens b's copy of the vault.
+    with VaultSession.open(VaultLayout(b), added.generated_secret, clock=clock) as session:
+        assert session.read_only
+    with opened(b, clock) as session:
+        KeyAdmin(session).revoke("sister")
+    sync(b, clock)
+    sync(a, clock)
+    assert "sister" not in _labels(a, clock)
+    sync(a, clock)
+    sync(b, clock)  # and it does not come back from a
+    assert "sister" not in _labels(b, clock)
+
+
+def test_compaction_waits_for_every_device_then_leaves_a_snapshot(homes, folder, clock):
+    a, b, c = homes
+    first_device(a, folder, clock)
+    join(b, folder, clock)
+    write_entry(a, clock, "one")
+    sync(a, clock)
+    device_a, _ = _device_ids(a, clock)
+    sync(b, clock)
+    with opened(a, clock) as session:
+        done = compact(session)
+    assert done.removed == 1 and done.waiting_for == []
+    assert SyncFolder(folder).change_seqs(device_a) == []
+    write_entry(a, clock, "two")
+    sync(a, clock)
+    with opened(a, clock) as session:  # b has not applied file 2 yet: it stays
+        held = compact(session)
+    assert held.removed == 0 and len(held.waiting_for) == 1
+    assert SyncFolder(folder).change_seqs(device_a) == [2]
+    join(c, folder, clock)  # from the newest snapshot, then file 2
+    assert sorted(c for c, _f in entries(c, clock).values()) == ["one", "two"]
+
+
+def test_a_forgotten_device_no_longer_holds_compaction_back(pair, clock):
+    a, b = pair
+    write_entry(a, clock, "one")
+    sync(a, clock)
+    device_a, _ = _device_ids(a, clock)
+    device_b, _ = _device_ids(b, clock)
+    with opened(a, clock) as session:
+        assert compact(session).removed == 0
+        forget_device(session, device_b)
+        assert compact(session).removed == 1
+    with opened(a, clock) as session:
+        assert [d.forgotten for d in sync_status(session).devices] == [True]

@@ -23,7 +23,7 @@ import sys
 from luna_tui import agent_link
 
 LOCAL_COMMANDS = frozenset({"init", "passwd", "bench", "unlock", "lock", "agent"})
-LOCAL_SUB_COMMANDS = frozenset({("backup", "restore")})
+LOCAL_SUB_COMMANDS = frozenset({("backup", "restore"), ("sync", "join")})
 LOCAL_OPTIONS = frozenset({"-h", "--help", "--version", "--repair"})
 # Global options that take a value (so the word after them is not the command).
 VALUE_OPTIONS = frozenset({"--home", "--passphrase-file"})

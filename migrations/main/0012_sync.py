@@ -21,6 +21,9 @@ never syncs pays nothing on a write.
 - `sync_row_map`: rows whose primary key is a local number (messages): the sync key
   another device gave it, and the number it has here.
 - `sync_peer`: each other device: the last change file applied from it, and when.
+- `sync_key_seen`, `sync_key_removed`: keys.db rows (by locator) this device last shared,
+  and rows removed on any device (a revoked key, a changed passphrase's old wrap), so a
+  removal reaches every device instead of coming back from one that still has the row.
 """
 
 STATEMENTS = [
@@ -76,6 +79,8 @@ STATEMENTS = [
     last_seen TEXT,
     forgotten INTEGER NOT NULL DEFAULT 0 CHECK (forgotten IN (0, 1))
 )""",
+    "CREATE TABLE sync_key_seen (locator TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID",
+    "CREATE TABLE sync_key_removed (locator TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID",
 ]
 
 

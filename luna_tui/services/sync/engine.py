@@ -36,6 +36,7 @@ from luna_tui.services.sync.folder import (
     remove_temp_files,
     write_atomically,
 )
+from luna_tui.services.sync.keys import share_keys, take_keys
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store import migrate
 from luna_tui.store.models.base import database
@@ -109,6 +110,7 @@ class Syncer:
         report = SyncReport()
         remove_temp_files(self.folder.device_dir(self.device.device_id))
         self.write_own(report)
+        share_keys(self.session, self.folder, self.device.device_id, self.key)
         self.apply_others(report)
         self.write_state()
         return report
@@ -171,6 +173,8 @@ class Syncer:
             if device_id == self.device.device_id or device_id in forgotten:
                 continue
             try:
+                report.waiting += take_keys(self.session, self.folder, device_id,
+                                            self.key).kept
                 self._apply_device(device_id, report)
             except SyncFileRefused as refused:
                 report.refused.append(str(refused))
