@@ -8,10 +8,11 @@ from sync_devices import entries, first_device, join, me, opened, sync, write_en
 
 from conftest import cheap_kdf
 from helpers import run_until_paused
+from luna_tui.cli.agent_sync import AgentSync
 from luna_tui.errors import ReadOnlyKey, SyncFileRefused, SyncTooNew, UsageError
 from luna_tui.home import VaultLayout
 from luna_tui.services.attachments import Attachments
-from luna_tui.services.journal import Journal
+from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.key_admin import KeyAdmin
 from luna_tui.services.records import Records
 from luna_tui.services.sync.change_files import open_payload, seal_payload
@@ -350,3 +351,33 @@ def test_a_forgotten_device_no_longer_holds_compaction_back(pair, clock):
         assert compact(session).removed == 1
     with opened(a, clock) as session:
         assert [d.forgotten for d in sync_status(session).devices] == [True]
+
+
+class _AgentVault:
+    """What the agent hands a job: `run(fn)` calls fn with the open session."""
+
+    def __init__(self, session) -> None:  # noqa: ANN001
+        self.session = session
+
+    def run(self, fn):  # noqa: ANN001, ANN201
+        return fn(self.session)
+
+
+def test_the_agent_syncs_a_few_seconds_after_a_write(homes, folder, clock):
+    a = homes[0]
+    first_device(a, folder, clock)
+    said: list[str] = []
+    with opened(a, clock) as session:
+        device = this_device(session).device_id
+        job = AgentSync(_AgentVault(session), said.append, every=3600)
+        try:
+            job.tick()  # the first round after the unlock
+            Journal(session).create(me(session), EntryDraft(content="by a command"))
+            job.tick()  # seen; the debounce starts
+            assert SyncFolder(folder).change_seqs(device) == []
+            clock.advance(seconds=4)
+            job.tick()
+        finally:
+            job.stop()
+    assert SyncFolder(folder).change_seqs(device) == [1]
+    assert said == ["sync: wrote 1 change, applied 0 files from other devices"]
