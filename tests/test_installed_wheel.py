@@ -690,6 +690,9 @@ def bench(s: Scenario) -> None:
     assert "bulk import of 100 entries" in names and "backup + verify" in names
     apple = s.luna("bench", "--apple-health", "1000", "--json", home=untouched).json()
     assert [row["unit"] for row in apple] == ["s", "readings", "MB"] and apple[1]["value"] > 0
+    synced = s.luna("bench", "--sync", "100", "--json", home=untouched).json()
+    assert [row["unit"] for row in synced] == ["s", "s", "kB", "s", "s"]
+    assert synced[2]["value"] > 0  # the change files were written
     assert not untouched.exists()
 
 
@@ -729,8 +732,10 @@ def sync_status(s: Scenario) -> None:
 
 def sync_compact(s: Scenario) -> None:
     s.luna("sync", home=s.tmp / "laptop")  # the laptop says it applied everything
-    assert "Removed 2 change files" in s.luna("sync", "compact").out
-    assert not list((s.tmp / "sync" / s.found["sync device"]).glob("*.change"))
+    mine = s.tmp / "sync" / s.found["sync device"]
+    assert list(mine.glob("*.change")) == [mine / "0000000001.change"]  # the delete
+    assert "Removed 1 change file " in s.luna("sync", "compact").out
+    assert not list(mine.glob("*.change"))
 
 
 def sync_forget(s: Scenario) -> None:

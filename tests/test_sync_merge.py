@@ -16,15 +16,23 @@ from luna_tui.services.settings import Settings
 from luna_tui.services.sync.setup import setup_sync
 from luna_tui.store.sync.changes import Change
 from luna_tui.store.sync.merge import Merger
-from luna_tui.store.sync.tables import synced_tables
+from luna_tui.store.sync.tables import describe, synced_tables
 
 DEVICES = ("1111111111111111", "2222222222222222", "3333333333333333")
 ORDERS = 40
+# Every column of a journal entry, as the capture trigger sends an insert (so the merge
+# keeps one clock for the row: store/sync/clocks.py).
+WHOLE_ENTRY = {
+    "id": None, "patient_id": None, "session_id": None, "title": None, "content": None,
+    "entry_date": "2026-11-20", "entry_time": "", "mood": None, "mood_scale": None,
+    "sleep_hours": None, "emotions": "[]", "tags": "[]", "journal_type": "free",
+    "prompt": None, "privacy_level": "private", "favorite": 0,
+    "created_at": "2026-11-20T09:00:00.000Z", "updated_at": "2026-11-20T09:00:00.000Z"}
 
 
 def random_history(rng: random.Random, patient: str) -> list[tuple[Change, str]]:
     """(change, the device that made it): each entry inserted by one device, then edited,
-    starred and sometimes deleted by any."""
+    starred, sometimes rewritten whole and sometimes deleted by any."""
     history = []
     used: set[tuple[int, str]] = set()
 
@@ -41,9 +49,9 @@ def random_history(rng: random.Random, patient: str) -> list[tuple[Change, str]]
         maker = rng.choice(DEVICES)
         born = clock(maker, 1000)
         history.append((Change("journal_entries", key, "u", {
-            "id": key, "patient_id": patient, "content": f"first {n}",
-            "entry_date": "2026-11-20", "favorite": 0}, born), maker))
-        for _ in range(rng.randrange(2, 7)):
+            **WHOLE_ENTRY, "id": key, "patient_id": patient, "content": f"first {n}"},
+            born), maker))
+        for _ in range(rng.randrange(3, 10)):
             column, value = rng.choice([
                 ("content", f"edit {rng.randrange(1000)}"), ("title", f"t{rng.randrange(99)}"),
                 ("favorite", rng.randrange(2)), ("mood_scale", rng.randrange(1, 11))])
@@ -51,6 +59,12 @@ def random_history(rng: random.Random, patient: str) -> list[tuple[Change, str]]
             device = rng.choice(DEVICES)
             history.append((Change("journal_entries", key, "u", {column: value},
                                    clock(device, born)), device))
+        if rng.random() < 0.5:  # an edit that sets every column, as an insert does
+            device = rng.choice(DEVICES)
+            history.append((Change("journal_entries", key, "u", {
+                **WHOLE_ENTRY, "id": key, "patient_id": patient,
+                "content": f"rewritten {rng.randrange(1000)}", "favorite": rng.randrange(2)},
+                clock(device, born)), device))
         if rng.random() < 0.3:
             device = rng.choice(DEVICES)
             history.append((Change("journal_entries", key, "d", None, clock(device, born)),
@@ -82,7 +96,12 @@ def merged_state(session, history: list[tuple[Change, str]], *, twice: bool = Fa
     return session.run(merge)
 
 
-@pytest.mark.parametrize("seed", range(5))
+def test_the_whole_entry_is_every_synced_column(session):
+    columns = session.run(lambda: describe(session._db.connection(), "journal_entries").columns)
+    assert set(columns) == set(WHOLE_ENTRY)
+
+
+@pytest.mark.parametrize("seed", range(8))
 def test_any_order_gives_the_same_vault(session, tmp_path, seed):
     setup_sync(session, tmp_path / "sync")
     patient = Settings(session).current_patient_id()

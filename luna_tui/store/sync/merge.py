@@ -25,8 +25,10 @@ from typing import Any
 
 from luna_tui.store.sync.changes import Change
 from luna_tui.store.sync.clocks import (
-    field_clock,
-    set_field_clock,
+    clock_of,
+    clocks_to_set,
+    field_clocks,
+    set_field_clocks,
     set_tombstone,
     tombstone,
 )
@@ -82,17 +84,18 @@ class Merger:
         if tombstone(self.connection, table.name, change.key) is not None:
             return
         clock = (change.hlc, origin)
+        held = field_clocks(self.connection, table.name, change.key)
         winners = {}
         for column, value in (change.cols or {}).items():
             if column not in table.columns:
                 continue  # a column this schema doesn't have (checked by version first)
-            held = field_clock(self.connection, table.name, change.key, column)
-            if held is None or clock > held:
+            mine = clock_of(held, column)
+            if mine is None or clock > mine:
                 winners[column] = value
         if not winners:
             return
-        for column in winners:
-            set_field_clock(self.connection, table.name, change.key, column, *clock)
+        set_field_clocks(self.connection, clocks_to_set(
+            table.name, change.key, list(winners), table.columns, *clock))
         local = self._locate(table, change.key)
         if local is not None:
             values = self._local_values(table, winners)

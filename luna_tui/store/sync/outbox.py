@@ -13,8 +13,8 @@ from typing import Any
 
 from luna_tui.store.sync import device_state
 from luna_tui.store.sync.changes import Change
-from luna_tui.store.sync.clocks import set_field_clock, set_tombstone
-from luna_tui.store.sync.tables import NUMBER_REFERENCES
+from luna_tui.store.sync.clocks import clocks_to_set, set_field_clocks, set_tombstone
+from luna_tui.store.sync.tables import NUMBER_REFERENCES, describe
 
 
 def fold(connection: Any) -> None:
@@ -27,12 +27,17 @@ def fold(connection: Any) -> None:
         (device.folded_seq,)).fetchall()
     if not rows:
         return
+    clocks = []
+    columns: dict[str, tuple[str, ...]] = {}
     for _seq, table, key, op, cols, hlc in rows:
         if op == "d":
             set_tombstone(connection, table, key, hlc, device.device_id)
-        else:
-            for column in json.loads(cols):
-                set_field_clock(connection, table, key, column, hlc, device.device_id)
+            continue
+        if table not in columns:
+            columns[table] = describe(connection, table).columns
+        clocks += clocks_to_set(table, key, list(json.loads(cols)), columns[table], hlc,
+                                device.device_id)
+    set_field_clocks(connection, clocks)
     connection.execute("UPDATE sync_device SET folded_seq = ?, last_hlc = max(last_hlc, ?)",
                        (rows[-1][0], max(r[5] for r in rows)))
 
