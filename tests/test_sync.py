@@ -19,9 +19,11 @@ from luna_tui.services.sync.change_files import open_payload, seal_payload
 from luna_tui.services.sync.compaction import compact
 from luna_tui.services.sync.engine import Syncer, sync_key, this_device
 from luna_tui.services.sync.folder import SyncFolder
+from luna_tui.services.sync.rotation import restart_after_rotation
 from luna_tui.services.sync.setup import setup_sync
 from luna_tui.services.sync.status import forget_device, sync_status
 from luna_tui.services.vault_session import VaultSession
+from luna_tui.store.backup_archive import read_manifest
 from luna_tui.store.sync import triggers
 
 
@@ -381,3 +383,21 @@ def test_the_agent_syncs_a_few_seconds_after_a_write(homes, folder, clock):
             job.stop()
     assert SyncFolder(folder).change_seqs(device) == [1]
     assert said == ["sync: wrote 1 change, applied 0 files from other devices"]
+
+
+def test_after_a_rotation_the_other_devices_are_forgotten_and_a_snapshot_written(
+        pair, clock, folder):
+    a, _b = pair
+    device_a, _ = _device_ids(a, clock)
+    [(_seq, old)] = SyncFolder(folder).snapshots(device_a)
+    made_at = read_manifest(old)[0].created_at
+    clock.advance(seconds=5)
+    with opened(a, clock) as session:
+        snapshot = restart_after_rotation(session)
+        assert [d.forgotten for d in sync_status(session).devices] == [True]
+    assert [p for _s, p in SyncFolder(folder).snapshots(device_a)] == [snapshot]
+    assert read_manifest(snapshot)[0].created_at > made_at
+
+
+def test_a_vault_that_does_not_sync_has_nothing_to_restart(session):
+    assert restart_after_rotation(session) is None
