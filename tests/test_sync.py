@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from sync_devices import entries, first_device, join, me, opened, sync, write_entry
+from sync_devices import entries, first_device, join, me, opened, rows, sync, write_entry
 
 from conftest import cheap_kdf
 from helpers import run_until_paused
@@ -14,6 +14,8 @@ from luna_tui.home import VaultLayout
 from luna_tui.services.attachments import Attachments
 from luna_tui.services.journal import EntryDraft, Journal
 from luna_tui.services.key_admin import KeyAdmin
+from luna_tui.services.medications import Medications
+from luna_tui.services.patients import Patients
 from luna_tui.services.records import Records
 from luna_tui.services.sync.change_files import open_payload, seal_payload
 from luna_tui.services.sync.compaction import compact
@@ -23,6 +25,7 @@ from luna_tui.services.sync.rotation import restart_after_rotation
 from luna_tui.services.sync.setup import setup_sync
 from luna_tui.services.sync.status import forget_device, sync_status
 from luna_tui.services.vault_session import VaultSession
+from luna_tui.services.vitals import Vitals
 from luna_tui.store.backup_archive import read_manifest
 from luna_tui.store.sync import triggers
 
@@ -401,3 +404,66 @@ def test_after_a_rotation_the_other_devices_are_forgotten_and_a_snapshot_written
 
 def test_a_vault_that_does_not_sync_has_nothing_to_restart(session):
     assert restart_after_rotation(session) is None
+
+
+def test_bulk_imports_and_cascading_deletes_are_captured(pair, clock):
+    a, b = pair
+    with opened(a, clock) as session:
+        other = Patients(session).create("Sam").id
+        Journal(session).import_entries(other, [EntryDraft(content=f"imported {n}")
+                                                for n in range(3)], source="test")
+        Vitals(session).record(other, "weight", 70, unit="kg")
+    sync(a, clock)
+    sync(b, clock)
+    assert sorted(c for c, _f in entries(b, clock).values()) == [
+        "imported 0", "imported 1", "imported 2"]
+    with opened(a, clock) as session:
+        Patients(session).delete(other)  # its entries and readings go by cascade
+    sync(a, clock)
+    sync(b, clock)
+    assert entries(b, clock) == {}
+    assert rows(b, clock, "SELECT count(*) FROM vitals") == [(0,)]
+
+
+def test_a_dose_logged_for_one_slot_on_both_devices_ends_as_one(pair, clock):
+    a, b = pair
+    with opened(a, clock) as session:
+        med = Medications(session).create(me(session), "Metformin", "500 mg", "daily").id
+    sync(a, clock)
+    sync(b, clock)
+    for home, note in ((a, "from a"), (b, "from b")):
+        with opened(home, clock) as session:
+            Medications(session).log_dose(med, "taken", slot="2026-11-21T08:00",
+                                          taken_at="2026-11-21T08:05", notes=note)
+    for home in (a, b, a):
+        sync(home, clock)
+    sql = "SELECT id, notes FROM medication_doses"
+    assert len(rows(a, clock, sql)) == 1
+    assert rows(a, clock, sql) == rows(b, clock, sql)
+
+
+def test_a_file_that_needs_another_devices_row_waits_for_it(homes, folder, clock):
+    a, b, c = homes
+    first_device(a, folder, clock)
+    entry = write_entry(a, clock, "moved to another patient")
+    sync(a, clock)
+    join(b, folder, clock)
+    join(c, folder, clock)
+    with opened(a, clock) as session:
+        sam = Patients(session).create("Sam").id
+    sync(a, clock)
+    sync(b, clock)
+    with opened(b, clock) as session:  # b moves the entry to the patient a made
+        session.run(lambda: session._db.connection().execute(
+            "UPDATE journal_entries SET patient_id = ? WHERE id = ?", (sam, entry)))
+    sync(b, clock)
+    device_a, _ = _device_ids(a, clock)
+    held = SyncFolder(folder).change_path(device_a, 2)
+    kept = held.read_bytes()
+    held.unlink()  # c has not received a's file with the patient yet
+    report = sync(c, clock)
+    assert any("needs changes that have not arrived" in w for w in report.waiting)
+    held.write_bytes(kept)
+    assert sync(c, clock).files_applied == 2
+    assert rows(c, clock, f"SELECT patient_id FROM journal_entries WHERE id = '{entry}'") == [
+        (sam,)]

@@ -169,15 +169,39 @@ class Syncer:
     def apply_others(self, report: SyncReport) -> None:
         forgotten = {d for d, _s, _seen, gone in
                      self.session.run(lambda: device_state.peers(connection())) if gone}
-        for device_id in self.folder.devices():
-            if device_id == self.device.device_id or device_id in forgotten:
-                continue
+        devices = [d for d in self.folder.devices()
+                   if d != self.device.device_id and d not in forgotten]
+        for device_id in devices:
             try:
                 report.waiting += take_keys(self.session, self.folder, device_id,
                                             self.key).kept
-                self._apply_device(device_id, report)
             except SyncFileRefused as refused:
                 report.refused.append(str(refused))
+        # A file may need a row another device's file brings (a patient made there): the
+        # devices go round again while any of them moves on.
+        blocked: dict[str, str] = {}
+        moving = True
+        while moving:
+            moving = False
+            for device_id in devices:
+                if device_id in blocked and blocked[device_id] == "refused":
+                    continue
+                before = report.applied.get(device_id, 0)
+                try:
+                    self._apply_device(device_id, report)
+                    blocked.pop(device_id, None)
+                except SyncFileRefused as refused:
+                    report.refused.append(str(refused))
+                    blocked[device_id] = "refused"
+                except Exception as error:
+                    if type(error).__name__ != "IntegrityError":
+                        raise
+                    blocked[device_id] = (
+                        f"Device {device_id}'s next change file needs changes that have not "
+                        f"arrived yet ({error}); it waits for them.")
+                moving = moving or report.applied.get(device_id, 0) > before
+        report.waiting += [why for why in blocked.values() if why != "refused"]
+        report.waiting = list(dict.fromkeys(report.waiting))  # each said once
 
     def _apply_device(self, device_id: str, report: SyncReport) -> None:
         applied = self.session.run(lambda: device_state.applied_seq(connection(), device_id))

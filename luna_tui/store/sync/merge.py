@@ -6,6 +6,8 @@ with `sync_applying` holding its row so nothing is captured again).
 - A delete is final: the row goes, with its children as the schema cascades, and no
   later change brings it back (the device that deleted never sees one that would).
 - Rows only ever added (doses, vitals, messages) are a union: each has its own key.
+  Where a unique index allows only one of two (a dose logged for the same slot on two
+  devices), the one with the smaller key stays, on every device alike.
 - A change for a row not here yet waits in `sync_pending` until the row can be inserted
   whole (its insert, its parent, or its attachment file has arrived).
 
@@ -98,15 +100,53 @@ class Merger:
             table.name, change.key, list(winners), table.columns, *clock))
         local = self._locate(table, change.key)
         if local is not None:
-            values = self._local_values(table, winners)
-            assignments = ", ".join(f'"{c}" = ?' for c in values)
-            self.connection.execute(
-                f'UPDATE {table.name} SET {assignments} WHERE "{self._local_column(table)}" = ?',
-                (*values.values(), local))
+            self._update_row(table, change.key, local, self._local_values(table, winners))
         else:
             self._add_pending(table, change.key, winners)
             self._try_insert(table, change.key)
         self.result.applied += 1
+
+    def _update_row(self, table: SyncTable, key: str, local: Any,
+                    values: dict[str, Any]) -> None:
+        assignments = ", ".join(f'"{c}" = ?' for c in values)
+        statement = f'UPDATE {table.name} SET {assignments} WHERE "{table.key}" = ?'
+        self.connection.execute("SAVEPOINT sync_update")
+        try:
+            self.connection.execute(statement, (*values.values(), local))
+        except Exception as exc:
+            self.connection.execute("ROLLBACK TO sync_update")
+            self.connection.execute("RELEASE sync_update")
+            columns = _unique_columns(str(exc), table.name)
+            if not _constraint(exc) or table.numbered or not columns:
+                raise  # the file waits (engine.Syncer: a parent from another device)
+            listed = ", ".join(f'"{c}"' for c in columns)
+            current = self.connection.execute(
+                f'SELECT {listed} FROM {table.name} WHERE "{table.key}" = ?',
+                (local,)).fetchone()
+            wanted = {c: values.get(c, current[i]) for i, c in enumerate(columns)}
+            if self._drop_loser(table, key, wanted, columns) != key:
+                self.connection.execute(statement, (*values.values(), local))
+            return
+        self.connection.execute("RELEASE sync_update")
+
+    def _drop_loser(self, table: SyncTable, key: str, values: dict[str, Any],
+                    columns: list[str]) -> str | None:
+        """Of `key` and the row already holding `values` in the unique `columns`, the one
+        with the greater key is deleted as by a delete; returns it (None: no such row)."""
+        where = " AND ".join(f'"{c}" IS ?' for c in columns)
+        row = self.connection.execute(
+            f'SELECT "{table.key}" FROM {table.name} WHERE {where}',
+            tuple(values[c] for c in columns)).fetchone()
+        if row is None or str(row[0]) == key:
+            return None
+        loser = max(str(row[0]), key)
+        set_tombstone(self.connection, table.name, loser, 0, "")
+        self.connection.execute("DELETE FROM sync_pending WHERE tbl = ? AND row_key = ?",
+                                (table.name, loser))
+        if table.name == ATTACHMENTS:
+            self._forget_attachment_file(loser)
+        self.connection.execute(f'DELETE FROM {table.name} WHERE "{table.key}" = ?', (loser,))
+        return loser
 
     # -- rows not here yet ------------------------------------------------------------
 
@@ -142,7 +182,7 @@ class Merger:
             self.connection.execute("RELEASE sync_insert")
             if not _constraint(exc):
                 raise
-            return False
+            return self._one_of_two(table, key, values, str(exc))
         self.connection.execute("RELEASE sync_insert")
         if table.numbered:
             self.connection.execute(
@@ -151,6 +191,24 @@ class Merger:
         self.connection.execute("DELETE FROM sync_pending WHERE tbl = ? AND row_key = ?",
                                 (table.name, key))
         return True
+
+    def _one_of_two(self, table: SyncTable, key: str, values: dict[str, Any],
+                    error: str) -> bool:
+        """Two devices made the same thing twice (a dose logged for one slot on each, one
+        file attached to a record on both): a unique index allows one. The row with the
+        smaller key stays, on every device alike; the other is deleted as if by a delete
+        (so no later change brings it back). True when the pending row went in."""
+        columns = _unique_columns(error, table.name)
+        if table.numbered or not columns or any(c not in values for c in columns):
+            return False  # not a uniqueness this rule settles: it waits
+        loser = self._drop_loser(table, key, values, columns)
+        if loser is None:
+            return False
+        if loser == key:  # the row here stays; the one that arrived is dropped
+            if table.name == ATTACHMENTS and values.get("storage_path"):
+                self.result.files_to_remove.append(self.home / values["storage_path"])
+            return False
+        return self._try_insert(table, key)
 
     def settle_pending(self) -> None:
         """Insert what can be inserted now, parents before children, until nothing moves."""
@@ -233,3 +291,12 @@ class Merger:
 
 def _constraint(exc: Exception) -> bool:
     return type(exc).__name__ == "IntegrityError"
+
+
+def _unique_columns(error: str, table: str) -> list[str]:
+    """The columns SQLite names in "UNIQUE constraint failed: t.a, t.b"."""
+    prefix = "UNIQUE constraint failed: "
+    if not error.startswith(prefix):
+        return []
+    named = [part.strip() for part in error[len(prefix):].split(",")]
+    return [n.split(".", 1)[1] for n in named if n.startswith(f"{table}.")]
