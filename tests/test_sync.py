@@ -467,3 +467,37 @@ def test_a_file_that_needs_another_devices_row_waits_for_it(homes, folder, clock
     assert sync(c, clock).files_applied == 2
     assert rows(c, clock, f"SELECT patient_id FROM journal_entries WHERE id = '{entry}'") == [
         (sam,)]
+
+
+def _audited(home, clock, event: str) -> list[str | None]:
+    from luna_tui.store.models.audit import AuditEvent
+
+    with opened(home, clock) as session:
+        return session.run(lambda: [e.record_locator for e in AuditEvent.select().where(
+            AuditEvent.event_name == event).order_by(AuditEvent.seq)])
+
+
+def test_each_device_audits_what_it_wrote_and_applied(pair, clock):
+    a, b = pair
+    write_entry(a, clock, "audited")
+    sync(a, clock)
+    sync(b, clock)
+    device_a, _ = _device_ids(a, clock)
+    assert _audited(a, clock, "sync.written") == [f"{device_a}/1"]
+    assert _audited(b, clock, "sync.applied") == [f"{device_a}/1"]
+    assert _audited(a, clock, "sync.applied") == []  # each device keeps its own chain
+
+
+def test_a_missing_capture_trigger_is_put_back_at_the_next_opening(pair, clock):
+    a, b = pair
+    with opened(a, clock) as session:
+        session.run(lambda: session._db.connection().execute(
+            "DROP TRIGGER sync_capture_vitals_insert"))
+    with opened(a, clock) as session:  # as after a migration that added a table
+        assert "sync_capture_vitals_insert" in session.run(
+            lambda: triggers.installed(session._db.connection()))
+        Vitals(session).record(me(session), "weight", 70, unit="kg")
+    assert len(_audited(a, clock, "sync.capture")) == 1
+    sync(a, clock)
+    sync(b, clock)
+    assert rows(b, clock, "SELECT kind, value FROM vitals") == [("weight", 70.0)]
