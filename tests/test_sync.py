@@ -178,14 +178,18 @@ def _device_ids(home, clock):
         return this_device(session).device_id, this_device(session).folder
 
 
-def test_a_changed_file_is_refused_with_a_sentence(pair, clock):
+@pytest.mark.parametrize("damage", ["a flipped bit", "cut short"])
+def test_a_changed_file_is_refused_with_a_sentence(pair, clock, damage):
     a, b = pair
     write_entry(a, clock, "kept safe")
     sync(a, clock)
     device_a, folder = _device_ids(a, clock)
     path = SyncFolder(folder).change_path(device_a, 1)
     data = bytearray(path.read_bytes())
-    data[-1] ^= 1
+    if damage == "a flipped bit":
+        data[-1] ^= 1
+    else:
+        del data[len(data) // 2:]
     path.write_bytes(bytes(data))
     report = sync(b, clock)
     assert report.refused and "was changed" in report.refused[0]
@@ -204,6 +208,21 @@ def test_renamed_and_replayed_files_are_refused(pair, clock):
         sync_folder.change_path(device_a, 1).read_bytes())
     report = sync(b, clock)
     assert report.refused and device_a in report.refused[0]
+
+
+def test_two_files_swapped_are_both_refused(pair, clock):
+    a, b = pair
+    for text in ("first", "second"):
+        write_entry(a, clock, text)
+        sync(a, clock)
+    device_a, folder = _device_ids(a, clock)
+    first, second = (SyncFolder(folder).change_path(device_a, n) for n in (1, 2))
+    one, two = first.read_bytes(), second.read_bytes()
+    first.write_bytes(two)
+    second.write_bytes(one)
+    report = sync(b, clock)
+    assert report.files_applied == 0 and report.refused
+    assert entries(b, clock) == {}
 
 
 def test_a_gap_waits_and_never_skips(pair, clock):
