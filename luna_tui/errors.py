@@ -189,6 +189,10 @@ class SyncFileRefused(LunaError):
     exit_code = EXIT_CORRUPT
 
 
+class NotSynced(LunaError):
+    """Sync has not been set up for this vault (`luna sync setup FOLDER` first)."""
+
+
 class SyncTooNew(LunaError):
     """A change file written by a newer Luna (a schema this one doesn't know)."""
 

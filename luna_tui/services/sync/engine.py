@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from luna_tui.clock import utc_timestamp
-from luna_tui.errors import LunaError, ReadOnlyKey, SyncFileRefused, SyncTooNew
+from luna_tui.errors import LunaError, NotSynced, ReadOnlyKey, SyncFileRefused, SyncTooNew
 from luna_tui.fault_points import pause_here
 from luna_tui.services.sync.change_files import (
     FORMAT,
@@ -50,10 +50,6 @@ from luna_tui.vault.subkeys import SYNC, derive_subkey
 # A change file holds at most this many changes: a 100,000-row import becomes a few
 # files that each apply in one transaction of bounded size.
 CHANGES_PER_FILE = 20_000
-
-
-class NotSynced(LunaError):
-    """Sync has not been set up for this vault."""
 
 
 @dataclass
