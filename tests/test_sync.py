@@ -520,3 +520,31 @@ def test_a_missing_capture_trigger_is_put_back_at_the_next_opening(pair, clock):
     sync(a, clock)
     sync(b, clock)
     assert rows(b, clock, "SELECT kind, value FROM vitals") == [("weight", 70.0)]
+
+
+def test_three_devices_editing_offline_end_the_same(homes, folder, clock):
+    a, b, c = homes
+    first_device(a, folder, clock)
+    entry = write_entry(a, clock, "shared")
+    sync(a, clock)
+    join(b, folder, clock)
+    join(c, folder, clock)
+    clock.advance(seconds=1)
+    with opened(a, clock) as session:
+        Journal(session).update(entry, content="a's words")
+    clock.advance(seconds=1)
+    with opened(b, clock) as session:
+        Journal(session).toggle_favorite(entry)
+        Journal(session).update(entry, content="b's words, the last")
+    clock.advance(seconds=1)
+    with opened(c, clock) as session:
+        Journal(session).update(entry, title="c's title")
+        extra = Journal(session).create(me(session), EntryDraft(content="c's own")).id
+    for _ in range(2):
+        for home in (a, b, c):
+            sync(home, clock)
+    seen = [rows(home, clock, "SELECT id, content, title, favorite FROM journal_entries "
+                              "ORDER BY id") for home in (a, b, c)]
+    assert seen[0] == seen[1] == seen[2]
+    assert sorted(seen[0]) == sorted([(entry, "b's words, the last", "c's title", 1),
+                                      (extra, "c's own", None, 0)])
