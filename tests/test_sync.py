@@ -548,3 +548,17 @@ def test_three_devices_editing_offline_end_the_same(homes, folder, clock):
     assert seen[0] == seen[1] == seen[2]
     assert sorted(seen[0]) == sorted([(entry, "b's words, the last", "c's title", 1),
                                       (extra, "c's own", None, 0)])
+
+
+def test_a_round_that_changes_nothing_gives_the_syncer_nothing_to_carry(pair, clock, folder):
+    a, _b = pair
+    sync(a, clock)
+    device_a, _ = _device_ids(a, clock)
+    mine = folder / device_a
+    before = {p.name: p.read_bytes() for p in mine.iterdir() if p.is_file()}
+    clock.advance(minutes=5)
+    sync(a, clock)
+    assert {p.name: p.read_bytes() for p in mine.iterdir() if p.is_file()} == before
+    clock.advance(hours=2)  # but "last synced" is kept within the hour
+    sync(a, clock)
+    assert (mine / "state.sealed").read_bytes() != before["state.sealed"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from luna_tui.bench.runner import PASSPHRASE, Measurement
@@ -29,9 +29,19 @@ def run(changes: int, report: Callable[[str], None] = print) -> list[Measurement
     from luna_tui.services.vault_setup import create_vault
     from luna_tui.vault.kdf import floor_params
 
+    def drafts() -> Iterator[EntryDraft]:
+        return (EntryDraft(content=f"Entry {n}: a walk, some reading, early to bed.",
+                           entry_date="2026-01-01", mood_scale=1 + n % 10)
+                for n in range(changes))
+
     with tempfile.TemporaryDirectory(prefix="luna-bench-") as tmp:
-        first, second, third = (VaultLayout(Path(tmp) / n) for n in ("a", "b", "c"))
+        first, second, third, alone = (VaultLayout(Path(tmp) / n) for n in "abcd")
         folder = Path(tmp) / "sync"
+        with create_vault(alone, PASSPHRASE, kdf=floor_params()).session as session:
+            report(f"adding {changes:,} journal entries to a vault that does not sync")
+            me = Settings(session).current_patient_id()
+            plain = _timed(lambda: Journal(session).import_entries(me, drafts(),
+                                                                  source="bench"))
         session = create_vault(first, PASSPHRASE, kdf=floor_params()).session
         setup_sync(session, folder)
         session.close()
@@ -39,10 +49,7 @@ def run(changes: int, report: Callable[[str], None] = print) -> list[Measurement
         with VaultSession.open(first, PASSPHRASE) as session:
             report(f"adding {changes:,} journal entries on the first device")
             me = Settings(session).current_patient_id()
-            drafts = (EntryDraft(content=f"Entry {n}: a walk, some reading, early to bed.",
-                                 entry_date="2026-01-01", mood_scale=1 + n % 10)
-                      for n in range(changes))
-            capture = _timed(lambda: Journal(session).import_entries(me, drafts,
+            capture = _timed(lambda: Journal(session).import_entries(me, drafts(),
                                                                     source="bench"))
             report("writing its change files")
             write = _timed(lambda: Syncer(session).run())
@@ -55,7 +62,9 @@ def run(changes: int, report: Callable[[str], None] = print) -> list[Measurement
         report("a third device joining from a fresh snapshot")
         join = _timed(lambda: join_sync(folder, PASSPHRASE, third))
     return [
-        Measurement(f"sync: {changes:,} entries imported, each captured by the triggers",
+        Measurement(f"sync: {changes:,} entries imported into a vault that does not sync",
+                    plain, None, "s"),
+        Measurement("sync: the same import with sync on, each captured by the triggers",
                     capture, None, "s"),
         Measurement(f"sync: {changes:,} changes written into change files", write, None, "s"),
         Measurement("sync: their change files' size (compressed, encrypted)", size / 1e3,

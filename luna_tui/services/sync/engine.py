@@ -17,6 +17,7 @@ and recorded as applied in that same transaction, so never twice.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,8 @@ from luna_tui.vault.subkeys import SYNC, derive_subkey
 # A change file holds at most this many changes: a 100,000-row import becomes a few
 # files that each apply in one transaction of bounded size.
 CHANGES_PER_FILE = 20_000
+# How stale this device's state file (its "last synced") may get while nothing changes.
+STATE_FRESH_FOR = dt.timedelta(hours=1)
 
 
 @dataclass
@@ -259,12 +262,22 @@ class Syncer:
         last synced (their `luna sync status`)."""
         peers = self.session.run(lambda: device_state.peers(connection()))
         device = this_device(self.session)
+        now = self.session.clock.now()
         state = {"device": device.device_id, "seq": 0, "next_seq": device.next_seq,
-                 "written_at": utc_timestamp(self.session.clock.now()),
+                 "written_at": utc_timestamp(now),
                  "applied": {d: s for d, s, _seen, _gone in peers}}
+        last = read_state(self.session, self.folder, device.device_id)
+        if last is not None and _same_but_time(last, state) and \
+                last["written_at"] > utc_timestamp(now - STATE_FRESH_FOR):
+            return  # a round that changed nothing rewrites it once an hour, not each minute
         write_atomically(self.folder.state_path(device.device_id),
                          seal_payload(self.key, self.vault_id, device.device_id, 0, state,
                                       magic=STATE_MAGIC))
+
+
+def _same_but_time(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return {k: v for k, v in a.items() if k != "written_at"} == {
+        k: v for k, v in b.items() if k != "written_at"}
 
 
 def read_state(session: VaultSession, folder: SyncFolder, device_id: str) -> dict[str, Any] | None:

@@ -45,15 +45,38 @@ def share_keys(session: VaultSession, folder: SyncFolder, device_id: str, key: b
     removed = session.run(_note_removals, session, {r.key_locator_hash for r in rows})
     payload = {"device": device_id, "seq": 0, "rows": [_encoded(r) for r in rows],
                "removed": sorted(removed)}
-    write_atomically(folder.device_dir(device_id) / KEYS_FILE,
-                     seal_payload(key, session.key.vault_id, device_id, 0, payload,
-                                  magic=KEYS_MAGIC))
+    path = folder.device_dir(device_id) / KEYS_FILE
+    if _without_use(_shared(session, path, device_id, key)) == _without_use(payload):
+        return  # unchanged but for an unlock's `last_used_at`: nothing to carry
+    write_atomically(path, seal_payload(key, session.key.vault_id, device_id, 0, payload,
+                                        magic=KEYS_MAGIC))
+
+
+def _without_use(payload: Any) -> Any:
+    """A shared payload without what every unlock changes (`last_used_at`, and the row
+    checksum that covers it): the other devices merge by `updated_at`."""
+    if not isinstance(payload, dict):
+        return payload
+    rows = [{k: v for k, v in row.items() if k not in ("last_used_at", "checksum")}
+            for row in payload.get("rows", [])]
+    return {**payload, "rows": rows}
+
+
+def _shared(session: VaultSession, path: Any, device_id: str, key: bytes) -> Any:
+    """What this device shared last (None: nothing readable)."""
+    try:
+        return open_payload(key, session.key.vault_id, device_id, 0, path.read_bytes(),
+                            path.name, magic=KEYS_MAGIC)
+    except (OSError, SyncFileRefused):
+        return None
 
 
 def _note_removals(session: VaultSession, current: set[str]) -> set[str]:
+    conn = database.connection()
+    seen = {r[0] for r in conn.execute("SELECT locator FROM sync_key_seen")}
+    if seen == current:  # nothing added or removed here since: no write
+        return {r[0] for r in conn.execute("SELECT locator FROM sync_key_removed")}
     with session.writing("share the vault's keys") as _tx:
-        conn = database.connection()
-        seen = {r[0] for r in conn.execute("SELECT locator FROM sync_key_seen")}
         conn.executemany("INSERT OR IGNORE INTO sync_key_removed (locator) VALUES (?)",
                          [(locator,) for locator in seen - current])
         conn.execute("DELETE FROM sync_key_seen")
