@@ -46,6 +46,7 @@ from luna_tui.store.sync.changes import Change
 from luna_tui.store.sync.device_state import Device
 from luna_tui.store.sync.merge import ATTACHMENTS, Merger
 from luna_tui.store.sync.tables import synced_tables
+from luna_tui.store.vitals_bulk import bulk_cache
 from luna_tui.vault.subkeys import SYNC, derive_subkey
 
 # A change file holds at most this many changes: a 100,000-row import becomes a few
@@ -227,7 +228,7 @@ class Syncer:
             path.unlink(missing_ok=True)
 
     def _merge_file(self, device_id: str, seq: int, changes: list[Change]) -> Any:
-        with self.session.writing("apply changes from another device") as tx:
+        with self.session.writing("apply changes from another device") as tx, bulk_cache():
             conn = connection()
             conn.execute("INSERT INTO sync_applying (id) VALUES (1)")
             outbox.fold(conn)
