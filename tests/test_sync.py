@@ -562,3 +562,32 @@ def test_a_round_that_changes_nothing_gives_the_syncer_nothing_to_carry(pair, cl
     clock.advance(hours=2)  # but "last synced" is kept within the hour
     sync(a, clock)
     assert (mine / "state.sealed").read_bytes() != before["state.sealed"]
+
+
+def test_an_attachment_path_of_another_devices_choosing_is_never_used(pair, clock, tmp_path):
+    """Even a change file from a key holder (the read-only key's limit) cannot make this
+    device write, or delete, a file outside its attachments folder."""
+    a, b = pair
+    device_a, folder = _device_ids(a, clock)
+    with opened(a, clock) as session:
+        key, vault_id = sync_key(session), session.key.vault_id
+        record = Records(session).create(me(session), record_type="lab", title="x")
+    sync(a, clock)
+    sync(b, clock)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    blob = SyncFolder(folder).blob_path(device_a, "evil-attachment")
+    blob.parent.mkdir(parents=True, exist_ok=True)
+    blob.write_bytes(b"not really an attachment")
+    sneaky = f"../{victim.name}"  # relative to b's LUNA_HOME: tmp_path/victim.txt
+    payload = {"format": 1, "schema": "0012_sync", "device": device_a, "seq": 2,
+               "outbox_last": 0, "changes": [
+                   ["attachments", "evil-attachment", "u", {
+                       "id": "evil-attachment", "record_id": record.id,
+                       "patient_id": record.patient_id, "file_name": "x",
+                       "size": 1, "sha256": "0" * 64, "storage_path": sneaky}, 1 << 60]]}
+    SyncFolder(folder).change_path(device_a, 2).write_bytes(
+        seal_payload(key, vault_id, device_a, 2, payload))
+    sync(b, clock)
+    assert victim.read_text() == "mine"
+    assert rows(b, clock, "SELECT count(*) FROM attachments") == [(0,)]

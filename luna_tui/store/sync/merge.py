@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from luna_tui.store.attachment_files import storage_path
 from luna_tui.store.sync.changes import Change
 from luna_tui.store.sync.clocks import (
     clock_of,
@@ -37,6 +39,7 @@ from luna_tui.store.sync.clocks import (
 from luna_tui.store.sync.tables import NUMBER_REFERENCES, SyncTable
 
 BlobFinder = Callable[[str], Path | None]
+_SAFE_ID = re.compile(r"[0-9A-Za-z_-]{2,64}")  # an attachment id, as a file name
 ATTACHMENTS = "attachments"
 
 
@@ -91,6 +94,9 @@ class Merger:
         for column, value in (change.cols or {}).items():
             if column not in table.columns:
                 continue  # a column this schema doesn't have (checked by version first)
+            if table.name == ATTACHMENTS and column == "storage_path" and \
+                    value != storage_path(change.key):
+                continue  # a file's place is its id's, never one another device chose
             mine = clock_of(held, column)
             if mine is None or clock > mine:
                 winners[column] = value
@@ -205,7 +211,7 @@ class Merger:
         if loser is None:
             return False
         if loser == key:  # the row here stays; the one that arrived is dropped
-            if table.name == ATTACHMENTS and values.get("storage_path"):
+            if table.name == ATTACHMENTS and values.get("storage_path") == storage_path(key):
                 self.result.files_to_remove.append(self.home / values["storage_path"])
             return False
         return self._try_insert(table, key)
@@ -265,8 +271,8 @@ class Merger:
         """Copy the attachment's encrypted file from the sync folder (it stays encrypted:
         every device has the same attachments key). False while it has not arrived."""
         relative = values.get("storage_path")
-        if not relative:
-            return False
+        if not _SAFE_ID.fullmatch(attachment_id) or relative != storage_path(attachment_id):
+            return False  # never a path of another device's choosing: it waits, unused
         target = self.home / relative
         if target.exists():
             return True
@@ -285,7 +291,7 @@ class Merger:
     def _forget_attachment_file(self, attachment_id: str) -> None:
         row = self.connection.execute("SELECT storage_path FROM attachments WHERE id = ?",
                                       (attachment_id,)).fetchone()
-        if row and row[0]:
+        if row and row[0] == storage_path(attachment_id):
             self.result.files_to_remove.append(self.home / row[0])
 
 
