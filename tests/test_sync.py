@@ -9,7 +9,7 @@ from sync_devices import entries, first_device, join, me, opened, rows, sync, wr
 from conftest import cheap_kdf
 from helpers import run_until_paused
 from luna_tui.cli.agent_sync import AgentSync
-from luna_tui.errors import ReadOnlyKey, SyncFileRefused, SyncTooNew, UsageError
+from luna_tui.errors import LunaError, ReadOnlyKey, SyncFileRefused, SyncTooNew, UsageError
 from luna_tui.home import VaultLayout
 from luna_tui.services.attachments import Attachments
 from luna_tui.services.journal import EntryDraft, Journal
@@ -591,3 +591,19 @@ def test_an_attachment_path_of_another_devices_choosing_is_never_used(pair, cloc
     sync(b, clock)
     assert victim.read_text() == "mine"
     assert rows(b, clock, "SELECT count(*) FROM attachments") == [(0,)]
+
+
+def test_a_vault_older_than_its_folder_writes_nothing_and_says_why(pair, clock):
+    a, _b = pair
+    write_entry(a, clock, "one")
+    sync(a, clock)
+    with opened(a, clock) as session:  # as a restore of a backup from before file 1
+        session.run(lambda: session._db.connection().execute(
+            "UPDATE sync_device SET next_seq = 1"))
+    write_entry(a, clock, "made after the restore")
+    device_a, folder = _device_ids(a, clock)
+    kept = SyncFolder(folder).change_path(device_a, 1).read_bytes()
+    with pytest.raises(LunaError, match="restored from a backup"):
+        sync(a, clock)
+    assert SyncFolder(folder).change_path(device_a, 1).read_bytes() == kept
+    assert rows(a, clock, "SELECT count(*) FROM sync_outbox") == [(1,)]  # nothing lost

@@ -135,6 +135,12 @@ class Syncer:
             path = self.folder.change_path(device.device_id, seq)
             if path.exists():  # written by a sync killed before it could commit
                 payload = self._open(device.device_id, seq, path)
+                if not _from_this_outbox(conn, payload):
+                    raise LunaError(
+                        f"The sync folder already has this device's change file {seq}, "
+                        "with changes this vault never made: the vault is older than the "
+                        "folder (restored from a backup?). Make this device again with "
+                        "`luna sync join` into an empty LUNA_HOME; nothing was written.")
                 outbox.remove_taken(conn, int(payload["outbox_last"]))
                 conn.execute("UPDATE sync_device SET next_seq = ?", (seq + 1,))
                 return len(payload["changes"])
@@ -274,6 +280,16 @@ class Syncer:
         write_atomically(self.folder.state_path(device.device_id),
                          seal_payload(self.key, self.vault_id, device.device_id, 0, state,
                                       magic=STATE_MAGIC))
+
+
+def _from_this_outbox(conn: Any, payload: dict[str, Any]) -> bool:
+    """Whether a change file found under this device's next number holds the changes
+    waiting in the outbox (a round killed after writing it), judged by their clocks."""
+    held = [row[0] for row in conn.execute(
+        "SELECT hlc FROM sync_outbox WHERE seq <= ? ORDER BY seq",
+        (int(payload["outbox_last"]),))]
+    written = [item[4] for item in payload["changes"]]
+    return bool(held) and held == written
 
 
 def _same_but_time(a: dict[str, Any], b: dict[str, Any]) -> bool:
