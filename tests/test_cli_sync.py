@@ -49,3 +49,15 @@ def test_forget_names_an_unknown_device(vault, capsys, tmp_path):
     run_cli(capsys, "sync", "setup", str(tmp_path / "Sync"))
     result = run_cli(capsys, "sync", "forget", "0123456789abcdef")
     assert result.code == 1 and "No device 0123456789abcdef" in result.err
+
+
+def test_status_names_a_device_unseen_for_a_month(vault, capsys, tmp_path, clock):
+    from sync_devices import join
+
+    folder = tmp_path / "Sync"
+    run_cli(capsys, "sync", "setup", str(folder))
+    join(tmp_path / "laptop", folder, clock)
+    assert "Not seen for over 30 days" not in run_cli(capsys, "sync", "status").out
+    clock.advance(days=31)
+    said = run_cli(capsys, "sync", "status").out
+    assert "Not seen for over 30 days. If that device is gone: luna sync forget" in said

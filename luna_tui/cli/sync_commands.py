@@ -114,7 +114,7 @@ def cmd_join(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from luna_tui.services.sync.status import sync_status
+    from luna_tui.services.sync.status import UNSEEN_DAYS, sync_status
 
     with open_session(args, warm=SYNC_MODULES) as session:
         status = sync_status(session)
@@ -128,6 +128,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         state = " (forgotten)" if device.forgotten else ""
         print(f"  {device.device_id}{state}: last synced {seen}; applied here up to file "
               f"{device.applied_seq} of {device.available_seq}")
+        if device.long_unseen and not device.forgotten:
+            print(f"    Not seen for over {UNSEEN_DAYS} days. If that device is gone: "
+                  f"luna sync forget {device.device_id}")
     if not status.devices:
         print("No other device has synced yet.")
     return 0

@@ -4,6 +4,7 @@ change files, and what is waiting here to be written."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ from luna_tui.services.sync.folder import SyncFolder
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store.sync import device_state, outbox
 
+# A device silent this long is named as perhaps gone; it is left out of compaction's
+# count only when the person confirms (`luna sync forget`).
+UNSEEN_DAYS = 30
+
 
 @dataclass(frozen=True)
 class DeviceStatus:
@@ -23,6 +28,7 @@ class DeviceStatus:
     applied_seq: int  # its change files applied here
     available_seq: int  # its newest change file in the folder
     forgotten: bool
+    long_unseen: bool  # no sync for UNSEEN_DAYS: gone? (only the person can say)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ def sync_status(session: VaultSession) -> SyncStatus:
     peers = {d: (seq, seen, gone) for d, seq, seen, gone in
              session.run(lambda: device_state.peers(connection()))}
     pending = session.run(lambda: outbox.pending_count(connection()))
+    unseen_since = utc_timestamp(session.clock.now() - dt.timedelta(days=UNSEEN_DAYS))
     devices = []
     for device_id in sorted(set(folder.devices()) | set(peers)):
         if device_id == device.device_id:
@@ -49,9 +56,9 @@ def sync_status(session: VaultSession) -> SyncStatus:
         applied, seen_here, gone = peers.get(device_id, (0, None, False))
         state = read_state(session, folder, device_id)
         seqs = folder.change_seqs(device_id)
-        devices.append(DeviceStatus(
-            device_id, state.get("written_at") if state else seen_here, applied,
-            max(seqs) if seqs else applied, gone))
+        seen = state.get("written_at") if state else seen_here
+        devices.append(DeviceStatus(device_id, seen, applied, max(seqs) if seqs else applied,
+                                    gone, seen is None or seen < unseen_since))
     return SyncStatus(device.device_id, device.folder, pending, devices)
 
 

@@ -83,7 +83,10 @@ class SyncPart(SettingsPart):
                             "change(s) not yet written."))
         lines = [Label(plain(f"{d.device_id}{' (forgotten)' if d.forgotten else ''}: last "
                              f"synced {d.last_seen or 'never'}; applied file "
-                             f"{d.applied_seq} of {d.available_seq}"), classes="sync-device")
+                             f"{d.applied_seq} of {d.available_seq}"
+                             + (f". Not seen for a month: if it is gone, `luna sync forget "
+                                f"{d.device_id}`" if d.long_unseen and not d.forgotten
+                                else "")), classes="sync-device")
                  for d in view.status.devices] or [
             Label("No other device has synced yet: on it, `luna sync join FOLDER`.",
                   classes="muted")]
