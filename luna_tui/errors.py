@@ -182,6 +182,21 @@ class BackupOfAnotherVault(LunaError):
     """Restoring one vault's backup over a different vault would lose that vault."""
 
 
+class SyncFileRefused(LunaError):
+    """A change file in the sync folder that was changed, cut short, renamed or replayed:
+    refused whole; nothing more is applied from its device until it is whole again."""
+
+    exit_code = EXIT_CORRUPT
+
+
+class NotSynced(LunaError):
+    """Sync has not been set up for this vault (`luna sync setup FOLDER` first)."""
+
+
+class SyncTooNew(LunaError):
+    """A change file written by a newer Luna (a schema this one doesn't know)."""
+
+
 class AiError(LunaError):
     """The AI model could not answer; what was typed is kept, the sentence says why."""
 

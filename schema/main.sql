@@ -312,6 +312,69 @@ CREATE TABLE sessions (
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
+CREATE TABLE sync_applying (id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1));
+
+CREATE TABLE sync_device (
+    id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    device_id TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    next_seq INTEGER NOT NULL DEFAULT 1,
+    folded_seq INTEGER NOT NULL DEFAULT 0,
+    last_hlc INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE sync_field_clock (
+    tbl TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    col TEXT NOT NULL,
+    hlc INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    PRIMARY KEY (tbl, row_key, col)
+) WITHOUT ROWID;
+
+CREATE TABLE sync_key_removed (locator TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;
+
+CREATE TABLE sync_key_seen (locator TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;
+
+CREATE TABLE sync_outbox (
+    seq INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    tbl TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    op TEXT NOT NULL CHECK (op IN ('u', 'd')),
+    cols TEXT,
+    hlc INTEGER NOT NULL
+);
+
+CREATE TABLE sync_peer (
+    device_id TEXT NOT NULL PRIMARY KEY,
+    applied_seq INTEGER NOT NULL DEFAULT 0,
+    last_seen TEXT,
+    forgotten INTEGER NOT NULL DEFAULT 0 CHECK (forgotten IN (0, 1))
+);
+
+CREATE TABLE sync_pending (
+    tbl TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    cols TEXT NOT NULL CHECK (json_valid(cols)),
+    PRIMARY KEY (tbl, row_key)
+) WITHOUT ROWID;
+
+CREATE TABLE sync_row_map (
+    tbl TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    local_id INTEGER NOT NULL,
+    PRIMARY KEY (tbl, row_key)
+) WITHOUT ROWID;
+
+CREATE TABLE sync_tombstone (
+    tbl TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    hlc INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    PRIMARY KEY (tbl, row_key)
+) WITHOUT ROWID;
+
 CREATE TABLE terms (
     id TEXT NOT NULL PRIMARY KEY,
     terms_key TEXT NOT NULL,
@@ -407,6 +470,8 @@ CREATE INDEX semantic_pins_message_id ON semantic_pins (message_id);
 CREATE INDEX semantic_pins_session_id ON semantic_pins (session_id);
 
 CREATE INDEX sessions_persona_id ON sessions (persona_id);
+
+CREATE UNIQUE INDEX sync_row_map_local ON sync_row_map (tbl, local_id);
 
 CREATE TRIGGER journal_entries_fts_delete AFTER DELETE ON journal_entries BEGIN
     INSERT INTO journal_fts (journal_fts, rowid, title, content, tags)

@@ -755,7 +755,58 @@ def bench(s: Scenario) -> None:
     assert "bulk import of 100 entries" in names and "backup + verify" in names
     apple = s.luna("bench", "--apple-health", "1000", "--json", home=untouched).json()
     assert [row["unit"] for row in apple] == ["s", "readings", "MB"] and apple[1]["value"] > 0
+    synced = s.luna("bench", "--sync", "100", "--json", home=untouched).json()
+    assert [row["unit"] for row in synced] == ["s", "s", "s", "kB", "s", "s"]
+    assert synced[3]["value"] > 0  # the change files were written
     assert not untouched.exists()
+
+
+def sync_setup(s: Scenario) -> None:
+    out = s.luna("sync", "setup", str(s.tmp / "sync")).out
+    [device] = [p for p in (s.tmp / "sync").iterdir() if p.is_dir()]
+    assert device.name in out and list(device.glob("snapshot-*.lunabak"))
+    s.found["sync device"] = device.name
+
+
+def sync_join(s: Scenario) -> None:
+    laptop = s.tmp / "laptop"
+    s.luna("sync", "join", str(s.tmp / "sync"), home=laptop)
+    assert s.luna("list", "--json", home=laptop).json() == s.luna("list", "--json").json()
+
+
+def sync_(s: Scenario) -> None:
+    laptop = s.tmp / "laptop"
+    s.luna("add", "Written on the laptop", home=laptop)
+    assert "Wrote 1 change" in s.luna("sync", home=laptop).out
+    s.luna("sync")
+    [arrived] = [e for e in s.luna("list", "--json").json()
+                 if e["content"] == "Written on the laptop"]
+    s.luna("delete", arrived["id"], "--yes")  # and a delete goes back
+    s.luna("sync")
+    s.luna("sync", home=laptop)
+    assert s.luna("list", "--json", home=laptop).json() == s.luna("list", "--json").json()
+
+
+def sync_status(s: Scenario) -> None:
+    status = s.luna("sync", "status", "--json").json()
+    assert status["device_id"] == s.found["sync device"]
+    [laptop] = status["devices"]
+    assert laptop["applied_seq"] == laptop["available_seq"] >= 1
+    s.found["laptop device"] = laptop["device_id"]
+
+
+def sync_compact(s: Scenario) -> None:
+    s.luna("sync", home=s.tmp / "laptop")  # the laptop says it applied everything
+    mine = s.tmp / "sync" / s.found["sync device"]
+    assert list(mine.glob("*.change")) == [mine / "0000000001.change"]  # the delete
+    assert "Removed 1 change file " in s.luna("sync", "compact").out
+    assert not list(mine.glob("*.change"))
+
+
+def sync_forget(s: Scenario) -> None:
+    s.luna("sync", "forget", s.found["laptop device"])
+    [laptop] = s.luna("sync", "status", "--json").json()["devices"]
+    assert laptop["forgotten"]
 
 
 SCENARIO: dict[str, Callable[[Scenario], None]] = {
@@ -774,7 +825,10 @@ SCENARIO: dict[str, Callable[[Scenario], None]] = {
     "ai config": ai_config, "ai": ai, "ask": ask, "stats": stats,
     "backup create": backup_create, "backup verify": backup_verify,
     "backup list": backup_list, "backup restore": backup_restore,
-    "backup prune": backup_prune, "doctor": doctor,
+    "backup prune": backup_prune,
+    "sync setup": sync_setup, "sync join": sync_join, "sync": sync_,
+    "sync status": sync_status, "sync compact": sync_compact, "sync forget": sync_forget,
+    "doctor": doctor,
     "keys": keys, "keys add": keys_add, "keys list": keys_list, "keys revoke": keys_revoke,
     "keys recovery": keys_recovery, "passwd": passwd, "keys rotate": keys_rotate,
     "star": star, "edit": edit, "delete": delete,

@@ -25,7 +25,7 @@ import sys
 from luna_tui import agent_link
 
 LOCAL_COMMANDS = frozenset({"init", "passwd", "bench", "unlock", "lock", "agent"})
-LOCAL_SUB_COMMANDS = frozenset({("backup", "restore"), ("keys", "rotate")})
+LOCAL_SUB_COMMANDS = frozenset({("backup", "restore"), ("keys", "rotate"), ("sync", "join")})
 LOCAL_OPTIONS = frozenset({"-h", "--help", "--version", "--repair"})
 # Global options that take a value (so the word after them is not the command).
 VALUE_OPTIONS = frozenset({"--home", "--passphrase-file"})

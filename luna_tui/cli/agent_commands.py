@@ -223,10 +223,12 @@ def cmd_agent(args: argparse.Namespace, run_here: Callable[..., int]) -> int:
     # Reminders while it holds the key: on the desktop, else on this terminal (never
     # into the log file of a background agent: a notice may name a medication).
     from luna_tui.cli.agent_reminders import reminders_job
+    from luna_tui.cli.agent_sync import sync_job
 
     terminal = stream if stream.isatty() else None
+    # And sync, a few seconds after a command writes (when this vault syncs).
     return run_agent(layout_from(args), run_here, exit_when_locked=args.exit_when_locked,
-                     report=report, jobs=[reminders_job(terminal)])
+                     report=report, jobs=[reminders_job(terminal), sync_job(report)])
 
 
 def cmd_agent_status(args: argparse.Namespace) -> int:

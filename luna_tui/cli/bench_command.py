@@ -25,6 +25,10 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                        help="measure only an Apple Health import instead: N records "
                        "generated to a temp file and imported by `luna import` (its time "
                        "and peak RSS, against the 150 MB bound)")
+    bench.add_argument("--sync", type=whole_number(100, 10_000_000), metavar="N",
+                       help="measure only sync instead: N changes written on one device "
+                       "and applied on another (time, change files' size), and a new device "
+                       "joining the vault they make")
     bench.add_argument("--json", action="store_true",
                        help="print the measurements as JSON (name, value, target, unit, ok) "
                        "instead of a table, for scripts that compare runs")
@@ -39,6 +43,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from luna_tui.bench import apple_health_timing
 
         results = apple_health_timing.run(args.apple_health, _report)
+    elif args.sync:
+        from luna_tui.bench import sync_timing
+
+        results = sync_timing.run(args.sync, _report)
     else:
         sizes = Sizes(entries=args.entries, messages=args.messages,
                       vitals=max(100, args.entries // 2), doses=max(100, args.entries // 20))

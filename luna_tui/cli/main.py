@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         record_commands,
         remind_command,
         settings_command,
+        sync_commands,
         vault_commands,
     )
     from luna_tui.cli.parsing import LunaArgumentParser, common_options
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     patient_commands.register(commands, common)
     handoff_command.register(commands, common)
     plan_command.register(commands, common)
+    sync_commands.register(commands, common)
     agent_commands.register(commands, common, run_here)
     return parser
 

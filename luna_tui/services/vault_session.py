@@ -155,7 +155,19 @@ class VaultSession:
             raise
         if not session.read_only:  # a caregiver's key removes nothing unasked
             session._tidy_up_after_crashes(abandoned)
+            session.run(session._ensure_sync_capture)
         return session
+
+    def _ensure_sync_capture(self) -> None:
+        """A synced vault's capture triggers match this Luna's tables (a migration may
+        have added one since): see store/sync/triggers.py."""
+        from luna_tui.store.sync import device_state, triggers
+
+        connection = self._db.connection()
+        if device_state.this_device(connection) is None or triggers.up_to_date(connection):
+            return
+        with self.transaction() as tx:
+            tx.record("sync.capture", diff={"triggers": triggers.install(connection)})
 
     def _tidy_up_after_crashes(self, attachment_ids: list[str]) -> None:
         """What killed Luna processes left: attachment files no row owns (marked ones,
@@ -443,6 +455,7 @@ def _open_databases(layout: VaultLayout, keys: VaultKeys, clock: Clock, client: 
     from luna_tui.store.audit_chain import AuditChain
     from luna_tui.store.connection import busy_timeout_seconds, open_main
     from luna_tui.store.models.base import bind_database, unbind_database
+    from luna_tui.store.sync import hlc as sync_clock
 
     timeout = busy_timeout if busy_timeout is not None else busy_timeout_seconds()
     db = _opening(layout, layout.main_db.name, open_main, layout.main_db, keys.main_db,
@@ -457,6 +470,7 @@ def _open_databases(layout: VaultLayout, keys: VaultKeys, clock: Clock, client: 
                  keys.stats_db, create=True)
         _opening(layout, layout.stats_db.name, db.table_count, "stats")
         bind_database(db)
+        sync_clock.register(db, clock)  # the capture triggers' clock (store/sync/hlc.py)
         _opening(layout, "luna.db", _migrate_all, db, layout, keys, clock, create,
                  unknown_is_damage=False)
         chain = AuditChain(db, layout, keys.audit_db, keys.audit_mac, clock, host_name(),

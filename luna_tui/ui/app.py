@@ -51,6 +51,7 @@ from luna_tui.ui.messages import (
     RotateAsked,
     SettingsChanged,
     StillBusy,
+    SyncNotice,
     UnlockAgain,
     VaultOpened,
 )
@@ -89,6 +90,7 @@ SETTINGS_COMMANDS = (
      "handoff"),
     ("Change passphrase", "The passphrase that opens the vault", "passphrase"),
     ("Vault keys", "List, add and revoke keys; replace the recovery key", "keys"),
+    ("Sync", "Sync between your devices through a synced folder (luna sync)", "sync"),
     ("Doctor", "Check that the vault is whole (luna doctor)", "doctor"),
 )
 
@@ -168,6 +170,7 @@ class LunaApp(App[None]):
         self.add_mode(GATE, partial(self._new_mode_screen, Screen))
         self.automatic_backups = automatic_backups
         self.backup_jobs = BackupJobs(self)
+        self.auto_sync: Any = None  # ui.auto_sync.AppAutoSync once a vault is open
         self.open_drafts = OpenDrafts(self.notify)  # what open forms hold, kept before any lock
         # The session a lock took away and has not closed yet (it waits for a backup, or
         # the lock stopped half-way): quitting or a crash closes it.
@@ -356,6 +359,12 @@ class LunaApp(App[None]):
             self.reminders = self.reminders or AppReminders(
                 self, desktop=self.desktop_notifications)
             self.reminders.start(session)
+        # Syncs when this vault does; imported here, as the reminders are: the unlock
+        # screen must not wait for the sync services to import.
+        from luna_tui.ui.auto_sync import AppAutoSync
+
+        self.auto_sync = self.auto_sync or AppAutoSync(self)
+        self.auto_sync.start(session)
 
     def on_reminder_shown(self, message: ReminderShown) -> None:
         if self.session is not None:  # locked meanwhile: the unlock screen shows nothing
@@ -369,6 +378,15 @@ class LunaApp(App[None]):
     def _stop_reminders(self) -> None:
         if self.reminders is not None:
             self.reminders.stop()
+        if self.auto_sync is not None:  # the same moments: at the lock, at the end
+            self.auto_sync.stop()
+
+    async def on_sync_notice(self, message: SyncNotice) -> None:
+        if self.session is not message.session:
+            return  # locked meanwhile: the unlock screen shows nothing of the vault
+        self.notify(message.sentence, severity=message.severity, timeout=8)  # type: ignore[arg-type]
+        if message.arrived:
+            await self.refresh_current_screen()
 
     async def _edit_only(self, session: VaultSession) -> None:
         """`luna edit ID`: the editor on that entry, over the journal; closing it (saved

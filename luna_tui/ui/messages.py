@@ -173,3 +173,16 @@ class EntrySaved(Message):
         self.entry_id = entry_id
         self.words_changed = words_changed
         self.mood_changed = mood_changed
+
+
+class SyncNotice(Message):
+    """What an automatic sync round did, worth saying ("2 changes arrived from your other
+    devices"), or why it failed (ui/auto_sync.py)."""
+
+    def __init__(self, session: object, sentence: str, *, severity: str = "information",
+                 arrived: bool = False) -> None:
+        super().__init__()
+        self.session = session
+        self.sentence = sentence
+        self.severity = severity
+        self.arrived = arrived  # other devices' changes were applied: refresh what shows

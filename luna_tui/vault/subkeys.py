@@ -18,6 +18,7 @@ AUDIT_MAC = b"luna/audit-mac"
 BACKUP = b"luna/backup"
 KEY_LABELS = b"luna/key-labels"
 MASTER_KEY_CHECK = b"luna/master-key-check"
+SYNC = b"luna/sync"  # change files and device state in a sync folder (services/sync/)
 
 
 def derive_subkey(master_key: bytes, purpose: bytes) -> bytes:

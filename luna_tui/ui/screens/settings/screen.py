@@ -1,9 +1,9 @@
 """Settings (key 0): what the shell does to the vault, from the app, a tab each:
-export and import, the hand-off for a doctor, the passphrase, the keys, the settings
-and the doctor's checks.
+export and import, the hand-off for a doctor, the passphrase, the keys, the settings,
+sync between devices and the doctor's checks.
 ctrl+s (or F2) sends the form of the tab shown (on Export & import, the form the focus
 is in); the command palette opens each tab by name ("export", "import", "hand-off",
-"passphrase", "keys", "settings", "doctor")."""
+"passphrase", "keys", "settings", "sync", "doctor")."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from luna_tui.ui.screens.settings.handoff import HandoffPart
 from luna_tui.ui.screens.settings.keys import KeysPart
 from luna_tui.ui.screens.settings.part import SettingsPart
 from luna_tui.ui.screens.settings.passphrase import PassphrasePart
+from luna_tui.ui.screens.settings.sync import SyncPart
 from luna_tui.ui.screens.settings.transfer import TransferPart
 from luna_tui.ui.screens.settings.values import ValuesPart
 from luna_tui.ui.widgets.footer import KeysFooter
@@ -29,12 +30,13 @@ PARTS = (
     ("passphrase", "Passphrase", PassphrasePart),
     ("keys", "Keys", KeysPart),
     ("values", "Settings", ValuesPart),
+    ("sync", "Sync", SyncPart),
     ("doctor", "Doctor", DoctorPart),
 )
 # Where each part's first field is, to focus when the palette opens it.
 FIRST_FIELD = {"transfer": "#export-format", "passphrase": "#current-passphrase",
                "handoff": "#handoff-patient", "keys": "#keys-table", "values": "Input",
-               "doctor": "#run-doctor",
+               "doctor": "#run-doctor", "sync": "#sync-folder",
                "import": "#import-path"}
 
 
