@@ -408,3 +408,24 @@ def test_failed_unlocks_not_yet_audited_are_carried_into_the_new_log(layout, ses
     with VaultSession.open(layout, NEW) as reopened:
         names = events(reopened)
     assert names.index("unlock.failed") < names.index("keys.rotate")
+
+
+def test_a_vault_that_syncs_starts_over_under_the_new_keys(vault, capsys, monkeypatch,
+                                                           tmp_path):
+    # The old change files open with the old sync key only: after the rotation the vault
+    # writes a fresh snapshot for the other devices to join from, and says so.
+    from luna_tui.services.sync.folder import SyncFolder
+    from luna_tui.services.sync.rotation import REJOIN
+
+    folder = tmp_path / "Sync"
+    assert run_cli(capsys, "sync", "setup", str(folder)).code == 0
+    device = next(iter(SyncFolder(folder).devices()))
+    [(_seq, snapshot)] = SyncFolder(folder).snapshots(device)
+    before = snapshot.read_bytes()
+    monkeypatch.setattr("luna_tui.services.key_rotation.calibrate", lambda *a, **k: cheap_kdf())
+    stdin(monkeypatch, NEW + "\n")
+    result = run_cli(capsys, "keys", "rotate", "--yes", "--new-passphrase-file", "-")
+    assert result.code == 0, result.err
+    assert REJOIN in " ".join(result.out.split())
+    [(_seq, snapshot)] = SyncFolder(folder).snapshots(device)
+    assert snapshot.read_bytes() != before  # written again, under the new keys

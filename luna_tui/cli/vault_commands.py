@@ -410,8 +410,21 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
         "This is your new RECOVERY KEY (the old one no longer works). Write it down now;",
         "Luna will not show it again:"))
     print(key_rotation.BACKUPS_BEFORE)
+    _restart_sync(result)
     _offer_backup(args, result)
     return 0
+
+
+def _restart_sync(result) -> None:  # noqa: ANN001 - RotationResult
+    """A vault that syncs starts over under the new keys: its old change files no longer
+    open anywhere (services/sync/rotation.py)."""
+    from luna_tui.services.sync.rotation import REJOIN, restart_after_rotation
+    from luna_tui.services.vault_session import VaultSession
+
+    with VaultSession.connect(result.layout, result.unlocked, client="cli") as session:
+        snapshot = restart_after_rotation(session)
+    if snapshot is not None:
+        print(REJOIN)
 
 
 def _offer_backup(args: argparse.Namespace, result) -> None:  # noqa: ANN001 - RotationResult

@@ -4,7 +4,8 @@ device. The other devices join again (`luna sync join`, with the new passphrase)
 devices; here, the old ones are forgotten (their files would only be refused) and a
 fresh snapshot, under the new keys, is written for them to join from.
 
-Call `restart_after_rotation(session)` with the session opened under the new key.
+`luna keys rotate` and the app's rotation call `restart_after_rotation(session)` with
+the session opened under the new key, and say `REJOIN` when it wrote a snapshot.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from luna_tui.services.sync.snapshot import write_snapshot
 from luna_tui.services.sync.status import forget_device
 from luna_tui.services.vault_session import VaultSession
 from luna_tui.store.sync import device_state
+
+REJOIN = ("This vault syncs: the other devices were forgotten and a fresh snapshot under "
+          "the new keys is in the sync folder. On each other device, join again with the "
+          "new passphrase (`luna sync join FOLDER` into an empty LUNA_HOME), and remove a "
+          "lost device from the syncer.")
 
 
 def restart_after_rotation(session: VaultSession) -> Path | None:

@@ -69,6 +69,7 @@ class RotatingScreen(UsesVault, Screen):
     @work(thread=True, exclusive=True, group="rotate", exit_on_error=False)
     def rotate(self) -> None:
         from luna_tui.services.key_rotation import rotate_keys
+        from luna_tui.services.sync.rotation import REJOIN, restart_after_rotation
         from luna_tui.services.vault_session import VaultSession
 
         (current, new_passphrase), self._secrets = self._secrets, ("", "")
@@ -92,6 +93,12 @@ class RotatingScreen(UsesVault, Screen):
                                           f"opened here ({error}); unlock it with the new "
                                           "passphrase, then make a new recovery key."))
             return
+        try:
+            if restart_after_rotation(session) is not None:
+                result.warnings.append(REJOIN)
+        except LunaError as error:
+            result.warnings.append(f"The keys are rotated, but sync could not start over "
+                                   f"({error}); run `luna sync` once the vault is open.")
         if not self.post_message(Rotated(result, session)):
             session.close()  # the app is ending: nobody will show the vault
 
@@ -110,7 +117,7 @@ class RotatingScreen(UsesVault, Screen):
                    "still need." if result.revoked else "")
         done = ("The keys are rotated: the new passphrase opens the vault, the old one no "
                 f"longer does.{revoked}", BACKUPS_BEFORE,
-                "Make a fresh backup now (Backups, b).")
+                "Make a fresh backup now (Backups, b).", *result.warnings)
         self._opened = VaultOpened(session, done=done, if_unreadable=(
             f"{done[0]} It could not be read; see the message above."))
         groups = recovery_key_groups(result.recovery_key)
