@@ -23,9 +23,10 @@ from luna_tui.services.patients import Patients
 from luna_tui.services.records import Records
 from luna_tui.services.vitals import Vitals
 
-# Vault-wide, not any patient's: the backups in a folder, the AI's token counts.
+# Vault-wide, not any patient's: the backups in a folder, the AI's token counts, the
+# templates, the devices that sync.
 NO_PATIENT = {"backup list", "stats", "bench", "agent status",  # vault-wide, or none (bench)
-              "templates", "templates list"}
+              "templates", "templates list", "sync status"}
 
 
 def json_commands() -> set[str]:
