@@ -90,7 +90,8 @@ def test_unlock_screen(snap_compare, fixed_world):
     assert snap_compare(make_app(fixed_world, clock), terminal_size=SIZE)
 
 
-def test_dashboard(snap_compare, fixed_world):
+def test_dashboard(snap_compare, fixed_world, monkeypatch):
+    monkeypatch.setattr("luna_tui.ui.screens.dashboard.HABITS_AFTER", 0)  # the streak line
     clock = FakeClock()
     fill(fixed_world, clock)
 

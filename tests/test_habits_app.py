@@ -18,6 +18,13 @@ from luna_tui.services.settings import Settings
 from luna_tui.services.vault_session import VaultSession
 
 
+@pytest.fixture(autouse=True)
+def habits_at_once(monkeypatch):
+    """The dashboard reads its habits once the person has stayed on it a moment; here,
+    at once, so a test need not wait out the moment."""
+    monkeypatch.setattr("luna_tui.ui.screens.dashboard.HABITS_AFTER", 0)
+
+
 def _in_vault(layout, read):
     with VaultSession.open(layout, PASSPHRASE) as session:
         return read(session)
@@ -276,6 +283,30 @@ async def test_the_habits_are_read_once_the_dashboard_is_painted(remembered, clo
         await settle(pilot)
         assert reads == ["dashboard", "habits"]
         assert app.screen.query_one("#on-this-day").display
+
+
+async def test_a_place_opened_right_after_the_unlock_waits_for_no_habits(remembered, clock,
+                                                                       monkeypatch):
+    """Ten years of streaks hold the one database thread ~50 ms: a place opened within
+    the moment after the unlock must not wait for them, and leaving first reads none."""
+    from luna_tui.services.read_models.habits import Habits
+
+    monkeypatch.setattr("luna_tui.ui.screens.dashboard.HABITS_AFTER", 3600)
+    reads: list[str] = []
+    real = Habits.today
+    monkeypatch.setattr(Habits, "today", lambda self, *args: reads.append("habits") or
+                        real(self, *args))
+    app = make_app(remembered, clock)
+    async with app.run_test() as pilot:
+        await unlock(pilot)
+        await settle(pilot)
+        dashboard = app.screen
+        assert reads == [] and not dashboard.query_one("#on-this-day").display
+        await pilot.press("2")
+        await settle(pilot)
+        dashboard._ask_habits(app.patient_id, clock.today())  # the moment is over: left
+        await settle(pilot)
+        assert reads == []
 
 
 async def test_the_template_form_and_chooser_fit_80_by_24(layout, session, clock):

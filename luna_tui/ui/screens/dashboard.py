@@ -40,6 +40,9 @@ def _age(measured_at: str, today: dt.date) -> str:
     return f"{days // 7} wk ago"
 
 
+HABITS_AFTER = 0.75  # seconds on the dashboard before its streaks and "on this day" are read
+
+
 class DashboardScreen(PlaceScreen):
     BINDINGS = [
         Binding("n", "app.new_entry", "Write", id="dashboard.new_entry"),
@@ -136,10 +139,17 @@ class DashboardScreen(PlaceScreen):
         self._show_appointments(view.appointments)
         self._show_mood(view.moods)
         self._show_latest(view.entries)
-        # The habits cost the first paint nothing: they are read once it is on the screen.
-        self.call_after_refresh(self._ask_habits, patient, today)
+        # The habits cost the first paint nothing: they are read once the person has
+        # stayed on it a moment (HABITS_AFTER). Ten years of streaks take ~50 ms of the
+        # one database thread, which a place opened right after the unlock would wait for.
+        if HABITS_AFTER > 0:
+            self.set_timer(HABITS_AFTER, lambda: self._ask_habits(patient, today))
+        else:  # no moment to wait (tests): right after the paint
+            self.call_after_refresh(self._ask_habits, patient, today)
 
     def _ask_habits(self, patient: str, today: dt.date) -> None:
+        if not self.is_current:
+            return  # left already: read when the dashboard shows again
         self.run_worker(self._load_habits(patient, today), group="habits", exclusive=True)
 
     async def _load_habits(self, patient: str, today: dt.date) -> None:
