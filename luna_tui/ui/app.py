@@ -74,6 +74,11 @@ GATE = "gate"  # the mode of the unlock and welcome screens
 IDLE_CHECK_SECONDS = 1.0
 OUTSIDE_CHANGES_SECONDS = 2.0
 WARM_LATER_AFTER = 0.1  # seconds: once the dashboard is painted
+# The other places' modules are imported in a background thread, which holds the lock
+# Python's threads share: begun at once, their ~0.5 s of imports (Settings' tabs alone
+# ~250 ms) slowed the first place a person opens after the unlock. They wait this much
+# longer, while a person reads the dashboard.
+WARM_PLACES_AFTER = 0.7
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown,
                    events.MouseScrollUp, events.Paste)
 # Actions that need an unlocked vault; while locked they are hidden from the footer.
@@ -85,7 +90,8 @@ SETTINGS_COMMANDS = (
     ("Settings", "Auto-lock, backups' schedule, attachments, the AI model", "values"),
     ("Export", "Write the vault (JSON) or the journal (Markdown) to a file, not encrypted",
      "transfer"),
-    ("Import", "Bring in a Luna or jrnl JSON export", "import"),
+    ("Import", "Bring in a Luna or jrnl export, a FHIR Bundle, Apple Health, Daylio or CSV",
+     "import"),
     ("Hand-off", "A packet for your doctor: PDF, FHIR R4 and .ics, previewed first",
      "handoff"),
     ("Change passphrase", "The passphrase that opens the vault", "passphrase"),
@@ -263,7 +269,7 @@ class LunaApp(App[None]):
         # make, not over every module and widget made so far.
         self._hold_settled_objects()
         self._settle_unlock(self.session)
-        warm(WARM_LATER, then=self._places_warmed)
+        self.set_timer(WARM_PLACES_AFTER, lambda: warm(WARM_LATER, then=self._places_warmed))
 
     @work(thread=True, group="settle-unlock", exit_on_error=False)
     def _settle_unlock(self, session: VaultSession) -> None:
