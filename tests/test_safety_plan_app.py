@@ -363,3 +363,20 @@ async def test_an_editor_under_the_plan_is_not_saved_or_closed_by_it(layout, ses
         assert isinstance(app.screen_stack[-2], EntryEditorScreen)
         assert app.session.run(lambda: Journal(app.session).page(app.patient_id)
                                .entries) == []
+
+
+async def test_a_long_step_wraps_at_80_columns_instead_of_running_off(layout, session):
+    me = Settings(session).current_patient_id()
+    step = ("Call my sister Anna on 0151 496 0000 and ask her to come over; if she does "
+            "not answer, call Tom, then walk to the corner café and sit where people are")
+    item = SafetyPlans(session).add_item(me, "people_to_ask", step)
+    session.close()
+    app = make_app(layout)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await pilot.press("f1")
+        await settle_until(pilot, lambda: isinstance(app.screen, PlanScreen))
+        table = app.screen.query_one("#plan")
+        await settle_until(pilot, lambda: f"item:{item.id}" in table.rows)
+        assert table.rows[f"item:{item.id}"].height >= 3  # 150 characters in ~68 columns
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= 80

@@ -97,7 +97,21 @@ class PlanScreen(PlaceScreen):
 
     def on_mount(self) -> None:
         self.query_one("#plan-explanation", Label).display = bool(self.explanation)
-        self.query_one("#plan", DataTable).add_columns("", "")
+        table = self.query_one("#plan", DataTable)
+        table.add_column("", key="number")
+        table.add_column("", key="text", width=self._text_width())
+
+    def _text_width(self) -> int:
+        """The plan's words wrap inside the screen, never run off an 80-column one: a
+        step cut short is no help in a hard moment. (The number column, the cells'
+        padding and the scroll bar take the rest.)"""
+        return max(20, self.app.size.width - 12)
+
+    def on_resize(self) -> None:
+        column = self.query_one("#plan", DataTable).columns.get("text")  # type: ignore[call-overload]
+        if column is not None and column.width != self._text_width() and self.plan is not None:
+            column.width = self._text_width()
+            self._fill(self.plan)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and self.vault.read_only:
@@ -143,7 +157,7 @@ class PlanScreen(PlaceScreen):
 
     def _row(self, table: DataTable, key: str, slot: Slot, first: Any, second: Any) -> None:
         self.slots[key] = slot
-        table.add_row(first, second, key=key)
+        table.add_row(first, second, key=key, height=None)  # as many lines as its words
 
     def _selected(self) -> Slot | None:
         table = self.query_one("#plan", DataTable)
