@@ -133,32 +133,29 @@ class InsightsScreen(PlaceScreen):
         self._show_pair(event.cursor_row)
 
     def _show_change(self, index: int) -> None:
-        view = self.view
-        detail = self.query_one("#change-detail", Static)
-        chart = self.query_one("#change-chart", InsightChartPlot)
-        if view is None or not view.rows:
-            detail.update("No medication changes yet: insights compare the days before a "
-                          "medication is started, stopped or changed with the days after.")
-            chart.show(None)
-        else:
-            row = view.rows[min(index, len(view.rows) - 1)]
-            detail.update(detail_text(row))
-            chart.show(view.change_chart(row))
-        self.query_one("#change-legend", Static).update(chart.legend())
+        rows = self.view.rows if self.view is not None else []
+        self._show("change", rows, index, lambda row: self.view.change_chart(row),
+                   "No medication changes yet: insights compare the days before a medication "
+                   "is started, stopped or changed with the days after.")
 
     def _show_pair(self, index: int) -> None:
-        view = self.view
-        detail = self.query_one("#pair-detail", Static)
-        chart = self.query_one("#pair-chart", InsightChartPlot)
-        if view is None or not view.pairs:
-            detail.update("No pairs yet: mood with sleep or a vital, and sleep with a "
-                          "medication's doses, once both are recorded.")
+        pairs = self.view.pairs if self.view is not None else []
+        self._show("pair", pairs, index, lambda pair: self.view.pair_chart(pair),
+                   "No pairs yet: mood with sleep or a vital, and sleep with a medication's "
+                   "doses, once both are recorded.")
+
+    def _show(self, tab: str, results: list, index: int, chart_of, empty: str) -> None:  # noqa: ANN001
+        """One tab's detail, chart and legend: the result at `index`, or why there is none."""
+        detail = self.query_one(f"#{tab}-detail", Static)
+        chart = self.query_one(f"#{tab}-chart", InsightChartPlot)
+        if not results:
+            detail.update(empty)
             chart.show(None)
         else:
-            pair = view.pairs[min(index, len(view.pairs) - 1)]
-            detail.update(detail_text(pair))
-            chart.show(view.pair_chart(pair))
-        self.query_one("#pair-legend", Static).update(chart.legend())
+            result = results[min(index, len(results) - 1)]
+            detail.update(detail_text(result))
+            chart.show(chart_of(result))
+        self.query_one(f"#{tab}-legend", Static).update(chart.legend())
 
     def _status(self, text: str) -> None:
         self.query_one("#insights-status", Label).update(plain(text))
