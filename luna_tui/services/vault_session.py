@@ -17,9 +17,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from luna_tui import __version__
 from luna_tui.clock import Clock, SystemClock, utc_timestamp
 from luna_tui.errors import LunaError, ReadOnlyKey, VaultBusy, VaultCorrupt
 from luna_tui.home import VaultLayout, ensure_private_dir
+from luna_tui.store import migrate, scratch_space
+from luna_tui.store.attachment_files import storage_path
+from luna_tui.store.attachment_markers import marked, remove_files, unmark
+from luna_tui.store.audit_chain import AuditChain
+from luna_tui.store.connection import busy_timeout_seconds, open_main
+from luna_tui.store.db_thread import DbThread
+from luna_tui.store.models.base import bind_database, unbind_database
+from luna_tui.store.models.records import Attachment
+from luna_tui.store.sqlite_errors import classify, is_database_error
+from luna_tui.store.stats_counter import count_event
+from luna_tui.store.sync import device_state, triggers
+from luna_tui.store.sync import hlc as sync_clock
+from luna_tui.store.vault_lock import VaultLock
+from luna_tui.store.vault_swap import finish_interrupted_swap
 from luna_tui.vault import keystore
 from luna_tui.vault.key_manager import KeyManager, UnlockedKey
 from luna_tui.vault.subkeys import VaultKeys
@@ -41,7 +56,6 @@ def host_name() -> str:
 
 
 def client_description(kind: str) -> str:
-    from luna_tui import __version__
 
     term = os.environ.get("TERM_PROGRAM") or os.environ.get("TERM") or "no terminal"
     return f"luna {__version__} {kind}; {term}"
@@ -93,7 +107,6 @@ class VaultSession:
         `repairing`: `luna doctor --repair` opens a vault whose newest audit month is
         missing, to record the loss (any other opening refuses it).
         `settle_later`: see `connect`."""
-        from luna_tui.store.vault_swap import finish_interrupted_swap
 
         finish_interrupted_swap(layout)  # a restore killed half-way is completed first
         layout.require_vault()
@@ -117,9 +130,6 @@ class VaultSession:
         unlock in stats.db. Each is a commit to a file of its own, and the first commit
         to a file after opening syncs it two or three times (its new WAL's header, its
         frames, the folder that holds it): six of the unlock's nine syncs."""
-        from luna_tui.store.attachment_markers import marked
-        from luna_tui.store.db_thread import DbThread
-        from luna_tui.store.vault_lock import VaultLock
 
         global _open_session
         if repairing and unlocked.read_only:  # before the missing month is made again
@@ -161,7 +171,6 @@ class VaultSession:
     def _ensure_sync_capture(self) -> None:
         """A synced vault's capture triggers match this Luna's tables (a migration may
         have added one since): see store/sync/triggers.py."""
-        from luna_tui.store.sync import device_state, triggers
 
         connection = self._db.connection()
         if device_state.this_device(connection) is None or triggers.up_to_date(connection):
@@ -173,7 +182,6 @@ class VaultSession:
         """What killed Luna processes left: attachment files no row owns (marked ones,
         listed while this process was alone in the vault), and the scratch of a backup or
         verify in the vault's backups folder (see store/scratch_space.py). Audited."""
-        from luna_tui.store import scratch_space
 
         try:
             if attachment_ids:
@@ -190,9 +198,6 @@ class VaultSession:
         """DB thread: a marked attachment without a row loses its file. The rows are
         read inside the write transaction (an import may be writing that id right now),
         and the files go after the audit row is committed."""
-        from luna_tui.store.attachment_files import storage_path
-        from luna_tui.store.attachment_markers import remove_files, unmark
-        from luna_tui.store.models.records import Attachment
 
         def without_row() -> list[str]:
             return [i for i in attachment_ids
@@ -233,7 +238,6 @@ class VaultSession:
         self.failed_unlocks = failures
 
     def _count_unlock(self) -> None:
-        from luna_tui.store.stats_counter import count_event
 
         count_event(self.clock, "unlock")
 
@@ -330,7 +334,6 @@ class VaultSession:
         """The change and its audit rows are committed in luna.db; now the month file.
         If that fails (a full disk, a busy file), the rows wait in luna.db and the next
         write copies them: the change stands, and nothing is lost."""
-        from luna_tui.store.sqlite_errors import is_database_error
 
         try:
             self._chain.flush()
@@ -391,7 +394,6 @@ class VaultSession:
 
     def _disconnect(self) -> None:
         global _open_session
-        from luna_tui.store.models.base import unbind_database
 
         try:
             self._thread.call(_close_database, self._db)
@@ -434,7 +436,6 @@ def _locked_key(key: UnlockedKey) -> UnlockedKey:
 
 def _translated(home: Path, fn: Callable[..., R], args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> R:
-    from luna_tui.store.sqlite_errors import classify, is_database_error
 
     try:
         return fn(*args, **kwargs)
@@ -452,10 +453,6 @@ def _open_databases(layout: VaultLayout, keys: VaultKeys, clock: Clock, client: 
                     create: bool, busy_timeout: float | None,
                     repairing: bool) -> tuple[Any, Any]:
     """On the DB thread: connect, attach, check each file is readable, migrate."""
-    from luna_tui.store.audit_chain import AuditChain
-    from luna_tui.store.connection import busy_timeout_seconds, open_main
-    from luna_tui.store.models.base import bind_database, unbind_database
-    from luna_tui.store.sync import hlc as sync_clock
 
     timeout = busy_timeout if busy_timeout is not None else busy_timeout_seconds()
     db = _opening(layout, layout.main_db.name, open_main, layout.main_db, keys.main_db,
@@ -490,7 +487,6 @@ def _opening(layout: VaultLayout, what: str, fn: Callable[..., R], *args: Any,
     """Run one opening step; a database error names the file it came from. A full disk
     or a busy vault is said as such; any other database error is the file's damage,
     unless `unknown_is_damage` is False (a migration: a bug must not read as damage)."""
-    from luna_tui.store.sqlite_errors import classify, is_database_error
 
     try:
         return fn(*args, **kwargs)
@@ -512,7 +508,6 @@ def _opening(layout: VaultLayout, what: str, fn: Callable[..., R], *args: Any,
 
 def _migrate_all(db: Any, layout: VaultLayout, keys: VaultKeys, clock: Clock,
                  create: bool) -> None:
-    from luna_tui.store import migrate
 
     for name, schema, key, path in (
         (migrate.MAIN, "main", keys.main_db, layout.main_db),
