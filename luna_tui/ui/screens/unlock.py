@@ -1,17 +1,19 @@
 """The unlock screen: a passphrase (or the recovery key, or an access key) opens the vault.
 
-The key derivation runs in a thread worker while the screen says "Unlocking…"; a wrong
-passphrase says so and lets the person try again. While the screen waits for typing,
-another thread imports the places (ui/places.py), so the dashboard appears right after
-the KDF and a place's first visit seldom waits for an import.
+The key derivation runs in a thread worker while the screen says "Unlocking…" and the
+field holds still; a wrong passphrase says so and lets the person try again. While the
+screen waits for typing, another thread imports the places (ui/places.py), so the
+dashboard appears right after the KDF and a place's first visit seldom waits for an
+import.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -27,6 +29,34 @@ from luna_tui.ui.places import WARM_FIRST, warm
 from luna_tui.ui.plain_text import plain
 from luna_tui.ui.vault_calls import UsesVault
 from luna_tui.ui.widgets.footer import KeysFooter
+
+
+class PassphraseField(Input):
+    """The passphrase field, which holds still while the vault unlocks (`holding`): keys
+    and pastes are ignored, and its actions (Enter among them) are off.
+
+    Disabling it instead took the focus away, which put "? Keys" in the footer: the
+    footer was rebuilt and the screen restyled and laid out again, 25-35 ms of the app's
+    thread in the middle of the key derivation, whose lanes share the machine's cores
+    with it (luna bench: the derivation took 120-135 ms in the app, 103 ms alone)."""
+
+    holding = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.holding:
+            event.prevent_default()
+            event.stop()
+            return
+        await super()._on_key(event)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        if self.holding:
+            event.stop()
+            return
+        super()._on_paste(event)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not self.holding and super().check_action(action, parameters)
 
 
 class UnlockScreen(UsesVault, Screen):
@@ -49,8 +79,8 @@ class UnlockScreen(UsesVault, Screen):
             yield Static("Luna", id="app-name")
             yield Label("Unlock your vault", classes="heading")
             yield Label(plain(self.vault.layout.home), id="vault-path", classes="muted")
-            yield Input(password=True, id="passphrase",
-                        placeholder="Passphrase or recovery key, then Enter")
+            yield PassphraseField(password=True, id="passphrase",
+                                  placeholder="Passphrase or recovery key, then Enter")
             yield Label(plain(self.message), id="status", classes="error" if self.error else "")
             if self.vault.layout.crisis_card.exists():
                 # The card the person chose to keep readable without the passphrase.
@@ -61,8 +91,10 @@ class UnlockScreen(UsesVault, Screen):
         field = self.query_one("#passphrase", Input)
         field.disabled = self.waiting
         field.focus()
-        # After the first paint: imports hold the GIL and would delay it.
-        self.call_after_refresh(warm, WARM_FIRST)
+        # After the first paint: imports hold the GIL and would delay it. Then a full
+        # garbage collection, while the passphrase is typed: the imports leave one due,
+        # and it fell on the vault's opening (10-20 ms of it).
+        self.call_after_refresh(warm, WARM_FIRST, gc.collect)
         if self.from_agent and not self.waiting and os.path.exists(
                 agent_link.socket_path(self.vault.layout.home)):
             # Only when an agent may run (its socket is there), after the first paint:
@@ -92,10 +124,11 @@ class UnlockScreen(UsesVault, Screen):
         if not secret:
             self._say("Type your passphrase (or recovery key), then Enter.")
             return
-        event.input.value = ""
-        event.input.disabled = True
-        self._say("Unlocking…")
+        # The derivation first; the field keeps its dots (and the focus) until the
+        # answer: nothing on the screen moves but the status line while it runs.
         self.unlock(secret)
+        self.query_one(PassphraseField).holding = True
+        self._say("Unlocking…")
 
     class Failed(Message):
         """From the unlocking thread: the vault did not open, and why."""
@@ -148,8 +181,9 @@ class UnlockScreen(UsesVault, Screen):
 
     def on_unlock_screen_failed(self, message: Failed) -> None:
         self._say(message.sentence, error=True)
-        field = self.query_one("#passphrase", Input)
-        field.disabled = False
+        field = self.query_one(PassphraseField)
+        field.holding = False
+        field.value = ""
         field.focus()
 
     def _say(self, text: str, *, error: bool = False) -> None:
