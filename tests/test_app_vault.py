@@ -4,6 +4,7 @@ the command palette and the theme. Each test checks the screen and the vault aft
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from app_helpers import (
     SIZE,
@@ -128,6 +129,39 @@ async def test_an_unexpected_failure_while_unlocking_lets_you_try_again(layout, 
         assert not app.screen.query_one("#passphrase").disabled
         await unlock(pilot)
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_the_field_holds_still_while_the_vault_unlocks(layout, session, monkeypatch):
+    """While the key is derived, the field keeps its dots and the focus, and what is
+    typed or pressed there does nothing: no second unlock starts, no key lands in it."""
+    import threading
+
+    session.close()
+    real_open = VaultSession.open
+    started, go_on = threading.Event(), threading.Event()
+    calls = []
+
+    def slow_open(*args, **kwargs):
+        calls.append(args)
+        started.set()
+        go_on.wait(10)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(VaultSession, "open", slow_open)
+    app = make_app(layout)
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.screen.query_one("#passphrase", Input)
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("enter")
+        assert started.wait(10)
+        await type_text(pilot, "more")
+        await pilot.press("backspace", "enter")
+        await pilot.pause()
+        assert field.value == PASSPHRASE and app.focused is field and not field.disabled
+        go_on.set()
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+    assert len(calls) == 1
 
 
 async def test_a_vault_that_opens_but_cannot_be_read_is_closed_again(layout, session,
