@@ -44,6 +44,7 @@ from luna_tui.ui.messages import (
     EntrySaved,
     PatientChosen,
     PatientRenamed,
+    PlaceShown,
     PlacesWarmed,
     ReminderAnswered,
     ReminderShown,
@@ -192,6 +193,9 @@ class LunaApp(App[None]):
         self._data_version: int | None = None
         self.hold_settled_objects = hold_settled_objects
         self._gc_frozen = False  # see _hold_settled_objects
+        # An opened vault whose first place is not painted yet (vault_opened), and whether
+        # by a passphrase just typed: what follows the paint waits for it.
+        self._opened_not_shown: tuple[VaultSession, bool] | None = None
         self._prefs = preferences.load()
         self.vault = VaultCalls(self)  # the screens' one way to the core
         self.reminders_wanted = reminders
@@ -341,8 +345,20 @@ class LunaApp(App[None]):
             await self._write_from_template(session)
             return
         await self.switch_mode("dashboard")
-        # Once the dashboard is painted: what now lives as long as the vault is open
-        # held, the unlock settled, the other places imported.
+        # The rest follows the dashboard's first paint (on_place_shown): the notices, the
+        # drafts a lock left, the automatic backup, the reminders and sync took 20-30 ms
+        # of this thread (their imports, their first calls) before it.
+        self._opened_not_shown = (session, unlocked)
+
+    async def on_place_shown(self, _: PlaceShown) -> None:
+        opened, self._opened_not_shown = self._opened_not_shown, None
+        if opened is not None and opened[0] is self.session:  # not locked meanwhile
+            await self._after_the_first_paint(*opened)
+
+    async def _after_the_first_paint(self, session: VaultSession, unlocked: bool) -> None:
+        """What an opened vault starts once its first place is on the screen."""
+        # Held once painted: what now lives as long as the vault is open, the unlock
+        # settled, the other places imported.
         self.set_timer(WARM_LATER_AFTER, self._after_the_dashboard)
         self.refresh_bindings()
         for failure in session.failed_unlocks[-1:]:
@@ -621,6 +637,7 @@ class LunaApp(App[None]):
         for a while: nothing of the vault stays on screen meanwhile). Whatever fails on
         the way, the vault is closed (`_locking` lets quitting or a crash finish it)."""
         session, self.session = self.session, None
+        self._opened_not_shown = None
         if session is None:
             return
         self._stop_reminders()

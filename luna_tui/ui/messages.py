@@ -122,6 +122,11 @@ class BackupNotice(Message):
         self.changed = changed
 
 
+class PlaceShown(Message):
+    """From a place (PlaceScreen): its first load is painted. What an opened vault's
+    first screen need not wait for starts then (LunaApp.on_place_shown)."""
+
+
 class PlacesWarmed(Message):
     """From the warming thread: every place's module is imported (ui/places.py)."""
 

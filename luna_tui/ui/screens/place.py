@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual import events
 from textual.screen import Screen
 
+from luna_tui.ui.messages import PlaceShown
 from luna_tui.ui.vault_calls import ServiceFailed, UsesVault
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class PlaceScreen(UsesVault, Screen):
     _pushing_own = False
     _watching_modes = False
     _shown = False  # resumed, and not suspended since
+    _painted_once = False  # its first load painted (and PlaceShown said so)
 
     @property
     def session(self) -> VaultSession:
@@ -86,6 +88,9 @@ class PlaceScreen(UsesVault, Screen):
             await loading
         finally:
             loading.cancel()  # the handler was cancelled (the screen went): so is the load
+        if not self._painted_once:
+            self._painted_once = True
+            self.call_after_refresh(self.post_message, PlaceShown())
 
     async def _load(self) -> None:
         try:
