@@ -114,11 +114,8 @@ class DashboardScreen(PlaceScreen):
         if patient is None:
             return None
         today = self._today()
-        task = asyncio.ensure_future(self.vault.call(Dashboard(self.session).today, patient,
-                                                     today))
-        # Its failure has been said (the seam notifies); a task never awaited keeps quiet.
-        task.add_done_callback(lambda done: done.cancelled() or done.exception())
-        return (patient, today), task
+        return (patient, today), self.vault.begin(Dashboard(self.session).today, patient,
+                                                  today)
 
     async def refresh_data(self) -> None:
         patient = self.vault.patient_id
