@@ -221,7 +221,7 @@ def test_bench_builds_its_own_vaults_and_reports_every_measure(capsys, layout):
                     "records: search 100", "attach a 1 MB file", "save a copy of it",
                     "attach a 50-page PDF", "`luna` spawn → unlock screen painted",
                     "bare Textual app spawn → painted", "start-up: `luna` ÷ bare Textual",
-                    "passphrase → dashboard painted, minus the KDF",
+                    "passphrase, Enter → dashboard painted, minus the KDF",
                     "journal at 300: `2` → first page painted", "companion: 400 messages",
                     "companion: 4,000 messages", "agent: `luna list` at 300 entries",
                     "agent: `luna search` 300 ÷ 300 entries"):

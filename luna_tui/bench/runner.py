@@ -274,7 +274,7 @@ def _start_up_measurements(app: AppTimes) -> list[Measurement]:
                     app.bare_spawn_to_painted, None),
         Measurement("start-up: `luna` ÷ bare Textual, pair by pair", app.start_up_ratio, 1.3,
                     "×"),
-        Measurement("passphrase → dashboard painted, minus the KDF (paired)",
+        Measurement("passphrase, Enter → dashboard painted, minus the KDF (paired)",
                     app.unlock_minus_kdf, 0.100),
     ]
 
