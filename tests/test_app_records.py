@@ -335,10 +335,11 @@ async def test_the_dashboard_footer_offers_records(layout, session):
     app = make_app(layout)
     async with app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
-        from textual.widgets._footer import FooterKey
+        from luna_tui.ui.widgets.footer import KeysFooter
 
+        footer = app.screen.query_one(KeysFooter)
         shown = {(key.key_display, key.description)
-                 for key in app.screen.query(FooterKey) if key.region.area}
+                 for row in footer.rows()[:footer.region.height] for key in row}
         assert {("6", "Records"), ("?", "Keys")} <= shown
 
 

@@ -15,11 +15,11 @@ import pytest
 from rich.cells import cell_len
 from test_app_snapshots import fill
 from textual.geometry import Region
-from textual.widgets import DataTable, Footer, Input, Static, TextArea
-from textual.widgets._footer import FooterKey
+from textual.widgets import DataTable, Input, Static, TextArea
 
 from app_helpers import make_app, settle, unlock
 from conftest import FakeClock
+from luna_tui.ui.widgets.footer import KeysFooter
 
 SMALL = (80, 24)
 PLACES = ["dashboard", "journal", "medications", "appointments", "vitals", "records",
@@ -32,12 +32,6 @@ def filled(layout):
     return layout
 
 
-def text_width(key: FooterKey) -> int:
-    """The cells of a footer key's text: its key, a space and its description."""
-    return cell_len(key.key_display) + (cell_len(f" {key.description}") if key.description
-                                        else 0)
-
-
 def inside(outer: Region, widget, what: str) -> None:  # noqa: ANN001
     region = widget.region
     assert region.width > 0 and region.height > 0, f"{what} is not on the screen"
@@ -45,20 +39,20 @@ def inside(outer: Region, widget, what: str) -> None:  # noqa: ANN001
 
 
 def footer_fits(screen) -> None:  # noqa: ANN001
-    footer = screen.query_one(Footer)
+    """The footer lies whole inside the screen, every key in one of its rows, each row as
+    wide as the footer leaves beside the palette's key, every row on the screen."""
+    footer = screen.query_one(KeysFooter)
     inside(screen.region, footer, "the footer")
-    keys = list(footer.query(FooterKey))
+    keys, palette = footer.keys()
     if not isinstance(screen.focused, Input | TextArea):  # there ? is a character typed
         assert "question_mark" in {key.key for key in keys}, "the footer lost ? Keys"
-    palettes = [key for key in keys if key.has_class("-command-palette")]
-    for key in keys:
-        what = f"the footer's {key.key_display} {key.description}"
-        inside(screen.region, key, what)
-        inside(footer.region, key, what)
-        if key not in palettes:
-            assert key.region.width >= text_width(key), f"{what} is clipped"
-            for palette in palettes:  # docked on the right, over what runs under it
-                assert not key.region.overlaps(palette.region), f"{what} is under ^p"
+    rows = footer.rows()
+    assert [key for row in rows for key in row] == keys
+    assert len(rows) <= footer.region.height, "a row of keys is cut off"
+    room = footer.region.width - (palette.width + 2 if palette is not None else 0)
+    for row in rows:
+        what = " ".join(f"{key.key_display} {key.description}" for key in row)
+        assert sum(key.width + 1 for key in row) <= room, f"the footer's {what} is clipped"
 
 
 async def open_place(pilot, place: str) -> None:  # noqa: ANN001
@@ -166,9 +160,20 @@ async def test_the_footer_follows_a_narrower_terminal(filled):
     app = make_app(filled, FakeClock())
     async with app.run_test(size=(120, 36)) as pilot:
         await open_place(pilot, "dashboard")
-        footer = app.screen.query_one(Footer)
+        footer = app.screen.query_one(KeysFooter)
         assert footer.region.height == 1  # at 120 columns every key fits one row
         await pilot.resize_terminal(*SMALL)
         await settle(pilot)
         footer_fits(app.screen)
         assert footer.region.height == 2
+
+
+async def test_a_key_of_the_footer_is_pressed_by_a_click(filled):
+    app = make_app(filled, FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_place(pilot, "dashboard")
+        footer = app.screen.query_one(KeysFooter)
+        x, y = footer.offset_of("2")
+        await pilot.click(KeysFooter, offset=(x + 1, y))
+        await settle(pilot)
+        assert app.current_mode == "journal"
