@@ -4,9 +4,11 @@ A cell of one line that fits its column is drawn the short way (see _render_cell
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -32,20 +34,38 @@ class ListTable(DataTable):
     def __init__(self, *, id: str) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._style_of_this_paint: Style | None = None
+        self._settings_of_this_paint: _PaintSettings | None = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """DataTable's, with the table's own style worked out once per paint: DataTable
         asks for it for every line, and each time Textual walks every ancestor's styles
         (nothing can change them while the lines are made)."""
         self._style_of_this_paint = None
+        self._settings_of_this_paint = None
         self._painting = True
         try:
             return super().render_lines(crop)
         finally:
             self._painting = False
             self._style_of_this_paint = None
+            self._settings_of_this_paint = None
 
     _painting = False
+
+    def _settings(self) -> _PaintSettings:
+        """What every cell's drawing reads of the table, read once per paint (each is a
+        reactive attribute, a look-up through Textual's descriptors: a dozen per cell)."""
+        if self._painting and self._settings_of_this_paint is not None:
+            return self._settings_of_this_paint
+        app = self.app
+        settings = _PaintSettings(
+            self.cell_padding, self.header_height, self.fixed_rows, self.fixed_columns,
+            self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+            app.console, app.console_options.justify or "default")
+        if self._painting:
+            self._settings_of_this_paint = settings
+        return settings
 
     @property
     def rich_style(self) -> Style:
@@ -97,8 +117,9 @@ class ListTable(DataTable):
         for such a cell they come down to the text's segments between two spaces, in the
         cell's styles. The lines are made here and left in DataTable's cache, under its
         own key, so its method finds them; any other cell it renders as before."""
-        if column_index >= 0 and (row_index == -1 or row_index >= self.fixed_rows) and (
-                column_index >= self.fixed_columns):
+        settings = self._settings()
+        if column_index >= 0 and (row_index == -1 or row_index >= settings.fixed_rows) and (
+                column_index >= settings.fixed_columns):
             row_key = (self._header_row_key if row_index == -1
                        else self._row_locations.get_key(row_index))
             key = (row_key, self._column_locations.get_key(column_index), base_style,
@@ -114,13 +135,14 @@ class ListTable(DataTable):
     def _one_line_cell(self, row_index: int, column_index: int, row_key: object,
                        base_style: Style, width: int, cursor: bool, hover: bool
                        ) -> SegmentLines | None:
+        settings = self._settings()
         header = row_index == -1
         if header:
-            height = self.header_height
+            height = settings.header_height
         else:
             row = self.rows.get(row_key)  # type: ignore[call-overload]
             height = None if row is None else row.height
-        padding = self.cell_padding
+        padding = settings.padding
         inner = width - 2 * padding
         if height != 1 or inner < 1:
             return None
@@ -131,25 +153,38 @@ class ListTable(DataTable):
         if type(cell) is not Text:
             return None
         plain = cell.plain
-        console = self.app.console
         if ("\n" in plain or "\t" in plain or cell_len(plain) > inner
-                or (cell.justify or self.app.console_options.justify or "default")
-                != "default"):
+                or (cell.justify or settings.justify) != "default"):
             return None
         component_style, post_style = self._get_styles_to_render_cell(
-            header, False, False, hover, cursor, self.show_cursor,
-            self._show_hover_cursor, self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css")
+            header, False, False, hover, cursor, settings.show_cursor,
+            settings.show_hover_cursor, settings.cursor_foreground_css,
+            settings.cursor_background_css)
         pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index})
         pre_style += component_style
         # What Text renders for a line that fits (no wrapping, cropping nor justifying).
-        text = [segment for segment in Text("\n").join([cell]).render(console, end=cell.end)
+        text = [segment for segment in
+                Text("\n").join([cell]).render(settings.console, end=cell.end)
                 if segment.text != "\n"]
         null = Style.null()
         line = Segment.adjust_line_length(text, inner, style=null, pad=True)
         if padding:
             line = [Segment(" " * padding, null), *line, Segment(" " * padding, null)]
         return [list(Segment.apply_style(line, pre_style, post_style))]
+
+
+@dataclass(frozen=True)
+class _PaintSettings:
+    padding: int
+    header_height: int
+    fixed_rows: int
+    fixed_columns: int
+    show_cursor: bool
+    show_hover_cursor: bool
+    cursor_foreground_css: bool
+    cursor_background_css: bool
+    console: Console
+    justify: str
 
 
 def _widest_line(text: str) -> int:
