@@ -57,7 +57,7 @@ from luna_tui.ui.messages import (
     UnlockAgain,
     VaultOpened,
 )
-from luna_tui.ui.places import PLACES, WARM_LATER, make_place, warm
+from luna_tui.ui.places import PLACES, WARM_LATER, first_visit_widgets, make_place, warm
 from luna_tui.ui.vault_calls import ServiceFailed, VaultCalls
 
 if TYPE_CHECKING:
@@ -235,10 +235,18 @@ class LunaApp(App[None]):
         welcome screen is painted, while the passphrase is typed, or else before the first
         place is made. Parsed with the app's own styles at its start, they delayed the
         unlock screen's first paint by 12-15 ms (luna bench's start-up ÷ bare Textual).
-        They style only the places' screens, none made yet: no screen is styled again."""
-        if not self.stylesheet.has_source(str(PLACE_STYLES), ""):
-            self.stylesheet.read(PLACE_STYLES)
-            self.stylesheet.parse()
+        With them, the default styles of the widgets the places' first visits mount, as
+        Textual adds them when a widget of a kind first mounts (Widget._post_register):
+        parsed then, they were 5-8 ms of the journal's first visit. They style only the
+        places' screens, none made yet: no screen is styled again."""
+        if self.stylesheet.has_source(str(PLACE_STYLES), ""):
+            return
+        self.stylesheet.read(PLACE_STYLES)
+        for widget in first_visit_widgets():
+            for read_from, css, tie_breaker, scope in widget._get_default_css():  # noqa: SLF001
+                self.stylesheet.add_source(css, read_from=read_from, is_default_css=True,
+                                           tie_breaker=tie_breaker, scope=scope)
+        self.stylesheet.parse()
 
     def _entry_screen(self) -> Screen:
         from luna_tui.errors import LunaError
