@@ -15,8 +15,9 @@ import sys
 
 import pytest
 
-from conftest import PASSPHRASE
+from conftest import PASSPHRASE, FakeClock
 from helpers import encrypted_connection, run_cli, run_until_paused
+from luna_tui.clock import utc_timestamp
 from luna_tui.errors import IntegrityFailure
 from luna_tui.services.doctor import run_checks
 from luna_tui.services.journal import Journal
@@ -127,6 +128,30 @@ def test_an_unlock_not_settled_is_settled_by_the_lock_or_kept_through_a_kill(clo
         finding = chain_finding(after)
         assert finding.ok, finding.detail
         assert unlocks_counted(after) == counted + 2  # the lock's and this one's
+
+
+def test_an_unlock_settled_later_records_the_keys_last_use_when_settled(closed_vault):
+    """The app's unlock leaves the key's last use in keys.db (a write with its syncs) to
+    its settling, after its first screen, or to the lock; the time is the unlock's."""
+    from luna_tui.vault import keystore
+
+    def last_used() -> str | None:
+        rows = keystore.read(closed_vault.keys_db).rows
+        return next(r.last_used_at for r in rows if r.kind == "passphrase")
+
+    clock = FakeClock()
+    for settle in (True, False):
+        before = last_used()
+        clock.advance(minutes=5)
+        session = VaultSession.open(closed_vault, PASSPHRASE, clock=clock, settle_later=True)
+        unlocked_at = utc_timestamp(clock.now())
+        assert last_used() == before
+        clock.advance(minutes=1)
+        if settle:
+            session.settle_unlock()
+            assert last_used() == unlocked_at
+        session.close()
+        assert last_used() == unlocked_at
 
 
 @pytest.mark.slow

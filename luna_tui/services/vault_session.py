@@ -8,6 +8,7 @@ transaction and hands back a recorder, so a change and its audit row commit toge
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -95,6 +96,7 @@ class VaultSession:
         self.failed_unlocks: list[keystore.UnlockFailure] = []
         self._vault_lock: Any = None
         self._unlock_unsettled = False  # see connect's settle_later
+        self._key_use_unrecorded: dt.datetime | None = None  # see open's settle_later
 
     # -- opening ------------------------------------------------------------------
 
@@ -111,9 +113,14 @@ class VaultSession:
         finish_interrupted_swap(layout)  # a restore killed half-way is completed first
         layout.require_vault()
         clock = clock or SystemClock()
-        unlocked = KeyManager(layout, clock).unlock(secret)
-        return cls.connect(layout, unlocked, clock=clock, client=client, busy_timeout=busy_timeout,
-                           repairing=repairing, settle_later=settle_later)
+        unlocked = KeyManager(layout, clock).unlock(secret, record_use_later=settle_later)
+        unlocked_at = clock.now()
+        session = cls.connect(layout, unlocked, clock=clock, client=client,
+                              busy_timeout=busy_timeout, repairing=repairing,
+                              settle_later=settle_later)
+        if settle_later:  # the key's last use in keys.db, with the rest (settle_unlock)
+            session._key_use_unrecorded = unlocked_at
+        return session
 
     @classmethod
     def connect(cls, layout: VaultLayout, unlocked: UnlockedKey, *, clock: Clock | None = None,
@@ -246,17 +253,30 @@ class VaultSession:
         counted in stats.db, and the audit rows copied from luna.db's outbox into the
         month file (what `AuditChain.flush` does after every write; until then the
         outbox holds them, which is where a kill between the two commits leaves any
-        row, and every reader of the log reads it). Any write transaction before this
-        copies them too; the lock settles what is left. Waits for the DB thread."""
-        if self._unlock_unsettled and not self.closed:
+        row, and every reader of the log reads it); and `open`'s, the key's last use
+        in keys.db. Any write transaction before this copies the audit rows too; the
+        lock settles what is left. Waits for the DB thread."""
+        if (self._unlock_unsettled or self._key_use_unrecorded) and not self.closed:
             self.run(self._settle_unlock)
 
     def _settle_unlock(self) -> None:
+        self._record_key_use()
         if not self._unlock_unsettled:
             return
         with self.transaction():  # its end copies the rows waiting in the outbox
             self._count_unlock()
         self._unlock_unsettled = False
+
+    def _record_key_use(self) -> None:
+        """The key's last use in keys.db, which `open(settle_later=True)` left: it only
+        orders the keys tried at the next unlock, so a busy or full disk leaves it."""
+        when, self._key_use_unrecorded = self._key_use_unrecorded, None
+        if when is None:
+            return
+        try:
+            KeyManager(self.layout, self.clock).record_use(self.key, when)
+        except LunaError:
+            pass
 
     # -- who is this --------------------------------------------------------------
 
@@ -386,6 +406,7 @@ class VaultSession:
             self._disconnect()
 
     def _record_lock(self) -> None:
+        self._record_key_use()  # locked before the app settled the unlock
         with self.transaction() as tx:
             tx.record("lock")
             if self._unlock_unsettled:  # locked before the app settled the unlock

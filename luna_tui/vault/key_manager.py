@@ -335,8 +335,12 @@ class KeyManager:
 
     # -- unlocking ----------------------------------------------------------------
 
-    def unlock(self, secret: str) -> UnlockedKey:
-        """Open the vault with a passphrase, the recovery key or an access key."""
+    def unlock(self, secret: str, *, record_use_later: bool = False) -> UnlockedKey:
+        """Open the vault with a passphrase, the recovery key or an access key.
+
+        The key's last use is written to keys.db (it orders the keys tried next time),
+        unless `record_use_later`: then the caller records it with `record_use` (the
+        app, once its first screen shows: a write to keys.db is a few ms of syncing)."""
         key_file = keystore.read(self.layout.keys_db)
         vault = key_file.vault
         secret = normalise(secret)
@@ -358,7 +362,7 @@ class KeyManager:
                 master_key = open_sealed(kek, row.wrapped_master_key, _aad(row, vault))
             except InvalidSeal:
                 continue
-            return self._accept(vault, row, master_key)
+            return self._accept(vault, row, master_key, record_use=not record_use_later)
 
         if left:
             # The secret opened no key Luna may derive for; say why the others were left.
@@ -436,7 +440,8 @@ class KeyManager:
         assert refusal is not None
         return refusal
 
-    def _accept(self, vault: VaultRecord, row: KeyRow, master_key: bytes) -> UnlockedKey:
+    def _accept(self, vault: VaultRecord, row: KeyRow, master_key: bytes, *,
+                record_use: bool = True) -> UnlockedKey:
         if master_key_check(master_key) != vault.master_key_check:
             raise VaultCorrupt(
                 "keys.db holds a key that belongs to a different vault; "
@@ -455,9 +460,19 @@ class KeyManager:
             raise KeyExpired(
                 f"This key expired on {expiry.isoformat()}. Ask the vault's owner for a new one."
             )
-        keystore.touch_last_used(self.layout.keys_db, row, utc_timestamp(self.clock.now()))
+        if record_use:
+            keystore.touch_last_used(self.layout.keys_db, row,
+                                     utc_timestamp(self.clock.now()))
         return UnlockedKey(master_key, vault.vault_id, row.key_locator_hash, label, row.kind,
                            role, expiry)
+
+    def record_use(self, unlocked: UnlockedKey, when: dt.datetime) -> None:
+        """Write that `unlocked`'s key opened the vault at `when` (what an unlock with
+        `record_use_later` left to do), on its row as keys.db holds it now."""
+        for row in keystore.read(self.layout.keys_db).rows:
+            if row.key_locator_hash == unlocked.locator:
+                keystore.touch_last_used(self.layout.keys_db, row, utc_timestamp(when))
+                return
 
     @staticmethod
     def _open_label(master_key: bytes, row: KeyRow) -> str | None:
