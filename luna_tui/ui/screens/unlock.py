@@ -13,6 +13,7 @@ import gc
 import os
 from typing import Any
 
+from rich.cells import cell_len
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -188,5 +189,9 @@ class UnlockScreen(UsesVault, Screen):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#status", Label)
-        status.update(plain(text))
+        # A line that fits where a line is already shown changes no size: the screen is
+        # not laid out again ("Unlocking…" is said while the key derivation runs).
+        same_size = (status.size.height == 1 and "\n" not in text
+                     and cell_len(text) <= status.size.width)
+        status.update(plain(text), layout=not same_size)
         status.set_class(error, "error")
