@@ -25,6 +25,8 @@ from luna_tui.ui.widgets.list_table import ListTable, cell_text
 from luna_tui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
+    import asyncio
+
     from luna_tui.services.journal import (
         Entry,
         JournalCursor,
@@ -127,8 +129,13 @@ class JournalScreen(PlaceScreen):
         self.searching = ""
         self._search_timer: Timer | None = None
         self._status_shown = ""  # the status line's words
+        # The first page, asked for as the screen is built (see compose).
+        self._asked: tuple[tuple, asyncio.Task[JournalPage]] | None = None
 
     def compose(self) -> ComposeResult:
+        # The first page is asked for as the screen is built: the DB thread reads it while
+        # the widgets below are mounted and styled, instead of after them.
+        self._asked = self._ask_first_page()
         yield TopBar("Journal")
         # The search field (/) is mounted on its first use, here, like the filter bar:
         # hidden, it cost every first paint of the journal a styled input.
@@ -165,15 +172,32 @@ class JournalScreen(PlaceScreen):
         if self.query("#filter-mood"):
             await self._refresh_filter_choices()
 
+    def _ask_first_page(self) -> tuple[tuple, asyncio.Task[JournalPage]] | None:
+        """The first page without filters (the filter bar is not built yet), asked for
+        now and awaited by the first load: (what it was asked for, its answer)."""
+        from luna_tui.services.journal import Journal, JournalFilter
+
+        patient = self.vault.patient_id
+        if patient is None:
+            return None
+        filters = JournalFilter()
+        return (patient, filters), self.vault.begin(Journal(self.session).page, patient,
+                                                    filters, limit=PAGE_SIZE)
+
     async def _load_first_page(self) -> None:
         from luna_tui.services.journal import Journal
 
         patient = self.vault.patient_id
         if patient is None:
             return
+        asked, self._asked = self._asked, None
         try:
-            page = await self.vault.call(Journal(self.session).page, patient, self._filters(),
-                                        limit=PAGE_SIZE)
+            filters = self._filters()
+            if asked is not None and asked[0] == (patient, filters):
+                page = await asked[1]
+            else:
+                page = await self.vault.call(Journal(self.session).page, patient, filters,
+                                            limit=PAGE_SIZE)
         except (ServiceFailed, ValidationError):
             return
         table = self.query_one("#entries", DataTable)
