@@ -20,9 +20,10 @@ class TopBar(Horizontal):
         yield Label(id="lock-hint")
 
     def on_mount(self) -> None:
-        self.watch(self.app, "patient_name", self._refresh_labels)
-        self.watch(self.app, "read_only", self._refresh_labels)
-        self.watch(self.app, "auto_lock_minutes", self._refresh_labels)
+        # Each watch would fill the labels in at once: once is enough.
+        for name in ("patient_name", "read_only", "auto_lock_minutes"):
+            self.watch(self.app, name, self._refresh_labels, init=False)
+        self._refresh_labels()
 
     def _refresh_labels(self, _value: object = None) -> None:
         app = self.app
