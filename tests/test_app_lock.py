@@ -107,3 +107,25 @@ async def test_what_lives_while_the_vault_is_open_is_held_out_of_full_collection
             assert gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()  # process-wide: never left to the next test
+
+
+async def test_the_collector_waits_while_a_place_is_built_and_painted(layout, session):
+    """`luna` holds Python's young collections from a place's key to a moment after its
+    paint (HOLD_COLLECTIONS); they run again after it, whatever happened."""
+    from luna_tui.ui.app import HOLD_COLLECTIONS
+
+    session.close()
+    app = make_app(layout)
+    app.hold_settled_objects = True
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            await pilot.pause(HOLD_COLLECTIONS + 0.1)
+            assert gc.isenabled()
+            await pilot.press("2")
+            assert not gc.isenabled()
+            await pilot.pause(HOLD_COLLECTIONS + 0.1)
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()  # process-wide: never left to the next test

@@ -74,6 +74,7 @@ GATE = "gate"  # the mode of the unlock and welcome screens
 IDLE_CHECK_SECONDS = 1.0
 OUTSIDE_CHANGES_SECONDS = 2.0
 PLACE_STYLES = Path(__file__).parent / "places.tcss"
+HOLD_COLLECTIONS = 0.25  # seconds (see _hold_collections)
 WARM_LATER_AFTER = 0.1  # seconds: once the dashboard is painted
 # The other places' modules are imported in a background thread, which holds the lock
 # Python's threads share: begun at once, their ~0.5 s of imports (Settings' tabs alone
@@ -159,8 +160,8 @@ class LunaApp(App[None]):
         screen (tests pass cheap ones); else they are calibrated to this machine.
         `idle_check_seconds`: how often to check for auto-lock (tests check by hand).
         `automatic_backups`: back up after unlocking when one is due (tests opt in).
-        `hold_settled_objects`: see _hold_settled_objects; process-wide, so `luna` turns
-        it on and a test only to check it.
+        `hold_settled_objects`: see _hold_settled_objects and _hold_collections;
+        process-wide, so `luna` turns it on and a test only to check it.
         `reminders`: remind of doses while unlocked (ui/reminding.py; tests opt in), on
         the desktop if `desktop_notifications`, else in the app.
         `edit_entry`: `luna edit ID` at a terminal: after the unlock, the entry editor on
@@ -350,6 +351,7 @@ class LunaApp(App[None]):
             return (settings.get("auto_lock_minutes"), patient_id,
                     Patients(session).get(patient_id).name, session.data_version())
 
+        self._hold_collections()  # until the dashboard is painted
         self.session = session
         self.read_only = session.read_only
         self.last_activity = self.clock.now()
@@ -787,7 +789,17 @@ class LunaApp(App[None]):
 
     async def action_go(self, place: str) -> None:
         if self.session is not None and place in self._modes:
+            self._hold_collections()
             await self.switch_mode(place)
+
+    def _hold_collections(self) -> None:
+        """Python's garbage collector waits while a place is built and painted (from its
+        key, or the vault's opening, for HOLD_COLLECTIONS): its young collections, 15 to
+        25 of them, were 2-3 ms of the dashboard's and the journal's first paint. They
+        resume then whatever happened, and collect what they would have collected."""
+        if self.hold_settled_objects and gc.isenabled():  # process-wide: `luna` only
+            gc.disable()
+            self.set_timer(HOLD_COLLECTIONS, gc.enable)
 
     async def action_new_entry(self) -> None:
         if self.session is None or not self.writable("write an entry"):
