@@ -4,6 +4,7 @@ while they show, the unlock gate hides them before their drafts are written, and
 
 from __future__ import annotations
 
+import contextlib
 import gc
 
 import pytest
@@ -89,24 +90,33 @@ async def test_a_quit_that_fails_keeping_drafts_still_closes_the_vault(layout, s
         assert opened.closed and app.session is None
 
 
+@contextlib.asynccontextmanager
+async def unlocked_as_luna_runs(layout):  # noqa: ANN001, ANN201
+    """The app unlocked with Python's collector held as `luna` holds it (process-wide:
+    handed back whole to the next test, whatever happened)."""
+    app = make_app(layout)
+    app.hold_settled_objects = True
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await unlock(pilot)
+            yield app, pilot
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 async def test_what_lives_while_the_vault_is_open_is_held_out_of_full_collections_until_the_lock(
         layout, session):
     """`luna` freezes what exists once the dashboard shows and the places are imported
     (Python's full collections went over it all on a place's first visit); a lock hands
     it back to the collector, so the screens and what they showed can be freed."""
     session.close()
-    app = make_app(layout)
-    app.hold_settled_objects = True
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await unlock(pilot)
-            await settle_until(pilot, lambda: gc.get_freeze_count() > 0)
-            await app.lock("Locked.")
-            await settle(pilot)
-            assert isinstance(app.screen, UnlockScreen)
-            assert gc.get_freeze_count() == 0
-    finally:
-        gc.unfreeze()  # process-wide: never left to the next test
+    async with unlocked_as_luna_runs(layout) as (app, pilot):
+        await settle_until(pilot, lambda: gc.get_freeze_count() > 0)
+        await app.lock("Locked.")
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        assert gc.get_freeze_count() == 0
 
 
 async def test_the_collector_waits_while_a_place_is_built_and_painted(layout, session):
@@ -115,17 +125,10 @@ async def test_the_collector_waits_while_a_place_is_built_and_painted(layout, se
     from luna_tui.ui.app import HOLD_COLLECTIONS
 
     session.close()
-    app = make_app(layout)
-    app.hold_settled_objects = True
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await unlock(pilot)
-            await pilot.pause(HOLD_COLLECTIONS + 0.1)
-            assert gc.isenabled()
-            await pilot.press("2")
-            assert not gc.isenabled()
-            await pilot.pause(HOLD_COLLECTIONS + 0.1)
-            assert gc.isenabled()
-    finally:
-        gc.enable()
-        gc.unfreeze()  # process-wide: never left to the next test
+    async with unlocked_as_luna_runs(layout) as (_, pilot):
+        await pilot.pause(HOLD_COLLECTIONS + 0.1)
+        assert gc.isenabled()
+        await pilot.press("2")
+        assert not gc.isenabled()
+        await pilot.pause(HOLD_COLLECTIONS + 0.1)
+        assert gc.isenabled()
